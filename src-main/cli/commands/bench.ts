@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { makeOutput } from '../output.ts';
+import { UserError } from '../../util/errors.ts';
+
+/** A benchmark suite yields one result object per case (one JSON line each with --json). */
+export type BenchSuite = (opts: { quick: boolean; log: (text: string) => void }) => AsyncIterable<Record<string, unknown>>;
+
+const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
+  envs: () => import('../bench/envs.ts'),
+  updates: () => import('../bench/updates.ts'),
+  render: () => import('../bench/render.ts'),
+  train: () => import('../bench/train.ts'),
+};
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description(`Measure speed: ${Object.keys(SUITES).join(' | ')} (one line per case; JSON lines with --json)`)
+    .argument('<suite>', `which benchmark: ${Object.keys(SUITES).join(', ')}`)
+    .option('--quick', 'shorter measurement windows (noisier figures)', false)
+    .option('--json', 'print JSON lines only', false)
+    .action(async (suite: string, opts: { quick: boolean; json: boolean }) => {
+      const load = SUITES[suite];
+      if (!load) throw new UserError({ field: 'suite', message: `unknown benchmark '${suite}' (choose one of ${Object.keys(SUITES).join(', ')})` });
+      const out = makeOutput(opts.json);
+      const { run } = await load();
+      for await (const row of run({ quick: opts.quick, log: out.info })) {
+        out.result(row, Object.entries(row).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toPrecision(4) : v}`).join('  '));
+      }
+    });
+}
