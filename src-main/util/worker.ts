@@ -1,0 +1,19 @@
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Starts a worker thread from a module next to the caller, e.g.
+ * `spawnWorker(new URL('./env-worker.ts', import.meta.url))`.
+ *
+ * From sources (CLI, tests) the `.ts` file is loaded through tsx's loader, which worker threads do
+ * not inherit; in a bundle (Electron main) the sibling `.js` file is loaded as is.
+ */
+export function spawnWorker(url: URL, options: WorkerOptions = {}): Worker {
+  const path = fileURLToPath(url);
+  const js = path.replace(/\.ts$/, '.js');
+  if (path.endsWith('.ts') && !existsSync(path) && existsSync(js)) return new Worker(js, options);
+  if (!path.endsWith('.ts')) return new Worker(path, options);
+  const boot = `import { register } from 'tsx/esm/api'; register(); await import(${JSON.stringify(url.href)});`;
+  return new Worker(boot, { ...options, eval: true });
+}
