@@ -1,0 +1,90 @@
+import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RequestSchemas, type ErrorPayload, type Method, type Params, type Settings, type StudioInfo } from '../api/studio-api.ts';
+import { UserError, isUserError, zodDetails } from '../util/errors.ts';
+import { appRoot } from '../util/paths.ts';
+import type { SettingsStore } from '../store/settings.ts';
+
+export type EventListener = (event: string, data: unknown) => void;
+
+export interface StudioServiceOptions {
+  mode: StudioInfo['mode'];
+  settings: SettingsStore;
+}
+
+type Handler<M extends Method> = (params: Params<M>) => Promise<unknown> | unknown;
+
+/**
+ * The engine side of StudioApi, shared by Electron IPC and the browser-mode WebSocket server:
+ * validates every request against the zod schema, routes it to the engine, and fans events out.
+ */
+export class StudioService {
+  private readonly listeners = new Set<EventListener>();
+  private readonly handlers: { [M in Method]?: Handler<M> } = {};
+  private readonly version: string;
+
+  private constructor(private readonly options: StudioServiceOptions) {
+    this.version = (JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+    this.on('info', () => this.info());
+    this.on('getSettings', () => this.options.settings.get());
+    this.on('setSettings', ({ settings }) => this.setSettings(settings));
+  }
+
+  static async create(options: StudioServiceOptions): Promise<StudioService> {
+    return new StudioService(options);
+  }
+
+  private on<M extends Method>(method: M, handler: Handler<M>): void {
+    (this.handlers as Record<string, unknown>)[method] = handler;
+  }
+
+  /** Validates and handles one request; errors come back as data, never as a thrown stack. */
+  async dispatch(method: unknown, rawParams: unknown): Promise<{ ok: true; result: unknown } | { ok: false; error: ErrorPayload }> {
+    try {
+      if (typeof method !== 'string' || !Object.hasOwn(RequestSchemas, method)) {
+        throw new UserError({ field: 'method', message: `unknown method '${String(method)}'` });
+      }
+      const m = method as Method;
+      const parsed = RequestSchemas[m].safeParse(rawParams ?? {});
+      if (!parsed.success) throw new UserError(zodDetails(undefined, parsed.error.issues));
+      const handler = this.handlers[m] as Handler<Method> | undefined;
+      if (!handler) throw new UserError({ field: 'method', message: `'${m}' is not available in this studio` });
+      return { ok: true, result: await handler(parsed.data as never) };
+    } catch (e) {
+      if (isUserError(e)) return { ok: false, error: { user: true, errors: e.details } };
+      const message = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`rl-studio: ${String(method)} failed: ${e instanceof Error ? (e.stack ?? message) : message}\n`);
+      return { ok: false, error: { user: false, errors: [{ message }] } };
+    }
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  protected emit(event: string, data: unknown): void {
+    for (const l of this.listeners) l(event, data);
+  }
+
+  private info(): StudioInfo {
+    return {
+      version: this.version,
+      mode: this.options.mode,
+      backend: { name: this.options.settings.get().backend, reason: 'chosen when a run starts' },
+      runsDir: this.options.settings.get().runsDir,
+      cores: availableParallelism(),
+    };
+  }
+
+  private setSettings(patch: Partial<Settings>): Settings {
+    const next = this.options.settings.set(patch);
+    this.emit('settings', next);
+    return next;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Helpers for browser tests: a real `rl-studio serve` child process in a throw-away data folder,
+ * and Debian's Chromium driven by playwright-core.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots');
+
+export interface ServedStudio {
+  url: string;
+  home: string;
+  runsDir: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function serveStudio(extraArgs: string[] = []): Promise<ServedStudio> {
+  const home = mkdtempSync(join(tmpdir(), 'rls-e2e-'));
+  const runsDir = join(home, 'runs');
+  const child = spawn(process.execPath, ['bin/rl-studio.mjs', 'serve', '--port', '0', '--json', '--runs-dir', runsDir, ...extraArgs], {
+    env: { ...process.env, RL_STUDIO_HOME: home },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const msg = JSON.parse(line) as { event?: string; url?: string };
+      if (msg.event === 'listening' && msg.url) resolve(msg.url);
+    });
+    child.once('exit', (code) => reject(new Error(`rl-studio serve exited with ${code}`)));
+  });
+  return {
+    url,
+    home,
+    runsDir,
+    child,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export function chromiumPath(): string {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  const r = spawnSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error('Chromium not found: run scripts/ensure-chromium.mjs');
+  return r.stdout.trim();
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+    ],
+  });
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path });
+  return path;
+}
+
+/** Collects page errors so a test can assert the UI ran without exceptions. */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  return errors;
+}
