@@ -39,6 +39,8 @@ async function createWindow(service: StudioService): Promise<void> {
       nodeIntegration: false,
       webSecurity: true,
       spellcheck: false,
+      // Middle-click would open links in new windows outside the window-open handler.
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   harden(win.webContents);
