@@ -1,0 +1,43 @@
+import type { BenchSuite } from '../commands/bench.ts';
+import { selectBackend } from '../../learn/backend.ts';
+import { createAgent } from '../../learn/factory.ts';
+import { ReplayBuffer } from '../../learn/replay.ts';
+import { Rng } from '../../learn/rng.ts';
+import type { Algo } from '../../api/hyperparams.ts';
+
+/**
+ * Gradient updates per second on a filled buffer, with the paper's networks: low-dimensional
+ * obs 17 / action 6 (HalfCheetah-sized). One update = critic + actor + soft target update
+ * (NAF: one Q update + soft target update).
+ */
+export const run: BenchSuite = async function* ({ quick, log }) {
+  const backend = await selectBackend();
+  log(`backend ${backend.reason}`);
+  const obsSize = 17;
+  const actionSize = 6;
+  for (const algo of ['ddpg', 'td3', 'naf'] as Algo[]) {
+    const agent = createAgent(algo, obsSize, actionSize, {}, 1);
+    const batchSize = (agent as unknown as { hp: { batchSize: number } }).hp.batchSize;
+    const rng = new Rng(2);
+    const buf = new ReplayBuffer({ capacity: 10_000, obsSize, actionSize });
+    const o = new Float32Array(obsSize);
+    const a = new Float32Array(actionSize);
+    for (let i = 0; i < 10_000; i++) {
+      for (let j = 0; j < obsSize; j++) o[j] = rng.normal();
+      for (let j = 0; j < actionSize; j++) a[j] = rng.range(-1, 1);
+      buf.add(o, a, rng.normal(), o, false);
+    }
+    const batch = buf.makeBatch(batchSize);
+    for (let i = 0; i < 20; i++) agent.update(buf.sample(rng, batch));
+    const seconds = quick ? 1.5 : 5;
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < seconds * 1000) {
+      agent.update(buf.sample(rng, batch));
+      n++;
+    }
+    const dt = (performance.now() - t0) / 1000;
+    agent.dispose();
+    yield { case: `${algo}-lowdim`, backend: backend.name, batch: batchSize, updates_per_s: +(n / dt).toFixed(1) };
+  }
+};
