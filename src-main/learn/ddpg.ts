@@ -33,7 +33,7 @@ export interface ActorCriticOptions {
   encoder?: EncoderFactory;
 }
 
-interface CriticForward {
+export interface CriticForward {
   /** Inputs of each layer (index i: input of layer i); last entry is the Q output. */
   inputs: tf.Tensor2D[];
   /** Post-activation outputs of hidden layers. */
@@ -43,7 +43,7 @@ interface CriticForward {
   q: tf.Tensor2D;
 }
 
-function actorSpecs(obs: number, hidden: number[], act: number, finalInit: number | null): ParamSpec[] {
+export function actorSpecs(obs: number, hidden: number[], act: number, finalInit: number | null): ParamSpec[] {
   const specs: ParamSpec[] = [];
   let fan = obs;
   hidden.forEach((h, i) => {
@@ -57,7 +57,7 @@ function actorSpecs(obs: number, hidden: number[], act: number, finalInit: numbe
   return specs;
 }
 
-function criticSpecs(obs: number, hidden: number[], act: number, actionLayer: number, finalInit: number | null): ParamSpec[] {
+export function criticSpecs(obs: number, hidden: number[], act: number, actionLayer: number, finalInit: number | null): ParamSpec[] {
   const specs: ParamSpec[] = [];
   let fan = obs;
   hidden.forEach((h, i) => {
@@ -75,7 +75,7 @@ function criticSpecs(obs: number, hidden: number[], act: number, actionLayer: nu
 }
 
 /** Actor forward: returns [features, h0, h1, ..., action]. */
-function actorForward(p: FlatParams, x: tf.Tensor2D, layers: number): tf.Tensor2D[] {
+export function actorForward(p: FlatParams, x: tf.Tensor2D, layers: number): tf.Tensor2D[] {
   const acts: tf.Tensor2D[] = [x];
   let h = x;
   for (let i = 0; i < layers; i++) {
@@ -87,7 +87,7 @@ function actorForward(p: FlatParams, x: tf.Tensor2D, layers: number): tf.Tensor2
 }
 
 /** Gradients of the actor parameters given dL/d(action); dL/d(features) when wanted. */
-function actorBackward(p: FlatParams, acts: tf.Tensor2D[], dAction: tf.Tensor2D, layers: number, wantInput: boolean) {
+export function actorBackward(p: FlatParams, acts: tf.Tensor2D[], dAction: tf.Tensor2D, layers: number, wantInput: boolean) {
   const grads: Record<string, tf.Tensor> = {};
   let dpre = activationBackward(dAction, acts[layers + 1], 'tanh');
   grads['out.W'] = weightGrad(acts[layers], dpre);
@@ -104,7 +104,7 @@ function actorBackward(p: FlatParams, acts: tf.Tensor2D[], dAction: tf.Tensor2D,
   return { grads, dInput };
 }
 
-function criticForward(p: FlatParams, x: tf.Tensor2D, a: tf.Tensor2D, layers: number, k: number): CriticForward {
+export function criticForward(p: FlatParams, x: tf.Tensor2D, a: tf.Tensor2D, layers: number, k: number): CriticForward {
   const inputs: tf.Tensor2D[] = [x];
   const hidden: tf.Tensor2D[] = [];
   let h = x;
@@ -124,7 +124,7 @@ function criticForward(p: FlatParams, x: tf.Tensor2D, a: tf.Tensor2D, layers: nu
 }
 
 /** Critic weight gradients for dL/dQ; dL/d(features) when the encoder trains. */
-function criticBackward(p: FlatParams, f: CriticForward, a: tf.Tensor2D, dq: tf.Tensor2D, layers: number, k: number, wantInput: boolean) {
+export function criticBackward(p: FlatParams, f: CriticForward, a: tf.Tensor2D, dq: tf.Tensor2D, layers: number, k: number, wantInput: boolean) {
   const grads: Record<string, tf.Tensor> = {};
   grads['out.W'] = weightGrad(f.inputs[layers], dq);
   grads['out.b'] = biasGrad(dq);
@@ -145,7 +145,7 @@ function criticBackward(p: FlatParams, f: CriticForward, a: tf.Tensor2D, dq: tf.
  * dQ/da at a = mu for the loss -mean Q(s, mu(s)), reusing the obs-only part of the critic forward
  * on the same states (no critic weight gradients). Returns the gradient and Q(s, mu).
  */
-function criticActionGrad(p: FlatParams, f: CriticForward, mu: tf.Tensor2D, layers: number, k: number, batch: number) {
+export function criticActionGrad(p: FlatParams, f: CriticForward, mu: tf.Tensor2D, layers: number, k: number, batch: number) {
   const hs: tf.Tensor2D[] = [];
   let h = tf.relu(tf.add(f.base, tf.matMul(mu, p.tensor(`l${k}.A`) as tf.Tensor2D))) as tf.Tensor2D;
   hs.push(h);
