@@ -24,7 +24,7 @@ export function policyToJson(graph: PolicyGraph, meta: PolicyMeta): string {
 }
 
 function layerToJson(layer: PolicyLayer): Record<string, unknown> {
-  const a = (v: Float32Array) => Array.from(v);
+  const a = (v: Float32Array | Float64Array) => Array.from(v);
   switch (layer.kind) {
     case 'normalize':
       return { type: 'normalize', mean: a(layer.mean), std: a(layer.std), clip: layer.clip };

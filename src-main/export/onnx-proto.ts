@@ -133,6 +133,7 @@ export function onnxType(name: 'ModelProto' | 'GraphProto' | 'NodeProto' | 'Tens
 
 export const TENSOR_FLOAT = 1;
 export const TENSOR_INT64 = 7;
+export const TENSOR_DOUBLE = 11;
 export const ATTR = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
 
 // Plain-object shapes of the messages we build (keepCase: field names as in onnx.proto).

@@ -1,12 +1,13 @@
 import type { PolicyGraph } from './policy-graph.ts';
 import { actionAffine, inferShapes, samePadding } from './policy-graph.ts';
 import type { PolicyMeta } from './meta.ts';
-import { ATTR, TENSOR_FLOAT, encodeModel, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnx-proto.ts';
+import { ATTR, TENSOR_DOUBLE, TENSOR_FLOAT, encodeModel, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnx-proto.ts';
 
 /**
  * ONNX export: obs -> action with normalisation and actuator scaling inside the graph, so a
  * consumer (onnxruntime in Python, C++, the web) needs nothing but the file. Opset 17 (IR 8):
- * BatchNormalization in its inference form, Clip with tensor bounds, Gemm, Conv.
+ * BatchNormalization in its inference form, Clip with tensor bounds, Gemm, Conv; the observation
+ * normalisation runs in double between two Casts.
  *
  * Input `obs` [batch, ...observation shape] float32 (images NHWC as the env hands them out;
  * the graph transposes to ONNX's NCHW for Conv); output `action` [batch, actions] float32.
@@ -35,18 +36,25 @@ export function policyToOnnx(graph: PolicyGraph, meta: PolicyMeta): Uint8Array {
     inits.push(floatTensor(name, data, dims));
     return name;
   };
+  const initDouble = (name: string, data: Float64Array, dims: number[]): string => {
+    inits.push(doubleTensor(name, data, dims));
+    return name;
+  };
 
   graph.layers.forEach((layer, i) => {
     const p = `l${i}_${layer.kind}`;
     switch (layer.kind) {
       case 'normalize': {
-        node('Sub', [current, init(`${p}_mean`, layer.mean, [layer.mean.length])], [], `${p}_sub`);
-        node('Div', [current, init(`${p}_std`, layer.std, [layer.std.length])], [], `${p}_div`);
+        // In double, as the app computes it, then rounded to float like the Float32Array it fills.
+        node('Cast', [current], [{ name: 'to', type: ATTR.INT, i: TENSOR_DOUBLE }], `${p}_to_double`);
+        node('Sub', [current, initDouble(`${p}_mean`, layer.mean, [layer.mean.length])], [], `${p}_sub`);
+        node('Div', [current, initDouble(`${p}_std`, layer.std, [layer.std.length])], [], `${p}_div`);
         if (layer.clip !== null) {
-          const lo = init(`${p}_min`, Float32Array.of(-layer.clip), []);
-          const hi = init(`${p}_max`, Float32Array.of(layer.clip), []);
+          const lo = initDouble(`${p}_min`, Float64Array.of(-layer.clip), []);
+          const hi = initDouble(`${p}_max`, Float64Array.of(layer.clip), []);
           node('Clip', [current, lo, hi], [], `${p}_clip`);
         }
+        node('Cast', [current], [{ name: 'to', type: ATTR.INT, i: TENSOR_FLOAT }], `${p}_to_float`);
         break;
       }
       case 'dense':
@@ -156,6 +164,13 @@ function floatTensor(name: string, data: Float32Array, dims: number[]): OnnxTens
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i], true);
   return { name, dims, data_type: TENSOR_FLOAT, raw_data: bytes };
+}
+
+function doubleTensor(name: string, data: Float64Array, dims: number[]): OnnxTensor {
+  const bytes = new Uint8Array(data.length * 8);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat64(i * 8, data[i], true);
+  return { name, dims, data_type: TENSOR_DOUBLE, raw_data: bytes };
 }
 
 /** TF.js kernel [kh, kw, in, out] to ONNX Conv weight [out, in, kh, kw]. */

@@ -10,11 +10,15 @@
  *   - `flatten` flattens in H, W, C order.
  */
 
-/** (x - mean) / std, then clipped to [-clip, clip] when clip is set (running obs normalisation). */
+/**
+ * (x - mean) / std, then clipped to [-clip, clip] when clip is set, then rounded to float32: the
+ * running observation normalisation, which the app computes in float64 (learn/obs-norm.ts). ONNX and
+ * JSON reproduce that bit for bit; TF.js (float32 only) to within rounding.
+ */
 export interface NormalizeLayer {
   kind: 'normalize';
-  mean: Float32Array;
-  std: Float32Array;
+  mean: Float64Array;
+  std: Float64Array;
   clip: number | null;
 }
 

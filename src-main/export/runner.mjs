@@ -46,8 +46,9 @@ function compile(layer, shape) {
       return [
         (x) =>
           x.map((v, i) => {
+            // float64, then rounded to float32 as the studio feeds its network.
             const z = (v - mean[i]) / std[i];
-            return clip === null ? z : Math.min(clip, Math.max(-clip, z));
+            return Math.fround(clip === null ? z : Math.min(clip, Math.max(-clip, z)));
           }),
         shape,
       ];

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
 import type { PolicyGraph } from '../../../src-main/export/policy-graph.ts';
 import type { PolicyMeta } from '../../../src-main/export/meta.ts';
+import { fakeMeta } from './helpers.ts';
 import { policyToOnnx } from '../../../src-main/export/onnx.ts';
 import { policyToTfjs, TFJS_WEIGHTS_FILE } from '../../../src-main/export/tfjs.ts';
 import { policyToJson, runnerSource } from '../../../src-main/export/json.ts';
@@ -39,11 +40,11 @@ function dense(rng: Rng, inSize: number, outSize: number, bound = 1 / Math.sqrt(
 }
 
 function lowdimGraph(rng: Rng, obs: number, act: number): PolicyGraph {
-  const std = uniform(rng, obs, 1).map((v) => 0.5 + Math.abs(v));
+  const std = Float64Array.from(uniform(rng, obs, 1), (v) => 0.5 + Math.abs(v) + 1e-8);
   return {
     inputShape: [obs],
     layers: [
-      { kind: 'normalize', mean: uniform(rng, obs, 2), std, clip: 5 },
+      { kind: 'normalize', mean: Float64Array.from(uniform(rng, obs, 2), (v) => v / 3), std, clip: 5 },
       { kind: 'batchnorm', size: obs, gamma: uniform(rng, obs, 1), beta: uniform(rng, obs, 0.5), mean: uniform(rng, obs, 0.3), variance: uniform(rng, obs, 1).map((v) => 0.2 + Math.abs(v)), epsilon: 1e-3 },
       dense(rng, obs, 64),
       { kind: 'relu' },
@@ -80,10 +81,18 @@ function reference(graph: PolicyGraph, obs: Float32Array, batch: number): Float3
     let x: tf.Tensor = tf.tensor(obs, [batch, ...graph.inputShape]);
     for (const l of graph.layers) {
       switch (l.kind) {
-        case 'normalize':
-          x = tf.div(tf.sub(x, tf.tensor1d(l.mean)), tf.tensor1d(l.std));
-          if (l.clip !== null) x = tf.clipByValue(x, -l.clip, l.clip);
+        case 'normalize': {
+          // float64 in JS, as learn/obs-norm.ts does it.
+          const v = x.dataSync();
+          const n = l.mean.length;
+          const z = new Float32Array(v.length);
+          for (let i = 0; i < v.length; i++) {
+            const t = (v[i] - l.mean[i % n]) / l.std[i % n];
+            z[i] = l.clip === null ? t : Math.min(l.clip, Math.max(-l.clip, t));
+          }
+          x = tf.tensor(z, x.shape);
           break;
+        }
         case 'dense':
           x = tf.add(tf.matMul(x as tf.Tensor2D, tf.tensor2d(l.weight, [l.inSize, l.outSize])), tf.tensor1d(l.bias));
           break;
@@ -110,24 +119,6 @@ function reference(graph: PolicyGraph, obs: Float32Array, batch: number): Float3
     }
     return x.dataSync() as Float32Array;
   });
-}
-
-function fakeMeta(graph: PolicyGraph, act: number): PolicyMeta {
-  const size = graph.inputShape.reduce((a, b) => a * b, 1);
-  return {
-    format: 'rl-studio-policy',
-    version: 1,
-    algo: 'ddpg',
-    env: { id: 'synthetic', spec: { id: 'synthetic', obs: { size, parts: [{ name: 'x', offset: 0, size }] }, action: { size: act, names: [], low: [], high: [] }, controlTimestep: 0.01, frameSkip: 1, episodeLength: 10, nq: 1, nbody: 1 } },
-    observation: { kind: graph.inputShape.length === 3 ? 'pixels' : 'lowdim', shape: graph.inputShape, layout: [{ name: 'x', offset: 0, size }], normalization: null },
-    action: { size: act, names: Array.from({ length: act }, (_, i) => `a${i}`), low: [], high: [], scaling: '' },
-    checkpoint: { name: 'synthetic', step: 0 },
-    evalReturn: 1.5,
-    run: { id: 'synthetic', seed: 0 },
-    trainingConfig: { note: 'synthetic' },
-    exportedAt: new Date(0).toISOString(),
-    producer: 'rl-studio test',
-  };
 }
 
 async function writeAll(name: string, graph: PolicyGraph, meta: PolicyMeta): Promise<Record<'onnx' | 'tfjs' | 'json', string>> {
@@ -194,7 +185,7 @@ describe('exported formats compute the policy graph', () => {
     expect(model.opset_import[0].version).toBeGreaterThanOrEqual(13);
     expect(model.graph.input.map((i) => i.name)).toEqual(['obs']);
     expect(model.graph.output.map((o) => o.name)).toEqual(['action']);
-    expect(model.graph.node.map((n) => n.op_type)).toEqual(['Sub', 'Div', 'Clip', 'BatchNormalization', 'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm', 'Tanh', 'Mul', 'Add']);
+    expect(model.graph.node.map((n) => n.op_type)).toEqual(['Cast', 'Sub', 'Div', 'Clip', 'Cast', 'BatchNormalization', 'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm', 'Tanh', 'Mul', 'Add']);
     const meta = JSON.parse(model.metadata_props.find((p) => p.key === 'rl_studio')!.value) as PolicyMeta;
     expect(meta.env.id).toBe('synthetic');
   });

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selectBackend } from '../../../src-main/learn/backend.ts';
+import { createAgent, type AnyAgent } from '../../../src-main/learn/factory.ts';
+import { Rng } from '../../../src-main/learn/rng.ts';
+import { policyGraphFromAgent } from '../../../src-main/export/from-agent.ts';
+import { renderExport, EXPORT_FORMATS } from '../../../src-main/export/files.ts';
+import { loadExportedPolicy } from '../../../src-main/export/load.ts';
+import { fakeMeta } from './helpers.ts';
+
+/**
+ * For each algorithm and format: 1000 random observations through the exported file give the
+ * in-app policy's action (agent.act(obs, false) mapped to actuator units) within 1e-5.
+ * Output layers are initialised wide (finalLayerInit 0.5) so actions cover the whole range rather
+ * than the paper's near-zero start, and DDPG runs with observation normalisation on.
+ */
+const TOL = 1e-5;
+const OBS = 9;
+// Actuator ranges of the size MuJoCo tasks use; float32 differences scale with the range.
+const LOW = [-2, -0.5, -1];
+const HIGH = [2, 1.5, 3];
+let dir = '';
+
+beforeAll(async () => {
+  await selectBackend();
+  dir = mkdtempSync(join(tmpdir(), 'rls-export-agent-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function randomObs(rng: Rng, scale: number): Float32Array {
+  const o = new Float32Array(OBS);
+  for (let i = 0; i < OBS; i++) o[i] = rng.normal() * scale + (i % 3) - 1;
+  return o;
+}
+
+/** What the env applies for an agent action in [-1, 1] (sim: low + (a + 1) / 2 (high - low)). */
+function toActuator(a: Float32Array): Float32Array {
+  return Float32Array.from(a, (v, i) => LOW[i] + ((v + 1) / 2) * (HIGH[i] - LOW[i]));
+}
+
+const cases: { algo: 'ddpg' | 'td3' | 'naf'; hp: Record<string, unknown> }[] = [
+  { algo: 'ddpg', hp: { finalLayerInit: 0.5, obsNormalization: true } },
+  { algo: 'td3', hp: { finalLayerInit: 0.5, actorHidden: [64, 48, 32] } },
+  { algo: 'naf', hp: { finalLayerInit: 0.5 } },
+];
+
+describe.each(cases)('$algo policy export', ({ algo, hp }) => {
+  it('matches agent.act on 1000 observations in every format', async () => {
+    const agent: AnyAgent = createAgent(algo, OBS, LOW.length, hp, 3);
+    const rng = new Rng(99);
+    // Exploring steps feed the running normalisation (when on) so mean/std are not trivial.
+    for (let i = 0; i < 200; i++) agent.act(randomObs(rng, 3), true);
+    const graph = policyGraphFromAgent(agent, { low: LOW, high: HIGH });
+    const meta = fakeMeta(graph, LOW.length);
+    const obs = Array.from({ length: 1000 }, () => randomObs(rng, 4));
+    const want = obs.map((o) => toActuator(agent.act(o, false)));
+    // The policy must actually vary, or the comparison proves nothing.
+    const spread = Math.max(...want.map((a) => a[0])) - Math.min(...want.map((a) => a[0]));
+    console.log(`${algo}: first action spans ${spread.toFixed(2)} of ${HIGH[0] - LOW[0]}`);
+    expect(spread).toBeGreaterThan(1);
+    for (const format of EXPORT_FORMATS) {
+      const out = join(dir, `${algo}-${format}`);
+      mkdirSync(out, { recursive: true });
+      for (const f of await renderExport(graph, meta, format, 'folder')) writeFileSync(join(out, f.name), f.bytes);
+      const policy = await loadExportedPolicy(out);
+      let worst = 0;
+      for (let k = 0; k < obs.length; k++) {
+        const got = await policy(obs[k]);
+        for (let j = 0; j < LOW.length; j++) worst = Math.max(worst, Math.abs(got[j] - want[k][j]));
+      }
+      await policy.dispose();
+      console.log(`${algo} ${format}: max |exported - in-app| = ${worst.toExponential(2)} over 1000 observations`);
+      expect(worst).toBeLessThan(TOL);
+    }
+    agent.dispose();
+  });
+});
+
+describe('single-file forms', () => {
+  it('load back to the same policy as the folder forms', async () => {
+    const agent = createAgent('ddpg', OBS, LOW.length, { finalLayerInit: 1, actorHidden: [32, 32] }, 5);
+    const graph = policyGraphFromAgent(agent, { low: LOW, high: HIGH });
+    const meta = fakeMeta(graph, LOW.length);
+    const rng = new Rng(1);
+    const obs = Array.from({ length: 50 }, () => randomObs(rng, 2));
+    for (const format of EXPORT_FORMATS) {
+      const files = await renderExport(graph, meta, format, 'single');
+      expect(files).toHaveLength(1);
+      const path = join(dir, `single-${format}-${files[0].name}`);
+      writeFileSync(path, files[0].bytes);
+      const policy = await loadExportedPolicy(path);
+      for (const o of obs) {
+        const got = await policy(o);
+        const want = toActuator(agent.act(o, false));
+        for (let j = 0; j < LOW.length; j++) expect(Math.abs(got[j] - want[j])).toBeLessThan(TOL);
+      }
+      await policy.dispose();
+    }
+    agent.dispose();
+  });
+});
