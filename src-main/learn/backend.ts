@@ -102,7 +102,9 @@ async function tryBackend(name: BackendName, tried: BackendAttempt[]): Promise<s
       const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + sep;
       setWasmPaths(dir);
       // The threaded-SIMD build creates its pthread workers from blob: URLs, which Node's
-      // worker_threads refuse; the single-threaded SIMD build is used (see learn/README.md).
+      // worker_threads refuse (ERR_WORKER_PATH); with the workers written to files the threaded
+      // module loads but XNNPACK still reported one thread and no speed-up, so the single-threaded
+      // SIMD build is used.
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       if (!(await tf.setBackend('wasm'))) throw new Error('initialisation failed');
       await tf.ready();
