@@ -1,0 +1,344 @@
+/**
+ * Finding environments: built-in (resources/envs), the user's library (userEnvsDir()), or a path
+ * (an MJCF with a sibling `<name>.task.json`, or a folder with one of each). `resolveEnv` is the one
+ * resolver the trainer, the server and the CLI use; `validateEnvFiles` checks files in memory
+ * (drag-in) with the same code.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync, renameSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { TaskSpecSchema, type EnvSummary, type EnvValidation, type TaskSpec } from '../api/task-spec.ts';
+import { UserError, zodDetails, type ErrorDetail } from '../util/errors.ts';
+import { builtinEnvsDir, userEnvsDir } from '../util/paths.ts';
+import { asText, byteLength, MAX_FILE_BYTES, MAX_FILES, precheckFiles, referencedFiles, type EnvFile } from './files.ts';
+import { MujocoEnv, type EnvSource } from './env.ts';
+import { loadMujocoModule, type Mujoco } from './mujoco.ts';
+
+/** A resolved env: its source files in memory plus where it came from. */
+export interface ResolvedEnv extends EnvSource {
+  name: string;
+  description: string;
+  origin: 'builtin' | 'user' | 'path';
+  /** Folder the files were read from. */
+  dir: string;
+}
+
+const ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
+const TASK_SUFFIX = '.task.json';
+
+/** Parses a task spec file's text; errors name the file and the field. */
+export function parseTaskSpec(file: string, text: string): TaskSpec {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UserError({ file, message: `not valid JSON: ${(e as Error).message}` });
+  }
+  const r = TaskSpecSchema.safeParse(json);
+  if (!r.success) throw new UserError(zodDetails(file, r.error.issues));
+  return r.data;
+}
+
+/**
+ * Picks the main MJCF and the task spec among in-memory files: `<name>.xml` beside
+ * `<name>.task.json`, or the only top-level .xml beside the only .task.json.
+ */
+export function pickEnvFiles(files: { name: string }[]): { xml: string; spec: string } {
+  const specs = files.filter((f) => f.name.endsWith(TASK_SUFFIX) && !f.name.includes('/'));
+  if (specs.length === 0) throw new UserError({ message: `no task spec: add a '<name>${TASK_SUFFIX}' file beside the MJCF` });
+  const xmls = files.filter((f) => f.name.toLowerCase().endsWith('.xml') && !f.name.includes('/'));
+  for (const s of specs) {
+    const stem = s.name.slice(0, -TASK_SUFFIX.length);
+    if (xmls.some((x) => x.name === `${stem}.xml`)) return { xml: `${stem}.xml`, spec: s.name };
+  }
+  if (specs.length === 1 && xmls.length === 1) return { xml: xmls[0].name, spec: specs[0].name };
+  if (xmls.length === 0) throw new UserError({ file: specs[0].name, message: 'no MJCF (.xml) file beside the task spec' });
+  throw new UserError({ message: `cannot tell which MJCF goes with which task spec: name them '<name>.xml' and '<name>${TASK_SUFFIX}'` });
+}
+
+/** Reads an env from disk: the MJCF at `xmlPath`, its task spec, and every file the MJCF references. */
+function readEnvFromDisk(xmlPath: string, specPath: string, id: string, origin: ResolvedEnv['origin']): ResolvedEnv {
+  const dir = dirname(xmlPath);
+  const xml = basename(xmlPath);
+  const readText = (name: string): string | null => {
+    const p = join(dir, name);
+    return existsSync(p) && statSync(p).isFile() && statSync(p).size <= MAX_FILE_BYTES ? readFileSync(p, 'utf8') : null;
+  };
+  const { names, errors } = referencedFiles(readText, xml);
+  if (errors.length) throw new UserError(errors);
+  const files: EnvFile[] = [];
+  for (const name of names) {
+    const p = join(dir, name);
+    if (!existsSync(p)) throw new UserError({ file: xml, message: `references '${name}', which does not exist in ${dir}` });
+    const size = statSync(p).size;
+    if (size > MAX_FILE_BYTES) throw new UserError({ file: name, message: `file is ${(size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` });
+    files.push({ name, content: name.toLowerCase().endsWith('.xml') ? readFileSync(p, 'utf8') : new Uint8Array(readFileSync(p)) });
+  }
+  const specName = basename(specPath);
+  if (statSync(specPath).size > MAX_FILE_BYTES) throw new UserError({ file: specName, message: `file is over ${MAX_FILE_BYTES / 1048576} MB` });
+  const specText = readFileSync(specPath, 'utf8');
+  const spec = parseTaskSpec(specName, specText);
+  files.push({ name: specName, content: specText });
+  return { id, xml, specFile: specName, spec, files, name: spec.name, description: spec.description, origin, dir };
+}
+
+/** The env at a filesystem path (MJCF file or folder), or null if the path does not exist. */
+function envAtPath(p: string): ResolvedEnv | null {
+  const abs = resolve(p);
+  if (!existsSync(abs)) return null;
+  if (statSync(abs).isDirectory()) {
+    const entries = readdirSync(abs);
+    const { xml, spec } = pickEnvFiles(entries.map((name) => ({ name })));
+    return readEnvFromDisk(join(abs, xml), join(abs, spec), spec.slice(0, -TASK_SUFFIX.length), 'path');
+  }
+  if (abs.endsWith(TASK_SUFFIX)) {
+    const stem = abs.slice(0, -TASK_SUFFIX.length);
+    return readEnvFromDisk(`${stem}.xml`, abs, basename(stem), 'path');
+  }
+  const stem = abs.replace(/\.xml$/i, '');
+  const specPath = `${stem}${TASK_SUFFIX}`;
+  if (!existsSync(specPath)) throw new UserError({ file: basename(abs), message: `no task spec beside it: expected ${basename(specPath)}` });
+  return readEnvFromDisk(abs, specPath, basename(stem), 'path');
+}
+
+function libraryEnv(dir: string, id: string, origin: 'builtin' | 'user'): ResolvedEnv | null {
+  const flat = join(dir, `${id}.xml`);
+  if (existsSync(flat) && existsSync(join(dir, `${id}${TASK_SUFFIX}`))) return readEnvFromDisk(flat, join(dir, `${id}${TASK_SUFFIX}`), id, origin);
+  const folder = join(dir, id);
+  if (existsSync(folder) && statSync(folder).isDirectory()) {
+    const env = envAtPath(folder);
+    if (env) return { ...env, id, origin };
+  }
+  return null;
+}
+
+/**
+ * Resolves an env by id (built-in first, then the user's library) or by path. Throws a UserError
+ * naming the file and field when anything is wrong.
+ */
+export function resolveEnv(idOrPath: string): ResolvedEnv {
+  if (ID_RE.test(idOrPath) && !idOrPath.endsWith('.xml') && !idOrPath.endsWith('.json')) {
+    const env = libraryEnv(builtinEnvsDir(), idOrPath, 'builtin') ?? libraryEnv(userEnvsDir(), idOrPath, 'user');
+    if (env) return env;
+  }
+  const env = envAtPath(idOrPath);
+  if (env) return env;
+  const known = listEnvIds().map((e) => e.id);
+  throw new UserError({ field: 'env', message: `no env '${idOrPath}': not a built-in or library id (${known.join(', ')}) and no such file or folder` });
+}
+
+/** Ids of every built-in and library env (without loading them). */
+export function listEnvIds(): { id: string; origin: 'builtin' | 'user'; dir: string }[] {
+  const out: { id: string; origin: 'builtin' | 'user'; dir: string }[] = [];
+  for (const [dir, origin] of [
+    [builtinEnvsDir(), 'builtin'],
+    [userEnvsDir(), 'user'],
+  ] as const) {
+    if (!existsSync(dir)) continue;
+    for (const entry of readdirSync(dir).sort()) {
+      if (entry.endsWith(TASK_SUFFIX)) {
+        const id = entry.slice(0, -TASK_SUFFIX.length);
+        if (existsSync(join(dir, `${id}.xml`)) && !out.some((e) => e.id === id)) out.push({ id, origin, dir });
+      } else if (statSync(join(dir, entry)).isDirectory() && ID_RE.test(entry) && !out.some((e) => e.id === entry)) {
+        if (readdirSync(join(dir, entry)).some((n) => n.endsWith(TASK_SUFFIX))) out.push({ id: entry, origin, dir });
+      }
+    }
+  }
+  return out;
+}
+
+/** Summary of a resolved env (compiles the model once to count observations and actions). */
+export async function summarizeEnv(env: ResolvedEnv): Promise<EnvSummary & { obsParts: { name: string; offset: number; size: number }[]; actuators: string[]; timestep: number }> {
+  const mj = await loadMujocoModule();
+  const e = new MujocoEnv(mj, env);
+  try {
+    return {
+      id: env.id,
+      name: env.name,
+      source: env.origin,
+      obsSize: e.info.obs.size,
+      actionSize: e.info.action.size,
+      episodeLength: e.info.episodeLength,
+      frameSkip: e.info.frameSkip,
+      controlTimestep: e.info.controlTimestep,
+      description: env.description,
+      ...(env.spec.camera ? { camera: env.spec.camera } : {}),
+      obsParts: e.info.obs.parts,
+      actuators: e.info.action.names,
+      timestep: e.info.controlTimestep / e.info.frameSkip,
+    };
+  } finally {
+    e.dispose();
+  }
+}
+
+/** Summaries of every built-in and library env; a broken library env is listed with its error. */
+export async function listEnvs(): Promise<(EnvSummary & { error?: string })[]> {
+  const out: (EnvSummary & { error?: string })[] = [];
+  for (const { id, origin } of listEnvIds()) {
+    try {
+      const { obsParts: _p, actuators: _a, timestep: _t, ...s } = await summarizeEnv(resolveEnv(id));
+      out.push(s);
+    } catch (e) {
+      out.push({ id, name: id, source: origin, obsSize: 0, actionSize: 0, episodeLength: 0, frameSkip: 0, controlTimestep: 0, description: '', error: (e as Error).message });
+    }
+  }
+  return out;
+}
+
+/** Agent steps of random actions run by validation to catch physics that blows up. */
+const VALIDATION_STEPS = 300;
+
+/**
+ * Validates an env given as in-memory files (drag-in, `envs validate`): file checks, MuJoCo
+ * compilation, task-spec names, and a short random rollout that must not diverge. Never throws for
+ * user mistakes: they come back in `errors`.
+ */
+export async function validateEnvFiles(files: EnvFile[], id?: string): Promise<EnvValidation> {
+  const fail = (errors: ErrorDetail[]): EnvValidation => ({ ok: false, errors });
+  try {
+    if (files.length > MAX_FILES) return fail([{ message: `too many files (${files.length}); at most ${MAX_FILES}` }]);
+    for (const f of files) {
+      if (!/^[^\\:*?"<>|\0]+$/.test(f.name) || f.name.split('/').some((s) => s === '..' || s === '') || f.name.startsWith('/')) {
+        return fail([{ file: f.name, message: "file names must be relative paths inside the env's folder" }]);
+      }
+      if (byteLength(f.content) > MAX_FILE_BYTES) return fail([{ file: f.name, message: `file is ${(byteLength(f.content) / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` }]);
+    }
+    const pick = pickEnvFiles(files);
+    const pre = precheckFiles(files, pick.xml);
+    const specFile = files.find((f) => f.name === pick.spec)!;
+    let spec: TaskSpec | null = null;
+    const errors: ErrorDetail[] = [...pre];
+    try {
+      spec = parseTaskSpec(pick.spec, asText(specFile.content));
+    } catch (e) {
+      if (e instanceof UserError) errors.push(...e.details);
+      else throw e;
+    }
+    if (errors.length || !spec) return fail(errors);
+    const envId = id ?? pick.spec.slice(0, -TASK_SUFFIX.length);
+    const source: EnvSource = { id: envId, xml: pick.xml, specFile: pick.spec, spec, files };
+    const mj = await loadMujocoModule();
+    const env = new MujocoEnv(mj, source);
+    try {
+      const warnings = rolloutCheck(mj, env);
+      if (warnings.diverged) {
+        return fail([{ file: pick.xml, message: `the simulation diverged within ${VALIDATION_STEPS} steps of random actions (${warnings.list.join(', ') || 'non-finite state'}); check masses, inertias, timestep and actuator gains` }]);
+      }
+      return {
+        ok: true,
+        errors: [],
+        info: {
+          id: envId,
+          name: spec.name,
+          source: 'path',
+          obsSize: env.info.obs.size,
+          actionSize: env.info.action.size,
+          episodeLength: env.info.episodeLength,
+          frameSkip: env.info.frameSkip,
+          controlTimestep: env.info.controlTimestep,
+          description: spec.description,
+          ...(spec.camera ? { camera: spec.camera } : {}),
+          obsParts: env.info.obs.parts,
+          actuators: env.info.action.names,
+          warnings: warnings.list,
+        },
+      };
+    } finally {
+      env.dispose();
+    }
+  } catch (e) {
+    if (e instanceof UserError) return fail(e.details);
+    throw e;
+  }
+}
+
+function rolloutCheck(_mj: Mujoco, env: MujocoEnv): { diverged: boolean; list: string[] } {
+  // A fixed seed so validation gives the same answer every time.
+  let s = 12345;
+  const rand = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296) * 2 - 1;
+  env.reset(0);
+  const a = new Float64Array(env.info.action.size);
+  for (let t = 0; t < VALIDATION_STEPS; t++) {
+    for (let i = 0; i < a.length; i++) a[i] = rand();
+    const r = env.step(a);
+    if (r.diverged) return { diverged: true, list: env.warnings() };
+    if (r.terminated || r.truncated) env.reset();
+  }
+  return { diverged: false, list: env.warnings() };
+}
+
+/** Reads an env path (MJCF or folder) into in-memory files for validation. */
+export function readEnvPath(p: string): { files: EnvFile[]; id: string } {
+  const abs = resolve(p);
+  if (!existsSync(abs)) throw new UserError({ file: p, message: 'no such file or folder' });
+  if (statSync(abs).isDirectory()) {
+    const files: EnvFile[] = [];
+    const walk = (d: string, depth: number): void => {
+      for (const entry of readdirSync(d)) {
+        const full = join(d, entry);
+        const st = statSync(full);
+        if (st.isDirectory()) {
+          if (depth < 4) walk(full, depth + 1);
+          continue;
+        }
+        if (files.length >= MAX_FILES) throw new UserError({ file: p, message: `more than ${MAX_FILES} files in the folder` });
+        const name = relative(abs, full).split(sep).join('/');
+        if (st.size > MAX_FILE_BYTES) throw new UserError({ file: name, message: `file is ${(st.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` });
+        files.push({ name, content: /\.(xml|json)$/i.test(name) ? readFileSync(full, 'utf8') : new Uint8Array(readFileSync(full)) });
+      }
+    };
+    walk(abs, 0);
+    return { files, id: basename(abs) };
+  }
+  const xmlPath = abs.endsWith(TASK_SUFFIX) ? `${abs.slice(0, -TASK_SUFFIX.length)}.xml` : abs;
+  const st = statSync(xmlPath, { throwIfNoEntry: false });
+  if (!st) throw new UserError({ file: basename(xmlPath), message: 'no such file' });
+  if (st.size > MAX_FILE_BYTES) throw new UserError({ file: basename(xmlPath), message: `file is ${(st.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` });
+  const stem = xmlPath.replace(/\.xml$/i, '');
+  const specPath = `${stem}${TASK_SUFFIX}`;
+  if (!existsSync(specPath)) throw new UserError({ file: basename(xmlPath), message: `no task spec beside it: expected ${basename(specPath)}` });
+  const dir = dirname(xmlPath);
+  const readText = (name: string): string | null => {
+    const f = join(dir, name);
+    const s = statSync(f, { throwIfNoEntry: false });
+    return s?.isFile() && s.size <= MAX_FILE_BYTES ? readFileSync(f, 'utf8') : null;
+  };
+  const { names } = referencedFiles(readText, basename(xmlPath));
+  const files: EnvFile[] = [];
+  for (const name of names) {
+    const f = join(dir, name);
+    const s = statSync(f, { throwIfNoEntry: false });
+    if (!s?.isFile()) continue; // reported as missing by validation
+    if (s.size > MAX_FILE_BYTES) throw new UserError({ file: name, message: `file is ${(s.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` });
+    files.push({ name, content: /\.(xml|json)$/i.test(name) ? readFileSync(f, 'utf8') : new Uint8Array(readFileSync(f)) });
+  }
+  files.push({ name: basename(specPath), content: readFileSync(specPath, 'utf8') });
+  return { files, id: basename(stem) };
+}
+
+/**
+ * Validates an env and copies it into the user's library as `<id>/` (atomically: written to a
+ * temporary folder, then renamed). Returns the new id.
+ */
+export async function addUserEnv(files: EnvFile[], id: string, opts: { overwrite?: boolean } = {}): Promise<{ id: string; dir: string }> {
+  if (!ID_RE.test(id)) throw new UserError({ field: 'id', message: `'${id}' is not a valid env id (letters, digits, '.', '_', '-')` });
+  if (existsSync(join(builtinEnvsDir(), `${id}${TASK_SUFFIX}`))) throw new UserError({ field: 'id', message: `'${id}' is a built-in env; choose another name` });
+  const v = await validateEnvFiles(files, id);
+  if (!v.ok) throw new UserError(v.errors);
+  const root = userEnvsDir();
+  const dest = join(root, id);
+  if (existsSync(dest) && !opts.overwrite) throw new UserError({ field: 'id', message: `an env '${id}' is already in the library (${dest})` });
+  const tmp = join(root, `.${id}.tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  const { xml, spec } = pickEnvFiles(files);
+  for (const f of files) {
+    // The library stores `<id>.xml` + `<id>.task.json` so ids and file names agree.
+    const name = f.name === xml ? `${id}.xml` : f.name === spec ? `${id}${TASK_SUFFIX}` : f.name;
+    const target = join(tmp, ...name.split('/'));
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, f.content);
+  }
+  if (existsSync(dest)) rmSync(dest, { recursive: true, force: true });
+  renameSync(tmp, dest);
+  return { id, dir: dest };
+}

@@ -1,0 +1,93 @@
+/**
+ * Reward shaping functions, ported from dm_control (`dm_control/utils/rewards.py`, Tassa et al.
+ * 2018): tolerance() is 1 inside the bounds and falls off outside them with one of eight sigmoids,
+ * scaled so the value at distance `margin` is `value_at_margin`.
+ */
+import type { Sigmoid } from '../api/task-spec.ts';
+
+/**
+ * dm_control `_sigmoids(x, value_at_1, sigmoid)`: a function of x >= 0 (distance in margins) that
+ * equals 1 at 0 and `valueAt1` at 1.
+ */
+export function sigmoid(x: number, valueAt1: number, kind: Sigmoid): number {
+  switch (kind) {
+    case 'gaussian': {
+      const scale = Math.sqrt(-2 * Math.log(valueAt1));
+      return Math.exp(-0.5 * (x * scale) ** 2);
+    }
+    case 'hyperbolic': {
+      const scale = Math.acosh(1 / valueAt1);
+      return 1 / Math.cosh(x * scale);
+    }
+    case 'long_tail': {
+      const scale = Math.sqrt(1 / valueAt1 - 1);
+      return 1 / ((x * scale) ** 2 + 1);
+    }
+    case 'reciprocal': {
+      const scale = 1 / valueAt1 - 1;
+      return 1 / (Math.abs(x) * scale + 1);
+    }
+    case 'cosine': {
+      const scale = Math.acos(2 * valueAt1 - 1) / Math.PI;
+      const s = x * scale;
+      return Math.abs(s) < 1 ? (1 + Math.cos(Math.PI * s)) / 2 : 0;
+    }
+    case 'linear': {
+      const s = x * (1 - valueAt1);
+      return Math.abs(s) < 1 ? 1 - s : 0;
+    }
+    case 'quadratic': {
+      const s = x * Math.sqrt(1 - valueAt1);
+      return Math.abs(s) < 1 ? 1 - s * s : 0;
+    }
+    case 'tanh_squared': {
+      const scale = Math.atanh(Math.sqrt(1 - valueAt1));
+      return 1 - Math.tanh(x * scale) ** 2;
+    }
+  }
+}
+
+/** dm_control `tolerance(x, bounds=(lower, upper), margin, sigmoid, value_at_margin)` for a scalar. */
+export function tolerance(x: number, lower: number, upper: number, margin = 0, kind: Sigmoid = 'gaussian', valueAtMargin = 0.1): number {
+  const inBounds = lower <= x && x <= upper;
+  if (inBounds) return 1;
+  if (margin === 0) return 0;
+  const d = (x < lower ? lower - x : x - upper) / margin;
+  return sigmoid(d, valueAtMargin, kind);
+}
+
+/** Reduces a vector of term values to a scalar (the `reduce` field of a reward term). */
+export function reduce(values: Float64Array, n: number, how: 'mean' | 'min' | 'max' | 'sum' | 'sumsq' | 'norm' | 'first'): number {
+  if (n === 0) return 0;
+  switch (how) {
+    case 'first':
+      return values[0];
+    case 'mean':
+    case 'sum': {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += values[i];
+      return how === 'mean' ? s / n : s;
+    }
+    case 'min': {
+      let m = values[0];
+      for (let i = 1; i < n; i++) if (values[i] < m) m = values[i];
+      return m;
+    }
+    case 'max': {
+      let m = values[0];
+      for (let i = 1; i < n; i++) if (values[i] > m) m = values[i];
+      return m;
+    }
+    case 'sumsq':
+    case 'norm': {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += values[i] * values[i];
+      return how === 'norm' ? Math.sqrt(s) : s;
+    }
+  }
+}
+
+/** Folds an angle into [-pi, pi] (gym Pendulum's angle_normalize). */
+export function wrapAngle(a: number): number {
+  return ((((a + Math.PI) % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI)) - Math.PI;
+}
