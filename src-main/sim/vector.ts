@@ -1,0 +1,204 @@
+/**
+ * N copies of one env stepped together across worker threads. Actions, observations, rewards and
+ * flags travel through SharedArrayBuffers; a step costs one Atomics.notify per worker and no
+ * messages. Env i is seeded with `seed + i` whatever the number of workers, so batched runs are
+ * reproducible. Envs reset themselves when their episode ends (the last observation of that
+ * episode is in `finalObs`).
+ */
+import type { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { spawnWorker } from '../util/worker.ts';
+import { UserError } from '../util/errors.ts';
+import type { EnvInfo } from './types.ts';
+import { MujocoEnv, type EnvSource } from './env.ts';
+import { loadMujocoModule } from './mujoco.ts';
+import { allocBuffers, CMD_CLOSE, CMD_RESET, CMD_STEP, sharedViews, type VectorWorkerData } from './vector-shared.ts';
+
+export interface VectorEnvOptions {
+  numEnvs: number;
+  /** Worker threads (default: min(numEnvs, available cores)). */
+  numWorkers?: number;
+  /** Env i gets seed `seed + i`. Default 0. */
+  seed?: number;
+}
+
+export interface VectorStepResult {
+  /** numEnvs x obsSize, row-major; rows of finished envs already hold their next episode's first observation. */
+  obs: Float32Array;
+  /** numEnvs x obsSize; valid in rows where terminated or truncated is set. */
+  finalObs: Float32Array;
+  reward: Float64Array;
+  terminated: Uint8Array;
+  truncated: Uint8Array;
+  diverged: Uint8Array;
+}
+
+export class VectorEnv {
+  readonly info: EnvInfo;
+  readonly numEnvs: number;
+  readonly numWorkers: number;
+  private readonly workers: Worker[];
+  private readonly v: ReturnType<typeof sharedViews>;
+  private readonly errors: (Error | null)[];
+  private seq = 0;
+  private closed = false;
+
+  private constructor(info: EnvInfo, numEnvs: number, workers: Worker[], v: ReturnType<typeof sharedViews>, errors: (Error | null)[]) {
+    this.info = info;
+    this.numEnvs = numEnvs;
+    this.numWorkers = workers.length;
+    this.workers = workers;
+    this.v = v;
+    this.errors = errors;
+  }
+
+  static async create(source: EnvSource, options: VectorEnvOptions): Promise<VectorEnv> {
+    const numEnvs = options.numEnvs;
+    if (!Number.isInteger(numEnvs) || numEnvs < 1 || numEnvs > 1024) throw new UserError({ field: 'numEnvs', message: 'must be an integer from 1 to 1024' });
+    const numWorkers = Math.max(1, Math.min(numEnvs, options.numWorkers ?? availableParallelism()));
+    // Compile once here for the spec (and so a bad env fails before any thread starts).
+    const mj = await loadMujocoModule();
+    const probe = new MujocoEnv(mj, source);
+    const info = probe.info;
+    probe.dispose();
+    const buffers = allocBuffers(numEnvs, info.obs.size, info.action.size, numWorkers);
+    const v = sharedViews(buffers, numEnvs, info.obs.size, info.action.size, numWorkers);
+    const errors: (Error | null)[] = [];
+    const workers: Worker[] = [];
+    const ready: Promise<void>[] = [];
+    for (let w = 0; w < numWorkers; w++) {
+      const start = Math.floor((w * numEnvs) / numWorkers);
+      const end = Math.floor(((w + 1) * numEnvs) / numWorkers);
+      const data: VectorWorkerData = { source, buffers, numEnvs, numWorkers, obsSize: info.obs.size, actSize: info.action.size, worker: w, start, end, seed: options.seed ?? 0 };
+      const worker = spawnWorker(new URL('./vector-worker.ts', import.meta.url), { workerData: data });
+      workers.push(worker);
+      errors.push(null);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          worker.on('message', (m: { type: string; error?: { name: string; message: string; details?: never } }) => {
+            if (m.type === 'ready') resolve();
+            if (m.type === 'error' && m.error) {
+              const err = m.error.name === 'UserError' && m.error.details ? new UserError(m.error.details) : new Error(m.error.message);
+              errors[w] = err;
+              reject(err);
+            }
+          });
+          worker.once('error', (e) => {
+            errors[w] = e;
+            reject(e);
+          });
+        }),
+      );
+    }
+    try {
+      await Promise.all(ready);
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw e;
+    }
+    return new VectorEnv(info, numEnvs, workers, v, errors);
+  }
+
+  /** Resets every env (seeds[i] for env i when given) and returns the first observations (numEnvs x obsSize). */
+  reset(seeds?: ArrayLike<number>): Float32Array {
+    for (let i = 0; i < this.numEnvs; i++) this.v.seeds[i] = seeds ? seeds[i] : NaN;
+    this.run(CMD_RESET);
+    return this.v.obs.slice();
+  }
+
+  /** Steps every env with its row of `actions` (numEnvs x actionSize, each in [-1, 1]). Blocks until all are done. */
+  step(actions: ArrayLike<number>): VectorStepResult {
+    this.writeActions(actions);
+    this.run(CMD_STEP);
+    return this.collect();
+  }
+
+  /** As step(), without blocking the calling thread (for the Electron main thread). */
+  async stepAsync(actions: ArrayLike<number>): Promise<VectorStepResult> {
+    this.writeActions(actions);
+    this.dispatch(CMD_STEP);
+    for (let w = 0; w < this.numWorkers; w++) {
+      let d = Atomics.load(this.v.done, w);
+      while (d !== this.seq) {
+        const r = Atomics.waitAsync(this.v.done, w, d);
+        if (r.async) await r.value;
+        d = Atomics.load(this.v.done, w);
+      }
+    }
+    this.checkErrors();
+    return this.collect();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.dispatch(CMD_CLOSE);
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(() => void w.terminate().then(() => resolve()), 5000);
+            w.once('exit', () => {
+              clearTimeout(t);
+              resolve();
+            });
+          }),
+      ),
+    );
+  }
+
+  private writeActions(actions: ArrayLike<number>): void {
+    const n = this.numEnvs * this.info.action.size;
+    if (actions.length !== n) throw new UserError({ field: 'actions', message: `expected ${n} values (${this.numEnvs} envs x ${this.info.action.size}), got ${actions.length}` });
+    for (let i = 0; i < n; i++) {
+      const a = actions[i];
+      if (!Number.isFinite(a)) throw new UserError({ field: `actions[${i}]`, message: `is ${a}; actions must be finite numbers in [-1, 1]` });
+      this.v.actions[i] = a;
+    }
+  }
+
+  private dispatch(cmd: number): void {
+    if (this.closed && cmd !== CMD_CLOSE) throw new Error('VectorEnv used after close()');
+    this.seq++;
+    for (let w = 0; w < this.numWorkers; w++) {
+      Atomics.store(this.v.command, w, cmd);
+      Atomics.store(this.v.request, w, this.seq);
+      Atomics.notify(this.v.request, w);
+    }
+  }
+
+  private run(cmd: number): void {
+    this.dispatch(cmd);
+    for (let w = 0; w < this.numWorkers; w++) {
+      let d = Atomics.load(this.v.done, w);
+      while (d !== this.seq) {
+        Atomics.wait(this.v.done, w, d, 60_000);
+        d = Atomics.load(this.v.done, w);
+      }
+    }
+    this.checkErrors();
+  }
+
+  private checkErrors(): void {
+    for (let w = 0; w < this.numWorkers; w++) {
+      if (Atomics.load(this.v.status, w) !== 0) {
+        // The worker posts the error message right before finishing; fall back to a generic one.
+        throw this.errors[w] ?? new Error(`vector env worker ${w} failed`);
+      }
+    }
+  }
+
+  private collect(): VectorStepResult {
+    const f = this.v.flags;
+    const n = this.numEnvs;
+    const terminated = new Uint8Array(n);
+    const truncated = new Uint8Array(n);
+    const diverged = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      terminated[i] = f[3 * i];
+      truncated[i] = f[3 * i + 1];
+      diverged[i] = f[3 * i + 2];
+    }
+    return { obs: this.v.obs.slice(), finalObs: this.v.finalObs.slice(), reward: this.v.reward.slice(), terminated, truncated, diverged };
+  }
+}
