@@ -14,6 +14,9 @@ import { MujocoEnv, type EnvSource } from './env.ts';
 import { loadMujocoModule } from './mujoco.ts';
 import { allocBuffers, CMD_CLOSE, CMD_RESET, CMD_STEP, sharedViews, type VectorWorkerData } from './vector-shared.ts';
 
+/** Atomics.waitAsync (Node 16+; typed in ES2024 lib, newer than this project's ES2023 target). */
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+
 export interface VectorEnvOptions {
   numEnvs: number;
   /** Worker threads (default: min(numEnvs, available cores)). */
@@ -120,7 +123,7 @@ export class VectorEnv {
     for (let w = 0; w < this.numWorkers; w++) {
       let d = Atomics.load(this.v.done, w);
       while (d !== this.seq) {
-        const r = Atomics.waitAsync(this.v.done, w, d);
+        const r = waitAsync(this.v.done, w, d);
         if (r.async) await r.value;
         d = Atomics.load(this.v.done, w);
       }
