@@ -167,6 +167,8 @@ export const InitStepSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('qvel'), joints: z.array(Name).optional(), uniform: Range.optional(), normal: Finite.min(0).optional() }).strict(),
   /** Move a body fixed to the world (e.g. a target) to a random point of a disc/annulus in its xy plane, as reacher does. */
   z.object({ type: z.literal('body_in_disc'), body: Name, radius: Range, angle: Range.default([0, 2 * Math.PI]) }).strict(),
+  /** Put a point on two slide joints (x, y) at a random place of a disc/annulus: a target whose place is part of qpos. */
+  z.object({ type: z.literal('joints_in_disc'), joints: z.tuple([Name, Name]), radius: Range, angle: Range.default([0, 2 * Math.PI]) }).strict(),
   /** Let the model settle for n physics steps with zero control, then reset the clock (dm_control cheetah: 200). */
   z.object({ type: z.literal('settle'), steps: z.number().int().min(1).max(10_000) }).strict(),
   /** Redraw all previous randomisation until no contacts remain (dm_control finger: up to 1000 tries). */

@@ -13,6 +13,8 @@ import { actuatorCtrlLimited, loadMujocoModule, nameOf, OBJ, wasmErrorMessage, W
 import { compileTask, type CompiledTask } from './task.ts';
 import { EnvRandom } from './random.ts';
 import { SimViews } from './views.ts';
+import { extractScene } from './scene.ts';
+import type { SceneModel } from '../api/scene.ts';
 
 /** Everything needed to build an env, all in memory (it crosses to worker threads as is). */
 export interface EnvSource {
@@ -223,6 +225,14 @@ export class MujocoEnv implements Env {
       for (let k = 0; k < 4; k++) out[7 * b + 3 + k] = v.xquat[4 * b + k];
     }
     return out;
+  }
+
+  /** The model as JSON for the three.js viewer (see sim/scene.ts). */
+  scene(): SceneModel {
+    this.assertLive();
+    const s = extractScene(this.mj, this.model);
+    this.views.ensure();
+    return s;
   }
 
   /** Seconds of simulated time since reset. */

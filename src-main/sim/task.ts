@@ -330,6 +330,16 @@ export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: Task
           v.body_pos[3 * b + 1] = r * Math.cos(angle);
         };
       }
+      case 'joints_in_disc': {
+        const [jx, jy] = scalarJoints(st.joints, `${field}.joints`).map((j) => jntQposAdr[j] ?? 0);
+        return (v, rng) => {
+          // Same draw as body_in_disc (dm_control reacher).
+          const angle = rng.uniform(st.angle[0], st.angle[1]);
+          const r = rng.uniform(st.radius[0], st.radius[1]);
+          v.qpos[jx] = r * Math.sin(angle);
+          v.qpos[jy] = r * Math.cos(angle);
+        };
+      }
       case 'settle':
         return (v) => {
           v.ctrl.fill(0);
