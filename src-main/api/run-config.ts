@@ -1,0 +1,100 @@
+/**
+ * The run config: everything a training run is started from, validated once at the boundary (CLI
+ * flags, the New-run form, a createRun request). Hyperparameters are checked by the algorithm's own
+ * schema (api/hyperparams.ts) and come back with the paper defaults filled in, so config.json
+ * records every number the run used.
+ *
+ * No Node imports here: the renderer imports this file.
+ */
+import { z } from 'zod';
+import { HYPERPARAM_SCHEMAS, type Algo, type DdpgHyperparams, type NafHyperparams, type Td3Hyperparams } from './hyperparams.ts';
+
+export const ALGOS = ['ddpg', 'td3', 'naf'] as const;
+export const OBS_KINDS = ['lowdim', 'pixels'] as const;
+export type ObsKind = (typeof OBS_KINDS)[number];
+
+/** Defaults of a new run: DDPG on the dense pendulum, sized to give a result in about a minute on one core. */
+export const RUN_DEFAULTS = Object.freeze({
+  env: 'pendulum',
+  algo: 'ddpg' as Algo,
+  obs: 'lowdim' as ObsKind,
+  seed: 0,
+  steps: 4000,
+  evalEvery: 1000,
+  evalEpisodes: 5,
+  checkpointEvery: 1000,
+  keepCheckpoints: 3,
+  saveReplay: true,
+  tags: [] as string[],
+});
+
+const count = (d: number, min: number, what: string) => z.number().int().min(min).max(1_000_000_000).default(d).describe(what);
+
+/** What the user gives (every field but env has a default). */
+export const RunConfigInputSchema = z.strictObject({
+  /** Built-in or library env id, or a path to an MJCF with its task spec. */
+  env: z.string().min(1).max(1024).default(RUN_DEFAULTS.env).describe('environment id or path'),
+  algo: z.enum(ALGOS).default(RUN_DEFAULTS.algo).describe('learning algorithm'),
+  obs: z.enum(OBS_KINDS).default(RUN_DEFAULTS.obs).describe('observation type: low-dimensional state or rendered pixels'),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(RUN_DEFAULTS.seed).describe('seed of the env, the networks and exploration'),
+  steps: count(RUN_DEFAULTS.steps, 1, 'environment steps to train for'),
+  evalEvery: count(RUN_DEFAULTS.evalEvery, 1, 'environment steps between evaluations'),
+  evalEpisodes: count(RUN_DEFAULTS.evalEpisodes, 0, 'deterministic episodes per evaluation (recorded for replay)'),
+  checkpointEvery: count(RUN_DEFAULTS.checkpointEvery, 1, 'environment steps between checkpoints (at most this much work is lost on a crash)'),
+  keepCheckpoints: z.number().int().min(1).max(1000).default(RUN_DEFAULTS.keepCheckpoints).describe('checkpoints kept on disk (older ones are deleted)'),
+  /** Uniform random actions and no updates for the first steps; null takes the algorithm's randomSteps. */
+  warmupSteps: z.number().int().min(0).max(1_000_000_000).nullable().default(null).describe('random-action steps before learning; null: the algorithm default'),
+  saveReplay: z.boolean().default(RUN_DEFAULTS.saveReplay).describe('store the replay buffer in checkpoints (exact resume; larger files)'),
+  hyperparams: z.record(z.string(), z.unknown()).default({}).describe('algorithm hyperparameters; missing ones take the paper defaults'),
+  name: z.string().max(200).optional().describe('display name'),
+  tags: z.array(z.string().min(1).max(64)).max(32).default(RUN_DEFAULTS.tags).describe('tags'),
+});
+export type RunConfigInput = z.input<typeof RunConfigInputSchema>;
+
+export type ResolvedHyperparams = DdpgHyperparams | Td3Hyperparams | NafHyperparams;
+
+/** A validated config with the hyperparameters complete. */
+export type RunConfig = Omit<z.output<typeof RunConfigInputSchema>, 'hyperparams' | 'warmupSteps'> & {
+  hyperparams: ResolvedHyperparams;
+  /** Resolved: random-action steps before learning. */
+  warmupSteps: number;
+};
+
+/** A seed sweep: one config trained with N seeds (seed, seed+1, ...) as one experiment. */
+export const SweepInputSchema = z.strictObject({
+  config: z.unknown(),
+  seeds: z.number().int().min(1).max(64).default(1),
+});
+
+export interface ConfigIssue {
+  field: string;
+  message: string;
+}
+
+export type ParseResult = { ok: true; config: RunConfig } | { ok: false; issues: ConfigIssue[] };
+
+function fieldOf(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p, k) => (typeof p === 'number' ? `[${p}]` : `${k ? '.' : ''}${String(p)}`)).join('') || '(root)';
+}
+
+/**
+ * Validates a run config: shape and bounds, the hyperparameters against the algorithm's schema,
+ * and the cross-field rules (batch within the replay buffer). Every issue names its field. The env
+ * itself is resolved later on the engine side (the renderer cannot read files).
+ */
+export function parseRunConfig(raw: unknown): ParseResult {
+  const base = RunConfigInputSchema.safeParse(raw ?? {});
+  if (!base.success) return { ok: false, issues: base.error.issues.map((i) => ({ field: fieldOf(i.path), message: i.message })) };
+  const c = base.data;
+  const hp = HYPERPARAM_SCHEMAS[c.algo].safeParse(c.hyperparams);
+  if (!hp.success) return { ok: false, issues: hp.error.issues.map((i) => ({ field: fieldOf(['hyperparams', ...i.path]), message: i.message })) };
+  const h = hp.data as ResolvedHyperparams;
+  const issues: ConfigIssue[] = [];
+  if (h.batchSize > h.replayCapacity) issues.push({ field: 'hyperparams.batchSize', message: `batch size ${h.batchSize} is larger than the replay buffer (${h.replayCapacity})` });
+  if ('criticActionLayer' in h && h.criticActionLayer >= h.criticHidden.length) {
+    issues.push({ field: 'hyperparams.criticActionLayer', message: `must be below the number of critic hidden layers (${h.criticHidden.length})` });
+  }
+  if (issues.length) return { ok: false, issues };
+  const warmupSteps = c.warmupSteps ?? h.randomSteps;
+  return { ok: true, config: { ...c, hyperparams: h, warmupSteps } };
+}

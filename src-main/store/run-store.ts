@@ -1,0 +1,383 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import type { RunConfig } from '../api/run-config.ts';
+import { RunMetaSchema, StatusFileSchema, type MetricsRead, type RunMeta, type RunSummary, type StatusFile, type StoreProblem } from '../api/runs.ts';
+import { UserError } from '../util/errors.ts';
+import { writeFileAtomicSync } from './atomic.ts';
+import { MetricsWriter, readMetrics, truncateMetricsAfter } from './metrics.ts';
+import { listEpisodes, readEpisode } from './episodes.ts';
+import { CorruptFileError, decodeTensorFile } from './tensor-file.ts';
+
+/**
+ * The run store: one directory per run under a runs folder.
+ *
+ *   config.json     what the run was started from (config, env files' hash, versions, backend)
+ *   meta.json       name, tags, archived, experiment (edited by the user)
+ *   status.json     status, step, latest/best eval (written by the trainer)
+ *   metrics.jsonl   append-only records
+ *   env/            copy of the env's files (MJCF, task spec, assets): the run resumes on the same task
+ *   checkpoints/    ckpt-<step>.bin, self-checking (see tensor-file.ts); the newest few are kept
+ *   episodes/       recorded evaluation episodes
+ *
+ * Every file that is replaced is replaced atomically; a damaged file is reported and skipped.
+ */
+export const STORE_FORMAT = 1;
+
+export interface StoredEnv {
+  id: string;
+  xml: string;
+  specFile: string;
+  origin: string;
+  /** Where the env was read from when the run was created. */
+  dir: string;
+  /** File names under env/ and a SHA-256 over all of them. */
+  files: string[];
+  sha256: string;
+}
+
+export interface StoredConfig {
+  format: number;
+  id: string;
+  createdAt: string;
+  experiment: string | null;
+  config: RunConfig;
+  env: StoredEnv;
+  versions: Record<string, string>;
+  /** TF.js backend of the latest session and why it was chosen (set when the trainer starts). */
+  backend: { name: string; reason: string } | null;
+}
+
+export interface CheckpointInfo {
+  step: number;
+  file: string;
+}
+
+const CKPT_RE = /^ckpt-(\d{10})\.bin$/;
+
+/** Turns a failed write into the user's words when it is the disk's fault (full, read-only, not a folder). */
+export function storageProblem(e: unknown, what: string): string | null {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  const path = (e as NodeJS.ErrnoException | null)?.path;
+  const where = path ? ` (${path})` : '';
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return `the disk is full: cannot write ${what}${where}`;
+    case 'EACCES':
+    case 'EPERM':
+      return `no permission to write ${what}${where}`;
+    case 'EROFS':
+      return `the runs folder is on a read-only file system: cannot write ${what}${where}`;
+    case 'ENOTDIR':
+    case 'EEXIST':
+    case 'EISDIR':
+      return `cannot write ${what}: a path in the runs folder is not a folder${where}`;
+    case 'ENOENT':
+      return `cannot write ${what}: the folder is gone${where}`;
+    case 'EIO':
+      return `input/output error writing ${what}${where}`;
+    default:
+      return null;
+  }
+}
+
+export class RunStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  /** Creates the runs folder if needed; a folder the studio cannot write is a UserError saying why. */
+  ensureWritable(): void {
+    try {
+      mkdirSync(this.root, { recursive: true });
+      const probe = join(this.root, `.write-test-${process.pid}-${randomBytes(4).toString('hex')}`);
+      writeFileAtomicSync(probe, 'ok');
+      unlinkSync(probe);
+    } catch (e) {
+      const why = storageProblem(e, 'the runs folder') ?? (e as Error).message;
+      throw new UserError({ field: 'runsDir', message: `runs folder ${this.root} is not usable: ${why}` });
+    }
+  }
+
+  /** Creates a run directory with its config, meta and a 'queued' status. */
+  create(config: RunConfig, env: { source: { id: string; xml: string; specFile: string; files: { name: string; content: string | Uint8Array }[] }; origin: string; dir: string }, opts: { experiment?: string | null; versions: Record<string, string> }): RunFiles {
+    this.ensureWritable();
+    const id = newRunId(config);
+    const dir = join(this.root, id);
+    try {
+      mkdirSync(join(dir, 'env'), { recursive: true });
+      mkdirSync(join(dir, 'checkpoints'));
+      mkdirSync(join(dir, 'episodes'));
+      const hash = createEnvHash();
+      for (const f of env.source.files) {
+        const target = join(dir, 'env', f.name);
+        mkdirSync(join(target, '..'), { recursive: true });
+        writeFileAtomicSync(target, f.content);
+        hash.add(f.name, f.content);
+      }
+      const now = new Date().toISOString();
+      const stored: StoredConfig = {
+        format: STORE_FORMAT,
+        id,
+        createdAt: now,
+        experiment: opts.experiment ?? null,
+        config,
+        env: { id: env.source.id, xml: env.source.xml, specFile: env.source.specFile, origin: env.origin, dir: env.dir, files: env.source.files.map((f) => f.name), sha256: hash.digest() },
+        versions: opts.versions,
+        backend: null,
+      };
+      const run = new RunFiles(dir);
+      run.writeConfig(stored);
+      run.writeMeta({ name: config.name ?? id, tags: config.tags, archived: false, experiment: opts.experiment ?? null });
+      run.writeStatus({ status: 'queued', step: 0, steps: config.steps, latestEval: null, bestEval: null, reason: null, checkpointStep: null, pid: null, updatedAt: now });
+      writeFileAtomicSync(run.metricsFile, '');
+      return run;
+    } catch (e) {
+      const why = storageProblem(e, 'the new run');
+      if (why) throw new UserError({ field: 'runsDir', message: why });
+      throw e;
+    }
+  }
+
+  /** Every run directory (one holding config.json), oldest first. */
+  list(): RunFiles[] {
+    if (!existsSync(this.root)) return [];
+    let names: string[];
+    try {
+      names = readdirSync(this.root);
+    } catch {
+      return [];
+    }
+    return names
+      .filter((n) => !n.startsWith('.') && existsSync(join(this.root, n, 'config.json')))
+      .sort()
+      .map((n) => new RunFiles(join(this.root, n)));
+  }
+
+  open(id: string): RunFiles {
+    if (!/^[A-Za-z0-9._-]{1,128}$/.test(id) || id === '.' || id === '..') throw new UserError({ field: 'id', message: `'${id}' is not a run id` });
+    return RunFiles.open(join(this.root, id));
+  }
+
+  delete(id: string): void {
+    const run = this.open(id);
+    rmSync(run.dir, { recursive: true, force: true });
+  }
+}
+
+function newRunId(config: RunConfig): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  const env = basename(config.env).replace(/\.(xml|json)$/i, '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40);
+  return `${t}-${env}-${config.algo}-s${config.seed}-${randomBytes(3).toString('hex')}`;
+}
+
+function createEnvHash() {
+  const h = createHash('sha256');
+  return {
+    add(name: string, content: string | Uint8Array) {
+      h.update(name);
+      h.update('\0');
+      h.update(typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
+      h.update('\0');
+    },
+    digest: () => h.digest('hex'),
+  };
+}
+
+/** The files of one run. Reads never throw for a damaged file; they report it. */
+export class RunFiles {
+  readonly dir: string;
+  readonly id: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+    this.id = basename(this.dir);
+  }
+
+  /** Opens an existing run directory; a path that is not a run is a UserError. */
+  static open(dir: string): RunFiles {
+    const full = resolve(dir);
+    if (!existsSync(join(full, 'config.json'))) throw new UserError({ field: 'run', message: `${dir} is not a run folder (no config.json)` });
+    return new RunFiles(full);
+  }
+
+  get configFile(): string {
+    return join(this.dir, 'config.json');
+  }
+  get metricsFile(): string {
+    return join(this.dir, 'metrics.jsonl');
+  }
+  get checkpointsDir(): string {
+    return join(this.dir, 'checkpoints');
+  }
+  get episodesDir(): string {
+    return join(this.dir, 'episodes');
+  }
+  get envDir(): string {
+    return join(this.dir, 'env');
+  }
+
+  readConfig(): StoredConfig {
+    try {
+      return JSON.parse(readFileSync(this.configFile, 'utf8')) as StoredConfig;
+    } catch (e) {
+      throw new UserError({ file: this.configFile, message: `unreadable run config: ${(e as Error).message}` });
+    }
+  }
+
+  writeConfig(c: StoredConfig): void {
+    writeFileAtomicSync(this.configFile, JSON.stringify(c, null, 2) + '\n');
+  }
+
+  readStatus(): { status: StatusFile | null; problem: StoreProblem | null } {
+    const file = join(this.dir, 'status.json');
+    try {
+      const r = StatusFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+      if (r.success) return { status: r.data, problem: null };
+      return { status: null, problem: { file: 'status.json', message: 'not a valid status file' } };
+    } catch (e) {
+      return { status: null, problem: { file: 'status.json', message: `unreadable: ${(e as Error).message}` } };
+    }
+  }
+
+  writeStatus(s: StatusFile): void {
+    writeFileAtomicSync(join(this.dir, 'status.json'), JSON.stringify(s) + '\n');
+  }
+
+  readMeta(): RunMeta {
+    try {
+      const r = RunMetaSchema.safeParse(JSON.parse(readFileSync(join(this.dir, 'meta.json'), 'utf8')));
+      if (r.success) return r.data;
+    } catch {
+      /* falls through to defaults */
+    }
+    return { name: this.id, tags: [], archived: false, experiment: null };
+  }
+
+  writeMeta(m: RunMeta): void {
+    writeFileAtomicSync(join(this.dir, 'meta.json'), JSON.stringify(m) + '\n');
+  }
+
+  readMetrics(sinceLine = 0): MetricsRead {
+    return readMetrics(this.metricsFile, sinceLine);
+  }
+
+  metricsWriter(): MetricsWriter {
+    return new MetricsWriter(this.metricsFile);
+  }
+
+  truncateMetricsAfter(step: number) {
+    return truncateMetricsAfter(this.metricsFile, step);
+  }
+
+  /** Checkpoint files, newest first. */
+  listCheckpoints(): CheckpointInfo[] {
+    if (!existsSync(this.checkpointsDir)) return [];
+    return readdirSync(this.checkpointsDir)
+      .map((f) => ({ f, m: CKPT_RE.exec(f) }))
+      .filter((x) => x.m)
+      .map((x) => ({ step: Number(x.m![1]), file: join(this.checkpointsDir, x.f) }))
+      .sort((a, b) => b.step - a.step);
+  }
+
+  checkpointPath(step: number): string {
+    return join(this.checkpointsDir, `ckpt-${String(step).padStart(10, '0')}.bin`);
+  }
+
+  /** Writes a checkpoint atomically and deletes all but the newest `keep`. Returns its path. */
+  writeCheckpoint(step: number, bytes: Uint8Array, keep: number): string {
+    mkdirSync(this.checkpointsDir, { recursive: true });
+    const path = this.checkpointPath(step);
+    writeFileAtomicSync(path, bytes);
+    for (const old of this.listCheckpoints().slice(keep)) rmSync(old.file, { force: true });
+    return path;
+  }
+
+  /**
+   * The newest checkpoint that reads back intact, with the problems of any newer ones that did not
+   * (they are reported and skipped: the run falls back to the previous checkpoint).
+   */
+  latestCheckpoint(): { checkpoint: { step: number; file: string; meta: unknown; arrays: ReturnType<typeof decodeTensorFile>['arrays'] } | null; problems: StoreProblem[] } {
+    const problems: StoreProblem[] = [];
+    for (const c of this.listCheckpoints()) {
+      try {
+        const { meta, arrays } = decodeTensorFile(readFileSync(c.file));
+        return { checkpoint: { step: c.step, file: c.file, meta, arrays }, problems };
+      } catch (e) {
+        if (!(e instanceof CorruptFileError) && (e as NodeJS.ErrnoException).code === undefined) throw e;
+        problems.push({ file: `checkpoints/${basename(c.file)}`, message: `${(e as Error).message}; skipped` });
+      }
+    }
+    return { checkpoint: null, problems };
+  }
+
+  /** Integrity of every checkpoint (for `runs show`). */
+  checkCheckpoints(): { step: number; file: string; ok: boolean; problem?: string }[] {
+    return this.listCheckpoints().map((c) => {
+      try {
+        decodeTensorFile(readFileSync(c.file));
+        return { step: c.step, file: c.file, ok: true };
+      } catch (e) {
+        return { step: c.step, file: c.file, ok: false, problem: (e as Error).message };
+      }
+    });
+  }
+
+  listEpisodes() {
+    return listEpisodes(this.episodesDir);
+  }
+
+  readEpisode(id: string) {
+    return readEpisode(this.episodesDir, id);
+  }
+
+  /** Env files copied into the run at creation. */
+  readEnvFiles(): { name: string; content: string | Uint8Array }[] {
+    const c = this.readConfig();
+    return c.env.files.map((name) => {
+      const p = join(this.envDir, name);
+      if (!existsSync(p) || !statSync(p).isFile()) throw new UserError({ file: p, message: "the run's copy of its env file is missing" });
+      return { name, content: /\.(xml|json)$/i.test(name) ? readFileSync(p, 'utf8') : new Uint8Array(readFileSync(p)) };
+    });
+  }
+
+  summary(): RunSummary {
+    const c = this.readConfig();
+    const meta = this.readMeta();
+    const { status } = this.readStatus();
+    const s: StatusFile = status ?? {
+      status: 'failed',
+      step: 0,
+      steps: c.config.steps,
+      latestEval: null,
+      bestEval: null,
+      reason: 'status.json is unreadable',
+      checkpointStep: null,
+      pid: null,
+      updatedAt: c.createdAt,
+    };
+    return {
+      id: this.id,
+      dir: this.dir,
+      name: meta.name,
+      tags: meta.tags,
+      archived: meta.archived,
+      experiment: meta.experiment,
+      env: c.config.env,
+      algo: c.config.algo,
+      obs: c.config.obs,
+      seed: c.config.seed,
+      status: s.status,
+      step: s.step,
+      steps: s.steps,
+      latestEval: s.latestEval,
+      bestEval: s.bestEval,
+      reason: s.reason,
+      createdAt: c.createdAt,
+      updatedAt: s.updatedAt,
+    };
+  }
+}
