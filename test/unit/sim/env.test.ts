@@ -163,7 +163,7 @@ describe('env core', async () => {
     const env = await MujocoEnv.create(resolveEnv('walker-walk'));
     env.reset(3);
     const frames: Float64Array[] = [];
-    let live = new Float32Array(0);
+    let live: Float32Array = new Float32Array(0);
     for (let t = 0; t < 20; t++) {
       env.step(new Array(6).fill(0.3));
       frames.push(env.qpos());
