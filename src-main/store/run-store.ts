@@ -103,7 +103,7 @@ export class RunStore {
   }
 
   /** Creates a run directory with its config, meta and a 'queued' status. */
-  create(config: RunConfig, env: { source: { id: string; xml: string; specFile: string; files: { name: string; content: string | Uint8Array }[] }; origin: string; dir: string }, opts: { experiment?: string | null; versions: Record<string, string> }): RunFiles {
+  create(config: RunConfig, env: { source: { id: string; xml: string; specFile: string; files: { name: string; content: string | Uint8Array }[] }; origin: string; dir: string }, opts: { experiment?: string | null; versions: Record<string, string>; pid?: number | null }): RunFiles {
     this.ensureWritable();
     const id = newRunId(config);
     const dir = join(this.root, id);
@@ -132,7 +132,7 @@ export class RunStore {
       const run = new RunFiles(dir);
       run.writeConfig(stored);
       run.writeMeta({ name: config.name ?? id, tags: config.tags, archived: false, experiment: opts.experiment ?? null });
-      run.writeStatus({ status: 'queued', step: 0, steps: config.steps, latestEval: null, bestEval: null, reason: null, checkpointStep: null, pid: null, updatedAt: now });
+      run.writeStatus({ status: 'queued', step: 0, steps: config.steps, latestEval: null, bestEval: null, reason: null, checkpointStep: null, pid: opts.pid ?? null, updatedAt: now });
       writeFileAtomicSync(run.metricsFile, '');
       return run;
     } catch (e) {

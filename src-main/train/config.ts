@@ -1,0 +1,52 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseRunConfig, type RunConfig } from '../api/run-config.ts';
+import { UserError } from '../util/errors.ts';
+import { appRoot } from '../util/paths.ts';
+import { parseTaskSpec, resolveEnv, type ResolvedEnv } from '../sim/registry.ts';
+import type { EnvSource } from '../sim/env.ts';
+import type { RunFiles } from '../store/run-store.ts';
+
+/**
+ * Turns what the user gave into a config the trainer can run, or refuses it before anything starts:
+ * every issue names its field (a negative learning rate, a batch larger than the buffer, an unknown
+ * env, pixels without the render host).
+ */
+export function resolveRunConfig(raw: unknown): { config: RunConfig; env: ResolvedEnv } {
+  const parsed = parseRunConfig(raw);
+  if (!parsed.ok) throw new UserError(parsed.issues);
+  const config = parsed.config;
+  if (config.obs === 'pixels') {
+    throw new UserError({ field: 'obs', message: 'pixel observations need the render host, which this build does not have yet; use --obs lowdim' });
+  }
+  const env = resolveEnv(config.env);
+  return { config, env };
+}
+
+/** The env a run trains on: the copy of its files taken when the run was created. */
+export function runEnvSource(run: RunFiles): EnvSource {
+  const c = run.readConfig();
+  const files = run.readEnvFiles();
+  const spec = files.find((f) => f.name === c.env.specFile);
+  if (!spec) throw new UserError({ file: join(run.envDir, c.env.specFile), message: "the run's task spec is missing" });
+  return { id: c.env.id, xml: c.env.xml, specFile: c.env.specFile, spec: parseTaskSpec(c.env.specFile, typeof spec.content === 'string' ? spec.content : Buffer.from(spec.content).toString('utf8')), files };
+}
+
+/** Versions recorded in every run's config.json (read from the packages, so TF.js is not loaded here). */
+export function versions(): Record<string, string> {
+  const pkg = (name: string): string => {
+    const p = join(appRoot(), 'node_modules', ...name.split('/'), 'package.json');
+    try {
+      return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version : 'unknown';
+    } catch {
+      return 'unknown';
+    }
+  };
+  let studio = 'unknown';
+  try {
+    studio = (JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    /* left unknown */
+  }
+  return { rlStudio: studio, tfjs: pkg('@tensorflow/tfjs'), mujoco: pkg('@mujoco/mujoco'), node: process.versions.node };
+}

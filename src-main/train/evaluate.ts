@@ -1,0 +1,69 @@
+import type { Env } from '../sim/types.ts';
+import type { Agent } from '../learn/types.ts';
+import type { EpisodeRecording } from '../store/episodes.ts';
+
+/** Seeds of evaluation episodes: fixed per episode index, so every evaluation of a run meets the same start states. */
+export function evalSeed(runSeed: number, index: number): number {
+  return (0x5eed0000 + runSeed * 1009 + index) >>> 0;
+}
+
+export interface EvalResult {
+  returns: number[];
+  evalReturn: number;
+  recordings: EpisodeRecording[];
+}
+
+/**
+ * N deterministic episodes (the policy's mean action, no exploration noise), each recorded
+ * compactly: qpos per frame (the initial state and after every step), actions and rewards.
+ */
+export function evaluatePolicy(env: Env, agent: Pick<Agent, 'act'>, opts: { episodes: number; runSeed: number; step: number; record: boolean }): EvalResult {
+  const returns: number[] = [];
+  const recordings: EpisodeRecording[] = [];
+  const { nq, action, episodeLength, id, controlTimestep } = env.info;
+  const na = action.size;
+  for (let k = 0; k < opts.episodes; k++) {
+    let obs = env.reset(evalSeed(opts.runSeed, k));
+    // Preallocated for a full-length episode; trimmed when it ends early.
+    const qpos = opts.record ? new Float64Array((episodeLength + 1) * nq) : null;
+    const actions = opts.record ? new Float32Array(episodeLength * na) : null;
+    const rewards = opts.record ? new Float32Array(episodeLength) : null;
+    qpos?.set(env.qpos(), 0);
+    let ret = 0;
+    let t = 0;
+    let diverged = false;
+    for (;;) {
+      const a = agent.act(obs, false);
+      const r = env.step(a);
+      if (qpos && actions && rewards && t < episodeLength) {
+        actions.set(a, t * na);
+        rewards[t] = r.reward;
+        qpos.set(env.qpos(), (t + 1) * nq);
+      }
+      ret += r.reward;
+      t++;
+      obs = r.obs;
+      if (r.diverged) diverged = true;
+      if (r.terminated || r.truncated) break;
+    }
+    returns.push(ret);
+    if (qpos && actions && rewards) {
+      const T = Math.min(t, episodeLength);
+      recordings.push({
+        step: opts.step,
+        index: k,
+        env: id,
+        nq,
+        actionSize: na,
+        dt: controlTimestep,
+        qpos: qpos.slice(0, (T + 1) * nq),
+        actions: actions.slice(0, T * na),
+        rewards: rewards.slice(0, T),
+        episodeReturn: ret,
+        diverged,
+      });
+    }
+  }
+  const evalReturn = returns.length ? returns.reduce((a, b) => a + b, 0) / returns.length : 0;
+  return { returns, evalReturn, recordings };
+}

@@ -1,0 +1,174 @@
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TrainEvent } from '../api/events.ts';
+import type { RunStatus } from '../api/runs.ts';
+import { selectBackend } from '../learn/backend.ts';
+import { createAgent } from '../learn/factory.ts';
+import { ReplayBuffer } from '../learn/replay.ts';
+import { Rng } from '../learn/rng.ts';
+import { createEnv } from '../sim/env.ts';
+import { isUserError } from '../util/errors.ts';
+import { RunFiles, storageProblem } from '../store/run-store.ts';
+import { decodeCheckpoint, type TrainerState } from './checkpoint.ts';
+import { runEnvSource } from './config.ts';
+import { OffPolicyTrainer, type TrainerControl } from './trainer.ts';
+
+/** Pause / resume / stop requests and the live-view switch, as the worker receives them. */
+export class ControlState implements TrainerControl {
+  pauseRequested = false;
+  stopRequested = false;
+  live = false;
+  private waiters: ((v: 'resume' | 'stop') => void)[] = [];
+
+  pause(): void {
+    this.pauseRequested = true;
+  }
+
+  resume(): void {
+    this.pauseRequested = false;
+    for (const w of this.waiters.splice(0)) w('resume');
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+    for (const w of this.waiters.splice(0)) w('stop');
+  }
+
+  waitForResume(): Promise<'resume' | 'stop'> {
+    if (this.stopRequested) return Promise.resolve('stop');
+    return new Promise((res) => this.waiters.push(res));
+  }
+}
+
+export interface SessionEnd {
+  status: RunStatus;
+  step: number;
+  reason: string | null;
+  evalReturn: number | null;
+}
+
+/**
+ * One training session of a run: picks the backend, rebuilds env and agent, resumes from the newest
+ * intact checkpoint (dropping metric lines and recordings past it), and trains. Everything the user
+ * should know (a damaged checkpoint skipped, a cut episode) is emitted as a warning.
+ */
+export async function runSession(input: { runDir: string; steps?: number }, control: ControlState, emit: (e: TrainEvent) => void): Promise<SessionEnd> {
+  const run = RunFiles.open(input.runDir);
+  const runId = run.id;
+  const warn = (message: string) => emit({ runId, type: 'warning', message });
+  let step = 0;
+  const fail = (status: RunStatus, reason: string): SessionEnd => {
+    try {
+      const prev = run.readStatus().status;
+      run.writeStatus({
+        status,
+        step: prev?.step ?? step,
+        steps: prev?.steps ?? input.steps ?? 1,
+        latestEval: prev?.latestEval ?? null,
+        bestEval: prev?.bestEval ?? null,
+        reason,
+        checkpointStep: prev?.checkpointStep ?? null,
+        pid: null,
+        updatedAt: new Date().toISOString(),
+      });
+    } catch {
+      /* the event below still tells the host */
+    }
+    emit({ runId, type: 'status', status, step, reason });
+    return { status, step, reason, evalReturn: null };
+  };
+
+  let disposeAll = () => {};
+  try {
+    const stored = run.readConfig();
+    const config = stored.config;
+    const backend = await selectBackend();
+    try {
+      run.writeConfig({ ...stored, backend: { name: backend.name, reason: backend.reason } });
+    } catch (e) {
+      const why = storageProblem(e, 'config.json');
+      if (why) return fail('paused', why);
+      throw e;
+    }
+    const source = runEnvSource(run);
+    const env = await createEnv(source, { seed: config.seed });
+    const evalEnv = await createEnv(source, { seed: config.seed });
+    const agent = createAgent(config.algo, env.info.obs.size, env.info.action, { ...config.hyperparams }, config.seed);
+    disposeAll = () => {
+      agent.dispose();
+      env.dispose();
+      evalEnv.dispose();
+    };
+
+    let state: TrainerState = {
+      step: 0,
+      episodes: 0,
+      episodeIndex: 0,
+      divergedEpisodes: 0,
+      updates: 0,
+      elapsed: 0,
+      latestEval: null,
+      bestEval: null,
+      rng: new Rng((config.seed ^ 0x7a11ed) >>> 0).getState(),
+    };
+    let replay: ReplayBuffer | null = null;
+    const { checkpoint, problems } = run.latestCheckpoint();
+    for (const p of problems) warn(`${p.file}: ${p.message}`);
+    if (checkpoint) {
+      const ck = decodeCheckpoint(checkpoint.meta, checkpoint.arrays);
+      agent.setState(ck.agent);
+      state = ck.trainer;
+      replay = ck.replay;
+      if (!replay) warn(`resumed at step ${state.step} without a stored replay buffer: it refills from new experience`);
+    }
+    step = state.step;
+    const hp = agent.hp;
+    replay ??= new ReplayBuffer({
+      capacity: hp.replayCapacity,
+      obsSize: env.info.obs.size,
+      actionSize: env.info.action.size,
+      ...(hp.prioritizedReplay ? { prioritized: { alpha: hp.priorityAlpha, beta: hp.priorityBeta } } : {}),
+    });
+
+    // Work past the checkpoint is redone: its metric lines and recordings go, so nothing repeats.
+    const cut = run.truncateMetricsAfter(state.step);
+    for (const p of cut.problems) warn(`${p.file}: ${p.message}`);
+    if (cut.dropped > 0) warn(`dropped ${cut.dropped} metric records after step ${state.step} (the newest checkpoint); that work is redone`);
+    removeEpisodesAfter(run.episodesDir, state.step);
+    removeTempFiles(run);
+    if (checkpoint && state.step > 0 && state.step < (input.steps ?? config.steps)) {
+      warn(`resuming from the checkpoint at step ${state.step}`);
+    }
+
+    const steps = input.steps ?? Math.max(config.steps, state.step);
+    const trainer = new OffPolicyTrainer({ runId, config, run, env, evalEnv, agent, replay, state, steps, control, emit });
+    const how = await trainer.run();
+    step = trainer.state.step;
+    const end: SessionEnd = { status: how, step, reason: null, evalReturn: trainer.state.latestEval?.evalReturn ?? null };
+    if (how === 'paused') end.reason = trainer.reason ?? 'a write to the runs folder failed';
+    return end;
+  } catch (e) {
+    if (isUserError(e)) return fail('failed', e.message);
+    const why = storageProblem(e, 'the run');
+    if (why) return fail('paused', why);
+    return fail('failed', `studio fault: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  } finally {
+    disposeAll();
+  }
+}
+
+function removeEpisodesAfter(dir: string, step: number): void {
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) {
+    const m = /^(\d+)-\d+\.(json|bin)$/.exec(f);
+    if (m && Number(m[1]) > step) rmSync(join(dir, f), { force: true });
+  }
+}
+
+/** Temp files of atomic writes cut short by a crash. */
+function removeTempFiles(run: RunFiles): void {
+  for (const dir of [run.dir, run.checkpointsDir, run.episodesDir]) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) if (f.includes('.tmp-')) rmSync(join(dir, f), { force: true });
+  }
+}
