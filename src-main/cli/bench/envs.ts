@@ -23,65 +23,74 @@ function actionTable(n: number, size: number): Float64Array {
 
 export const run: BenchSuite = async function* ({ quick, log }) {
   const mj = await loadMujocoModule();
-  const seconds = quick ? 0.4 : 1.5;
+  const seconds = quick ? 0.6 : 3;
   const TABLE = 1024;
   for (const { id, dir } of listEnvIds().filter((e) => e.origin === 'builtin')) {
     const source = resolveEnv(id);
     log(`bench envs: ${id}`);
-    // Raw: mj_step on the same model with the same kind of controls.
     const model = loadModel(mj, source.files, source.xml);
     const data = new mj.MjData(model);
-    let raw = 0;
+    const env = new MujocoEnv(mj, source);
     try {
       const nu = model.nu;
       const acts = actionTable(TABLE, nu);
+      const row = new Float64Array(nu);
       mj.mj_forward(model, data);
-      let n = 0;
-      const t0 = performance.now();
-      let ctrl = data.ctrl as Float64Array;
-      while (performance.now() - t0 < seconds * 1000) {
-        for (let k = 0; k < 200; k++, n++) {
-          const row = (n % TABLE) * nu;
-          for (let i = 0; i < nu; i++) ctrl[i] = acts[row + i];
-          mj.mj_step(model, data);
-        }
-        if (n % 2000 === 0) {
-          mj.mj_resetData(model, data);
-          ctrl = data.ctrl as Float64Array;
-        }
-      }
-      raw = n / ((performance.now() - t0) / 1000);
-    } finally {
-      data.delete();
-      model.delete();
-    }
-
-    const env = new MujocoEnv(mj, source);
-    try {
-      const nu = env.info.action.size;
-      const acts = actionTable(TABLE, nu);
-      let steps = 0;
-      let stepMs = 0;
+      let rawSteps = 0;
+      let envSteps = 0;
+      let ep = 0;
       let resetMs = 0;
       let resets = 0;
-      let ep = 0;
-      const row = new Float64Array(nu);
-      while (stepMs + resetMs < seconds * 1000) {
-        const r0 = performance.now();
-        env.reset(ep++);
-        resetMs += performance.now() - r0;
-        resets++;
-        const s0 = performance.now();
-        for (;;) {
-          const base = (steps % TABLE) * nu;
-          for (let i = 0; i < nu; i++) row[i] = acts[base + i];
-          const r = env.step(row);
-          steps++;
-          if (r.terminated || r.truncated || performance.now() - s0 > seconds * 1000) break;
+      // Raw mj_step and env.step alternate in short windows and the best window of each counts, so
+      // load from other processes on this shared machine hits both alike.
+      const rawWindow = (ms: number): number => {
+        let n = 0;
+        const t0 = performance.now();
+        let ctrl = data.ctrl as Float64Array;
+        while (performance.now() - t0 < ms) {
+          for (let k = 0; k < 100; k++, n++, rawSteps++) {
+            const base = (rawSteps % TABLE) * nu;
+            for (let i = 0; i < nu; i++) ctrl[i] = acts[base + i];
+            mj.mj_step(model, data);
+          }
+          if (rawSteps % 2000 === 0) {
+            mj.mj_resetData(model, data);
+            ctrl = data.ctrl as Float64Array;
+          }
         }
-        stepMs += performance.now() - s0;
+        return n / ((performance.now() - t0) / 1000);
+      };
+      let live = false;
+      const envWindow = (ms: number): number => {
+        let n = 0;
+        let stepMs = 0;
+        const t0 = performance.now();
+        while (performance.now() - t0 < ms) {
+          if (!live) {
+            const r0 = performance.now();
+            env.reset(ep++);
+            resetMs += performance.now() - r0;
+            resets++;
+            live = true;
+          }
+          const s0 = performance.now();
+          for (let k = 0; k < 50 && live; k++, n++, envSteps++) {
+            const base = (envSteps % TABLE) * nu;
+            for (let i = 0; i < nu; i++) row[i] = acts[base + i];
+            const r = env.step(row);
+            if (r.terminated || r.truncated) live = false;
+          }
+          stepMs += performance.now() - s0;
+        }
+        return n / (stepMs / 1000);
+      };
+      let raw = 0;
+      let envRate = 0;
+      const rounds = quick ? 2 : 6;
+      for (let k = 0; k < rounds; k++) {
+        raw = Math.max(raw, rawWindow((seconds * 1000) / rounds / 2));
+        envRate = Math.max(envRate, envWindow((seconds * 1000) / rounds / 2));
       }
-      const envRate = steps / (stepMs / 1000);
       yield {
         case: id,
         model: join(dir, `${id}.xml`),
@@ -89,10 +98,12 @@ export const run: BenchSuite = async function* ({ quick, log }) {
         frame_skip: env.info.frameSkip,
         raw_steps_per_s: Math.round(raw),
         physics_ratio: +((envRate * env.info.frameSkip) / raw).toFixed(3),
-        reset_ms: +(resetMs / resets).toFixed(3),
+        reset_ms: resets ? +(resetMs / resets).toFixed(3) : 0,
       };
     } finally {
       env.dispose();
+      data.delete();
+      model.delete();
     }
   }
 
