@@ -270,7 +270,7 @@ export class RunManager {
     if (l) return l.worker.resume();
     const run = this.open(id);
     const s = run.readStatus().status;
-    if (s?.status === 'done' && opts.steps === undefined) throw new UserError({ field: 'id', message: `run ${id} is done; give a larger total with steps to train further` });
+    if (s?.status === 'done' && opts.steps === undefined) throw new UserError({ field: 'id', message: `run ${id} is done; give a larger total (--steps) to train further` });
     this.start(id, opts);
   }
 

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeFileAtomicSync } from '../../../src-main/store/atomic.ts';
+import { CorruptFileError, decodeTensorFile, encodeTensorFile } from '../../../src-main/store/tensor-file.ts';
+import { MetricsWriter, readMetrics, truncateMetricsAfter } from '../../../src-main/store/metrics.ts';
+import { readEpisode, writeEpisode } from '../../../src-main/store/episodes.ts';
+import { RunFiles, RunStore } from '../../../src-main/store/run-store.ts';
+import { isUserError } from '../../../src-main/util/errors.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'rls-store-'));
+
+describe('atomic writes', () => {
+  it('replace the file whole and leave no temp files behind', () => {
+    const dir = tmp();
+    const f = join(dir, 'status.json');
+    writeFileAtomicSync(f, 'old');
+    writeFileAtomicSync(f, 'new content');
+    expect(readFileSync(f, 'utf8')).toBe('new content');
+    expect(readdirSync(dir)).toEqual(['status.json']);
+  });
+});
+
+describe('checkpoint container', () => {
+  const arrays = { w: Float32Array.from([1, 2, 3.5]), d: Float64Array.from([Math.PI]), i: Int32Array.from([-7, 9]) };
+
+  it('round-trips arrays and meta exactly', () => {
+    const out = decodeTensorFile(encodeTensorFile({ step: 42 }, arrays));
+    expect(out.meta).toEqual({ step: 42 });
+    expect(Array.from(out.arrays.w)).toEqual([1, 2, 3.5]);
+    expect(out.arrays.d[0]).toBe(Math.PI);
+    expect(Array.from(out.arrays.i)).toEqual([-7, 9]);
+  });
+
+  it('detects a truncated file and a flipped byte', () => {
+    const bytes = encodeTensorFile({ step: 1 }, arrays);
+    expect(() => decodeTensorFile(bytes.subarray(0, bytes.length - 10))).toThrow(CorruptFileError);
+    const flipped = Uint8Array.from(bytes);
+    flipped[bytes.length - 40] ^= 0x10;
+    expect(() => decodeTensorFile(flipped)).toThrow(/checksum mismatch/);
+    expect(() => decodeTensorFile(new Uint8Array(100))).toThrow(/not an RL Studio checkpoint/);
+  });
+
+  it('a corrupt newest checkpoint is reported and the previous one is used', () => {
+    const run = new RunFiles(tmp());
+    run.writeCheckpoint(100, encodeTensorFile({ step: 100 }, arrays), 3);
+    const newest = run.writeCheckpoint(200, encodeTensorFile({ step: 200 }, arrays), 3);
+    truncateSync(newest, statSync(newest).size - 5);
+    const { checkpoint, problems } = run.latestCheckpoint();
+    expect(checkpoint?.step).toBe(100);
+    expect(checkpoint?.meta).toEqual({ step: 100 });
+    expect(problems).toHaveLength(1);
+    expect(problems[0].file).toContain('ckpt-0000000200.bin');
+    expect(problems[0].message).toMatch(/checksum mismatch.*skipped/);
+  });
+
+  it('keeps only the newest checkpoints', () => {
+    const run = new RunFiles(tmp());
+    for (const s of [1, 2, 3, 4]) run.writeCheckpoint(s, encodeTensorFile({}, {}), 2);
+    expect(run.listCheckpoints().map((c) => c.step)).toEqual([4, 3]);
+  });
+});
+
+describe('metrics.jsonl', () => {
+  it('a torn last line is reported and skipped; the rest of the run is read', () => {
+    const f = join(tmp(), 'metrics.jsonl');
+    const w = new MetricsWriter(f);
+    for (let s = 1; s <= 5; s++) w.add({ step: s * 10, time: s, kind: 'episode', episode_return: -s });
+    w.flush(true);
+    w.close();
+    appendFileSync(f, '{"step":60,"time":6,"kind":"epi');
+    const r = readMetrics(f);
+    expect(r.records.map((x) => x.step)).toEqual([10, 20, 30, 40, 50]);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0].message).toMatch(/line 6 is cut off/);
+  });
+
+  it('a garbage line in the middle is reported, not fatal', () => {
+    const f = join(tmp(), 'metrics.jsonl');
+    writeFileSync(f, '{"step":1,"time":0,"kind":"episode"}\nnot json\n{"step":2,"time":0,"kind":"update"}\n');
+    const r = readMetrics(f);
+    expect(r.records.map((x) => x.step)).toEqual([1, 2]);
+    expect(r.problems[0].message).toMatch(/line 2 is not a valid metric record/);
+  });
+
+  it('reads on from a line number (live curves)', () => {
+    const f = join(tmp(), 'metrics.jsonl');
+    writeFileSync(f, '{"step":1,"time":0,"kind":"episode"}\n{"step":2,"time":0,"kind":"episode"}\n');
+    const first = readMetrics(f);
+    expect(first.lines).toBe(2);
+    appendFileSync(f, '{"step":3,"time":0,"kind":"episode"}\n');
+    expect(readMetrics(f, first.lines).records.map((x) => x.step)).toEqual([3]);
+  });
+
+  it('truncating to a checkpoint step drops later lines and the torn one', () => {
+    const f = join(tmp(), 'metrics.jsonl');
+    writeFileSync(f, [1, 2, 3, 4].map((s) => JSON.stringify({ step: s * 100, time: s, kind: 'update' })).join('\n') + '\n{"step":5');
+    const cut = truncateMetricsAfter(f, 200);
+    expect(cut).toMatchObject({ kept: 2, dropped: 2 });
+    expect(cut.problems).toHaveLength(1);
+    const r = readMetrics(f);
+    expect(r.records.map((x) => x.step)).toEqual([100, 200]);
+    expect(r.problems).toEqual([]);
+  });
+});
+
+describe('recorded episodes', () => {
+  it('round-trip qpos, actions and rewards; truncated frames are refused clearly', () => {
+    const dir = tmp();
+    const qpos = Float64Array.from({ length: 4 * 2 }, (_, i) => i / 3);
+    const meta = writeEpisode(dir, { step: 500, index: 1, env: 'x', nq: 2, actionSize: 1, dt: 0.05, qpos, actions: Float32Array.from([0.1, 0.2, 0.3]), rewards: Float32Array.from([1, 2, 3]), episodeReturn: 6, diverged: false });
+    expect(meta.id).toBe('0000000500-1');
+    expect(meta.frames).toBe(4);
+    const ep = readEpisode(dir, meta.id);
+    expect(Array.from(ep.qpos)).toEqual(Array.from(qpos));
+    expect(Array.from(ep.rewards)).toEqual([1, 2, 3]);
+    expect(ep.actions[2]).toBeCloseTo(0.3);
+    truncateSync(join(dir, `${meta.id}.bin`), 10);
+    expect(() => readEpisode(dir, meta.id)).toThrow(/truncated/);
+    expect(() => readEpisode(dir, '../etc')).toThrow(/not an episode id/);
+  });
+});
+
+describe('runs folder', () => {
+  it('a runs folder that cannot be created is a clear user error', () => {
+    const dir = tmp();
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    let err: unknown;
+    try {
+      new RunStore(join(file, 'runs')).ensureWritable();
+    } catch (e) {
+      err = e;
+    }
+    expect(isUserError(err)).toBe(true);
+    expect((err as Error).message).toMatch(/runsDir: runs folder .*a-file\/runs is not usable: cannot write the runs folder: a path in the runs folder is not a folder/);
+  });
+});
