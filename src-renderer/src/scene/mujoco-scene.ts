@@ -1,0 +1,430 @@
+/**
+ * MujocoScene: a MuJoCo model (SceneModel from src-main/api/scene.ts) drawn with three.js. Shared by
+ * the studio's replay / live / preview viewers and the pixel-observation render host, so it depends
+ * on nothing but a canvas (HTMLCanvasElement or OffscreenCanvas): no DOM queries, no events, no
+ * timers. Pointer handling lives in orbit-input.ts.
+ *
+ * API
+ *   const s = new MujocoScene({ canvas, shadows?, antialias?, preserveDrawingBuffer?, pixelRatio?, background? })
+ *   s.load(model)                    builds bodies, geoms, lights, floor; (re)sets the default orbit view
+ *   s.setPoses(poses, frame = 0)     poses: Float32Array of frames x nbody x 7 (x, y, z, qw, qx, qy, qz),
+ *                                    world pose per body as from sim bodyPoses(); one frame is the nbody*7 case
+ *   s.setSize(width, height, updateStyle = true)   drawing-buffer size in CSS px (x pixelRatio)
+ *   s.setView(view)                  { kind: 'orbit' } | { kind: 'follow', body } | { kind: 'camera', name }
+ *   s.orbit                          { target, distance, azimuth, elevation } (degrees; z up), mutable
+ *   s.orbitBy(dAz, dEl) / s.zoomBy(factor) / s.panBy(dx, dy)   used by orbit-input.ts
+ *   s.render(viewport?)              draws one frame; viewport { x, y, width, height } (drawing-buffer px,
+ *                                    origin bottom-left) lets a caller tile many frames into one canvas
+ *   s.camera                         the THREE.PerspectiveCamera; in `{ kind: 'manual' }` view the caller
+ *                                    positions it and render() leaves it alone
+ *   s.dispose()                      frees geometry, materials, textures and the WebGL context
+ *
+ * Conventions: MuJoCo's z-up world is three's world as is (camera.up = +z); quaternions arrive as
+ * (w, x, y, z). MuJoCo and three cameras both look along -z with +y up in their own frame, so a model
+ * camera's quaternion is used unchanged. Geom groups 0-2 are shown, as in MuJoCo's default viewer.
+ */
+import * as THREE from 'three';
+import type { SceneCamera, SceneGeom, SceneModel } from '../../../src-main/api/scene.ts';
+
+export interface MujocoSceneOptions {
+  canvas: HTMLCanvasElement | OffscreenCanvas;
+  /** Shadow maps from the model's shadow-casting lights (default true). */
+  shadows?: boolean;
+  antialias?: boolean;
+  /** Keep the drawing buffer after compositing (needed to read pixels back from an on-screen canvas). */
+  preserveDrawingBuffer?: boolean;
+  pixelRatio?: number;
+  /** Clear colour (sRGB hex); default a dark blue-grey like dm_control's skybox. */
+  background?: number;
+}
+
+export interface OrbitState {
+  target: THREE.Vector3;
+  distance: number;
+  /** Degrees around +z of the camera's position seen from the target, from +x (-90: camera on -y, looking along +y). */
+  azimuth: number;
+  /** Degrees above the horizon (positive looks down on the scene). */
+  elevation: number;
+}
+
+export type SceneView = { kind: 'orbit' } | { kind: 'follow'; body: number } | { kind: 'camera'; name: string } | { kind: 'manual' };
+
+/** MuJoCo shows geom groups 0, 1 and 2 by default. */
+const VISIBLE_GROUPS = 3;
+const FLOOR_COLORS = { a: [0.1, 0.2, 0.3], b: [0.2, 0.3, 0.4], line: [0.35, 0.45, 0.55] };
+
+// Preallocated temporaries: setPoses and render run per frame and must not allocate.
+const tmpV = new THREE.Vector3();
+const tmpV2 = new THREE.Vector3();
+const tmpQ = new THREE.Quaternion();
+
+export class MujocoScene {
+  readonly renderer: THREE.WebGLRenderer;
+  readonly scene = new THREE.Scene();
+  readonly camera = new THREE.PerspectiveCamera(45, 1, 0.01, 1000);
+  readonly orbit: OrbitState = { target: new THREE.Vector3(), distance: 3, azimuth: -90, elevation: 20 };
+  model: SceneModel | null = null;
+  /** Geom types present in the model that this viewer does not draw (hfield, sdf). */
+  skipped: string[] = [];
+
+  private view: SceneView = { kind: 'orbit' };
+  private root = new THREE.Group();
+  private bodies: THREE.Group[] = [];
+  private readonly geometries = new Map<string, THREE.BufferGeometry>();
+  private readonly materials = new Map<string, THREE.Material>();
+  private floorTexture: THREE.DataTexture | null = null;
+  private readonly headlight = new THREE.DirectionalLight(0xffffff, 0.5);
+  private readonly shadows: boolean;
+  private width = 1;
+  private height = 1;
+
+  constructor(options: MujocoSceneOptions) {
+    this.shadows = options.shadows ?? true;
+    this.renderer = new THREE.WebGLRenderer({
+      canvas: options.canvas,
+      antialias: options.antialias ?? true,
+      preserveDrawingBuffer: options.preserveDrawingBuffer ?? false,
+      powerPreference: 'high-performance',
+    });
+    this.renderer.setPixelRatio(options.pixelRatio ?? 1);
+    this.renderer.shadowMap.enabled = this.shadows;
+    this.renderer.shadowMap.type = THREE.PCFShadowMap;
+    this.renderer.outputColorSpace = THREE.SRGBColorSpace;
+    this.scene.background = new THREE.Color(options.background ?? 0x2a3340);
+    this.camera.up.set(0, 0, 1);
+    // MuJoCo's headlight: a soft light from the viewer plus some ambient, so nothing is pitch black.
+    this.scene.add(new THREE.AmbientLight(0xffffff, 0.35));
+    this.camera.add(this.headlight);
+    this.headlight.position.set(0, 0, 1);
+    this.headlight.target.position.set(0, 0, -1);
+    this.camera.add(this.headlight.target);
+    this.scene.add(this.camera);
+    this.scene.add(this.root);
+    this.setSize(options.canvas.width || 1, options.canvas.height || 1, false);
+  }
+
+  /** Builds the model's bodies, geoms and lights; replaces any previous model. */
+  load(model: SceneModel): void {
+    this.clearModel();
+    this.model = model;
+    this.bodies = model.bodies.map((b) => {
+      const g = new THREE.Group();
+      g.name = b.name;
+      this.root.add(g);
+      return g;
+    });
+    const skipped = new Set<string>();
+    for (const geom of model.geoms) {
+      if (geom.group >= VISIBLE_GROUPS || geom.rgba[3] <= 0) continue;
+      const geometry = this.geometryFor(geom, model);
+      if (!geometry) {
+        skipped.add(geom.type);
+        continue;
+      }
+      const mesh = new THREE.Mesh(geometry, this.materialFor(geom));
+      mesh.name = geom.name;
+      mesh.position.set(geom.pos[0], geom.pos[1], geom.pos[2]);
+      mesh.quaternion.set(geom.quat[1], geom.quat[2], geom.quat[3], geom.quat[0]);
+      const isPlane = geom.type === 'plane';
+      mesh.castShadow = this.shadows && !isPlane;
+      mesh.receiveShadow = this.shadows;
+      (this.bodies[geom.body] ?? this.root).add(mesh);
+    }
+    this.skipped = [...skipped];
+    for (const light of model.lights) this.addLight(light, model);
+    this.resetOrbit();
+  }
+
+  /** Places every body from one frame of world poses (frames x nbody x 7, x y z qw qx qy qz). */
+  setPoses(poses: Float32Array, frame = 0): void {
+    const nb = this.bodies.length;
+    const base = frame * nb * 7;
+    if (base + nb * 7 > poses.length) throw new RangeError(`frame ${frame} is past the end of the poses (${poses.length / (nb * 7)} frames)`);
+    for (let b = 0; b < nb; b++) {
+      const o = base + 7 * b;
+      const g = this.bodies[b];
+      g.position.set(poses[o], poses[o + 1], poses[o + 2]);
+      g.quaternion.set(poses[o + 4], poses[o + 5], poses[o + 6], poses[o + 3]);
+    }
+  }
+
+  setSize(width: number, height: number, updateStyle = true): void {
+    this.width = Math.max(1, Math.round(width));
+    this.height = Math.max(1, Math.round(height));
+    this.renderer.setSize(this.width, this.height, updateStyle);
+    this.camera.aspect = this.width / this.height;
+    this.camera.updateProjectionMatrix();
+  }
+
+  setView(view: SceneView): void {
+    this.view = view;
+    if (view.kind === 'follow' || view.kind === 'orbit') this.camera.fov = 45;
+    this.camera.updateProjectionMatrix();
+  }
+
+  getView(): SceneView {
+    return this.view;
+  }
+
+  /** The model's named cameras, for a camera picker. */
+  cameraNames(): string[] {
+    return this.model?.cameras.map((c) => c.name) ?? [];
+  }
+
+  resetOrbit(): void {
+    const m = this.model;
+    if (!m) return;
+    this.orbit.target.set(m.center[0], m.center[1], m.center[2]);
+    this.orbit.distance = Math.max(0.2, 2.2 * m.extent);
+    this.orbit.azimuth = -90;
+    this.orbit.elevation = 18;
+    this.camera.near = Math.max(0.001, m.extent / 200);
+    this.camera.far = Math.max(100, m.extent * 200);
+    this.camera.updateProjectionMatrix();
+  }
+
+  orbitBy(dAzimuth: number, dElevation: number): void {
+    this.orbit.azimuth = (this.orbit.azimuth + dAzimuth) % 360;
+    this.orbit.elevation = Math.min(89, Math.max(-89, this.orbit.elevation + dElevation));
+  }
+
+  zoomBy(factor: number): void {
+    this.orbit.distance = Math.min(1e3, Math.max(0.05, this.orbit.distance * factor));
+  }
+
+  /** Moves the orbit target in the view plane by fractions of the view's height. */
+  panBy(dx: number, dy: number): void {
+    const scale = 2 * this.orbit.distance * Math.tan(THREE.MathUtils.degToRad(this.camera.fov / 2));
+    tmpV.setFromMatrixColumn(this.camera.matrix, 0).multiplyScalar(-dx * scale);
+    tmpV2.setFromMatrixColumn(this.camera.matrix, 1).multiplyScalar(dy * scale);
+    this.orbit.target.add(tmpV).add(tmpV2);
+  }
+
+  /** Draws one frame, into the whole canvas or into `viewport` (drawing-buffer pixels, origin bottom-left). */
+  render(viewport?: { x: number; y: number; width: number; height: number }): void {
+    this.placeCamera();
+    if (viewport) {
+      this.renderer.setScissorTest(true);
+      this.renderer.setViewport(viewport.x, viewport.y, viewport.width, viewport.height);
+      this.renderer.setScissor(viewport.x, viewport.y, viewport.width, viewport.height);
+    }
+    this.renderer.render(this.scene, this.camera);
+    if (viewport) {
+      this.renderer.setScissorTest(false);
+      this.renderer.setViewport(0, 0, this.width, this.height);
+    }
+  }
+
+  dispose(): void {
+    this.clearModel();
+    this.headlight.dispose();
+    this.renderer.dispose();
+  }
+
+  private placeCamera(): void {
+    const v = this.view;
+    if (v.kind === 'manual') return;
+    if (v.kind === 'camera') {
+      const cam = this.model?.cameras.find((c) => c.name === v.name);
+      if (cam) {
+        this.placeModelCamera(cam);
+        return;
+      }
+    }
+    if (v.kind === 'follow') {
+      const body = this.bodies[v.body];
+      // Follow in the horizontal plane only, so a falling body does not drag the horizon around.
+      if (body) this.orbit.target.set(body.position.x, body.position.y, this.orbit.target.z);
+    }
+    const o = this.orbit;
+    const az = THREE.MathUtils.degToRad(o.azimuth);
+    const el = THREE.MathUtils.degToRad(o.elevation);
+    this.camera.position.set(
+      o.target.x + o.distance * Math.cos(el) * Math.cos(az),
+      o.target.y + o.distance * Math.cos(el) * Math.sin(az),
+      o.target.z + o.distance * Math.sin(el),
+    );
+    this.camera.up.set(0, 0, 1);
+    this.camera.lookAt(o.target);
+    this.camera.updateMatrixWorld();
+  }
+
+  private placeModelCamera(cam: SceneCamera): void {
+    if (this.camera.fov !== cam.fovy) {
+      this.camera.fov = cam.fovy;
+      this.camera.updateProjectionMatrix();
+    }
+    const body = this.bodies[cam.body];
+    if (cam.mode === 'tracking' && body) {
+      // MuJoCo keeps the world orientation and follows the body (trackcom follows the subtree's centre
+      // of mass, which SceneModel lacks; the body's origin differs from it by a nearly constant offset).
+      const off = cam.trackOffset ?? [0, 0, 0];
+      this.camera.position.set(body.position.x + off[0], body.position.y + off[1], body.position.z + off[2]);
+      this.camera.quaternion.set(cam.worldQuat[1], cam.worldQuat[2], cam.worldQuat[3], cam.worldQuat[0]);
+    } else {
+      // Fixed (and targeting) cameras move rigidly with their body.
+      tmpV.set(cam.pos[0], cam.pos[1], cam.pos[2]);
+      tmpQ.set(cam.quat[1], cam.quat[2], cam.quat[3], cam.quat[0]);
+      if (body) {
+        tmpV.applyQuaternion(body.quaternion).add(body.position);
+        tmpQ.premultiply(body.quaternion);
+      }
+      this.camera.position.copy(tmpV);
+      this.camera.quaternion.copy(tmpQ);
+      const target = cam.target !== undefined ? this.bodies[cam.target] : undefined;
+      if (cam.mode === 'targeting' && target) {
+        this.camera.up.set(0, 0, 1);
+        this.camera.lookAt(target.position);
+      }
+    }
+    this.camera.updateMatrixWorld();
+  }
+
+  private addLight(light: SceneModel['lights'][number], model: SceneModel): void {
+    const parent = this.bodies[light.body] ?? this.root;
+    const color = new THREE.Color().setRGB(light.diffuse[0], light.diffuse[1], light.diffuse[2], THREE.SRGBColorSpace);
+    const l = light.directional
+      ? new THREE.DirectionalLight(color, 1.6)
+      : // MuJoCo's default spotlight has a 45 degree cutoff with a soft edge; no distance falloff.
+        new THREE.SpotLight(color, 2.2, 0, THREE.MathUtils.degToRad(70), 0.6, 0);
+    l.position.set(light.pos[0], light.pos[1], light.pos[2]);
+    l.target.position.set(light.pos[0] + light.dir[0], light.pos[1] + light.dir[1], light.pos[2] + light.dir[2]);
+    parent.add(l);
+    parent.add(l.target);
+    if (this.shadows && light.castShadow) {
+      l.castShadow = true;
+      l.shadow.mapSize.set(1024, 1024);
+      l.shadow.bias = -0.0005;
+      const cam = l.shadow.camera as THREE.OrthographicCamera | THREE.PerspectiveCamera;
+      const r = Math.max(1, model.extent * 2);
+      if (cam instanceof THREE.OrthographicCamera) {
+        cam.left = -r;
+        cam.right = r;
+        cam.top = r;
+        cam.bottom = -r;
+      }
+      cam.near = 0.05;
+      cam.far = Math.max(20, model.extent * 20);
+      cam.updateProjectionMatrix();
+    }
+  }
+
+  /** One geometry per distinct (type, size, mesh): the suite's limbs share a handful of shapes. */
+  private geometryFor(geom: SceneGeom, model: SceneModel): THREE.BufferGeometry | null {
+    const [a, b, c] = geom.size;
+    const key = `${geom.type}:${a}:${b}:${c}:${geom.mesh ?? ''}`;
+    const cached = this.geometries.get(key);
+    if (cached) return cached;
+    let g: THREE.BufferGeometry | null = null;
+    switch (geom.type) {
+      case 'plane': {
+        // Size 0 means infinite in MuJoCo: draw it large relative to the model.
+        const far = Math.max(20, model.extent * 30);
+        g = new THREE.PlaneGeometry(2 * (a > 0 ? a : far), 2 * (b > 0 ? b : far));
+        const uv = g.getAttribute('uv') as THREE.BufferAttribute;
+        // Checker cells of 0.5 model units regardless of the plane's size (texuniform in MuJoCo).
+        const cellsX = (2 * (a > 0 ? a : far)) / 1;
+        const cellsY = (2 * (b > 0 ? b : far)) / 1;
+        for (let i = 0; i < uv.count; i++) uv.setXY(i, uv.getX(i) * cellsX, uv.getY(i) * cellsY);
+        break;
+      }
+      case 'sphere':
+        g = new THREE.SphereGeometry(a, 24, 16);
+        break;
+      case 'capsule':
+        g = new THREE.CapsuleGeometry(a, 2 * b, 8, 16).rotateX(Math.PI / 2);
+        break;
+      case 'cylinder':
+        g = new THREE.CylinderGeometry(a, a, 2 * b, 24).rotateX(Math.PI / 2);
+        break;
+      case 'ellipsoid':
+        g = new THREE.SphereGeometry(1, 24, 16).scale(a, b, c);
+        break;
+      case 'box':
+        g = new THREE.BoxGeometry(2 * a, 2 * b, 2 * c);
+        break;
+      case 'mesh': {
+        const m = geom.mesh !== undefined ? model.meshes[geom.mesh] : undefined;
+        if (m) {
+          const indexed = new THREE.BufferGeometry();
+          indexed.setAttribute('position', new THREE.Float32BufferAttribute(m.vertices, 3));
+          indexed.setIndex(m.faces);
+          // Flat normals: MuJoCo meshes are mostly convex hulls whose edges should read as edges.
+          g = indexed.toNonIndexed();
+          indexed.dispose();
+          g.computeVertexNormals();
+        }
+        break;
+      }
+      default:
+        g = null; // hfield and sdf: not in the suite; reported through `skipped`.
+    }
+    if (g) this.geometries.set(key, g);
+    return g;
+  }
+
+  private materialFor(geom: SceneGeom): THREE.Material {
+    const [r, g, b, alpha] = geom.rgba;
+    const floor = geom.type === 'plane' && geom.textured;
+    const key = `${r}:${g}:${b}:${alpha}:${floor}`;
+    const cached = this.materials.get(key);
+    if (cached) return cached;
+    const color = floor ? new THREE.Color(1, 1, 1) : new THREE.Color().setRGB(r, g, b, THREE.SRGBColorSpace);
+    const mat = new THREE.MeshPhongMaterial({ color, shininess: floor ? 10 : 40, specular: new THREE.Color(floor ? 0x111111 : 0x333333) });
+    if (floor) mat.map = this.checkerTexture();
+    if (alpha < 1) {
+      mat.transparent = true;
+      mat.opacity = alpha;
+      mat.depthWrite = false;
+    }
+    this.materials.set(key, mat);
+    return mat;
+  }
+
+  /** dm_control's floor: a 2x2 checker with edge marks, made as data so no 2D canvas is needed. */
+  private checkerTexture(): THREE.DataTexture {
+    if (this.floorTexture) return this.floorTexture;
+    const n = 128;
+    const data = new Uint8Array(n * n * 4);
+    const half = n / 2;
+    for (let y = 0; y < n; y++) {
+      for (let x = 0; x < n; x++) {
+        const edge = x % half === 0 || y % half === 0;
+        const odd = (x < half) !== (y < half);
+        const c = edge ? FLOOR_COLORS.line : odd ? FLOOR_COLORS.a : FLOOR_COLORS.b;
+        const o = 4 * (y * n + x);
+        data[o] = Math.round(c[0] * 255);
+        data[o + 1] = Math.round(c[1] * 255);
+        data[o + 2] = Math.round(c[2] * 255);
+        data[o + 3] = 255;
+      }
+    }
+    const t = new THREE.DataTexture(data, n, n, THREE.RGBAFormat);
+    t.colorSpace = THREE.SRGBColorSpace;
+    t.wrapS = t.wrapT = THREE.RepeatWrapping;
+    t.magFilter = THREE.LinearFilter;
+    t.minFilter = THREE.LinearMipmapLinearFilter;
+    t.generateMipmaps = true;
+    t.anisotropy = 4;
+    t.needsUpdate = true;
+    this.floorTexture = t;
+    return t;
+  }
+
+  private clearModel(): void {
+    this.scene.remove(this.root);
+    this.root.traverse((o) => {
+      if (o instanceof THREE.DirectionalLight || o instanceof THREE.SpotLight) o.dispose();
+    });
+    this.root = new THREE.Group();
+    this.scene.add(this.root);
+    this.bodies = [];
+    for (const g of this.geometries.values()) g.dispose();
+    this.geometries.clear();
+    for (const m of this.materials.values()) m.dispose();
+    this.materials.clear();
+    this.floorTexture?.dispose();
+    this.floorTexture = null;
+    this.model = null;
+  }
+}
