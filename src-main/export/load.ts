@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
+import { selectBackend } from '../learn/backend.ts';
 import { UserError } from '../util/errors.ts';
 import type { PolicyMeta } from './meta.ts';
 import { decodeModel } from './onnx-proto.ts';
@@ -136,7 +137,7 @@ async function openTfjs(file: string, modelJson: TfjsModelJson): Promise<Exporte
       return { modelTopology: modelJson.modelTopology as object, weightSpecs, weightData, format: modelJson.format, userDefinedMetadata: modelJson.userDefinedMetadata as unknown as Record<string, object> };
     },
   };
-  await tf.ready();
+  await selectBackend();
   const model = await tf.loadLayersModel(handler);
   const shape = [1, ...meta.observation.shape];
   return makePolicy(

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../learn/backend.ts';
 import type { PolicyGraph } from './policy-graph.ts';
 import { actionAffine, inferShapes } from './policy-graph.ts';
 import type { PolicyMeta } from './meta.ts';
@@ -27,7 +28,7 @@ export interface TfjsModelJson {
 }
 
 export async function policyToTfjs(graph: PolicyGraph, meta: PolicyMeta): Promise<{ modelJson: TfjsModelJson; weights: Uint8Array }> {
-  await tf.ready();
+  await selectBackend();
   const model = buildLayersModel(graph);
   try {
     let artifacts: tf.io.ModelArtifacts | null = null;

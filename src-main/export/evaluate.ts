@@ -1,0 +1,40 @@
+import type { Env } from '../sim/types.ts';
+import { evalSeed } from '../train/evaluate.ts';
+import { UserError } from '../util/errors.ts';
+import type { ExportedPolicy } from './load.ts';
+import { toUnitAction } from './meta.ts';
+
+/**
+ * Runs an exported policy in an env the way the trainer evaluates a run (train/evaluate.ts): N
+ * episodes from the run's evaluation seeds, no noise. The policy answers in actuator units; the env
+ * takes [-1, 1], so each action is mapped back through the ranges in the policy's metadata.
+ */
+export async function evaluateExportedPolicy(env: Env, policy: ExportedPolicy, opts: { episodes: number; runSeed: number }): Promise<{ evalReturn: number; returns: number[] }> {
+  checkCompatible(env, policy);
+  const returns: number[] = [];
+  for (let k = 0; k < opts.episodes; k++) {
+    let obs = env.reset(evalSeed(opts.runSeed, k));
+    let ret = 0;
+    for (;;) {
+      const r = env.step(toUnitAction(policy.meta, await policy(obs)));
+      ret += r.reward;
+      obs = r.obs;
+      if (r.terminated || r.truncated) break;
+    }
+    returns.push(ret);
+  }
+  const evalReturn = returns.length ? returns.reduce((a, b) => a + b, 0) / returns.length : 0;
+  return { evalReturn, returns };
+}
+
+/** The env must hand out the observation the policy was trained on and drive the same actuators. */
+export function checkCompatible(env: Env, policy: ExportedPolicy): void {
+  const { meta } = policy;
+  const info = env.info;
+  if (info.obs.size !== policy.inputSize) {
+    throw new UserError({ field: '--env', message: `${info.id} has ${info.obs.size} observation values; the policy (trained on ${meta.env.id}) takes ${policy.inputSize}` });
+  }
+  if (info.action.size !== meta.action.size) {
+    throw new UserError({ field: '--env', message: `${info.id} has ${info.action.size} actuators; the policy (trained on ${meta.env.id}) drives ${meta.action.size}` });
+  }
+}
