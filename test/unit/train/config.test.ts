@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseRunConfig } from '../../../src-main/api/run-config.ts';
+import { resolveRunConfig } from '../../../src-main/train/config.ts';
+import { UserError } from '../../../src-main/util/errors.ts';
+
+function fieldsOf(raw: unknown): string[] {
+  try {
+    resolveRunConfig(raw);
+  } catch (e) {
+    if (e instanceof UserError) return e.details.map((d) => d.field ?? '');
+    throw e;
+  }
+  return [];
+}
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], { encoding: 'utf8', env: { ...process.env, RL_STUDIO_HOME: mkdtempSync(join(tmpdir(), 'rls-home-')) } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('run config', () => {
+  it('fills in the defaults: DDPG on the dense pendulum with the paper hyperparameters', () => {
+    const r = parseRunConfig({});
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config).toMatchObject({ env: 'pendulum', algo: 'ddpg', obs: 'lowdim', seed: 0, saveReplay: true, warmupSteps: 0 });
+    expect(r.config.hyperparams).toMatchObject({ actorLr: 1e-4, criticLr: 1e-3, tau: 0.001, batchSize: 64 });
+    // TD3's warm-up comes from its own defaults.
+    const td3 = parseRunConfig({ algo: 'td3' });
+    expect(td3.ok && td3.config.warmupSteps).toBe(10_000);
+  });
+
+  it('refuses invalid configs before anything starts, naming the field', () => {
+    expect(fieldsOf({ hyperparams: { actorLr: -0.001 } })).toEqual(['hyperparams.actorLr']);
+    expect(fieldsOf({ hyperparams: { batchSize: 512, replayCapacity: 256 } })).toEqual(['hyperparams.batchSize']);
+    expect(fieldsOf({ env: 'no-such-env' })).toEqual(['env']);
+    expect(fieldsOf({ steps: 0 })).toEqual(['steps']);
+    expect(fieldsOf({ algo: 'ppo' })).toEqual(['algo']);
+    expect(fieldsOf({ algo: 'naf', hyperparams: { actorLr: 1e-3 } })).toEqual(['hyperparams']);
+    expect(fieldsOf({ hyperparams: { criticHidden: [64], criticActionLayer: 1 } })).toEqual(['hyperparams.criticActionLayer']);
+    expect(fieldsOf({ obs: 'pixels' })).toEqual(['obs']);
+  });
+});
+
+describe('train CLI refusals', () => {
+  it('exits 2 with one line on stderr and no stack trace for invalid values', () => {
+    const runs = mkdtempSync(join(tmpdir(), 'rls-runs-'));
+    for (const [args, pattern] of [
+      [['--set', 'actorLr=-1'], /hyperparams\.actorLr/],
+      [['--env', 'no-such-env'], /env: no env 'no-such-env'/],
+      [['--steps', 'many'], /--steps: 'many' is not a whole number/],
+      [['--obs', 'pixels'], /obs: pixel observations need the render host/],
+      [['--set', 'batchSize=500', '--set', 'replayCapacity=200'], /hyperparams\.batchSize: batch size 500 is larger than the replay buffer/],
+    ] as [string[], RegExp][]) {
+      const r = cli(['train', '--runs-dir', runs, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr, args.join(' ')).toMatch(pattern);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('--json puts the errors on stdout as JSON', () => {
+    const r = cli(['train', '--set', 'tau=7', '--json', '--runs-dir', mkdtempSync(join(tmpdir(), 'rls-runs-'))]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout.trim())).toMatchObject({ ok: false, errors: [{ field: 'hyperparams.tau' }] });
+  });
+
+  it('an unusable runs folder (a path under a regular file) is a clear error, and nothing is written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rls-ro-'));
+    const file = join(dir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const r = cli(['train', '--runs-dir', join(file, 'runs')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/runsDir: runs folder .* is not usable: .*not a folder/);
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
+  });
+
+  it('resume refuses a folder that is not a run', () => {
+    const r = cli(['resume', mkdtempSync(join(tmpdir(), 'rls-empty-'))]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is not a run folder/);
+  });
+});
