@@ -1,8 +1,31 @@
+import { createEnv } from '../sim/env.ts';
+import { resolveEnv } from '../sim/registry.ts';
 import type { Env } from '../sim/types.ts';
 import { evalSeed } from '../train/evaluate.ts';
 import { UserError } from '../util/errors.ts';
-import type { ExportedPolicy } from './load.ts';
+import { loadExportedPolicy, type ExportedPolicy } from './load.ts';
 import { toUnitAction } from './meta.ts';
+
+/**
+ * `rl-studio eval --policy PATH [--env ID]`: an exported file evaluated in an env (by default the
+ * one it was trained on), on the evaluation seeds of the run it came from, so a faithful export
+ * reproduces that run's eval return.
+ */
+export async function evaluatePolicyFile(opts: { policy: string; env?: string; episodes: number }): Promise<{ evalReturn: number; returns: number[]; env: string; seed: number }> {
+  const policy = await loadExportedPolicy(opts.policy);
+  try {
+    const seed = policy.meta.run.seed ?? 0;
+    const env = await createEnv(resolveEnv(opts.env ?? policy.meta.env.id), { seed });
+    try {
+      const r = await evaluateExportedPolicy(env, policy, { episodes: opts.episodes, runSeed: seed });
+      return { ...r, env: env.info.id, seed };
+    } finally {
+      env.dispose();
+    }
+  } finally {
+    await policy.dispose();
+  }
+}
 
 /**
  * Runs an exported policy in an env the way the trainer evaluates a run (train/evaluate.ts): N

@@ -74,6 +74,13 @@ describe('export of a trained run', () => {
     const line = JSON.parse(r.stdout.trim()) as { ok: boolean; files: string[]; step: number; eval_return: number; env: string };
     expect(line).toMatchObject({ ok: true, files: [out], step: best, eval_return: evals.get(best), env: 'torque-pendulum' });
     expect(existsSync(out)).toBe(true);
+
+    // `eval --policy` runs the file in the env on the run's evaluation seeds: the same return.
+    const ev = cli(['eval', '--policy', out, '--env', FIXTURE, '--episodes', '2', '--json']);
+    expect(ev.stderr).toBe('');
+    const res = JSON.parse(ev.stdout.trim()) as { eval_return: number; env: string };
+    console.log(`eval --policy (onnx): ${res.eval_return} (run recorded ${evals.get(best)})`);
+    expect(Math.abs(res.eval_return - evals.get(best)!)).toBeLessThan(1e-6 * Math.abs(evals.get(best)!) + 1e-6);
   });
 
   it.each(EXPORT_FORMATS)('%s: actions equal the in-app policy on 1000 observations and the eval return is reproduced', async (format) => {
