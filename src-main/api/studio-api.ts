@@ -6,6 +6,10 @@
  * No Node imports here: the renderer imports this file.
  */
 import { z } from 'zod';
+import type { SceneModel } from './scene.ts';
+import type { EnvSummary, EnvValidation } from './task-spec.ts';
+import type { EpisodeMeta, MetricsRead, RunDetail, RunSummary, StoreProblem } from './runs.ts';
+import type { ProgressEvent, TrainEvent } from './events.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -35,11 +39,13 @@ export const RequestSchemas = {
   listEnvs: z.object({}),
   getEnv: z.object({ id: z.string().min(1).max(256) }),
   validateEnv: z.object({ files: z.array(InFileSchema).min(1).max(64) }),
-  addEnv: z.object({ files: z.array(InFileSchema).min(1).max(64) }),
+  /** `id` names the env in the library; default: the task spec's file stem. */
+  addEnv: z.object({ files: z.array(InFileSchema).min(1).max(64), id: z.string().min(1).max(64).optional() }),
   listRuns: z.object({ includeArchived: z.boolean().optional() }),
   getRun: z.object({ id: RunId }),
   getMetrics: z.object({ id: RunId, sinceLine: z.number().int().min(0).optional() }),
-  createRun: z.object({ config: z.unknown(), seeds: z.number().int().min(1).max(32).optional() }),
+  /** One run, or a seed sweep (seeds > 1) as one experiment; queued to train unless start is false. */
+  createRun: z.object({ config: z.unknown(), seeds: z.number().int().min(1).max(32).optional(), start: z.boolean().optional() }),
   controlRun: z.object({ id: RunId, action: z.enum(['start', 'pause', 'resume', 'stop']) }),
   updateRun: z.object({
     id: RunId,
@@ -93,4 +99,104 @@ export interface StudioInfo {
   backend: BackendInfo;
   runsDir: string;
   cores: number;
+}
+
+/**
+ * Float32 data crossing the boundary as base64 of its little-endian bytes: a tenth of the size of a
+ * JSON number array and the same over IPC and WebSocket. Decode with decodeF32 (below).
+ */
+export type F32Base64 = string;
+
+/** Decodes an F32Base64 string (works in the renderer and in Node). */
+export function decodeF32(b64: F32Base64): Float32Array {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Float32Array(bytes.buffer, 0, bytes.length >> 2);
+}
+
+/** listEnvs: one entry per built-in and library env; a broken library env carries its error. */
+export type EnvListEntry = EnvSummary & { error?: string };
+
+/** What getEnv and a successful validateEnv return: the env, its 3D scene and its initial pose. */
+export interface EnvPreview {
+  summary: EnvSummary & { obsParts: { name: string; offset: number; size: number }[]; actuators: string[] };
+  scene: SceneModel;
+  /** Body poses (nbody x 7: x y z qw qx qy qz) after reset with seed 0. */
+  poses: F32Base64;
+}
+
+/** validateEnv: the validation, plus the preview when the env is valid. */
+export type EnvCheck = EnvValidation & { preview?: EnvPreview };
+
+/** listRuns: a run summary with its hyperparameters (for optional table columns). */
+export type RunRow = RunSummary & { hyperparams: Record<string, unknown> };
+
+/** getRun: the stored run, its live progress and the TF.js backend its latest session used. */
+export type RunView = RunDetail & { progress: ProgressEvent | null; backend: BackendInfo | null };
+
+/** getMetrics */
+export type MetricsChunk = MetricsRead;
+
+/** listEpisodes */
+export interface EpisodeList {
+  episodes: EpisodeMeta[];
+  problems: StoreProblem[];
+}
+
+/** getEpisode: a recorded episode ready to replay: the run's own scene and one pose frame per step. */
+export interface EpisodeReplay {
+  meta: EpisodeMeta;
+  scene: SceneModel;
+  /** frames x nbody x 7 */
+  poses: F32Base64;
+  /** (frames - 1) x actionSize */
+  actions: F32Base64;
+  /** frames - 1 */
+  rewards: F32Base64;
+}
+
+/** Result type of each method, for typed calls in the renderer. */
+export interface Results {
+  info: StudioInfo;
+  listEnvs: EnvListEntry[];
+  getEnv: EnvPreview;
+  validateEnv: EnvCheck;
+  addEnv: { id: string };
+  listRuns: RunRow[];
+  getRun: RunView;
+  getMetrics: MetricsChunk;
+  createRun: RunSummary[];
+  controlRun: RunSummary;
+  updateRun: RunSummary;
+  deleteRun: { id: string };
+  listEpisodes: EpisodeList;
+  getEpisode: EpisodeReplay;
+  exportPolicy: never;
+  getSettings: Settings;
+  setSettings: Settings;
+  watchLive: { id: string; on: boolean };
+}
+
+/**
+ * Pushed events (EventEnvelope.event -> data):
+ * - `run`: a TrainEvent of any run (progress, eval, checkpoint, status, warning; not frames)
+ * - `runs`: the list of runs changed (created, deleted, renamed, tagged, archived)
+ * - `live`: one frame of a watched run's training env
+ * - `envs`: the environment library changed
+ * - `settings`: the settings changed
+ */
+export interface Events {
+  run: Exclude<TrainEvent, { type: 'frame' }>;
+  runs: { ids: string[] };
+  live: LiveFrame;
+  envs: { id: string };
+  settings: Settings;
+}
+
+export interface LiveFrame {
+  runId: string;
+  step: number;
+  /** nbody x 7 */
+  poses: F32Base64;
 }

@@ -5,12 +5,16 @@ import { RequestSchemas, type ErrorPayload, type Method, type Params, type Setti
 import { UserError, isUserError, zodDetails } from '../util/errors.ts';
 import { appRoot } from '../util/paths.ts';
 import type { SettingsStore } from '../store/settings.ts';
+import { EnvService } from './envs.ts';
+import { RunService } from './runs.ts';
 
 export type EventListener = (event: string, data: unknown) => void;
 
 export interface StudioServiceOptions {
   mode: StudioInfo['mode'];
   settings: SettingsStore;
+  /** Runs training at once (default: the number of cores). */
+  maxConcurrentRuns?: number;
 }
 
 type Handler<M extends Method> = (params: Params<M>) => Promise<unknown> | unknown;
@@ -23,12 +27,35 @@ export class StudioService {
   private readonly listeners = new Set<EventListener>();
   private readonly handlers: { [M in Method]?: Handler<M> } = {};
   private readonly version: string;
+  readonly envs = new EnvService();
+  readonly runs: RunService;
 
   private constructor(private readonly options: StudioServiceOptions) {
     this.version = (JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string }).version;
     this.on('info', () => this.info());
     this.on('getSettings', () => this.options.settings.get());
     this.on('setSettings', ({ settings }) => this.setSettings(settings));
+
+    this.on('listEnvs', () => this.envs.list());
+    this.on('getEnv', ({ id }) => this.envs.preview(id));
+    this.on('validateEnv', ({ files }) => this.envs.validate(files));
+    this.on('addEnv', async ({ files, id }) => {
+      const added = await this.envs.add(files, id);
+      this.emit('envs', added);
+      return added;
+    });
+
+    this.runs = new RunService(options.settings.get().runsDir, (event, data) => this.emit(event, data), options.maxConcurrentRuns);
+    this.on('listRuns', ({ includeArchived }) => this.runs.list(includeArchived));
+    this.on('getRun', ({ id }) => this.runs.get(id));
+    this.on('getMetrics', ({ id, sinceLine }) => this.runs.metrics(id, sinceLine));
+    this.on('createRun', ({ config, seeds, start }) => this.runs.create(config, seeds, start));
+    this.on('controlRun', ({ id, action }) => this.runs.control(id, action));
+    this.on('updateRun', ({ id, ...patch }) => this.runs.update(id, patch));
+    this.on('deleteRun', ({ id }) => this.runs.delete(id));
+    this.on('listEpisodes', ({ id }) => this.runs.episodes(id));
+    this.on('getEpisode', ({ id, episode }) => this.runs.episode(id, episode));
+    this.on('watchLive', ({ id, on }) => this.runs.watch(id, on));
   }
 
   static async create(options: StudioServiceOptions): Promise<StudioService> {
@@ -78,13 +105,16 @@ export class StudioService {
     };
   }
 
-  private setSettings(patch: Partial<Settings>): Settings {
+  private async setSettings(patch: Partial<Settings>): Promise<Settings> {
     const next = this.options.settings.set(patch);
+    await this.runs.setRunsDir(next.runsDir);
     this.emit('settings', next);
     return next;
   }
 
+  /** Stops training runs (each checkpoints, resumable) and drops listeners. */
   async close(): Promise<void> {
+    await this.runs.close();
     this.listeners.clear();
   }
 }

@@ -1,0 +1,76 @@
+/**
+ * Environment methods of StudioApi: the suite and the user's library, a 3D preview of any env, and
+ * drag-in validation and adding, all through sim/registry so the CLI and the studio agree.
+ */
+import type { EnvCheck, EnvListEntry, EnvPreview, InFile } from '../api/studio-api.ts';
+import { addUserEnv, listEnvs, parseTaskSpec, pickEnvFiles, resolveEnv, validateEnvFiles } from '../sim/registry.ts';
+import { MujocoEnv, type EnvSource } from '../sim/env.ts';
+import { loadMujocoModule } from '../sim/mujoco.ts';
+import { asText } from '../sim/files.ts';
+import { encodeF32, toEnvFiles } from './encode.ts';
+
+export class EnvService {
+  /** listEnvs compiles every model; the answer only changes when the library does. */
+  private cache: Promise<EnvListEntry[]> | null = null;
+
+  list(): Promise<EnvListEntry[]> {
+    this.cache ??= listEnvs().catch((e: unknown) => {
+      this.cache = null;
+      throw e;
+    });
+    return this.cache;
+  }
+
+  async preview(id: string): Promise<EnvPreview> {
+    const env = resolveEnv(id);
+    return previewOf(env, env.origin);
+  }
+
+  async validate(files: InFile[]): Promise<EnvCheck> {
+    const envFiles = toEnvFiles(files);
+    const v = await validateEnvFiles(envFiles);
+    if (!v.ok || !v.info) return v;
+    const pick = pickEnvFiles(envFiles);
+    const specFile = envFiles.find((f) => f.name === pick.spec)!;
+    const source: EnvSource = { id: v.info.id, xml: pick.xml, specFile: pick.spec, spec: parseTaskSpec(pick.spec, asText(specFile.content)), files: envFiles };
+    return { ...v, preview: await previewOf(source, 'path') };
+  }
+
+  async add(files: InFile[], id?: string): Promise<{ id: string }> {
+    const envFiles = toEnvFiles(files);
+    const envId = id ?? pickEnvFiles(envFiles).spec.replace(/\.task\.json$/, '');
+    const added = await addUserEnv(envFiles, envId);
+    this.cache = null;
+    return { id: added.id };
+  }
+}
+
+/** The env after reset(0): its scene, initial body poses and summary. */
+async function previewOf(source: EnvSource & { name?: string; description?: string }, origin: 'builtin' | 'user' | 'path'): Promise<EnvPreview> {
+  const mj = await loadMujocoModule();
+  const env = new MujocoEnv(mj, source);
+  try {
+    env.reset(0);
+    const info = env.info;
+    return {
+      summary: {
+        id: source.id,
+        name: source.name ?? source.spec.name,
+        source: origin,
+        obsSize: info.obs.size,
+        actionSize: info.action.size,
+        episodeLength: info.episodeLength,
+        frameSkip: info.frameSkip,
+        controlTimestep: info.controlTimestep,
+        description: source.description ?? source.spec.description,
+        ...(source.spec.camera ? { camera: source.spec.camera } : {}),
+        obsParts: info.obs.parts,
+        actuators: info.action.names,
+      },
+      scene: env.scene(),
+      poses: encodeF32(env.bodyPoses()),
+    };
+  } finally {
+    env.dispose();
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Run methods of StudioApi over the RunManager of the current runs folder: the table, one run with
+ * its metrics, create / control / tag / archive / delete, recorded episodes as replays (body poses
+ * per frame computed here, so the renderer needs no physics), and the live view (frames of the
+ * training env turned into body poses as they arrive).
+ */
+import type { TrainEvent } from '../api/events.ts';
+import type { EpisodeList, EpisodeReplay, LiveFrame, MetricsChunk, RunRow, RunView } from '../api/studio-api.ts';
+import type { RunSummary } from '../api/runs.ts';
+import { RunManager } from '../train/run-manager.ts';
+import { runEnvSource } from '../train/config.ts';
+import { sceneFor, bodyPoses } from '../sim/scene.ts';
+import { loadModel } from '../sim/env.ts';
+import { loadMujocoModule, type MjModel, type Mujoco } from '../sim/mujoco.ts';
+import { UserError } from '../util/errors.ts';
+import { encodeF32 } from './encode.ts';
+
+type Emit = (event: string, data: unknown) => void;
+
+interface Watch {
+  /** Clients watching (each watchLive on/off pair counts once). */
+  count: number;
+  model: Promise<{ mj: Mujoco; model: MjModel }>;
+}
+
+export class RunService {
+  private manager: RunManager;
+  private unsubscribe: () => void;
+  private readonly watches = new Map<string, Watch>();
+
+  constructor(
+    private runsDir: string,
+    private readonly emit: Emit,
+    private readonly maxConcurrent?: number,
+  ) {
+    this.manager = this.open(runsDir);
+    this.unsubscribe = this.manager.subscribe((e) => this.forward(e));
+  }
+
+  private open(dir: string): RunManager {
+    return new RunManager({ runsDir: dir, ...(this.maxConcurrent ? { maxConcurrent: this.maxConcurrent } : {}) });
+  }
+
+  get runManager(): RunManager {
+    return this.manager;
+  }
+
+  /** Moves to another runs folder: runs training in the old one stop at a checkpoint (resumable). */
+  async setRunsDir(dir: string): Promise<void> {
+    if (dir === this.runsDir) return;
+    const old = this.manager;
+    this.manager = this.open(dir);
+    this.runsDir = dir;
+    this.unsubscribe();
+    this.unsubscribe = this.manager.subscribe((e) => this.forward(e));
+    this.dropWatches();
+    await old.shutdown();
+    this.emit('runs', { ids: [] });
+  }
+
+  private forward(e: TrainEvent): void {
+    if (e.type !== 'frame') {
+      this.emit('run', e);
+      if (e.type === 'status' && ['done', 'failed', 'stopped', 'interrupted'].includes(e.status)) this.unwatch(e.runId, true);
+      return;
+    }
+    const w = this.watches.get(e.runId);
+    if (!w) return;
+    void w.model
+      .then(({ mj, model }) => {
+        if (e.qpos.length !== model.nq) return;
+        const frame: LiveFrame = { runId: e.runId, step: e.step, poses: encodeF32(bodyPoses(mj, model, [e.qpos])) };
+        this.emit('live', frame);
+      })
+      .catch(() => undefined);
+  }
+
+  list(includeArchived = false): RunRow[] {
+    const rows: RunRow[] = [];
+    for (const s of this.manager.list({ includeArchived })) {
+      let hyperparams: Record<string, unknown> = {};
+      try {
+        hyperparams = this.manager.store.open(s.id).readConfig().config.hyperparams as unknown as Record<string, unknown>;
+      } catch {
+        /* listed without its hyperparameters; getRun reports why */
+      }
+      rows.push({ ...s, hyperparams });
+    }
+    return rows;
+  }
+
+  get(id: string): RunView {
+    const detail = this.manager.get(id);
+    const config = detail.config as { backend?: { name: string; reason: string } | null };
+    return { ...detail, progress: this.manager.progress(id), backend: config.backend ?? null };
+  }
+
+  metrics(id: string, sinceLine = 0): MetricsChunk {
+    return this.manager.store.open(id).readMetrics(sinceLine);
+  }
+
+  create(config: unknown, seeds = 1, start = true): RunSummary[] {
+    const input = seeds > 1 ? { config: config as never, seeds } : (config as never);
+    const runs = this.manager.create(input, { start });
+    this.emit('runs', { ids: runs.map((r) => r.id) });
+    return runs;
+  }
+
+  async control(id: string, action: 'start' | 'pause' | 'resume' | 'stop'): Promise<RunSummary> {
+    if (action === 'start') this.manager.start(id);
+    else if (action === 'pause') this.manager.pause(id);
+    else if (action === 'resume') this.manager.resume(id);
+    else await this.manager.stop(id);
+    return this.summary(id);
+  }
+
+  private summary(id: string): RunSummary {
+    const s = this.manager.list({ includeArchived: true }).find((r) => r.id === id);
+    if (!s) throw new UserError({ field: 'id', message: `no run '${id}'` });
+    return s;
+  }
+
+  update(id: string, patch: { name?: string; tags?: string[]; archived?: boolean }): RunSummary {
+    const s = this.manager.update(id, patch);
+    this.emit('runs', { ids: [id] });
+    return s;
+  }
+
+  async delete(id: string): Promise<{ id: string }> {
+    this.unwatch(id, true);
+    await this.manager.delete(id);
+    this.emit('runs', { ids: [id] });
+    return { id };
+  }
+
+  episodes(id: string): EpisodeList {
+    return this.manager.listEpisodes(id);
+  }
+
+  async episode(id: string, episodeId: string): Promise<EpisodeReplay> {
+    const data = this.manager.readEpisode(id, episodeId);
+    const source = runEnvSource(this.manager.store.open(id));
+    const { scene, poses } = await sceneFor(source, data.qpos);
+    return { meta: data.meta, scene, poses: encodeF32(poses!), actions: encodeF32(data.actions), rewards: encodeF32(data.rewards) };
+  }
+
+  /** Turns the live view of a training run on or off; frames arrive as `live` events. */
+  watch(id: string, on: boolean): { id: string; on: boolean } {
+    if (!on) {
+      this.unwatch(id, false);
+      return { id, on: false };
+    }
+    const w = this.watches.get(id);
+    if (w) {
+      w.count++;
+      return { id, on: true };
+    }
+    this.manager.setLive(id, true);
+    const model = (async () => {
+      const mj = await loadMujocoModule();
+      const source = runEnvSource(this.manager.store.open(id));
+      return { mj, model: loadModel(mj, source.files, source.xml) };
+    })();
+    model.catch(() => this.unwatch(id, true));
+    this.watches.set(id, { count: 1, model });
+    return { id, on: true };
+  }
+
+  private unwatch(id: string, all: boolean): void {
+    const w = this.watches.get(id);
+    if (!w) return;
+    if (!all && --w.count > 0) return;
+    this.watches.delete(id);
+    try {
+      this.manager.setLive(id, false);
+    } catch {
+      /* the run already ended */
+    }
+    void w.model.then(({ model }) => model.delete()).catch(() => undefined);
+  }
+
+  private dropWatches(): void {
+    for (const id of [...this.watches.keys()]) this.unwatch(id, true);
+  }
+
+  async close(): Promise<void> {
+    this.dropWatches();
+    this.unsubscribe();
+    await this.manager.shutdown();
+  }
+}
