@@ -61,10 +61,16 @@ export function writeEpisode(dir: string, rec: EpisodeRecording): EpisodeMeta {
 
 /** Every readable episode's meta, oldest first; unreadable ones are reported, not fatal. */
 export function listEpisodes(dir: string): { episodes: EpisodeMeta[]; problems: StoreProblem[] } {
-  if (!existsSync(dir)) return { episodes: [], problems: [] };
   const episodes: EpisodeMeta[] = [];
   const problems: StoreProblem[] = [];
-  for (const f of readdirSync(dir).sort()) {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch (e) {
+    if (existsSync(dir)) problems.push({ file: 'episodes', message: `unreadable: ${(e as Error).message}` });
+    return { episodes, problems };
+  }
+  for (const f of names) {
     if (!f.endsWith('.json') || !ID_RE.test(f.slice(0, -5))) continue;
     try {
       episodes.push(readMeta(dir, f.slice(0, -5)));

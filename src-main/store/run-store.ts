@@ -275,8 +275,14 @@ export class RunFiles {
 
   /** Checkpoint files, newest first. */
   listCheckpoints(): CheckpointInfo[] {
-    if (!existsSync(this.checkpointsDir)) return [];
-    return readdirSync(this.checkpointsDir)
+    let names: string[];
+    try {
+      names = readdirSync(this.checkpointsDir);
+    } catch {
+      // Missing or not a folder: no checkpoints to offer (the trainer reports the failed writes).
+      return [];
+    }
+    return names
       .map((f) => ({ f, m: CKPT_RE.exec(f) }))
       .filter((x) => x.m)
       .map((x) => ({ step: Number(x.m![1]), file: join(this.checkpointsDir, x.f) }))
