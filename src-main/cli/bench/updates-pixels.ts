@@ -1,0 +1,61 @@
+import { selectBackend } from '../../learn/backend.ts';
+import { createPixelAgent, PIXEL_CONV_DEFAULTS, type ConvLayerSpec } from '../../learn/pixel-nets.ts';
+import { PixelReplay, type PixelObservation } from '../../learn/pixel-replay.ts';
+import { Rng } from '../../learn/rng.ts';
+
+/**
+ * Pixel DDPG updates per second (appended to `rl-studio bench updates`): the paper's pixel
+ * networks (3 conv x 32, 2 FC x 200) on 9 x 64 x 64 observations (3 stacked RGB frames), sampled
+ * from a PixelReplay of random frames, so the uint8 -> float conversion is part of the figure.
+ * One update = critic + actor (both with their conv torsos) + soft target updates.
+ */
+export interface PixelUpdatesOptions {
+  quick: boolean;
+  log: (text: string) => void;
+  /** Minibatch sizes, one case each (default 16, the paper's, and 64). */
+  batches?: number[];
+  size?: number;
+  layers?: readonly ConvLayerSpec[];
+}
+
+export async function* runPixelUpdates(opts: PixelUpdatesOptions): AsyncIterable<Record<string, unknown>> {
+  const backend = await selectBackend();
+  const size = opts.size ?? 64;
+  const stack = 3;
+  const actionSize = 1;
+  const rng = new Rng(7);
+  const transitions = 1000;
+  const replay = new PixelReplay({ capacity: transitions, height: size, width: size, stack, newFramesPerStep: stack, actionSize });
+  const frameBytes = size * size * 3;
+  let id = 0;
+  const observation = (): PixelObservation => {
+    const frames = new Uint8Array(stack * frameBytes);
+    for (let i = 0; i < frames.length; i++) frames[i] = (rng.uniform() * 256) | 0;
+    return { ids: [id++, id++, id++], frames };
+  };
+  let obs = observation();
+  for (let t = 0; t < transitions; t++) {
+    const next = observation();
+    replay.add(obs, [rng.range(-1, 1)], rng.uniform(), next, false);
+    obs = next;
+  }
+  for (const batchSize of opts.batches ?? [16, 64]) {
+    const agent = createPixelAgent({ algo: 'ddpg', shape: { height: size, width: size, channels: 3 * stack }, actionSize, seed: 1, hyperparams: { batchSize }, layers: opts.layers ?? PIXEL_CONV_DEFAULTS });
+    try {
+      const batch = replay.makeBatch(batchSize);
+      for (let i = 0; i < 3; i++) agent.update(replay.sample(rng, batch));
+      const seconds = opts.quick ? 3 : 10;
+      let n = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < seconds * 1000 || n < 3) {
+        agent.update(replay.sample(rng, batch));
+        n++;
+      }
+      const dt = (performance.now() - t0) / 1000;
+      opts.log(`ddpg pixels b${batchSize}: ${n} updates in ${dt.toFixed(1)} s`);
+      yield { case: `ddpg-pixels-b${batchSize}`, backend: backend.name, batch: batchSize, updates_per_s: +(n / dt).toFixed(2) };
+    } finally {
+      agent.dispose();
+    }
+  }
+}

@@ -1,0 +1,230 @@
+import type { Batch } from './types.ts';
+import type { Rng } from './rng.ts';
+
+/**
+ * Replay for pixel observations: frames stored once as uint8 RGB, observations as references to
+ * `stack` frames. An observation's frames carry ids (PixelEnv numbers every frame it renders), so
+ * the next observation of one transition and the observation of the following transition share
+ * their frames instead of storing them twice, and a sliding frame stack (one new frame per step)
+ * costs one frame per transition.
+ *
+ * Memory: frames x height x width x 3 bytes plus ~60 bytes per transition. The DDPG paper's
+ * setting renders every one of the 3 action repeats, so each transition brings 3 new frames
+ * (10^5 transitions of 64x64 ~ 3.7 GB); a sliding stack brings 1 (~1.2 GB). See bytesFor().
+ *
+ * Sampling converts to float32 in [0, 1] in the encoder's layout: NHWC rows with channel
+ * f * 3 + c for frame f (oldest first) and colour c.
+ */
+export interface PixelReplayOptions {
+  /** Transitions kept. */
+  capacity: number;
+  height: number;
+  width: number;
+  /** Frames per observation (the paper: 3). */
+  stack: number;
+  /** New frames a transition brings: `stack` for the paper's rendered action repeats, 1 for a sliding stack. */
+  newFramesPerStep: number;
+  actionSize: number;
+}
+
+/** One observation: `stack` frames (frame-major, each height x width x 3) and their ids. */
+export interface PixelObservation {
+  ids: ArrayLike<number>;
+  frames: Uint8Array;
+}
+
+export class PixelReplay {
+  readonly capacity: number;
+  readonly frameCapacity: number;
+  readonly frameBytes: number;
+  readonly stack: number;
+  readonly actionSize: number;
+  readonly obsSize: number;
+  private readonly frames: Uint8Array;
+  /** Id of the frame in each slot (-1: empty). */
+  private readonly slotId: Float64Array;
+  private readonly slotOf = new Map<number, number>();
+  private nextSlot = 0;
+  private framesHeld = 0;
+  private readonly obsSlots: Int32Array;
+  private readonly nextSlots: Int32Array;
+  private readonly obsIds: Float64Array;
+  private readonly nextIds: Float64Array;
+  private readonly actions: Float32Array;
+  private readonly rewards: Float32Array;
+  private readonly dones: Float32Array;
+  /** Live transitions are ring positions start .. start + count - 1. */
+  private start = 0;
+  private count = 0;
+
+  constructor(readonly opts: PixelReplayOptions) {
+    const { capacity, height, width, stack, newFramesPerStep, actionSize } = opts;
+    if (!(capacity >= 1) || !(stack >= 1) || !(newFramesPerStep >= 1) || newFramesPerStep > stack) {
+      throw new Error('pixel replay: capacity, stack >= 1 and 1 <= newFramesPerStep <= stack');
+    }
+    this.capacity = capacity;
+    this.stack = stack;
+    this.actionSize = actionSize;
+    this.frameBytes = height * width * 3;
+    this.obsSize = this.frameBytes * stack;
+    // Room for every live transition's new frames plus one observation's worth (an episode's first).
+    this.frameCapacity = capacity * newFramesPerStep + stack;
+    this.frames = new Uint8Array(this.frameCapacity * this.frameBytes);
+    this.slotId = new Float64Array(this.frameCapacity).fill(-1);
+    this.obsSlots = new Int32Array(capacity * stack);
+    this.nextSlots = new Int32Array(capacity * stack);
+    this.obsIds = new Float64Array(capacity * stack);
+    this.nextIds = new Float64Array(capacity * stack);
+    this.actions = new Float32Array(capacity * actionSize);
+    this.rewards = new Float32Array(capacity);
+    this.dones = new Float32Array(capacity);
+  }
+
+  /** Bytes a buffer of these options allocates. */
+  static bytesFor(o: PixelReplayOptions): number {
+    const frames = (o.capacity * o.newFramesPerStep + o.stack) * (o.height * o.width * 3 + 8);
+    const perTransition = o.stack * 2 * (4 + 8) + o.actionSize * 4 + 8;
+    return frames + o.capacity * perTransition;
+  }
+
+  get byteLength(): number {
+    return PixelReplay.bytesFor(this.opts);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Distinct frames held. */
+  get framesStored(): number {
+    return this.framesHeld;
+  }
+
+  /** Stores one transition; frames already held (by id) are referenced, not copied. `done` = terminated. */
+  add(obs: PixelObservation, action: ArrayLike<number>, reward: number, nextObs: PixelObservation, done: boolean): void {
+    const S = this.stack;
+    if (obs.ids.length !== S || nextObs.ids.length !== S) throw new Error(`pixel replay: observations need ${S} frame ids`);
+    if (obs.frames.length !== S * this.frameBytes || nextObs.frames.length !== S * this.frameBytes) throw new Error(`pixel replay: observations need ${S} frames of ${this.frameBytes} bytes`);
+    if (this.count === this.capacity) this.dropOldest();
+    const t = (this.start + this.count) % this.capacity;
+    // Store frames first, then read their slots back: storing next's frames may not evict obs's.
+    for (let f = 0; f < S; f++) this.store(obs.ids[f], obs.frames, f);
+    for (let f = 0; f < S; f++) this.store(nextObs.ids[f], nextObs.frames, f);
+    for (let f = 0; f < S; f++) {
+      this.obsIds[t * S + f] = obs.ids[f];
+      this.obsSlots[t * S + f] = this.slotOf.get(obs.ids[f])!;
+      this.nextIds[t * S + f] = nextObs.ids[f];
+      this.nextSlots[t * S + f] = this.slotOf.get(nextObs.ids[f])!;
+    }
+    this.actions.set(action, t * this.actionSize);
+    this.rewards[t] = reward;
+    this.dones[t] = done ? 1 : 0;
+    this.count++;
+  }
+
+  private store(id: number, frames: Uint8Array, f: number): void {
+    if (this.slotOf.has(id)) return;
+    const s = this.nextSlot;
+    const old = this.slotId[s];
+    if (old < 0) this.framesHeld++;
+    else {
+      this.slotOf.delete(old);
+      // Transitions referencing the overwritten frame go (they are the oldest ones).
+      while (this.count > 0 && this.references(this.start, old)) this.dropOldest();
+    }
+    this.frames.set(frames.subarray(f * this.frameBytes, (f + 1) * this.frameBytes), s * this.frameBytes);
+    this.slotId[s] = id;
+    this.slotOf.set(id, s);
+    this.nextSlot = (s + 1) % this.frameCapacity;
+  }
+
+  private references(t: number, id: number): boolean {
+    const S = this.stack;
+    for (let f = 0; f < S; f++) if (this.obsIds[t * S + f] === id || this.nextIds[t * S + f] === id) return true;
+    return false;
+  }
+
+  private dropOldest(): void {
+    this.start = (this.start + 1) % this.capacity;
+    this.count--;
+  }
+
+  /** Whether every frame a transition refers to is still held (frames from interleaved envs can age out first). */
+  private intact(t: number): boolean {
+    const S = this.stack;
+    for (let f = 0; f < S; f++) {
+      if (this.slotId[this.obsSlots[t * S + f]] !== this.obsIds[t * S + f]) return false;
+      if (this.slotId[this.nextSlots[t * S + f]] !== this.nextIds[t * S + f]) return false;
+    }
+    return true;
+  }
+
+  makeBatch(size: number): Batch {
+    return {
+      size,
+      obs: new Float32Array(size * this.obsSize),
+      actions: new Float32Array(size * this.actionSize),
+      rewards: new Float32Array(size),
+      nextObs: new Float32Array(size * this.obsSize),
+      dones: new Float32Array(size),
+      indices: new Int32Array(size),
+    };
+  }
+
+  /** Uniform minibatch; observations as float32 in [0, 1], NHWC with stack x 3 channels. */
+  sample(rng: Rng, out: Batch): Batch {
+    if (this.count === 0) throw new Error('cannot sample an empty replay buffer');
+    const S = this.stack;
+    const indices = out.indices ?? (out.indices = new Int32Array(out.size));
+    for (let k = 0; k < out.size; k++) {
+      let t = (this.start + rng.int(this.count)) % this.capacity;
+      for (let tries = 0; !this.intact(t) && tries < 100; tries++) t = (this.start + rng.int(this.count)) % this.capacity;
+      indices[k] = t;
+      this.gather(this.obsSlots, t * S, out.obs, k * this.obsSize);
+      this.gather(this.nextSlots, t * S, out.nextObs, k * this.obsSize);
+      out.actions.set(this.actions.subarray(t * this.actionSize, (t + 1) * this.actionSize), k * this.actionSize);
+      out.rewards[k] = this.rewards[t];
+      out.dones[k] = this.dones[t];
+    }
+    return out;
+  }
+
+  private gather(slots: Int32Array, at: number, out: Float32Array, offset: number): void {
+    const S = this.stack;
+    const C = 3 * S;
+    const pixels = this.frameBytes / 3;
+    const scale = 1 / 255;
+    for (let f = 0; f < S; f++) {
+      const src = slots[at + f] * this.frameBytes;
+      const fr = this.frames;
+      let o = offset + 3 * f;
+      let i = src;
+      for (let p = 0; p < pixels; p++, o += C, i += 3) {
+        out[o] = fr[i] * scale;
+        out[o + 1] = fr[i + 1] * scale;
+        out[o + 2] = fr[i + 2] * scale;
+      }
+    }
+  }
+}
+
+/**
+ * Stacked uint8 frames (frame-major, each height x width x 3) as one float32 observation in
+ * [0, 1], NHWC with channel f * 3 + c: the layout the replay samples and the encoder reads.
+ */
+export function framesToObservation(frames: Uint8Array, stack: number, out = new Float32Array(frames.length)): Float32Array {
+  const C = 3 * stack;
+  const frameBytes = frames.length / stack;
+  const pixels = frameBytes / 3;
+  const scale = 1 / 255;
+  for (let f = 0; f < stack; f++) {
+    let o = 3 * f;
+    let i = f * frameBytes;
+    for (let p = 0; p < pixels; p++, o += C, i += 3) {
+      out[o] = frames[i] * scale;
+      out[o + 1] = frames[i + 1] * scale;
+      out[o + 2] = frames[i + 2] * scale;
+    }
+  }
+  return out;
+}
