@@ -2,11 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { ActorCriticHyperparams } from '../api/hyperparams.ts';
 import type { Agent, AgentState, Batch, UpdateStats } from './types.ts';
 import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
-import { activationBackward, biasGrad, denseForward, inputGrad, weightGrad } from './dense.ts';
+import { Arena } from './simd.ts';
+import { activationBackward, Chain, denseBackward, denseForward, denseFromPre, type Layer } from './mlp.ts';
 import { Rng } from './rng.ts';
 import { makeActionNoise, ParameterNoise, type ActionNoise, type NoiseState } from './noise.ts';
 import { RunningObsNorm, type ObsNormState } from './obs-norm.ts';
-import { identityEncoder, type EncoderFactory, type ObsEncoder } from './encoder.ts';
+import { IdentityEncoder, identityEncoder, type EncoderFactory, type ObsEncoder } from './encoder.ts';
 
 /**
  * DDPG (Lillicrap et al. 2015) and TD3 (Fujimoto et al. 2018) as one actor-critic: TD3's twin
@@ -31,16 +32,6 @@ export interface ActorCriticOptions {
   hp: ActorCriticHyperparams;
   seed: number;
   encoder?: EncoderFactory;
-}
-
-export interface CriticForward {
-  /** Inputs of each layer (index i: input of layer i); last entry is the Q output. */
-  inputs: tf.Tensor2D[];
-  /** Post-activation outputs of hidden layers. */
-  hidden: tf.Tensor2D[];
-  /** obs part of the action layer's pre-activation (features @ W + b), shared with the actor pass. */
-  base: tf.Tensor2D;
-  q: tf.Tensor2D;
 }
 
 export function actorSpecs(obs: number, hidden: number[], act: number, finalInit: number | null): ParamSpec[] {
@@ -74,92 +65,106 @@ export function criticSpecs(obs: number, hidden: number[], act: number, actionLa
   return specs;
 }
 
-/** Actor forward: returns [features, h0, h1, ..., action]. */
-export function actorForward(p: FlatParams, x: tf.Tensor2D, layers: number): tf.Tensor2D[] {
-  const acts: tf.Tensor2D[] = [x];
-  let h = x;
-  for (let i = 0; i < layers; i++) {
-    h = denseForward(h, p.tensor(`l${i}.W`), p.tensor(`l${i}.b`), 'relu');
-    acts.push(h);
-  }
-  acts.push(denseForward(h, p.tensor('out.W'), p.tensor('out.b'), 'tanh'));
-  return acts;
+/** The actor as dense layers: obs -> hidden (ReLU) -> action (tanh). */
+export function actorLayers(obs: number, hidden: number[], act: number): Layer[] {
+  const ls: Layer[] = [];
+  let fan = obs;
+  hidden.forEach((h, i) => {
+    ls.push({ W: `l${i}.W`, b: `l${i}.b`, in: fan, out: h, act: 'relu' });
+    fan = h;
+  });
+  ls.push({ W: 'out.W', b: 'out.b', in: fan, out: act, act: 'tanh' });
+  return ls;
 }
 
-/** Gradients of the actor parameters given dL/d(action); dL/d(features) when wanted. */
-export function actorBackward(p: FlatParams, acts: tf.Tensor2D[], dAction: tf.Tensor2D, layers: number, wantInput: boolean) {
-  const grads: Record<string, tf.Tensor> = {};
-  let dpre = activationBackward(dAction, acts[layers + 1], 'tanh');
-  grads['out.W'] = weightGrad(acts[layers], dpre);
-  grads['out.b'] = biasGrad(dpre);
-  let dh = inputGrad(dpre, p.tensorT('out.W'));
-  let dInput: tf.Tensor2D | null = null;
-  for (let i = layers - 1; i >= 0; i--) {
-    dpre = activationBackward(dh, acts[i + 1], 'relu');
-    grads[`l${i}.W`] = weightGrad(acts[i], dpre);
-    grads[`l${i}.b`] = biasGrad(dpre);
-    if (i > 0) dh = inputGrad(dpre, p.tensorT(`l${i}.W`));
-    else if (wantInput) dInput = inputGrad(dpre, p.tensorT('l0.W'));
-  }
-  return { grads, dInput };
+/** The critic as dense layers: the action enters hidden layer k through l{k}.A; output Q (linear). */
+export function criticLayers(obs: number, hidden: number[], act: number, k: number): Layer[] {
+  const ls: Layer[] = [];
+  let fan = obs;
+  hidden.forEach((h, i) => {
+    ls.push({ W: `l${i}.W`, b: `l${i}.b`, in: fan, out: h, act: 'relu', ...(i === k ? { A: `l${i}.A`, extra: act } : {}) });
+    fan = h;
+  });
+  ls.push({ W: 'out.W', b: 'out.b', in: fan, out: 1, act: 'linear' });
+  return ls;
 }
 
-export function criticForward(p: FlatParams, x: tf.Tensor2D, a: tf.Tensor2D, layers: number, k: number): CriticForward {
-  const inputs: tf.Tensor2D[] = [x];
-  const hidden: tf.Tensor2D[] = [];
+/**
+ * Critic forward Q(x, a) for `rows` rows; layer outputs stay in the arena under `name` (for
+ * criticBackward), and the obs-only pre-activation of the action layer (x W + b) under
+ * `${name}.base` (for criticActionGrad). Returns Q [rows].
+ */
+export function criticForward(ar: Arena, p: FlatParams, layers: Layer[], x: Float32Array, a: Float32Array, rows: number, name: string): Float32Array {
   let h = x;
-  let base: tf.Tensor2D | null = null;
-  for (let i = 0; i < layers; i++) {
-    if (i === k) {
-      base = denseForward(h, p.tensor(`l${i}.W`), p.tensor(`l${i}.b`), 'linear');
-      h = tf.relu(tf.add(base, tf.matMul(a, p.tensor(`l${i}.A`) as tf.Tensor2D))) as tf.Tensor2D;
-    } else {
-      h = denseForward(h, p.tensor(`l${i}.W`), p.tensor(`l${i}.b`), 'relu');
+  for (let i = 0; i < layers.length; i++) {
+    const L = layers[i];
+    const y = ar.get(`${name}.y${i}`, rows * L.out);
+    if (L.A) denseForward(ar, p, L, h, rows, y, a, ar.get(`${name}.base`, rows * L.out));
+    else denseForward(ar, p, L, h, rows, y);
+    h = y;
+  }
+  return h;
+}
+
+/**
+ * Critic parameter gradients into g for dL/dQ = dq [rows], after criticForward(name) on the same
+ * x, a; returns dL/dx [rows x in] when wantInput (the encoder trains), else null.
+ */
+export function criticBackward(ar: Arena, p: FlatParams, g: Float32Array, layers: Layer[], x: Float32Array, a: Float32Array, dq: Float32Array, rows: number, wantInput: boolean, name: string): Float32Array | null {
+  const top = layers.length - 1;
+  // Linear output with one unit: dpre = dq, and its transpose has the same memory layout.
+  let dpre = dq;
+  let dpreT: Float32Array | null = dq;
+  for (let i = top; i >= 0; i--) {
+    const L = layers[i];
+    const input = i > 0 ? ar.get(`${name}.y${i - 1}`, rows * L.in) : x;
+    const dInT = i > 0 || wantInput ? ar.get(`${name}.dhT${i}`, rows * L.in) : null;
+    denseBackward(ar, p, g, L, input, L.A ? a : null, rows, dpre, dpreT, { weights: true, dExtra: null, dInT }, null);
+    if (i > 0) {
+      dpre = ar.get(`${name}.dpre${i - 1}`, rows * L.in);
+      dpreT = i - 1 > 0 || wantInput ? ar.get(`${name}.dpreT${i - 1}`, rows * L.in) : null;
+      activationBackward(dInT!, true, input, rows, L.in, layers[i - 1].act, dpre, dpreT);
+    } else if (dInT) {
+      const dIn = ar.get(`${name}.dIn`, rows * L.in);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < L.in; j++) dIn[r * L.in + j] = dInT[j * rows + r];
+      return dIn;
     }
-    hidden.push(h);
-    inputs.push(h);
   }
-  const q = denseForward(h, p.tensor('out.W'), p.tensor('out.b'), 'linear');
-  return { inputs, hidden, base: base!, q };
-}
-
-/** Critic weight gradients for dL/dQ; dL/d(features) when the encoder trains. */
-export function criticBackward(p: FlatParams, f: CriticForward, a: tf.Tensor2D, dq: tf.Tensor2D, layers: number, k: number, wantInput: boolean) {
-  const grads: Record<string, tf.Tensor> = {};
-  grads['out.W'] = weightGrad(f.inputs[layers], dq);
-  grads['out.b'] = biasGrad(dq);
-  let dh = inputGrad(dq, p.tensorT('out.W'));
-  let dInput: tf.Tensor2D | null = null;
-  for (let i = layers - 1; i >= 0; i--) {
-    const dpre = activationBackward(dh, f.hidden[i], 'relu');
-    grads[`l${i}.W`] = weightGrad(f.inputs[i], dpre);
-    grads[`l${i}.b`] = biasGrad(dpre);
-    if (i === k) grads[`l${i}.A`] = weightGrad(a, dpre);
-    if (i > 0) dh = inputGrad(dpre, p.tensorT(`l${i}.W`));
-    else if (wantInput) dInput = inputGrad(dpre, p.tensorT('l0.W'));
-  }
-  return { grads, dInput };
+  return null;
 }
 
 /**
  * dQ/da at a = mu for the loss -mean Q(s, mu(s)), reusing the obs-only part of the critic forward
- * on the same states (no critic weight gradients). Returns the gradient and Q(s, mu).
+ * `name` on the same states (no critic weight gradients). Returns dL/d(mu) [rows x act] and
+ * Q(s, mu) [rows].
  */
-export function criticActionGrad(p: FlatParams, f: CriticForward, mu: tf.Tensor2D, layers: number, k: number, batch: number) {
-  const hs: tf.Tensor2D[] = [];
-  let h = tf.relu(tf.add(f.base, tf.matMul(mu, p.tensor(`l${k}.A`) as tf.Tensor2D))) as tf.Tensor2D;
-  hs.push(h);
-  for (let i = k + 1; i < layers; i++) {
-    h = denseForward(h, p.tensor(`l${i}.W`), p.tensor(`l${i}.b`), 'relu');
-    hs.push(h);
+export function criticActionGrad(ar: Arena, p: FlatParams, layers: Layer[], mu: Float32Array, rows: number, name: string): { dAction: Float32Array; q: Float32Array } {
+  const k = layers.findIndex((L) => L.A);
+  const top = layers.length - 1;
+  const pre = ar.get(`${name}.base`, rows * layers[k].out);
+  const mn = `${name}.mu`;
+  let h = ar.get(`${mn}.y${k}`, rows * layers[k].out);
+  denseFromPre(ar, p, layers[k], pre, mu, rows, h);
+  for (let i = k + 1; i <= top; i++) {
+    const y = ar.get(`${mn}.y${i}`, rows * layers[i].out);
+    denseForward(ar, p, layers[i], h, rows, y);
+    h = y;
   }
-  const q = denseForward(h, p.tensor('out.W'), p.tensor('out.b'), 'linear');
-  let dh = inputGrad(tf.fill([batch, 1], -1 / batch) as tf.Tensor2D, p.tensorT('out.W'));
-  for (let i = layers - 1; i >= k; i--) {
-    const dpre = activationBackward(dh, hs[i - k], 'relu');
-    dh = inputGrad(dpre, p.tensorT(i === k ? `l${i}.A` : `l${i}.W`));
+  const q = h;
+  let dpreT = ar.get(`${mn}.dq`, rows).fill(-1 / rows);
+  const none = { weights: false, dExtra: null, dInT: null };
+  for (let i = top; i > k; i--) {
+    const L = layers[i];
+    const dInT = ar.get(`${mn}.dhT${i}`, rows * L.in);
+    denseBackward(ar, p, new Float32Array(0), L, h, null, rows, dpreT, dpreT, { ...none, dInT }, null);
+    const dpre = ar.get(`${mn}.dpre${i - 1}`, rows * L.in);
+    dpreT = ar.get(`${mn}.dpreT${i - 1}`, rows * L.in);
+    activationBackward(dInT, true, ar.get(`${mn}.y${i - 1}`, rows * L.in), rows, L.in, layers[i - 1].act, dpre, dpreT);
   }
-  return { dAction: dh, q };
+  const L = layers[k];
+  const dAction = ar.get(`${mn}.dAction`, rows * L.extra!);
+  denseBackward(ar, p, new Float32Array(0), L, h, null, rows, dpreT, dpreT, { ...none, dExtra: dAction }, ar.get(`${mn}.dActT`, rows * L.extra!));
+  return { dAction, q };
 }
 
 export class ActorCriticAgent implements Agent {
@@ -167,25 +172,28 @@ export class ActorCriticAgent implements Agent {
   readonly hp: ActorCriticHyperparams;
   readonly obsSize: number;
   readonly actionSize: number;
-  private readonly layersA: number;
-  private readonly layersC: number;
   private readonly k: number;
+  /** All networks, optimizer moments, gradients and scratch of this agent (simd.ts). */
+  private readonly ar: Arena;
+  private readonly actorL: Layer[];
+  private readonly criticL: Layer[];
+  private readonly actorNet: Chain;
+  private readonly actNet: Chain;
   readonly actor: FlatParams;
   readonly actorTarget: FlatParams;
   readonly critics: FlatParams[];
   readonly criticTargets: FlatParams[];
   private readonly actorOpt: Adam;
   private readonly criticOpts: Adam[];
-  private readonly actorGrad: Float32Array;
-  private readonly criticGrad: Float32Array[];
   private readonly enc: { actor: ObsEncoder; actorTarget: ObsEncoder; critics: ObsEncoder[]; criticTargets: ObsEncoder[] };
-  /** Minibatch and target-smoothing noise. */
   private readonly rng: Rng;
   readonly noise: ActionNoise;
   readonly paramNoise: ParameterNoise | null;
   private perturbed: FlatParams | null = null;
   readonly obsNorm: RunningObsNorm | null;
   updates = 0;
+  /** Batch rows the arena's scratch has been laid out for (see reserve). */
+  private rowsCap = 0;
 
   constructor(opts: ActorCriticOptions) {
     const { hp, obsSize, actionSize } = opts;
@@ -193,10 +201,9 @@ export class ActorCriticAgent implements Agent {
     this.hp = hp;
     this.obsSize = obsSize;
     this.actionSize = actionSize;
-    this.layersA = hp.actorHidden.length;
-    this.layersC = hp.criticHidden.length;
     this.k = hp.criticActionLayer;
-    if (this.k >= this.layersC) throw new Error(`criticActionLayer ${this.k} must be below the number of critic hidden layers (${this.layersC})`);
+    const layersC = hp.criticHidden.length;
+    if (this.k >= layersC) throw new Error(`criticActionLayer ${this.k} must be below the number of critic hidden layers (${layersC})`);
     const encoder = opts.encoder ?? identityEncoder;
     const nCritics = hp.twinCritics ? 2 : 1;
     this.enc = {
@@ -206,21 +213,30 @@ export class ActorCriticAgent implements Agent {
       criticTargets: Array.from({ length: nCritics }, () => encoder(obsSize)),
     };
     const feat = this.enc.actor.outSize;
+    this.actorL = actorLayers(feat, hp.actorHidden, actionSize);
+    this.criticL = criticLayers(feat, hp.criticHidden, actionSize, this.k);
+    const aSpecs = actorSpecs(feat, hp.actorHidden, actionSize, hp.finalLayerInit);
+    const cSpecs = criticSpecs(feat, hp.criticHidden, actionSize, this.k, hp.finalLayerInit);
+    const size = (specs: ParamSpec[]) => specs.reduce((n, s) => n + s.shape.reduce((x, y) => x * y, 1), 0);
+    // Parameters, targets, Adam m/v/decay and gradients: ~6 copies per network, plus scratch.
+    this.ar = new Arena(4 * 6 * (2 * size(aSpecs) + 2 * nCritics * size(cSpecs)) + (8 << 20));
+    this.actorNet = new Chain(this.ar, this.actorL, 'actor');
+    this.actNet = new Chain(this.ar, this.actorL, 'act');
     // Independent streams: network init, minibatch/target noise, exploration.
     const root = new Rng(opts.seed);
     const initRng = root.fork();
     this.rng = root.fork();
     const noiseRng = root.fork();
-    this.actor = new FlatParams(actorSpecs(feat, hp.actorHidden, actionSize, hp.finalLayerInit));
+    this.actor = new FlatParams(aSpecs, this.ar);
     this.actor.init(initRng);
-    this.actorTarget = new FlatParams(actorSpecs(feat, hp.actorHidden, actionSize, hp.finalLayerInit));
+    this.actorTarget = new FlatParams(aSpecs, this.ar);
     this.actorTarget.copyFrom(this.actor);
     this.critics = [];
     this.criticTargets = [];
     for (let c = 0; c < nCritics; c++) {
-      const critic = new FlatParams(criticSpecs(feat, hp.criticHidden, actionSize, this.k, hp.finalLayerInit));
+      const critic = new FlatParams(cSpecs, this.ar);
       critic.init(initRng);
-      const target = new FlatParams(criticSpecs(feat, hp.criticHidden, actionSize, this.k, hp.finalLayerInit));
+      const target = new FlatParams(cSpecs, this.ar);
       target.copyFrom(critic);
       this.critics.push(critic);
       this.criticTargets.push(target);
@@ -229,23 +245,68 @@ export class ActorCriticAgent implements Agent {
     this.enc.actorTarget.copyFrom(this.enc.actor);
     this.actorOpt = new Adam(this.actor, hp.actorLr);
     this.criticOpts = this.critics.map((c) => new Adam(c, hp.criticLr, hp.criticL2));
-    this.actorGrad = new Float32Array(this.actor.size);
-    this.criticGrad = this.critics.map((c) => new Float32Array(c.size));
     this.noise = makeActionNoise(hp.exploration === 'param' ? 'none' : hp.exploration, actionSize, hp, noiseRng.fork());
     this.paramNoise = hp.exploration === 'param' ? new ParameterNoise(this.actor.size, hp.paramNoiseTarget, hp.paramNoiseInitial, noiseRng.fork()) : null;
+    if (this.paramNoise) this.perturbed = new FlatParams(aSpecs, this.ar);
     this.obsNorm = hp.obsNormalization ? new RunningObsNorm(obsSize) : null;
+    this.reserve(hp.batchSize);
+  }
+
+  /**
+   * Lays out every arena region an update, act() or the noise adaptation uses for up to `rows`
+   * rows, by running their computations once on zeros (no state changes). Growing the arena
+   * detaches views, so this happens before a computation, never inside one.
+   */
+  private reserve(rows: number): void {
+    if (rows <= this.rowsCap) return;
+    this.rowsCap = rows;
+    const ar = this.ar;
+    const O = this.enc.actor.outSize;
+    const A = this.actionSize;
+    for (const name of ['s', 's2']) ar.get(name, rows * O);
+    for (let j = 0; j < this.critics.length; j++) for (const name of [`s.c${j}`, `s2.c${j}`]) ar.get(name, rows * O);
+    ar.get('s.a', rows * O);
+    ar.get('s2.a', rows * O);
+    ar.get('a', rows * A);
+    ar.get('a2', rows * A);
+    ar.get('dq', rows);
+    ar.get('act.x', O);
+    this.critics.forEach((c, j) => ar.get(`grad.c${j}`, c.size));
+    ar.get('grad.actor', this.actor.size);
+    const x = ar.get('s', rows * O);
+    const a = ar.get('a', rows * A);
+    const dq = ar.get('dq', rows);
+    const wantC = this.enc.critics[0].trainable;
+    for (let j = 0; j < this.critics.length; j++) {
+      criticForward(ar, this.criticTargets[j], this.criticL, ar.get('s2', rows * O), a, rows, `ct${j}`);
+      criticForward(ar, this.critics[j], this.criticL, x, a, rows, `c${j}`);
+      criticBackward(ar, this.critics[j], ar.get(`grad.c${j}`, this.critics[j].size), this.criticL, x, a, dq, rows, wantC, `c${j}`);
+    }
+    const mu = this.actorNet.forward(this.actor, x, rows);
+    const { dAction } = criticActionGrad(ar, this.critics[0], this.criticL, mu, rows, 'c0');
+    this.actorNet.backward(this.actor, ar.get('grad.actor', this.actor.size), x, dAction, rows, this.enc.actor.trainable);
+    new Chain(ar, this.actorL, 'target').forward(this.actorTarget, x, rows);
+    new Chain(ar, this.actorL, 'noisy').forward(this.actor, x, rows);
+    this.actNet.forward(this.actor, ar.get('act.x', O), 1);
+    // Leave no trace in the gradients.
+    this.critics.forEach((c, j) => ar.get(`grad.c${j}`, c.size).fill(0));
+    ar.get('grad.actor', this.actor.size).fill(0);
+  }
+
+  /** Encoder features of rows of observations, copied into the arena region `name`. */
+  private features(enc: ObsEncoder, obs: Float32Array, rows: number, name: string): Float32Array {
+    const out = this.ar.get(name, rows * enc.outSize);
+    if (enc instanceof IdentityEncoder) out.set(obs.subarray(0, rows * this.obsSize));
+    else tf.tidy(() => out.set(enc.encode(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize])).dataSync() as Float32Array));
+    return out;
   }
 
   act(obs: Float32Array, explore: boolean): Float32Array {
     if (explore && this.obsNorm) this.obsNorm.observe(obs);
     const x = this.obsNorm ? this.obsNorm.apply(obs) : obs;
     const params = explore && this.paramNoise ? this.perturbedActor() : this.actor;
-    const out = tf.tidy(() => {
-      const feats = this.enc.actor.encode(tf.tensor2d(x, [1, this.obsSize]));
-      const acts = actorForward(params, feats, this.layersA);
-      return acts[acts.length - 1].dataSync() as Float32Array;
-    });
-    const a = Float32Array.from(out);
+    const feats = this.features(this.enc.actor, x, 1, 'act.x');
+    const a = Float32Array.from(this.actNet.forward(params, feats, 1));
     if (explore && !this.paramNoise) {
       const n = this.noise.sample();
       for (let i = 0; i < a.length; i++) a[i] = Math.max(-1, Math.min(1, a[i] + n[i]));
@@ -259,109 +320,106 @@ export class ActorCriticAgent implements Agent {
   }
 
   private perturbedActor(): FlatParams {
-    if (!this.perturbed) this.resamplePerturbation();
+    if (!this.perturbedReady) this.resamplePerturbation();
     return this.perturbed!;
   }
 
+  private perturbedReady = false;
+
   private resamplePerturbation(): void {
-    if (!this.paramNoise) return;
-    this.perturbed ??= new FlatParams(actorSpecs(this.enc.actor.outSize, this.hp.actorHidden, this.actionSize, this.hp.finalLayerInit));
+    if (!this.paramNoise || !this.perturbed) return;
     const eps = this.paramNoise.sample();
     const p = this.perturbed.values;
     const w = this.actor.values;
     for (let i = 0; i < p.length; i++) p[i] = w[i] + eps[i];
     this.perturbed.touch();
+    this.perturbedReady = true;
   }
 
   /**
    * Plappert et al. 2017: d = sqrt(mean (mu(s) - mu~(s))^2) over replayed states with a fresh
    * perturbation of the current actor; sigma shrinks when d exceeds the target and grows otherwise.
    */
-  private adaptParamNoise(obs: tf.Tensor2D): void {
+  private adaptParamNoise(obs: Float32Array, rows: number): void {
     if (!this.paramNoise) return;
     this.resamplePerturbation();
-    const d = tf.tidy(() => {
-      const clean = actorForward(this.actor, obs, this.layersA);
-      const noisy = actorForward(this.perturbed!, obs, this.layersA);
-      return Math.sqrt(tf.mean(tf.squaredDifference(clean[clean.length - 1], noisy[noisy.length - 1])).dataSync()[0]);
-    });
-    this.paramNoise.adapt(d);
+    const x = this.features(this.enc.actor, obs, rows, 's.a');
+    const clean = this.actorNet.forward(this.actor, x, rows);
+    const noisy = new Chain(this.ar, this.actorL, 'noisy').forward(this.perturbed!, x, rows);
+    let sum = 0;
+    const n = rows * this.actionSize;
+    for (let i = 0; i < n; i++) sum += (clean[i] - noisy[i]) ** 2;
+    this.paramNoise.adapt(Math.sqrt(sum / n));
   }
 
   update(batch: Batch): UpdateStats {
     const B = batch.size;
-    const { hp, layersA: LA, layersC: LC, k } = this;
+    this.reserve(B);
+    const { hp, ar, criticL } = this;
+    const A = this.actionSize;
     const obsArr = this.obsNorm ? this.obsNorm.apply(batch.obs) : batch.obs;
     const nextArr = this.obsNorm ? this.obsNorm.apply(batch.nextObs) : batch.nextObs;
     const actorStep = (this.updates + 1) % hp.policyDelay === 0;
     const twin = this.critics.length === 2;
-    const stats = tf.tidy(() => {
-      const s = tf.tensor2d(obsArr, [B, this.obsSize]);
-      const s2 = tf.tensor2d(nextArr, [B, this.obsSize]);
-      const a = tf.tensor2d(batch.actions, [B, this.actionSize]);
+    const a = ar.get('a', B * A);
+    a.set(batch.actions.subarray(0, B * A));
 
-      // Target y = r + gamma (1 - done) Q'(s', mu'(s')) (DDPG eq. 5); TD3 adds clipped noise to
-      // mu'(s') (section 5.3) and takes the smaller of the two target critics (section 4.2).
-      const t2 = actorForward(this.actorTarget, this.enc.actorTarget.encode(s2), LA);
-      let a2 = t2[t2.length - 1];
-      if (hp.targetNoise > 0) {
-        const eps = new Float32Array(B * this.actionSize);
-        for (let i = 0; i < eps.length; i++) eps[i] = Math.max(-hp.targetNoiseClip, Math.min(hp.targetNoiseClip, hp.targetNoise * this.rng.normal()));
-        a2 = tf.clipByValue(tf.add(a2, tf.tensor2d(eps, [B, this.actionSize])), -1, 1) as tf.Tensor2D;
+    // Target y = r + gamma (1 - done) Q'(s', mu'(s')) (DDPG eq. 5); TD3 adds clipped noise to
+    // mu'(s') (section 5.3) and takes the smaller of the two target critics (section 4.2).
+    const a2 = ar.get('a2', B * A);
+    a2.set(new Chain(ar, this.actorL, 'target').forward(this.actorTarget, this.features(this.enc.actorTarget, nextArr, B, 's2.a'), B));
+    if (hp.targetNoise > 0) {
+      for (let i = 0; i < a2.length; i++) {
+        const eps = Math.max(-hp.targetNoiseClip, Math.min(hp.targetNoiseClip, hp.targetNoise * this.rng.normal()));
+        a2[i] = Math.max(-1, Math.min(1, a2[i] + eps));
       }
-      const qT = this.criticTargets.map((c, j) => criticForward(c, this.enc.criticTargets[j].encode(s2), a2, LC, k).q.dataSync());
-      const y = new Float32Array(B);
+    }
+    const qT = this.criticTargets.map((c, j) => criticForward(ar, c, criticL, this.features(this.enc.criticTargets[j], nextArr, B, `s2.c${j}`), a2, B, `ct${j}`));
+    const y = new Float32Array(B);
+    for (let i = 0; i < B; i++) {
+      const q2 = twin ? Math.min(qT[0][i], qT[1][i]) : qT[0][i];
+      y[i] = batch.rewards[i] + hp.gamma * (1 - batch.dones[i]) * q2;
+    }
+
+    // Critic: minimise mean w_i (Q(s_i, a_i) - y_i)^2 (w = importance weights, else 1).
+    let criticLoss = 0;
+    let qMean = 0;
+    const tdErrors = new Float32Array(B);
+    const dq = ar.get('dq', B);
+    for (let j = 0; j < this.critics.length; j++) {
+      const enc = this.enc.critics[j];
+      const x = this.features(enc, obsArr, B, `s.c${j}`);
+      const q = criticForward(ar, this.critics[j], criticL, x, a, B, `c${j}`);
       for (let i = 0; i < B; i++) {
-        const q2 = twin ? Math.min(qT[0][i], qT[1][i]) : qT[0][i];
-        y[i] = batch.rewards[i] + hp.gamma * (1 - batch.dones[i]) * q2;
-      }
-
-      // Critic: minimise mean w_i (Q(s_i, a_i) - y_i)^2 (w = importance weights, else 1).
-      let criticLoss = 0;
-      let qMean = 0;
-      const tdErrors = new Float32Array(B);
-      const fwd: CriticForward[] = [];
-      const feats: tf.Tensor2D[] = [];
-      for (let j = 0; j < this.critics.length; j++) {
-        const x = this.enc.critics[j].encode(s);
-        feats.push(x);
-        const f = criticForward(this.critics[j], x, a, LC, k);
-        fwd.push(f);
-        const q = f.q.dataSync();
-        const dq = new Float32Array(B);
-        for (let i = 0; i < B; i++) {
-          const w = batch.weights ? batch.weights[i] : 1;
-          const delta = q[i] - y[i];
-          criticLoss += (w * delta * delta) / B;
-          dq[i] = (2 * w * delta) / B;
-          if (j === 0) {
-            tdErrors[i] = Math.abs(delta);
-            qMean += q[i] / B;
-          }
+        const w = batch.weights ? batch.weights[i] : 1;
+        const delta = q[i] - y[i];
+        criticLoss += (w * delta * delta) / B;
+        dq[i] = (2 * w * delta) / B;
+        if (j === 0) {
+          tdErrors[i] = Math.abs(delta);
+          qMean += q[i] / B;
         }
-        const enc = this.enc.critics[j];
-        const { grads, dInput } = criticBackward(this.critics[j], f, a, tf.tensor2d(dq, [B, 1]), LC, k, enc.trainable);
-        this.critics[j].gather(grads, this.criticGrad[j]);
-        if (dInput) enc.applyGradient(s, dInput);
       }
+      const dInput = criticBackward(ar, this.critics[j], ar.get(`grad.c${j}`, this.critics[j].size), criticL, x, a, dq, B, enc.trainable, `c${j}`);
+      if (dInput) this.encoderStep(enc, obsArr, dInput, B);
+    }
 
-      // Actor: ascend Q(s, mu(s)) through dQ/da (DDPG eq. 6), with the first critic.
-      let actorLoss: number | undefined;
-      if (actorStep) {
-        const x = this.enc.actor.encode(s);
-        const acts = actorForward(this.actor, x, LA);
-        const { dAction, q } = criticActionGrad(this.critics[0], fwd[0], acts[LA + 1], LC, k, B);
-        const { grads, dInput } = actorBackward(this.actor, acts, dAction, LA, this.enc.actor.trainable);
-        this.actor.gather(grads, this.actorGrad);
-        if (dInput) this.enc.actor.applyGradient(s, dInput);
-        actorLoss = -tf.mean(q).dataSync()[0];
-      }
-      return { criticLoss: criticLoss / this.critics.length, q: qMean, tdErrors, actorLoss };
-    });
-
-    for (let j = 0; j < this.critics.length; j++) this.criticOpts[j].step(this.criticGrad[j]);
+    // Actor: ascend Q(s, mu(s)) through dQ/da (DDPG eq. 6), with the first critic.
+    let actorLoss: number | undefined;
     if (actorStep) {
-      this.actorOpt.step(this.actorGrad);
+      const x = this.features(this.enc.actor, obsArr, B, 's.a');
+      const mu = this.actorNet.forward(this.actor, x, B);
+      const { dAction, q } = criticActionGrad(ar, this.critics[0], criticL, mu, B, 'c0');
+      const dInput = this.actorNet.backward(this.actor, ar.get('grad.actor', this.actor.size), x, dAction, B, this.enc.actor.trainable);
+      if (dInput) this.encoderStep(this.enc.actor, obsArr, dInput, B);
+      let sum = 0;
+      for (let i = 0; i < B; i++) sum += q[i];
+      actorLoss = -sum / B;
+    }
+
+    for (let j = 0; j < this.critics.length; j++) this.criticOpts[j].step(ar.get(`grad.c${j}`, this.critics[j].size));
+    if (actorStep) {
+      this.actorOpt.step(ar.get('grad.actor', this.actor.size));
       // Soft target updates theta' <- tau theta + (1 - tau) theta' (DDPG Algorithm 1); TD3 only on
       // actor steps (section 5.2).
       softUpdate(this.actorTarget, this.actor, hp.tau);
@@ -373,17 +431,15 @@ export class ActorCriticAgent implements Agent {
     }
     this.updates++;
     // Baselines adapts parameter noise every 50 updates on a replayed batch.
-    if (this.paramNoise && this.updates % 50 === 0) {
-      const s = tf.tensor2d(obsArr, [B, this.obsSize]);
-      try {
-        this.adaptParamNoise(s);
-      } finally {
-        s.dispose();
-      }
-    }
-    const out: UpdateStats = { criticLoss: stats.criticLoss, q: stats.q, tdErrors: stats.tdErrors };
-    if (stats.actorLoss !== undefined) out.actorLoss = stats.actorLoss;
+    if (this.paramNoise && this.updates % 50 === 0) this.adaptParamNoise(obsArr, B);
+    const out: UpdateStats = { criticLoss: criticLoss / this.critics.length, q: qMean, tdErrors };
+    if (actorLoss !== undefined) out.actorLoss = actorLoss;
     return out;
+  }
+
+  /** Hands dL/d(features) to a trainable encoder (it runs its own optimizer step). */
+  private encoderStep(enc: ObsEncoder, obs: Float32Array, dFeatures: Float32Array, rows: number): void {
+    tf.tidy(() => enc.applyGradient(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize]), tf.tensor2d(dFeatures.slice(0, rows * enc.outSize), [rows, enc.outSize])));
   }
 
   getState(): AgentState {
@@ -412,7 +468,7 @@ export class ActorCriticAgent implements Agent {
         rng: this.rng.getState(),
         noise: this.noise.getState(),
         paramNoise: this.paramNoise?.getState() ?? null,
-        perturbed: this.perturbed ? Array.from(this.perturbed.values) : null,
+        perturbed: this.perturbed && this.perturbedReady ? Array.from(this.perturbed.values) : null,
         obsNorm: this.obsNorm?.getState() ?? null,
       },
     };
@@ -448,10 +504,10 @@ export class ActorCriticAgent implements Agent {
     this.rng.setState(m.rng as ReturnType<Rng['getState']>);
     this.noise.setState(m.noise as NoiseState);
     if (this.paramNoise && m.paramNoise) this.paramNoise.setState(m.paramNoise as NoiseState);
-    if (this.paramNoise && Array.isArray(m.perturbed)) {
-      this.perturbed ??= new FlatParams(actorSpecs(this.enc.actor.outSize, this.hp.actorHidden, this.actionSize, this.hp.finalLayerInit));
+    if (this.paramNoise && this.perturbed && Array.isArray(m.perturbed)) {
       this.perturbed.values.set(m.perturbed as number[]);
       this.perturbed.touch();
+      this.perturbedReady = true;
     }
     if (this.obsNorm && m.obsNorm) this.obsNorm.setState(m.obsNorm as ObsNormState);
   }

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 
 /**
  * The replaceable torso of every network: observations -> features. Low-dimensional runs use the

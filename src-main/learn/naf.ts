@@ -2,11 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { NafHyperparams } from '../api/hyperparams.ts';
 import type { Agent, AgentState, Batch, UpdateStats } from './types.ts';
 import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
-import { activationBackward, biasGrad, denseForward, inputGrad, weightGrad } from './dense.ts';
+import { Arena } from './simd.ts';
+import { Chain, type Layer } from './mlp.ts';
 import { Rng, type RngState } from './rng.ts';
 import { makeActionNoise, type ActionNoise, type NoiseState } from './noise.ts';
 import { RunningObsNorm, type ObsNormState } from './obs-norm.ts';
-import { identityEncoder, type EncoderFactory, type ObsEncoder } from './encoder.ts';
+import { IdentityEncoder, identityEncoder, type EncoderFactory, type ObsEncoder } from './encoder.ts';
 import { ReplayBuffer } from './replay.ts';
 import { LinearGaussianDynamics, type RewardFn, type Trajectory } from './dynamics.ts';
 
@@ -49,6 +50,77 @@ function nafSpecs(obs: number, hidden: number[], act: number, finalInit: number 
   return specs;
 }
 
+/** The NAF network as dense layers: torso (ReLU) and one linear layer holding all heads. */
+export function nafLayers(obs: number, hidden: number[], act: number): Layer[] {
+  const ls: Layer[] = [];
+  let fan = obs;
+  hidden.forEach((h, i) => {
+    ls.push({ W: `l${i}.W`, b: `l${i}.b`, in: fan, out: h, act: 'relu' });
+    fan = h;
+  });
+  ls.push({ W: 'heads.W', b: 'heads.b', in: fan, out: 1 + act + (act * (act + 1)) / 2, act: 'linear' });
+  return ls;
+}
+
+export interface QuadraticHeadResult {
+  /** Weighted mean squared TD error. */
+  loss: number;
+  qMean: number;
+  tdErrors: Float32Array;
+}
+
+/**
+ * NAF's quadratic head on raw head outputs [rows x H] (V, pre-tanh mu, packed lower triangle of
+ * L with the diagonal pre-exp): Q = V - 1/2 |L^T (u - mu)|^2, loss = mean w (Q - y)^2. Writes
+ * dLoss/dHeads into dHeads [rows x H].
+ */
+export function quadraticHead(heads: Float32Array, n: number, rows: number, actions: Float32Array, y: Float32Array, weights: Float32Array | undefined, dHeads: Float32Array): QuadraticHeadResult {
+  const H = 1 + n + (n * (n + 1)) / 2;
+  const tdErrors = new Float32Array(rows);
+  const L = new Float64Array(n * n);
+  const d = new Float64Array(n);
+  const w = new Float64Array(n);
+  let loss = 0;
+  let qMean = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * H;
+    // Unpack L (row-major packed lower triangle; diagonal exponentiated) and d = u - mu.
+    let k = o + 1 + n;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++, k++) L[i * n + j] = i === j ? Math.exp(heads[k]) : heads[k];
+      d[i] = actions[r * n + i] - Math.tanh(heads[o + 1 + i]);
+    }
+    // w = L^T d, A = -1/2 |w|^2.
+    let A = 0;
+    for (let j = 0; j < n; j++) {
+      let s2 = 0;
+      for (let i = j; i < n; i++) s2 += L[i * n + j] * d[i];
+      w[j] = s2;
+      A -= 0.5 * s2 * s2;
+    }
+    const q = heads[o] + A;
+    const wt = weights ? weights[r] : 1;
+    const delta = q - y[r];
+    loss += (wt * delta * delta) / rows;
+    qMean += q / rows;
+    tdErrors[r] = Math.abs(delta);
+    const g = (2 * wt * delta) / rows;
+    dHeads[o] = g;
+    // dA/dmu_i = (L w)_i, through tanh; dA/dL_ij = -w_j d_i (i >= j), through exp on the diagonal.
+    for (let i = 0; i < n; i++) {
+      let lw = 0;
+      for (let j = 0; j <= i; j++) lw += L[i * n + j] * w[j];
+      const mu = Math.tanh(heads[o + 1 + i]);
+      dHeads[o + 1 + i] = g * lw * (1 - mu * mu);
+    }
+    k = o + 1 + n;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++, k++) dHeads[k] = g * -w[j] * d[i] * (i === j ? L[i * n + i] : 1);
+    }
+  }
+  return { loss, qMean, tdErrors };
+}
+
 export class NafAgent implements Agent {
   readonly algo = 'naf' as const;
   readonly hp: NafHyperparams;
@@ -57,8 +129,6 @@ export class NafAgent implements Agent {
   readonly net: FlatParams;
   readonly target: FlatParams;
   private readonly opt: Adam;
-  private readonly grad: Float32Array;
-  private readonly layers: number;
   private readonly heads: number;
   private readonly enc: ObsEncoder;
   private readonly encTarget: ObsEncoder;
@@ -74,13 +144,19 @@ export class NafAgent implements Agent {
   private fitted: Trajectory[] = [];
   private envSteps = 0;
   private imaginedBatch: Batch | null = null;
+  private readonly ar: Arena;
+  private readonly netL: Layer[];
+  private readonly chain: Chain;
+  private readonly targetChain: Chain;
+  private readonly policyChain: Chain;
+  private rowsCap = 0;
+  private policyCap = 0;
 
   constructor(opts: NafOptions) {
     const { hp, obsSize, actionSize } = opts;
     this.hp = hp;
     this.obsSize = obsSize;
     this.actionSize = actionSize;
-    this.layers = hp.hidden.length;
     this.heads = 1 + actionSize + (actionSize * (actionSize + 1)) / 2;
     const encoder = opts.encoder ?? identityEncoder;
     this.enc = encoder(obsSize);
@@ -90,41 +166,63 @@ export class NafAgent implements Agent {
     const initRng = root.fork();
     this.rng = root.fork();
     const noiseRng = root.fork();
-    this.net = new FlatParams(nafSpecs(this.enc.outSize, hp.hidden, actionSize, hp.finalLayerInit));
+    const specs = nafSpecs(this.enc.outSize, hp.hidden, actionSize, hp.finalLayerInit);
+    const size = specs.reduce((n, sp) => n + sp.shape.reduce((x, y) => x * y, 1), 0);
+    this.ar = new Arena(4 * 8 * size + (4 << 20));
+    this.netL = nafLayers(this.enc.outSize, hp.hidden, actionSize);
+    this.chain = new Chain(this.ar, this.netL, 'net');
+    this.targetChain = new Chain(this.ar, this.netL, 'target');
+    this.policyChain = new Chain(this.ar, this.netL, 'policy');
+    this.net = new FlatParams(specs, this.ar);
     this.net.init(initRng);
-    this.target = new FlatParams(nafSpecs(this.enc.outSize, hp.hidden, actionSize, hp.finalLayerInit));
+    this.target = new FlatParams(specs, this.ar);
     this.target.copyFrom(this.net);
     this.opt = new Adam(this.net, hp.lr);
-    this.grad = new Float32Array(this.net.size);
     this.noise = makeActionNoise(hp.exploration === 'param' ? 'gaussian' : hp.exploration, actionSize, hp, noiseRng);
     this.obsNorm = hp.obsNormalization ? new RunningObsNorm(obsSize) : null;
     this.model = hp.modelBased ? new LinearGaussianDynamics(obsSize, actionSize) : null;
     this.imagination = hp.modelBased ? new ReplayBuffer({ capacity: hp.imaginationCapacity, obsSize, actionSize }) : null;
     this.reward = opts.reward;
+    this.reserve(hp.batchSize);
   }
 
-  /** Torso + heads forward; returns layer activations (last: raw heads B x heads). */
-  private forward(p: FlatParams, x: tf.Tensor2D): tf.Tensor2D[] {
-    const acts: tf.Tensor2D[] = [x];
-    let h = x;
-    for (let i = 0; i < this.layers; i++) {
-      h = denseForward(h, p.tensor(`l${i}.W`), p.tensor(`l${i}.b`), 'relu');
-      acts.push(h);
-    }
-    acts.push(denseForward(h, p.tensor('heads.W'), p.tensor('heads.b'), 'linear'));
-    return acts;
+  /** Lays out the arena regions of an update on `rows` rows before any view is taken (see DDPG). */
+  private reserve(rows: number): void {
+    if (rows <= this.rowsCap) return;
+    this.rowsCap = rows;
+    const ar = this.ar;
+    const F = this.enc.outSize;
+    for (const name of ['s', 's2']) ar.get(name, rows * F);
+    ar.get('dHeads', rows * this.heads);
+    ar.get('grad', this.net.size);
+    for (const c of [this.chain, this.targetChain]) c.forward(this.net, ar.get('s', rows * F), rows);
+    this.chain.backward(this.net, ar.get('grad', this.net.size), ar.get('s', rows * F), ar.get('dHeads', rows * this.heads), rows, this.enc.trainable);
+    ar.get('grad', this.net.size).fill(0);
+  }
+
+  private reservePolicy(rows: number): void {
+    if (rows <= this.policyCap) return;
+    this.policyCap = rows;
+    this.ar.get('policy.x', rows * this.enc.outSize);
+    this.netL.forEach((_, i) => this.policyChain.output(i, rows));
+  }
+
+  /** Encoder features of rows of observations, copied into the arena region `name`. */
+  private features(enc: ObsEncoder, obs: Float32Array, rows: number, name: string): Float32Array {
+    const out = this.ar.get(name, rows * enc.outSize);
+    if (enc instanceof IdentityEncoder) out.set(obs.subarray(0, rows * this.obsSize));
+    else tf.tidy(() => out.set(enc.encode(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize])).dataSync() as Float32Array));
+    return out;
   }
 
   /** mu(x) for rows of observations (already normalised). */
   private policy(obs: Float32Array, rows: number): Float32Array {
-    return tf.tidy(() => {
-      const out = this.forward(this.net, this.enc.encode(tf.tensor2d(obs, [rows, this.obsSize])));
-      const heads = out[out.length - 1].dataSync();
-      const n = this.actionSize;
-      const mu = new Float32Array(rows * n);
-      for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) mu[r * n + i] = Math.tanh(heads[r * this.heads + 1 + i]);
-      return mu;
-    });
+    this.reservePolicy(rows);
+    const heads = this.policyChain.forward(this.net, this.features(this.enc, obs, rows, 'policy.x'), rows);
+    const n = this.actionSize;
+    const mu = new Float32Array(rows * n);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) mu[r * n + i] = Math.tanh(heads[r * this.heads + 1 + i]);
+    return mu;
   }
 
   act(obs: Float32Array, explore: boolean): Float32Array {
@@ -144,80 +242,28 @@ export class NafAgent implements Agent {
 
   update(batch: Batch): UpdateStats {
     const B = batch.size;
-    const n = this.actionSize;
+    this.reserve(B);
     const H = this.heads;
     const hp = this.hp;
+    const ar = this.ar;
     const obsArr = this.obsNorm ? this.obsNorm.apply(batch.obs) : batch.obs;
     const nextArr = this.obsNorm ? this.obsNorm.apply(batch.nextObs) : batch.nextObs;
-    const stats = tf.tidy(() => {
-      // y = r + gamma V'(x') (Algorithm 1).
-      const tOut = this.forward(this.target, this.encTarget.encode(tf.tensor2d(nextArr, [B, this.obsSize])));
-      const vT = tOut[tOut.length - 1].dataSync();
-      const s = tf.tensor2d(obsArr, [B, this.obsSize]);
-      const acts = this.forward(this.net, this.enc.encode(s));
-      const heads = acts[acts.length - 1].dataSync();
-      const dHeads = new Float32Array(B * H);
-      const tdErrors = new Float32Array(B);
-      const L = new Float64Array(n * n);
-      const d = new Float64Array(n);
-      const w = new Float64Array(n);
-      let loss = 0;
-      let qMean = 0;
-      for (let r = 0; r < B; r++) {
-        const o = r * H;
-        // Unpack L (row-major packed lower triangle; diagonal exponentiated) and d = u - mu.
-        let k = o + 1 + n;
-        for (let i = 0; i < n; i++) {
-          for (let j = 0; j <= i; j++, k++) L[i * n + j] = i === j ? Math.exp(heads[k]) : heads[k];
-          d[i] = batch.actions[r * n + i] - Math.tanh(heads[o + 1 + i]);
-        }
-        // w = L^T d, A = -1/2 |w|^2.
-        let A = 0;
-        for (let j = 0; j < n; j++) {
-          let s2 = 0;
-          for (let i = j; i < n; i++) s2 += L[i * n + j] * d[i];
-          w[j] = s2;
-          A -= 0.5 * s2 * s2;
-        }
-        const q = heads[o] + A;
-        const y = batch.rewards[r] + hp.gamma * (1 - batch.dones[r]) * vT[r * H];
-        const wt = batch.weights ? batch.weights[r] : 1;
-        const delta = q - y;
-        loss += (wt * delta * delta) / B;
-        qMean += q / B;
-        tdErrors[r] = Math.abs(delta);
-        const g = (2 * wt * delta) / B;
-        dHeads[o] = g;
-        // dA/dmu_i = (L w)_i, through tanh; dA/dL_ij = -w_j d_i (i >= j), through exp on the diagonal.
-        for (let i = 0; i < n; i++) {
-          let lw = 0;
-          for (let j = 0; j <= i; j++) lw += L[i * n + j] * w[j];
-          const mu = Math.tanh(heads[o + 1 + i]);
-          dHeads[o + 1 + i] = g * lw * (1 - mu * mu);
-        }
-        k = o + 1 + n;
-        for (let i = 0; i < n; i++) {
-          for (let j = 0; j <= i; j++, k++) dHeads[k] = g * -w[j] * d[i] * (i === j ? L[i * n + i] : 1);
-        }
-      }
-      // Backward through heads and torso.
-      const grads: Record<string, tf.Tensor> = {};
-      const LA = this.layers;
-      let dpre = tf.tensor2d(dHeads, [B, H]);
-      grads['heads.W'] = weightGrad(acts[LA], dpre);
-      grads['heads.b'] = biasGrad(dpre);
-      let dh = inputGrad(dpre, this.net.tensorT('heads.W'));
-      for (let i = LA - 1; i >= 0; i--) {
-        dpre = activationBackward(dh, acts[i + 1], 'relu');
-        grads[`l${i}.W`] = weightGrad(acts[i], dpre);
-        grads[`l${i}.b`] = biasGrad(dpre);
-        if (i > 0 || this.enc.trainable) dh = inputGrad(dpre, this.net.tensorT(`l${i}.W`));
-      }
-      if (this.enc.trainable) this.enc.applyGradient(s, dh);
-      this.net.gather(grads, this.grad);
-      return { loss, qMean, tdErrors };
-    });
-    this.opt.step(this.grad);
+    // y = r + gamma V'(x') (Algorithm 1).
+    const tOut = this.targetChain.forward(this.target, this.features(this.encTarget, nextArr, B, 's2'), B);
+    const y = new Float32Array(B);
+    for (let r = 0; r < B; r++) y[r] = batch.rewards[r] + hp.gamma * (1 - batch.dones[r]) * tOut[r * H];
+    const x = this.features(this.enc, obsArr, B, 's');
+    const heads = this.chain.forward(this.net, x, B);
+    const dHeads = ar.get('dHeads', B * H);
+    const stats = quadraticHead(heads, this.actionSize, B, batch.actions, y, batch.weights, dHeads);
+    // Backward through heads and torso.
+    const grad = ar.get('grad', this.net.size);
+    const dIn = this.chain.backward(this.net, grad, x, dHeads, B, this.enc.trainable);
+    if (dIn) {
+      const enc = this.enc;
+      tf.tidy(() => enc.applyGradient(tf.tensor2d(obsArr.subarray(0, B * this.obsSize), [B, this.obsSize]), tf.tensor2d(dIn.slice(0, B * enc.outSize), [B, enc.outSize])));
+    }
+    this.opt.step(ar.get('grad', this.net.size));
     softUpdate(this.target, this.net, hp.tau);
     this.encTarget.softUpdateFrom(this.enc, hp.tau);
     this.updates++;

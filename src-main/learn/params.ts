@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from './rng.ts';
+import { Arena } from './simd.ts';
 
 /**
  * One flat Float32Array of parameters per network, with a named view per weight and bias.
@@ -9,6 +10,11 @@ import type { Rng } from './rng.ts';
  * per network. Here the optimizer, the L2 decay and the soft target update are single JS loops over
  * the flat vector (see Adam, softUpdate), and the tensors the kernels read are uploaded once per
  * change. It also keeps checkpoints trivial (one array per network) and works on every backend.
+ *
+ * The values live in a WebAssembly Arena (simd.ts): an agent puts all its networks, moments,
+ * gradients and scratch in one arena so the SIMD kernels (GEMM, Adam, soft update) run on them in
+ * place. `values` is re-read from the arena on every access (a growing arena detaches old views):
+ * do not keep it across allocations.
  */
 export interface ParamSpec {
   name: string;
@@ -25,7 +31,9 @@ interface Slot extends ParamSpec {
 }
 
 export class FlatParams {
-  readonly values: Float32Array;
+  readonly arena: Arena;
+  private readonly key: string;
+  private readonly length: number;
   readonly slots: readonly Slot[];
   private readonly byName = new Map<string, Slot>();
   /** Bumped on every change; tensors are re-uploaded lazily when it moves. */
@@ -34,7 +42,7 @@ export class FlatParams {
   private cache = new Map<string, tf.Tensor>();
   private cacheT = new Map<string, tf.Tensor>();
 
-  constructor(specs: ParamSpec[]) {
+  constructor(specs: ParamSpec[], arena?: Arena) {
     let offset = 0;
     const slots: Slot[] = [];
     for (const s of specs) {
@@ -45,11 +53,18 @@ export class FlatParams {
       offset += size;
     }
     this.slots = slots;
-    this.values = new Float32Array(offset);
+    this.length = offset;
+    this.arena = arena ?? new Arena(offset * 4 + 256);
+    this.key = Arena.uid('params');
+    this.arena.get(this.key, offset);
+  }
+
+  get values(): Float32Array {
+    return this.arena.get(this.key, this.length);
   }
 
   get size(): number {
-    return this.values.length;
+    return this.length;
   }
 
   /** Fills every slot uniformly in [-bound, bound] from the given generator, in slot order. */
@@ -153,6 +168,11 @@ export class FlatParams {
 
 /** target <- (1 - tau) target + tau source, in one pass (DDPG's soft target update). */
 export function softUpdate(target: FlatParams, source: FlatParams, tau: number): void {
+  if (target.arena === source.arena) {
+    target.arena.lerp(target.values, source.values, 1 - tau, tau);
+    target.touch();
+    return;
+  }
   const t = target.values;
   const s = source.values;
   const keep = 1 - tau;
@@ -167,15 +187,14 @@ export interface AdamState {
 }
 
 /**
- * Adam (Kingma & Ba 2015) over a flat parameter vector, fused with L2 weight decay: one loop updates
- * the moments and the parameters. Decay adds `l2 * w` to the gradient of weights (not biases),
- * i.e. the gradient of (l2 / 2) * ||W||^2, as DDPG's critic regulariser.
+ * Adam (Kingma & Ba 2015) over a flat parameter vector, fused with L2 weight decay: one SIMD loop
+ * (simd.ts adamKernel, float32) updates the moments and the parameters in the params' arena. Decay
+ * adds `l2 * w` to the gradient of weights (not biases), i.e. the gradient of (l2 / 2) * ||W||^2,
+ * as DDPG's critic regulariser.
  */
 export class Adam {
-  readonly m: Float32Array;
-  readonly v: Float32Array;
   t = 0;
-  private readonly decayMask: Uint8Array;
+  private readonly key = Arena.uid('adam');
 
   constructor(
     readonly params: FlatParams,
@@ -185,30 +204,38 @@ export class Adam {
     readonly beta2 = 0.999,
     readonly eps = 1e-8,
   ) {
-    this.m = new Float32Array(params.size);
-    this.v = new Float32Array(params.size);
-    this.decayMask = new Uint8Array(params.size);
-    for (const s of params.slots) if (s.decay) this.decayMask.fill(1, s.offset, s.offset + s.size);
+    const ar = params.arena;
+    ar.get(`${this.key}.m`, params.size);
+    ar.get(`${this.key}.v`, params.size);
+    // Per-parameter decay coefficient: l2 on weights, 0 on biases.
+    const d = ar.get(`${this.key}.d`, params.size);
+    if (l2 !== 0) for (const s of params.slots) if (s.decay) d.fill(l2, s.offset, s.offset + s.size);
   }
 
-  /** One step with gradient g (same layout as the parameters). */
+  get m(): Float32Array {
+    return this.params.arena.get(`${this.key}.m`, this.params.size);
+  }
+
+  get v(): Float32Array {
+    return this.params.arena.get(`${this.key}.v`, this.params.size);
+  }
+
+  /** One step with gradient g (same layout as the parameters; best a view of the params' arena). */
   step(g: Float32Array): void {
     this.t++;
-    const { m, v, beta1: b1, beta2: b2, eps, l2, decayMask } = this;
-    const w = this.params.values;
-    const c1 = 1 - b1;
-    const c2 = 1 - b2;
+    const { beta1: b1, beta2: b2, eps } = this;
+    const ar = this.params.arena;
+    const n = this.params.size;
+    if (!ar.owns(g)) {
+      const copy = ar.get(`${this.key}.g`, n);
+      copy.set(g.subarray(0, n));
+      g = copy;
+    }
     // Bias corrections folded into the step size (Adam, Algorithm 1, last lines).
     const stepSize = (this.lr * Math.sqrt(1 - Math.pow(b2, this.t))) / (1 - Math.pow(b1, this.t));
     const epsHat = eps * Math.sqrt(1 - Math.pow(b2, this.t));
-    for (let i = 0; i < w.length; i++) {
-      const gi = l2 !== 0 && decayMask[i] ? g[i] + l2 * w[i] : g[i];
-      const mi = b1 * m[i] + c1 * gi;
-      const vi = b2 * v[i] + c2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      w[i] -= (stepSize * mi) / (Math.sqrt(vi) + epsHat);
-    }
+    const d = ar.get(`${this.key}.d`, n);
+    ar.adam(this.params.values, g, this.m, this.v, d, b1, 1 - b1, b2, 1 - b2, stepSize, epsHat);
     this.params.touch();
   }
 

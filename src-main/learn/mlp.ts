@@ -1,0 +1,179 @@
+import type { Arena } from './simd.ts';
+import type { FlatParams } from './params.ts';
+
+/**
+ * Dense layers with hand-written backward passes on the WebAssembly SIMD kernels of simd.ts: the
+ * networks of DDPG, TD3 and NAF. Every array is a view of the agent's Arena (parameters, gradients
+ * and scratch), so an update creates no tensors and copies nothing.
+ *
+ * Layout: activations row-major [rows x units]. The wasm kernels read A with any strides but want B
+ * contiguous along its rows, so x^T dpre (weight gradients) costs nothing, and the input gradient
+ * dpre W^T is computed transposed, dh^T = W dpre^T: the activation backward writes dpre and dpre^T
+ * in one loop, and the next layer's activation backward reads dh^T. No weight matrix is ever
+ * transposed. Checked against finite differences in test/unit/learn/gradients.test.ts.
+ */
+export type Activation = 'relu' | 'linear' | 'tanh';
+
+export interface Layer {
+  /** Parameter names of the weight [in x out] and bias [out]. */
+  W: string;
+  b: string;
+  /** Optional second input (DDPG's action entering a critic layer): weight [extra x out]. */
+  A?: string;
+  in: number;
+  extra?: number;
+  out: number;
+  act: Activation;
+}
+
+/** y = act(x W + b [+ e A]) for `rows` rows; `pre` (optional) receives x W + b before e A is added. */
+export function denseForward(ar: Arena, p: FlatParams, L: Layer, x: Float32Array, rows: number, y: Float32Array, extra?: Float32Array, pre?: Float32Array): void {
+  const W = p.view(L.W);
+  const b = p.view(L.b);
+  const n = L.out;
+  for (let r = 0; r < rows; r++) y.set(b, r * n);
+  ar.gemm(rows, n, L.in, x, L.in, 1, W, n, y, n, true);
+  if (pre) pre.set(y.subarray(0, rows * n));
+  if (extra && L.A) ar.gemm(rows, n, L.extra!, extra, L.extra!, 1, p.view(L.A), n, y, n, true);
+  activate(y, rows * n, L.act);
+}
+
+/** y = act(pre + e A): the second half of denseForward, from a saved `pre`. */
+export function denseFromPre(ar: Arena, p: FlatParams, L: Layer, pre: Float32Array, e: Float32Array, rows: number, y: Float32Array): void {
+  const n = L.out;
+  y.set(pre.subarray(0, rows * n));
+  ar.gemm(rows, n, L.extra!, e, L.extra!, 1, p.view(L.A!), n, y, n, true);
+  activate(y, rows * n, L.act);
+}
+
+function activate(y: Float32Array, n: number, act: Activation): void {
+  if (act === 'relu') {
+    for (let i = 0; i < n; i++) if (!(y[i] > 0)) y[i] = 0;
+  } else if (act === 'tanh') {
+    for (let i = 0; i < n; i++) y[i] = Math.tanh(y[i]);
+  }
+}
+
+/**
+ * dpre = dy * act'(y) for y [rows x cols]; dy row-major, or transposed ([cols x rows]) when
+ * `dyT`. Writes dpre (row-major) and, when given, dpreT (its transpose).
+ */
+export function activationBackward(dy: Float32Array, dyT: boolean, y: Float32Array, rows: number, cols: number, act: Activation, dpre: Float32Array, dpreT: Float32Array | null): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let j = 0; j < cols; j++) {
+      let g = dyT ? dy[j * rows + r] : dy[o + j];
+      const v = y[o + j];
+      if (act === 'relu') g = v > 0 ? g : 0;
+      else if (act === 'tanh') g *= 1 - v * v;
+      dpre[o + j] = g;
+      if (dpreT) dpreT[j * rows + r] = g;
+    }
+  }
+}
+
+export interface BackwardOut {
+  /** Weight/bias gradients into g (laid out as the parameters); false: skip them. */
+  weights: boolean;
+  /** Gradient of the extra input (e.g. dQ/da), row-major [rows x extra], or null. */
+  dExtra: Float32Array | null;
+  /** dL/dx, transposed [in x rows] (what the previous layer's activationBackward reads), or null. */
+  dInT: Float32Array | null;
+}
+
+/**
+ * Backward through one layer given dpre (and dpre^T when an input gradient is wanted): weight
+ * gradient x^T dpre, bias gradient (column sums), extra-input weight gradient e^T dpre, dx^T = W
+ * dpre^T, de^T = A dpre^T.
+ */
+export function denseBackward(ar: Arena, p: FlatParams, g: Float32Array, L: Layer, x: Float32Array, e: Float32Array | null, rows: number, dpre: Float32Array, dpreT: Float32Array | null, out: BackwardOut, scratch: Float32Array | null): void {
+  const n = L.out;
+  if (out.weights) {
+    const sw = p.slot(L.W);
+    ar.gemm(L.in, n, rows, x, 1, L.in, dpre, n, g.subarray(sw.offset, sw.offset + sw.size), n, false);
+    const sb = p.slot(L.b);
+    const gb = g.subarray(sb.offset, sb.offset + sb.size);
+    gb.fill(0);
+    for (let r = 0; r < rows; r++) {
+      const o = r * n;
+      for (let j = 0; j < n; j++) gb[j] += dpre[o + j];
+    }
+    if (L.A && e) {
+      const sa = p.slot(L.A);
+      ar.gemm(L.extra!, n, rows, e, 1, L.extra!, dpre, n, g.subarray(sa.offset, sa.offset + sa.size), n, false);
+    }
+  }
+  if (out.dInT) ar.gemm(L.in, rows, n, p.view(L.W), n, 1, dpreT!, rows, out.dInT, rows, false);
+  if (out.dExtra && L.A) {
+    // de^T [extra x rows] = A dpre^T, then transposed into dExtra.
+    const E = L.extra!;
+    ar.gemm(E, rows, n, p.view(L.A), n, 1, dpreT!, rows, scratch!, rows, false);
+    for (let i = 0; i < E; i++) for (let r = 0; r < rows; r++) out.dExtra[r * E + i] = scratch![i * rows + r];
+  }
+}
+
+/** Transposes src [rows x cols] into dst [cols x rows]. */
+export function transpose(src: Float32Array, rows: number, cols: number, dst: Float32Array): void {
+  for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) dst[j * rows + r] = src[r * cols + j];
+}
+
+/**
+ * A chain of dense layers (actor, NAF torso + heads) with its scratch in the arena under `name`.
+ * forward() keeps each layer's output for backward().
+ */
+export class Chain {
+  constructor(
+    readonly ar: Arena,
+    readonly layers: Layer[],
+    readonly name: string,
+  ) {}
+
+  private buf(what: string, i: number, n: number): Float32Array {
+    return this.ar.get(`${this.name}.${what}${i}`, n);
+  }
+
+  /** Output of layer i from the last forward (rows x out). */
+  output(i: number, rows: number): Float32Array {
+    return this.buf('y', i, rows * this.layers[i].out);
+  }
+
+  /** Runs the chain on x [rows x in]; returns the last layer's output. */
+  forward(p: FlatParams, x: Float32Array, rows: number): Float32Array {
+    let h = x;
+    for (let i = 0; i < this.layers.length; i++) {
+      const y = this.output(i, rows);
+      denseForward(this.ar, p, this.layers[i], h, rows, y);
+      h = y;
+    }
+    return h;
+  }
+
+  /**
+   * Gradients into g given dL/d(output) of the last layer (row-major); returns dL/dx [rows x in]
+   * when wantInput, else null. Uses the outputs of the last forward() on the same x.
+   */
+  backward(p: FlatParams, g: Float32Array, x: Float32Array, dOut: Float32Array, rows: number, wantInput: boolean): Float32Array | null {
+    const ls = this.layers;
+    const top = ls.length - 1;
+    let dpre = this.buf('dpre', top, rows * ls[top].out);
+    let dpreT: Float32Array | null = top > 0 || wantInput ? this.buf('dpreT', top, rows * ls[top].out) : null;
+    activationBackward(dOut, false, this.output(top, rows), rows, ls[top].out, ls[top].act, dpre, dpreT);
+    for (let i = top; i >= 0; i--) {
+      const L = ls[i];
+      const input = i > 0 ? this.output(i - 1, rows) : x;
+      const dInT = i > 0 || wantInput ? this.buf('dhT', i, rows * L.in) : null;
+      denseBackward(this.ar, p, g, L, input, null, rows, dpre, dpreT, { weights: true, dExtra: null, dInT }, null);
+      if (i > 0) {
+        const prev = ls[i - 1];
+        dpre = this.buf('dpre', i - 1, rows * prev.out);
+        dpreT = i - 1 > 0 || wantInput ? this.buf('dpreT', i - 1, rows * prev.out) : null;
+        activationBackward(dInT!, true, input, rows, prev.out, prev.act, dpre, dpreT);
+      } else if (dInT) {
+        const dIn = this.buf('dIn', 0, rows * L.in);
+        transpose(dInT, L.in, rows, dIn);
+        return dIn;
+      }
+    }
+    return null;
+  }
+}

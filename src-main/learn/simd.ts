@@ -1,0 +1,460 @@
+/**
+ * Hand-assembled WebAssembly SIMD kernels for the dense networks: a register-blocked SGEMM
+ * micro-kernel family, emitted as bytes at start-up (no toolchain, no npm package).
+ *
+ * Why: at DDPG's sizes (batch 64, 400-300) the TensorFlow.js wasm backend spends about as long
+ * around each matMul as in it (tensor creation, XNNPACK re-packing weights that change every
+ * update, explicit transposes, dataSync). These kernels read and write plain Float32Array views of
+ * one WebAssembly.Memory, take A with arbitrary row/column strides (so A^T costs nothing) and
+ * accumulate into C, so a whole update runs without a single tensor.
+ *
+ * Micro-kernel MR x NR: C[MR x NR] (+)= sum_k A(i, k) B(k, j) with A(i, k) at a + i*rsA + k*csA,
+ * B row-major with row stride ldb, C row-major with row stride ldc (strides in bytes). The
+ * accumulation order over k is fixed (k = 0, 1, ...), so results are deterministic.
+ */
+
+// ---- a tiny WebAssembly binary writer ----
+
+function uleb(n: number, out: number[]): void {
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+}
+
+function sleb(n: number, out: number[]): void {
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+
+/** Instruction emitter for one function body. */
+class Body {
+  readonly code: number[] = [];
+  get(i: number): this {
+    this.code.push(0x20);
+    uleb(i, this.code);
+    return this;
+  }
+  set(i: number): this {
+    this.code.push(0x21);
+    uleb(i, this.code);
+    return this;
+  }
+  i32(v: number): this {
+    this.code.push(0x41);
+    sleb(v, this.code);
+    return this;
+  }
+  op(...bytes: number[]): this {
+    this.code.push(...bytes);
+    return this;
+  }
+  simd(opcode: number, memOffset?: number): this {
+    this.code.push(0xfd);
+    uleb(opcode, this.code);
+    if (memOffset !== undefined) {
+      this.code.push(0); // alignment hint (log2): 1 byte, always valid
+      uleb(memOffset, this.code);
+    }
+    return this;
+  }
+  mem(opcode: number, memOffset: number): this {
+    this.code.push(opcode, 0);
+    uleb(memOffset, this.code);
+    return this;
+  }
+}
+
+const OP = {
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  empty: 0x40,
+  i32add: 0x6a,
+  i32sub: 0x6b,
+  i32eqz: 0x45,
+  f32load: 0x2a,
+  f32store: 0x38,
+  f32add: 0x92,
+  f32mul: 0x94,
+  f32const0: [0x43, 0, 0, 0, 0],
+};
+const SIMD = { load: 0x00, splat32: 0x09, store: 0x0b, f32x4splat: 0x13, f32x4sqrt: 0xe3, f32x4add: 0xe4, f32x4sub: 0xe5, f32x4mul: 0xe6, f32x4div: 0xe7 };
+
+interface FuncDef {
+  name: string;
+  params: number[];
+  locals: number[];
+  body: Body;
+}
+
+function assemble(funcs: FuncDef[]): Uint8Array {
+  const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const section = (id: number, content: number[]) => {
+    out.push(id);
+    uleb(content.length, out);
+    out.push(...content);
+  };
+  // Types: one per function (simple, no dedup needed at this size).
+  const types: number[] = [];
+  uleb(funcs.length, types);
+  for (const f of funcs) {
+    types.push(0x60);
+    uleb(f.params.length, types);
+    types.push(...f.params);
+    types.push(0);
+  }
+  section(1, types);
+  // Import: env.memory, at least 1 page.
+  const imports: number[] = [];
+  uleb(1, imports);
+  for (const s of ['env', 'memory']) {
+    uleb(s.length, imports);
+    for (const ch of s) imports.push(ch.charCodeAt(0));
+  }
+  imports.push(0x02, 0x00);
+  uleb(1, imports);
+  section(2, imports);
+  const fsec: number[] = [];
+  uleb(funcs.length, fsec);
+  funcs.forEach((_, i) => uleb(i, fsec));
+  section(3, fsec);
+  const exp: number[] = [];
+  uleb(funcs.length, exp);
+  funcs.forEach((f, i) => {
+    uleb(f.name.length, exp);
+    for (const ch of f.name) exp.push(ch.charCodeAt(0));
+    exp.push(0x00);
+    uleb(i, exp);
+  });
+  section(7, exp);
+  const code: number[] = [];
+  uleb(funcs.length, code);
+  for (const f of funcs) {
+    const body: number[] = [];
+    // Locals, run-length encoded by type.
+    const groups: [number, number][] = [];
+    for (const t of f.locals) {
+      const last = groups[groups.length - 1];
+      if (last && last[1] === t) last[0]++;
+      else groups.push([1, t]);
+    }
+    uleb(groups.length, body);
+    for (const [n, t] of groups) {
+      uleb(n, body);
+      body.push(t);
+    }
+    body.push(...f.body.code, OP.end);
+    uleb(body.length, code);
+    code.push(...body);
+  }
+  section(10, code);
+  return Uint8Array.from(out);
+}
+
+// ---- the micro-kernels ----
+
+/**
+ * gemm_MRxNR(a, b, c, k, rsA, csA, ldb, ldc, accumulate): NR is 8 or 4 (f32x4 vectors) or 1
+ * (scalar f32). k >= 1.
+ */
+function microKernel(MR: number, NR: number): FuncDef {
+  const vec = NR >= 4;
+  const NV = vec ? NR / 4 : NR; // vectors (or scalars) per row
+  const T = vec ? V128 : F32;
+  const P = { a: 0, b: 1, c: 2, k: 3, rsA: 4, csA: 5, ldb: 6, ldc: 7, acc: 8 };
+  const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32];
+  const locals: number[] = [];
+  let next = params.length;
+  const aPtr: number[] = [];
+  for (let i = 0; i < MR; i++) {
+    aPtr.push(next++);
+    locals.push(I32);
+  }
+  const accL: number[][] = [];
+  for (let i = 0; i < MR; i++) {
+    const row: number[] = [];
+    for (let r = 0; r < NV; r++) {
+      row.push(next++);
+      locals.push(T);
+    }
+    accL.push(row);
+  }
+  const bL: number[] = [];
+  for (let r = 0; r < NV; r++) {
+    bL.push(next++);
+    locals.push(T);
+  }
+  const av = next++;
+  locals.push(T);
+  const cRow = next++;
+  locals.push(I32);
+  const w = new Body();
+  const width = vec ? 16 : 4;
+  const load = (off: number) => (vec ? w.simd(SIMD.load, off) : w.mem(OP.f32load, off));
+  const store = (off: number) => (vec ? w.simd(SIMD.store, off) : w.mem(OP.f32store, off));
+  // Row pointers of A.
+  for (let i = 0; i < MR; i++) {
+    w.get(P.a);
+    for (let t = 0; t < i; t++) w.get(P.rsA).op(OP.i32add);
+    w.set(aPtr[i]);
+  }
+  // Accumulators: C or zero.
+  w.get(P.acc).op(OP.if, OP.empty);
+  w.get(P.c).set(cRow);
+  for (let i = 0; i < MR; i++) {
+    for (let r = 0; r < NV; r++) {
+      w.get(cRow);
+      load(r * width);
+      w.set(accL[i][r]);
+    }
+    if (i < MR - 1) w.get(cRow).get(P.ldc).op(OP.i32add).set(cRow);
+  }
+  w.op(0x05); // else: locals start at zero
+  w.op(OP.end);
+  // k loop
+  w.op(OP.loop, OP.empty);
+  for (let r = 0; r < NV; r++) {
+    w.get(P.b);
+    load(r * width);
+    w.set(bL[r]);
+  }
+  for (let i = 0; i < MR; i++) {
+    w.get(aPtr[i]);
+    if (vec) w.simd(SIMD.splat32, 0);
+    else w.mem(OP.f32load, 0);
+    w.set(av);
+    for (let r = 0; r < NV; r++) {
+      w.get(accL[i][r]).get(av).get(bL[r]);
+      if (vec) w.simd(SIMD.f32x4mul).simd(SIMD.f32x4add);
+      else w.op(OP.f32mul, OP.f32add);
+      w.set(accL[i][r]);
+    }
+    w.get(aPtr[i]).get(P.csA).op(OP.i32add).set(aPtr[i]);
+  }
+  w.get(P.b).get(P.ldb).op(OP.i32add).set(P.b);
+  w.get(P.k).i32(1).op(OP.i32sub).set(P.k);
+  w.get(P.k).op(OP.brIf, 0);
+  w.op(OP.end);
+  // Store.
+  w.get(P.c).set(cRow);
+  for (let i = 0; i < MR; i++) {
+    for (let r = 0; r < NV; r++) {
+      w.get(cRow).get(accL[i][r]);
+      store(r * width);
+    }
+    if (i < MR - 1) w.get(cRow).get(P.ldc).op(OP.i32add).set(cRow);
+  }
+  return { name: `k${MR}x${NR}`, params, locals, body: w };
+}
+
+/**
+ * adam(w, g, m, v, d, n, b1, c1, b2, c2, step, epsHat) over n floats (a multiple of 4):
+ * g' = g + d w (d: per-parameter L2 coefficient), m = b1 m + c1 g', v = b2 v + c2 g'^2,
+ * w -= step m / (sqrt(v) + epsHat). Bias corrections are folded into step and epsHat by the caller.
+ */
+function adamKernel(): FuncDef {
+  const [w, g, m, v, d, n] = [0, 1, 2, 3, 4, 5];
+  const params = [I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32];
+  const splats = [12, 13, 14, 15, 16, 17]; // b1 c1 b2 c2 step eps as f32x4
+  const [gi, mi, vi] = [18, 19, 20];
+  const locals = [V128, V128, V128, V128, V128, V128, V128, V128, V128];
+  const b = new Body();
+  for (let i = 0; i < 6; i++) b.get(6 + i).simd(SIMD.f32x4splat).set(splats[i]);
+  b.get(n).op(OP.i32eqz).op(OP.if, OP.empty).op(OP.br, 1).op(OP.end);
+  b.op(OP.loop, OP.empty);
+  // gi = g + d * w
+  b.get(g).simd(SIMD.load, 0).get(d).simd(SIMD.load, 0).get(w).simd(SIMD.load, 0).simd(SIMD.f32x4mul).simd(SIMD.f32x4add).set(gi);
+  // m = b1 m + c1 gi
+  b.get(m).get(splats[0]).get(m).simd(SIMD.load, 0).simd(SIMD.f32x4mul).get(splats[1]).get(gi).simd(SIMD.f32x4mul).simd(SIMD.f32x4add);
+  b.set(mi).get(mi).simd(SIMD.store, 0);
+  // v = b2 v + c2 gi^2
+  b.get(v).get(splats[2]).get(v).simd(SIMD.load, 0).simd(SIMD.f32x4mul).get(splats[3]).get(gi).get(gi).simd(SIMD.f32x4mul).simd(SIMD.f32x4mul).simd(SIMD.f32x4add);
+  b.set(vi).get(vi).simd(SIMD.store, 0);
+  // w -= step m / (sqrt v + eps)
+  b.get(w).get(w).simd(SIMD.load, 0).get(splats[4]).get(mi).simd(SIMD.f32x4mul).get(vi).simd(SIMD.f32x4sqrt).get(splats[5]).simd(SIMD.f32x4add).simd(SIMD.f32x4div).simd(SIMD.f32x4sub).simd(SIMD.store, 0);
+  for (const p of [w, g, m, v, d]) b.get(p).i32(16).op(OP.i32add).set(p);
+  b.get(n).i32(4).op(OP.i32sub).set(n).get(n).op(OP.brIf, 0);
+  b.op(OP.end);
+  return { name: 'adam', params, locals, body: b };
+}
+
+/** lerp(t, s, n, keep, tau): t = keep t + tau s over n floats (a multiple of 4). */
+function lerpKernel(): FuncDef {
+  const [t, s, n] = [0, 1, 2];
+  const params = [I32, I32, I32, F32, F32];
+  const [K, T] = [5, 6];
+  const b = new Body();
+  b.get(3).simd(SIMD.f32x4splat).set(K).get(4).simd(SIMD.f32x4splat).set(T);
+  b.get(n).op(OP.i32eqz).op(OP.if, OP.empty).op(OP.br, 1).op(OP.end);
+  b.op(OP.loop, OP.empty);
+  b.get(t).get(K).get(t).simd(SIMD.load, 0).simd(SIMD.f32x4mul).get(T).get(s).simd(SIMD.load, 0).simd(SIMD.f32x4mul).simd(SIMD.f32x4add).simd(SIMD.store, 0);
+  b.get(t).i32(16).op(OP.i32add).set(t).get(s).i32(16).op(OP.i32add).set(s);
+  b.get(n).i32(4).op(OP.i32sub).set(n).get(n).op(OP.brIf, 0);
+  b.op(OP.end);
+  return { name: 'lerp', params, locals: [V128, V128], body: b };
+}
+
+export const MR = 4;
+const NRS = [8, 4, 1] as const;
+
+type KernelFn = (a: number, b: number, c: number, k: number, rsA: number, csA: number, ldb: number, ldc: number, acc: number) => void;
+type AdamFn = (w: number, g: number, m: number, v: number, d: number, n: number, b1: number, c1: number, b2: number, c2: number, step: number, eps: number) => void;
+type LerpFn = (t: number, s: number, n: number, keep: number, tau: number) => void;
+
+/** The few WebAssembly JS API pieces used (the ES2023 lib has no WebAssembly declarations). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Memory: new (d: { initial: number }) => WasmMemory;
+  Instance: new (m: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+let compiled: object | null = null;
+
+function module(): object {
+  if (!compiled) {
+    const funcs: FuncDef[] = [];
+    for (const mr of [MR, 1]) for (const nr of NRS) funcs.push(microKernel(mr, nr));
+    funcs.push(adamKernel(), lerpKernel());
+    compiled = new WA.Module(assemble(funcs));
+  }
+  return compiled;
+}
+
+interface Region {
+  off: number;
+  n: number;
+  view: Float32Array;
+}
+
+/**
+ * One WebAssembly memory holding an agent's parameters, optimizer moments, gradients and scratch
+ * activations, with the kernels bound to it. Regions are named and allocated on first use (bump
+ * allocation; an agent's arena lives as long as the agent). Growing the memory detaches old views,
+ * so callers ask `get()` for a view when they need one instead of keeping it across allocations.
+ */
+export class Arena {
+  readonly memory: WasmMemory;
+  private top = 64;
+  private readonly regions = new Map<string, Region>();
+  private buffer: ArrayBuffer;
+  private readonly k: Record<string, KernelFn>;
+  private readonly adamFn: AdamFn;
+  private readonly lerpFn: LerpFn;
+  private static nextId = 0;
+
+  constructor(bytes = 1 << 20) {
+    const pages = Math.max(1, Math.ceil(bytes / 65536));
+    this.memory = new WA.Memory({ initial: pages });
+    this.buffer = this.memory.buffer;
+    const exports = new WA.Instance(module(), { env: { memory: this.memory } }).exports;
+    this.k = exports as Record<string, KernelFn>;
+    this.adamFn = exports.adam as AdamFn;
+    this.lerpFn = exports.lerp as LerpFn;
+  }
+
+  /** A fresh unique region name (for owners that allocate on behalf of objects). */
+  static uid(prefix: string): string {
+    return `${prefix}#${Arena.nextId++}`;
+  }
+
+  /**
+   * The named region as a view of n floats, allocated zero-filled (16-byte aligned, padded to a
+   * multiple of 4 floats) on first use; a request for more floats than it has moves it to a new,
+   * zeroed region.
+   */
+  get(name: string, n: number): Float32Array {
+    if (this.buffer !== this.memory.buffer) this.refresh();
+    let r = this.regions.get(name);
+    if (!r || r.n < n) {
+      const padded = Math.ceil(n / 4) * 4;
+      const off = this.top;
+      this.top += padded * 4;
+      const need = this.top - this.memory.buffer.byteLength;
+      if (need > 0) {
+        this.memory.grow(Math.ceil(need / 65536));
+        this.refresh();
+      }
+      r = { off, n: padded, view: new Float32Array(this.memory.buffer, off, padded) };
+      this.regions.set(name, r);
+    }
+    return r.view.length === n ? r.view : r.view.subarray(0, n);
+  }
+
+  private refresh(): void {
+    this.buffer = this.memory.buffer;
+    for (const r of this.regions.values()) r.view = new Float32Array(this.buffer, r.off, r.n);
+  }
+
+  owns(v: Float32Array): boolean {
+    return v.buffer === this.memory.buffer;
+  }
+
+  private off(v: Float32Array): number {
+    if (v.buffer !== this.memory.buffer) throw new Error('array is not in this arena');
+    return v.byteOffset;
+  }
+
+  /**
+   * C[M x N] (+)= A B with A(i, k) = A[i*rsA + k*csA] (strides in floats), B row-major with row
+   * stride ldb, C row-major with row stride ldc. All three are views of this arena.
+   */
+  gemm(M: number, N: number, K: number, A: Float32Array, rsA: number, csA: number, B: Float32Array, ldb: number, C: Float32Array, ldc: number, accumulate: boolean): void {
+    if (M === 0 || N === 0) return;
+    if (K === 0) {
+      if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, i * ldc, i * ldc + N);
+      return;
+    }
+    const a = this.off(A);
+    const b = this.off(B);
+    const c = this.off(C);
+    const acc = accumulate ? 1 : 0;
+    const rs = rsA * 4;
+    const cs = csA * 4;
+    const lb = ldb * 4;
+    const lc = ldc * 4;
+    const k = this.k;
+    let j = 0;
+    for (const nr of NRS) {
+      const main = k[`k${MR}x${nr}`];
+      const tail = k[`k1x${nr}`];
+      for (; j + nr <= N; j += nr) {
+        let i = 0;
+        for (; i + MR <= M; i += MR) main(a + i * rs, b + j * 4, c + i * lc + j * 4, K, rs, cs, lb, lc, acc);
+        for (; i < M; i++) tail(a + i * rs, b + j * 4, c + i * lc + j * 4, K, rs, cs, lb, lc, acc);
+      }
+    }
+  }
+
+  /** Fused Adam step over whole regions (w, g, m, v, d of equal padded length; see adamKernel). */
+  adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, d: Float32Array, b1: number, c1: number, b2: number, c2: number, step: number, eps: number): void {
+    const n = Math.ceil(w.length / 4) * 4;
+    this.adamFn(this.off(w), this.off(g), this.off(m), this.off(v), this.off(d), n, b1, c1, b2, c2, step, eps);
+  }
+
+  /** t = keep t + tau s over whole regions. */
+  lerp(t: Float32Array, s: Float32Array, keep: number, tau: number): void {
+    this.lerpFn(this.off(t), this.off(s), Math.ceil(t.length / 4) * 4, keep, tau);
+  }
+}
