@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
 import { createAgent, type AnyAgent } from '../../../src-main/learn/factory.ts';
 import { Rng } from '../../../src-main/learn/rng.ts';
@@ -31,6 +31,18 @@ function cli(args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The CLI without blocking, so the refusal cases run side by side. */
+function cliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['bin/rl-studio.mjs', ...args], { env: { ...process.env, RL_STUDIO_HOME: join(root, 'home') } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
 function evalRecords(): Map<number, number> {
   const m = new Map<number, number>();
   for (const line of readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n')) {
@@ -55,7 +67,7 @@ async function inApp(step: number): Promise<{ agent: AnyAgent; env: Env; seed: n
 beforeAll(async () => {
   await selectBackend();
   root = mkdtempSync(join(tmpdir(), 'rls-export-run-'));
-  const r = cli(['train', '--env', FIXTURE, '--algo', 'ddpg', '--steps', '300', '--eval-every', '100', '--eval-episodes', '2', '--checkpoint-every', '100', '--seed', '4', '--set', 'obsNormalization=true', '--runs-dir', join(root, 'runs'), '--json']);
+  const r = cli(['train', '--env', FIXTURE, '--algo', 'ddpg', '--steps', '200', '--eval-every', '100', '--eval-episodes', '2', '--checkpoint-every', '100', '--seed', '4', '--set', 'obsNormalization=true', '--runs-dir', join(root, 'runs'), '--json']);
   if (r.code !== 0) throw new Error(`training the fixture run failed (${r.code}): ${r.stderr}`);
   const done = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; run_dir?: string }).find((e) => e.event === 'done');
   runDir = done!.run_dir!;
@@ -134,9 +146,9 @@ describe('export of a trained run', () => {
   });
 });
 
-describe('export refuses bad input with one line and exit code 2', () => {
-  function expectUserError(args: string[], message: RegExp) {
-    const r = cli([...args, '--json']);
+describe.concurrent('export refuses bad input with one line and exit code 2', () => {
+  async function expectUserError(args: string[], message: RegExp) {
+    const r = await cliAsync([...args, '--json']);
     expect(r.code, r.stderr).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -146,27 +158,29 @@ describe('export refuses bad input with one line and exit code 2', () => {
     expect(json.ok).toBe(false);
   }
 
-  it('a run with no checkpoint', () => {
+  it('a run with no checkpoint', async () => {
     const empty = join(root, 'runs', 'no-checkpoint');
     mkdirSync(join(empty, 'checkpoints'), { recursive: true });
     cpSync(join(runDir, 'config.json'), join(empty, 'config.json'));
-    expectUserError(['export', empty, '--format', 'json', '--out', join(root, 'never')], /no checkpoint to export/);
+    await expectUserError(['export', empty, '--format', 'json', '--out', join(root, 'never')], /no checkpoint to export/);
     expect(existsSync(join(root, 'never'))).toBe(false);
   });
 
-  it('an unwritable path (a folder inside a regular file)', () => {
+  it('an unwritable path (a folder inside a regular file)', async () => {
     const file = join(root, 'a-regular-file');
     writeFileSync(file, 'x');
-    expectUserError(['export', runDir, '--format', 'tfjs', '--out', join(file, 'sub')], /cannot write the export here: a part of the path is a file/);
+    await expectUserError(['export', runDir, '--format', 'tfjs', '--out', join(file, 'sub')], /cannot write the export here: a part of the path is a file/);
   });
 
-  it('an unknown format', () => {
-    expectUserError(['export', runDir, '--format', 'pickle', '--out', join(root, 'x')], /unknown export format 'pickle' \(choose tfjs, onnx, json\)/);
+  it('an unknown format', async () => {
+    await expectUserError(['export', runDir, '--format', 'pickle', '--out', join(root, 'x')], /unknown export format 'pickle' \(choose tfjs, onnx, json\)/);
   });
 
-  it('an unknown checkpoint and a folder that is not a run', () => {
-    expectUserError(['export', runDir, '--format', 'onnx', '--checkpoint', '12345', '--out', join(root, 'x.onnx')], /no checkpoint at step 12345/);
-    expectUserError(['export', root, '--format', 'onnx', '--out', join(root, 'x.onnx')], /not a run folder/);
+  it('an unknown checkpoint and a folder that is not a run', async () => {
+    await Promise.all([
+      expectUserError(['export', runDir, '--format', 'onnx', '--checkpoint', '12345', '--out', join(root, 'x.onnx')], /no checkpoint at step 12345/),
+      expectUserError(['export', root, '--format', 'onnx', '--out', join(root, 'x.onnx')], /not a run folder/),
+    ]);
     expect(readdirSync(root)).not.toContain('x.onnx');
   });
 });
