@@ -2,8 +2,16 @@ import type { FlatParams } from '../learn/params.ts';
 import type { AnyAgent } from '../learn/factory.ts';
 import { NafAgent } from '../learn/naf.ts';
 import type { RunningObsNorm } from '../learn/obs-norm.ts';
+import { PixelEncoder, type ConvLayerSpec, type PixelShape } from '../learn/pixel-nets.ts';
+import { Rng } from '../learn/rng.ts';
 import { UserError } from '../util/errors.ts';
 import type { DenseLayer, PolicyGraph, PolicyLayer } from './policy-graph.ts';
+
+/** The conv torso of a pixel agent (learn/pixel-nets.ts): input shape and layers. */
+export interface PixelTorso {
+  shape: PixelShape;
+  layers: readonly ConvLayerSpec[];
+}
 
 /**
  * The deterministic policy of a trained agent as a PolicyGraph, exactly what `agent.act(obs,
@@ -11,16 +19,25 @@ import type { DenseLayer, PolicyGraph, PolicyLayer } from './policy-graph.ts';
  *   DDPG / TD3: [obs norm] -> (dense, ReLU) x hidden -> dense -> tanh -> scale;
  *   NAF: the mu head, [obs norm] -> (dense, ReLU) x hidden -> the mu columns of the heads layer
  *   -> tanh -> scale (Gu et al. 2016: the policy is mu(x), the maximiser of Q).
+ * Pixel agents (pass their torso) start with the actor's conv layers, (conv 'valid', ReLU) x n,
+ * then flatten (H, W, C order, as the encoder reshapes), on images of height x width x channels.
  */
-export function policyGraphFromAgent(agent: AnyAgent, action: { low: ArrayLike<number>; high: ArrayLike<number> }): PolicyGraph {
-  if (hasEncoder(agent)) {
-    throw new UserError('exporting pixel (conv encoder) policies is not supported yet: only low-dimensional runs can be exported');
-  }
+export function policyGraphFromAgent(agent: AnyAgent, action: { low: ArrayLike<number>; high: ArrayLike<number> }, pixels?: PixelTorso): PolicyGraph {
+  const state = agent.getState();
+  const encoded = Object.keys(state.tensors).some((name) => name.startsWith('encoder.'));
+  if (encoded && !pixels) throw new Error('the agent has a conv encoder: pass its pixel torso');
   const n = agent.actionSize;
   if (action.low.length !== n || action.high.length !== n) {
     throw new Error(`the env has ${action.low.length} actuators, the agent ${n} actions`);
   }
   const layers: PolicyLayer[] = [];
+  let inputShape = [agent.obsSize];
+  if (pixels) {
+    if (agent.obsNorm) throw new UserError('exporting a pixel policy with observation normalisation is not supported');
+    // The actor's torso: DDPG/TD3 keep it under encoder.actor., NAF (one network) under encoder.net.
+    layers.push(...convLayers(pixels, state.tensors, agent instanceof NafAgent ? 'encoder.net.' : 'encoder.actor.'));
+    inputShape = [pixels.shape.height, pixels.shape.width, pixels.shape.channels];
+  }
   if (agent.obsNorm) layers.push(normalizeLayer(agent.obsNorm));
   if (agent instanceof NafAgent) {
     agent.hp.hidden.forEach((_, i) => layers.push(denseFrom(agent.net, `l${i}`), { kind: 'relu' }));
@@ -30,12 +47,38 @@ export function policyGraphFromAgent(agent: AnyAgent, action: { low: ArrayLike<n
     layers.push(denseFrom(agent.actor, 'out'), { kind: 'tanh' });
   }
   layers.push({ kind: 'actionScale', low: Float32Array.from(action.low), high: Float32Array.from(action.high) });
-  return { inputShape: [agent.obsSize], layers };
+  return { inputShape, layers };
 }
 
-/** True when the agent has a trained observation encoder (pixel runs) rather than the identity. */
-function hasEncoder(agent: AnyAgent): boolean {
-  return Object.keys(agent.getState().tensors).some((name) => name.startsWith('encoder.'));
+/** The conv layers of one encoder, read back through PixelEncoder itself (its parameter layout). */
+function convLayers(torso: PixelTorso, tensors: Record<string, { shape: number[]; data: Float32Array }>, prefix: string): PolicyLayer[] {
+  const part: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [name, t] of Object.entries(tensors)) if (name.startsWith(prefix)) part[name.slice(prefix.length)] = t;
+  const enc = new PixelEncoder(torso.shape, torso.layers, new Rng(0), 0);
+  try {
+    enc.setState(part);
+    const out: PolicyLayer[] = [];
+    enc.dims.forEach((d, i) => {
+      // c{i}.W is [kernel * kernel * inC, outC]: the same memory as the [kh, kw, in, out] filter.
+      out.push(
+        {
+          kind: 'conv2d',
+          kernel: enc.params.view(`c${i}.W`).slice(),
+          bias: enc.params.view(`c${i}.b`).slice(),
+          kernelSize: [d.kernel, d.kernel],
+          inChannels: d.inC,
+          outChannels: d.outC,
+          strides: [d.stride, d.stride],
+          padding: 'valid',
+        },
+        { kind: 'relu' },
+      );
+    });
+    out.push({ kind: 'flatten' });
+    return out;
+  } finally {
+    enc.dispose();
+  }
 }
 
 function denseFrom(p: FlatParams, prefix: string): DenseLayer {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
 import { createAgent, type AnyAgent } from '../../../src-main/learn/factory.ts';
+import { createPixelAgent, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
 import { Rng } from '../../../src-main/learn/rng.ts';
 import { policyGraphFromAgent } from '../../../src-main/export/from-agent.ts';
 import { renderExport, EXPORT_FORMATS } from '../../../src-main/export/files.ts';
@@ -72,6 +73,43 @@ describe.each(cases)('$algo policy export', ({ algo, hp }) => {
       }
       await policy.dispose();
       console.log(`${algo} ${format}: max |exported - in-app| = ${worst.toExponential(2)} over 1000 observations`);
+      expect(worst).toBeLessThan(TOL);
+    }
+    agent.dispose();
+  });
+});
+
+describe.each(['ddpg', 'naf'] as const)('%s pixel policy export (conv torso)', (algo) => {
+  it('matches agent.act on 200 images in every format', async () => {
+    // The paper's torso (3 x 32 filters, the learn engine's kernels/strides) on 32x32 RGB x 2 frames.
+    const shape = { height: 32, width: 32, channels: 6 };
+    const agent = createPixelAgent({ algo, shape, actionSize: 2, hyperparams: { finalLayerInit: 0.5 }, seed: 8 });
+    const low = [-1, -3];
+    const high = [1, 2];
+    const graph = policyGraphFromAgent(agent, { low, high }, { shape, layers: PIXEL_CONV_DEFAULTS });
+    expect(graph.layers.filter((l) => l.kind === 'conv2d')).toHaveLength(3);
+    const meta = fakeMeta(graph, 2);
+    const rng = new Rng(21);
+    // Noise at a random brightness per image, so the features (and actions) vary between images.
+    const images = Array.from({ length: 200 }, () => {
+      const brightness = rng.uniform();
+      return Float32Array.from({ length: 32 * 32 * 6 }, () => brightness * rng.uniform());
+    });
+    const want = images.map((o) => Float32Array.from(agent.act(o, false), (v, i) => low[i] + ((v + 1) / 2) * (high[i] - low[i])));
+    const spread = Math.max(...want.map((a) => a[1])) - Math.min(...want.map((a) => a[1]));
+    expect(spread).toBeGreaterThan(0.05);
+    for (const format of EXPORT_FORMATS) {
+      const out = join(dir, `pixels-${algo}-${format}`);
+      mkdirSync(out, { recursive: true });
+      for (const f of await renderExport(graph, meta, format, 'folder')) writeFileSync(join(out, f.name), f.bytes);
+      const policy = await loadExportedPolicy(out);
+      let worst = 0;
+      for (let k = 0; k < images.length; k++) {
+        const got = await policy(images[k]);
+        for (let j = 0; j < 2; j++) worst = Math.max(worst, Math.abs(got[j] - want[k][j]));
+      }
+      await policy.dispose();
+      console.log(`pixels ${algo} ${format}: max |exported - in-app| = ${worst.toExponential(2)} over 200 images (spread ${spread.toFixed(2)})`);
       expect(worst).toBeLessThan(TOL);
     }
     agent.dispose();
