@@ -4,7 +4,7 @@ import type { RunConfigInput } from '../api/run-config.ts';
 import type { ProgressEvent, TrainEvent } from '../api/events.ts';
 import type { EpisodeData, EpisodeMeta, RunDetail, RunStatus, RunSummary, StatusFile, StoreProblem } from '../api/runs.ts';
 import { UserError } from '../util/errors.ts';
-import { RunFiles, RunStore } from '../store/run-store.ts';
+import { RunStore, type RunFiles } from '../store/run-store.ts';
 import { resolveRunConfig, versions } from './config.ts';
 import { RunWorker } from './host.ts';
 import type { SessionEnd } from './session.ts';
