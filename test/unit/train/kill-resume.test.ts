@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunFiles } from '../../../src-main/store/run-store.ts';
@@ -96,5 +96,28 @@ describe('kill -9 during training, then resume', () => {
     expect(Number.isFinite(out.eval_return)).toBe(true);
     // Same checkpoint and the same evaluation seeds as the run's own final evaluation (1 episode).
     expect(out.returns[0]).toBeCloseTo(of('eval')[3].eval_returns ? (of('eval')[3].eval_returns as number[])[0] : NaN, 6);
+  });
+
+  it('a damaged newest checkpoint is reported and the run resumes from the one before it', () => {
+    const runsDir = mkdtempSync(join(tmpdir(), 'rls-corrupt-'));
+    const first = spawnSync(process.execPath, ['bin/rl-studio.mjs', 'train', '--steps', '600', '--checkpoint-every', '200', '--eval-episodes', '0', ...SMALL, '--runs-dir', runsDir, '--json'], { encoding: 'utf8' });
+    expect(first.status, first.stderr).toBe(0);
+    const run = new RunFiles(join(runsDir, readdirSync(runsDir)[0]));
+    const newest = run.listCheckpoints()[0];
+    expect(newest.step).toBe(600);
+    const bytes = readFileSync(newest.file);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    writeFileSync(newest.file, bytes);
+
+    const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', 'resume', run.dir, '--steps', '800', '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/ckpt-0000000600\.bin: checksum mismatch .*skipped/);
+    expect(r.stderr).toMatch(/resuming from the checkpoint at step 400/);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.event === 'progress')!.step).toBe(400);
+    expect(lines[lines.length - 1]).toMatchObject({ event: 'done', status: 'done', step: 800 });
+    const m = run.readMetrics();
+    expect(m.problems).toEqual([]);
+    expect(m.records.filter((x) => x.kind === 'update').map((x) => x.step)).toEqual([200, 400, 600, 800]);
   });
 });
