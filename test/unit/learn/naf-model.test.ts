@@ -40,7 +40,7 @@ describe('NAF imagination rollouts (Algorithm 2)', () => {
     const T = 20;
     for (let e = 0; e < 5; e++) {
       const tr: Trajectory = { obs: [], actions: [], rewards: [] };
-      let x = Float32Array.from({ length: O }, () => rng.range(-1, 1));
+      let x: Float32Array = Float32Array.from({ length: O }, () => rng.range(-1, 1));
       tr.obs.push(x);
       for (let t = 0; t < T; t++) {
         const u = Float32Array.from({ length: A }, () => rng.range(-1, 1));
