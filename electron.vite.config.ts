@@ -29,7 +29,8 @@ export default defineConfig({
     plugins: [svelte({ configFile: false })],
     build: {
       outDir: 'out/renderer',
-      rollupOptions: { input: resolve('src-renderer/index.html') },
+      // render-host.html: the pixel-observation page (src-main/render), built next to the studio.
+      rollupOptions: { input: { index: resolve('src-renderer/index.html'), 'render-host': resolve('src-renderer/render-host.html') } },
     },
   },
 });

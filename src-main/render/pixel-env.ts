@@ -1,0 +1,181 @@
+/**
+ * Pixel observations as in the DDPG paper (Lillicrap et al. 2015, section 7): each agent step
+ * repeats the action 3 times, renders after each repeat, and stacks the 3 RGB frames into 9
+ * channels, 64x64, scaled to [0, 1]. Rewards of the repeats are summed.
+ *
+ * PixelEnv wraps a MuJoCo env (state, physics and reward unchanged) and a render host. It
+ * implements the Env interface, so a trainer steps it like any env: obs is float32
+ * height x width x (3 x stack) in [0, 1] (NHWC, channel f * 3 + c for frame f, oldest first: the
+ * layout learn/pixel-nets.ts reads). pixels() gives the same observation as uint8 frames with ids,
+ * for PixelReplay, which keeps each frame once.
+ */
+import type { SceneModel } from '../api/scene.ts';
+import type { Env, EnvInfo, StepResult } from '../sim/types.ts';
+import { framesToObservation, type PixelObservation } from '../learn/pixel-replay.ts';
+import { taskCamera, type PixelCamera } from './host.ts';
+import type { SyncRenderHost } from './sync-host.ts';
+
+/** The env under the pixels: a MuJoCo env that can report body poses and its scene. */
+export interface PoseEnv extends Env {
+  bodyPoses(out?: Float32Array): Float32Array;
+  scene(): SceneModel;
+}
+
+export interface PixelEnvOptions {
+  width?: number;
+  height?: number;
+  /** Physics-level action repeats per agent step. DDPG paper: 3. */
+  actionRepeat?: number;
+  /**
+   * 'repeats' (the paper): render after every repeat; the observation is this step's frames.
+   * 'sliding': render once per agent step; the observation is the last `stack` steps' frames
+   * (one new frame per transition, a third of the replay memory).
+   */
+  stacking?: 'repeats' | 'sliding';
+  /** Frames per observation in 'sliding' mode (in 'repeats' it is actionRepeat). Default 3. */
+  stack?: number;
+  /** Camera; default the task spec's camera, else a tracking camera (render/host.ts taskCamera). */
+  camera?: PixelCamera;
+  /** The task spec's camera name, used when `camera` is not given. */
+  specCamera?: string;
+  /** Dispose the render host with the env. */
+  ownsHost?: boolean;
+}
+
+/** Frame ids are unique within the process, so one replay can hold frames of several envs. */
+let nextFrameId = 0;
+
+export class PixelEnv implements Env {
+  readonly info: EnvInfo;
+  readonly width: number;
+  readonly height: number;
+  readonly stack: number;
+  readonly actionRepeat: number;
+  readonly stacking: 'repeats' | 'sliding';
+  readonly camera: PixelCamera;
+  private readonly frameBytes: number;
+  private readonly nbody: number;
+  private readonly poses: Float32Array;
+  /** The current observation's frames (frame-major) and ids. */
+  private frames: Uint8Array;
+  private ids: number[];
+  private readonly ownsHost: boolean;
+  /** Seconds spent waiting for frames (for the speed report). */
+  renderSeconds = 0;
+
+  private constructor(
+    readonly inner: PoseEnv,
+    readonly host: SyncRenderHost,
+    opts: PixelEnvOptions,
+    camera: PixelCamera,
+    scene: SceneModel,
+  ) {
+    this.width = opts.width ?? 64;
+    this.height = opts.height ?? 64;
+    this.actionRepeat = opts.actionRepeat ?? 3;
+    this.stacking = opts.stacking ?? 'repeats';
+    this.stack = this.stacking === 'repeats' ? this.actionRepeat : (opts.stack ?? 3);
+    if (!(this.actionRepeat >= 1 && this.stack >= 1)) throw new RangeError('actionRepeat and stack must be at least 1');
+    this.camera = camera;
+    this.ownsHost = opts.ownsHost ?? false;
+    this.frameBytes = this.width * this.height * 3;
+    this.nbody = scene.bodies.length;
+    this.poses = new Float32Array(this.actionRepeat * this.nbody * 7);
+    this.frames = new Uint8Array(this.stack * this.frameBytes);
+    this.ids = new Array<number>(this.stack).fill(-1);
+    const i = inner.info;
+    const size = this.height * this.width * 3 * this.stack;
+    this.info = {
+      ...i,
+      obs: { size, parts: [{ name: 'pixels', offset: 0, size }] },
+      controlTimestep: i.controlTimestep * this.actionRepeat,
+      frameSkip: i.frameSkip * this.actionRepeat,
+      episodeLength: Math.ceil(i.episodeLength / this.actionRepeat),
+    };
+  }
+
+  /** Loads the env's scene into the host with the task's camera at the chosen size. */
+  static async create(inner: PoseEnv, host: SyncRenderHost, opts: PixelEnvOptions = {}): Promise<PixelEnv> {
+    const scene = inner.scene();
+    const camera = opts.camera ?? taskCamera(scene, opts.specCamera);
+    await host.setScene(scene, camera, { width: opts.width ?? 64, height: opts.height ?? 64 });
+    return new PixelEnv(inner, host, opts, camera, scene);
+  }
+
+  /** Observation shape for the pixel networks. */
+  get shape(): { height: number; width: number; channels: number } {
+    return { height: this.height, width: this.width, channels: 3 * this.stack };
+  }
+
+  reset(seed?: number): Float32Array {
+    this.inner.reset(seed);
+    const first = this.draw(1);
+    // The first observation repeats the initial frame (one frame, one id).
+    const id = nextFrameId++;
+    for (let f = 0; f < this.stack; f++) {
+      this.frames.set(first, f * this.frameBytes);
+      this.ids[f] = id;
+    }
+    return framesToObservation(this.frames, this.stack);
+  }
+
+  step(action: ArrayLike<number>): StepResult {
+    let reward = 0;
+    let last: StepResult | null = null;
+    let drawn = 0;
+    const per = this.nbody * 7;
+    for (let k = 0; k < this.actionRepeat; k++) {
+      last = this.inner.step(action);
+      reward += last.reward;
+      if (this.stacking === 'repeats') {
+        this.inner.bodyPoses(this.poses.subarray(drawn * per, (drawn + 1) * per));
+        drawn++;
+      }
+      if (last.terminated || last.truncated) break;
+    }
+    if (this.stacking === 'repeats') {
+      const fresh = this.render(drawn);
+      for (let f = 0; f < this.stack; f++) {
+        // An episode that ended inside the repeats repeats its last frame.
+        const src = Math.min(f, drawn - 1);
+        this.frames.set(fresh.subarray(src * this.frameBytes, (src + 1) * this.frameBytes), f * this.frameBytes);
+        this.ids[f] = f <= drawn - 1 ? nextFrameId++ : this.ids[f - 1];
+      }
+    } else {
+      const fresh = this.draw(1);
+      this.frames.copyWithin(0, this.frameBytes);
+      this.frames.set(fresh, (this.stack - 1) * this.frameBytes);
+      this.ids.shift();
+      this.ids.push(nextFrameId++);
+    }
+    const r = last!;
+    return { obs: framesToObservation(this.frames, this.stack), reward, terminated: r.terminated, truncated: r.truncated, diverged: r.diverged };
+  }
+
+  /** The current observation as uint8 frames with ids (a copy), for PixelReplay. */
+  pixels(): PixelObservation {
+    return { ids: this.ids.slice(), frames: this.frames.slice() };
+  }
+
+  qpos(): Float64Array {
+    return this.inner.qpos();
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+    if (this.ownsHost) void this.host.close();
+  }
+
+  /** Renders the current state (n = 1). */
+  private draw(n: number): Uint8Array {
+    this.inner.bodyPoses(this.poses.subarray(0, this.nbody * 7));
+    return this.render(n);
+  }
+
+  private render(n: number): Uint8Array {
+    const t0 = performance.now();
+    const out = this.host.renderSync(this.poses.subarray(0, n * this.nbody * 7));
+    this.renderSeconds += (performance.now() - t0) / 1000;
+    return out;
+  }
+}
