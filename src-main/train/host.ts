@@ -15,8 +15,10 @@ export class RunWorker {
   private finished = false;
 
   constructor(input: WorkerInput, onEvent: (e: TrainEvent) => void) {
+    // In the Electron bundle this is out/main/train-worker.js: electron.vite.config.ts needs the entry
+    // `'train-worker': 'src-main/train/train-worker.ts'` beside main's index.
     // stdout is not inherited: with --json the CLI's stdout carries only JSON lines.
-    this.worker = spawnWorker(new URL('./worker.ts', import.meta.url), { workerData: input, stdout: true, stderr: false });
+    this.worker = spawnWorker(new URL('./train-worker.ts', import.meta.url), { workerData: input, stdout: true, stderr: false });
     this.worker.stdout.on('data', (d: Buffer) => process.stderr.write(d));
     this.ended = new Promise<SessionEnd>((resolve) => {
       let end: SessionEnd | null = null;

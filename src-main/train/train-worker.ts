@@ -7,7 +7,7 @@ import type { HostMessage, WorkerInput, WorkerMessage } from './protocol.ts';
 import { ControlState, runSession } from './session.ts';
 
 const port = parentPort;
-if (!port) throw new Error('train/worker.ts must run in a worker thread');
+if (!port) throw new Error('train/train-worker.ts must run in a worker thread');
 const input = workerData as WorkerInput;
 const control = new ControlState();
 control.live = input.live ?? false;
