@@ -42,7 +42,10 @@ export const RunConfigInputSchema = z.strictObject({
   evalEpisodes: count(RUN_DEFAULTS.evalEpisodes, 0, 'deterministic episodes per evaluation (recorded for replay)'),
   checkpointEvery: count(RUN_DEFAULTS.checkpointEvery, 1, 'environment steps between checkpoints (at most this much work is lost on a crash)'),
   keepCheckpoints: z.number().int().min(1).max(1000).default(RUN_DEFAULTS.keepCheckpoints).describe('checkpoints kept on disk (older ones are deleted)'),
-  /** Uniform random actions and no updates for the first steps; null takes the algorithm's randomSteps. */
+  /**
+   * Warm-up: uniform random actions and no updates for the first steps. null takes the algorithm's
+   * own numbers, max(randomSteps, learningStarts) (DDPG: 64, one minibatch; TD3: 10^4).
+   */
   warmupSteps: z.number().int().min(0).max(1_000_000_000).nullable().default(null).describe('random-action steps before learning; null: the algorithm default'),
   saveReplay: z.boolean().default(RUN_DEFAULTS.saveReplay).describe('store the replay buffer in checkpoints (exact resume; larger files)'),
   hyperparams: z.record(z.string(), z.unknown()).default({}).describe('algorithm hyperparameters; missing ones take the paper defaults'),
@@ -56,7 +59,7 @@ export type ResolvedHyperparams = DdpgHyperparams | Td3Hyperparams | NafHyperpar
 /** A validated config with the hyperparameters complete. */
 export type RunConfig = Omit<z.output<typeof RunConfigInputSchema>, 'hyperparams' | 'warmupSteps'> & {
   hyperparams: ResolvedHyperparams;
-  /** Resolved: random-action steps before learning. */
+  /** Resolved: random-action steps before the first update. */
   warmupSteps: number;
 };
 
@@ -95,6 +98,6 @@ export function parseRunConfig(raw: unknown): ParseResult {
     issues.push({ field: 'hyperparams.criticActionLayer', message: `must be below the number of critic hidden layers (${h.criticHidden.length})` });
   }
   if (issues.length) return { ok: false, issues };
-  const warmupSteps = c.warmupSteps ?? h.randomSteps;
+  const warmupSteps = c.warmupSteps ?? Math.max(h.randomSteps, h.learningStarts);
   return { ok: true, config: { ...c, hyperparams: h, warmupSteps } };
 }

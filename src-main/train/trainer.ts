@@ -93,7 +93,8 @@ export class OffPolicyTrainer {
     this.metrics = opts.run.metricsWriter();
     this.batch = opts.replay.makeBatch(opts.agent.hp.batchSize);
     this.warmup = opts.config.warmupSteps;
-    this.learnFrom = Math.max(opts.agent.hp.learningStarts, this.warmup, opts.agent.hp.batchSize);
+    // The run config's warm-up replaces the algorithm's learningStarts / randomSteps (see api/run-config.ts).
+    this.learnFrom = Math.max(this.warmup, opts.agent.hp.batchSize);
   }
 
   get state(): TrainerState {

@@ -27,11 +27,13 @@ describe('run config', () => {
     const r = parseRunConfig({});
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.config).toMatchObject({ env: 'pendulum', algo: 'ddpg', obs: 'lowdim', seed: 0, saveReplay: true, warmupSteps: 0 });
+    expect(r.config).toMatchObject({ env: 'pendulum', algo: 'ddpg', obs: 'lowdim', seed: 0, saveReplay: true, warmupSteps: 64 });
     expect(r.config.hyperparams).toMatchObject({ actorLr: 1e-4, criticLr: 1e-3, tau: 0.001, batchSize: 64 });
-    // TD3's warm-up comes from its own defaults.
+    // TD3's warm-up comes from its own defaults; an explicit one wins.
     const td3 = parseRunConfig({ algo: 'td3' });
     expect(td3.ok && td3.config.warmupSteps).toBe(10_000);
+    const short = parseRunConfig({ algo: 'td3', warmupSteps: 100 });
+    expect(short.ok && short.config.warmupSteps).toBe(100);
   });
 
   it('refuses invalid configs before anything starts, naming the field', () => {

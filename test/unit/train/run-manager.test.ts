@@ -118,6 +118,9 @@ describe('RunManager', () => {
     const end = await m.waitForEnd(run.id);
     expect(end).toMatchObject({ status: 'done', step: 1200 });
     expect(files.listCheckpoints()[0].step).toBe(1200);
+    // Warm-up (DDPG: 64 random-action steps) then one update per env step, none lost or repeated by the pause.
+    const updates = files.readMetrics().records.filter((r) => r.kind === 'update');
+    expect(updates[updates.length - 1].updates).toBe(1200 - 64 + 1);
   });
 
   it('physics that diverges truncates the episode, counts it, and training goes on; evaluations are recorded', async () => {
