@@ -54,6 +54,8 @@ export const RequestSchemas = {
     archived: z.boolean().optional(),
   }),
   deleteRun: z.object({ id: RunId }),
+  /** The 3D scene of the env a run trains on (its own copy), for the live view. */
+  getRunScene: z.object({ id: RunId }),
   listEpisodes: z.object({ id: RunId }),
   getEpisode: z.object({ id: RunId, episode: EpisodeId }),
   exportPolicy: z.object({ id: RunId, format: z.enum(['tfjs', 'onnx', 'json']), checkpoint: z.string().max(128).optional() }),
@@ -170,6 +172,7 @@ export interface Results {
   controlRun: RunSummary;
   updateRun: RunSummary;
   deleteRun: { id: string };
+  getRunScene: SceneModel;
   listEpisodes: EpisodeList;
   getEpisode: EpisodeReplay;
   exportPolicy: never;

@@ -7,6 +7,7 @@
 import type { TrainEvent } from '../api/events.ts';
 import type { EpisodeList, EpisodeReplay, LiveFrame, MetricsChunk, RunRow, RunView } from '../api/studio-api.ts';
 import type { RunSummary } from '../api/runs.ts';
+import type { SceneModel } from '../api/scene.ts';
 import { RunManager } from '../train/run-manager.ts';
 import { runEnvSource } from '../train/config.ts';
 import { sceneFor, bodyPoses } from '../sim/scene.ts';
@@ -142,6 +143,10 @@ export class RunService {
     const source = runEnvSource(this.manager.store.open(id));
     const { scene, poses } = await sceneFor(source, data.qpos);
     return { meta: data.meta, scene, poses: encodeF32(poses!), actions: encodeF32(data.actions), rewards: encodeF32(data.rewards) };
+  }
+
+  async scene(id: string): Promise<SceneModel> {
+    return (await sceneFor(runEnvSource(this.manager.store.open(id)))).scene;
   }
 
   /** Turns the live view of a training run on or off; frames arrive as `live` events. */

@@ -53,6 +53,7 @@ export class StudioService {
     this.on('controlRun', ({ id, action }) => this.runs.control(id, action));
     this.on('updateRun', ({ id, ...patch }) => this.runs.update(id, patch));
     this.on('deleteRun', ({ id }) => this.runs.delete(id));
+    this.on('getRunScene', ({ id }) => this.runs.scene(id));
     this.on('listEpisodes', ({ id }) => this.runs.episodes(id));
     this.on('getEpisode', ({ id, episode }) => this.runs.episode(id, episode));
     this.on('watchLive', ({ id, on }) => this.runs.watch(id, on));

@@ -2,7 +2,7 @@
  * The renderer's StudioApi client. In Electron it goes through the preload bridge (IPC); in browser
  * mode over a WebSocket to `rl-studio serve`. Views only see `StudioClient`.
  */
-import type { ErrorPayload, Method, Params } from '../../../src-main/api/studio-api.ts';
+import type { ErrorPayload, Method, Params, Results } from '../../../src-main/api/studio-api.ts';
 
 export type EventHandler = (event: string, data: unknown) => void;
 
@@ -16,7 +16,7 @@ export class StudioError extends Error {
 
 export interface StudioClient {
   readonly transport: 'ipc' | 'websocket';
-  call<M extends Method>(method: M, params: Params<M>): Promise<unknown>;
+  call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]>;
   onEvent(handler: EventHandler): () => void;
   /** Connection state for the status bar (a WebSocket can drop and come back). */
   onConnection(handler: (connected: boolean) => void): () => void;
@@ -43,7 +43,7 @@ function unwrap(res: unknown): unknown {
 function ipcClient(bridge: Bridge): StudioClient {
   return {
     transport: 'ipc',
-    call: async (method, params) => unwrap(await bridge.call(method, params)),
+    call: async <M extends Method>(method: M, params: Params<M>) => unwrap(await bridge.call(method, params)) as Results[M],
     onEvent: (h) => bridge.onEvent(h),
     onConnection: (h) => {
       h(true);
@@ -110,11 +110,11 @@ function wsClient(url: string): StudioClient {
 
   return {
     transport: 'websocket',
-    async call(method, params) {
+    async call<M extends Method>(method: M, params: Params<M>): Promise<Results[M]> {
       const sock = await open();
       const id = nextId++;
-      return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject });
+      return new Promise<Results[M]>((resolve, reject) => {
+        pending.set(id, { resolve: (v) => resolve(v as Results[M]), reject });
         sock.send(JSON.stringify({ id, method, params }));
       });
     },
@@ -129,6 +129,11 @@ function wsClient(url: string): StudioClient {
       return () => connHandlers.delete(h);
     },
   };
+}
+
+/** The message of any thrown value, for the UI. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 export function connect(): StudioClient {

@@ -73,7 +73,7 @@ export class MujocoScene {
   private readonly geometries = new Map<string, THREE.BufferGeometry>();
   private readonly materials = new Map<string, THREE.Material>();
   private floorTexture: THREE.DataTexture | null = null;
-  private readonly headlight = new THREE.DirectionalLight(0xffffff, 0.5);
+  private readonly headlight = new THREE.DirectionalLight(0xffffff, 1.1);
   private readonly shadows: boolean;
   private width = 1;
   private height = 1;
@@ -93,7 +93,7 @@ export class MujocoScene {
     this.scene.background = new THREE.Color(options.background ?? 0x2a3340);
     this.camera.up.set(0, 0, 1);
     // MuJoCo's headlight: a soft light from the viewer plus some ambient, so nothing is pitch black.
-    this.scene.add(new THREE.AmbientLight(0xffffff, 0.35));
+    this.scene.add(new THREE.AmbientLight(0xffffff, 0.6));
     this.camera.add(this.headlight);
     this.headlight.position.set(0, 0, 1);
     this.headlight.target.position.set(0, 0, -1);
@@ -175,9 +175,9 @@ export class MujocoScene {
     const m = this.model;
     if (!m) return;
     this.orbit.target.set(m.center[0], m.center[1], m.center[2]);
-    this.orbit.distance = Math.max(0.2, 2.2 * m.extent);
+    this.orbit.distance = Math.max(0.2, 1.6 * m.extent);
     this.orbit.azimuth = -90;
-    this.orbit.elevation = 18;
+    this.orbit.elevation = 16;
     this.camera.near = Math.max(0.001, m.extent / 200);
     this.camera.far = Math.max(100, m.extent * 200);
     this.camera.updateProjectionMatrix();

@@ -1,15 +1,22 @@
 import type { Settings, StudioInfo } from '../../../src-main/api/studio-api.ts';
-import type { StudioClient } from '../api/client.ts';
+import { errorText, type StudioClient } from '../api/client.ts';
 
-export type ViewName = 'runs' | 'envs' | 'settings';
+export type ViewName = 'runs' | 'new' | 'run' | 'replay' | 'compare' | 'envs' | 'settings';
+const VIEWS: ViewName[] = ['runs', 'new', 'run', 'replay', 'compare', 'envs', 'settings'];
 
-/** App-wide state: which view is open, the engine's info, settings and the connection. */
+/** Where the user is: `#/<view>/<arg>/<arg2>` (run id, episode id, compared ids). */
+export interface Route {
+  view: ViewName;
+  args: string[];
+}
+
+/** App-wide state: the route, the engine's info, settings and the connection. */
 export class Studio {
-  view = $state<ViewName>('runs');
+  route = $state<Route>({ view: 'runs', args: [] });
   info = $state<StudioInfo | null>(null);
   settings = $state<Settings | null>(null);
   connected = $state(false);
-  /** Last studio fault, shown in the status bar until dismissed. */
+  /** Last studio fault, shown in the banner until dismissed. */
   fault = $state<string | null>(null);
 
   constructor(readonly client: StudioClient) {
@@ -24,27 +31,32 @@ export class Studio {
       if (c) void this.refresh();
     });
     if (client.transport === 'ipc') void this.refresh();
-    this.view = viewFromHash();
-    window.addEventListener('hashchange', () => (this.view = viewFromHash()));
+    this.route = routeFromHash();
+    window.addEventListener('hashchange', () => (this.route = routeFromHash()));
+  }
+
+  get view(): ViewName {
+    return this.route.view;
   }
 
   async refresh(): Promise<void> {
     try {
-      this.info = (await this.client.call('info', {})) as StudioInfo;
-      this.settings = (await this.client.call('getSettings', {})) as Settings;
+      this.info = await this.client.call('info', {});
+      this.settings = await this.client.call('getSettings', {});
       this.applyTheme();
     } catch (e) {
-      this.fault = e instanceof Error ? e.message : String(e);
+      this.fault = errorText(e);
     }
   }
 
-  go(view: ViewName): void {
-    location.hash = `#/${view}`;
-    this.view = view;
+  go(view: ViewName, ...args: string[]): void {
+    const hash = `#/${[view, ...args.map(encodeURIComponent)].join('/')}`;
+    if (location.hash !== hash) location.hash = hash;
+    this.route = { view, args };
   }
 
   async saveSettings(patch: Partial<Settings>): Promise<void> {
-    this.settings = (await this.client.call('setSettings', { settings: patch })) as Settings;
+    this.settings = await this.client.call('setSettings', { settings: patch });
     this.applyTheme();
   }
 
@@ -55,7 +67,8 @@ export class Studio {
   }
 }
 
-function viewFromHash(): ViewName {
-  const v = location.hash.replace(/^#\//, '').split('/')[0];
-  return v === 'envs' || v === 'settings' ? v : 'runs';
+function routeFromHash(): Route {
+  const [v, ...args] = location.hash.replace(/^#\//, '').split('/');
+  const view = VIEWS.includes(v as ViewName) ? (v as ViewName) : 'runs';
+  return { view, args: args.filter(Boolean).map(decodeURIComponent) };
 }

@@ -1,0 +1,64 @@
+import type { RunSummary } from '../../../src-main/api/runs.ts';
+import { errorText } from '../api/client.ts';
+import { appendRecords, emptySeries, meanBand, type MetricKey, type SeriesSet } from '../lib/series.ts';
+import { colorAt } from '../lib/colors.ts';
+import type { ChartSeries } from '../components/Chart.svelte';
+import type { Studio } from './studio.svelte.ts';
+
+interface Loaded {
+  summary: RunSummary;
+  series: SeriesSet;
+}
+
+/** Compare: the selected runs' curves overlaid; the seeds of one experiment as a mean with a ±1 std band. */
+export class CompareState {
+  runs = $state.raw<Loaded[]>([]);
+  error = $state<string | null>(null);
+  metric = $state<MetricKey>('eval_return');
+  axis = $state<'step' | 'time'>('step');
+  groupSeeds = $state(true);
+  smoothing = $state(0);
+
+  readonly curves = $derived.by<ChartSeries[]>(() => {
+    const out: ChartSeries[] = [];
+    const groups: Record<string, Loaded[]> = {};
+    for (const r of this.runs) {
+      const key = this.groupSeeds && r.summary.experiment ? r.summary.experiment : `run:${r.summary.id}`;
+      (groups[key] ??= []).push(r);
+    }
+    let i = 0;
+    for (const [key, members] of Object.entries(groups)) {
+      const color = colorAt(i++);
+      if (members.length === 1 || !key.startsWith('exp')) {
+        for (const m of members) {
+          const s = m.series[this.metric];
+          out.push({ label: m.summary.name || m.summary.id, color, x: s.x(this.axis), y: s.y() });
+        }
+        continue;
+      }
+      const band = meanBand(members.map((m) => ({ x: m.series[this.metric].x(this.axis), y: m.series[this.metric].y() })));
+      const name = members[0].summary.name.replace(/ \(seed \d+\)$/, '') || key;
+      out.push({ label: `${name} (mean of ${members.length} seeds)`, color, x: band.x, y: band.mean, band: { lo: band.lo, hi: band.hi } });
+    }
+    return out;
+  });
+
+  constructor(private readonly studio: Studio) {}
+
+  async load(ids: string[]): Promise<void> {
+    try {
+      const loaded = await Promise.all(
+        ids.map(async (id) => {
+          const v = await this.studio.client.call('getRun', { id });
+          const series = emptySeries();
+          appendRecords(series, v.metrics.records);
+          return { summary: v.summary, series };
+        }),
+      );
+      this.runs = loaded;
+      this.error = null;
+    } catch (e) {
+      this.error = errorText(e);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import { parseRunConfig, RUN_DEFAULTS, type ConfigIssue } from '../../../src-main/api/run-config.ts';
+import type { Algo } from '../../../src-main/api/hyperparams.ts';
+import type { EnvListEntry, EnvPreview } from '../../../src-main/api/studio-api.ts';
+import { errorText, StudioError } from '../api/client.ts';
+import { fromText, hpFields, type HpField } from '../lib/hp-fields.ts';
+import type { Studio } from './studio.svelte.ts';
+
+/** The New-run form: every value as the user typed it, checked against the run-config schema on each change. */
+export class NewRunForm {
+  envs = $state.raw<EnvListEntry[]>([]);
+  env = $state<string>(RUN_DEFAULTS.env);
+  preview = $state.raw<EnvPreview | null>(null);
+  algo = $state<Algo>(RUN_DEFAULTS.algo);
+  obs = $state<'lowdim' | 'pixels'>(RUN_DEFAULTS.obs);
+  name = $state('');
+  tags = $state('');
+  seed = $state(String(RUN_DEFAULTS.seed));
+  seeds = $state('1');
+  steps = $state(String(RUN_DEFAULTS.steps));
+  evalEvery = $state(String(RUN_DEFAULTS.evalEvery));
+  evalEpisodes = $state(String(RUN_DEFAULTS.evalEpisodes));
+  checkpointEvery = $state(String(RUN_DEFAULTS.checkpointEvery));
+  /** Hyperparameter text per algorithm; only values that differ from the paper are sent. */
+  hp = $state<Record<string, string>>({});
+  serverIssues = $state.raw<ConfigIssue[]>([]);
+  submitting = $state(false);
+  error = $state<string | null>(null);
+
+  readonly fields = $derived<HpField[]>(hpFields(this.algo));
+  readonly config = $derived.by(() => this.build());
+  readonly issues = $derived.by<ConfigIssue[]>(() => {
+    const r = parseRunConfig(this.config);
+    const local: ConfigIssue[] = r.ok ? [] : r.issues;
+    const n = Number(this.seeds);
+    if (!Number.isInteger(n) || n < 1 || n > 32) local.push({ field: 'seeds', message: 'a whole number from 1 to 32' });
+    return [...local, ...this.serverIssues];
+  });
+
+  constructor(private readonly studio: Studio) {}
+
+  async load(envId?: string): Promise<void> {
+    try {
+      this.envs = await this.studio.client.call('listEnvs', {});
+      if (envId && this.envs.some((e) => e.id === envId)) this.env = envId;
+      await this.loadPreview();
+    } catch (e) {
+      this.error = errorText(e);
+    }
+  }
+
+  async loadPreview(): Promise<void> {
+    const id = this.env;
+    this.preview = null;
+    try {
+      const p = await this.studio.client.call('getEnv', { id });
+      if (this.env === id) this.preview = p;
+    } catch (e) {
+      this.error = errorText(e);
+    }
+  }
+
+  issueFor(field: string): string | null {
+    return this.issues.find((i) => i.field === field || i.field.startsWith(`${field}[`))?.message ?? null;
+  }
+
+  setHp(key: string, text: string): void {
+    this.hp = { ...this.hp, [`${this.algo}.${key}`]: text };
+    this.serverIssues = [];
+  }
+
+  hpText(f: HpField): string {
+    return this.hp[`${this.algo}.${f.key}`] ?? f.defaultText;
+  }
+
+  resetHp(): void {
+    const prefix = `${this.algo}.`;
+    this.hp = Object.fromEntries(Object.entries(this.hp).filter(([k]) => !k.startsWith(prefix)));
+  }
+
+  private build(): Record<string, unknown> {
+    const num = (s: string): unknown => (s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) : s);
+    const hyperparams: Record<string, unknown> = {};
+    for (const f of this.fields) {
+      const text = this.hp[`${this.algo}.${f.key}`];
+      if (text === undefined || text === f.defaultText) continue;
+      hyperparams[f.key] = fromText(f, text);
+    }
+    const tags = this.tags.split(/[,\s]+/).filter(Boolean);
+    return {
+      env: this.env,
+      algo: this.algo,
+      obs: this.obs,
+      seed: num(this.seed),
+      steps: num(this.steps),
+      evalEvery: num(this.evalEvery),
+      evalEpisodes: num(this.evalEpisodes),
+      checkpointEvery: num(this.checkpointEvery),
+      hyperparams,
+      ...(this.name.trim() ? { name: this.name.trim() } : {}),
+      ...(tags.length ? { tags } : {}),
+    };
+  }
+
+  /** Creates and queues the run(s); returns the first run's id, or null when refused (issues shown inline). */
+  async submit(): Promise<string | null> {
+    if (this.issues.length) return null;
+    this.submitting = true;
+    this.error = null;
+    try {
+      const runs = await this.studio.client.call('createRun', { config: this.config, seeds: Number(this.seeds) });
+      return runs[0]?.id ?? null;
+    } catch (e) {
+      if (e instanceof StudioError && e.payload.user) {
+        this.serverIssues = e.payload.errors.map((x) => ({ field: x.field ?? '', message: x.message }));
+        if (this.serverIssues.some((i) => !i.field)) this.error = e.message;
+      } else this.error = errorText(e);
+      return null;
+    } finally {
+      this.submitting = false;
+    }
+  }
+}

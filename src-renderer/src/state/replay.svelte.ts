@@ -1,0 +1,130 @@
+import { decodeF32, type EpisodeReplay } from '../../../src-main/api/studio-api.ts';
+import type { EpisodeMeta } from '../../../src-main/api/runs.ts';
+import { errorText, saveBytes } from '../api/client.ts';
+import type { MujocoScene } from '../scene/mujoco-scene.ts';
+import type { Studio } from './studio.svelte.ts';
+
+export const SPEEDS = [0.25, 0.5, 1, 2, 4];
+
+/** A recorded episode being replayed: the timeline (frame, play/pause, speed) and video capture. */
+export class ReplayState {
+  episodes = $state.raw<EpisodeMeta[]>([]);
+  episodeId = $state<string | null>(null);
+  replay = $state.raw<EpisodeReplay | null>(null);
+  error = $state<string | null>(null);
+  /** Current frame (fractional while playing); the 3D view shows its floor. */
+  frame = $state(0);
+  playing = $state(false);
+  speed = $state(1);
+  loop = $state(true);
+  recording = $state(false);
+
+  poses: Float32Array = new Float32Array(0);
+  rewards = $state.raw<Float32Array>(new Float32Array(0));
+  actions = $state.raw<Float32Array>(new Float32Array(0));
+  private canvas: HTMLCanvasElement | null = null;
+
+  constructor(
+    private readonly studio: Studio,
+    readonly runId: string,
+  ) {}
+
+  get frames(): number {
+    return this.replay?.meta.frames ?? 0;
+  }
+
+  get dt(): number {
+    return this.replay?.meta.dt ?? 0.01;
+  }
+
+  async load(episodeId?: string): Promise<void> {
+    try {
+      this.episodes = (await this.studio.client.call('listEpisodes', { id: this.runId })).episodes;
+      const id = episodeId ?? this.episodes.at(-1)?.id;
+      if (!id) {
+        this.error = 'This run has no recorded episodes yet: they are recorded at each evaluation.';
+        return;
+      }
+      await this.open(id);
+    } catch (e) {
+      this.error = errorText(e);
+    }
+  }
+
+  async open(id: string): Promise<void> {
+    this.playing = false;
+    this.episodeId = id;
+    const r = await this.studio.client.call('getEpisode', { id: this.runId, episode: id });
+    this.poses = decodeF32(r.poses);
+    this.rewards = decodeF32(r.rewards);
+    this.actions = decodeF32(r.actions);
+    this.frame = 0;
+    this.replay = r;
+    this.error = null;
+  }
+
+  /** Advances the timeline by `dt` wall seconds and places the bodies (called every animation frame). */
+  tick(scene: MujocoScene, dt: number): void {
+    const n = this.frames;
+    if (!n) return;
+    if (this.playing) {
+      let f = this.frame + (dt * this.speed) / this.dt;
+      if (f >= n - 1) {
+        if (this.loop && !this.recording) f = 0;
+        else {
+          f = n - 1;
+          this.playing = false;
+        }
+      }
+      this.frame = f;
+    }
+    scene.setPoses(this.poses, Math.min(n - 1, Math.floor(this.frame)));
+  }
+
+  seek(frame: number): void {
+    this.frame = Math.max(0, Math.min(this.frames - 1, frame));
+  }
+
+  toggle(): void {
+    if (!this.playing && this.frame >= this.frames - 1) this.frame = 0;
+    this.playing = !this.playing;
+  }
+
+  attachCanvas(canvas: HTMLCanvasElement): void {
+    this.canvas = canvas;
+  }
+
+  /** Plays the episode once from the start at the current speed, recording the 3D view to WebM, and saves it. */
+  async saveVideo(): Promise<void> {
+    if (!this.canvas || this.recording || !this.replay) return;
+    const mime = ['video/webm;codecs=vp9', 'video/webm;codecs=vp8', 'video/webm'].find((m) => MediaRecorder.isTypeSupported(m));
+    if (!mime) {
+      this.error = 'This browser cannot record WebM video.';
+      return;
+    }
+    const stream = this.canvas.captureStream(30);
+    const rec = new MediaRecorder(stream, { mimeType: mime, videoBitsPerSecond: 4_000_000 });
+    const chunks: Blob[] = [];
+    rec.ondataavailable = (e) => {
+      if (e.data.size) chunks.push(e.data);
+    };
+    const stopped = new Promise<void>((res) => (rec.onstop = () => res()));
+    this.recording = true;
+    this.frame = 0;
+    this.playing = true;
+    rec.start(250);
+    await new Promise<void>((res) => {
+      const check = (): void => {
+        if (!this.playing) res();
+        else setTimeout(check, 50);
+      };
+      check();
+    });
+    rec.stop();
+    await stopped;
+    for (const t of stream.getTracks()) t.stop();
+    this.recording = false;
+    const blob = new Blob(chunks, { type: 'video/webm' });
+    await saveBytes(`${this.runId}-${this.episodeId}.webm`, new Uint8Array(await blob.arrayBuffer()), 'video/webm');
+  }
+}
