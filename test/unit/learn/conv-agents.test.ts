@@ -1,0 +1,104 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../../src-main/learn/backend.ts';
+import { createPixelAgent, PixelEncoder, pixelConvDims, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
+import { PixelReplay } from '../../../src-main/learn/pixel-replay.ts';
+import { Rng } from '../../../src-main/learn/rng.ts';
+import type { Agent } from '../../../src-main/learn/types.ts';
+
+beforeAll(async () => {
+  await selectBackend({ backend: 'wasm' });
+});
+
+const SHAPE = { height: 16, width: 16, channels: 9 };
+const LAYERS = [
+  { kernel: 4, stride: 2, filters: 8 },
+  { kernel: 3, stride: 1, filters: 8 },
+  { kernel: 3, stride: 1, filters: 8 },
+];
+
+function filledReplay(rng: Rng, actionSize: number): PixelReplay {
+  const buf = new PixelReplay({ capacity: 64, height: 16, width: 16, stack: 3, newFramesPerStep: 3, actionSize });
+  let id = 0;
+  const obs = () => ({ ids: [id++, id++, id++], frames: Uint8Array.from({ length: 3 * 16 * 16 * 3 }, () => (rng.uniform() * 256) | 0) });
+  let o = obs();
+  for (let t = 0; t < 64; t++) {
+    const n = obs();
+    buf.add(o, Array.from({ length: actionSize }, () => rng.range(-1, 1)), rng.uniform(), n, false);
+    o = n;
+  }
+  return buf;
+}
+
+function encoders(agent: Agent): PixelEncoder[] {
+  const a = agent as unknown as { enc: PixelEncoder | { actor: PixelEncoder; actorTarget: PixelEncoder; critics: PixelEncoder[]; criticTargets: PixelEncoder[] }; encTarget?: PixelEncoder };
+  if (a.enc instanceof PixelEncoder) return [a.enc, a.encTarget!];
+  return [a.enc.actor, a.enc.actorTarget, ...a.enc.critics, ...a.enc.criticTargets];
+}
+
+describe('pixel networks', () => {
+  it('default torso: 3 conv layers of 32 filters on 9 x 64 x 64 (and 84 x 84)', () => {
+    const d64 = pixelConvDims({ height: 64, width: 64, channels: 9 }, PIXEL_CONV_DEFAULTS);
+    expect(d64.map((d) => [d.outH, d.outC])).toEqual([
+      [16, 32],
+      [7, 32],
+      [5, 32],
+    ]);
+    const d84 = pixelConvDims({ height: 84, width: 84, channels: 9 }, PIXEL_CONV_DEFAULTS);
+    expect(d84[2].outH).toBe(8);
+    expect(() => pixelConvDims({ height: 8, width: 8, channels: 9 }, PIXEL_CONV_DEFAULTS)).toThrow(/smaller than the kernel/);
+  });
+
+  for (const algo of ['ddpg', 'naf'] as const) {
+    it(`${algo}: updates train the conv torsos on wasm, leak no tensors, and the state round-trips`, () => {
+      const rng = new Rng(3);
+      const A = 2;
+      const agent = createPixelAgent({ algo, shape: SHAPE, actionSize: A, seed: 4, layers: LAYERS, hyperparams: { batchSize: 8 } });
+      const again = createPixelAgent({ algo, shape: SHAPE, actionSize: A, seed: 4, layers: LAYERS, hyperparams: { batchSize: 8 } });
+      try {
+        // The paper's heads: 2 x 200 fully connected after the convs, final layer init 3e-4.
+        const hp = (agent as unknown as { hp: Record<string, unknown> }).hp;
+        expect(algo === 'naf' ? hp.hidden : hp.actorHidden).toEqual([200, 200]);
+        expect(hp.finalLayerInit).toBe(3e-4);
+        const buf = filledReplay(rng, A);
+        const batch = buf.makeBatch(8);
+        const [trained, target] = encoders(agent);
+        const w0 = trained.params.values.slice();
+        const t0 = target.params.values.slice();
+        expect(Array.from(w0)).toEqual(Array.from(t0));
+        agent.update(buf.sample(rng, batch));
+        const before = tf.memory().numTensors;
+        for (let i = 0; i < 3; i++) {
+          const s = agent.update(buf.sample(rng, batch));
+          expect(Number.isFinite(s.criticLoss)).toBe(true);
+        }
+        expect(tf.memory().numTensors).toBe(before);
+        let moved = 0;
+        for (let i = 0; i < w0.length; i++) if (trained.params.values[i] !== w0[i]) moved++;
+        expect(moved).toBeGreaterThan(w0.length / 2);
+        // Targets follow softly: they moved, by less than the trained torso.
+        let dT = 0;
+        let dW = 0;
+        for (let i = 0; i < w0.length; i++) {
+          dT += Math.abs(target.params.values[i] - t0[i]);
+          dW += Math.abs(trained.params.values[i] - w0[i]);
+        }
+        expect(dT).toBeGreaterThan(0);
+        expect(dT).toBeLessThan(dW);
+        const obs = buf.sample(rng, buf.makeBatch(1)).obs;
+        again.setState(agent.getState());
+        expect(Array.from(again.act(obs, false))).toEqual(Array.from(agent.act(obs, false)));
+      } finally {
+        agent.dispose();
+        again.dispose();
+      }
+    });
+  }
+
+  it('refuses observations of another size', () => {
+    expect(() => createPixelAgent({ algo: 'ddpg', shape: { height: 16, width: 16, channels: 9 }, actionSize: 1, seed: 1, layers: [{ kernel: 32, stride: 1, filters: 4 }] })).toThrow(/smaller than the kernel/);
+    const enc = new PixelEncoder(SHAPE, LAYERS, new Rng(1), 1e-3);
+    expect(() => tf.tidy(() => enc.encode(tf.zeros([1, 10]) as tf.Tensor2D))).toThrow(/expects 16x16x9/);
+    enc.dispose();
+  });
+});
