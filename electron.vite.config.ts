@@ -10,7 +10,13 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       rollupOptions: {
-        input: { index: resolve('src-main/app/main.ts') },
+        input: {
+          index: resolve('src-main/app/main.ts'),
+          // Worker threads load these by name next to index.js (see src-main/util/worker.ts).
+          'train-worker': resolve('src-main/train/train-worker.ts'),
+          'vector-worker': resolve('src-main/sim/vector-worker.ts'),
+          'host-worker': resolve('src-main/render/host-worker.ts'),
+        },
       },
     },
   },
