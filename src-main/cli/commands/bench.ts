@@ -10,6 +10,7 @@ const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
   updates: () => import('../bench/updates.ts'),
   render: () => import('../bench/render.ts'),
   train: () => import('../bench/train.ts'),
+  learning: () => import('../bench/learning.ts'),
 };
 
 export function registerBench(program: Command): void {

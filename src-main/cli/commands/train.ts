@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { basename, dirname, resolve } from 'node:path';
 import type { TrainEvent } from '../../api/events.ts';
 import { RunConfigInputSchema, type RunConfigInput } from '../../api/run-config.ts';
+import { PRESETS } from '../../api/hyperparams.ts';
 import { UserError } from '../../util/errors.ts';
 import { defaultRunsDir } from '../../util/paths.ts';
 import { RunFiles } from '../../store/run-store.ts';
@@ -79,6 +80,20 @@ function configFromFlags(o: TrainOpts): RunConfigInput {
   if (o.tag.length) c.tags = o.tag;
   applySets(c, o.set);
   return c as RunConfigInput;
+}
+
+/** Environment steps of the no-argument run (about a minute on one core; see QUICK below). */
+export const QUICK_STEPS = 10_000;
+
+/**
+ * `rl-studio train` with no env, algorithm, observation kind or hyperparameter given: DDPG on the
+ * dense pendulum with the 'ddpg-quick' preset (api/hyperparams.ts, deviations written down there)
+ * for QUICK_STEPS steps, unless --steps says otherwise. The paper's defaults need far longer runs.
+ */
+export function applyQuickDefaults(o: Pick<TrainOpts, 'env' | 'algo' | 'obs'>, c: RunConfigInput): RunConfigInput {
+  if (o.env !== undefined || o.algo !== undefined || o.obs !== undefined || c.hyperparams !== undefined) return c;
+  const hp = PRESETS['ddpg-quick'].hyperparams;
+  return { ...c, steps: c.steps ?? QUICK_STEPS, hyperparams: { ...hp, actorHidden: [...hp.actorHidden], criticHidden: [...hp.criticHidden] } };
 }
 
 /** Prints training events: JSON lines with --json, a progress bar on a terminal otherwise. */
@@ -181,7 +196,7 @@ export function registerTrain(program: Command): void {
     .option('--json', 'print JSON lines only', false)
     .action(async (opts: TrainOpts) => {
       const out = makeOutput(opts.json);
-      const config = configFromFlags(opts);
+      const config = applyQuickDefaults(opts, configFromFlags(opts));
       const seeds = wholeNumber('--seeds', opts.seeds, 1) ?? 1;
       const parallel = wholeNumber('--parallel', opts.parallel, 1);
       const manager = new RunManager({ runsDir: resolve(opts.runsDir ?? defaultRunsDir()), ...(parallel ? { maxConcurrent: parallel } : {}) });
