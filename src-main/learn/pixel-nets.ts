@@ -4,7 +4,7 @@ import type { EncoderFactory, ObsEncoder } from './encoder.ts';
 import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
 import { Rng } from './rng.ts';
 import { convBackward, convDims, convForward, hasNativeConvGrad, type ConvDims } from './conv.ts';
-import { createAgent, type AnyAgent } from './factory.ts';
+import { createAgent, resolveHyperparams, type AnyAgent } from './factory.ts';
 
 /**
  * The DDPG paper's pixel networks (Lillicrap et al. 2015, supplement 7): 3 convolutional layers of
@@ -240,15 +240,27 @@ export interface PixelAgentOptions {
   hyperparams?: Record<string, unknown>;
   seed: number;
   layers?: readonly ConvLayerSpec[];
-  /** Encoder learning rate for agents that do not pass roles; default: the critic's (DDPG) / NAF's lr. */
+  /** One learning rate for every conv torso; default: the rate of the network each one feeds. */
   encoderLr?: number;
 }
 
-/** A DDPG/TD3/NAF agent with the paper's pixel networks. */
+/**
+ * A DDPG/TD3/NAF agent with the paper's pixel networks. Each conv torso trains at the learning
+ * rate of the network it feeds (DDPG: actor 1e-4, critic 1e-3): the actor-critic agent creates its
+ * encoders in the order actor, actor target, critics, critic targets, which the factory below
+ * relies on until the agents pass an EncoderRole themselves (see pixelEncoderFactory).
+ */
 export function createPixelAgent(opts: PixelAgentOptions): AnyAgent {
   const obsSize = opts.shape.height * opts.shape.width * opts.shape.channels;
-  const hp = opts.algo === 'naf' ? pixelNafHyperparams(opts.hyperparams as Partial<NafHyperparams>) : pixelDdpgHyperparams(opts.hyperparams as Partial<DdpgHyperparams>);
-  const lr = opts.encoderLr ?? (opts.algo === 'naf' ? ((hp as Partial<NafHyperparams>).lr ?? 1e-3) : ((hp as Partial<DdpgHyperparams>).criticLr ?? 1e-3));
-  const encoder = pixelEncoderFactory({ ...opts.shape, layers: opts.layers ?? PIXEL_CONV_DEFAULTS, lr, seed: opts.seed ^ 0x5eed });
-  return createAgent(opts.algo, obsSize, opts.actionSize, hp as Record<string, unknown>, opts.seed, encoder);
+  const overrides = opts.algo === 'naf' ? pixelNafHyperparams(opts.hyperparams as Partial<NafHyperparams>) : pixelDdpgHyperparams(opts.hyperparams as Partial<DdpgHyperparams>);
+  const hp = resolveHyperparams(opts.algo, overrides as Record<string, unknown>);
+  const make = pixelEncoderFactory({ ...opts.shape, layers: opts.layers ?? PIXEL_CONV_DEFAULTS, lr: 1e-3, seed: opts.seed ^ 0x5eed });
+  let made = 0;
+  const encoder: EncoderFactory = (size: number) => {
+    const i = made++;
+    if ('lr' in hp) return make(size, { network: 'q', lr: opts.encoderLr ?? hp.lr });
+    const actor = i < 2;
+    return make(size, actor ? { network: 'actor', lr: opts.encoderLr ?? hp.actorLr } : { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
+  };
+  return createAgent(opts.algo, obsSize, opts.actionSize, overrides as Record<string, unknown>, opts.seed, encoder);
 }

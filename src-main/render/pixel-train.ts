@@ -44,18 +44,24 @@ export const PIXEL_TRAIN_DEFAULTS: PixelTrainOptions = {
   hyperparams: { tau: 0.01 },
 };
 
-function evaluate(env: PixelEnv, policy: (obs: Float32Array) => Float32Array, episodes: number, seed: number): number {
+/** Mean return over `episodes` deterministic episodes, and the mean |action| taken (saturation shows as ~1). */
+function evaluate(env: PixelEnv, policy: (obs: Float32Array) => Float32Array, episodes: number, seed: number): { ret: number; absAction: number } {
   let total = 0;
+  let abs = 0;
+  let n = 0;
   for (let e = 0; e < episodes; e++) {
     let obs = env.reset(1_000_000 + seed * 1000 + e);
     for (;;) {
-      const r = env.step(policy(obs));
+      const a = policy(obs);
+      for (const v of a) abs += Math.abs(v);
+      n += a.length;
+      const r = env.step(a);
       total += r.reward;
       obs = r.obs;
       if (r.terminated || r.truncated) break;
     }
   }
-  return total / episodes;
+  return { ret: total / episodes, absAction: abs / n };
 }
 
 export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<string, unknown>) => void): Promise<void> {
@@ -72,7 +78,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   const rng = new Rng(o.seed + 7);
   const randomPolicy = () => Float32Array.from({ length: A }, () => rng.range(-1, 1));
   emit({ event: 'start', env: o.env, backend: backend.name, batch: hp.batchSize, obs: env.shape, steps: o.steps });
-  emit({ event: 'random', eval_return: +evaluate(evalEnv, randomPolicy, o.evalEpisodes, o.seed).toFixed(1), episodes: o.evalEpisodes });
+  emit({ event: 'random', eval_return: +evaluate(evalEnv, randomPolicy, o.evalEpisodes, o.seed).ret.toFixed(1), episodes: o.evalEpisodes });
   const t0 = performance.now();
   let updateSeconds = 0;
   let updates = 0;
@@ -81,6 +87,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   let pix = env.pixels();
   agent.resetEpisode();
   let ret = 0;
+  const sums = { criticLoss: 0, q: 0, actorLoss: 0, n: 0 };
   try {
     for (let step = 1; step <= o.steps; step++) {
       const action = step <= o.warmup ? randomPolicy() : agent.act(obs, true);
@@ -100,14 +107,32 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
       }
       if (step > o.warmup) {
         const u0 = performance.now();
-        agent.update(replay.sample(rng, batch));
+        const st = agent.update(replay.sample(rng, batch));
+        sums.criticLoss += st.criticLoss;
+        sums.q += st.q;
+        sums.actorLoss += st.actorLoss ?? 0;
+        sums.n++;
         updateSeconds += (performance.now() - u0) / 1000;
         updates++;
       }
       if (step % o.evalEvery === 0 || step === o.steps) {
-        const evalReturn = evaluate(evalEnv, (x) => agent.act(x, false), o.evalEpisodes, o.seed);
+        const ev = evaluate(evalEnv, (x) => agent.act(x, false), o.evalEpisodes, o.seed);
         const wall = (performance.now() - t0) / 1000;
-        emit({ event: 'eval', step, eval_return: +evalReturn.toFixed(1), episodes: o.evalEpisodes, wall_s: Math.round(wall), updates_per_s: updates ? +(updates / updateSeconds).toFixed(2) : 0, env_render_s: +env.renderSeconds.toFixed(1) });
+        const k = Math.max(1, sums.n);
+        emit({
+          event: 'eval',
+          step,
+          eval_return: +ev.ret.toFixed(1),
+          episodes: o.evalEpisodes,
+          abs_action: +ev.absAction.toFixed(3),
+          critic_loss: +(sums.criticLoss / k).toPrecision(3),
+          q: +(sums.q / k).toPrecision(3),
+          actor_loss: +(sums.actorLoss / k).toPrecision(3),
+          wall_s: Math.round(wall),
+          updates_per_s: updates ? +(updates / updateSeconds).toFixed(2) : 0,
+          env_render_s: +env.renderSeconds.toFixed(1),
+        });
+        sums.criticLoss = sums.q = sums.actorLoss = sums.n = 0;
       }
     }
   } finally {

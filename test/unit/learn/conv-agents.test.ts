@@ -60,6 +60,10 @@ describe('pixel networks', () => {
         const hp = (agent as unknown as { hp: Record<string, unknown> }).hp;
         expect(algo === 'naf' ? hp.hidden : hp.actorHidden).toEqual([200, 200]);
         expect(hp.finalLayerInit).toBe(3e-4);
+        // Each conv torso trains at the rate of the network it feeds.
+        const encs = encoders(agent);
+        if (algo === 'ddpg') expect(encs.map((e) => e.opt.lr)).toEqual([1e-4, 1e-4, 1e-3, 1e-3]);
+        else expect(encs.map((e) => e.opt.lr)).toEqual([1e-3, 1e-3]);
         const buf = filledReplay(rng, A);
         const batch = buf.makeBatch(8);
         const [trained, target] = encoders(agent);
