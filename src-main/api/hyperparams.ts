@@ -115,8 +115,9 @@ export const DDPG_PAPER_DEFAULTS: Readonly<DdpgHyperparams> = Object.freeze({
  * - the action enters the critic at its first layer (as TD3) instead of the 2nd: with 64-unit
  *   layers and the action one ReLU layer below Q, the critic was close to linear in the action,
  *   dQ/da kept one sign over the whole action range and the tanh actor saturated at a constant
- *   +-1 (2 of 3 seeds stuck for the rest of a 10k-step run; with the action at the input all 3
- *   learned);
+ *   +-1 (dense pendulum, 10k steps: 2 of 3 seeds ended at -1050/-625 or stuck at a constant
+ *   action, also with actor lr 1e-4 or 3e-4; with the action at the input all 3 reached -100..-135
+ *   within 5k steps);
  * - batch 128 instead of 64;
  * - 1000 uniform random warm-up steps (5 pendulum episodes) before the first update, instead of
  *   acting with the untrained actor plus OU noise (the paper: none; TD3: 10^4).

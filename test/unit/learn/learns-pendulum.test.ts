@@ -19,10 +19,12 @@ import { QUICK_STEPS } from '../../../src-main/cli/commands/train.ts';
  * preset, QUICK_STEPS env steps), through the product trainer. Deterministic for a seed (the
  * networks run in WebAssembly float32, the env in MuJoCo's wasm build).
  *
- * Random actions score about -1200 here and a pump-then-balance controller about -150..-190.
+ * Random actions score about -1250 here and a pump-then-balance controller about -150.
  * Threshold and margins: see the LEARNED constant.
  */
 const SEED = 0;
+// Measured through this path (10 eval episodes, 10k steps, undamped pendulum): seed 0 -74.8,
+// seed 1 -347.1, seed 2 -269.6; the test runs seed 0 (margin ~325 to the threshold).
 const LEARNED = -400;
 
 beforeAll(async () => {
