@@ -64,6 +64,9 @@ export function storageProblem(e: unknown, what: string): string | null {
     case 'ENOSPC':
     case 'EDQUOT':
       return `the disk is full: cannot write ${what}${where}`;
+    case 'EFBIG':
+      // A file-size limit (ulimit -f, a quota, FAT32's 4 GiB) is a full disk for this file.
+      return `the file is larger than the file system or the file-size limit allows: cannot write ${what}${where}`;
     case 'EACCES':
     case 'EPERM':
       return `no permission to write ${what}${where}`;
