@@ -17,6 +17,8 @@ export interface EnvFile {
 export const MAX_FILE_BYTES = 20 * 1024 * 1024;
 /** Most files one env may bring. */
 export const MAX_FILES = 256;
+/** Deepest element nesting accepted in an XML file (a 90-link chain of bodies still fits). */
+export const MAX_XML_DEPTH = 100;
 
 /** Attributes that name files, per element (MuJoCo XML reference). */
 const FILE_ATTRS: Record<string, string[]> = {
@@ -83,8 +85,17 @@ export function scanXml(name: string, text: string): XmlRefs {
     errors.push({ file: name, field: `line ${valid.err.line}`, message: `malformed XML: ${valid.err.msg}` });
     return { refs: [], errors };
   }
-  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', preserveOrder: true, processEntities: false, allowBooleanAttributes: true });
-  const tree = parser.parse(text) as unknown[];
+  const parser = new XMLParser({ maxNestedTags: MAX_XML_DEPTH, ignoreAttributes: false, attributeNamePrefix: '', preserveOrder: true, processEntities: false, allowBooleanAttributes: true });
+  let tree: unknown[];
+  try {
+    tree = parser.parse(text) as unknown[];
+  } catch (e) {
+    // The parser refuses elements nested deeper than MAX_XML_DEPTH (a hostile file would otherwise
+    // exhaust the stack in every recursive walk after it): the user's mistake, not a studio fault.
+    const msg = (e as Error).message;
+    errors.push({ file: name, message: /nested/i.test(msg) ? `elements are nested deeper than ${MAX_XML_DEPTH} levels; MJCF this deep is not accepted` : `malformed XML: ${msg}` });
+    return { refs: [], errors };
+  }
   // meshdir / texturedir / assetdir from <compiler> apply to meshes, skins, hfields / textures.
   const dirs = { mesh: '', texture: '' };
   const refs: XmlRefs['refs'] = [];
