@@ -33,6 +33,27 @@ export interface PixelObservation {
   frames: Uint8Array;
 }
 
+/** JSON next to the arrays in a checkpoint. */
+export interface PixelReplayMeta {
+  options: PixelReplayOptions;
+  start: number;
+  count: number;
+  nextSlot: number;
+  framesHeld: number;
+}
+
+export interface PixelReplayArrays {
+  frames: Uint8Array;
+  slotId: Float64Array;
+  obsSlots: Int32Array;
+  nextSlots: Int32Array;
+  obsIds: Float64Array;
+  nextIds: Float64Array;
+  actions: Float32Array;
+  rewards: Float32Array;
+  dones: Float32Array;
+}
+
 export class PixelReplay {
   readonly capacity: number;
   readonly frameCapacity: number;
@@ -157,6 +178,55 @@ export class PixelReplay {
       if (this.slotId[this.nextSlots[t * S + f]] !== this.nextIds[t * S + f]) return false;
     }
     return true;
+  }
+
+  /** The whole state as arrays (frames in their slots) plus JSON meta, for checkpoints. */
+  save(): { meta: PixelReplayMeta; arrays: PixelReplayArrays } {
+    const held = this.framesHeld;
+    return {
+      meta: { options: { ...this.opts }, start: this.start, count: this.count, nextSlot: this.nextSlot, framesHeld: held },
+      arrays: {
+        frames: this.frames.slice(0, held * this.frameBytes),
+        slotId: this.slotId.slice(0, held),
+        obsSlots: this.obsSlots.slice(),
+        nextSlots: this.nextSlots.slice(),
+        obsIds: this.obsIds.slice(),
+        nextIds: this.nextIds.slice(),
+        actions: this.actions.slice(),
+        rewards: this.rewards.slice(),
+        dones: this.dones.slice(),
+      },
+    };
+  }
+
+  /** Rebuilds a buffer written by save(); sizes are checked against the options. */
+  static load(meta: PixelReplayMeta, a: PixelReplayArrays): PixelReplay {
+    const buf = new PixelReplay(meta.options);
+    const check = (name: string, got: number, want: number) => {
+      if (got !== want) throw new Error(`pixel replay '${name}' has ${got} values, expected ${want}`);
+    };
+    const held = meta.framesHeld;
+    check('frames', a.frames.length, held * buf.frameBytes);
+    check('slotId', a.slotId.length, held);
+    for (const k of ['obsSlots', 'nextSlots', 'obsIds', 'nextIds'] as const) check(k, a[k].length, buf.capacity * buf.stack);
+    check('actions', a.actions.length, buf.capacity * buf.actionSize);
+    check('rewards', a.rewards.length, buf.capacity);
+    check('dones', a.dones.length, buf.capacity);
+    buf.frames.set(a.frames);
+    buf.slotId.set(a.slotId);
+    for (let s = 0; s < held; s++) if (a.slotId[s] >= 0) buf.slotOf.set(a.slotId[s], s);
+    buf.obsSlots.set(a.obsSlots);
+    buf.nextSlots.set(a.nextSlots);
+    buf.obsIds.set(a.obsIds);
+    buf.nextIds.set(a.nextIds);
+    buf.actions.set(a.actions);
+    buf.rewards.set(a.rewards);
+    buf.dones.set(a.dones);
+    buf.start = meta.start;
+    buf.count = meta.count;
+    buf.nextSlot = meta.nextSlot;
+    buf.framesHeld = held;
+    return buf;
   }
 
   makeBatch(size: number): Batch {

@@ -100,6 +100,21 @@ describe('PixelReplay', () => {
     expect(buf.byteLength).toBe(PixelReplay.bytesFor(sliding));
   });
 
+  it('saves and loads: the restored buffer samples the same batches and keeps sharing frames', () => {
+    const buf = new PixelReplay({ capacity: 6, height: H, width: W, stack: 3, newFramesPerStep: 1, actionSize: 1 });
+    for (let t = 0; t < 9; t++) buf.add(obsOf([t, t + 1, t + 2]), [t / 10], t, obsOf([t + 1, t + 2, t + 3]), false);
+    const { meta, arrays } = buf.save();
+    const back = PixelReplay.load(JSON.parse(JSON.stringify(meta)), arrays);
+    expect(back.size).toBe(buf.size);
+    const a = buf.sample(new Rng(5), buf.makeBatch(8));
+    const b = back.sample(new Rng(5), back.makeBatch(8));
+    expect(Array.from(b.obs)).toEqual(Array.from(a.obs));
+    expect(Array.from(b.rewards)).toEqual(Array.from(a.rewards));
+    back.add(obsOf([9, 10, 11]), [0], 9, obsOf([10, 11, 12]), false);
+    expect(back.framesStored).toBe(Math.min(buf.framesStored + 1, back.frameCapacity));
+    expect(() => PixelReplay.load(meta, { ...arrays, rewards: new Float32Array(2) })).toThrow(/rewards/);
+  });
+
   it('rejects observations of the wrong shape', () => {
     const buf = new PixelReplay({ capacity: 4, height: H, width: W, stack: 3, newFramesPerStep: 1, actionSize: 1 });
     expect(() => buf.add(obsOf([0, 1]), [0], 0, obsOf([1, 2, 3]), false)).toThrow(/3 frame ids/);
