@@ -4,26 +4,32 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { StudioService } from '../service/studio-service.ts';
 import { ElectronSettingsStore } from './settings-electron.ts';
+import { isTrustedSender, navigationAllowed, parseSaveRequest, permissionGranted, rendererUrlOf, webviewAllowed, windowOpenDecision } from './policy.ts';
 
+// The decisions live in policy.ts (pure, unit-tested); this file only wires them to Electron.
 const here = fileURLToPath(new URL('.', import.meta.url));
 const rendererIndex = join(here, '../renderer/index.html');
-const rendererUrl = new URL(`file://${rendererIndex}`).href;
+const rendererUrl = rendererUrlOf(rendererIndex);
 
-/** Only our own renderer page may talk to the engine. */
 function trustedSender(e: IpcMainInvokeEvent): boolean {
-  const url = e.senderFrame?.url ?? '';
-  return url.startsWith('file://') && url.split('#')[0].split('?')[0] === rendererUrl;
+  return isTrustedSender(e.senderFrame, rendererUrl);
 }
 
 function harden(contents: WebContents): void {
   contents.setWindowOpenHandler(({ url }) => {
-    // External links open in the system browser; the app never opens windows of its own content.
-    if (/^https:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
+    const d = windowOpenDecision(url);
+    if (d.openExternal) void shell.openExternal(d.openExternal);
+    return { action: d.action };
   });
-  contents.on('will-navigate', (e) => e.preventDefault());
-  contents.on('will-redirect', (e) => e.preventDefault());
-  contents.on('will-attach-webview', (e) => e.preventDefault());
+  contents.on('will-navigate', (e, url) => {
+    if (!navigationAllowed(url)) e.preventDefault();
+  });
+  contents.on('will-redirect', (e, url) => {
+    if (!navigationAllowed(url)) e.preventDefault();
+  });
+  contents.on('will-attach-webview', (e) => {
+    if (!webviewAllowed()) e.preventDefault();
+  });
 }
 
 async function createWindow(service: StudioService): Promise<void> {
@@ -34,13 +40,19 @@ async function createWindow(service: StudioService): Promise<void> {
     backgroundColor: '#111418',
     webPreferences: {
       preload: join(here, '../preload/index.cjs'),
+      // REQUIRED_WEB_PREFERENCES in policy.ts, written out for the scanner; the unit test compares.
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
       webSecurity: true,
-      spellcheck: false,
-      // Middle-click would open links in new windows outside the window-open handler.
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
       disableBlinkFeatures: 'Auxclick',
+      spellcheck: false,
     },
   });
   harden(win.webContents);
@@ -51,11 +63,13 @@ async function createWindow(service: StudioService): Promise<void> {
   await win.loadFile(rendererIndex);
 }
 
+// Every renderer is sandboxed, whatever a window's own options say.
+app.enableSandbox();
 app.on('web-contents-created', (_e, contents) => harden(contents));
 
 app.whenReady().then(async () => {
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permissionGranted(permission)));
+  session.defaultSession.setPermissionCheckHandler((_wc, permission) => permissionGranted(permission));
 
   const service = await StudioService.create({ mode: 'electron', settings: new ElectronSettingsStore() });
 
@@ -65,10 +79,11 @@ app.whenReady().then(async () => {
   });
   ipcMain.handle('studio:save', async (e, suggestedName: unknown, bytes: unknown) => {
     if (!trustedSender(e)) throw new Error('refused: IPC from an untrusted frame');
-    if (typeof suggestedName !== 'string' || !(bytes instanceof Uint8Array)) throw new Error('refused: bad save request');
-    const res = await dialog.showSaveDialog({ defaultPath: suggestedName.replace(/[/\\]/g, '_') });
+    const req = parseSaveRequest(suggestedName, bytes);
+    if (!req.ok) throw new Error(req.message);
+    const res = await dialog.showSaveDialog({ defaultPath: req.name });
     if (res.canceled || !res.filePath) return null;
-    await writeFile(res.filePath, bytes);
+    await writeFile(res.filePath, req.bytes);
     return res.filePath;
   });
 

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { SceneModel } from '../api/scene.ts';
 import { checkFrameSize, poseFrames, type FrameSize, type PixelCamera, type RenderHost } from '../render/host.ts';
 import { RENDER_HOST_GLOBAL, type RenderSetup } from '../render/protocol.ts';
+import { navigationAllowed } from './policy.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const pagePath = join(here, '../renderer/render-host.html');
@@ -37,16 +38,26 @@ export class ElectronRenderHost implements RenderHost {
       width: 256,
       height: 256,
       webPreferences: {
+        // REQUIRED_WEB_PREFERENCES in policy.ts, written out for the scanner; the unit test compares.
         contextIsolation: true,
         sandbox: true,
         nodeIntegration: false,
+        nodeIntegrationInWorker: false,
+        nodeIntegrationInSubFrames: false,
         webSecurity: true,
+        allowRunningInsecureContent: false,
+        experimentalFeatures: false,
+        webviewTag: false,
+        navigateOnDragDrop: false,
+        disableBlinkFeatures: 'Auxclick',
         spellcheck: false,
         // Frames are drawn on demand in a window nobody sees: never throttle it.
         backgroundThrottling: false,
       },
     });
-    win.webContents.on('will-navigate', (e) => e.preventDefault());
+    win.webContents.on('will-navigate', (e, url) => {
+      if (!navigationAllowed(url)) e.preventDefault();
+    });
     win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
     try {
       await win.loadFile(pagePath);
