@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { basename, join, resolve, sep } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { RunConfig } from '../api/run-config.ts';
 import { RunMetaSchema, StatusFileSchema, type MetricsRead, type RunMeta, type RunSummary, type StatusFile, type StoreProblem } from '../api/runs.ts';
@@ -155,20 +155,43 @@ export class RunStore {
       return [];
     }
     return names
-      .filter((n) => !n.startsWith('.') && existsSync(join(this.root, n, 'config.json')))
+      .filter((n) => !n.startsWith('.') && existsSync(join(this.root, n, 'config.json')) && this.inside(join(this.root, n)))
       .sort()
       .map((n) => new RunFiles(join(this.root, n)));
   }
 
   open(id: string): RunFiles {
     if (!/^[A-Za-z0-9._-]{1,128}$/.test(id) || id === '.' || id === '..') throw new UserError({ field: 'id', message: `'${id}' is not a run id` });
-    return RunFiles.open(join(this.root, id));
+    const run = RunFiles.open(join(this.root, id));
+    if (!this.inside(run.dir)) throw new UserError({ field: 'id', message: `run '${id}' is a link to a folder outside the runs folder; refused` });
+    return run;
+  }
+
+  /**
+   * Whether a run folder really lies in the runs folder: a symbolic link in it pointing elsewhere
+   * (a copied or unpacked runs folder) would let a request by run id read or change files outside.
+   */
+  private inside(dir: string): boolean {
+    try {
+      return isWithin(realpathSync(this.root), realpathSync(dir));
+    } catch {
+      return false;
+    }
   }
 
   delete(id: string): void {
     const run = this.open(id);
     rmSync(run.dir, { recursive: true, force: true });
   }
+}
+
+function isWithin(root: string, p: string): boolean {
+  return p.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+/** A relative file name with no '..' and no root: it stays in the folder it is joined to. */
+function isPlainRelative(name: unknown): name is string {
+  return typeof name === 'string' && name.length > 0 && !name.includes('\0') && !/^([a-zA-Z]:|[\\/])/.test(name) && !name.split(/[\\/]/).some((s) => s === '..' || s === '');
 }
 
 function newRunId(config: RunConfig): string {
@@ -347,8 +370,12 @@ export class RunFiles {
   readEnvFiles(): { name: string; content: string | Uint8Array }[] {
     const c = this.readConfig();
     return c.env.files.map((name) => {
+      // config.json is a file on disk like any other: a hand-edited or hostile one must not name
+      // files outside the run's env/ folder (by '..', an absolute path or a link).
+      if (!isPlainRelative(name)) throw new UserError({ file: this.configFile, field: 'env.files', message: `'${String(name)}' is not a file name inside the run's env folder` });
       const p = join(this.envDir, name);
       if (!existsSync(p) || !statSync(p).isFile()) throw new UserError({ file: p, message: "the run's copy of its env file is missing" });
+      if (!isWithin(realpathSync(this.envDir), realpathSync(p))) throw new UserError({ file: this.configFile, field: 'env.files', message: `'${name}' links to a file outside the run's env folder` });
       return { name, content: /\.(xml|json)$/i.test(name) ? readFileSync(p, 'utf8') : new Uint8Array(readFileSync(p)) };
     });
   }
