@@ -46,6 +46,9 @@ export interface ServeOptions {
   token?: string;
 }
 
+/** What a client may not change over the network: the runs folder is the server owner's choice. */
+export const LOCKED_BEYOND_LOOPBACK = "the runs folder of a studio served beyond loopback is chosen where it runs (`rl-studio serve --runs-dir`), not from the browser";
+
 export interface RunningServer {
   url: string;
   port: number;
@@ -55,6 +58,20 @@ export interface RunningServer {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * On loopback without a token, the Host header must name the loopback address itself: a page on
+ * another site whose name the attacker re-points at 127.0.0.1 (DNS rebinding) sends its own name
+ * and is refused, over HTTP and WebSocket alike.
+ */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (!host) return false;
+  // Any port: an SSH tunnel (ssh -L 8080:127.0.0.1:5317) arrives as localhost:8080.
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d+))?$/.exec(host);
+  if (!m) return false;
+  const name = m[1].toLowerCase();
+  return name === 'localhost' || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name);
 }
 
 function tokenOf(req: IncomingMessage): string | undefined {
@@ -75,7 +92,10 @@ function sameToken(a: string | undefined, b: string): boolean {
  * Loopback by default; any other address needs a token on every request and socket.
  */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const token = isLoopback(opts.host) ? opts.token : (opts.token ?? randomBytes(18).toString('base64url'));
+  const loopback = isLoopback(opts.host);
+  const token = loopback ? opts.token : (opts.token ?? randomBytes(18).toString('base64url'));
+  /** Refuses a request by its Host header (loopback only: beyond it the token decides). */
+  const badHost = (req: IncomingMessage) => loopback && !token && !isLoopbackHostHeader(req.headers.host);
   try {
     await stat(join(opts.staticDir, 'index.html'));
   } catch {
@@ -91,6 +111,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (badHost(req)) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('unexpected Host header');
+      return;
+    }
     if (token && !sameToken(tokenOf(req), token)) {
       res.writeHead(401, { 'content-type': 'text/plain' }).end('token required');
       return;
@@ -134,7 +158,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const hostHeader = req.headers.host;
     // Refuse other sites' pages (cross-site WebSocket hijacking) and missing tokens.
     const originOk = !origin || (hostHeader !== undefined && (origin === `http://${hostHeader}` || origin === `https://${hostHeader}`));
-    if (url.pathname !== '/api' || !originOk || (token && !sameToken(tokenOf(req), token))) {
+    if (url.pathname !== '/api' || !originOk || badHost(req) || (token && !sameToken(tokenOf(req), token))) {
       socket.write('HTTP/1.1 403 Forbidden\r\n\r\n');
       socket.destroy();
       return;
@@ -147,6 +171,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, data } satisfies EventEnvelope));
     });
     ws.on('close', unsubscribe);
+    // A frame over maxPayload (or any protocol error) ends this socket with 1009/1002; without a
+    // listener the 'error' event would be thrown and take the whole server down.
+    ws.on('error', () => ws.terminate());
     ws.on('message', (raw) => {
       let msg: unknown;
       try {
@@ -158,6 +185,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       const env = RequestEnvelopeSchema.safeParse(msg);
       if (!env.success) {
         ws.send(JSON.stringify({ id: -1, ok: false, error: { user: true, errors: [{ message: 'malformed request envelope' }] } }));
+        return;
+      }
+      const params = env.data.params as { settings?: { runsDir?: unknown } } | null | undefined;
+      if (!loopback && env.data.method === 'setSettings' && params?.settings?.runsDir !== undefined) {
+        ws.send(JSON.stringify({ id: env.data.id, ok: false, error: { user: true, errors: [{ field: 'settings.runsDir', message: LOCKED_BEYOND_LOOPBACK }] } }));
         return;
       }
       void opts.service.dispatch(env.data.method, env.data.params).then((res) => {
