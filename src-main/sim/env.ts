@@ -91,6 +91,9 @@ export class MujocoEnv implements Env {
       const { task, errors } = compileTask(mj, model, data, source.spec, source.specFile);
       if (!task) throw new UserError(errors);
       if (model.nu === 0) throw new UserError({ file: source.xml, message: 'the model has no actuators, so there is nothing for an agent to control' });
+      // MuJoCo accepts timestep="nan" and "0": time would never advance (or be NaN) in every episode.
+      const ts = model.opt.timestep;
+      if (!Number.isFinite(ts) || ts <= 0) throw new UserError({ file: source.xml, field: '<option timestep>', message: `is ${ts}; the timestep must be a positive number of seconds` });
       this.model = model;
       this.data = data;
       this.task = task;
