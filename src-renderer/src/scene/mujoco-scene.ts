@@ -5,7 +5,7 @@
  * timers. Pointer handling lives in orbit-input.ts.
  *
  * API
- *   const s = new MujocoScene({ canvas, shadows?, antialias?, preserveDrawingBuffer?, pixelRatio?, background? })
+ *   const s = new MujocoScene({ canvas, shadows?, shadowQuality?, antialias?, preserveDrawingBuffer?, pixelRatio?, background? })
  *   s.load(model)                    builds bodies, geoms, lights, floor; (re)sets the default orbit view
  *   s.setPoses(poses, frame = 0)     poses: Float32Array of frames x nbody x 7 (x, y, z, qw, qx, qy, qz),
  *                                    world pose per body as from sim bodyPoses(); one frame is the nbody*7 case
@@ -30,6 +30,8 @@ export interface MujocoSceneOptions {
   canvas: HTMLCanvasElement | OffscreenCanvas;
   /** Shadow maps from the model's shadow-casting lights (default true). */
   shadows?: boolean;
+  /** soft: filtered edges (PCF, 1024² maps); hard: one sample per pixel and 512² maps, for software renderers. */
+  shadowQuality?: 'soft' | 'hard';
   antialias?: boolean;
   /** Keep the drawing buffer after compositing (needed to read pixels back from an on-screen canvas). */
   preserveDrawingBuffer?: boolean;
@@ -75,11 +77,14 @@ export class MujocoScene {
   private floorTexture: THREE.DataTexture | null = null;
   private readonly headlight = new THREE.DirectionalLight(0xffffff, 1.1);
   private readonly shadows: boolean;
+  private readonly shadowMapSize: number;
   private width = 1;
   private height = 1;
 
   constructor(options: MujocoSceneOptions) {
     this.shadows = options.shadows ?? true;
+    const hard = options.shadowQuality === 'hard';
+    this.shadowMapSize = hard ? 512 : 1024;
     this.renderer = new THREE.WebGLRenderer({
       canvas: options.canvas,
       antialias: options.antialias ?? true,
@@ -88,7 +93,7 @@ export class MujocoScene {
     });
     this.renderer.setPixelRatio(options.pixelRatio ?? 1);
     this.renderer.shadowMap.enabled = this.shadows;
-    this.renderer.shadowMap.type = THREE.PCFShadowMap;
+    this.renderer.shadowMap.type = hard ? THREE.BasicShadowMap : THREE.PCFShadowMap;
     this.renderer.outputColorSpace = THREE.SRGBColorSpace;
     this.scene.background = new THREE.Color(options.background ?? 0x2a3340);
     this.camera.up.set(0, 0, 1);
@@ -293,7 +298,7 @@ export class MujocoScene {
     parent.add(l.target);
     if (this.shadows && light.castShadow) {
       l.castShadow = true;
-      l.shadow.mapSize.set(1024, 1024);
+      l.shadow.mapSize.set(this.shadowMapSize, this.shadowMapSize);
       l.shadow.bias = -0.0005;
       const cam = l.shadow.camera as THREE.OrthographicCamera | THREE.PerspectiveCamera;
       const r = Math.max(1, model.extent * 2);

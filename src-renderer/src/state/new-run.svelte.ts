@@ -1,5 +1,5 @@
 import { parseRunConfig, RUN_DEFAULTS, type ConfigIssue } from '../../../src-main/api/run-config.ts';
-import type { Algo } from '../../../src-main/api/hyperparams.ts';
+import { HYPERPARAM_SCHEMAS, type Algo } from '../../../src-main/api/hyperparams.ts';
 import type { EnvListEntry, EnvPreview } from '../../../src-main/api/studio-api.ts';
 import { errorText, StudioError } from '../api/client.ts';
 import { fromText, hpFields, type HpField } from '../lib/hp-fields.ts';
@@ -30,7 +30,15 @@ export class NewRunForm {
   readonly config = $derived.by(() => this.build());
   readonly issues = $derived.by<ConfigIssue[]>(() => {
     const r = parseRunConfig(this.config);
-    const local: ConfigIssue[] = r.ok ? [] : r.issues;
+    const local: ConfigIssue[] = r.ok ? [] : [...r.issues];
+    // parseRunConfig stops at the first failing stage; the form shows every field's problem at once.
+    const hp = HYPERPARAM_SCHEMAS[this.algo].safeParse(this.config.hyperparams);
+    if (!hp.success) {
+      for (const i of hp.error.issues) {
+        const field = 'hyperparams' + i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+        if (!local.some((x) => x.field === field)) local.push({ field, message: i.message });
+      }
+    }
     const n = Number(this.seeds);
     if (!Number.isInteger(n) || n < 1 || n > 32) local.push({ field: 'seeds', message: 'a whole number from 1 to 32' });
     return [...local, ...this.serverIssues];
