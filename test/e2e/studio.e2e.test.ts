@@ -7,7 +7,8 @@
  * figures in test-results/e2e-figures.json.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import WebSocket from 'ws';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -28,6 +29,10 @@ declare class DragEvent {
 declare class File {
   constructor(parts: Uint8Array[], name: string);
 }
+declare class MouseEvent {
+  constructor(type: string, init: { clientX: number; clientY: number; bubbles: boolean });
+}
+declare function requestAnimationFrame(cb: (t: number) => void): number;
 declare class MutationObserver {
   constructor(cb: () => void);
   observe(el: El, o: { attributes: boolean; attributeFilter: string[] }): void;
@@ -77,6 +82,22 @@ function requiredFps(): number {
 /** Waits until the runs table shows `n` rows (the filter applies on the next render). */
 async function expectRows(page: Page, n: number): Promise<void> {
   await page.waitForFunction((k) => document.querySelectorAll('[data-run]').length === k, n, { timeout: 10_000 });
+}
+
+/** One StudioApi call over the server's WebSocket, as the renderer makes it. */
+function rpc(url: string, method: string, params: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws').replace(/\/$/, '')}/api`);
+    ws.on('open', () => ws.send(JSON.stringify({ id: 1, method, params })));
+    ws.on('message', (m) => {
+      const msg = JSON.parse(m.toString()) as { id?: number; ok?: boolean; result?: unknown; error?: unknown };
+      if (msg.id !== 1) return;
+      ws.close();
+      if (msg.ok) resolve(msg.result);
+      else reject(new Error(JSON.stringify(msg.error)));
+    });
+    ws.on('error', reject);
+  });
 }
 
 async function fillField(page: Page, selector: string, value: string): Promise<void> {
@@ -272,6 +293,8 @@ describe('the studio in browser mode with real runs', () => {
     await page.click('[data-nav=runs]');
     await page.locator('[data-run]').nth(2).waitFor();
     await page.waitForFunction(() => document.querySelectorAll('[data-run] [data-status=done]').length === 2, null, { timeout: 120_000 });
+    await page.selectOption('select[aria-label="Add a hyperparameter column"]', 'batchSize');
+    await page.locator('th', { hasText: 'batchSize' }).waitFor();
     await page.locator('input[aria-label="Select all runs"]').check();
     await screenshot(page, 'runs');
     await page.getByRole('button', { name: 'Compare' }).click();
@@ -309,6 +332,53 @@ describe('the studio in browser mode with real runs', () => {
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await page.waitForFunction(() => document.querySelectorAll('[data-run]').length === 2);
+  });
+
+  it('keeps a curve of 10^6 points interactive (min/max downsampling)', async () => {
+    // A run that is never started, with a million Q records appended to its metrics file: the
+    // same path as a very long run (metrics.jsonl -> getRun -> the chart).
+    const [run] = (await rpc(studio.url, 'createRun', { config: { env: 'pendulum', name: 'million points' }, start: false })) as { id: string; dir: string }[];
+    const N = 1_000_000;
+    const lines: string[] = [];
+    for (let i = 0; i < N; i++) lines.push(`{"step":${i * 10},"time":${(i * 0.01).toFixed(2)},"kind":"update","q":${(Math.sin(i / 5000) * 50 - i / 20000 + (i % 97) / 40).toFixed(3)}}`);
+    appendFileSync(join(run.dir, 'metrics.jsonl'), lines.join('\n') + '\n');
+
+    const t0 = Date.now();
+    await page.goto(`${studio.url}#/run/${encodeURIComponent(run.id)}`);
+    await page.waitForFunction(() => Number(document.querySelector('[data-chart="Q"]')?.getAttribute('data-points')) > 0, null, { timeout: 90_000 });
+    figures.millionPointsLoadMs = Date.now() - t0;
+    const drawn = Number(await page.locator('[data-chart="Q"]').getAttribute('data-points'));
+    figures.millionPointsDrawn = drawn;
+    expect(drawn).toBeLessThan(10_000);
+
+    // Drag-zoom into the middle third: re-sampled at full detail inside the new range.
+    const over = page.locator('[data-chart="Q"] .u-over');
+    const box = (await over.boundingBox())!;
+    const z0 = Date.now();
+    await page.mouse.move(box.x + box.width * 0.33, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 4 });
+    await page.mouse.move(box.x + box.width * 0.66, box.y + box.height / 2, { steps: 4 });
+    await page.mouse.up();
+    await page.waitForFunction((d) => Number(document.querySelector('[data-chart="Q"]')?.getAttribute('data-points')) !== d, drawn, { timeout: 10_000 });
+    figures.millionPointsZoomMs = Date.now() - z0;
+
+    // The cursor over the chart: milliseconds per animation frame while it moves.
+    figures.millionPointsCursorFrameMs = await page.evaluate(async () => {
+      const el = document.querySelector('[data-chart="Q"] .u-over') as unknown as { getBoundingClientRect(): { left: number; top: number; width: number; height: number }; dispatchEvent(e: unknown): void };
+      const r = el.getBoundingClientRect();
+      const frame = (): Promise<number> => new Promise((res) => requestAnimationFrame(res));
+      const start = await frame();
+      let t = start;
+      for (let i = 0; i < 30; i++) {
+        el.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + (r.width * i) / 30, clientY: r.top + r.height / 2, bubbles: true }));
+        t = await frame();
+      }
+      return +((t - start) / 30).toFixed(1);
+    });
+    await screenshot(page, 'run-million-points');
+    expect(figures.millionPointsZoomMs as number).toBeLessThan(2000);
+    expect(figures.millionPointsCursorFrameMs as number).toBeLessThan(100);
   });
 
   it('runs without page errors', () => {

@@ -65,8 +65,7 @@ export class RunState {
   }
 
   get running(): boolean {
-    const s = this.view?.summary.status;
-    return s === 'running' || s === 'queued';
+    return this.view?.summary.status === 'running';
   }
 
   async load(): Promise<void> {
