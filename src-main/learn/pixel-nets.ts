@@ -146,16 +146,35 @@ export class PixelEncoder implements ObsEncoder {
     if (obs.shape[1] !== this.shape.height * this.shape.width * this.shape.channels) {
       throw new Error(`pixel encoder expects ${this.shape.height}x${this.shape.width}x${this.shape.channels} observations, got rows of ${obs.shape[1]}`);
     }
-    this.cache = this.forward(obs);
-    const out = this.cache.acts[this.cache.acts.length - 1];
+    const fwd = this.forward(obs);
+    this.setCache(fwd);
+    const out = fwd.acts[fwd.acts.length - 1];
     return tf.reshape(out, [obs.shape[0], this.outSize]);
+  }
+
+  /**
+   * Keeps the last forward (input and activations) past the caller's tf.tidy: agents may encode a
+   * batch in one tidy and hand the gradient for the same observations in another, as a new tensor.
+   */
+  private setCache(fwd: ForwardCache | null): void {
+    if (this.cache) for (const t of [this.cache.obs, ...this.cache.acts]) t.dispose();
+    // Kept, not cloned (a clone copies on wasm); released here, or disposed by their owner first.
+    this.cache = fwd ? { obs: tf.keep(fwd.obs), acts: fwd.acts.map((t) => tf.keep(t)) } : null;
+  }
+
+  /** The cached forward when it was computed on these observations (same tensor, or equal values), else null. */
+  private cachedFor(obs: tf.Tensor2D): ForwardCache | null {
+    const c = this.cache;
+    if (!c || c.obs.shape[0] !== obs.shape[0] || c.obs.isDisposed || c.acts.some((t) => t.isDisposed)) return null;
+    if (c.obs.dataId === obs.dataId) return c;
+    const same = tf.tidy(() => tf.all(tf.equal(c.obs, obs)).dataSync()[0]);
+    return same ? c : null;
   }
 
   /** dL/dW for the batch given dL/d(features); fills `out` (flat, parameter layout). */
   gradient(obs: tf.Tensor2D, dFeatures: tf.Tensor2D, out: Float32Array = this.grad): Float32Array {
     tf.tidy(() => {
-      const c = this.cache;
-      const fresh = c && c.obs === obs && !c.obs.isDisposed && c.acts.every((t) => !t.isDisposed) ? c : this.forward(obs);
+      const fresh = this.cachedFor(obs) ?? this.forward(obs);
       const B = obs.shape[0];
       const native = hasNativeConvGrad();
       const L = this.dims.length;
@@ -173,7 +192,7 @@ export class PixelEncoder implements ObsEncoder {
         if (i > 0) dh = tf.tensor4d(g.dx!, [B, d.inH, d.inW, d.inC]);
       }
     });
-    this.cache = null;
+    this.setCache(null);
     return out;
   }
 
@@ -214,7 +233,7 @@ export class PixelEncoder implements ObsEncoder {
 
   dispose(): void {
     this.params.dispose();
-    this.cache = null;
+    this.setCache(null);
   }
 }
 

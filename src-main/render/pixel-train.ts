@@ -21,6 +21,7 @@ import { SyncRenderHost } from './sync-host.ts';
 
 export interface PixelTrainOptions {
   env: string;
+  algo: 'ddpg' | 'td3' | 'naf';
   steps: number;
   seed: number;
   evalEvery: number;
@@ -33,6 +34,7 @@ export interface PixelTrainOptions {
 
 export const PIXEL_TRAIN_DEFAULTS: PixelTrainOptions = {
   env: 'cartpole-balance',
+  algo: 'ddpg',
   steps: 20_000,
   seed: 1,
   evalEvery: 2_000,
@@ -71,13 +73,13 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   const env = await PixelEnv.create(await createEnv(source, { seed: o.seed }), host, { specCamera: source.spec.camera, width: o.size, height: o.size });
   const evalEnv = await PixelEnv.create(await createEnv(source, { seed: o.seed + 1 }), host, { specCamera: source.spec.camera, width: o.size, height: o.size });
   const A = env.info.action.size;
-  const agent: Agent = createPixelAgent({ algo: 'ddpg', shape: env.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams });
+  const agent: Agent = createPixelAgent({ algo: o.algo, shape: env.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams });
   const hp = (agent as unknown as { hp: { batchSize: number; replayCapacity: number } }).hp;
   const replay = new PixelReplay({ capacity: Math.min(hp.replayCapacity, o.steps), height: o.size, width: o.size, stack: env.stack, newFramesPerStep: env.stack, actionSize: A });
   const batch = replay.makeBatch(hp.batchSize);
   const rng = new Rng(o.seed + 7);
   const randomPolicy = () => Float32Array.from({ length: A }, () => rng.range(-1, 1));
-  emit({ event: 'start', env: o.env, backend: backend.name, batch: hp.batchSize, obs: env.shape, steps: o.steps });
+  emit({ event: 'start', env: o.env, algo: o.algo, hyperparams: o.hyperparams, backend: backend.name, batch: hp.batchSize, obs: env.shape, steps: o.steps });
   emit({ event: 'random', eval_return: +evaluate(evalEnv, randomPolicy, o.evalEpisodes, o.seed).ret.toFixed(1), episodes: o.evalEpisodes });
   const t0 = performance.now();
   let updateSeconds = 0;
@@ -151,6 +153,7 @@ function parseArgs(argv: string[]): PixelTrainOptions {
       const [hk, hv] = v.split('=');
       o.hyperparams[hk] = JSON.parse(hv);
     } else if (k === 'env') o.env = v;
+    else if (k === 'algo') o.algo = v as PixelTrainOptions['algo'];
     else if (k in o) (o as unknown as Record<string, number>)[k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())] = Number(v);
     else {
       const camel = k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
