@@ -158,6 +158,15 @@ export interface EpisodeReplay {
   rewards: F32Base64;
 }
 
+/** exportPolicy: the trained policy as one self-contained file, for a save dialog or a download. */
+export interface PolicyExport {
+  name: string;
+  /** The file's bytes, base64. */
+  base64: string;
+  /** What was exported: checkpoint step, algorithm, observation and action sizes (export/meta.ts). */
+  meta: Record<string, unknown>;
+}
+
 /** Result type of each method, for typed calls in the renderer. */
 export interface Results {
   info: StudioInfo;
@@ -175,7 +184,7 @@ export interface Results {
   getRunScene: SceneModel;
   listEpisodes: EpisodeList;
   getEpisode: EpisodeReplay;
-  exportPolicy: never;
+  exportPolicy: PolicyExport;
   getSettings: Settings;
   setSettings: Settings;
   watchLive: { id: string; on: boolean };

@@ -5,7 +5,8 @@
  * training env turned into body poses as they arrive).
  */
 import type { TrainEvent } from '../api/events.ts';
-import type { EpisodeList, EpisodeReplay, LiveFrame, MetricsChunk, RunRow, RunView } from '../api/studio-api.ts';
+import type { EpisodeList, EpisodeReplay, LiveFrame, MetricsChunk, PolicyExport, RunRow, RunView } from '../api/studio-api.ts';
+import { exportPolicy } from '../export/index.ts';
 import type { RunSummary } from '../api/runs.ts';
 import type { SceneModel } from '../api/scene.ts';
 import { RunManager } from '../train/run-manager.ts';
@@ -150,6 +151,12 @@ export class RunService {
     const source = runEnvSource(this.manager.store.open(id));
     const { scene, poses } = await sceneFor(source, data.qpos);
     return { meta: data.meta, scene, poses: encodeF32(poses!), actions: encodeF32(data.actions), rewards: encodeF32(data.rewards) };
+  }
+
+  async exportPolicy(id: string, format: 'tfjs' | 'onnx' | 'json', checkpoint?: string): Promise<PolicyExport> {
+    const { files, meta } = await exportPolicy({ runsDir: this.runsDir, id }, format, checkpoint);
+    const file = files[0];
+    return { name: file.name, base64: Buffer.from(file.bytes).toString('base64'), meta: meta as unknown as Record<string, unknown> };
   }
 
   async scene(id: string): Promise<SceneModel> {

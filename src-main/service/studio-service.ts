@@ -56,6 +56,7 @@ export class StudioService {
     this.on('getRunScene', ({ id }) => this.runs.scene(id));
     this.on('listEpisodes', ({ id }) => this.runs.episodes(id));
     this.on('getEpisode', ({ id, episode }) => this.runs.episode(id, episode));
+    this.on('exportPolicy', ({ id, format, checkpoint }) => this.runs.exportPolicy(id, format, checkpoint));
     this.on('watchLive', ({ id, on }) => this.runs.watch(id, on));
   }
 

@@ -274,6 +274,10 @@ describe('the studio in browser mode with real runs', () => {
 
   it('compares runs: the first run and a two-seed sweep as a mean with a band', async () => {
     await page.goto(`${studio.url}#/run/${encodeURIComponent(runId)}`);
+    // Export the best-evaluated policy as ONNX while it trains.
+    const onnx = page.waitForEvent('download', { timeout: 60_000 });
+    await page.getByRole('button', { name: 'Export', exact: true }).click();
+    expect((await onnx).suggestedFilename()).toMatch(/\.onnx$/);
     await page.getByRole('button', { name: 'Stop' }).click();
     await page.locator('header [data-status=stopped]').waitFor({ timeout: 60_000 });
 

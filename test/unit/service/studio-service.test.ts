@@ -131,6 +131,9 @@ describe('StudioService dispatch', () => {
     const rep = await ok<EpisodeReplay>('getEpisode', { id: run.id, episode: eps.episodes[0].id });
     expect(decodeF32(rep.poses).length).toBe(rep.meta.frames * rep.scene.bodies.length * 7);
     expect(decodeF32(rep.rewards).length).toBe(rep.meta.frames - 1);
+    const exported = await ok<{ name: string; base64: string }>('exportPolicy', { id: run.id, format: 'onnx' });
+    expect(exported.name).toMatch(/\.onnx$/);
+    expect(Buffer.from(exported.base64, 'base64').length).toBeGreaterThan(1000);
     const live = await service.dispatch('watchLive', { id: run.id, on: true });
     expect(live).toMatchObject({ ok: false, error: { user: true } });
   });
