@@ -258,6 +258,10 @@ describe('the studio in browser mode with real runs', () => {
     expect(median(fps)).toBeGreaterThanOrEqual(requiredFps());
 
     await page.getByRole('button', { name: 'Pause' }).click();
+    await page.selectOption('select[aria-label=Camera]', 'fixed');
+    await page.waitForTimeout(500);
+    await screenshot(page, 'replay-model-camera');
+    await page.selectOption('select[aria-label=Camera]', 'free');
     await page.locator('input[aria-label=Timeline]').fill('50');
     await expect(page.locator('[data-frame]').getAttribute('data-frame')).resolves.toBe('50');
 

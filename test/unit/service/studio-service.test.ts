@@ -178,4 +178,15 @@ describe('StudioService dispatch', () => {
     const stopped = await ok<RunSummary>('controlRun', { id: run.id, action: 'stop' });
     expect(stopped.status).toBe('stopped');
   });
+
+  it('moves to another runs folder when the setting changes, and back', async () => {
+    const before = await ok<RunRow[]>('listRuns', { includeArchived: true });
+    expect(before.length).toBeGreaterThan(0);
+    const other = join(home, 'other-runs');
+    const s = await ok<{ runsDir: string }>('setSettings', { settings: { runsDir: other } });
+    expect(s.runsDir).toBe(other);
+    expect(await ok<RunRow[]>('listRuns', { includeArchived: true })).toEqual([]);
+    await ok('setSettings', { settings: { runsDir: join(home, 'runs') } });
+    expect((await ok<RunRow[]>('listRuns', { includeArchived: true })).map((r) => r.id)).toEqual(before.map((r) => r.id));
+  });
 });
