@@ -97,7 +97,8 @@ interface ForwardCache {
  * same observation tensor (the agents call both inside one tf.tidy), so no forward is repeated.
  */
 export class PixelEncoder implements ObsEncoder {
-  readonly trainable = true;
+  /** False at learning rate 0 (a frozen torso): the agent then skips its input gradient. */
+  readonly trainable: boolean;
   readonly outSize: number;
   readonly dims: ConvDims[];
   readonly params: FlatParams;
@@ -124,6 +125,7 @@ export class PixelEncoder implements ObsEncoder {
     this.params = new FlatParams(specs);
     this.params.init(rng);
     this.opt = new Adam(this.params, lr, l2);
+    this.trainable = lr > 0;
     this.grad = new Float32Array(this.params.size);
   }
 
@@ -261,6 +263,12 @@ export interface PixelAgentOptions {
   layers?: readonly ConvLayerSpec[];
   /** One learning rate for every conv torso; default: the rate of the network each one feeds. */
   encoderLr?: number;
+  /**
+   * Learning rate of the actor's conv torso alone (DDPG/TD3); 0 freezes it at its random
+   * initialisation, so the actor's gradient cannot move the features (cf. DrQ-v2, which stops the
+   * actor's gradient at the encoder). Default: as encoderLr.
+   */
+  actorEncoderLr?: number;
 }
 
 /**
@@ -279,7 +287,7 @@ export function createPixelAgent(opts: PixelAgentOptions): AnyAgent {
     const i = made++;
     if ('lr' in hp) return make(size, { network: 'q', lr: opts.encoderLr ?? hp.lr });
     const actor = i < 2;
-    return make(size, actor ? { network: 'actor', lr: opts.encoderLr ?? hp.actorLr } : { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
+    return make(size, actor ? { network: 'actor', lr: opts.actorEncoderLr ?? opts.encoderLr ?? hp.actorLr } : { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
   };
   return createAgent(opts.algo, obsSize, opts.actionSize, overrides as Record<string, unknown>, opts.seed, encoder);
 }

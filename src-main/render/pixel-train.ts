@@ -29,6 +29,8 @@ export interface PixelTrainOptions {
   /** Steps with uniform random actions before the policy acts (and before updates start). */
   warmup: number;
   size: number;
+  /** Learning rate of the actor's conv torso (0: frozen); default the actor's. */
+  actorEncoderLr?: number;
   hyperparams: Record<string, unknown>;
 }
 
@@ -73,13 +75,13 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   const env = await PixelEnv.create(await createEnv(source, { seed: o.seed }), host, { specCamera: source.spec.camera, width: o.size, height: o.size });
   const evalEnv = await PixelEnv.create(await createEnv(source, { seed: o.seed + 1 }), host, { specCamera: source.spec.camera, width: o.size, height: o.size });
   const A = env.info.action.size;
-  const agent: Agent = createPixelAgent({ algo: o.algo, shape: env.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams });
+  const agent: Agent = createPixelAgent({ algo: o.algo, shape: env.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams, ...(o.actorEncoderLr !== undefined ? { actorEncoderLr: o.actorEncoderLr } : {}) });
   const hp = (agent as unknown as { hp: { batchSize: number; replayCapacity: number } }).hp;
   const replay = new PixelReplay({ capacity: Math.min(hp.replayCapacity, o.steps), height: o.size, width: o.size, stack: env.stack, newFramesPerStep: env.stack, actionSize: A });
   const batch = replay.makeBatch(hp.batchSize);
   const rng = new Rng(o.seed + 7);
   const randomPolicy = () => Float32Array.from({ length: A }, () => rng.range(-1, 1));
-  emit({ event: 'start', env: o.env, algo: o.algo, hyperparams: o.hyperparams, backend: backend.name, batch: hp.batchSize, obs: env.shape, steps: o.steps });
+  emit({ event: 'start', env: o.env, algo: o.algo, hyperparams: o.hyperparams, actor_encoder_lr: o.actorEncoderLr ?? null, backend: backend.name, batch: hp.batchSize, obs: env.shape, steps: o.steps });
   emit({ event: 'random', eval_return: +evaluate(evalEnv, randomPolicy, o.evalEpisodes, o.seed).ret.toFixed(1), episodes: o.evalEpisodes });
   const t0 = performance.now();
   let updateSeconds = 0;
@@ -154,6 +156,7 @@ function parseArgs(argv: string[]): PixelTrainOptions {
       o.hyperparams[hk] = JSON.parse(hv);
     } else if (k === 'env') o.env = v;
     else if (k === 'algo') o.algo = v as PixelTrainOptions['algo'];
+    else if (k === 'actor-encoder-lr') o.actorEncoderLr = Number(v);
     else if (k in o) (o as unknown as Record<string, number>)[k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())] = Number(v);
     else {
       const camel = k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());

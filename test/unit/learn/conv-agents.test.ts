@@ -99,6 +99,24 @@ describe('pixel networks', () => {
     });
   }
 
+  it('a frozen actor torso (learning rate 0) stays at its initialisation while the critic torso trains', () => {
+    const rng = new Rng(8);
+    const agent = createPixelAgent({ algo: 'ddpg', shape: SHAPE, actionSize: 1, seed: 2, layers: LAYERS, hyperparams: { batchSize: 8 }, actorEncoderLr: 0 });
+    try {
+      const [actor, , critic] = encoders(agent);
+      expect(actor.trainable).toBe(false);
+      const a0 = actor.params.values.slice();
+      const c0 = critic.params.values.slice();
+      const buf = filledReplay(rng, 1);
+      const batch = buf.makeBatch(8);
+      for (let i = 0; i < 2; i++) agent.update(buf.sample(rng, batch));
+      expect(Array.from(actor.params.values)).toEqual(Array.from(a0));
+      expect(Array.from(critic.params.values)).not.toEqual(Array.from(c0));
+    } finally {
+      agent.dispose();
+    }
+  });
+
   it('refuses observations of another size', () => {
     expect(() => createPixelAgent({ algo: 'ddpg', shape: { height: 16, width: 16, channels: 9 }, actionSize: 1, seed: 1, layers: [{ kernel: 32, stride: 1, filters: 4 }] })).toThrow(/smaller than the kernel/);
     const enc = new PixelEncoder(SHAPE, LAYERS, new Rng(1), 1e-3);
