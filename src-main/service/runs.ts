@@ -154,7 +154,9 @@ export class RunService {
   }
 
   async exportPolicy(id: string, format: 'tfjs' | 'onnx' | 'json', checkpoint?: string): Promise<PolicyExport> {
-    const { files, meta } = await exportPolicy({ runsDir: this.runsDir, id }, format, checkpoint);
+    // Through the store: it refuses ids that are not runs here, including links out of the runs folder.
+    const run = this.manager.store.open(id);
+    const { files, meta } = await exportPolicy(run.dir, format, checkpoint);
     const file = files[0];
     return { name: file.name, base64: Buffer.from(file.bytes).toString('base64'), meta: meta as unknown as Record<string, unknown> };
   }
