@@ -101,8 +101,10 @@ describe('path escapes and hostile requests', () => {
     for (const episode of ['..', '../config', '../../outside/secret', '/etc/passwd', 'config', '.']) {
       refused(await call('getEpisode', { id: run.id, episode }), 'episode');
     }
-    // exportPolicy is not served by the studio service at all.
-    refused(await call('exportPolicy', { id: run.id, format: 'json' }), 'method');
+    for (const id of ['..', '.', '../outside', '/etc', 'a/b']) refused(await call('exportPolicy', { id, format: 'json' }), 'id');
+    for (const checkpoint of ['../../outside/secret.txt', '/etc/passwd', '../config.json']) {
+      refused(await call('exportPolicy', { id: run.id, format: 'json', checkpoint }));
+    }
     expect((await call('getRun', { id: run.id })).ok).toBe(true);
   });
 
@@ -112,8 +114,8 @@ describe('path escapes and hostile requests', () => {
     symlinkSync(target, join(runsDir, 'evil'));
     const rows = (await call('listRuns', { includeArchived: true })).result as RunRow[];
     expect(rows.map((r) => r.id)).toEqual([run.id]);
-    for (const method of ['getRun', 'getMetrics', 'getRunScene', 'listEpisodes', 'deleteRun', 'controlRun']) {
-      const r = await call(method, { id: 'evil', action: 'start' });
+    for (const method of ['getRun', 'getMetrics', 'getRunScene', 'listEpisodes', 'deleteRun', 'controlRun', 'exportPolicy']) {
+      const r = await call(method, { id: 'evil', action: 'start', format: 'json' });
       refused(r, 'id');
       expect(r.error!.errors[0].message).toMatch(/outside the runs folder/);
     }
