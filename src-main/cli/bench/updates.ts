@@ -1,14 +1,15 @@
 import type { BenchSuite } from '../commands/bench.ts';
 import { selectBackend } from '../../learn/backend.ts';
-import { createAgent } from '../../learn/factory.ts';
+import { createAgent, resolveHyperparams } from '../../learn/factory.ts';
 import { ReplayBuffer } from '../../learn/replay.ts';
 import { Rng } from '../../learn/rng.ts';
 import type { Algo } from '../../api/hyperparams.ts';
+import { runPixelUpdates } from './updates-pixels.ts';
 
 /**
  * Gradient updates per second on a filled buffer, with the paper's networks: low-dimensional
  * obs 17 / action 6 (HalfCheetah-sized). One update = critic + actor + soft target update
- * (NAF: one Q update + soft target update).
+ * (NAF: one Q update + soft target update). The paper's pixel networks follow (updates-pixels.ts).
  */
 export const run: BenchSuite = async function* ({ quick, log }) {
   const backend = await selectBackend();
@@ -17,7 +18,7 @@ export const run: BenchSuite = async function* ({ quick, log }) {
   const actionSize = 6;
   for (const algo of ['ddpg', 'td3', 'naf'] as Algo[]) {
     const agent = createAgent(algo, obsSize, actionSize, {}, 1);
-    const batchSize = (agent as unknown as { hp: { batchSize: number } }).hp.batchSize;
+    const { batchSize } = resolveHyperparams(algo, {});
     const rng = new Rng(2);
     const buf = new ReplayBuffer({ capacity: 10_000, obsSize, actionSize });
     const o = new Float32Array(obsSize);
@@ -40,4 +41,5 @@ export const run: BenchSuite = async function* ({ quick, log }) {
     agent.dispose();
     yield { case: `${algo}-lowdim`, backend: backend.name, batch: batchSize, updates_per_s: +(n / dt).toFixed(1) };
   }
+  yield* runPixelUpdates({ quick, log });
 };
