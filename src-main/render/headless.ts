@@ -27,6 +27,20 @@ export interface HeadlessOptions {
   shadows?: boolean;
 }
 
+/**
+ * Headless Chromium on a machine with no network and perhaps no GPU: no background traffic (the
+ * closed network refuses it), and WebGL2 through SwiftShader when no GPU is there.
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
+
 export function findChromium(): string {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
   const r = spawnSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' });
@@ -50,13 +64,7 @@ export class HeadlessRenderHost implements RenderHost {
     const browser = await chromium.launch({
       executablePath: opts.executablePath ?? findChromium(),
       args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--use-angle=swiftshader',
-        '--enable-unsafe-swiftshader',
+        ...CHROMIUM_ARGS,
         // Frames are drawn on demand from a page nobody looks at: never throttle it.
         '--disable-renderer-backgrounding',
         '--disable-background-timer-throttling',

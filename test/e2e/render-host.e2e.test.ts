@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HeadlessRenderHost } from '../../src-main/render/headless.ts';
+import { findChromium, HeadlessRenderHost } from '../../src-main/render/headless.ts';
 import { taskCamera } from '../../src-main/render/host.ts';
 import { PixelEnv } from '../../src-main/render/pixel-env.ts';
 import { framesToPng } from '../../src-main/render/png.ts';
@@ -13,7 +13,7 @@ import { SyncRenderHost } from '../../src-main/render/sync-host.ts';
 import { resolveEnv } from '../../src-main/sim/registry.ts';
 import { createEnv } from '../../src-main/sim/env.ts';
 import { sceneFor } from '../../src-main/sim/scene.ts';
-import { chromiumPath, SCREENSHOT_DIR } from './studio.ts';
+import { SCREENSHOT_DIR } from './studio.ts';
 
 const W = 64;
 const FRAME = W * W * 3;
@@ -44,7 +44,7 @@ describe('headless render host', () => {
   let host: HeadlessRenderHost;
 
   beforeAll(async () => {
-    host = await HeadlessRenderHost.start({ executablePath: chromiumPath(), maxFrames: 4 });
+    host = await HeadlessRenderHost.start({ executablePath: findChromium(), maxFrames: 4 });
   });
 
   afterAll(async () => {
@@ -121,7 +121,7 @@ describe('PixelEnv over the blocking host', () => {
   let host: SyncRenderHost;
 
   beforeAll(async () => {
-    host = await SyncRenderHost.start({ executablePath: chromiumPath() });
+    host = await SyncRenderHost.start({ executablePath: findChromium() });
   });
 
   afterAll(async () => {

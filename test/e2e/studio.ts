@@ -2,12 +2,13 @@
  * Helpers for browser tests: a real `rl-studio serve` child process in a throw-away data folder,
  * and Debian's Chromium driven by playwright-core.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, findChromium } from '../../src-main/render/headless.ts';
 
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots');
 
@@ -50,27 +51,8 @@ export async function serveStudio(extraArgs: string[] = []): Promise<ServedStudi
   };
 }
 
-export function chromiumPath(): string {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  const r = spawnSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error('Chromium not found: run scripts/ensure-chromium.mjs');
-  return r.stdout.trim();
-}
-
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath(),
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-    ],
-  });
+  return chromium.launch({ executablePath: findChromium(), args: [...CHROMIUM_ARGS, '--disable-quic'] });
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
