@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { parseRunConfig, type RunConfig } from '../api/run-config.ts';
 import { UserError } from '../util/errors.ts';
 import { appRoot } from '../util/paths.ts';
+import { renderHostPageDir } from '../render/host.ts';
+import { findChromium } from '../render/headless.ts';
 import { parseTaskSpec, resolveEnv, type ResolvedEnv } from '../sim/registry.ts';
 import type { EnvSource } from '../sim/env.ts';
 import type { RunFiles } from '../store/run-store.ts';
@@ -13,14 +15,48 @@ import type { RunFiles } from '../store/run-store.ts';
  * env, pixels without the render host).
  */
 export function resolveRunConfig(raw: unknown): { config: RunConfig; env: ResolvedEnv } {
-  const parsed = parseRunConfig(raw);
+  const pixels = isObject(raw) && raw.obs === 'pixels';
+  const parsed = parseRunConfig(pixels ? withPixelDefaults(raw) : raw);
   if (!parsed.ok) throw new UserError(parsed.issues);
   const config = parsed.config;
   if (config.obs === 'pixels') {
-    throw new UserError({ field: 'obs', message: 'pixel observations need the render host, which this build does not have yet; use --obs lowdim' });
+    const issues: { field: string; message: string }[] = [];
+    for (const check of [() => renderHostPageDir(), () => findChromium()]) {
+      try {
+        check();
+      } catch (e) {
+        issues.push({ field: 'obs', message: `pixel observations need the render host: ${(e as Error).message}` });
+      }
+    }
+    const hp = config.hyperparams as { prioritizedReplay?: boolean; modelBased?: boolean };
+    if (hp.prioritizedReplay) issues.push({ field: 'hyperparams.prioritizedReplay', message: 'prioritized replay is not available with pixel observations' });
+    if (hp.modelBased) issues.push({ field: 'hyperparams.modelBased', message: "NAF's model-based mode needs low-dim states; it is not available with pixel observations" });
+    if (issues.length) throw new UserError(issues);
   }
   const env = resolveEnv(config.env);
   return { config, env };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The pixel networks' defaults under the user's hyperparameters (DDPG supplement 7: 2 x 200 after
+ * the convs, actions at the first FC layer, final init 3e-4, batch 16). The same values as
+ * learn/pixel-nets.ts pixelDdpgHyperparams / pixelNafHyperparams (a unit test holds them equal;
+ * that module loads TF.js, which config validation does not need). Resolved here, the run's
+ * config.json records the hyperparameters the pixel agent really uses.
+ */
+export function pixelHyperparamDefaults(algo: unknown): Record<string, unknown> {
+  if (algo === 'naf') return { hidden: [200, 200], finalLayerInit: 3e-4, batchSize: 16, replayCapacity: 100_000 };
+  return { actorHidden: [200, 200], criticHidden: [200, 200], criticActionLayer: 0, finalLayerInit: 3e-4, batchSize: 16, replayCapacity: 100_000 };
+}
+
+function withPixelDefaults(raw: Record<string, unknown>): Record<string, unknown> {
+  const given = isObject(raw.hyperparams) ? raw.hyperparams : raw.hyperparams === undefined ? {} : null;
+  if (given === null) return raw; // not an object: the schema names the field
+  return { ...raw, hyperparams: { ...pixelHyperparamDefaults(raw.algo ?? 'ddpg'), ...given } };
 }
 
 /** The env a run trains on: the copy of its files taken when the run was created. */

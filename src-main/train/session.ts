@@ -3,14 +3,20 @@ import { join } from 'node:path';
 import type { TrainEvent } from '../api/events.ts';
 import type { RunStatus } from '../api/runs.ts';
 import { selectBackend } from '../learn/backend.ts';
-import { createAgent } from '../learn/factory.ts';
+import { createAgent, type AnyAgent } from '../learn/factory.ts';
+import { createPixelAgent } from '../learn/pixel-nets.ts';
+import { PixelReplay } from '../learn/pixel-replay.ts';
 import { ReplayBuffer } from '../learn/replay.ts';
 import { Rng } from '../learn/rng.ts';
 import { createEnv } from '../sim/env.ts';
-import { isUserError } from '../util/errors.ts';
+import type { Env } from '../sim/types.ts';
+import { PixelEnv } from '../render/pixel-env.ts';
+import { SyncRenderHost } from '../render/sync-host.ts';
+import { isUserError, UserError } from '../util/errors.ts';
 import { RunFiles, storageProblem } from '../store/run-store.ts';
 import { decodeCheckpoint, type TrainerState } from './checkpoint.ts';
 import { runEnvSource } from './config.ts';
+import { LowDimTrainReplay, PixelTrainReplay, type TrainReplay } from './replay-kinds.ts';
 import { OffPolicyTrainer, type TrainerControl } from './trainer.ts';
 
 /** Pause / resume / stop requests and the live-view switch, as the worker receives them. */
@@ -79,6 +85,7 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
   };
 
   let disposeAll = () => {};
+  let host: SyncRenderHost | null = null;
   try {
     const stored = run.readConfig();
     const config = stored.config;
@@ -91,9 +98,22 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
       throw e;
     }
     const source = runEnvSource(run);
-    const env = await createEnv(source, { seed: config.seed });
-    const evalEnv = await createEnv(source, { seed: config.seed });
-    const agent = createAgent(config.algo, env.info.obs.size, env.info.action, { ...config.hyperparams }, config.seed);
+    const pixels = config.obs === 'pixels';
+    let env: Env;
+    let evalEnv: Env;
+    let agent: AnyAgent;
+    if (pixels) {
+      // One render host (headless Chromium in a worker thread) draws for both envs.
+      host = await SyncRenderHost.start();
+      const pixelEnv = await PixelEnv.create(await createEnv(source, { seed: config.seed }), host, { specCamera: source.spec.camera });
+      env = pixelEnv;
+      evalEnv = await PixelEnv.create(await createEnv(source, { seed: config.seed }), host, { specCamera: source.spec.camera });
+      agent = createPixelAgent({ algo: config.algo, shape: pixelEnv.shape, actionSize: env.info.action.size, seed: config.seed, hyperparams: { ...config.hyperparams } });
+    } else {
+      env = await createEnv(source, { seed: config.seed });
+      evalEnv = await createEnv(source, { seed: config.seed });
+      agent = createAgent(config.algo, env.info.obs.size, env.info.action, { ...config.hyperparams }, config.seed);
+    }
     disposeAll = () => {
       agent.dispose();
       env.dispose();
@@ -111,7 +131,7 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
       bestEval: null,
       rng: new Rng((config.seed ^ 0x7a11ed) >>> 0).getState(),
     };
-    let replay: ReplayBuffer | null = null;
+    let replay: ReplayBuffer | PixelReplay | null = null;
     const { checkpoint, problems } = run.latestCheckpoint();
     for (const p of problems) warn(`${p.file}: ${p.message}`);
     if (checkpoint) {
@@ -123,12 +143,21 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
     }
     step = state.step;
     const hp = agent.hp;
-    replay ??= new ReplayBuffer({
-      capacity: hp.replayCapacity,
-      obsSize: env.info.obs.size,
-      actionSize: env.info.action.size,
-      ...(hp.prioritizedReplay ? { prioritized: { alpha: hp.priorityAlpha, beta: hp.priorityBeta } } : {}),
-    });
+    let trainReplay: TrainReplay;
+    if (env instanceof PixelEnv) {
+      if (replay && !(replay instanceof PixelReplay)) throw new UserError({ message: 'the checkpoint holds a low-dim replay buffer but the run observes pixels' });
+      replay ??= new PixelReplay({ capacity: hp.replayCapacity, height: env.height, width: env.width, stack: env.stack, newFramesPerStep: env.stack, actionSize: env.info.action.size });
+      trainReplay = new PixelTrainReplay(replay, env);
+    } else {
+      if (replay && !(replay instanceof ReplayBuffer)) throw new UserError({ message: 'the checkpoint holds a pixel replay buffer but the run observes low-dim states' });
+      replay ??= new ReplayBuffer({
+        capacity: hp.replayCapacity,
+        obsSize: env.info.obs.size,
+        actionSize: env.info.action.size,
+        ...(hp.prioritizedReplay ? { prioritized: { alpha: hp.priorityAlpha, beta: hp.priorityBeta } } : {}),
+      });
+      trainReplay = new LowDimTrainReplay(replay);
+    }
 
     // Work past the checkpoint is redone: its metric lines and recordings go, so nothing repeats.
     const cut = run.truncateMetricsAfter(state.step);
@@ -141,7 +170,7 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
     }
 
     const steps = input.steps ?? Math.max(config.steps, state.step);
-    const trainer = new OffPolicyTrainer({ runId, config, run, env, evalEnv, agent, replay, state, steps, control, emit });
+    const trainer = new OffPolicyTrainer({ runId, config, run, env, evalEnv, agent, replay: trainReplay, state, steps, control, emit });
     const how = await trainer.run();
     step = trainer.state.step;
     const end: SessionEnd = { status: how, step, reason: null, evalReturn: trainer.state.latestEval?.evalReturn ?? null };
@@ -154,6 +183,7 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
     return fail('failed', `studio fault: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   } finally {
     disposeAll();
+    await host?.close().catch(() => {});
   }
 }
 

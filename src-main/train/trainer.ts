@@ -5,7 +5,6 @@ import type { Env } from '../sim/types.ts';
 import type { Batch } from '../learn/types.ts';
 import type { AnyAgent } from '../learn/factory.ts';
 import { NafAgent } from '../learn/naf.ts';
-import type { ReplayBuffer } from '../learn/replay.ts';
 import { Rng } from '../learn/rng.ts';
 import type { Trajectory } from '../learn/dynamics.ts';
 import { storageProblem, type RunFiles } from '../store/run-store.ts';
@@ -13,6 +12,8 @@ import type { MetricsWriter } from '../store/metrics.ts';
 import { writeEpisode } from '../store/episodes.ts';
 import { encodeCheckpoint, type TrainerState } from './checkpoint.ts';
 import { evaluatePolicy } from './evaluate.ts';
+import { LowDimTrainReplay, type TrainReplay } from './replay-kinds.ts';
+import { ReplayBuffer } from '../learn/replay.ts';
 
 /** How the host steers a running trainer (set from worker messages between steps). */
 export interface TrainerControl {
@@ -32,7 +33,8 @@ export interface TrainerOptions {
   /** A second env for evaluation, so an evaluation mid-episode leaves the training episode as it was. */
   evalEnv: Env;
   agent: AnyAgent;
-  replay: ReplayBuffer;
+  /** Low-dim or pixel transitions (train/replay-kinds.ts); a bare ReplayBuffer is low-dim. */
+  replay: TrainReplay | ReplayBuffer;
   state: TrainerState;
   /** Total environment steps to reach. */
   steps: number;
@@ -69,7 +71,7 @@ class StoppedWhilePaused extends Error {}
  * is not part of a checkpoint, so the interrupted episode is cut (its transitions stay in replay).
  */
 export class OffPolicyTrainer {
-  private readonly o: TrainerOptions;
+  private readonly o: TrainerOptions & { replay: TrainReplay };
   private readonly s: TrainerState;
   private readonly rng: Rng;
   private readonly metrics: MetricsWriter;
@@ -86,12 +88,12 @@ export class OffPolicyTrainer {
   private last = { criticLoss: null as number | null, actorLoss: null as number | null, q: null as number | null, stepsPerS: 0, episodeReturn: null as number | null };
 
   constructor(opts: TrainerOptions) {
-    this.o = opts;
+    this.o = { ...opts, replay: opts.replay instanceof ReplayBuffer ? new LowDimTrainReplay(opts.replay) : opts.replay };
     this.s = opts.state;
     this.rng = new Rng(0);
     this.rng.setState(opts.state.rng);
     this.metrics = opts.run.metricsWriter();
-    this.batch = opts.replay.makeBatch(opts.agent.hp.batchSize);
+    this.batch = this.o.replay.makeBatch(opts.agent.hp.batchSize);
     this.warmup = opts.config.warmupSteps;
     // The run config's warm-up replaces the algorithm's learningStarts / randomSteps (see api/run-config.ts).
     this.learnFrom = Math.max(this.warmup, opts.agent.hp.batchSize);
@@ -173,7 +175,7 @@ export class OffPolicyTrainer {
     this.s.elapsed = this.elapsed();
     if (this.activeSince >= 0) this.activeSince = performance.now();
     this.s.rng = this.rng.getState();
-    const bytes = encodeCheckpoint(this.s, this.o.agent.getState(), this.o.config.saveReplay ? this.o.replay : null);
+    const bytes = encodeCheckpoint(this.s, this.o.agent.getState(), this.o.config.saveReplay ? this.o.replay.buffer : null);
     await this.durable('a checkpoint', () => {
       path = this.o.run.writeCheckpoint(this.s.step, bytes, this.o.config.keepCheckpoints);
     });
@@ -291,6 +293,7 @@ export class OffPolicyTrainer {
     while (this.s.step < steps) {
       if (obs === null) {
         obs = env.reset(trainSeed(config.seed, this.s.episodeIndex++));
+        replay.begin(obs);
         agent.resetEpisode();
         epReturn = 0;
         epLength = 0;
@@ -304,7 +307,7 @@ export class OffPolicyTrainer {
         action = agent.act(obs, true);
       }
       const r = env.step(action);
-      replay.add(obs, action, r.reward, r.obs, r.terminated);
+      replay.add(action, r);
       if (traj) {
         traj.actions.push(Float32Array.from(action));
         traj.rewards.push(r.reward);

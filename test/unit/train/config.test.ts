@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRunConfig } from '../../../src-main/api/run-config.ts';
-import { resolveRunConfig } from '../../../src-main/train/config.ts';
+import { pixelHyperparamDefaults, resolveRunConfig } from '../../../src-main/train/config.ts';
+import { pixelDdpgHyperparams, pixelNafHyperparams } from '../../../src-main/learn/pixel-nets.ts';
 import { UserError } from '../../../src-main/util/errors.ts';
 
 function fieldsOf(raw: unknown): string[] {
@@ -44,7 +45,40 @@ describe('run config', () => {
     expect(fieldsOf({ algo: 'ppo' })).toEqual(['algo']);
     expect(fieldsOf({ algo: 'naf', hyperparams: { actorLr: 1e-3 } })).toEqual(['hyperparams']);
     expect(fieldsOf({ hyperparams: { criticHidden: [64], criticActionLayer: 1 } })).toEqual(['hyperparams.criticActionLayer']);
-    expect(fieldsOf({ obs: 'pixels' })).toEqual(['obs']);
+    expect(fieldsOf({ obs: 'pixels', hyperparams: { prioritizedReplay: true } })).toEqual(['hyperparams.prioritizedReplay']);
+    expect(fieldsOf({ obs: 'pixels', algo: 'naf', hyperparams: { modelBased: true } })).toEqual(['hyperparams.modelBased']);
+  });
+
+  it('pixels: the pixel networks\' defaults under the user\'s values, recorded in the config', () => {
+    const { config } = resolveRunConfig({ obs: 'pixels', env: 'cartpole-balance', hyperparams: { batchSize: 32 } });
+    expect(config.hyperparams).toMatchObject({ ...pixelDdpgHyperparams(), batchSize: 32 });
+    expect(resolveRunConfig({ obs: 'pixels', env: 'cartpole-balance', algo: 'naf' }).config.hyperparams).toMatchObject(pixelNafHyperparams());
+    // config.ts keeps its own copy (pixel-nets loads TF.js): the two must agree.
+    expect(pixelHyperparamDefaults('ddpg')).toEqual(pixelDdpgHyperparams());
+    expect(pixelHyperparamDefaults('td3')).toEqual(pixelDdpgHyperparams());
+    expect(pixelHyperparamDefaults('naf')).toEqual(pixelNafHyperparams());
+  });
+
+  it('pixels are refused only when the render host cannot start: no built page or no Chromium', () => {
+    const saved = process.env.CHROMIUM_PATH;
+    const savedPath = process.env.PATH;
+    try {
+      process.env.PATH = mkdtempSync(join(tmpdir(), 'rls-nopath-'));
+      delete process.env.CHROMIUM_PATH;
+      let message = '';
+      try {
+        resolveRunConfig({ obs: 'pixels' });
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        message = e.message;
+        expect(e.details.map((d) => d.field)).toContain('obs');
+      }
+      expect(message).toMatch(/Chromium not found/);
+    } finally {
+      process.env.PATH = savedPath;
+      if (saved === undefined) delete process.env.CHROMIUM_PATH;
+      else process.env.CHROMIUM_PATH = saved;
+    }
   });
 });
 
@@ -55,7 +89,7 @@ describe('train CLI refusals', () => {
       [['--set', 'actorLr=-1'], /hyperparams\.actorLr/],
       [['--env', 'no-such-env'], /env: no env 'no-such-env'/],
       [['--steps', 'many'], /--steps: 'many' is not a whole number/],
-      [['--obs', 'pixels'], /obs: pixel observations need the render host/],
+      [['--obs', 'pixels', '--set', 'prioritizedReplay=true'], /hyperparams\.prioritizedReplay: prioritized replay is not available with pixel observations/],
       [['--set', 'batchSize=500', '--set', 'replayCapacity=200'], /hyperparams\.batchSize: batch size 500 is larger than the replay buffer/],
     ] as [string[], RegExp][]) {
       const r = cli(['train', '--runs-dir', runs, ...args]);

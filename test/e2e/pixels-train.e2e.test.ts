@@ -1,0 +1,50 @@
+/**
+ * `rl-studio train --obs pixels` end to end: the CLI trains pixel DDPG through the render host
+ * (headless Chromium drawing the built page, out/renderer; `npm test` builds first), evaluates,
+ * checkpoints with the pixel replay buffer, and `resume` continues from the checkpoint.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+type Line = Record<string, unknown> & { event: string };
+
+function cli(args: string[]): { code: number | null; lines: Line[]; stderr: string } {
+  const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], { encoding: 'utf8', timeout: 170_000, env: { ...process.env, RL_STUDIO_HOME: mkdtempSync(join(tmpdir(), 'rls-home-')) } });
+  const lines = r.stdout
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => JSON.parse(l) as Line);
+  return { code: r.status, lines, stderr: r.stderr };
+}
+
+describe('train --obs pixels', () => {
+  it('trains, evaluates and checkpoints from pixels, and resumes from the checkpoint', () => {
+    const runs = mkdtempSync(join(tmpdir(), 'rls-pixels-'));
+    const first = cli(['train', '--env', 'cartpole-balance', '--obs', 'pixels', '--steps', '200', '--eval-every', '200', '--eval-episodes', '1', '--checkpoint-every', '100', '--json', '--runs-dir', runs, '--set', 'batchSize=16', '--set', 'replayCapacity=2000']);
+    expect(first.code, first.stderr).toBe(0);
+    const done = first.lines.find((l) => l.event === 'done');
+    expect(done, first.stderr).toMatchObject({ status: 'done', step: 200 });
+    expect(Number.isFinite(done!.eval_return)).toBe(true);
+    const checkpoints = first.lines.filter((l) => l.event === 'checkpoint');
+    expect(checkpoints.map((c) => c.step)).toEqual([100, 200]);
+    for (const c of checkpoints) expect(existsSync(c.path as string)).toBe(true);
+
+    // The run records the pixel hyperparameters it trained with (user overrides over the pixel defaults).
+    const runDir = done!.run_dir as string;
+    const stored = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { config: { obs: string; hyperparams: Record<string, unknown> } };
+    expect(stored.config.obs).toBe('pixels');
+    expect(stored.config.hyperparams).toMatchObject({ batchSize: 16, replayCapacity: 2000, actorHidden: [200, 200], criticHidden: [200, 200], finalLayerInit: 3e-4 });
+
+    const resumed = cli(['resume', runDir, '--steps', '240', '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    // The checkpoint's replay buffer came back (no refill warning).
+    expect(resumed.stderr + JSON.stringify(resumed.lines)).not.toMatch(/without a stored replay buffer/);
+    const again = resumed.lines.find((l) => l.event === 'done');
+    expect(again, resumed.stderr).toMatchObject({ status: 'done', step: 240 });
+    expect(Number.isFinite(again!.eval_return)).toBe(true);
+    expect(resumed.lines.some((l) => l.event === 'checkpoint' && l.step === 240)).toBe(true);
+  });
+});
