@@ -3,19 +3,15 @@ import { join } from 'node:path';
 import type { TrainEvent } from '../api/events.ts';
 import type { RunStatus } from '../api/runs.ts';
 import { selectBackend } from '../learn/backend.ts';
-import { createAgent, type AnyAgent } from '../learn/factory.ts';
-import { createPixelAgent } from '../learn/pixel-nets.ts';
 import { PixelReplay } from '../learn/pixel-replay.ts';
 import { ReplayBuffer } from '../learn/replay.ts';
 import { Rng } from '../learn/rng.ts';
-import { createEnv } from '../sim/env.ts';
-import type { Env } from '../sim/types.ts';
 import { PixelEnv } from '../render/pixel-env.ts';
-import { SyncRenderHost } from '../render/sync-host.ts';
 import { isUserError, UserError } from '../util/errors.ts';
 import { RunFiles, storageProblem } from '../store/run-store.ts';
 import { decodeCheckpoint, type TrainerState } from './checkpoint.ts';
 import { runEnvSource } from './config.ts';
+import { setUpRun } from './run-setup.ts';
 import { LowDimTrainReplay, PixelTrainReplay, type TrainReplay } from './replay-kinds.ts';
 import { OffPolicyTrainer, type TrainerControl } from './trainer.ts';
 
@@ -84,8 +80,7 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
     return { status, step, reason, evalReturn: null };
   };
 
-  let disposeAll = () => {};
-  let host: SyncRenderHost | null = null;
+  let closeSetup = async () => {};
   try {
     const stored = run.readConfig();
     const config = stored.config;
@@ -97,28 +92,10 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
       if (why) return fail('paused', why);
       throw e;
     }
-    const source = runEnvSource(run);
-    const pixels = config.obs === 'pixels';
-    let env: Env;
-    let evalEnv: Env;
-    let agent: AnyAgent;
-    if (pixels) {
-      // One render host (headless Chromium in a worker thread) draws for both envs.
-      host = await SyncRenderHost.start();
-      const pixelEnv = await PixelEnv.create(await createEnv(source, { seed: config.seed }), host, { specCamera: source.spec.camera });
-      env = pixelEnv;
-      evalEnv = await PixelEnv.create(await createEnv(source, { seed: config.seed }), host, { specCamera: source.spec.camera });
-      agent = createPixelAgent({ algo: config.algo, shape: pixelEnv.shape, actionSize: env.info.action.size, seed: config.seed, hyperparams: { ...config.hyperparams } });
-    } else {
-      env = await createEnv(source, { seed: config.seed });
-      evalEnv = await createEnv(source, { seed: config.seed });
-      agent = createAgent(config.algo, env.info.obs.size, env.info.action, { ...config.hyperparams }, config.seed);
-    }
-    disposeAll = () => {
-      agent.dispose();
-      env.dispose();
-      evalEnv.dispose();
-    };
+    const setup = await setUpRun(config, runEnvSource(run), 2);
+    closeSetup = setup.close;
+    const [env, evalEnv] = setup.envs;
+    const agent = setup.agent;
 
     let state: TrainerState = {
       step: 0,
@@ -182,8 +159,7 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
     if (why) return fail('paused', why);
     return fail('failed', `studio fault: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   } finally {
-    disposeAll();
-    await host?.close().catch(() => {});
+    await closeSetup();
   }
 }
 

@@ -38,6 +38,12 @@ describe('train --obs pixels', () => {
     expect(stored.config.obs).toBe('pixels');
     expect(stored.config.hyperparams).toMatchObject({ batchSize: 16, replayCapacity: 2000, actorHidden: [200, 200], criticHidden: [200, 200], finalLayerInit: 3e-4 });
 
+    // `eval` rebuilds the pixel env and agent from the checkpoint and reproduces the recorded return.
+    const evaluated = cli(['eval', runDir, '--episodes', String(1), '--json']);
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    expect(evaluated.lines[0]).toMatchObject({ step: 200, episodes: 1 });
+    expect(evaluated.lines[0].eval_return as number).toBeCloseTo(done!.eval_return as number, 6);
+
     const resumed = cli(['resume', runDir, '--steps', '240', '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
     // The checkpoint's replay buffer came back (no refill warning).

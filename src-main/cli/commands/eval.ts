@@ -2,10 +2,9 @@ import type { Command } from 'commander';
 import { UserError } from '../../util/errors.ts';
 import { RunFiles } from '../../store/run-store.ts';
 import { selectBackend } from '../../learn/backend.ts';
-import { createAgent } from '../../learn/factory.ts';
-import { createEnv } from '../../sim/env.ts';
 import { decodeCheckpoint } from '../../train/checkpoint.ts';
 import { runEnvSource } from '../../train/config.ts';
+import { setUpRun } from '../../train/run-setup.ts';
 import { evaluatePolicy } from '../../train/evaluate.ts';
 import { evaluatePolicyFile } from '../../export/evaluate.ts';
 import { makeOutput } from '../output.ts';
@@ -37,8 +36,9 @@ export function registerEval(program: Command): void {
       for (const p of problems) out.info(`warning: ${p.file}: ${p.message}`);
       if (!checkpoint) throw new UserError({ file: run.dir, message: 'the run has no intact checkpoint to evaluate' });
       await selectBackend();
-      const env = await createEnv(runEnvSource(run), { seed: config.seed });
-      const agent = createAgent(config.algo, env.info.obs.size, env.info.action, { ...config.hyperparams }, config.seed);
+      const setup = await setUpRun(config, runEnvSource(run), 1);
+      const [env] = setup.envs;
+      const agent = setup.agent;
       try {
         agent.setState(decodeCheckpoint(checkpoint.meta, checkpoint.arrays).agent);
         const r = evaluatePolicy(env, agent, { episodes, runSeed: config.seed, step: checkpoint.step, record: false });
@@ -47,8 +47,7 @@ export function registerEval(program: Command): void {
           `eval return ${r.evalReturn.toFixed(2)} over ${episodes} episodes (checkpoint at step ${checkpoint.step})`,
         );
       } finally {
-        agent.dispose();
-        env.dispose();
+        await setup.close();
       }
     });
 }

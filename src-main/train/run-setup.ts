@@ -1,0 +1,46 @@
+import type { RunConfig } from '../api/run-config.ts';
+import { createAgent, type AnyAgent } from '../learn/factory.ts';
+import { createPixelAgent } from '../learn/pixel-nets.ts';
+import { PixelEnv } from '../render/pixel-env.ts';
+import { SyncRenderHost } from '../render/sync-host.ts';
+import { createEnv, type EnvSource } from '../sim/env.ts';
+import type { Env } from '../sim/types.ts';
+
+/** The envs and the agent of a run, built the way its config says (state or pixel observations). */
+export interface RunSetup {
+  envs: Env[];
+  agent: AnyAgent;
+  /** Releases the agent, the envs and the render host. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds `envCount` envs of the run's task and its agent. Pixel runs share one render host
+ * (headless Chromium in a worker thread) between their envs. Used by training, resume and eval,
+ * so all three see the same observations and networks.
+ */
+export async function setUpRun(config: RunConfig, source: EnvSource, envCount: number): Promise<RunSetup> {
+  const envs: Env[] = [];
+  let host: SyncRenderHost | null = null;
+  let agent: AnyAgent | null = null;
+  const close = async () => {
+    agent?.dispose();
+    for (const e of envs) e.dispose();
+    await host?.close().catch(() => {});
+  };
+  try {
+    if (config.obs === 'pixels') {
+      host = await SyncRenderHost.start();
+      for (let i = 0; i < envCount; i++) envs.push(await PixelEnv.create(await createEnv(source, { seed: config.seed }), host, { specCamera: source.spec.camera }));
+      const shape = (envs[0] as PixelEnv).shape;
+      agent = createPixelAgent({ algo: config.algo, shape, actionSize: envs[0].info.action.size, seed: config.seed, hyperparams: { ...config.hyperparams } });
+    } else {
+      for (let i = 0; i < envCount; i++) envs.push(await createEnv(source, { seed: config.seed }));
+      agent = createAgent(config.algo, envs[0].info.obs.size, envs[0].info.action, { ...config.hyperparams }, config.seed);
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { envs, agent, close };
+}
