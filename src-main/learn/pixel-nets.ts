@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { DdpgHyperparams, NafHyperparams } from '../api/hyperparams.ts';
+import { PIXEL_HYPERPARAM_DEFAULTS, type DdpgHyperparams, type NafHyperparams } from '../api/hyperparams.ts';
 import type { EncoderFactory, ObsEncoder } from './encoder.ts';
 import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
 import { Rng } from './rng.ts';
@@ -60,12 +60,14 @@ export const PIXEL_CONV_DEFAULTS: readonly ConvLayerSpec[] = Object.freeze([
 
 /** DDPG supplement 7, pixel experiments: 2 FC x 200 after the convs, actions at the FC layers, final init 3e-4, batch 16. */
 export function pixelDdpgHyperparams(overrides: Partial<DdpgHyperparams> = {}): Partial<DdpgHyperparams> {
-  return { actorHidden: [200, 200], criticHidden: [200, 200], criticActionLayer: 0, finalLayerInit: 3e-4, batchSize: 16, replayCapacity: 100_000, ...overrides };
+  const d = PIXEL_HYPERPARAM_DEFAULTS.ddpg;
+  return { ...d, actorHidden: [...d.actorHidden], criticHidden: [...d.criticHidden], ...overrides };
 }
 
 /** NAF with the same pixel torso (Gu et al. 2016 reuse DDPG's pixel setting): 2 x 200, final init 3e-4. */
 export function pixelNafHyperparams(overrides: Partial<NafHyperparams> = {}): Partial<NafHyperparams> {
-  return { hidden: [200, 200], finalLayerInit: 3e-4, batchSize: 16, replayCapacity: 100_000, ...overrides };
+  const d = PIXEL_HYPERPARAM_DEFAULTS.naf;
+  return { ...d, hidden: [...d.hidden], ...overrides };
 }
 
 /** The conv stack's per-layer geometry for an input shape; throws when the input is too small. */

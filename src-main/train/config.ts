@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRunConfig, type RunConfig } from '../api/run-config.ts';
+import { PIXEL_HYPERPARAM_DEFAULTS } from '../api/hyperparams.ts';
 import { UserError } from '../util/errors.ts';
 import { appRoot } from '../util/paths.ts';
 import { renderHostPageDir } from '../render/host.ts';
@@ -41,16 +42,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/**
- * The pixel networks' defaults under the user's hyperparameters (DDPG supplement 7: 2 x 200 after
- * the convs, actions at the first FC layer, final init 3e-4, batch 16). The same values as
- * learn/pixel-nets.ts pixelDdpgHyperparams / pixelNafHyperparams (a unit test holds them equal;
- * that module loads TF.js, which config validation does not need). Resolved here, the run's
- * config.json records the hyperparameters the pixel agent really uses.
- */
+/** The pixel networks' defaults (PIXEL_HYPERPARAM_DEFAULTS); resolved here, so config.json records what the pixel agent uses. */
 export function pixelHyperparamDefaults(algo: unknown): Record<string, unknown> {
-  if (algo === 'naf') return { hidden: [200, 200], finalLayerInit: 3e-4, batchSize: 16, replayCapacity: 100_000 };
-  return { actorHidden: [200, 200], criticHidden: [200, 200], criticActionLayer: 0, finalLayerInit: 3e-4, batchSize: 16, replayCapacity: 100_000 };
+  return structuredClone(algo === 'naf' ? PIXEL_HYPERPARAM_DEFAULTS.naf : PIXEL_HYPERPARAM_DEFAULTS.ddpg);
 }
 
 function withPixelDefaults(raw: Record<string, unknown>): Record<string, unknown> {
