@@ -3,7 +3,7 @@ import type { AnyAgent } from '../learn/factory.ts';
 import { NafAgent } from '../learn/naf.ts';
 import type { RunningObsNorm } from '../learn/obs-norm.ts';
 import { PixelEncoder, type ConvLayerSpec, type PixelShape } from '../learn/pixel-nets.ts';
-import { Rng } from '../learn/rng.ts';
+import { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
 import type { DenseLayer, PolicyGraph, PolicyLayer } from './policy-graph.ts';
 

@@ -4,7 +4,7 @@ import type { Agent, AgentState, Batch, UpdateStats } from './types.ts';
 import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
 import { Arena } from './simd.ts';
 import { Chain, type Layer } from './mlp.ts';
-import { Rng, type RngState } from './rng.ts';
+import { Rng, type RngState } from '../util/rng.ts';
 import { makeActionNoise, type ActionNoise, type NoiseState } from './noise.ts';
 import { RunningObsNorm, type ObsNormState } from './obs-norm.ts';
 import { IdentityEncoder, identityEncoder, type EncoderFactory, type ObsEncoder } from './encoder.ts';

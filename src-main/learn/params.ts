@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../util/rng.ts';
 import { Arena } from './simd.ts';
 
 /**

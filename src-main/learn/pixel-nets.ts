@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { PIXEL_HYPERPARAM_DEFAULTS, type DdpgHyperparams, type NafHyperparams } from '../api/hyperparams.ts';
 import type { EncoderFactory, ObsEncoder } from './encoder.ts';
 import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../util/rng.ts';
 import { convBackward, convDims, convForward, hasNativeConvGrad, type ConvDims } from './conv.ts';
 import { createAgent, resolveHyperparams, type AnyAgent } from './factory.ts';
 

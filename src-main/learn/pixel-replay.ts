@@ -1,5 +1,5 @@
 import type { Batch } from './types.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../util/rng.ts';
 
 /**
  * Replay for pixel observations: frames stored once as uint8 RGB, observations as references to

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { selectBackend } from '../learn/backend.ts';
 import { createPixelAgent } from '../learn/pixel-nets.ts';
 import { PixelReplay } from '../learn/pixel-replay.ts';
-import { Rng } from '../learn/rng.ts';
+import { Rng } from '../util/rng.ts';
 import type { Agent } from '../learn/types.ts';
 import { createEnv } from '../sim/env.ts';
 import { resolveEnv } from '../sim/registry.ts';

@@ -11,7 +11,7 @@ import type { Env, EnvInfo, StepResult } from './types.ts';
 import { asBytes, type EnvFile } from './files.ts';
 import { actuatorCtrlLimited, loadMujocoModule, nameOf, OBJ, wasmErrorMessage, WARNING_NAMES, type Mujoco, type MjData, type MjModel } from './mujoco.ts';
 import { compileTask, type CompiledTask } from './task.ts';
-import { EnvRandom } from './random.ts';
+import { Rng } from '../util/rng.ts';
 import { SimViews } from './views.ts';
 import { extractScene } from './scene.ts';
 import type { SceneModel } from '../api/scene.ts';
@@ -66,7 +66,7 @@ export class MujocoEnv implements Env {
   private readonly data: MjData;
   private readonly task: CompiledTask;
   private readonly views: SimViews;
-  private readonly rng: EnvRandom;
+  private rng: Rng;
   private readonly ctrlLow: Float64Array;
   private readonly ctrlHalf: Float64Array;
   private readonly frameSkip: number;
@@ -107,7 +107,7 @@ export class MujocoEnv implements Env {
     this.dt = opt.timestep;
     this.rk4 = opt.integrator === INTEGRATOR_RK4;
     this.views = new SimViews(model, this.data);
-    this.rng = new EnvRandom(options.seed ?? 0);
+    this.rng = new Rng(options.seed ?? 0);
 
     // Actions in [-1, 1] map linearly onto each actuator's ctrlrange; unlimited actuators take [-1, 1].
     const nu = model.nu;
@@ -141,7 +141,7 @@ export class MujocoEnv implements Env {
 
   reset(seed?: number): Float32Array {
     this.assertLive();
-    if (seed !== undefined) this.rng.seed(seed);
+    if (seed !== undefined) this.rng = new Rng(seed);
     const { mj, model, data, views } = this;
     mj.mj_resetData(model, data);
     views.ensure();

@@ -8,7 +8,7 @@ import type { ErrorDetail } from '../util/errors.ts';
 import type { ObsPart } from './types.ts';
 import { JOINT, OBJ, jointLimited, type Mujoco, type MjData, type MjModel } from './mujoco.ts';
 import { reduce, tolerance, wrapAngle } from './rewards.ts';
-import type { EnvRandom } from './random.ts';
+import type { Rng } from '../util/rng.ts';
 import type { SimViews } from './views.ts';
 
 /** Collects naming errors while compiling so one pass reports all of them. */
@@ -28,7 +28,7 @@ export interface CompiledTask {
   reward(v: SimViews): number;
   terminated(v: SimViews): boolean;
   /** Applies the initial-state randomisation (after mj_resetData), ending with mj_forward. */
-  initialise(v: SimViews, rng: EnvRandom): void;
+  initialise(v: SimViews, rng: Rng): void;
 }
 
 type Reader = { size: number; read(v: SimViews, out: Float64Array, at: number): void };
@@ -281,7 +281,7 @@ export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: Task
 
   // Initial state.
   const initSteps = spec.init.map((st, i) => initStep(st, `init[${i}]`));
-  function initStep(st: InitStep, field: string): (v: SimViews, rng: EnvRandom) => 'redo' | void {
+  function initStep(st: InitStep, field: string): (v: SimViews, rng: Rng) => 'redo' | void {
     switch (st.type) {
       case 'joints_in_range': {
         const joints = st.joints ? st.joints.map((n, k) => id(OBJ.joint, n, `${field}.joints[${k}]`, 'joint')) : Array.from({ length: model.njnt }, (_, k) => k);
@@ -291,8 +291,8 @@ export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: Task
             if (j < 0) continue;
             const a = jntQposAdr[j];
             const t = jntType[j];
-            if ((t === JOINT.hinge || t === JOINT.slide) && jntLimited[j]) v.qpos[a] = rng.uniform(jntRange[2 * j], jntRange[2 * j + 1]);
-            else if (t === JOINT.hinge) v.qpos[a] = rng.uniform(-Math.PI, Math.PI);
+            if ((t === JOINT.hinge || t === JOINT.slide) && jntLimited[j]) v.qpos[a] = rng.range(jntRange[2 * j], jntRange[2 * j + 1]);
+            else if (t === JOINT.hinge) v.qpos[a] = rng.range(-Math.PI, Math.PI);
             else if (t === JOINT.ball) randomQuat(rng, v.qpos, a);
             else if (t === JOINT.free) randomQuat(rng, v.qpos, a + 3);
           }
@@ -302,7 +302,7 @@ export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: Task
         const adr = scalarJoints(st.joints, `${field}.joints`).map((j) => jntQposAdr[j] ?? 0);
         return (v, rng) => {
           for (const a of adr) {
-            const x = st.value !== undefined ? st.value : st.uniform ? rng.uniform(st.uniform[0], st.uniform[1]) : (st.normal ?? 0) * rng.normal();
+            const x = st.value !== undefined ? st.value : st.uniform ? rng.range(st.uniform[0], st.uniform[1]) : (st.normal ?? 0) * rng.normal();
             v.qpos[a] = st.add ? v.qpos[a] + x : x;
           }
         };
@@ -316,7 +316,7 @@ export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: Task
           });
         } else for (let d = 0; d < model.nv; d++) dofs.push(d);
         return (v, rng) => {
-          for (const d of dofs) v.qvel[d] = st.uniform ? rng.uniform(st.uniform[0], st.uniform[1]) : (st.normal ?? 0) * rng.normal();
+          for (const d of dofs) v.qvel[d] = st.uniform ? rng.range(st.uniform[0], st.uniform[1]) : (st.normal ?? 0) * rng.normal();
         };
       }
       case 'body_in_disc': {
@@ -324,8 +324,8 @@ export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: Task
         if (b >= 0 && (bodyParent[b] !== 0 || bodyJntNum[b] !== 0)) p.add(`${field}.body`, `body '${st.body}' must be a direct child of the world with no joints`);
         return (v, rng) => {
           // dm_control reacher: angle ~ U(0, 2pi), radius ~ U(.05, .20), x = r sin(angle), y = r cos(angle).
-          const angle = rng.uniform(st.angle[0], st.angle[1]);
-          const r = rng.uniform(st.radius[0], st.radius[1]);
+          const angle = rng.range(st.angle[0], st.angle[1]);
+          const r = rng.range(st.radius[0], st.radius[1]);
           v.body_pos[3 * b] = r * Math.sin(angle);
           v.body_pos[3 * b + 1] = r * Math.cos(angle);
         };
@@ -334,8 +334,8 @@ export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: Task
         const [jx, jy] = scalarJoints(st.joints, `${field}.joints`).map((j) => jntQposAdr[j] ?? 0);
         return (v, rng) => {
           // Same draw as body_in_disc (dm_control reacher).
-          const angle = rng.uniform(st.angle[0], st.angle[1]);
-          const r = rng.uniform(st.radius[0], st.radius[1]);
+          const angle = rng.range(st.angle[0], st.angle[1]);
+          const r = rng.range(st.radius[0], st.radius[1]);
           v.qpos[jx] = r * Math.sin(angle);
           v.qpos[jy] = r * Math.cos(angle);
         };
@@ -412,7 +412,7 @@ function comVelocity(v: SimViews, b: number, root: number, a: number): number {
   return c[6 * b + 5] + wx * dy - wy * dx;
 }
 
-function randomQuat(rng: EnvRandom, q: Float64Array, at: number): void {
+function randomQuat(rng: Rng, q: Float64Array, at: number): void {
   let n = 0;
   const r = [0, 0, 0, 0];
   while (n < 1e-6) {

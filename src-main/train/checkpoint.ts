@@ -2,7 +2,7 @@ import type { EvalSummary } from '../api/runs.ts';
 import type { AgentState } from '../learn/types.ts';
 import { ReplayBuffer, type ReplayArrays, type ReplayMeta } from '../learn/replay.ts';
 import { PixelReplay, type PixelReplayArrays, type PixelReplayMeta } from '../learn/pixel-replay.ts';
-import type { RngState } from '../learn/rng.ts';
+import type { RngState } from '../util/rng.ts';
 import { CorruptFileError, encodeTensorFile, type StoredArray } from '../store/tensor-file.ts';
 
 /** The trainer's own counters, saved beside the agent so a resumed run continues its curves. */

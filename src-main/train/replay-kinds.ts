@@ -1,5 +1,5 @@
 import type { Batch } from '../learn/types.ts';
-import type { Rng } from '../learn/rng.ts';
+import type { Rng } from '../util/rng.ts';
 import type { ReplayBuffer } from '../learn/replay.ts';
 import type { PixelObservation, PixelReplay } from '../learn/pixel-replay.ts';
 import type { StepResult } from '../sim/types.ts';

@@ -5,7 +5,7 @@ import type { RunStatus } from '../api/runs.ts';
 import { selectBackend } from '../learn/backend.ts';
 import { PixelReplay } from '../learn/pixel-replay.ts';
 import { ReplayBuffer } from '../learn/replay.ts';
-import { Rng } from '../learn/rng.ts';
+import { Rng } from '../util/rng.ts';
 import { PixelEnv } from '../render/pixel-env.ts';
 import { isUserError, UserError } from '../util/errors.ts';
 import { RunFiles, storageProblem } from '../store/run-store.ts';

@@ -5,7 +5,7 @@ import type { Env } from '../sim/types.ts';
 import type { Batch } from '../learn/types.ts';
 import type { AnyAgent } from '../learn/factory.ts';
 import { NafAgent } from '../learn/naf.ts';
-import { Rng } from '../learn/rng.ts';
+import { Rng } from '../util/rng.ts';
 import type { Trajectory } from '../learn/dynamics.ts';
 import { storageProblem, type RunFiles } from '../store/run-store.ts';
 import type { MetricsWriter } from '../store/metrics.ts';

@@ -7,7 +7,7 @@ import { DDPG_QUICK_PRESET } from '../../api/hyperparams.ts';
 import { selectBackend } from '../../learn/backend.ts';
 import { createAgent } from '../../learn/factory.ts';
 import { ReplayBuffer } from '../../learn/replay.ts';
-import { Rng } from '../../learn/rng.ts';
+import { Rng } from '../../util/rng.ts';
 import { createEnv } from '../../sim/env.ts';
 import { RunStore } from '../../store/run-store.ts';
 import { resolveRunConfig, versions } from '../../train/config.ts';

@@ -1,7 +1,7 @@
 import { selectBackend } from '../../learn/backend.ts';
 import { createPixelAgent, PIXEL_CONV_DEFAULTS, type ConvLayerSpec } from '../../learn/pixel-nets.ts';
 import { PixelReplay, type PixelObservation } from '../../learn/pixel-replay.ts';
-import { Rng } from '../../learn/rng.ts';
+import { Rng } from '../../util/rng.ts';
 
 /**
  * Pixel DDPG updates per second (appended to `rl-studio bench updates`): the paper's pixel

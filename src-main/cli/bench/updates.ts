@@ -2,7 +2,7 @@ import type { BenchSuite } from '../commands/bench.ts';
 import { selectBackend } from '../../learn/backend.ts';
 import { createAgent, resolveHyperparams } from '../../learn/factory.ts';
 import { ReplayBuffer } from '../../learn/replay.ts';
-import { Rng } from '../../learn/rng.ts';
+import { Rng } from '../../util/rng.ts';
 import type { Algo } from '../../api/hyperparams.ts';
 import { runPixelUpdates } from './updates-pixels.ts';
 

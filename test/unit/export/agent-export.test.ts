@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
 import { createAgent, type AnyAgent } from '../../../src-main/learn/factory.ts';
 import { createPixelAgent, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
-import { Rng } from '../../../src-main/learn/rng.ts';
+import { Rng } from '../../../src-main/util/rng.ts';
 import { policyGraphFromAgent } from '../../../src-main/export/from-agent.ts';
 import { renderExport, EXPORT_FORMATS } from '../../../src-main/export/files.ts';
 import { loadExportedPolicy } from '../../../src-main/export/load.ts';

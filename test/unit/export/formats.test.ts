@@ -13,7 +13,7 @@ import { policyToTfjs, TFJS_WEIGHTS_FILE } from '../../../src-main/export/tfjs.t
 import { policyToJson, runnerSource } from '../../../src-main/export/json.ts';
 import { decodeModel } from '../../../src-main/export/onnx-proto.ts';
 import { loadExportedPolicy, type ExportedPolicy } from '../../../src-main/export/load.ts';
-import { Rng } from '../../../src-main/learn/rng.ts';
+import { Rng } from '../../../src-main/util/rng.ts';
 
 /**
  * The three writers against an independent reference (TF.js ops written out by hand) on synthetic

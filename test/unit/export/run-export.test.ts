@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
 import { createAgent, type AnyAgent } from '../../../src-main/learn/factory.ts';
-import { Rng } from '../../../src-main/learn/rng.ts';
+import { Rng } from '../../../src-main/util/rng.ts';
 import { createEnv } from '../../../src-main/sim/env.ts';
 import type { Env } from '../../../src-main/sim/types.ts';
 import { RunFiles } from '../../../src-main/store/run-store.ts';

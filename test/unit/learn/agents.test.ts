@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
 import { createAgent } from '../../../src-main/learn/factory.ts';
 import { ReplayBuffer } from '../../../src-main/learn/replay.ts';
-import { Rng } from '../../../src-main/learn/rng.ts';
+import { Rng } from '../../../src-main/util/rng.ts';
 import { PointMassEnv } from './point-mass.ts';
 import { evaluate, trainLoop } from './loop.ts';
 import { isUserError } from '../../../src-main/util/errors.ts';

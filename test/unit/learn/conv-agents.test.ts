@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
 import { createPixelAgent, PixelEncoder, pixelConvDims, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
 import { PixelReplay } from '../../../src-main/learn/pixel-replay.ts';
-import { Rng } from '../../../src-main/learn/rng.ts';
+import { Rng } from '../../../src-main/util/rng.ts';
 import type { Agent } from '../../../src-main/learn/types.ts';
 
 beforeAll(async () => {

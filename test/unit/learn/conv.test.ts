@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
 import { col2im, conv2d, convBackward, convDims, convForward, im2col, im2colT, transposeMatrix, type ConvDims } from '../../../src-main/learn/conv.ts';
 import { PixelEncoder } from '../../../src-main/learn/pixel-nets.ts';
-import { Rng } from '../../../src-main/learn/rng.ts';
+import { Rng } from '../../../src-main/util/rng.ts';
 
 // The wasm backend is registered (and lacks the conv backprop kernels); tests switch between it
 // and the plain cpu backend, whose native conv gradients are the reference.

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Adam, FlatParams, softUpdate } from '../../../src-main/learn/params.ts';
-import { Rng } from '../../../src-main/learn/rng.ts';
+import { Rng } from '../../../src-main/util/rng.ts';
 import { Arena } from '../../../src-main/learn/simd.ts';
 import { Chain } from '../../../src-main/learn/mlp.ts';
 import { actorLayers, actorSpecs, criticActionGrad, criticBackward, criticForward, criticLayers, criticSpecs } from '../../../src-main/learn/ddpg.ts';

@@ -6,7 +6,7 @@ import { PRESETS } from '../../../src-main/api/hyperparams.ts';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
 import { createAgent } from '../../../src-main/learn/factory.ts';
 import { ReplayBuffer } from '../../../src-main/learn/replay.ts';
-import { Rng } from '../../../src-main/learn/rng.ts';
+import { Rng } from '../../../src-main/util/rng.ts';
 import { createEnv } from '../../../src-main/sim/env.ts';
 import { RunStore } from '../../../src-main/store/run-store.ts';
 import { resolveRunConfig, versions } from '../../../src-main/train/config.ts';

@@ -1,7 +1,7 @@
 import type { Env } from '../../../src-main/sim/types.ts';
 import type { Agent } from '../../../src-main/learn/types.ts';
 import { ReplayBuffer } from '../../../src-main/learn/replay.ts';
-import { Rng } from '../../../src-main/learn/rng.ts';
+import { Rng } from '../../../src-main/util/rng.ts';
 
 /** Minimal off-policy loop for tests (the product trainer lives in src-main/train). */
 export function trainLoop(env: Env, agent: Agent, opts: { episodes: number; batchSize: number; learningStarts: number; seed: number }): number[] {

@@ -1,5 +1,5 @@
 import type { Env, EnvInfo, StepResult } from '../../../src-main/sim/types.ts';
-import { Rng } from '../../../src-main/learn/rng.ts';
+import { Rng } from '../../../src-main/util/rng.ts';
 
 /**
  * A 1-D point mass pushed towards the origin: x' = x + 0.1 v, v' = 0.9 v + 0.1 u. Dense reward

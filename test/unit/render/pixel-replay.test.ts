@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { PixelReplay, framesToObservation, type PixelObservation } from '../../../src-main/learn/pixel-replay.ts';
-import { Rng } from '../../../src-main/learn/rng.ts';
+import { Rng } from '../../../src-main/util/rng.ts';
 
 const H = 4;
 const W = 5;
