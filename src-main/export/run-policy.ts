@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { createAgent } from '../learn/factory.ts';
-import { createEnv } from '../sim/env.ts';
 import type { EnvInfo } from '../sim/types.ts';
 import { RunFiles, type CheckpointInfo } from '../store/run-store.ts';
 import { decodeTensorFile } from '../store/tensor-file.ts';
 import { decodeCheckpoint } from '../train/checkpoint.ts';
 import { runEnvSource, versions } from '../train/config.ts';
+import { setUpRun } from '../train/run-setup.ts';
+import { PIXEL_CONV_DEFAULTS } from '../learn/pixel-nets.ts';
+import { PixelEnv } from '../render/pixel-env.ts';
 import { UserError } from '../util/errors.ts';
 import { policyGraphFromAgent } from './from-agent.ts';
 import { ACTION_SCALING_TEXT, type PolicyMeta } from './meta.ts';
@@ -29,9 +30,6 @@ export async function loadRunPolicy(runDir: string, checkpoint = 'best'): Promis
   const run = RunFiles.open(runDir);
   const stored = run.readConfig();
   const config = stored.config;
-  if (config.obs === 'pixels') {
-    throw new UserError({ field: 'run', message: 'exporting pixel-observation policies is not supported yet: only low-dimensional runs can be exported' });
-  }
   const evals = evalReturns(run);
   const chosen = pickCheckpoint(run, checkpoint, evals);
 
@@ -43,17 +41,18 @@ export async function loadRunPolicy(runDir: string, checkpoint = 'best'): Promis
     throw new UserError({ file: chosen.file, message: `cannot read the checkpoint: ${(e as Error).message}` });
   }
 
-  const env = await createEnv(runEnvSource(run), { seed: config.seed });
-  const info: EnvInfo = env.info;
-  env.dispose();
-
-  const agent = createAgent(config.algo, info.obs.size, info.action, { ...config.hyperparams }, config.seed);
+  // The same envs and agent as training builds (a pixel run starts its render host for the shapes).
+  const setup = await setUpRun(config, runEnvSource(run), 1);
+  const info: EnvInfo = setup.envs[0].info;
   let graph: PolicyGraph;
   try {
-    agent.setState(decoded.agent);
-    graph = policyGraphFromAgent(agent, info.action);
+    setup.agent.setState(decoded.agent);
+    // Pixel runs train the default torso (session: createPixelAgent without layers).
+    const env = setup.envs[0];
+    const torso = env instanceof PixelEnv ? { shape: env.shape, layers: PIXEL_CONV_DEFAULTS } : undefined;
+    graph = policyGraphFromAgent(setup.agent, info.action, torso);
   } finally {
-    agent.dispose();
+    await setup.close();
   }
 
   const norm = graph.layers.find((l): l is NormalizeLayer => l.kind === 'normalize');

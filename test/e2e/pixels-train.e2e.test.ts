@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -43,6 +43,13 @@ describe('train --obs pixels', () => {
     expect(evaluated.code, evaluated.stderr).toBe(0);
     expect(evaluated.lines[0]).toMatchObject({ step: 200, episodes: 1 });
     expect(evaluated.lines[0].eval_return as number).toBeCloseTo(done!.eval_return as number, 6);
+
+    // The trained pixel policy exports (conv torso included) as one ONNX file.
+    const onnx = join(runs, 'policy.onnx');
+    const exported = cli(['export', runDir, '--format', 'onnx', '--out', onnx, '--json']);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.lines[0]).toMatchObject({ ok: true, format: 'onnx', step: 200 });
+    expect(statSync(onnx).size).toBeGreaterThan(100_000);
 
     const resumed = cli(['resume', runDir, '--steps', '240', '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
