@@ -319,12 +319,15 @@ export class RunFiles {
     return join(this.checkpointsDir, `ckpt-${String(step).padStart(10, '0')}.bin`);
   }
 
-  /** Writes a checkpoint atomically and deletes all but the newest `keep`. Returns its path. */
-  writeCheckpoint(step: number, bytes: Uint8Array, keep: number): string {
+  /**
+   * Writes a checkpoint atomically and deletes all but the newest `keep`, sparing the one at step
+   * `protect` (the best evaluation, which export picks by default). Returns its path.
+   */
+  writeCheckpoint(step: number, bytes: Uint8Array, keep: number, protect: number | null = null): string {
     mkdirSync(this.checkpointsDir, { recursive: true });
     const path = this.checkpointPath(step);
     writeFileAtomicSync(path, bytes);
-    for (const old of this.listCheckpoints().slice(keep)) rmSync(old.file, { force: true });
+    for (const old of this.listCheckpoints().slice(keep)) if (old.step !== protect) rmSync(old.file, { force: true });
     return path;
   }
 

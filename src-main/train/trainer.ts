@@ -177,7 +177,7 @@ export class OffPolicyTrainer {
     this.s.rng = this.rng.getState();
     const bytes = encodeCheckpoint(this.s, this.o.agent.getState(), this.o.config.saveReplay ? this.o.replay.buffer : null);
     await this.durable('a checkpoint', () => {
-      path = this.o.run.writeCheckpoint(this.s.step, bytes, this.o.config.keepCheckpoints);
+      path = this.o.run.writeCheckpoint(this.s.step, bytes, this.o.config.keepCheckpoints, this.s.bestEval?.step ?? null);
     });
     this.lastCheckpoint = this.s.step;
     await this.durable('status.json', () => this.writeStatus());

@@ -60,6 +60,12 @@ describe('checkpoint container', () => {
     for (const s of [1, 2, 3, 4]) run.writeCheckpoint(s, encodeTensorFile({}, {}), 2);
     expect(run.listCheckpoints().map((c) => c.step)).toEqual([4, 3]);
   });
+
+  it('spares the checkpoint of the best evaluation when pruning', () => {
+    const run = new RunFiles(tmp());
+    for (const s of [1, 2, 3, 4, 5]) run.writeCheckpoint(s, encodeTensorFile({}, {}), 2, 2);
+    expect(run.listCheckpoints().map((c) => c.step)).toEqual([5, 4, 2]);
+  });
 });
 
 describe('metrics.jsonl', () => {
