@@ -3,7 +3,7 @@ import type { ActorCriticHyperparams } from '../api/hyperparams.ts';
 import type { Agent, AgentState, Batch, UpdateStats } from './types.ts';
 import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
 import { Arena } from './simd.ts';
-import { activationBackward, Chain, denseBackward, denseForward, denseFromPre, type Layer } from './mlp.ts';
+import { activationBackward, Chain, denseBackward, denseForward, denseFromPre, mlpLayers, mlpSpecs, type Layer } from './mlp.ts';
 import { Rng } from '../util/rng.ts';
 import { makeActionNoise, ParameterNoise, type ActionNoise, type NoiseState } from './noise.ts';
 import { RunningObsNorm, type ObsNormState } from './obs-norm.ts';
@@ -35,17 +35,7 @@ export interface ActorCriticOptions {
 }
 
 export function actorSpecs(obs: number, hidden: number[], act: number, finalInit: number | null): ParamSpec[] {
-  const specs: ParamSpec[] = [];
-  let fan = obs;
-  hidden.forEach((h, i) => {
-    specs.push({ name: `l${i}.W`, shape: [fan, h], bound: fanInBound(fan), decay: true });
-    specs.push({ name: `l${i}.b`, shape: [h], bound: fanInBound(fan), decay: false });
-    fan = h;
-  });
-  const fb = finalInit ?? fanInBound(fan);
-  specs.push({ name: 'out.W', shape: [fan, act], bound: fb, decay: true });
-  specs.push({ name: 'out.b', shape: [act], bound: fb, decay: false });
-  return specs;
+  return mlpSpecs(obs, hidden, 'out', act, finalInit);
 }
 
 export function criticSpecs(obs: number, hidden: number[], act: number, actionLayer: number, finalInit: number | null): ParamSpec[] {
@@ -67,14 +57,7 @@ export function criticSpecs(obs: number, hidden: number[], act: number, actionLa
 
 /** The actor as dense layers: obs -> hidden (ReLU) -> action (tanh). */
 export function actorLayers(obs: number, hidden: number[], act: number): Layer[] {
-  const ls: Layer[] = [];
-  let fan = obs;
-  hidden.forEach((h, i) => {
-    ls.push({ W: `l${i}.W`, b: `l${i}.b`, in: fan, out: h, act: 'relu' });
-    fan = h;
-  });
-  ls.push({ W: 'out.W', b: 'out.b', in: fan, out: act, act: 'tanh' });
-  return ls;
+  return mlpLayers(obs, hidden, 'out', act, 'tanh');
 }
 
 /** The critic as dense layers: the action enters hidden layer k through l{k}.A; output Q (linear). */

@@ -1,5 +1,5 @@
 import type { Arena } from './simd.ts';
-import type { FlatParams } from './params.ts';
+import { fanInBound, type FlatParams, type ParamSpec } from './params.ts';
 
 /**
  * Dense layers with hand-written backward passes on the WebAssembly SIMD kernels of simd.ts: the
@@ -176,4 +176,34 @@ export class Chain {
     }
     return null;
   }
+}
+
+/**
+ * A plain MLP, obs -> hidden (ReLU) -> head: its parameters `l{i}.W/b` and `{head}.W/b` with the
+ * DDPG supplement's inits (hidden U(+-1/sqrt(fan_in)), head U(+-finalInit)), and its layers.
+ * DDPG/TD3's actor (head `out`, tanh) and NAF's network (head `heads`, linear) are both this.
+ */
+export function mlpSpecs(obs: number, hidden: number[], head: string, out: number, finalInit: number | null): ParamSpec[] {
+  const specs: ParamSpec[] = [];
+  let fan = obs;
+  hidden.forEach((h, i) => {
+    specs.push({ name: `l${i}.W`, shape: [fan, h], bound: fanInBound(fan), decay: true });
+    specs.push({ name: `l${i}.b`, shape: [h], bound: fanInBound(fan), decay: false });
+    fan = h;
+  });
+  const fb = finalInit ?? fanInBound(fan);
+  specs.push({ name: `${head}.W`, shape: [fan, out], bound: fb, decay: true });
+  specs.push({ name: `${head}.b`, shape: [out], bound: fb, decay: false });
+  return specs;
+}
+
+export function mlpLayers(obs: number, hidden: number[], head: string, out: number, act: Activation): Layer[] {
+  const ls: Layer[] = [];
+  let fan = obs;
+  hidden.forEach((h, i) => {
+    ls.push({ W: `l${i}.W`, b: `l${i}.b`, in: fan, out: h, act: 'relu' });
+    fan = h;
+  });
+  ls.push({ W: `${head}.W`, b: `${head}.b`, in: fan, out, act });
+  return ls;
 }

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NafHyperparams } from '../api/hyperparams.ts';
 import type { Agent, AgentState, Batch, UpdateStats } from './types.ts';
-import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
+import { Adam, FlatParams, softUpdate, type ParamSpec } from './params.ts';
 import { Arena } from './simd.ts';
-import { Chain, type Layer } from './mlp.ts';
+import { Chain, mlpLayers, mlpSpecs, type Layer } from './mlp.ts';
 import { Rng, type RngState } from '../util/rng.ts';
 import { makeActionNoise, type ActionNoise, type NoiseState } from './noise.ts';
 import { RunningObsNorm, type ObsNormState } from './obs-norm.ts';
@@ -35,31 +35,18 @@ export interface NafOptions {
   reward?: RewardFn;
 }
 
+/** V, mu and L come from one linear layer after the torso: 1 + n + n(n+1)/2 outputs. */
+function nafHeads(act: number): number {
+  return 1 + act + (act * (act + 1)) / 2;
+}
+
 function nafSpecs(obs: number, hidden: number[], act: number, finalInit: number | null): ParamSpec[] {
-  const specs: ParamSpec[] = [];
-  let fan = obs;
-  hidden.forEach((h, i) => {
-    specs.push({ name: `l${i}.W`, shape: [fan, h], bound: fanInBound(fan), decay: true });
-    specs.push({ name: `l${i}.b`, shape: [h], bound: fanInBound(fan), decay: false });
-    fan = h;
-  });
-  const heads = 1 + act + (act * (act + 1)) / 2;
-  const fb = finalInit ?? fanInBound(fan);
-  specs.push({ name: 'heads.W', shape: [fan, heads], bound: fb, decay: true });
-  specs.push({ name: 'heads.b', shape: [heads], bound: fb, decay: false });
-  return specs;
+  return mlpSpecs(obs, hidden, 'heads', nafHeads(act), finalInit);
 }
 
 /** The NAF network as dense layers: torso (ReLU) and one linear layer holding all heads. */
 export function nafLayers(obs: number, hidden: number[], act: number): Layer[] {
-  const ls: Layer[] = [];
-  let fan = obs;
-  hidden.forEach((h, i) => {
-    ls.push({ W: `l${i}.W`, b: `l${i}.b`, in: fan, out: h, act: 'relu' });
-    fan = h;
-  });
-  ls.push({ W: 'heads.W', b: 'heads.b', in: fan, out: 1 + act + (act * (act + 1)) / 2, act: 'linear' });
-  return ls;
+  return mlpLayers(obs, hidden, 'heads', nafHeads(act), 'linear');
 }
 
 export interface QuadraticHeadResult {
