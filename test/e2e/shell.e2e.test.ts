@@ -46,6 +46,8 @@ describe('studio shell in browser mode', () => {
     await page.getByText('Saved.').waitFor();
     await page.reload();
     await page.getByText('connected', { exact: true }).waitFor();
+    // The form fills in once the settings arrive over the new connection.
+    await page.waitForFunction("document.querySelector('#theme')?.value === 'light'", undefined, { timeout: 10_000 });
     expect(await page.locator('#theme').inputValue()).toBe('light');
     expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('light');
     await screenshot(page, 'shell-settings');
