@@ -499,6 +499,7 @@ export class ActorCriticAgent implements Agent {
     for (const p of [this.actor, this.actorTarget, ...this.critics, ...this.criticTargets]) p.dispose();
     this.perturbed?.dispose();
     for (const e of [this.enc.actor, this.enc.actorTarget, ...this.enc.critics, ...this.enc.criticTargets]) e.dispose();
+    this.ar.dispose();
   }
 }
 

@@ -368,5 +368,6 @@ export class NafAgent implements Agent {
     this.target.dispose();
     this.enc.dispose();
     this.encTarget.dispose();
+    this.ar.dispose();
   }
 }

@@ -32,6 +32,8 @@ interface Slot extends ParamSpec {
 
 export class FlatParams {
   readonly arena: Arena;
+  /** Whether this object made its arena (and so releases it on dispose). */
+  private readonly ownsArena: boolean;
   private readonly key: string;
   private readonly length: number;
   readonly slots: readonly Slot[];
@@ -54,6 +56,7 @@ export class FlatParams {
     }
     this.slots = slots;
     this.length = offset;
+    this.ownsArena = !arena;
     this.arena = arena ?? new Arena(offset * 4 + 256);
     this.key = Arena.uid('params');
     this.arena.get(this.key, offset);
@@ -163,6 +166,7 @@ export class FlatParams {
 
   dispose(): void {
     this.release();
+    if (this.ownsArena) this.arena.dispose();
   }
 }
 

@@ -1,3 +1,5 @@
+import { gemmPool, PARALLEL_MIN_MACS } from './gemm-pool.ts';
+
 /**
  * Hand-assembled WebAssembly SIMD kernels for the dense networks: a register-blocked SGEMM
  * micro-kernel family, emitted as bytes at start-up (no toolchain, no npm package).
@@ -88,6 +90,10 @@ const OP = {
   empty: 0x40,
   i32add: 0x6a,
   i32sub: 0x6b,
+  i32mul: 0x6c,
+  i32gtS: 0x4a,
+  i32geS: 0x4e,
+  call: 0x10,
   i32eqz: 0x45,
   f32load: 0x2a,
   f32store: 0x38,
@@ -121,15 +127,16 @@ function assemble(funcs: FuncDef[]): Uint8Array {
     types.push(0);
   }
   section(1, types);
-  // Import: env.memory, at least 1 page.
+  // Import: env.memory, shared (so a helper thread can run kernels on it), 1 to MAX_PAGES pages.
   const imports: number[] = [];
   uleb(1, imports);
   for (const s of ['env', 'memory']) {
     uleb(s.length, imports);
     for (const ch of s) imports.push(ch.charCodeAt(0));
   }
-  imports.push(0x02, 0x00);
+  imports.push(0x02, 0x03);
   uleb(1, imports);
+  uleb(MAX_PAGES, imports);
   section(2, imports);
   const fsec: number[] = [];
   uleb(funcs.length, fsec);
@@ -311,21 +318,65 @@ function lerpKernel(): FuncDef {
   return { name: 'lerp', params, locals: [V128, V128], body: b };
 }
 
+/**
+ * gemm(M, N, K, a, rsA, csA, b, ldb, c, ldc, accumulate): the tile loop over C, calling the
+ * MR x NR micro-kernels (funcs[kernelIndex(mr, nr)]) for NR = 8, 4, 1 in turn; strides in bytes.
+ * Every element of C is one micro-kernel lane summing over k in order, so any split of C into
+ * blocks (threads, chunks) gives bit-identical results.
+ */
+function driverKernel(): FuncDef {
+  const [M, N, K, a, rs, cs, b, lb, c, lc, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [j, i, aRow, cRow, bCol, rsMR, lcMR] = [11, 12, 13, 14, 15, 16, 17];
+  const w = new Body();
+  w.get(rs).i32(MR).op(OP.i32mul).set(rsMR).get(lc).i32(MR).op(OP.i32mul).set(lcMR);
+  const call = (fn: number) => {
+    w.get(aRow).get(bCol).get(cRow).get(K).get(rs).get(cs).get(lb).get(lc).get(acc).op(OP.call);
+    uleb(fn, w.code);
+  };
+  for (const nr of NRS) {
+    w.op(OP.block, OP.empty, OP.loop, OP.empty);
+    w.get(j).i32(nr).op(OP.i32add).get(N).op(OP.i32gtS, OP.brIf, 1);
+    w.get(b).get(j).i32(4).op(OP.i32mul, OP.i32add).set(bCol);
+    w.get(c).get(j).i32(4).op(OP.i32mul, OP.i32add).set(cRow);
+    w.get(a).set(aRow).i32(0).set(i);
+    // Full MR-row tiles.
+    w.op(OP.block, OP.empty, OP.loop, OP.empty);
+    w.get(i).i32(MR).op(OP.i32add).get(M).op(OP.i32gtS, OP.brIf, 1);
+    call(kernelIndex(MR, nr));
+    w.get(aRow).get(rsMR).op(OP.i32add).set(aRow).get(cRow).get(lcMR).op(OP.i32add).set(cRow);
+    w.get(i).i32(MR).op(OP.i32add).set(i).op(OP.br, 0, OP.end, OP.end);
+    // Remaining rows one at a time.
+    w.op(OP.block, OP.empty, OP.loop, OP.empty);
+    w.get(i).get(M).op(OP.i32geS, OP.brIf, 1);
+    call(kernelIndex(1, nr));
+    w.get(aRow).get(rs).op(OP.i32add).set(aRow).get(cRow).get(lc).op(OP.i32add).set(cRow);
+    w.get(i).i32(1).op(OP.i32add).set(i).op(OP.br, 0, OP.end, OP.end);
+    w.get(j).i32(nr).op(OP.i32add).set(j).op(OP.br, 0, OP.end, OP.end);
+  }
+  return { name: 'gemm', params: new Array<number>(11).fill(I32), locals: new Array<number>(7).fill(I32), body: w };
+}
+
 export const MR = 4;
 const NRS = [8, 4, 1] as const;
+/** Pages of 64 KiB an arena may grow to (1 GiB): shared memories declare their maximum. */
+const MAX_PAGES = 16384;
 
-type KernelFn = (a: number, b: number, c: number, k: number, rsA: number, csA: number, ldb: number, ldc: number, acc: number) => void;
+function kernelIndex(mr: number, nr: number): number {
+  return (mr === MR ? 0 : NRS.length) + NRS.indexOf(nr as (typeof NRS)[number]);
+}
+
+export type GemmFn = (M: number, N: number, K: number, a: number, rsA: number, csA: number, b: number, ldb: number, c: number, ldc: number, acc: number) => void;
 type AdamFn = (w: number, g: number, m: number, v: number, d: number, n: number, b1: number, c1: number, b2: number, c2: number, step: number, eps: number) => void;
 type LerpFn = (t: number, s: number, n: number, keep: number, tau: number) => void;
 
 /** The few WebAssembly JS API pieces used (the ES2023 lib has no WebAssembly declarations). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+export interface WasmMemory {
+  readonly buffer: ArrayBufferLike;
   grow(pages: number): number;
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Memory: new (d: { initial: number }) => WasmMemory;
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Instance: new (m: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
 }
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
@@ -336,10 +387,15 @@ function module(): object {
   if (!compiled) {
     const funcs: FuncDef[] = [];
     for (const mr of [MR, 1]) for (const nr of NRS) funcs.push(microKernel(mr, nr));
-    funcs.push(adamKernel(), lerpKernel());
+    funcs.push(adamKernel(), lerpKernel(), driverKernel());
     compiled = new WA.Module(assemble(funcs));
   }
   return compiled;
+}
+
+/** The kernels bound to one memory (on whichever thread calls this). */
+export function instantiate(memory: WasmMemory): Record<string, unknown> {
+  return new WA.Instance(module(), { env: { memory } }).exports;
 }
 
 interface Region {
@@ -353,23 +409,32 @@ interface Region {
  * activations, with the kernels bound to it. Regions are named and allocated on first use (bump
  * allocation; an agent's arena lives as long as the agent). Growing the memory detaches old views,
  * so callers ask `get()` for a view when they need one instead of keeping it across allocations.
+ *
+ * The memory is shared so that large GEMMs are split between this thread and the helper threads
+ * of gemm-pool.ts (results are bit-identical whatever the split; see driverKernel).
  */
 export class Arena {
+  private static nextId = 0;
   readonly memory: WasmMemory;
+  /** Identifies this arena's memory to the helper threads. */
+  readonly id = Arena.nextId++;
   private top = 64;
   private readonly regions = new Map<string, Region>();
-  private buffer: ArrayBuffer;
-  private readonly k: Record<string, KernelFn>;
+  private buffer: ArrayBufferLike;
+  /** Every buffer object this memory has handed out (a grown shared memory keeps old views valid). */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  private readonly gemmFn: GemmFn;
   private readonly adamFn: AdamFn;
   private readonly lerpFn: LerpFn;
-  private static nextId = 0;
 
   constructor(bytes = 1 << 20) {
     const pages = Math.max(1, Math.ceil(bytes / 65536));
-    this.memory = new WA.Memory({ initial: pages });
+    if (pages > MAX_PAGES) throw new Error(`networks need ${bytes} bytes, more than the ${MAX_PAGES * 64} KiB an arena can hold`);
+    this.memory = new WA.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
     this.buffer = this.memory.buffer;
-    const exports = new WA.Instance(module(), { env: { memory: this.memory } }).exports;
-    this.k = exports as Record<string, KernelFn>;
+    this.buffers.add(this.buffer);
+    const exports = instantiate(this.memory);
+    this.gemmFn = exports.gemm as GemmFn;
     this.adamFn = exports.adam as AdamFn;
     this.lerpFn = exports.lerp as LerpFn;
   }
@@ -393,6 +458,7 @@ export class Arena {
       this.top += padded * 4;
       const need = this.top - this.memory.buffer.byteLength;
       if (need > 0) {
+        if (this.memory.buffer.byteLength / 65536 + Math.ceil(need / 65536) > MAX_PAGES) throw new Error(`networks need more than the ${MAX_PAGES * 64} KiB an arena can hold`);
         this.memory.grow(Math.ceil(need / 65536));
         this.refresh();
       }
@@ -404,21 +470,27 @@ export class Arena {
 
   private refresh(): void {
     this.buffer = this.memory.buffer;
+    this.buffers.add(this.buffer);
     for (const r of this.regions.values()) r.view = new Float32Array(this.buffer, r.off, r.n);
   }
 
   owns(v: Float32Array): boolean {
-    return v.buffer === this.memory.buffer;
+    if (this.buffer !== this.memory.buffer) this.refresh();
+    return this.buffers.has(v.buffer);
   }
 
   private off(v: Float32Array): number {
-    if (v.buffer !== this.memory.buffer) throw new Error('array is not in this arena');
+    if (!this.buffers.has(v.buffer)) {
+      if (this.buffer !== this.memory.buffer) this.refresh();
+      if (!this.buffers.has(v.buffer)) throw new Error('array is not in this arena');
+    }
     return v.byteOffset;
   }
 
   /**
    * C[M x N] (+)= A B with A(i, k) = A[i*rsA + k*csA] (strides in floats), B row-major with row
-   * stride ldb, C row-major with row stride ldc. All three are views of this arena.
+   * stride ldb, C row-major with row stride ldc. All three are views of this arena. Large products
+   * are shared with the helper threads (gemm-pool.ts).
    */
   gemm(M: number, N: number, K: number, A: Float32Array, rsA: number, csA: number, B: Float32Array, ldb: number, C: Float32Array, ldc: number, accumulate: boolean): void {
     if (M === 0 || N === 0) return;
@@ -426,25 +498,9 @@ export class Arena {
       if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, i * ldc, i * ldc + N);
       return;
     }
-    const a = this.off(A);
-    const b = this.off(B);
-    const c = this.off(C);
-    const acc = accumulate ? 1 : 0;
-    const rs = rsA * 4;
-    const cs = csA * 4;
-    const lb = ldb * 4;
-    const lc = ldc * 4;
-    const k = this.k;
-    let j = 0;
-    for (const nr of NRS) {
-      const main = k[`k${MR}x${nr}`];
-      const tail = k[`k1x${nr}`];
-      for (; j + nr <= N; j += nr) {
-        let i = 0;
-        for (; i + MR <= M; i += MR) main(a + i * rs, b + j * 4, c + i * lc + j * 4, K, rs, cs, lb, lc, acc);
-        for (; i < M; i++) tail(a + i * rs, b + j * 4, c + i * lc + j * 4, K, rs, cs, lb, lc, acc);
-      }
-    }
+    const args = [M, N, K, this.off(A), rsA * 4, csA * 4, this.off(B), ldb * 4, this.off(C), ldc * 4, accumulate ? 1 : 0] as const;
+    if (M * N * K >= PARALLEL_MIN_MACS && gemmPool.run(this, this.gemmFn, args)) return;
+    this.gemmFn(...args);
   }
 
   /** Fused Adam step over whole regions (w, g, m, v, d of equal padded length; see adamKernel). */
@@ -456,5 +512,10 @@ export class Arena {
   /** t = keep t + tau s over whole regions. */
   lerp(t: Float32Array, s: Float32Array, keep: number, tau: number): void {
     this.lerpFn(this.off(t), this.off(s), Math.ceil(t.length / 4) * 4, keep, tau);
+  }
+
+  /** Lets the helper threads drop their hold on this arena's memory. */
+  dispose(): void {
+    gemmPool.forget(this);
   }
 }

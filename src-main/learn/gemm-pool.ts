@@ -1,0 +1,177 @@
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { spawnWorker } from '../util/worker.ts';
+import type { Arena, GemmFn } from './simd.ts';
+
+/**
+ * Helper threads for the SIMD GEMM (simd.ts), so one network update uses every core.
+ *
+ * A large product C (+)= A B is cut into chunks of C's columns (or rows, when C is narrow). The
+ * calling thread publishes the job in a small shared block, then it and the helpers claim chunks
+ * with compare-and-swap until none are left, and the caller waits for the chunks the helpers hold.
+ * Nothing is ever waited for that has not been claimed: a helper that is asleep, still starting, or
+ * descheduled costs parallelism, never progress. Helpers spin briefly between jobs (an update is a
+ * burst of ~20 GEMMs) and then sleep on Atomics.wait. Every element of C is computed by one kernel
+ * lane in a fixed order over k, so results are bit-identical to the single-threaded product.
+ *
+ * Threads: RL_STUDIO_THREADS (1 turns helpers off), else the machine's cores, at most 4.
+ */
+
+/** Below this many multiply-adds a product runs on the calling thread (~5 us of work). */
+export const PARALLEL_MIN_MACS = 1 << 17;
+
+/** Slots of the job block (an Int32Array over a SharedArrayBuffer). */
+export const J = { word: 0, done: 1, sleeping: 2, failed: 3, helped: 4, arena: 5, chunks: 6, axis: 7, step: 8, args: 9 } as const;
+const JOB_INTS = J.args + 11;
+/** The word is seq << 10 | next chunk; this chunk index marks a job whose fields are being written. */
+export const WRITING = 1023;
+const SEQ_MASK = 0x1fffff;
+/** How long a helper polls for the next job before it sleeps: covers the gaps within an update. */
+export const SPIN_MS = 0.2;
+const CHUNKS_PER_THREAD = 4;
+
+function resolveThreads(): number {
+  const raw = process.env.RL_STUDIO_THREADS;
+  if (raw !== undefined && raw !== '') {
+    const n = Number(raw);
+    if (Number.isInteger(n) && n >= 1) return Math.min(n, 64);
+  }
+  return Math.min(4, availableParallelism());
+}
+
+/** Runs chunk `idx` of the published job with the given GEMM driver. */
+function runChunk(gemm: GemmFn, job: Int32Array, idx: number): void {
+  const g = J.args;
+  const [M, N, K, a, rs, cs, b, lb, c, lc, acc] = [job[g], job[g + 1], job[g + 2], job[g + 3], job[g + 4], job[g + 5], job[g + 6], job[g + 7], job[g + 8], job[g + 9], job[g + 10]];
+  const step = job[J.step];
+  if (job[J.axis] === 0) {
+    const j0 = idx * step;
+    gemm(M, Math.min(step, N - j0), K, a, rs, cs, b + j0 * 4, lb, c + j0 * 4, lc, acc);
+  } else {
+    const i0 = idx * step;
+    gemm(Math.min(step, M - i0), N, K, a + i0 * rs, rs, cs, b, lb, c + i0 * lc, lc, acc);
+  }
+}
+
+/**
+ * Claims and runs chunks of job `seq` until none is left (the caller and the helpers alike);
+ * returns how many this thread ran.
+ */
+export function workOn(job: Int32Array, seq: number, gemm: GemmFn): number {
+  const n = job[J.chunks];
+  for (let ran = 0; ; ran++) {
+    const w = Atomics.load(job, J.word);
+    const idx = w & WRITING;
+    if (w >>> 10 !== seq || idx >= n) return ran;
+    if (Atomics.compareExchange(job, J.word, w, w + 1) !== w) {
+      ran--;
+      continue;
+    }
+    try {
+      runChunk(gemm, job, idx);
+    } finally {
+      Atomics.add(job, J.done, 1);
+    }
+  }
+}
+
+class GemmPool {
+  readonly threads = resolveThreads();
+  private job: Int32Array | null = null;
+  private readonly ports: MessagePort[] = [];
+  private readonly workers: Worker[] = [];
+  private readonly registered = new Set<number>();
+  private readonly finalizer = new FinalizationRegistry<number>((id) => this.forgetId(id));
+  private seq = 0;
+  private broken = false;
+
+  /** Runs the product on the pool; false when it should run on the caller alone. */
+  run(arena: Arena, gemm: GemmFn, args: readonly [number, number, number, number, number, number, number, number, number, number, number]): boolean {
+    if (this.threads < 2 || this.broken) return false;
+    const [M, N] = args;
+    const target = this.threads * CHUNKS_PER_THREAD;
+    let axis: number, step: number;
+    if (N >= 16) {
+      axis = 0;
+      step = Math.max(8, Math.ceil(N / target / 8) * 8);
+    } else {
+      axis = 1;
+      step = Math.max(4, Math.ceil(M / target / 4) * 4);
+    }
+    const chunks = Math.ceil((axis === 0 ? N : M) / step);
+    if (chunks < 2) return false;
+    const job = this.job ?? this.start();
+    if (!this.registered.has(arena.id)) {
+      for (const p of this.ports) p.postMessage({ id: arena.id, memory: arena.memory });
+      this.registered.add(arena.id);
+      this.finalizer.register(arena, arena.id, arena);
+    }
+    const seq = (this.seq = (this.seq + 1) & SEQ_MASK);
+    Atomics.store(job, J.word, (seq << 10) | WRITING);
+    job[J.arena] = arena.id;
+    job[J.chunks] = chunks;
+    job[J.axis] = axis;
+    job[J.step] = step;
+    for (let i = 0; i < 11; i++) job[J.args + i] = args[i];
+    Atomics.store(job, J.done, 0);
+    Atomics.store(job, J.word, seq << 10);
+    if (Atomics.load(job, J.sleeping) > 0) Atomics.notify(job, J.word);
+    workOn(job, seq, gemm);
+    this.wait(job, chunks);
+    return true;
+  }
+
+  /** Waits for the chunks the helpers claimed: spins a little, then sleeps in short slices. */
+  private wait(job: Int32Array, chunks: number): void {
+    let since = 0;
+    for (let polls = 0; ; polls++) {
+      const done = Atomics.load(job, J.done);
+      if (done >= chunks) break;
+      if (polls < 4096) continue;
+      Atomics.wait(job, J.done, done, 0.05);
+      if (since === 0) since = performance.now();
+      else if (performance.now() - since > 60_000) {
+        this.broken = true;
+        throw new Error('a GEMM helper thread stopped responding for a minute; restart the run (or set RL_STUDIO_THREADS=1)');
+      }
+    }
+    if (Atomics.load(job, J.failed) !== 0) {
+      this.broken = true;
+      throw new Error('a GEMM helper thread failed; restart the run (or set RL_STUDIO_THREADS=1)');
+    }
+  }
+
+  private start(): Int32Array {
+    const job = new Int32Array(new SharedArrayBuffer(JOB_INTS * 4));
+    this.job = job;
+    for (let t = 1; t < this.threads; t++) {
+      const { port1, port2 } = new MessageChannel();
+      const worker = spawnWorker(new URL('./gemm-worker.ts', import.meta.url), { workerData: { job: job.buffer, port: port2 }, transferList: [port2] });
+      // A helper that cannot start only costs parallelism: the caller claims every chunk itself.
+      worker.on('error', () => this.workers.splice(this.workers.indexOf(worker), 1));
+      worker.unref();
+      port1.unref();
+      this.ports.push(port1);
+      this.workers.push(worker);
+    }
+    return job;
+  }
+
+  /** Threads in use and the chunks the helpers have run so far (for tests and benchmarks). */
+  stats(): { threads: number; helperChunks: number } {
+    return { threads: this.threads, helperChunks: this.job ? Atomics.load(this.job, J.helped) : 0 };
+  }
+
+  /** The helpers drop their hold on an arena's memory (on dispose, or when it is collected). */
+  forget(arena: Arena): void {
+    this.finalizer.unregister(arena);
+    this.forgetId(arena.id);
+  }
+
+  private forgetId(id: number): void {
+    if (!this.registered.delete(id)) return;
+    for (const p of this.ports) p.postMessage({ id, memory: null });
+  }
+}
+
+export const gemmPool = new GemmPool();

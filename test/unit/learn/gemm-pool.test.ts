@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { Arena } from '../../../src-main/learn/simd.ts';
+import { gemmPool } from '../../../src-main/learn/gemm-pool.ts';
+import { Rng } from '../../../src-main/util/rng.ts';
+
+function fill(v: Float32Array, rng: Rng): void {
+  for (let i = 0; i < v.length; i++) v[i] = rng.range(-1, 1);
+}
+
+/** One row at a time: each product is below the parallel threshold, so it runs on this thread. */
+function rowByRow(ar: Arena, M: number, N: number, K: number, A: Float32Array, rsA: number, csA: number, B: Float32Array, C: Float32Array, accumulate = false): void {
+  for (let i = 0; i < M; i++) ar.gemm(1, N, K, A.subarray(i * rsA), rsA, csA, B, N, C.subarray(i * N), N, accumulate);
+}
+
+const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+
+describe('GEMM across threads', () => {
+  it('puts the helper threads to work when the machine has more than one core', async () => {
+    const { threads } = gemmPool.stats();
+    if (threads < 2) return; // one core (or RL_STUDIO_THREADS=1): products run on the caller, as tested above
+    const ar = new Arena();
+    const [M, N, K] = [64, 256, 256];
+    const A = ar.get('A', M * K).fill(0.5);
+    const B = ar.get('B', K * N).fill(0.25);
+    const C = ar.get('C', M * N);
+    // Helpers start asynchronously; until then the caller claims every chunk itself.
+    const deadline = Date.now() + 30_000;
+    while (gemmPool.stats().helperChunks === 0 && Date.now() < deadline) {
+      ar.gemm(M, N, K, A, K, 1, B, N, C, N, false);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(gemmPool.stats().helperChunks).toBeGreaterThan(0);
+    expect(C[0]).toBe(0.5 * 0.25 * K);
+    expect(C[M * N - 1]).toBe(0.5 * 0.25 * K);
+    ar.dispose();
+  });
+
+  it('gives bit-identical products to the single-threaded kernels (helpers running), wide and narrow, with A transposed', async () => {
+    const rng = new Rng(7);
+    const ar = new Arena();
+    const cases: [number, number, number, boolean][] = [
+      [64, 300, 400, false], // C split by columns
+      [400, 6, 300, false], // narrow C: split by rows
+      [300, 400, 64, true], // weight gradient x^T dpre
+      [61, 37, 129, false], // ragged edges
+    ];
+    for (const [M, N, K, transposed] of cases) {
+      const A = ar.get(`A${M}`, M * K);
+      const B = ar.get(`B${M}`, K * N);
+      fill(A, rng);
+      fill(B, rng);
+      const [rsA, csA] = transposed ? [1, M] : [K, 1];
+      const ref = ar.get(`R${M}`, M * N);
+      // Row i of A^T starts at column i of A: rowByRow's subarray(i * rsA) handles both layouts.
+      rowByRow(ar, M, N, K, A, rsA, csA, B, ref);
+      const C = ar.get(`C${M}`, M * N);
+      ar.gemm(M, N, K, A, rsA, csA, B, N, C, N, false);
+      expect(bytes(C).equals(bytes(ref)), `${M}x${N}x${K}`).toBe(true);
+      // Accumulating into C (C += A B) too.
+      ar.gemm(M, N, K, A, rsA, csA, B, N, C, N, true);
+      rowByRow(ar, M, N, K, A, rsA, csA, B, ref, true);
+      expect(bytes(C).equals(bytes(ref)), `${M}x${N}x${K} accumulated`).toBe(true);
+    }
+    ar.dispose();
+  });
+
+  it('serves many arenas, including ones created after others were disposed', () => {
+    const rng = new Rng(3);
+    for (let round = 0; round < 6; round++) {
+      const ar = new Arena();
+      const [M, N, K] = [32, 128, 64];
+      const A = ar.get('A', M * K);
+      const B = ar.get('B', K * N);
+      fill(A, rng);
+      fill(B, rng);
+      const ref = ar.get('R', M * N);
+      rowByRow(ar, M, N, K, A, K, 1, B, ref);
+      const C = ar.get('C', M * N);
+      ar.gemm(M, N, K, A, K, 1, B, N, C, N, false);
+      expect(Array.from(C)).toEqual(Array.from(ref));
+      if (round % 2 === 0) ar.dispose();
+    }
+  });
+});
