@@ -1,19 +1,25 @@
-import * as tf from '@tensorflow/tfjs';
+import type { Arena } from './simd.ts';
 
 /**
- * 2-D convolution ('valid' padding, NHWC, filters [kh, kw, cin, cout]) with a backward pass that
- * runs on every backend.
+ * 2-D convolution layers ('valid' padding, NHWC, filters [kh, kw, cin, cout] stored as a [K, cout]
+ * matrix) computed as GEMMs on an Arena (simd.ts): the hand-written WebAssembly SIMD SGEMM that
+ * runs the dense heads, on the same kind of memory, so a pixel update never builds a tensor.
  *
- * Why: the wasm backend registers Conv2D (XNNPACK, fast) but neither Conv2DBackpropFilter nor
- * Conv2DBackpropInput, so tf.conv2d cannot be differentiated there. The forward stays the native
- * fused conv; the backward is written as matMuls (which XNNPACK does well) around im2col / col2im
- * loops in JS:
- *   dW [K, cout]  = colsT [K, N] @ dy [N, cout]        (colsT built transposed directly, no
- *                                                      transposed matMul: ~12x slower on wasm)
- *   dx            = col2im(dy [N, cout] @ W^T [cout, K])
- * with N = batch x output positions and K = kh x kw x cin, ordered as the filter's flat layout.
- * Where the backend has the native kernels (tensorflow, cpu, webgl) they are used instead.
- * Checked against finite differences and tf.conv2d on the cpu backend (test/unit/learn/conv.test.ts).
+ * No im2col: for one output row (b, oy) and one kernel row i, the patches' kernel-row slices are
+ * rows of x at a fixed stride (s x cin) with kw x cin contiguous values each, which Arena.gemm
+ * reads in place through its A strides:
+ *   forward:  y[b, oy] (outW x cout) += X_i (outW x kw*cin) W_i (kw*cin x cout), i = 0..kh-1
+ *   backward: dW_i += X_i^T dpre[b, oy]      (the same view, transposed through the strides)
+ *             db = column sums of dpre
+ *             dx = col2im(dpre W^T)          (one GEMM, then a scatter-add; only when wanted)
+ * Measured on this machine (batch 64, 9 x 64 x 64, 4x4 stride 4, 32 filters): im2col + one large
+ * GEMM 21 ms (the 9 MB im2col matrix streams through the cache once per column block of C), the
+ * strided GEMMs 7 ms.
+ *
+ * Why not TensorFlow.js: the wasm backend registers Conv2D but neither Conv2DBackpropFilter nor
+ * Conv2DBackpropInput, and a backward built from its ops (uploads of im2col matrices, dataSync,
+ * transposes) cost several times the arithmetic. Checked against float64 finite differences and
+ * the cpu backend's native conv gradients (test/unit/learn/conv.test.ts).
  */
 
 export interface ConvGeometry {
@@ -46,70 +52,19 @@ export function convDims(g: ConvGeometry): ConvDims {
   return { ...g, outH, outW, K: g.kernel * g.kernel * g.inC, P: outH * outW };
 }
 
-/** Whether the active backend can differentiate tf.conv2d itself. */
-export function hasNativeConvGrad(): boolean {
-  const b = tf.getBackend();
-  return tf.getKernel('Conv2DBackpropFilter', b) !== undefined && tf.getKernel('Conv2DBackpropInput', b) !== undefined;
-}
-
-/**
- * im2col, transposed: out[k * N + n] = x[b, oy*s + i, ox*s + j, c] with k = (i, j, c) in filter
- * order and n = (b, oy, ox). x is NHWC, batch rows.
- */
-export function im2colT(x: Float32Array, batch: number, d: ConvDims, out = new Float32Array(d.K * batch * d.P)): Float32Array {
-  const { inH, inW, inC, kernel, stride, outH, outW, P } = d;
-  const N = batch * P;
-  const rowStride = inW * inC;
-  const sampleStride = inH * rowStride;
-  for (let i = 0; i < kernel; i++) {
-    for (let j = 0; j < kernel; j++) {
-      for (let c = 0; c < inC; c++) {
-        const k = (i * kernel + j) * inC + c;
-        let o = k * N;
-        for (let b = 0; b < batch; b++) {
-          const base = b * sampleStride + i * rowStride + j * inC + c;
-          for (let oy = 0; oy < outH; oy++) {
-            let src = base + oy * stride * rowStride;
-            const step = stride * inC;
-            for (let ox = 0; ox < outW; ox++, src += step) out[o++] = x[src];
-          }
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/** im2col: out[n * K + k], the layout whose product with W [K, cout] is the convolution. */
-export function im2col(x: Float32Array, batch: number, d: ConvDims, out = new Float32Array(batch * d.P * d.K)): Float32Array {
-  const { inH, inW, inC, kernel, stride, outH, outW } = d;
-  const span = kernel * inC;
-  let o = 0;
-  for (let b = 0; b < batch; b++) {
-    for (let oy = 0; oy < outH; oy++) {
-      for (let ox = 0; ox < outW; ox++) {
-        for (let i = 0; i < kernel; i++) {
-          const src = ((b * inH + oy * stride + i) * inW + ox * stride) * inC;
-          out.set(x.subarray(src, src + span), o);
-          o += span;
-        }
-      }
-    }
-  }
-  return out;
-}
-
 /** col2im: scatter-adds rows of dcols [N, K] back onto the input grid (the adjoint of im2col). */
-export function col2im(dcols: Float32Array, batch: number, d: ConvDims, out = new Float32Array(batch * d.inH * d.inW * d.inC)): Float32Array {
+export function col2im(dcols: Float32Array, batch: number, d: ConvDims, out: Float32Array = new Float32Array(batch * d.inH * d.inW * d.inC)): Float32Array {
   const { inH, inW, inC, kernel, stride, outH, outW } = d;
-  out.fill(0);
+  out.fill(0, 0, batch * inH * inW * inC);
   const span = kernel * inC;
+  const rowStride = inW * inC;
   let o = 0;
   for (let b = 0; b < batch; b++) {
     for (let oy = 0; oy < outH; oy++) {
+      const rowBase = (b * inH + oy * stride) * rowStride;
       for (let ox = 0; ox < outW; ox++) {
-        for (let i = 0; i < kernel; i++) {
-          const dst = ((b * inH + oy * stride + i) * inW + ox * stride) * inC;
+        let dst = rowBase + ox * stride * inC;
+        for (let i = 0; i < kernel; i++, dst += rowStride) {
           for (let t = 0; t < span; t++) out[dst + t] += dcols[o + t];
           o += span;
         }
@@ -119,57 +74,8 @@ export function col2im(dcols: Float32Array, batch: number, d: ConvDims, out = ne
   return out;
 }
 
-export type ConvActivation = 'relu' | 'linear';
-
-/** y = act(conv(x, w) + b): the backend's fused conv (XNNPACK on wasm). */
-export function convForward(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null, stride: number, act: ConvActivation): tf.Tensor4D {
-  return tf.fused.conv2d({ x, filter: w, strides: stride, pad: 'valid', ...(b ? { bias: b } : {}), activation: act });
-}
-
-export interface ConvGrads {
-  /** dL/dW, flat in filter layout [kh, kw, cin, cout]. */
-  dW: Float32Array;
-  /** dL/db [cout]. */
-  db: Float32Array;
-  /** dL/dx, NHWC; only when asked for. */
-  dx?: Float32Array;
-}
-
-/**
- * Gradients of a convolution given dL/d(pre-activation) `dpre` [batch, outH, outW, cout], its
- * input `x` (NHWC values) and, when dx is wanted, the filter as [cout, K] (W^T).
- */
-export function convBackward(x: Float32Array | tf.Tensor4D, dpre: tf.Tensor4D, d: ConvDims, batch: number, wT: tf.Tensor2D | null, path: 'auto' | 'native' | 'im2col' = 'auto'): ConvGrads {
-  const N = batch * d.P;
-  let dW: Float32Array = new Float32Array(0);
-  let db: Float32Array = new Float32Array(0);
-  let dx: Float32Array | undefined;
-  // Results leave the tidy through these variables: tf.tidy walks whatever it returns, and walking
-  // a typed array of millions of entries costs seconds.
-  tf.tidy(() => {
-    const dy2 = tf.reshape(dpre, [N, d.outC]) as tf.Tensor2D;
-    db = (tf.sum(dy2, 0).dataSync() as Float32Array).slice();
-    if (path === 'native' || (path === 'auto' && hasNativeConvGrad())) {
-      const xt = x instanceof tf.Tensor ? x : tf.tensor4d(x, [batch, d.inH, d.inW, d.inC]);
-      const conv = { strides: [d.stride, d.stride], pad: 'valid', dataFormat: 'NHWC', dimRoundingMode: undefined };
-      dW = (tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy: dpre }, { ...conv, filterShape: [d.kernel, d.kernel, d.inC, d.outC] } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync() as Float32Array;
-      if (wT) {
-        const w = tf.reshape(tf.transpose(wT), [d.kernel, d.kernel, d.inC, d.outC]);
-        dx = (tf.engine().runKernel('Conv2DBackpropInput', { dy: dpre, filter: w }, { ...conv, inputShape: [batch, d.inH, d.inW, d.inC] } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync() as Float32Array;
-      }
-    } else {
-      const xv = x instanceof tf.Tensor ? (x.dataSync() as Float32Array) : x;
-      const colsT = tf.tensor2d(im2colT(xv, batch, d), [d.K, N]);
-      dW = tf.matMul(colsT, dy2).dataSync() as Float32Array;
-      if (wT) dx = col2im(tf.matMul(dy2, wT).dataSync() as Float32Array, batch, d);
-    }
-    dW = dW.slice();
-  });
-  return { dW, db, ...(dx ? { dx } : {}) };
-}
-
 /** Transpose of a [rows, cols] row-major matrix (the filter as [K, cout] -> [cout, K]). */
-export function transposeMatrix(src: Float32Array, rows: number, cols: number, out = new Float32Array(rows * cols)): Float32Array {
+export function transposeMatrix(src: Float32Array, rows: number, cols: number, out: Float32Array = new Float32Array(rows * cols)): Float32Array {
   for (let i = 0; i < rows; i++) {
     const r = i * cols;
     for (let j = 0; j < cols; j++) out[j * rows + i] = src[r + j];
@@ -177,27 +83,64 @@ export function transposeMatrix(src: Float32Array, rows: number, cols: number, o
   return out;
 }
 
+export type ConvActivation = 'relu' | 'linear';
+
 /**
- * tf.conv2d ('valid', NHWC) that is differentiable on every backend: the forward is the native
- * conv, the gradient is convBackward (native kernels where registered, else im2col + matMul).
- * For use inside tf.grads / tf.variableGrads.
+ * y = act(conv(x, W) + b) for `batch` samples. x is NHWC (batch x inH x inW x inC), `w` the
+ * [K, cout] filter, `y` batch x outH x outW x cout; all views of `ar`.
  */
-export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): tf.Tensor4D {
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xt, wt, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
-    save([xt, wt]);
-    const value = tf.conv2d(xt, wt, stride, 'valid');
-    const gradFunc = (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-      const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
-      const [batch, inH, inW, inC] = xs.shape;
-      const [kernel, , , outC] = ws.shape;
-      const d = convDims({ inH, inW, inC, kernel, stride, outC });
-      const wT = tf.tensor2d(transposeMatrix(ws.dataSync() as Float32Array, d.K, outC), [outC, d.K]);
-      const g = convBackward(xs, dy, d, batch, wT);
-      wT.dispose();
-      return [tf.tensor4d(g.dx!, xs.shape), tf.tensor4d(g.dW, ws.shape)];
-    };
-    return { value, gradFunc };
-  });
-  return f(x, w) as tf.Tensor4D;
+export function convForwardGemm(ar: Arena, x: Float32Array, batch: number, d: ConvDims, w: Float32Array, b: Float32Array, y: Float32Array, act: ConvActivation): void {
+  const { inH, inW, inC, kernel, stride, outH, outW, outC } = d;
+  const span = kernel * inC;
+  const rowStride = inW * inC;
+  const wRows: Float32Array[] = [];
+  for (let i = 0; i < kernel; i++) wRows.push(w.subarray(i * span * outC, (i + 1) * span * outC));
+  for (let s = 0; s < batch; s++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const out = y.subarray((s * outH + oy) * outW * outC);
+      const top = (s * inH + oy * stride) * rowStride;
+      for (let i = 0; i < kernel; i++) ar.gemm(outW, outC, span, x.subarray(top + i * rowStride), stride * inC, 1, wRows[i], outC, out, outC, i > 0);
+    }
+  }
+  const n = batch * outH * outW * outC;
+  if (act === 'relu') {
+    for (let r = 0; r < n; r += outC) {
+      for (let o = 0; o < outC; o++) {
+        const v = y[r + o] + b[o];
+        y[r + o] = v > 0 ? v : 0;
+      }
+    }
+  } else {
+    for (let r = 0; r < n; r += outC) for (let o = 0; o < outC; o++) y[r + o] += b[o];
+  }
+}
+
+/**
+ * Gradients of one conv layer from dpre = dL/d(pre-activation) (batch x outH x outW x cout) and
+ * the layer's input x: dW [K, cout] and db [cout] are written (not accumulated); when `dcols` is
+ * given it receives dpre W^T [batch x outH x outW, K] (col2im of it is dL/dx), with `wT` the
+ * filter as [cout, K].
+ */
+export function convBackwardGemm(ar: Arena, x: Float32Array, dpre: Float32Array, batch: number, d: ConvDims, dW: Float32Array, db: Float32Array, dcols: Float32Array | null, wT: Float32Array | null): void {
+  const { inH, inW, inC, kernel, stride, outH, outW, outC, K } = d;
+  const N = batch * outH * outW;
+  db.fill(0);
+  for (let r = 0; r < N * outC; r += outC) for (let o = 0; o < outC; o++) db[o] += dpre[r + o];
+  dW.fill(0);
+  const span = kernel * inC;
+  const rowStride = inW * inC;
+  const dWRows: Float32Array[] = [];
+  for (let i = 0; i < kernel; i++) dWRows.push(dW.subarray(i * span * outC, (i + 1) * span * outC));
+  for (let s = 0; s < batch; s++) {
+    for (let oy = 0; oy < outH; oy++) {
+      const g = dpre.subarray((s * outH + oy) * outW * outC);
+      const top = (s * inH + oy * stride) * rowStride;
+      // X_i^T: row k' of the kernel-row slice is column k' of X_i (row stride 1, column stride s x cin).
+      for (let i = 0; i < kernel; i++) ar.gemm(span, outC, outW, x.subarray(top + i * rowStride), 1, stride * inC, g, outC, dWRows[i], outC, true);
+    }
+  }
+  if (dcols) {
+    if (!wT) throw new Error('convBackwardGemm: dx needs the transposed filter');
+    ar.gemm(N, K, outC, dpre, outC, 1, wT, K, dcols, K, false);
+  }
 }

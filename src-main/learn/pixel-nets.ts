@@ -3,7 +3,8 @@ import { PIXEL_HYPERPARAM_DEFAULTS, type DdpgHyperparams, type NafHyperparams } 
 import type { EncoderFactory, ObsEncoder } from './encoder.ts';
 import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
 import { Rng } from '../util/rng.ts';
-import { convBackward, convDims, convForward, hasNativeConvGrad, type ConvDims } from './conv.ts';
+import { col2im, convBackwardGemm, convDims, convForwardGemm, transposeMatrix, type ConvDims } from './conv.ts';
+import { Arena } from './simd.ts';
 import { createAgent, resolveHyperparams, type AnyAgent } from './factory.ts';
 
 /**
@@ -15,9 +16,13 @@ import { createAgent, resolveHyperparams, type AnyAgent } from './factory.ts';
  *
  * Kernel sizes and strides are not given by the paper. The defaults (PIXEL_CONV_DEFAULTS: 4x4
  * stride 4, 3x3 stride 2, 3x3 stride 1; on 64x64: 16x16 -> 7x7 -> 5x5 x 32 = 800 features) were
- * picked for speed on the wasm backend, where one DDPG update runs four conv forwards (actor,
- * critic and their targets) and two backwards: measured on this machine under load, 3x3/2, 3x3/2,
- * 3x3/1 (5408 features) made an update ~3.5x slower. They are a configuration, not the paper's.
+ * picked for speed on the wasm backend (then four conv forwards and two backwards per DDPG
+ * update): measured on this machine under load, 3x3/2, 3x3/2, 3x3/1 (5408 features) made an update
+ * ~3.5x slower. They are a configuration, not the paper's.
+ *
+ * Deviation, written down: by default DDPG's actor has no conv torso of its own but reads the
+ * critic's, detached (DetachedEncoder, as DrQ-v2 and SAC-AE), where the paper trains a separate
+ * actor torso by the actor's gradient (actorEncoder 'own' keeps that).
  *
  * Observations are rows of height x width x channels values in [0, 1] (NHWC; channels = 3 RGB x
  * the number of stacked frames).
@@ -86,27 +91,48 @@ export function pixelConvDims(shape: PixelShape, layers: readonly ConvLayerSpec[
   return dims;
 }
 
-interface ForwardCache {
-  obs: tf.Tensor2D;
-  /** Input of each layer, then the last output. */
-  acts: tf.Tensor4D[];
+/** What tensorValues() reads of the wasm backend (TensorFlow.js internals, checked before use). */
+interface WasmBackendInternals {
+  wasm?: { HEAPU8?: Uint8Array };
+  dataIdMap?: { get(id: unknown): { memoryOffset?: number | null } | undefined };
+}
+
+/**
+ * A float32 tensor's values, without the copy dataSync() makes where the wasm backend allows it: a
+ * view of the backend's heap, valid only until the next TensorFlow.js call (use it at once). At a
+ * batch of 64 pixel observations dataSync() allocates and copies 9.4 MB each time, several times
+ * per update.
+ */
+export function tensorValues(t: tf.Tensor): Float32Array {
+  const b = tf.engine().backend as unknown as WasmBackendInternals;
+  const heap = b.wasm?.HEAPU8;
+  const offset = b.dataIdMap?.get(t.dataId)?.memoryOffset;
+  if (t.dtype === 'float32' && heap && typeof offset === 'number' && offset % 4 === 0) return new Float32Array(heap.buffer, heap.byteOffset + offset, t.size);
+  return t.dataSync() as Float32Array;
 }
 
 /**
  * Conv torso as an ObsEncoder: weights in one FlatParams (flat Adam, soft updates and checkpoints
- * as the dense heads), forward through the backend's fused conv, backward through conv.ts.
- * The forward of the last encode() call is kept for the applyGradient() that follows it on the
- * same observation tensor (the agents call both inside one tf.tidy), so no forward is repeated.
+ * as the dense heads) in the encoder's own Arena, where forward and backward run as GEMMs (conv.ts)
+ * without tensors. The forward of the last encode() stays in the arena (input copy and layer
+ * outputs): applyGradient() on the same observations reuses it, and so does a
+ * DetachedEncoder reading this torso (see there).
  */
 export class PixelEncoder implements ObsEncoder {
   /** False at learning rate 0 (a frozen torso): the agent then skips its input gradient. */
   readonly trainable: boolean;
   readonly outSize: number;
+  readonly inSize: number;
   readonly dims: ConvDims[];
   readonly params: FlatParams;
   readonly opt: Adam;
-  private readonly grad: Float32Array;
-  private cache: ForwardCache | null = null;
+  private readonly ar: Arena;
+  private readonly key = Arena.uid('conv');
+  private rowsCap = 0;
+  /** Rows of the forward held in the arena; 0: none. */
+  private held = 0;
+  /** Whether the held forward was computed with the current weights. */
+  private heldFresh = false;
 
   constructor(
     readonly shape: PixelShape,
@@ -118,99 +144,147 @@ export class PixelEncoder implements ObsEncoder {
     this.dims = pixelConvDims(shape, layers);
     const last = this.dims[this.dims.length - 1];
     this.outSize = last.outH * last.outW * last.outC;
+    this.inSize = shape.height * shape.width * shape.channels;
     const specs: ParamSpec[] = [];
     this.dims.forEach((d, i) => {
-      // DDPG supplement 7: U(-1/sqrt(fan_in), +) for hidden layers; stored [K, cout] for tensorT.
+      // DDPG supplement 7: U(-1/sqrt(fan_in), +) for hidden layers; stored [K, cout] (the filter's memory order).
       specs.push({ name: `c${i}.W`, shape: [d.K, d.outC], bound: fanInBound(d.K), decay: true });
       specs.push({ name: `c${i}.b`, shape: [d.outC], bound: fanInBound(d.K), decay: false });
     });
-    this.params = new FlatParams(specs);
+    const size = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+    this.ar = new Arena(4 * 6 * size + (1 << 20));
+    this.params = new FlatParams(specs, this.ar);
     this.params.init(rng);
     this.opt = new Adam(this.params, lr, l2);
     this.trainable = lr > 0;
-    this.grad = new Float32Array(this.params.size);
+    this.ar.get(`${this.key}.grad`, size);
   }
 
-  private filter(i: number): tf.Tensor4D {
-    const d = this.dims[i];
-    return tf.reshape(this.params.tensor(`c${i}.W`), [d.kernel, d.kernel, d.inC, d.outC]);
-  }
-
-  private forward(obs: tf.Tensor2D): ForwardCache {
-    const B = obs.shape[0];
-    const { height, width, channels } = this.shape;
-    const acts: tf.Tensor4D[] = [tf.reshape(obs, [B, height, width, channels])];
+  /** Lays out the arena regions for batches of up to `rows` rows (growing the arena detaches views: never mid-computation). */
+  private reserve(rows: number): void {
+    if (rows <= this.rowsCap) return;
+    this.held = 0;
+    this.rowsCap = rows;
+    const k = this.key;
+    this.ar.get(`${k}.x`, rows * this.inSize);
+    let dcols = 0;
+    let wT = 0;
     this.dims.forEach((d, i) => {
-      acts.push(convForward(acts[i], this.filter(i), this.params.tensor(`c${i}.b`) as tf.Tensor1D, d.stride, 'relu'));
+      const N = rows * d.P;
+      this.ar.get(`${k}.y${i}`, N * d.outC);
+      this.ar.get(`${k}.dy${i}`, N * d.outC);
+      if (i > 0) dcols = Math.max(dcols, N * d.K);
+      wT = Math.max(wT, d.K * d.outC);
     });
-    return { obs, acts };
+    this.ar.get(`${k}.dcols`, dcols);
+    this.ar.get(`${k}.wT`, wT);
+  }
+
+  private rowsOf(obs: tf.Tensor2D): number {
+    if (obs.shape[1] !== this.inSize) {
+      throw new Error(`pixel encoder expects ${this.shape.height}x${this.shape.width}x${this.shape.channels} observations, got rows of ${obs.shape[1]}`);
+    }
+    return obs.shape[0];
+  }
+
+  /** Whether the held forward's input is `data` (rows x inSize values; compared as bytes, natively). */
+  private holds(data: Float32Array, rows: number): boolean {
+    if (this.held !== rows) return false;
+    const x = this.ar.get(`${this.key}.x`, rows * this.inSize);
+    return Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(data.buffer, data.byteOffset, x.byteLength));
+  }
+
+  /** Runs the forward on `data` with the current weights unless it is held already. */
+  private ensureForward(data: Float32Array, rows: number, fresh: boolean): void {
+    if (this.holds(data, rows) && (this.heldFresh || !fresh)) return;
+    this.reserve(rows);
+    let x = this.ar.get(`${this.key}.x`, rows * this.inSize);
+    x.set(data.subarray(0, rows * this.inSize));
+    this.dims.forEach((d, i) => {
+      const y = this.ar.get(`${this.key}.y${i}`, rows * d.P * d.outC);
+      convForwardGemm(this.ar, x, rows, d, this.params.view(`c${i}.W`), this.params.view(`c${i}.b`), y, 'relu');
+      x = y;
+    });
+    this.held = rows;
+    this.heldFresh = true;
+  }
+
+  private heldFeatures(rows: number): tf.Tensor2D {
+    const L = this.dims.length - 1;
+    return tf.tensor2d(this.ar.get(`${this.key}.y${L}`, rows * this.outSize).slice(), [rows, this.outSize]);
   }
 
   encode(obs: tf.Tensor2D): tf.Tensor2D {
-    if (obs.shape[1] !== this.shape.height * this.shape.width * this.shape.channels) {
-      throw new Error(`pixel encoder expects ${this.shape.height}x${this.shape.width}x${this.shape.channels} observations, got rows of ${obs.shape[1]}`);
-    }
-    const fwd = this.forward(obs);
-    this.setCache(fwd);
-    const out = fwd.acts[fwd.acts.length - 1];
-    return tf.reshape(out, [obs.shape[0], this.outSize]);
+    const rows = this.rowsOf(obs);
+    this.ensureForward(tensorValues(obs), rows, true);
+    return this.heldFeatures(rows);
   }
 
   /**
-   * Keeps the last forward (input and activations) past the caller's tf.tidy: agents may encode a
-   * batch in one tidy and hand the gradient for the same observations in another, as a new tensor.
+   * Features for a reader that does not train this torso (DetachedEncoder): when the held forward
+   * is of these observations it is returned even if one optimizer step of this torso came after it
+   * (DrQ-v2: the actor reads the features the critic step was computed from), else a fresh forward.
    */
-  private setCache(fwd: ForwardCache | null): void {
-    if (this.cache) for (const t of [this.cache.obs, ...this.cache.acts]) t.dispose();
-    // Kept, not cloned (a clone copies on wasm); released here, or disposed by their owner first.
-    this.cache = fwd ? { obs: tf.keep(fwd.obs), acts: fwd.acts.map((t) => tf.keep(t)) } : null;
-  }
-
-  /** The cached forward when it was computed on these observations (same tensor, or equal values), else null. */
-  private cachedFor(obs: tf.Tensor2D): ForwardCache | null {
-    const c = this.cache;
-    if (!c || c.obs.shape[0] !== obs.shape[0] || c.obs.isDisposed || c.acts.some((t) => t.isDisposed)) return null;
-    if (c.obs.dataId === obs.dataId) return c;
-    const same = tf.tidy(() => tf.all(tf.equal(c.obs, obs)).dataSync()[0]);
-    return same ? c : null;
+  encodeDetached(obs: tf.Tensor2D): tf.Tensor2D {
+    const rows = this.rowsOf(obs);
+    this.ensureForward(tensorValues(obs), rows, false);
+    return this.heldFeatures(rows);
   }
 
   /** dL/dW for the batch given dL/d(features); fills `out` (flat, parameter layout). */
-  gradient(obs: tf.Tensor2D, dFeatures: tf.Tensor2D, out: Float32Array = this.grad): Float32Array {
-    tf.tidy(() => {
-      const fresh = this.cachedFor(obs) ?? this.forward(obs);
-      const B = obs.shape[0];
-      const native = hasNativeConvGrad();
-      const L = this.dims.length;
-      const lastD = this.dims[L - 1];
-      let dh: tf.Tensor4D = tf.reshape(dFeatures, [B, lastD.outH, lastD.outW, lastD.outC]);
-      for (let i = L - 1; i >= 0; i--) {
-        const d = this.dims[i];
-        const dpre = tf.mul(dh, tf.step(fresh.acts[i + 1])) as tf.Tensor4D;
-        const input = native ? fresh.acts[i] : (fresh.acts[i].dataSync() as Float32Array);
-        const g = convBackward(input, dpre, d, B, i > 0 ? this.params.tensorT(`c${i}.W`) : null);
-        const sw = this.params.slot(`c${i}.W`);
-        const sb = this.params.slot(`c${i}.b`);
-        out.set(g.dW, sw.offset);
-        out.set(g.db, sb.offset);
-        if (i > 0) dh = tf.tensor4d(g.dx!, [B, d.inH, d.inW, d.inC]);
+  gradient(obs: tf.Tensor2D, dFeatures: tf.Tensor2D, out?: Float32Array): Float32Array {
+    const rows = this.rowsOf(obs);
+    this.ensureForward(tensorValues(obs), rows, true);
+    const k = this.key;
+    const L = this.dims.length;
+    const grad = this.ar.get(`${k}.grad`, this.params.size);
+    let dy = this.ar.get(`${k}.dy${L - 1}`, rows * this.outSize);
+    dy.set(tensorValues(dFeatures).subarray(0, rows * this.outSize));
+    for (let i = L - 1; i >= 0; i--) {
+      const d = this.dims[i];
+      const N = rows * d.P;
+      const y = this.ar.get(`${k}.y${i}`, N * d.outC);
+      // ReLU: the output is positive exactly where the pre-activation is.
+      for (let j = 0; j < y.length; j++) if (y[j] <= 0) dy[j] = 0;
+      const sw = this.params.slot(`c${i}.W`);
+      const sb = this.params.slot(`c${i}.b`);
+      const dW = grad.subarray(sw.offset, sw.offset + sw.size);
+      const db = grad.subarray(sb.offset, sb.offset + sb.size);
+      const input = i === 0 ? this.ar.get(`${k}.x`, rows * this.inSize) : this.ar.get(`${k}.y${i - 1}`, rows * d.inH * d.inW * d.inC);
+      if (i === 0) {
+        convBackwardGemm(this.ar, input, dy, rows, d, dW, db, null, null);
+        break;
       }
-    });
-    this.setCache(null);
-    return out;
+      const wT = transposeMatrix(this.params.view(`c${i}.W`), d.K, d.outC, this.ar.get(`${k}.wT`, d.K * d.outC));
+      const dcols = this.ar.get(`${k}.dcols`, N * d.K);
+      convBackwardGemm(this.ar, input, dy, rows, d, dW, db, dcols, wT);
+      dy = col2im(dcols, rows, d, this.ar.get(`${k}.dy${i - 1}`, rows * d.inH * d.inW * d.inC));
+    }
+    if (out && out !== grad) out.set(grad);
+    return out ?? grad;
   }
 
   applyGradient(obs: tf.Tensor2D, dFeatures: tf.Tensor2D): void {
-    this.gradient(obs, dFeatures, this.grad);
-    this.opt.step(this.grad);
+    const g = this.gradient(obs, dFeatures);
+    this.opt.step(g);
+    // The held forward now predates this step: still what a detached reader of this batch wants.
+    this.heldFresh = false;
+  }
+
+  /** After any other change of the weights the held forward is of no use. */
+  private changed(): void {
+    this.held = 0;
+    this.heldFresh = false;
   }
 
   softUpdateFrom(source: ObsEncoder, tau: number): void {
     softUpdate(this.params, (source as PixelEncoder).params, tau);
+    this.changed();
   }
 
   copyFrom(source: ObsEncoder): void {
     this.params.copyFrom((source as PixelEncoder).params);
+    this.changed();
   }
 
   getState(): Record<string, { shape: number[]; data: Float32Array }> {
@@ -233,12 +307,38 @@ export class PixelEncoder implements ObsEncoder {
     this.params.values.set(get('params', n));
     this.params.touch();
     this.opt.setState({ m: get('adam.m', n), v: get('adam.v', n), t: get('adam.t', 1)[0] });
+    this.changed();
   }
 
   dispose(): void {
     this.params.dispose();
-    this.setCache(null);
+    this.changed();
   }
+}
+
+/**
+ * The actor's view of the critic's conv torso (DrQ-v2, Yarats et al. 2021; SAC-AE, Yarats et al.
+ * 2019): the actor reads the critic's features but its gradient stops there, so only the critic's
+ * TD loss shapes the torso. Soft updates, copies and checkpoints belong to the torso's owner (the
+ * critic and its target); getState returns the torso it reads, so an exported actor carries it.
+ */
+export class DetachedEncoder implements ObsEncoder {
+  readonly trainable = false;
+  constructor(readonly source: PixelEncoder) {}
+  get outSize(): number {
+    return this.source.outSize;
+  }
+  encode(obs: tf.Tensor2D): tf.Tensor2D {
+    return this.source.encodeDetached(obs);
+  }
+  applyGradient(): void {}
+  softUpdateFrom(): void {}
+  copyFrom(): void {}
+  getState(): Record<string, { shape: number[]; data: Float32Array }> {
+    return this.source.getState();
+  }
+  setState(): void {}
+  dispose(): void {}
 }
 
 /**
@@ -266,18 +366,23 @@ export interface PixelAgentOptions {
   /** One learning rate for every conv torso; default: the rate of the network each one feeds. */
   encoderLr?: number;
   /**
-   * Learning rate of the actor's conv torso alone (DDPG/TD3); 0 freezes it at its random
-   * initialisation, so the actor's gradient cannot move the features (cf. DrQ-v2, which stops the
-   * actor's gradient at the encoder). Default: as encoderLr.
+   * DDPG/TD3: which conv torso the actor reads.
+   * 'critic' (default): the first critic's, detached (DetachedEncoder; DrQ-v2 and SAC-AE practice):
+   *   one torso per critic, trained by the TD loss only; an update runs two torso forwards (critic,
+   *   critic target) and one backward instead of five and two.
+   * 'own': the DDPG paper's separate actor torso, trained by the actor's gradient at
+   *   actorEncoderLr (0 freezes it at its initialisation).
    */
+  actorEncoder?: 'critic' | 'own';
+  /** Learning rate of the actor's own conv torso (actorEncoder 'own'). Default: as encoderLr. */
   actorEncoderLr?: number;
 }
 
 /**
  * A DDPG/TD3/NAF agent with the paper's pixel networks. Each conv torso trains at the learning
- * rate of the network it feeds (DDPG: actor 1e-4, critic 1e-3): the actor-critic agent creates its
- * encoders in the order actor, actor target, critics, critic targets, which the factory below
- * relies on until the agents pass an EncoderRole themselves (see pixelEncoderFactory).
+ * rate of the network it feeds (DDPG: critic 1e-3, an own actor torso 1e-4). The actor-critic agent
+ * creates its encoders in the order actor, actor target, critics, critic targets, which the factory
+ * below relies on.
  */
 export function createPixelAgent(opts: PixelAgentOptions): AnyAgent {
   const obsSize = opts.shape.height * opts.shape.width * opts.shape.channels;
@@ -285,11 +390,28 @@ export function createPixelAgent(opts: PixelAgentOptions): AnyAgent {
   const hp = resolveHyperparams(opts.algo, overrides as Record<string, unknown>);
   const make = pixelEncoderFactory({ ...opts.shape, layers: opts.layers ?? PIXEL_CONV_DEFAULTS, lr: 1e-3, seed: opts.seed ^ 0x5eed });
   let made = 0;
-  const encoder: EncoderFactory = (size: number) => {
-    const i = made++;
-    if ('lr' in hp) return make(size, { network: 'q', lr: opts.encoderLr ?? hp.lr });
-    const actor = i < 2;
-    return make(size, actor ? { network: 'actor', lr: opts.actorEncoderLr ?? opts.encoderLr ?? hp.actorLr } : { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
-  };
+  let encoder: EncoderFactory;
+  if ('lr' in hp) {
+    encoder = (size) => make(size, { network: 'q', lr: opts.encoderLr ?? hp.lr });
+  } else if ((opts.actorEncoder ?? 'critic') === 'own') {
+    encoder = (size) => {
+      const actor = made++ < 2;
+      return make(size, actor ? { network: 'actor', lr: opts.actorEncoderLr ?? opts.encoderLr ?? hp.actorLr } : { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
+    };
+  } else {
+    if (opts.actorEncoderLr !== undefined) throw new Error("actorEncoderLr needs actorEncoder 'own' (by default the actor reads the critic's torso, which the critic trains)");
+    // Made with the actor (and its target), handed to the first critic (and its target) after.
+    const critic = make(obsSize, { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
+    const target = make(obsSize, { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
+    const critics = hp.twinCritics ? 2 : 1;
+    encoder = (size) => {
+      const i = made++;
+      if (i === 0) return new DetachedEncoder(critic);
+      if (i === 1) return new DetachedEncoder(target);
+      if (i === 2) return critic;
+      if (i === 2 + critics) return target;
+      return make(size, { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
+    };
+  }
   return createAgent(opts.algo, obsSize, opts.actionSize, overrides as Record<string, unknown>, opts.seed, encoder);
 }

@@ -29,7 +29,7 @@ export interface PixelTrainOptions {
   /** Steps with uniform random actions before the policy acts (and before updates start). */
   warmup: number;
   size: number;
-  /** Learning rate of the actor's conv torso (0: frozen); default the actor's. */
+  /** Gives the actor its own conv torso at this learning rate (0: frozen); default: the actor reads the critic's torso, detached. */
   actorEncoderLr?: number;
   hyperparams: Record<string, unknown>;
 }
@@ -75,7 +75,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   const env = await PixelEnv.create(await createEnv(source, { seed: o.seed }), host, { specCamera: source.spec.camera, width: o.size, height: o.size });
   const evalEnv = await PixelEnv.create(await createEnv(source, { seed: o.seed + 1 }), host, { specCamera: source.spec.camera, width: o.size, height: o.size });
   const A = env.info.action.size;
-  const agent: Agent = createPixelAgent({ algo: o.algo, shape: env.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams, ...(o.actorEncoderLr !== undefined ? { actorEncoderLr: o.actorEncoderLr } : {}) });
+  const agent: Agent = createPixelAgent({ algo: o.algo, shape: env.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams, ...(o.actorEncoderLr !== undefined ? { actorEncoder: 'own', actorEncoderLr: o.actorEncoderLr } : {}) });
   const hp = (agent as unknown as { hp: { batchSize: number; replayCapacity: number } }).hp;
   const replay = new PixelReplay({ capacity: Math.min(hp.replayCapacity, o.steps), height: o.size, width: o.size, stack: env.stack, newFramesPerStep: env.stack, actionSize: A });
   const batch = replay.makeBatch(hp.batchSize);

@@ -7,7 +7,8 @@ import { Rng } from '../../util/rng.ts';
  * Pixel DDPG updates per second (appended to `rl-studio bench updates`): the paper's pixel
  * networks (3 conv x 32, 2 FC x 200) on 9 x 64 x 64 observations (3 stacked RGB frames), sampled
  * from a PixelReplay of random frames, so the uint8 -> float conversion is part of the figure.
- * One update = critic + actor (both with their conv torsos) + soft target updates.
+ * One update = critic (its conv torso forward and backward, its target's forward) + actor (reading
+ * the critic's torso, detached) + soft target updates.
  */
 export interface PixelUpdatesOptions {
   quick: boolean;

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
-import { createPixelAgent, PixelEncoder, pixelConvDims, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
+import { createPixelAgent, DetachedEncoder, PixelEncoder, pixelConvDims, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
 import { PixelReplay } from '../../../src-main/learn/pixel-replay.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import type { Agent } from '../../../src-main/learn/types.ts';
@@ -30,10 +30,19 @@ function filledReplay(rng: Rng, actionSize: number): PixelReplay {
   return buf;
 }
 
-function encoders(agent: Agent): PixelEncoder[] {
-  const a = agent as unknown as { enc: PixelEncoder | { actor: PixelEncoder; actorTarget: PixelEncoder; critics: PixelEncoder[]; criticTargets: PixelEncoder[] }; encTarget?: PixelEncoder };
+type AnyEncoder = PixelEncoder | DetachedEncoder;
+
+/** The agent's encoders: NAF [net, target]; DDPG/TD3 [actor, actor target, critics..., critic targets...]. */
+function encoders(agent: Agent): AnyEncoder[] {
+  const a = agent as unknown as { enc: PixelEncoder | { actor: AnyEncoder; actorTarget: AnyEncoder; critics: PixelEncoder[]; criticTargets: PixelEncoder[] }; encTarget?: PixelEncoder };
   if (a.enc instanceof PixelEncoder) return [a.enc, a.encTarget!];
   return [a.enc.actor, a.enc.actorTarget, ...a.enc.critics, ...a.enc.criticTargets];
+}
+
+/** The torsos that train (and their targets): NAF [net, target], DDPG [critic, critic target]. */
+function torsos(agent: Agent): PixelEncoder[] {
+  const e = encoders(agent);
+  return e.length === 2 ? (e as PixelEncoder[]) : [e[2] as PixelEncoder, e[3] as PixelEncoder];
 }
 
 describe('pixel networks', () => {
@@ -60,13 +69,20 @@ describe('pixel networks', () => {
         const hp = (agent as unknown as { hp: Record<string, unknown> }).hp;
         expect(algo === 'naf' ? hp.hidden : hp.actorHidden).toEqual([200, 200]);
         expect(hp.finalLayerInit).toBe(3e-4);
-        // Each conv torso trains at the rate of the network it feeds.
+        // DDPG: the actor reads the critic's torso (and the actor target the critic target's),
+        // detached; each torso trains at the rate of the network that owns it.
         const encs = encoders(agent);
-        if (algo === 'ddpg') expect(encs.map((e) => e.opt.lr)).toEqual([1e-4, 1e-4, 1e-3, 1e-3]);
-        else expect(encs.map((e) => e.opt.lr)).toEqual([1e-3, 1e-3]);
+        if (algo === 'ddpg') {
+          const [actor, actorTarget, critic, criticTarget] = encs;
+          expect(actor).toBeInstanceOf(DetachedEncoder);
+          expect((actor as DetachedEncoder).source).toBe(critic);
+          expect((actorTarget as DetachedEncoder).source).toBe(criticTarget);
+          expect(actor.trainable).toBe(false);
+        }
+        expect(torsos(agent).map((e) => e.opt.lr)).toEqual([1e-3, 1e-3]);
         const buf = filledReplay(rng, A);
         const batch = buf.makeBatch(8);
-        const [trained, target] = encoders(agent);
+        const [trained, target] = torsos(agent);
         const w0 = trained.params.values.slice();
         const t0 = target.params.values.slice();
         expect(Array.from(w0)).toEqual(Array.from(t0));
@@ -99,11 +115,56 @@ describe('pixel networks', () => {
     });
   }
 
-  it('a frozen actor torso (learning rate 0) stays at its initialisation while the critic torso trains', () => {
-    const rng = new Rng(8);
-    const agent = createPixelAgent({ algo: 'ddpg', shape: SHAPE, actionSize: 1, seed: 2, layers: LAYERS, hyperparams: { batchSize: 8 }, actorEncoderLr: 0 });
+  it('td3: each critic owns a torso; the actor reads the first, detached', () => {
+    const agent = createPixelAgent({ algo: 'td3', shape: SHAPE, actionSize: 1, seed: 2, layers: LAYERS, hyperparams: { batchSize: 8 } });
     try {
-      const [actor, , critic] = encoders(agent);
+      const [actor, actorTarget, c0, c1, t0, t1] = encoders(agent);
+      expect((actor as DetachedEncoder).source).toBe(c0);
+      expect((actorTarget as DetachedEncoder).source).toBe(t0);
+      expect(new Set([c0, c1, t0, t1]).size).toBe(4);
+      const rng = new Rng(9);
+      const buf = filledReplay(rng, 1);
+      const batch = buf.makeBatch(8);
+      const w1 = (c1 as PixelEncoder).params.values.slice();
+      for (let i = 0; i < 2; i++) agent.update(buf.sample(rng, batch));
+      expect(Array.from((c1 as PixelEncoder).params.values)).not.toEqual(Array.from(w1));
+    } finally {
+      agent.dispose();
+    }
+  });
+
+  it("the detached actor reads the features its batch's critic step was computed from, and fresh ones for new observations", () => {
+    const rng = new Rng(10);
+    const critic = new PixelEncoder(SHAPE, LAYERS, new Rng(11), 1e-2);
+    const actor = new DetachedEncoder(critic);
+    const n = SHAPE.height * SHAPE.width * SHAPE.channels;
+    const obs = Float32Array.from({ length: 4 * n }, () => rng.uniform());
+    const other = Float32Array.from({ length: 4 * n }, () => rng.uniform());
+    try {
+      tf.tidy(() => {
+        const before = critic.encode(tf.tensor2d(obs, [4, n])).dataSync().slice();
+        critic.applyGradient(tf.tensor2d(obs, [4, n]), tf.ones([4, critic.outSize]) as tf.Tensor2D);
+        // Same observations (a new tensor of equal values): the pre-step features, as DrQ-v2.
+        expect(Array.from(actor.encode(tf.tensor2d(obs, [4, n])).dataSync())).toEqual(Array.from(before));
+        // The owner itself recomputes with the stepped weights.
+        const after = critic.encode(tf.tensor2d(obs, [4, n])).dataSync();
+        expect(Array.from(after)).not.toEqual(Array.from(before));
+        // Other observations: a forward with the current weights (equal to a fresh torso's).
+        const fresh = new PixelEncoder(SHAPE, LAYERS, new Rng(1), 1e-3);
+        fresh.copyFrom(critic);
+        expect(Array.from(actor.encode(tf.tensor2d(other, [4, n])).dataSync())).toEqual(Array.from(fresh.encode(tf.tensor2d(other, [4, n])).dataSync()));
+        fresh.dispose();
+      });
+    } finally {
+      critic.dispose();
+    }
+  });
+
+  it("actorEncoder 'own' with learning rate 0: a frozen actor torso stays at its initialisation while the critic torso trains", () => {
+    const rng = new Rng(8);
+    const agent = createPixelAgent({ algo: 'ddpg', shape: SHAPE, actionSize: 1, seed: 2, layers: LAYERS, hyperparams: { batchSize: 8 }, actorEncoder: 'own', actorEncoderLr: 0 });
+    try {
+      const [actor, , critic] = encoders(agent) as PixelEncoder[];
       expect(actor.trainable).toBe(false);
       const a0 = actor.params.values.slice();
       const c0 = critic.params.values.slice();

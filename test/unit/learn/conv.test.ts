@@ -1,12 +1,13 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
-import { col2im, conv2d, convBackward, convDims, convForward, im2col, im2colT, transposeMatrix, type ConvDims } from '../../../src-main/learn/conv.ts';
+import { col2im, convBackwardGemm, convDims, convForwardGemm, transposeMatrix, type ConvDims } from '../../../src-main/learn/conv.ts';
+import { Arena } from '../../../src-main/learn/simd.ts';
 import { PixelEncoder } from '../../../src-main/learn/pixel-nets.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 
-// The wasm backend is registered (and lacks the conv backprop kernels); tests switch between it
-// and the plain cpu backend, whose native conv gradients are the reference.
+// The wasm backend is the one the agents run on; the plain cpu backend's native conv gradients are
+// a reference.
 beforeAll(async () => {
   await selectBackend({ backend: 'wasm' });
 });
@@ -31,6 +32,18 @@ function naiveConv(x: ArrayLike<number>, w: ArrayLike<number>, batch: number, d:
   return out;
 }
 
+/** im2col: row n = (b, oy, ox) holds the patch in filter order k = (i, j, c) (the layout col2im scatters back). */
+function im2col(x: Float32Array, B: number, d: ConvDims): Float32Array {
+  const out = new Float32Array(B * d.P * d.K);
+  for (let b = 0; b < B; b++)
+    for (let oy = 0; oy < d.outH; oy++)
+      for (let ox = 0; ox < d.outW; ox++)
+        for (let i = 0; i < d.kernel; i++)
+          for (let j = 0; j < d.kernel; j++)
+            for (let c = 0; c < d.inC; c++) out[((b * d.outH + oy) * d.outW + ox) * d.K + (i * d.kernel + j) * d.inC + c] = x[((b * d.inH + oy * d.stride + i) * d.inW + ox * d.stride + j) * d.inC + c];
+  return out;
+}
+
 const GEOMETRIES = [
   { inH: 9, inW: 8, inC: 3, kernel: 3, stride: 2, outC: 4 },
   { inH: 8, inW: 8, inC: 2, kernel: 4, stride: 4, outC: 3 },
@@ -38,15 +51,13 @@ const GEOMETRIES = [
 ];
 
 describe('im2col and col2im', () => {
-  it('im2colT is the transpose of im2col and col2im is its adjoint', () => {
+  it('col2im is the adjoint of im2col', () => {
     const rng = new Rng(1);
     for (const g of GEOMETRIES) {
       const d = convDims(g);
       const B = 2;
       const x = data(rng, B * d.inH * d.inW * d.inC);
       const cols = im2col(x, B, d);
-      const colsT = im2colT(x, B, d);
-      expect(Array.from(transposeMatrix(cols, B * d.P, d.K))).toEqual(Array.from(colsT));
       // <im2col(x), c> == <x, col2im(c)> for every c: the backward of the gather is the scatter-add.
       const c = data(rng, cols.length);
       const back = col2im(c, B, d);
@@ -63,56 +74,81 @@ describe('im2col and col2im', () => {
   });
 });
 
-describe('conv forward and backward', () => {
-  for (const backend of ['cpu', 'wasm']) {
-    it(`${backend}: fused forward equals a float64 reference convolution`, async () => {
-      await tf.setBackend(backend);
-      const rng = new Rng(2);
-      for (const g of GEOMETRIES) {
-        const d = convDims(g);
-        const B = 2;
-        const x = data(rng, B * d.inH * d.inW * d.inC);
-        const w = data(rng, d.K * d.outC);
-        const ref = naiveConv(x, w, B, d);
-        const y = tf.tidy(() => convForward(tf.tensor4d(x, [B, d.inH, d.inW, d.inC]), tf.tensor4d(w, [d.kernel, d.kernel, d.inC, d.outC]), null, d.stride, 'linear').dataSync());
-        for (let i = 0; i < ref.length; i++) expect(Math.abs(y[i] - ref[i])).toBeLessThan(1e-4);
-      }
-    });
-  }
+/** One conv layer on an arena: forward (linear) and its gradients for dL/dy = r. */
+function arenaConv(x: Float32Array, w: Float32Array, bias: Float32Array, r: Float32Array, B: number, d: ConvDims) {
+  const ar = new Arena(1 << 16);
+  const N = B * d.P;
+  const sizes = { x: x.length, w: w.length, b: d.outC, r: r.length, y: N * d.outC, dW: d.K * d.outC, db: d.outC, dcols: N * d.K, wT: d.K * d.outC };
+  // Allocate first: growing the arena detaches the views handed out before.
+  for (const [name, n] of Object.entries(sizes)) ar.get(name, n);
+  const v = (name: keyof typeof sizes) => ar.get(name, sizes[name]);
+  v('x').set(x);
+  v('w').set(w);
+  v('b').set(bias);
+  v('r').set(r);
+  convForwardGemm(ar, v('x'), B, d, v('w'), v('b'), v('y'), 'linear');
+  transposeMatrix(v('w'), d.K, d.outC, v('wT'));
+  convBackwardGemm(ar, v('x'), v('r'), B, d, v('dW'), v('db'), v('dcols'), v('wT'));
+  return { y: v('y').slice(), dW: v('dW').slice(), db: v('db').slice(), dx: col2im(v('dcols'), B, d) };
+}
 
-  it('im2col backward equals the cpu backend native Conv2DBackpropFilter / Input', async () => {
-    await tf.setBackend('cpu');
-    const rng = new Rng(3);
-    for (const g of GEOMETRIES) {
+describe('conv layers as GEMMs on an arena', () => {
+  it('forward equals a float64 reference convolution (and the wasm backend\'s conv2d)', () => {
+    const rng = new Rng(2);
+    for (const g of [...GEOMETRIES, { inH: 64, inW: 64, inC: 9, kernel: 4, stride: 4, outC: 32 }]) {
       const d = convDims(g);
-      const B = 3;
+      const B = 2;
       const x = data(rng, B * d.inH * d.inW * d.inC);
       const w = data(rng, d.K * d.outC);
-      const dy = tf.tensor4d(data(rng, B * d.P * d.outC), [B, d.outH, d.outW, d.outC]);
-      const wT = tf.tensor2d(transposeMatrix(w, d.K, d.outC), [d.outC, d.K]);
-      const mine = convBackward(x, dy, d, B, wT, 'im2col');
-      const native = convBackward(x, dy, d, B, wT, 'native');
-      for (let i = 0; i < native.dW.length; i++) expect(Math.abs(mine.dW[i] - native.dW[i])).toBeLessThan(1e-4);
-      for (let i = 0; i < native.dx!.length; i++) expect(Math.abs(mine.dx![i] - native.dx![i])).toBeLessThan(1e-4);
-      for (let i = 0; i < native.db.length; i++) expect(Math.abs(mine.db[i] - native.db[i])).toBeLessThan(1e-4);
-      dy.dispose();
-      wT.dispose();
+      const bias = data(rng, d.outC);
+      const ref = naiveConv(x, w, B, d);
+      const { y } = arenaConv(x, w, bias, new Float32Array(B * d.P * d.outC), B, d);
+      for (let i = 0; i < ref.length; i++) expect(Math.abs(y[i] - ref[i] - bias[i % d.outC])).toBeLessThan(1e-4);
+      const tfy = tf.tidy(() => tf.conv2d(tf.tensor4d(x, [B, d.inH, d.inW, d.inC]), tf.tensor4d(w, [d.kernel, d.kernel, d.inC, d.outC]), d.stride, 'valid').dataSync());
+      for (let i = 0; i < ref.length; i++) expect(Math.abs(tfy[i] - ref[i])).toBeLessThan(1e-4);
     }
   });
 
-  it('wasm backward matches float64 finite differences of sum(conv(x, w) * r)', async () => {
-    await tf.setBackend('wasm');
+  it('backward equals the cpu backend\'s native Conv2DBackpropFilter / Input', async () => {
+    await tf.setBackend('cpu');
+    try {
+      const rng = new Rng(3);
+      for (const g of GEOMETRIES) {
+        const d = convDims(g);
+        const B = 3;
+        const x = data(rng, B * d.inH * d.inW * d.inC);
+        const w = data(rng, d.K * d.outC);
+        const r = data(rng, B * d.P * d.outC);
+        const mine = arenaConv(x, w, new Float32Array(d.outC), r, B, d);
+        const [gx, gw] = tf.grads((xt: tf.Tensor, wt: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xt as tf.Tensor4D, wt as tf.Tensor4D, d.stride, 'valid'), tf.tensor4d(r, [B, d.outH, d.outW, d.outC]))))([
+          tf.tensor4d(x, [B, d.inH, d.inW, d.inC]),
+          tf.tensor4d(w, [d.kernel, d.kernel, d.inC, d.outC]),
+        ]);
+        const nx = gx.dataSync();
+        const nw = gw.dataSync();
+        for (let i = 0; i < nw.length; i++) expect(Math.abs(mine.dW[i] - nw[i])).toBeLessThan(1e-4);
+        for (let i = 0; i < nx.length; i++) expect(Math.abs(mine.dx[i] - nx[i])).toBeLessThan(1e-4);
+        for (let o = 0; o < d.outC; o++) {
+          let s = 0;
+          for (let n = 0; n < B * d.P; n++) s += r[n * d.outC + o];
+          expect(Math.abs(mine.db[o] - s)).toBeLessThan(1e-4);
+        }
+      }
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+
+  it('backward matches float64 finite differences of sum(conv(x, w) * r), also with a wide input row', () => {
     const rng = new Rng(4);
-    for (const g of GEOMETRIES) {
+    for (const g of [...GEOMETRIES, { inH: 30, inW: 30, inC: 2, kernel: 2, stride: 1, outC: 3 }]) {
       const d = convDims(g);
       const B = 2;
       const x = data(rng, B * d.inH * d.inW * d.inC);
       const w = data(rng, d.K * d.outC);
       const r = data(rng, B * d.P * d.outC);
       const loss = (xv: ArrayLike<number>, wv: ArrayLike<number>) => naiveConv(xv, wv, B, d).reduce((s, v, i) => s + v * r[i], 0);
-      const dy = tf.tensor4d(r, [B, d.outH, d.outW, d.outC]);
-      const wT = tf.tensor2d(transposeMatrix(w, d.K, d.outC), [d.outC, d.K]);
-      const gr = convBackward(x, dy, d, B, wT);
+      const gr = arenaConv(x, w, new Float32Array(d.outC), r, B, d);
       const h = 1e-3;
       for (let n = 0; n < 12; n++) {
         const i = rng.int(w.length);
@@ -128,34 +164,9 @@ describe('conv forward and backward', () => {
         const xm = Float64Array.from(x);
         xm[j] -= h;
         const fdx = (loss(xp, w) - loss(xm, w)) / (2 * h);
-        expect(Math.abs(fdx - gr.dx![j]), `dx[${j}]`).toBeLessThan(1e-3 + 1e-3 * Math.abs(fdx));
+        expect(Math.abs(fdx - gr.dx[j]), `dx[${j}]`).toBeLessThan(1e-3 + 1e-3 * Math.abs(fdx));
       }
-      dy.dispose();
-      wT.dispose();
     }
-  });
-
-  it('conv2d (customGrad) differentiates on wasm and equals tf.conv2d gradients on cpu', async () => {
-    const rng = new Rng(5);
-    const d = convDims(GEOMETRIES[0]);
-    const B = 2;
-    const x = data(rng, B * d.inH * d.inW * d.inC);
-    const w = data(rng, d.K * d.outC);
-    const r = data(rng, B * d.P * d.outC);
-    const run = (op: typeof conv2d) => {
-      const [gx, gw] = tf.grads((xt: tf.Tensor, wt: tf.Tensor) => tf.sum(tf.mul(op(xt as tf.Tensor4D, wt as tf.Tensor4D, d.stride), tf.tensor4d(r, [B, d.outH, d.outW, d.outC]))))([
-        tf.tensor4d(x, [B, d.inH, d.inW, d.inC]),
-        tf.tensor4d(w, [d.kernel, d.kernel, d.inC, d.outC]),
-      ]);
-      return [gx.dataSync().slice(), gw.dataSync().slice()];
-    };
-    await tf.setBackend('wasm');
-    expect(() => tf.grad((wt: tf.Tensor) => tf.sum(tf.conv2d(tf.tensor4d(x, [B, d.inH, d.inW, d.inC]), wt as tf.Tensor4D, d.stride, 'valid')))(tf.tensor4d(w, [d.kernel, d.kernel, d.inC, d.outC]))).toThrow();
-    const [wx, ww] = run(conv2d);
-    await tf.setBackend('cpu');
-    const [cx, cw] = run((a, b, s) => tf.conv2d(a, b, s, 'valid'));
-    for (let i = 0; i < cx.length; i++) expect(Math.abs(wx[i] - cx[i])).toBeLessThan(1e-4);
-    for (let i = 0; i < cw.length; i++) expect(Math.abs(ww[i] - cw[i])).toBeLessThan(1e-4);
   });
 });
 
