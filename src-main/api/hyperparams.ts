@@ -67,6 +67,12 @@ export interface ActorCriticHyperparams {
   priorityBeta: number;
   /** Running observation normalisation; not in the paper, off by default. */
   obsNormalization: boolean;
+  /**
+   * Batch normalisation of the state input and hidden layers (the critic's only below the action).
+   * DDPG supplement 7 used it for the low-dimensional tasks; off by default because the suite's
+   * observations are already O(1) and TD3's DDPG re-implementation (Fujimoto et al. 2018) drops it.
+   */
+  batchNorm: boolean;
 }
 
 export type DdpgHyperparams = ActorCriticHyperparams;
@@ -102,6 +108,7 @@ export const DDPG_PAPER_DEFAULTS: Readonly<DdpgHyperparams> = Object.freeze({
   priorityAlpha: 0.6,
   priorityBeta: 0.4,
   obsNormalization: false,
+  batchNorm: false,
 });
 
 /**
@@ -273,6 +280,7 @@ function actorCriticSchema(d: Readonly<ActorCriticHyperparams>) {
     priorityAlpha: num(d.priorityAlpha, 0, 1, 'priority exponent alpha'),
     priorityBeta: num(d.priorityBeta, 0, 1, 'initial importance-sampling exponent beta'),
     obsNormalization: bool(d.obsNormalization, 'running observation normalisation (not in the paper)'),
+    batchNorm: bool(d.batchNorm, "batch normalisation of state input and hidden layers, as DDPG's low-dimensional experiments"),
   });
 }
 

@@ -2,6 +2,7 @@ import type { FlatParams } from '../learn/params.ts';
 import type { AnyAgent } from '../learn/factory.ts';
 import { NafAgent } from '../learn/naf.ts';
 import type { RunningObsNorm } from '../learn/obs-norm.ts';
+import { bnAffine } from '../learn/batch-norm.ts';
 import { PixelEncoder, type ConvLayerSpec, type PixelShape } from '../learn/pixel-nets.ts';
 import { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
@@ -43,7 +44,9 @@ export function policyGraphFromAgent(agent: AnyAgent, action: { low: ArrayLike<n
     agent.hp.hidden.forEach((_, i) => layers.push(denseFrom(agent.net, `l${i}`), { kind: 'relu' }));
     layers.push(muHead(agent.net, n), { kind: 'tanh' });
   } else {
-    agent.hp.actorHidden.forEach((_, i) => layers.push(denseFrom(agent.actor, `l${i}`), { kind: 'relu' }));
+    // Batch norm in its inference form is affine per unit: folded into the dense layers.
+    const bn = agent.hp.batchNorm;
+    agent.hp.actorHidden.forEach((_, i) => layers.push(denseFrom(agent.actor, `l${i}`, bn && i === 0 ? 'bnIn' : null, bn ? `bn${i}` : null), { kind: 'relu' }));
     layers.push(denseFrom(agent.actor, 'out'), { kind: 'tanh' });
   }
   layers.push({ kind: 'actionScale', low: Float32Array.from(action.low), high: Float32Array.from(action.high) });
@@ -81,9 +84,31 @@ function convLayers(torso: PixelTorso, tensors: Record<string, { shape: number[]
   }
 }
 
-function denseFrom(p: FlatParams, prefix: string): DenseLayer {
+/**
+ * A dense layer of a network, with the inference-mode batch norms of its input (`inNorm`) and of
+ * its pre-activation (`outNorm`) folded in: x -> (x s_in + t_in) W + b -> (.) s_out + t_out.
+ */
+function denseFrom(p: FlatParams, prefix: string, inNorm: string | null = null, outNorm: string | null = null): DenseLayer {
   const [inSize, outSize] = p.slot(`${prefix}.W`).shape;
-  return { kind: 'dense', inSize, outSize, weight: p.view(`${prefix}.W`).slice(), bias: p.view(`${prefix}.b`).slice() };
+  const weight = p.view(`${prefix}.W`).slice();
+  const bias = p.view(`${prefix}.b`).slice();
+  if (inNorm) {
+    const { scale, shift } = bnAffine(p, inNorm);
+    for (let r = 0; r < inSize; r++) {
+      for (let j = 0; j < outSize; j++) {
+        bias[j] += shift[r] * weight[r * outSize + j];
+        weight[r * outSize + j] *= scale[r];
+      }
+    }
+  }
+  if (outNorm) {
+    const { scale, shift } = bnAffine(p, outNorm);
+    for (let j = 0; j < outSize; j++) {
+      for (let r = 0; r < inSize; r++) weight[r * outSize + j] *= scale[j];
+      bias[j] = bias[j] * scale[j] + shift[j];
+    }
+  }
+  return { kind: 'dense', inSize, outSize, weight, bias };
 }
 
 /** NAF's heads layer holds [V | mu (n) | L entries] side by side; the policy uses the mu columns. */

@@ -3,7 +3,8 @@ import type { ActorCriticHyperparams } from '../api/hyperparams.ts';
 import type { Agent, AgentState, Batch, UpdateStats } from './types.ts';
 import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
 import { Arena } from './simd.ts';
-import { activationBackward, Chain, denseBackward, denseForward, denseFromPre, mlpLayers, mlpSpecs, type Layer } from './mlp.ts';
+import { activationBackward, backToInput, backToPre, Chain, denseBackward, denseForward, denseFromPre, mlpLayers, mlpSpecs, normalizeInput, type Layer } from './mlp.ts';
+import { bnSpecs, type NormMode } from './batch-norm.ts';
 import { Rng } from '../util/rng.ts';
 import { makeActionNoise, ParameterNoise, type ActionNoise, type NoiseState } from './noise.ts';
 import { RunningObsNorm, type ObsNormState } from './obs-norm.ts';
@@ -22,7 +23,10 @@ import { IdentityEncoder, identityEncoder, type EncoderFactory, type ObsEncoder 
  *   DDPG, which computes both gradients from one graph; Algorithm 1 does not pin the order). This
  *   lets Q(s, a) and Q(s, mu(s)) share the critic's obs-only layers and the obs part of the action
  *   layer, one of the largest matMuls of the update.
- * - Batch normalisation (used by the paper) is not implemented.
+ * - Batch normalisation (hp.batchNorm, batch-norm.ts) sits where the paper puts it: the state input
+ *   and every hidden layer of the actor, the state input and the hidden layers below the action's
+ *   layer in the critic. Online networks train on batch statistics; targets and acting use the
+ *   running statistics.
  * - L2 decay 1e-2 applies to critic weights, not biases (gradient 1e-2 * W).
  */
 export interface ActorCriticOptions {
@@ -34,12 +38,12 @@ export interface ActorCriticOptions {
   encoder?: EncoderFactory;
 }
 
-export function actorSpecs(obs: number, hidden: number[], act: number, finalInit: number | null): ParamSpec[] {
-  return mlpSpecs(obs, hidden, 'out', act, finalInit);
+export function actorSpecs(obs: number, hidden: number[], act: number, finalInit: number | null, batchNorm = false): ParamSpec[] {
+  return mlpSpecs(obs, hidden, 'out', act, finalInit, batchNorm);
 }
 
-export function criticSpecs(obs: number, hidden: number[], act: number, actionLayer: number, finalInit: number | null): ParamSpec[] {
-  const specs: ParamSpec[] = [];
+export function criticSpecs(obs: number, hidden: number[], act: number, actionLayer: number, finalInit: number | null, batchNorm = false): ParamSpec[] {
+  const specs: ParamSpec[] = batchNorm ? bnSpecs('bnIn', obs) : [];
   let fan = obs;
   hidden.forEach((h, i) => {
     // fan_in of the action layer counts the action inputs too.
@@ -47,6 +51,7 @@ export function criticSpecs(obs: number, hidden: number[], act: number, actionLa
     specs.push({ name: `l${i}.W`, shape: [fan, h], bound: fanInBound(fanIn), decay: true });
     if (i === actionLayer) specs.push({ name: `l${i}.A`, shape: [act, h], bound: fanInBound(fanIn), decay: true });
     specs.push({ name: `l${i}.b`, shape: [h], bound: fanInBound(fanIn), decay: false });
+    if (batchNorm && i < actionLayer) specs.push(...bnSpecs(`bn${i}`, h));
     fan = h;
   });
   const fb = finalInit ?? fanInBound(fan);
@@ -56,19 +61,23 @@ export function criticSpecs(obs: number, hidden: number[], act: number, actionLa
 }
 
 /** The actor as dense layers: obs -> hidden (ReLU) -> action (tanh). */
-export function actorLayers(obs: number, hidden: number[], act: number): Layer[] {
-  return mlpLayers(obs, hidden, 'out', act, 'tanh');
+export function actorLayers(obs: number, hidden: number[], act: number, batchNorm = false): Layer[] {
+  return mlpLayers(obs, hidden, 'out', act, 'tanh', batchNorm);
 }
 
-/** The critic as dense layers: the action enters hidden layer k through l{k}.A; output Q (linear). */
-export function criticLayers(obs: number, hidden: number[], act: number, k: number): Layer[] {
+/**
+ * The critic as dense layers: the action enters hidden layer k through l{k}.A; output Q (linear).
+ * With batchNorm the state input and the hidden layers below k are normalised.
+ */
+export function criticLayers(obs: number, hidden: number[], act: number, k: number, batchNorm = false): Layer[] {
   const ls: Layer[] = [];
   let fan = obs;
   hidden.forEach((h, i) => {
-    ls.push({ W: `l${i}.W`, b: `l${i}.b`, in: fan, out: h, act: 'relu', ...(i === k ? { A: `l${i}.A`, extra: act } : {}) });
+    ls.push({ W: `l${i}.W`, b: `l${i}.b`, in: fan, out: h, act: 'relu', ...(i === k ? { A: `l${i}.A`, extra: act } : {}), ...(batchNorm && i < k ? { bn: `bn${i}` } : {}) });
     fan = h;
   });
   ls.push({ W: 'out.W', b: 'out.b', in: fan, out: 1, act: 'linear' });
+  if (batchNorm) ls[0].bnIn = 'bnIn';
   return ls;
 }
 
@@ -77,13 +86,14 @@ export function criticLayers(obs: number, hidden: number[], act: number, k: numb
  * criticBackward), and the obs-only pre-activation of the action layer (x W + b) under
  * `${name}.base` (for criticActionGrad). Returns Q [rows].
  */
-export function criticForward(ar: Arena, p: FlatParams, layers: Layer[], x: Float32Array, a: Float32Array, rows: number, name: string): Float32Array {
+export function criticForward(ar: Arena, p: FlatParams, layers: Layer[], x: Float32Array, a: Float32Array, rows: number, name: string, mode: NormMode = 'infer'): Float32Array {
   let h = x;
   for (let i = 0; i < layers.length; i++) {
     const L = layers[i];
+    if (L.bnIn) h = normalizeInput(ar, p, L, h, rows, { mode, scratch: `${name}.in` });
     const y = ar.get(`${name}.y${i}`, rows * L.out);
     if (L.A) denseForward(ar, p, L, h, rows, y, a, ar.get(`${name}.base`, rows * L.out));
-    else denseForward(ar, p, L, h, rows, y);
+    else denseForward(ar, p, L, h, rows, y, undefined, undefined, { mode, scratch: `${name}.bn${i}` });
     h = y;
   }
   return h;
@@ -95,22 +105,21 @@ export function criticForward(ar: Arena, p: FlatParams, layers: Layer[], x: Floa
  */
 export function criticBackward(ar: Arena, p: FlatParams, g: Float32Array, layers: Layer[], x: Float32Array, a: Float32Array, dq: Float32Array, rows: number, wantInput: boolean, name: string): Float32Array | null {
   const top = layers.length - 1;
+  const needIn = (i: number) => i > 0 || wantInput || !!layers[i].bnIn;
   // Linear output with one unit: dpre = dq, and its transpose has the same memory layout.
   let dpre = dq;
   let dpreT: Float32Array | null = dq;
   for (let i = top; i >= 0; i--) {
     const L = layers[i];
-    const input = i > 0 ? ar.get(`${name}.y${i - 1}`, rows * L.in) : x;
-    const dInT = i > 0 || wantInput ? ar.get(`${name}.dhT${i}`, rows * L.in) : null;
+    const input = i > 0 ? ar.get(`${name}.y${i - 1}`, rows * L.in) : L.bnIn ? ar.get(`${name}.in.x`, rows * L.in) : x;
+    const dInT = needIn(i) ? ar.get(`${name}.dhT${i}`, rows * L.in) : null;
     denseBackward(ar, p, g, L, input, L.A ? a : null, rows, dpre, dpreT, { weights: true, dExtra: null, dInT }, null);
     if (i > 0) {
       dpre = ar.get(`${name}.dpre${i - 1}`, rows * L.in);
-      dpreT = i - 1 > 0 || wantInput ? ar.get(`${name}.dpreT${i - 1}`, rows * L.in) : null;
-      activationBackward(dInT!, true, input, rows, L.in, layers[i - 1].act, dpre, dpreT);
+      dpreT = needIn(i - 1) ? ar.get(`${name}.dpreT${i - 1}`, rows * L.in) : null;
+      backToPre(ar, p, g, layers[i - 1], dInT!, input, rows, dpre, dpreT, `${name}.bn${i - 1}`);
     } else if (dInT) {
-      const dIn = ar.get(`${name}.dIn`, rows * L.in);
-      for (let r = 0; r < rows; r++) for (let j = 0; j < L.in; j++) dIn[r * L.in + j] = dInT[j * rows + r];
-      return dIn;
+      return backToInput(ar, p, g, L, dInT, rows, wantInput ? ar.get(`${name}.dIn`, rows * L.in) : null, `${name}.in`);
     }
   }
   return null;
@@ -196,10 +205,11 @@ export class ActorCriticAgent implements Agent {
       criticTargets: Array.from({ length: nCritics }, () => encoder(obsSize)),
     };
     const feat = this.enc.actor.outSize;
-    this.actorL = actorLayers(feat, hp.actorHidden, actionSize);
-    this.criticL = criticLayers(feat, hp.criticHidden, actionSize, this.k);
-    const aSpecs = actorSpecs(feat, hp.actorHidden, actionSize, hp.finalLayerInit);
-    const cSpecs = criticSpecs(feat, hp.criticHidden, actionSize, this.k, hp.finalLayerInit);
+    const bn = hp.batchNorm;
+    this.actorL = actorLayers(feat, hp.actorHidden, actionSize, bn);
+    this.criticL = criticLayers(feat, hp.criticHidden, actionSize, this.k, bn);
+    const aSpecs = actorSpecs(feat, hp.actorHidden, actionSize, hp.finalLayerInit, bn);
+    const cSpecs = criticSpecs(feat, hp.criticHidden, actionSize, this.k, hp.finalLayerInit, bn);
     const size = (specs: ParamSpec[]) => specs.reduce((n, s) => n + s.shape.reduce((x, y) => x * y, 1), 0);
     // Parameters, targets, Adam m/v/decay and gradients: ~6 copies per network, plus scratch.
     this.ar = new Arena(4 * 6 * (2 * size(aSpecs) + 2 * nCritics * size(cSpecs)) + (8 << 20));
@@ -262,10 +272,10 @@ export class ActorCriticAgent implements Agent {
     const wantC = this.enc.critics[0].trainable;
     for (let j = 0; j < this.critics.length; j++) {
       criticForward(ar, this.criticTargets[j], this.criticL, ar.get('s2', rows * O), a, rows, `ct${j}`);
-      criticForward(ar, this.critics[j], this.criticL, x, a, rows, `c${j}`);
+      criticForward(ar, this.critics[j], this.criticL, x, a, rows, `c${j}`, 'train');
       criticBackward(ar, this.critics[j], ar.get(`grad.c${j}`, this.critics[j].size), this.criticL, x, a, dq, rows, wantC, `c${j}`);
     }
-    const mu = this.actorNet.forward(this.actor, x, rows);
+    const mu = this.actorNet.forward(this.actor, x, rows, 'train');
     const { dAction } = criticActionGrad(ar, this.critics[0], this.criticL, mu, rows, 'c0');
     this.actorNet.backward(this.actor, ar.get('grad.actor', this.actor.size), x, dAction, rows, this.enc.actor.trainable);
     new Chain(ar, this.actorL, 'target').forward(this.actorTarget, x, rows);
@@ -315,6 +325,8 @@ export class ActorCriticAgent implements Agent {
     const p = this.perturbed.values;
     const w = this.actor.values;
     for (let i = 0; i < p.length; i++) p[i] = w[i] + eps[i];
+    // Batch-norm running statistics describe the data, not the policy: never perturbed.
+    for (const s of this.actor.slots) if (s.stat) p.set(w.subarray(s.offset, s.offset + s.size), s.offset);
     this.perturbed.touch();
     this.perturbedReady = true;
   }
@@ -372,7 +384,7 @@ export class ActorCriticAgent implements Agent {
     for (let j = 0; j < this.critics.length; j++) {
       const enc = this.enc.critics[j];
       const x = this.features(enc, obsArr, B, `s.c${j}`);
-      const q = criticForward(ar, this.critics[j], criticL, x, a, B, `c${j}`);
+      const q = criticForward(ar, this.critics[j], criticL, x, a, B, `c${j}`, 'update');
       for (let i = 0; i < B; i++) {
         const w = batch.weights ? batch.weights[i] : 1;
         const delta = q[i] - y[i];
@@ -391,7 +403,7 @@ export class ActorCriticAgent implements Agent {
     let actorLoss: number | undefined;
     if (actorStep) {
       const x = this.features(this.enc.actor, obsArr, B, 's.a');
-      const mu = this.actorNet.forward(this.actor, x, B);
+      const mu = this.actorNet.forward(this.actor, x, B, 'update');
       const { dAction, q } = criticActionGrad(ar, this.critics[0], criticL, mu, B, 'c0');
       const dInput = this.actorNet.backward(this.actor, ar.get('grad.actor', this.actor.size), x, dAction, B, this.enc.actor.trainable);
       if (dInput) this.encoderStep(this.enc.actor, obsArr, dInput, B);

@@ -1,5 +1,6 @@
 import type { Arena } from './simd.ts';
 import { fanInBound, type FlatParams, type ParamSpec } from './params.ts';
+import { bnBackward, bnForward, bnSpecs, type NormMode } from './batch-norm.ts';
 
 /**
  * Dense layers with hand-written backward passes on the WebAssembly SIMD kernels of simd.ts: the
@@ -24,10 +25,24 @@ export interface Layer {
   extra?: number;
   out: number;
   act: Activation;
+  /** Batch normalisation (batch-norm.ts, parameter prefix) of the layer's input x. */
+  bnIn?: string;
+  /** Batch normalisation of the pre-activation x W + b (not with an extra input). */
+  bn?: string;
 }
 
-/** y = act(x W + b [+ e A]) for `rows` rows; `pre` (optional) receives x W + b before e A is added. */
-export function denseForward(ar: Arena, p: FlatParams, L: Layer, x: Float32Array, rows: number, y: Float32Array, extra?: Float32Array, pre?: Float32Array): void {
+/** Where a forward pass keeps batch-norm scratch, and which statistics it uses (batch-norm.ts). */
+export interface NormCtx {
+  mode: NormMode;
+  scratch: string;
+}
+
+/**
+ * y = act(x W + b [+ e A]) for `rows` rows, or act(BN(x W + b)) for a layer with `bn`; `pre`
+ * (optional) receives x W + b before e A is added. A layer's input normalisation (`bnIn`) is the
+ * caller's (normalizeInput).
+ */
+export function denseForward(ar: Arena, p: FlatParams, L: Layer, x: Float32Array, rows: number, y: Float32Array, extra?: Float32Array, pre?: Float32Array, norm?: NormCtx): void {
   const W = p.view(L.W);
   const b = p.view(L.b);
   const n = L.out;
@@ -35,7 +50,41 @@ export function denseForward(ar: Arena, p: FlatParams, L: Layer, x: Float32Array
   ar.gemm(rows, n, L.in, x, L.in, 1, W, n, y, n, true);
   if (pre) pre.set(y.subarray(0, rows * n));
   if (extra && L.A) ar.gemm(rows, n, L.extra!, extra, L.extra!, 1, p.view(L.A), n, y, n, true);
+  if (L.bn) bnForward(ar, p, L.bn, y, rows, n, norm?.mode ?? 'infer', norm?.scratch ?? '');
   activate(y, rows * n, L.act);
+}
+
+/** The normalised input of a layer with `bnIn`: a copy of x in the arena, normalised in place. */
+export function normalizeInput(ar: Arena, p: FlatParams, L: Layer, x: Float32Array, rows: number, norm: NormCtx): Float32Array {
+  const xn = ar.get(`${norm.scratch}.x`, rows * L.in);
+  xn.set(x.subarray(0, rows * L.in));
+  bnForward(ar, p, L.bnIn!, xn, rows, L.in, norm.mode, norm.scratch);
+  return xn;
+}
+
+/**
+ * From dL/dy of layer `L` (transposed, [out x rows], as denseBackward's dInT) to its dpre and
+ * dpre^T: through the activation, and through the layer's batch norm when it has one (which also
+ * writes the norm's gamma/beta gradients into g).
+ */
+export function backToPre(ar: Arena, p: FlatParams, g: Float32Array, L: Layer, dyT: Float32Array, y: Float32Array, rows: number, dpre: Float32Array, dpreT: Float32Array | null, scratch: string): void {
+  if (!L.bn) return activationBackward(dyT, true, y, rows, L.out, L.act, dpre, dpreT);
+  activationBackward(dyT, true, y, rows, L.out, L.act, dpre, null);
+  bnBackward(ar, p, g, L.bn, dpre, false, rows, L.out, scratch, dpreT);
+}
+
+/**
+ * From dL/dx^T [in x rows] of a first layer to dL/dx [rows x in] (into dIn, or dropped when
+ * null): through its input normalisation when it has one (writing that norm's gradients into g),
+ * else a transpose.
+ */
+export function backToInput(ar: Arena, p: FlatParams, g: Float32Array, L: Layer, dInT: Float32Array, rows: number, dIn: Float32Array | null, scratch: string): Float32Array | null {
+  if (L.bnIn) {
+    bnBackward(ar, p, g, L.bnIn, dInT, true, rows, L.in, scratch, dIn);
+    return dIn;
+  }
+  if (dIn) transpose(dInT, L.in, rows, dIn);
+  return dIn;
 }
 
 /** y = act(pre + e A): the second half of denseForward, from a saved `pre`. */
@@ -137,12 +186,17 @@ export class Chain {
     return this.buf('y', i, rows * this.layers[i].out);
   }
 
-  /** Runs the chain on x [rows x in]; returns the last layer's output. */
-  forward(p: FlatParams, x: Float32Array, rows: number): Float32Array {
+  /**
+   * Runs the chain on x [rows x in]; returns the last layer's output. `mode` picks the statistics
+   * of batch-normalised layers ('update' for the online network's pass in a training update).
+   */
+  forward(p: FlatParams, x: Float32Array, rows: number, mode: NormMode = 'infer'): Float32Array {
     let h = x;
     for (let i = 0; i < this.layers.length; i++) {
+      const L = this.layers[i];
+      if (L.bnIn) h = normalizeInput(this.ar, p, L, h, rows, { mode, scratch: `${this.name}.in` });
       const y = this.output(i, rows);
-      denseForward(this.ar, p, this.layers[i], h, rows, y);
+      denseForward(this.ar, p, L, h, rows, y, undefined, undefined, { mode, scratch: `${this.name}.bn${i}` });
       h = y;
     }
     return h;
@@ -155,23 +209,23 @@ export class Chain {
   backward(p: FlatParams, g: Float32Array, x: Float32Array, dOut: Float32Array, rows: number, wantInput: boolean): Float32Array | null {
     const ls = this.layers;
     const top = ls.length - 1;
+    if (ls[top].bn) throw new Error('the output layer of a chain is not batch-normalised');
+    // Layer i needs dL/d(its input) when a layer or a normalisation lies below it.
+    const needIn = (i: number) => i > 0 || wantInput || !!ls[i].bnIn;
     let dpre = this.buf('dpre', top, rows * ls[top].out);
-    let dpreT: Float32Array | null = top > 0 || wantInput ? this.buf('dpreT', top, rows * ls[top].out) : null;
+    let dpreT: Float32Array | null = needIn(top) ? this.buf('dpreT', top, rows * ls[top].out) : null;
     activationBackward(dOut, false, this.output(top, rows), rows, ls[top].out, ls[top].act, dpre, dpreT);
     for (let i = top; i >= 0; i--) {
       const L = ls[i];
-      const input = i > 0 ? this.output(i - 1, rows) : x;
-      const dInT = i > 0 || wantInput ? this.buf('dhT', i, rows * L.in) : null;
+      const input = i > 0 ? this.output(i - 1, rows) : L.bnIn ? this.ar.get(`${this.name}.in.x`, rows * L.in) : x;
+      const dInT = needIn(i) ? this.buf('dhT', i, rows * L.in) : null;
       denseBackward(this.ar, p, g, L, input, null, rows, dpre, dpreT, { weights: true, dExtra: null, dInT }, null);
       if (i > 0) {
-        const prev = ls[i - 1];
-        dpre = this.buf('dpre', i - 1, rows * prev.out);
-        dpreT = i - 1 > 0 || wantInput ? this.buf('dpreT', i - 1, rows * prev.out) : null;
-        activationBackward(dInT!, true, input, rows, prev.out, prev.act, dpre, dpreT);
+        dpre = this.buf('dpre', i - 1, rows * L.in);
+        dpreT = needIn(i - 1) ? this.buf('dpreT', i - 1, rows * L.in) : null;
+        backToPre(this.ar, p, g, ls[i - 1], dInT!, input, rows, dpre, dpreT, `${this.name}.bn${i - 1}`);
       } else if (dInT) {
-        const dIn = this.buf('dIn', 0, rows * L.in);
-        transpose(dInT, L.in, rows, dIn);
-        return dIn;
+        return backToInput(this.ar, p, g, L, dInT, rows, wantInput ? this.buf('dIn', 0, rows * L.in) : null, `${this.name}.in`);
       }
     }
     return null;
@@ -183,12 +237,13 @@ export class Chain {
  * DDPG supplement's inits (hidden U(+-1/sqrt(fan_in)), head U(+-finalInit)), and its layers.
  * DDPG/TD3's actor (head `out`, tanh) and NAF's network (head `heads`, linear) are both this.
  */
-export function mlpSpecs(obs: number, hidden: number[], head: string, out: number, finalInit: number | null): ParamSpec[] {
-  const specs: ParamSpec[] = [];
+export function mlpSpecs(obs: number, hidden: number[], head: string, out: number, finalInit: number | null, batchNorm = false): ParamSpec[] {
+  const specs: ParamSpec[] = batchNorm ? bnSpecs('bnIn', obs) : [];
   let fan = obs;
   hidden.forEach((h, i) => {
     specs.push({ name: `l${i}.W`, shape: [fan, h], bound: fanInBound(fan), decay: true });
     specs.push({ name: `l${i}.b`, shape: [h], bound: fanInBound(fan), decay: false });
+    if (batchNorm) specs.push(...bnSpecs(`bn${i}`, h));
     fan = h;
   });
   const fb = finalInit ?? fanInBound(fan);
@@ -197,13 +252,18 @@ export function mlpSpecs(obs: number, hidden: number[], head: string, out: numbe
   return specs;
 }
 
-export function mlpLayers(obs: number, hidden: number[], head: string, out: number, act: Activation): Layer[] {
+/**
+ * The layers of mlpSpecs; with batchNorm (DDPG's actor) the input and every hidden pre-activation
+ * are normalised (parameters bnIn.*, bn{i}.*), the output layer is not.
+ */
+export function mlpLayers(obs: number, hidden: number[], head: string, out: number, act: Activation, batchNorm = false): Layer[] {
   const ls: Layer[] = [];
   let fan = obs;
   hidden.forEach((h, i) => {
-    ls.push({ W: `l${i}.W`, b: `l${i}.b`, in: fan, out: h, act: 'relu' });
+    ls.push({ W: `l${i}.W`, b: `l${i}.b`, in: fan, out: h, act: 'relu', ...(batchNorm ? { bn: `bn${i}` } : {}) });
     fan = h;
   });
   ls.push({ W: `${head}.W`, b: `${head}.b`, in: fan, out, act });
+  if (batchNorm) ls[0].bnIn = 'bnIn';
   return ls;
 }

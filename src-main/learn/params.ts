@@ -23,6 +23,10 @@ export interface ParamSpec {
   bound: number;
   /** Whether the critic's L2 weight decay applies (weights yes, biases no). */
   decay: boolean;
+  /** Initialise to this constant instead (batch-norm scales and statistics). */
+  fill?: number;
+  /** A running statistic, not a trained weight: no gradient, no decay, no exploration noise. */
+  stat?: boolean;
 }
 
 interface Slot extends ParamSpec {
@@ -74,7 +78,8 @@ export class FlatParams {
   init(rng: Rng): void {
     for (const s of this.slots) {
       const v = this.view(s.name);
-      for (let i = 0; i < v.length; i++) v[i] = rng.range(-s.bound, s.bound);
+      if (s.fill !== undefined) v.fill(s.fill);
+      else for (let i = 0; i < v.length; i++) v[i] = rng.range(-s.bound, s.bound);
     }
     this.touch();
   }

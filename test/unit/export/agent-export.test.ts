@@ -36,6 +36,19 @@ function randomObs(rng: Rng, scale: number): Float32Array {
   return o;
 }
 
+function randomBatch(rng: Rng, size: number, act: number) {
+  const rows = (n: number, f: () => number) => Float32Array.from({ length: size * n }, f);
+  const obs = Array.from({ length: size }, () => randomObs(rng, 3));
+  return {
+    size,
+    obs: Float32Array.from(obs.flatMap((o) => Array.from(o))),
+    nextObs: Float32Array.from(obs.flatMap((o) => Array.from(o, (v) => v + 0.1 * rng.normal()))),
+    actions: rows(act, () => rng.range(-1, 1)),
+    rewards: rows(1, () => rng.normal()),
+    dones: rows(1, () => 0),
+  };
+}
+
 /** What the env applies for an agent action in [-1, 1] (sim: low + (a + 1) / 2 (high - low)). */
 function toActuator(a: Float32Array): Float32Array {
   return Float32Array.from(a, (v, i) => LOW[i] + ((v + 1) / 2) * (HIGH[i] - LOW[i]));
@@ -44,6 +57,8 @@ function toActuator(a: Float32Array): Float32Array {
 const cases: { algo: 'ddpg' | 'td3' | 'naf'; hp: Record<string, unknown> }[] = [
   { algo: 'ddpg', hp: { finalLayerInit: 0.5, obsNormalization: true } },
   { algo: 'td3', hp: { finalLayerInit: 0.5, actorHidden: [64, 48, 32] } },
+  // Batch norm in inference form is folded into the dense layers of the export.
+  { algo: 'ddpg', hp: { finalLayerInit: 0.5, batchNorm: true, batchSize: 32 } },
   { algo: 'naf', hp: { finalLayerInit: 0.5 } },
 ];
 
@@ -53,6 +68,8 @@ describe.each(cases)('$algo policy export', ({ algo, hp }) => {
     const rng = new Rng(99);
     // Exploring steps feed the running normalisation (when on) so mean/std are not trivial.
     for (let i = 0; i < 200; i++) agent.act(randomObs(rng, 3), true);
+    // Updates move batch norm's running statistics (when on) away from their initial 0 and 1.
+    if (hp.batchNorm) for (let u = 0; u < 30; u++) agent.update(randomBatch(rng, 32, LOW.length));
     const graph = policyGraphFromAgent(agent, { low: LOW, high: HIGH });
     const meta = fakeMeta(graph, LOW.length);
     const obs = Array.from({ length: 1000 }, () => randomObs(rng, 4));
