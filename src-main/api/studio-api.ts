@@ -30,6 +30,9 @@ export const SettingsSchema = z.object({
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
+/** Most points per curve one getMetricSeries answer holds. */
+export const MAX_SERIES_POINTS = 20_000;
+
 const RunId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'not a run id');
 const EpisodeId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'not an episode id');
 
@@ -42,8 +45,21 @@ export const RequestSchemas = {
   /** `id` names the env in the library; default: the task spec's file stem. */
   addEnv: z.object({ files: z.array(InFileSchema).min(1).max(64), id: z.string().min(1).max(64).optional() }),
   listRuns: z.object({ includeArchived: z.boolean().optional() }),
-  getRun: z.object({ id: RunId }),
+  /** `metrics: 'none'` leaves the metric records out (their line count stays): a long run's curves come from getMetricSeries. */
+  getRun: z.object({ id: RunId, metrics: z.enum(['records', 'none']).optional() }),
   getMetrics: z.object({ id: RunId, sinceLine: z.number().int().min(0).optional() }),
+  /**
+   * Curves downsampled by the engine: per metric (default: every numeric field of the records) at
+   * most `points` points over the x range [from, to] of `x` (default: the whole run, by step).
+   */
+  getMetricSeries: z.object({
+    id: RunId,
+    keys: z.array(z.string().min(1).max(64)).max(64).optional(),
+    points: z.number().int().min(16).max(MAX_SERIES_POINTS).optional(),
+    x: z.enum(['step', 'time']).optional(),
+    from: z.number().optional(),
+    to: z.number().optional(),
+  }),
   /** One run, or a seed sweep (seeds > 1) as one experiment; queued to train unless start is false. */
   createRun: z.object({ config: z.unknown(), seeds: z.number().int().min(1).max(32).optional(), start: z.boolean().optional() }),
   controlRun: z.object({ id: RunId, action: z.enum(['start', 'pause', 'resume', 'stop']) }),
@@ -131,14 +147,41 @@ export interface EnvPreview {
 /** validateEnv: the validation, plus the preview when the env is valid. */
 export type EnvCheck = EnvValidation & { preview?: EnvPreview };
 
+/**
+ * Set on runs created with start=false and not started since: their status reads 'queued' (how the
+ * run store creates runs) though nothing queues them, so the studio offers Start, not Pause.
+ */
+export interface NotStarted {
+  notStarted?: true;
+}
+
 /** listRuns: a run summary with its hyperparameters (for optional table columns). */
-export type RunRow = RunSummary & { hyperparams: Record<string, unknown> };
+export type RunRow = RunSummary & { hyperparams: Record<string, unknown> } & NotStarted;
 
 /** getRun: the stored run, its live progress and the TF.js backend its latest session used. */
-export type RunView = RunDetail & { progress: ProgressEvent | null; backend: BackendInfo | null };
+export type RunView = RunDetail & { progress: ProgressEvent | null; backend: BackendInfo | null } & NotStarted;
 
 /** getMetrics */
 export type MetricsChunk = MetricsRead;
+
+/** One curve of getMetricSeries: parallel arrays in x order, and how many points its range held. */
+export interface MetricSeries {
+  step: number[];
+  time: number[];
+  value: number[];
+  /** Points of this curve inside the range before downsampling. */
+  count: number;
+}
+
+/** getMetricSeries */
+export interface MetricSeriesSet {
+  series: Record<string, MetricSeries>;
+  /** Lines of metrics.jsonl read: getMetrics from this line on gives what came after. */
+  lines: number;
+  /** Some curve held more points than `points` and was downsampled. */
+  downsampled: boolean;
+  problems: StoreProblem[];
+}
 
 /** listEpisodes */
 export interface EpisodeList {
@@ -177,6 +220,7 @@ export interface Results {
   listRuns: RunRow[];
   getRun: RunView;
   getMetrics: MetricsChunk;
+  getMetricSeries: MetricSeriesSet;
   createRun: RunSummary[];
   controlRun: RunSummary;
   updateRun: RunSummary;

@@ -5,9 +5,9 @@
  * training env turned into body poses as they arrive).
  */
 import type { TrainEvent } from '../api/events.ts';
-import type { EpisodeList, EpisodeReplay, LiveFrame, MetricsChunk, PolicyExport, RunRow, RunView } from '../api/studio-api.ts';
+import type { EpisodeList, EpisodeReplay, LiveFrame, MetricSeriesSet, MetricsChunk, PolicyExport, RunRow, RunView } from '../api/studio-api.ts';
 import { exportPolicy } from '../export/index.ts';
-import type { RunSummary } from '../api/runs.ts';
+import type { RunDetail, RunSummary } from '../api/runs.ts';
 import type { SceneModel } from '../api/scene.ts';
 import { RunManager } from '../train/run-manager.ts';
 import { runEnvSource } from '../train/config.ts';
@@ -16,9 +16,15 @@ import { loadModel } from '../sim/env.ts';
 import { listEnvIds } from '../sim/registry.ts';
 import { loadMujocoModule, type MjModel, type Mujoco } from '../sim/mujoco.ts';
 import { UserError } from '../util/errors.ts';
+import { MetricColumns } from '../store/metrics.ts';
 import { encodeF32 } from './encode.ts';
 
 type Emit = (event: string, data: unknown) => void;
+
+/** Runs whose metric columns stay in memory (a run of 10^6 update lines holds ~40 MB of columns). */
+const COLUMNS_KEPT = 4;
+/** Points per curve of getMetricSeries when the request names none. */
+const DEFAULT_SERIES_POINTS = 2000;
 
 interface Watch {
   /** Clients watching (each watchLive on/off pair counts once). */
@@ -30,6 +36,13 @@ export class RunService {
   private manager: RunManager;
   private unsubscribe: () => void;
   private readonly watches = new Map<string, Watch>();
+  /**
+   * Runs created with start=false and not started since. Their status.json says 'queued' (as the
+   * run store creates every run), but nothing queues them: the studio offers Start, not Pause.
+   */
+  private readonly unstarted = new Set<string>();
+  /** Parsed metrics per run, most recently used last. */
+  private readonly columns = new Map<string, MetricColumns>();
 
   constructor(
     private runsDir: string,
@@ -57,6 +70,8 @@ export class RunService {
     this.unsubscribe();
     this.unsubscribe = this.manager.subscribe((e) => this.forward(e));
     this.dropWatches();
+    this.columns.clear();
+    this.unstarted.clear();
     await old.shutdown();
     this.emit('runs', { ids: [] });
   }
@@ -87,19 +102,71 @@ export class RunService {
       } catch {
         /* listed without its hyperparameters; getRun reports why */
       }
-      rows.push({ ...s, hyperparams });
+      rows.push({ ...s, hyperparams, ...this.startFlag(s) });
     }
     return rows;
   }
 
-  get(id: string): RunView {
-    const detail = this.manager.get(id);
+  /** One run; with metrics 'none' its metric records are left out (a long run's file is never sent whole). */
+  get(id: string, metrics: 'records' | 'none' = 'records'): RunView {
+    let detail: RunDetail;
+    if (metrics === 'records') detail = this.manager.get(id);
+    else {
+      const run = this.manager.store.open(id);
+      // Config first: an unreadable one is named here, as getRun with records names it.
+      const config = run.readConfig();
+      const cols = this.metricColumns(id);
+      detail = { summary: this.summary(id), config, metrics: { records: [], lines: cols.lines, problems: cols.problems }, checkpoints: run.checkCheckpoints() };
+    }
     const config = detail.config as { backend?: { name: string; reason: string } | null };
-    return { ...detail, progress: this.manager.progress(id), backend: config.backend ?? null };
+    return { ...detail, progress: this.manager.progress(id), backend: config.backend ?? null, ...this.startFlag(detail.summary) };
+  }
+
+  private startFlag(s: RunSummary): { notStarted?: true } {
+    if (!this.unstarted.has(s.id)) return {};
+    // Started elsewhere since (the CLI, another studio on the same folder): no longer ours to start.
+    if (s.status !== 'queued') {
+      this.unstarted.delete(s.id);
+      return {};
+    }
+    return { notStarted: true };
   }
 
   metrics(id: string, sinceLine = 0): MetricsChunk {
     return this.manager.store.open(id).readMetrics(sinceLine);
+  }
+
+  /**
+   * Curves downsampled for drawing: each at most `points` points (min and max per x bucket, so
+   * peaks survive) over [from, to]. The metrics file is parsed once per run and then read on from
+   * where it ended, so zooming into a 10^6-line run is a scan of columns, not a parse.
+   */
+  metricSeries(id: string, opts: { keys?: string[]; points?: number; x?: 'step' | 'time'; from?: number; to?: number }): MetricSeriesSet {
+    const cols = this.metricColumns(id);
+    const points = opts.points ?? DEFAULT_SERIES_POINTS;
+    const keys = opts.keys ?? [...cols.columns.keys()];
+    const series: MetricSeriesSet['series'] = {};
+    let downsampled = false;
+    for (const key of keys) {
+      const s = cols.downsample(key, { points, ...(opts.x ? { x: opts.x } : {}), ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.to !== undefined ? { to: opts.to } : {}) });
+      if (s.count > s.value.length) downsampled = true;
+      series[key] = s;
+    }
+    return { series, lines: cols.lines, downsampled, problems: cols.problems };
+  }
+
+  /** The run's metric columns, brought up to date with its file (through the store: hostile ids are refused). */
+  private metricColumns(id: string): MetricColumns {
+    const file = this.manager.store.open(id).metricsFile;
+    let cols = this.columns.get(id);
+    if (!cols || cols.file !== file) cols = new MetricColumns(file);
+    this.columns.delete(id);
+    this.columns.set(id, cols);
+    for (const old of this.columns.keys()) {
+      if (this.columns.size <= COLUMNS_KEPT) break;
+      this.columns.delete(old);
+    }
+    return cols.refresh();
   }
 
   create(config: unknown, seeds = 1, start = true): RunSummary[] {
@@ -111,11 +178,18 @@ export class RunService {
     }
     const input = seeds > 1 ? { config: config as never, seeds } : (config as never);
     const runs = this.manager.create(input, { start });
+    if (!start) for (const r of runs) this.unstarted.add(r.id);
     this.emit('runs', { ids: runs.map((r) => r.id) });
     return runs;
   }
 
   async control(id: string, action: 'start' | 'pause' | 'resume' | 'stop'): Promise<RunSummary> {
+    if (this.unstarted.has(id)) {
+      if (action === 'pause') throw new UserError({ field: 'id', message: `run ${id} has not been started, so it cannot be paused` });
+      // Nothing to stop; it stays ready to start.
+      if (action === 'stop') return this.summary(id);
+      this.unstarted.delete(id);
+    }
     if (action === 'start') this.manager.start(id);
     else if (action === 'pause') this.manager.pause(id);
     else if (action === 'resume') this.manager.resume(id);
@@ -137,6 +211,8 @@ export class RunService {
 
   async delete(id: string): Promise<{ id: string }> {
     this.unwatch(id, true);
+    this.columns.delete(id);
+    this.unstarted.delete(id);
     await this.manager.delete(id);
     this.emit('runs', { ids: [id] });
     return { id };

@@ -47,8 +47,9 @@ export class StudioService {
 
     this.runs = new RunService(options.settings.get().runsDir, (event, data) => this.emit(event, data), options.maxConcurrentRuns);
     this.on('listRuns', ({ includeArchived }) => this.runs.list(includeArchived));
-    this.on('getRun', ({ id }) => this.runs.get(id));
+    this.on('getRun', ({ id, metrics }) => this.runs.get(id, metrics));
     this.on('getMetrics', ({ id, sinceLine }) => this.runs.metrics(id, sinceLine));
+    this.on('getMetricSeries', ({ id, ...opts }) => this.runs.metricSeries(id, opts));
     this.on('createRun', ({ config, seeds, start }) => this.runs.create(config, seeds, start));
     this.on('controlRun', ({ id, action }) => this.runs.control(id, action));
     this.on('updateRun', ({ id, ...patch }) => this.runs.update(id, patch));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../../src-main/store/atomic.ts';
 import { CorruptFileError, decodeTensorFile, encodeTensorFile } from '../../../src-main/store/tensor-file.ts';
-import { MetricsWriter, readMetrics, truncateMetricsAfter } from '../../../src-main/store/metrics.ts';
+import { MetricColumns, MetricsWriter, readMetrics, truncateMetricsAfter } from '../../../src-main/store/metrics.ts';
 import { readEpisode, writeEpisode } from '../../../src-main/store/episodes.ts';
 import { RunFiles, RunStore } from '../../../src-main/store/run-store.ts';
 import { isUserError } from '../../../src-main/util/errors.ts';
@@ -108,6 +108,91 @@ describe('metrics.jsonl', () => {
     const r = readMetrics(f);
     expect(r.records.map((x) => x.step)).toEqual([100, 200]);
     expect(r.problems).toEqual([]);
+  });
+});
+
+describe('metric columns (downsampled curves of long runs)', () => {
+  /** A run of `n` update lines with a Q curve that has one sharp spike and one sharp dip. */
+  function longRun(n: number, spikeAt: number, dipAt: number): string {
+    const f = join(tmp(), 'metrics.jsonl');
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const q = i === spikeAt ? 1e4 : i === dipAt ? -1e4 : Math.sin(i / 5000) * 50 + (i % 97) / 40;
+      lines.push(JSON.stringify({ step: i * 10, time: i * 0.01, kind: 'update', q, critic_loss: 1 / (1 + i) }));
+      if (i % 1000 === 0) lines.push(JSON.stringify({ step: i * 10, time: i * 0.01, kind: 'episode', episode_return: -i }));
+    }
+    writeFileSync(f, lines.join('\n') + '\n');
+    return f;
+  }
+
+  it('a curve of 10^6 points comes back as a bounded payload that keeps its extremes and ends', () => {
+    const n = 1_000_000;
+    const f = longRun(n, 123_457, 876_543);
+    const cols = new MetricColumns(f).refresh();
+    expect(cols.lines).toBe(n + n / 1000);
+    expect(cols.columns.get('q')?.length).toBe(n);
+    const q = cols.downsample('q', { points: 2000 });
+    expect(q.count).toBe(n);
+    expect(q.value.length).toBeLessThanOrEqual(2002);
+    expect(JSON.stringify(q).length).toBeLessThan(150_000);
+    expect(Math.max(...q.value)).toBe(1e4);
+    expect(Math.min(...q.value)).toBe(-1e4);
+    expect(q.step[q.value.indexOf(1e4)]).toBe(1_234_570);
+    expect(q.step[0]).toBe(0);
+    expect(q.step.at(-1)).toBe((n - 1) * 10);
+    // In x order, each point a real record (step, time and value of one line).
+    for (let i = 1; i < q.step.length; i++) expect(q.step[i]).toBeGreaterThan(q.step[i - 1]);
+    expect(q.time[500]).toBeCloseTo(q.step[500] / 1000, 9);
+    // The other curves of the same records.
+    expect(cols.downsample('episode_return', { points: 2000 }).count).toBe(n / 1000);
+    expect(cols.downsample('critic_loss', { points: 64 }).value.length).toBeLessThanOrEqual(64);
+  }, 60_000);
+
+  it('a zoomed range is resampled at full detail, with the neighbours outside it', () => {
+    const f = longRun(100_000, 50_000, 10);
+    const cols = new MetricColumns(f).refresh();
+    const whole = cols.downsample('q', { points: 200 });
+    const zoom = cols.downsample('q', { points: 400, from: 499_000, to: 501_000 });
+    // 201 records inside [499000, 501000] plus one neighbour each side: all of them, not a sample.
+    expect(zoom.count).toBe(203);
+    expect(zoom.value.length).toBe(203);
+    expect(zoom.step[0]).toBe(498_990);
+    expect(zoom.step.at(-1)).toBe(501_010);
+    expect(zoom.value).toContain(1e4);
+    expect(whole.value).toContain(1e4);
+    const byTime = cols.downsample('q', { points: 100, x: 'time', from: 100, to: 200 });
+    expect(byTime.time[1]).toBeGreaterThanOrEqual(100);
+    expect(byTime.time.at(-2)).toBeLessThanOrEqual(200);
+    expect(byTime.value.length).toBeLessThanOrEqual(100);
+  });
+
+  it('reads on from where it stopped, waits for a torn line, and starts over when the file is rewritten', () => {
+    const f = join(tmp(), 'metrics.jsonl');
+    writeFileSync(f, '{"step":1,"time":0,"kind":"update","q":1}\nnot json\n');
+    const cols = new MetricColumns(f).refresh();
+    expect(cols.lines).toBe(2);
+    expect(cols.problems[0].message).toMatch(/line 2 is not a valid metric record/);
+    appendFileSync(f, '{"step":2,"time":1,"kind":"update","q":2}\n{"step":3,"ti');
+    cols.refresh();
+    expect(cols.lines).toBe(3);
+    expect(cols.downsample('q', { points: 16 }).value).toEqual([1, 2]);
+    // The same line count as readMetrics: getMetrics continues from it.
+    expect(readMetrics(f).lines).toBe(3);
+    appendFileSync(f, 'me":2,"kind":"update","q":3}\n');
+    expect(cols.refresh().downsample('q', { points: 16 }).value).toEqual([1, 2, 3]);
+    truncateMetricsAfter(f, 1);
+    expect(cols.refresh().downsample('q', { points: 16 }).value).toEqual([1]);
+    expect(cols.lines).toBe(1);
+    expect(cols.problems).toEqual([]);
+  });
+
+  it('a line longer than a read slice is skipped as one bad line', () => {
+    const f = join(tmp(), 'metrics.jsonl');
+    writeFileSync(f, '{"step":1,"time":0,"kind":"update","q":1}\n' + 'x'.repeat(9 * 1024 * 1024) + '\n{"step":2,"time":1,"kind":"update","q":2}\n');
+    const cols = new MetricColumns(f).refresh();
+    expect(cols.lines).toBe(3);
+    expect(cols.problems).toHaveLength(1);
+    expect(cols.downsample('q', { points: 16 }).value).toEqual([1, 2]);
   });
 });
 
