@@ -22,6 +22,7 @@ interface TrainOpts {
   evalEpisodes?: string;
   checkpointEvery?: string;
   warmupSteps?: string;
+  preset?: string;
   set: string[];
   name?: string;
   tag: string[];
@@ -76,10 +77,24 @@ function configFromFlags(o: TrainOpts): RunConfigInput {
     const v = wholeNumber(flag, o[opt] as string | undefined, min);
     if (v !== undefined) c[field] = v;
   }
+  if (o.preset !== undefined) applyPreset(c, o.preset);
   if (o.name !== undefined) c.name = o.name;
   if (o.tag.length) c.tags = o.tag;
+  const preset = c.hyperparams as Record<string, unknown> | undefined;
+  delete c.hyperparams;
   applySets(c, o.set);
+  // --set values override the preset's.
+  if (preset) c.hyperparams = { ...preset, ...(c.hyperparams as Record<string, unknown> | undefined) };
   return c as RunConfigInput;
+}
+
+/** `--preset <name>`: a named hyperparameter set (api/hyperparams.ts PRESETS) and its algorithm. */
+function applyPreset(c: Record<string, unknown>, name: string): void {
+  const preset = (PRESETS as Record<string, (typeof PRESETS)[keyof typeof PRESETS] | undefined>)[name];
+  if (!preset) throw new UserError({ field: '--preset', message: `unknown preset '${name}'; presets: ${Object.keys(PRESETS).join(', ')}` });
+  if (c.algo !== undefined && c.algo !== preset.algo) throw new UserError({ field: '--preset', message: `preset '${name}' is for ${preset.algo}, not ${String(c.algo)}` });
+  c.algo = preset.algo;
+  c.hyperparams = { ...preset.hyperparams, actorHidden: [...preset.hyperparams.actorHidden], criticHidden: [...preset.hyperparams.criticHidden] };
 }
 
 /** Environment steps of the no-argument run (about a minute on one core; see QUICK below). */
@@ -189,6 +204,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-episodes <n>', 'deterministic episodes per evaluation')
     .option('--checkpoint-every <n>', 'environment steps between checkpoints')
     .option('--warmup-steps <n>', 'random-action steps before learning (default: the algorithm default)')
+    .option('--preset <name>', `named hyperparameters, under any --set (${Object.keys(PRESETS).join(', ')})`)
     .option('--set <key=value>', 'a hyperparameter or run-config field, e.g. --set actorHidden=[64,64] (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--name <name>', 'display name')
     .option('--tag <tag>', 'tag (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], { encoding: 'utf8', env: { ...process.env, RL_STUDIO_HOME: '/tmp/rls-cli-test' } });
@@ -41,5 +44,27 @@ describe('rl-studio CLI contract', () => {
     const r = cli(['bench', 'everything']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("unknown benchmark 'everything'");
+  });
+
+  it('trains with a named preset under --set overrides, and refuses unknown or mismatched presets', () => {
+    const runs = mkdtempSync(join(tmpdir(), 'rls-cli-preset-'));
+    try {
+      const r = cli(['train', '--preset', 'ddpg-quick', '--set', 'batchSize=32', '--steps', '200', '--eval-episodes', '0', '--runs-dir', runs, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const done = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event?: string; run_dir?: string }).find((e) => e.event === 'done')!;
+      const { config } = JSON.parse(readFileSync(join(done.run_dir!, 'config.json'), 'utf8')) as { config: { algo: string; hyperparams: { actorHidden: number[]; batchSize: number; tau: number } } };
+      expect(config.algo).toBe('ddpg');
+      expect(config.hyperparams.actorHidden).toEqual([64, 64]);
+      expect(config.hyperparams.tau).toBe(0.005);
+      expect(config.hyperparams.batchSize).toBe(32);
+    } finally {
+      rmSync(runs, { recursive: true, force: true });
+    }
+    const unknown = cli(['train', '--preset', 'fastest']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown preset 'fastest'; presets: ddpg-quick");
+    const mismatch = cli(['train', '--preset', 'ddpg-quick', '--algo', 'naf']);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toContain("preset 'ddpg-quick' is for ddpg, not naf");
   });
 });
