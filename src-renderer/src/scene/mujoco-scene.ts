@@ -5,7 +5,7 @@
  * timers. Pointer handling lives in orbit-input.ts.
  *
  * API
- *   const s = new MujocoScene({ canvas, shadows?, shadowQuality?, antialias?, preserveDrawingBuffer?, pixelRatio?, background? })
+ *   const s = new MujocoScene({ canvas, shadows?, shadowQuality?, antialias?, preserveDrawingBuffer?, pixelRatio?, background?, proceduralFloor? })
  *   s.load(model)                    builds bodies, geoms, lights, floor; (re)sets the default orbit view
  *   s.setPoses(poses, frame = 0)     poses: Float32Array of frames x nbody x 7 (x, y, z, qw, qx, qy, qz),
  *                                    world pose per body as from sim bodyPoses(); one frame is the nbody*7 case
@@ -18,13 +18,24 @@
  *   s.camera                         the THREE.PerspectiveCamera; in `{ kind: 'manual' }` view the caller
  *                                    positions it and render() leaves it alone
  *   s.dispose()                      frees geometry, materials, textures and the WebGL context
+ *   s.needsRender                    true when the next render() would draw something new (bodies moved,
+ *                                    camera, size or model changed): an on-screen loop skips the others
+ *   s.invalidate()                   marks the view changed (after mutating s.orbit or s.camera directly)
+ *   s.poseChanges                    how many setPoses calls moved a body (the data rate, for the HUD)
  *
  * Conventions: MuJoCo's z-up world is three's world as is (camera.up = +z); quaternions arrive as
  * (w, x, y, z). MuJoCo and three cameras both look along -z with +y up in their own frame, so a model
- * camera's quaternion is used unchanged. Geom groups 0-2 are shown, as in MuJoCo's default viewer.
+ * camera's quaternion is used unchanged (model-camera.ts places them as MuJoCo does). Geom groups 0-2
+ * are shown, as in MuJoCo's default viewer.
+ *
+ * Frame cost: shadow maps are redrawn only when a body moved (not when only the camera did), and
+ * with `proceduralFloor` the checker floor is computed in the fragment shader instead of sampled
+ * from a mipmapped, anisotropic texture. On a software renderer (SwiftShader) that texture fetch is
+ * most of a frame: the floor covers most of the view.
  */
 import * as THREE from 'three';
 import type { SceneCamera, SceneGeom, SceneModel } from '../../../src-main/api/scene.ts';
+import { ModelCameraRig, newCameraPose } from './model-camera.ts';
 
 export interface MujocoSceneOptions {
   canvas: HTMLCanvasElement | OffscreenCanvas;
@@ -38,6 +49,12 @@ export interface MujocoSceneOptions {
   pixelRatio?: number;
   /** Clear colour (sRGB hex); default a dark blue-grey like dm_control's skybox. */
   background?: number;
+  /**
+   * Checker floor computed in the shader (same colours and cells, filtered to the mean colour in
+   * the distance) instead of sampled from a texture: several times cheaper per pixel on software
+   * renderers. Default false, so pixel observations keep the texture they were trained on.
+   */
+  proceduralFloor?: boolean;
 }
 
 export interface OrbitState {
@@ -58,7 +75,7 @@ const FLOOR_COLORS = { a: [0.1, 0.2, 0.3], b: [0.2, 0.3, 0.4], line: [0.35, 0.45
 // Preallocated temporaries: setPoses and render run per frame and must not allocate.
 const tmpV = new THREE.Vector3();
 const tmpV2 = new THREE.Vector3();
-const tmpQ = new THREE.Quaternion();
+const camPose = newCameraPose();
 
 export class MujocoScene {
   readonly renderer: THREE.WebGLRenderer;
@@ -78,11 +95,21 @@ export class MujocoScene {
   private readonly headlight = new THREE.DirectionalLight(0xffffff, 1.1);
   private readonly shadows: boolean;
   private readonly shadowMapSize: number;
+  private readonly proceduralFloor: boolean;
   private width = 1;
   private height = 1;
+  /** The poses last applied (nbody x 7), to tell a new frame from the same one given again. */
+  private applied = new Float32Array(0);
+  private rig: ModelCameraRig | null = null;
+  /** The model camera of a `camera` view, looked up once per setView. */
+  private viewCamera: SceneCamera | null = null;
+  private dirty = true;
+  private shadowsStale = true;
+  poseChanges = 0;
 
   constructor(options: MujocoSceneOptions) {
     this.shadows = options.shadows ?? true;
+    this.proceduralFloor = options.proceduralFloor ?? false;
     const hard = options.shadowQuality === 'hard';
     this.shadowMapSize = hard ? 512 : 1024;
     this.renderer = new THREE.WebGLRenderer({
@@ -94,6 +121,8 @@ export class MujocoScene {
     this.renderer.setPixelRatio(options.pixelRatio ?? 1);
     this.renderer.shadowMap.enabled = this.shadows;
     this.renderer.shadowMap.type = hard ? THREE.BasicShadowMap : THREE.PCFShadowMap;
+    // Shadows move only when bodies do: render() asks for a new map then (see shadowsStale).
+    this.renderer.shadowMap.autoUpdate = false;
     this.renderer.outputColorSpace = THREE.SRGBColorSpace;
     this.scene.background = new THREE.Color(options.background ?? 0x2a3340);
     this.camera.up.set(0, 0, 1);
@@ -137,20 +166,45 @@ export class MujocoScene {
     }
     this.skipped = [...skipped];
     for (const light of model.lights) this.addLight(light, model);
+    // Bodies start at the origin, unrotated, until the first setPoses.
+    this.applied = new Float32Array(model.bodies.length * 7);
+    for (let b = 0; b < model.bodies.length; b++) this.applied[7 * b + 3] = 1;
+    this.rig = new ModelCameraRig(model);
+    this.viewCamera = this.view.kind === 'camera' ? this.findCamera(this.view.name) : null;
     this.resetOrbit();
   }
 
-  /** Places every body from one frame of world poses (frames x nbody x 7, x y z qw qx qy qz). */
+  /**
+   * Places every body from one frame of world poses (frames x nbody x 7, x y z qw qx qy qz). A frame
+   * equal to the one already shown changes nothing (needsRender stays as it was).
+   */
   setPoses(poses: Float32Array, frame = 0): void {
     const nb = this.bodies.length;
     const base = frame * nb * 7;
     if (base + nb * 7 > poses.length) throw new RangeError(`frame ${frame} is past the end of the poses (${poses.length / (nb * 7)} frames)`);
+    const applied = this.applied;
+    let same = applied.length === nb * 7;
+    for (let k = 0; same && k < nb * 7; k++) same = applied[k] === poses[base + k];
+    if (same) return;
+    applied.set(poses.subarray(base, base + nb * 7));
     for (let b = 0; b < nb; b++) {
-      const o = base + 7 * b;
+      const o = 7 * b;
       const g = this.bodies[b];
-      g.position.set(poses[o], poses[o + 1], poses[o + 2]);
-      g.quaternion.set(poses[o + 4], poses[o + 5], poses[o + 6], poses[o + 3]);
+      g.position.set(applied[o], applied[o + 1], applied[o + 2]);
+      g.quaternion.set(applied[o + 4], applied[o + 5], applied[o + 6], applied[o + 3]);
     }
+    this.poseChanges++;
+    this.dirty = this.shadowsStale = true;
+  }
+
+  /** Whether the next render() draws something the last one did not. */
+  get needsRender(): boolean {
+    return this.dirty;
+  }
+
+  /** Marks the view changed: after moving `orbit` or `camera` by hand. */
+  invalidate(): void {
+    this.dirty = true;
   }
 
   setSize(width: number, height: number, updateStyle = true): void {
@@ -159,12 +213,19 @@ export class MujocoScene {
     this.renderer.setSize(this.width, this.height, updateStyle);
     this.camera.aspect = this.width / this.height;
     this.camera.updateProjectionMatrix();
+    this.dirty = true;
   }
 
   setView(view: SceneView): void {
     this.view = view;
+    this.viewCamera = view.kind === 'camera' ? this.findCamera(view.name) : null;
     if (view.kind === 'follow' || view.kind === 'orbit') this.camera.fov = 45;
     this.camera.updateProjectionMatrix();
+    this.dirty = true;
+  }
+
+  private findCamera(name: string): SceneCamera | null {
+    return this.model?.cameras.find((c) => c.name === name) ?? null;
   }
 
   getView(): SceneView {
@@ -186,15 +247,18 @@ export class MujocoScene {
     this.camera.near = Math.max(0.001, m.extent / 200);
     this.camera.far = Math.max(100, m.extent * 200);
     this.camera.updateProjectionMatrix();
+    this.dirty = true;
   }
 
   orbitBy(dAzimuth: number, dElevation: number): void {
     this.orbit.azimuth = (this.orbit.azimuth + dAzimuth) % 360;
     this.orbit.elevation = Math.min(89, Math.max(-89, this.orbit.elevation + dElevation));
+    this.dirty = true;
   }
 
   zoomBy(factor: number): void {
     this.orbit.distance = Math.min(1e3, Math.max(0.05, this.orbit.distance * factor));
+    this.dirty = true;
   }
 
   /** Moves the orbit target in the view plane by fractions of the view's height. */
@@ -203,11 +267,16 @@ export class MujocoScene {
     tmpV.setFromMatrixColumn(this.camera.matrix, 0).multiplyScalar(-dx * scale);
     tmpV2.setFromMatrixColumn(this.camera.matrix, 1).multiplyScalar(dy * scale);
     this.orbit.target.add(tmpV).add(tmpV2);
+    this.dirty = true;
   }
 
   /** Draws one frame, into the whole canvas or into `viewport` (drawing-buffer pixels, origin bottom-left). */
   render(viewport?: { x: number; y: number; width: number; height: number }): void {
     this.placeCamera();
+    if (this.shadowsStale) {
+      this.renderer.shadowMap.needsUpdate = true;
+      this.shadowsStale = false;
+    }
     if (viewport) {
       this.renderer.setScissorTest(true);
       this.renderer.setViewport(viewport.x, viewport.y, viewport.width, viewport.height);
@@ -218,6 +287,7 @@ export class MujocoScene {
       this.renderer.setScissorTest(false);
       this.renderer.setViewport(0, 0, this.width, this.height);
     }
+    this.dirty = false;
   }
 
   dispose(): void {
@@ -229,12 +299,9 @@ export class MujocoScene {
   private placeCamera(): void {
     const v = this.view;
     if (v.kind === 'manual') return;
-    if (v.kind === 'camera') {
-      const cam = this.model?.cameras.find((c) => c.name === v.name);
-      if (cam) {
-        this.placeModelCamera(cam);
-        return;
-      }
+    if (v.kind === 'camera' && this.viewCamera && this.rig) {
+      this.placeModelCamera(this.viewCamera, this.rig);
+      return;
     }
     if (v.kind === 'follow') {
       const body = this.bodies[v.body];
@@ -254,34 +321,17 @@ export class MujocoScene {
     this.camera.updateMatrixWorld();
   }
 
-  private placeModelCamera(cam: SceneCamera): void {
+  /** Where MuJoCo puts the camera for the bodies' current poses (fixed, tracking, targeting). */
+  private placeModelCamera(cam: SceneCamera, rig: ModelCameraRig): void {
     if (this.camera.fov !== cam.fovy) {
       this.camera.fov = cam.fovy;
       this.camera.updateProjectionMatrix();
     }
-    const body = this.bodies[cam.body];
-    if (cam.mode === 'tracking' && body) {
-      // MuJoCo keeps the world orientation and follows the body (trackcom follows the subtree's centre
-      // of mass, which SceneModel lacks; the body's origin differs from it by a nearly constant offset).
-      const off = cam.trackOffset ?? [0, 0, 0];
-      this.camera.position.set(body.position.x + off[0], body.position.y + off[1], body.position.z + off[2]);
-      this.camera.quaternion.set(cam.worldQuat[1], cam.worldQuat[2], cam.worldQuat[3], cam.worldQuat[0]);
-    } else {
-      // Fixed (and targeting) cameras move rigidly with their body.
-      tmpV.set(cam.pos[0], cam.pos[1], cam.pos[2]);
-      tmpQ.set(cam.quat[1], cam.quat[2], cam.quat[3], cam.quat[0]);
-      if (body) {
-        tmpV.applyQuaternion(body.quaternion).add(body.position);
-        tmpQ.premultiply(body.quaternion);
-      }
-      this.camera.position.copy(tmpV);
-      this.camera.quaternion.copy(tmpQ);
-      const target = cam.target !== undefined ? this.bodies[cam.target] : undefined;
-      if (cam.mode === 'targeting' && target) {
-        this.camera.up.set(0, 0, 1);
-        this.camera.lookAt(target.position);
-      }
-    }
+    rig.pose(cam, this.applied, 0, camPose);
+    const p = camPose.position;
+    const q = camPose.quaternion;
+    this.camera.position.set(p[0], p[1], p[2]);
+    this.camera.quaternion.set(q[1], q[2], q[3], q[0]);
     this.camera.updateMatrixWorld();
   }
 
@@ -376,7 +426,8 @@ export class MujocoScene {
     if (cached) return cached;
     const color = floor ? new THREE.Color(1, 1, 1) : new THREE.Color().setRGB(r, g, b, THREE.SRGBColorSpace);
     const mat = new THREE.MeshPhongMaterial({ color, shininess: floor ? 10 : 40, specular: new THREE.Color(floor ? 0x111111 : 0x333333) });
-    if (floor) mat.map = this.checkerTexture();
+    if (floor && this.proceduralFloor) proceduralChecker(mat);
+    else if (floor) mat.map = this.checkerTexture();
     if (alpha < 1) {
       mat.transparent = true;
       mat.opacity = alpha;
@@ -386,7 +437,7 @@ export class MujocoScene {
     return mat;
   }
 
-  /** dm_control's floor: a 2x2 checker with edge marks, made as data so no 2D canvas is needed. */
+  /** dm_control's floor: a 2x2 checker with edge marks (cells of half a unit), made as data so no 2D canvas is needed. */
   private checkerTexture(): THREE.DataTexture {
     if (this.floorTexture) return this.floorTexture;
     const n = 128;
@@ -432,4 +483,54 @@ export class MujocoScene {
     this.floorTexture = null;
     this.model = null;
   }
+}
+
+/** The floor's colours as the checker texture stores them (8-bit sRGB), in the shader's linear space. */
+function floorColor(c: number[]): THREE.Color {
+  return new THREE.Color().setRGB(Math.round(c[0] * 255) / 255, Math.round(c[1] * 255) / 255, Math.round(c[2] * 255) / 255, THREE.SRGBColorSpace);
+}
+
+/**
+ * The checker texture's pattern computed per pixel: cells of half a unit (the plane's uv counts
+ * units), colours a / b, an edge mark 1/64 of a cell wide on each cell's low sides. Both are
+ * box-filtered over the pixel's footprint (the analytic integral of the pattern), which does what
+ * the texture's mipmaps did: the far floor fades to the mean colour instead of shimmering.
+ */
+function proceduralChecker(mat: THREE.MeshPhongMaterial): void {
+  const a = floorColor(FLOOR_COLORS.a);
+  const b = floorColor(FLOOR_COLORS.b);
+  const line = floorColor(FLOOR_COLORS.line);
+  mat.onBeforeCompile = (shader) => {
+    shader.uniforms.floorA = { value: a };
+    shader.uniforms.floorB = { value: b };
+    shader.uniforms.floorLine = { value: line };
+    shader.vertexShader = shader.vertexShader
+      .replace('#include <uv_pars_vertex>', '#include <uv_pars_vertex>\nvarying vec2 vFloorUv;')
+      .replace('#include <uv_vertex>', '#include <uv_vertex>\n\tvFloorUv = uv;');
+    shader.fragmentShader = shader.fragmentShader
+      .replace(
+        '#include <uv_pars_fragment>',
+        `#include <uv_pars_fragment>
+varying vec2 vFloorUv;
+uniform vec3 floorA;
+uniform vec3 floorB;
+uniform vec3 floorLine;
+// Integral of a mark of width w at the start of each period 1.
+vec2 markIntegral(vec2 x, float w) { return floor(x) * w + min(fract(x), vec2(w)); }`,
+      )
+      .replace(
+        '#include <map_fragment>',
+        `{
+	vec2 p = vFloorUv * 2.0;
+	vec2 fw = fwidth(p) + 1e-4;
+	// Box-filtered xor of two square waves (1 where the cell indices' sum is odd).
+	vec2 s = 2.0 * (abs(fract((p - 0.5 * fw) * 0.5) - 0.5) - abs(fract((p + 0.5 * fw) * 0.5) - 0.5)) / fw;
+	float odd = 0.5 - 0.5 * s.x * s.y;
+	const float w = 1.0 / 64.0;
+	vec2 m = (markIntegral(p + 0.5 * fw, w) - markIntegral(p - 0.5 * fw, w)) / fw;
+	float mark = 1.0 - (1.0 - m.x) * (1.0 - m.y);
+	diffuseColor.rgb *= mix(mix(floorB, floorA, odd), floorLine, mark);
+}`,
+      );
+  };
 }
