@@ -1,9 +1,12 @@
 import type { RunSummary } from '../../../src-main/api/runs.ts';
 import { errorText } from '../api/client.ts';
-import { appendRecords, emptySeries, meanBand, type MetricKey, type SeriesSet } from '../lib/series.ts';
+import { emptySeries, meanBand, METRICS, type MetricKey, type SeriesSet } from '../lib/series.ts';
 import { colorAt } from '../lib/colors.ts';
 import type { ChartSeries } from '../components/Chart.svelte';
 import type { Studio } from './studio.svelte.ts';
+
+/** Points per curve and run (the engine keeps each bucket's lowest and highest value). */
+const COMPARE_POINTS = 2000;
 
 interface Loaded {
   summary: RunSummary;
@@ -49,9 +52,13 @@ export class CompareState {
     try {
       const loaded = await Promise.all(
         ids.map(async (id) => {
-          const v = await this.studio.client.call('getRun', { id });
+          // The curves downsampled by the engine: a long run's metrics file never crosses whole.
+          const [v, r] = await Promise.all([this.studio.client.call('getRun', { id, metrics: 'none' }), this.studio.client.call('getMetricSeries', { id, keys: METRICS.map((m) => m.key), points: COMPARE_POINTS })]);
           const series = emptySeries();
-          appendRecords(series, v.metrics.records);
+          for (const m of METRICS) {
+            const src = r.series[m.key];
+            if (src) for (let i = 0; i < src.value.length; i++) series[m.key].push(src.step[i], src.time[i], src.value[i]);
+          }
           return { summary: v.summary, series };
         }),
       );

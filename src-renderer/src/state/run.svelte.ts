@@ -11,10 +11,16 @@ import type { Studio } from './studio.svelte.ts';
 const METRICS_EVERY_MS = 500;
 /** Curves are redrawn at most this often (ms): the issue asks for at least once a second. */
 const REDRAW_EVERY_MS = 500;
+/** Points per curve when a run opens (the engine downsamples longer curves, keeping their peaks). */
+const OVERVIEW_POINTS = 4000;
+/** Points per curve of a zoomed range. */
+const RANGE_POINTS = 2000;
 
 /**
- * One run: its stored detail, metric series read incrementally from metrics.jsonl (only the new
- * lines each time), controls, episodes, and the live view's latest frame.
+ * One run: its stored detail, metric series (an overview the engine downsamples to a few thousand
+ * points per curve when the run opens, then the new lines of metrics.jsonl as they come), controls,
+ * episodes, and the live view's latest frame. Zooming into a downsampled curve asks the engine for
+ * that range at full detail (range()).
  *
  * The trainer appends metric lines about once a second, but reports progress four times a second;
  * progress values are drawn as a provisional tail of the curves and replaced by the file's records
@@ -34,6 +40,8 @@ export class RunState {
   liveStep = $state(0);
   /** Latest live frame (not reactive: the 3D view reads it every animation frame). */
   livePoses: Float32Array | null = null;
+  /** The overview left points out: zoomed ranges come from the engine. */
+  downsampled = false;
 
   readonly series: SeriesSet = emptySeries();
   /** Per curve, the points that came from metrics.jsonl; beyond them is the provisional tail. */
@@ -41,6 +49,8 @@ export class RunState {
   private lastRecord = { time: 0, wall: 0 };
   private lastEpisodes = -1;
   private lines = 0;
+  /** The overview has arrived: new lines are read on from `lines`. */
+  private ready = false;
   private fetching = false;
   private pending = false;
   private lastFetch = 0;
@@ -70,16 +80,52 @@ export class RunState {
 
   async load(): Promise<void> {
     try {
-      const v = await this.studio.client.call('getRun', { id: this.id });
-      if (this.lines === 0) {
-        this.commit(v.metrics.records);
-        this.lines = v.metrics.lines;
-      }
+      const v = await this.studio.client.call('getRun', { id: this.id, metrics: 'none' });
       this.view = v;
+      if (!this.ready) await this.loadOverview();
       this.error = null;
       await this.loadEpisodes();
     } catch (e) {
       this.error = errorText(e);
+    }
+  }
+
+  /** The whole run's curves, downsampled by the engine when long, as the committed part of the series. */
+  private async loadOverview(): Promise<void> {
+    const r = await this.studio.client.call('getMetricSeries', { id: this.id, keys: METRICS.map((m) => m.key), points: OVERVIEW_POINTS });
+    let lastTime = 0;
+    for (const m of METRICS) {
+      const src = r.series[m.key];
+      const s = this.series[m.key];
+      s.length = 0;
+      if (src) for (let i = 0; i < src.value.length; i++) s.push(src.step[i], src.time[i], src.value[i]);
+      this.committed[m.key] = s.length;
+      if (src?.time.length) lastTime = Math.max(lastTime, src.time[src.time.length - 1]);
+    }
+    this.downsampled = r.downsampled;
+    this.lines = r.lines;
+    this.lastRecord = { time: lastTime, wall: performance.now() };
+    this.ready = true;
+    this.bump();
+    if (this.pending) {
+      this.pending = false;
+      this.scheduleMetrics();
+    }
+  }
+
+  /**
+   * One curve over [x0, x1] at full detail (at most RANGE_POINTS points) for a zoomed chart, or
+   * null when the series already holds every point.
+   */
+  async range(key: MetricKey, axis: 'step' | 'time', x0: number, x1: number): Promise<{ x: number[]; y: number[] } | null> {
+    if (!this.downsampled) return null;
+    try {
+      const r = await this.studio.client.call('getMetricSeries', { id: this.id, keys: [key], points: RANGE_POINTS, x: axis, from: x0, to: x1 });
+      const s = r.series[key];
+      return s ? { x: axis === 'step' ? s.step : s.time, y: s.value } : null;
+    } catch (e) {
+      this.error = errorText(e);
+      return null;
     }
   }
 
@@ -106,9 +152,8 @@ export class RunState {
 
   private async refreshSummary(): Promise<void> {
     try {
-      const v = await this.studio.client.call('getRun', { id: this.id });
       // Keep the series; only the summary, config, checkpoints and backend are taken.
-      this.view = { ...v, metrics: { records: [], lines: v.metrics.lines, problems: v.metrics.problems } };
+      this.view = await this.studio.client.call('getRun', { id: this.id, metrics: 'none' });
     } catch (e) {
       this.error = errorText(e);
     }
@@ -124,7 +169,7 @@ export class RunState {
   }
 
   private async fetchMetrics(): Promise<void> {
-    if (this.fetching) {
+    if (this.fetching || !this.ready) {
       this.pending = true;
       return;
     }
