@@ -160,12 +160,22 @@ describe('the studio in browser mode with real runs', () => {
     await page.locator('[data-env-preview=mesh-pendulum] canvas').waitFor();
   });
 
-  it('refuses invalid values inline, then starts a run with small nets', async () => {
+  it('offers the ddpg-quick preset for DDPG on the pendulum, refuses invalid values inline, then starts a run', async () => {
     await page.click('[data-nav=new]');
     await page.locator('#env option[value=mesh-pendulum]').waitFor({ state: 'attached' });
     await page.selectOption('#env', 'pendulum');
     await page.locator('[data-env-preview=pendulum] canvas').waitFor();
     const start = page.getByRole('button', { name: 'Start run' });
+
+    // DDPG on the dense pendulum starts from the quick preset, with why; the paper is one click away.
+    await page.locator('[data-preset=ddpg-quick]').waitFor();
+    expect(await page.locator('#hp-actorHidden').inputValue()).toBe('64, 64');
+    await screenshot(page, 'new-run');
+    await page.getByRole('button', { name: 'Reset to paper' }).click();
+    expect(await page.locator('#hp-actorHidden').inputValue()).toBe('400, 300');
+    await expect(page.locator('[data-preset]').count()).resolves.toBe(0);
+    await page.selectOption('select[aria-label="Hyperparameter preset"]', 'ddpg-quick');
+    expect(await page.locator('#hp-actorLr').inputValue()).toBe('0.001');
 
     await fillField(page, '#steps', '-5');
     await fillField(page, '#hp-actorLr', '2');
@@ -182,10 +192,9 @@ describe('the studio in browser mode with real runs', () => {
     await fillField(page, '#evalEvery', '1500');
     await fillField(page, '#evalEpisodes', '1');
     await fillField(page, '#checkpointEvery', '5000');
-    await fillField(page, '#hp-actorLr', '0.0001');
-    await fillField(page, '#hp-actorHidden', '32, 32');
-    await fillField(page, '#hp-criticHidden', '32, 32');
-    await fillField(page, '#hp-batchSize', '32');
+    await fillField(page, '#hp-actorLr', '0.001');
+    await fillField(page, '#hp-actorHidden', '64, 64');
+    await fillField(page, '#hp-batchSize', '64');
     await fillField(page, '#hp-replayCapacity', '20000');
     await expect(page.locator('[role=alert]').count()).resolves.toBe(0);
     await start.click();
@@ -349,14 +358,24 @@ describe('the studio in browser mode with real runs', () => {
 
   it('keeps a curve of 10^6 points interactive (min/max downsampling)', async () => {
     // A run that is never started, with a million Q records appended to its metrics file: the
-    // same path as a very long run (metrics.jsonl -> getRun -> the chart).
+    // same path as a very long run (metrics.jsonl -> getMetricSeries, downsampled -> the chart).
     const [run] = (await rpc(studio.url, 'createRun', { config: { env: 'pendulum', name: 'million points' }, start: false })) as { id: string; dir: string }[];
+    // Never started: the run view offers Start, not Pause.
+    await page.goto(`${studio.url}#/run/${encodeURIComponent(run.id)}`);
+    await page.locator('header [data-not-started]').waitFor();
+    await expect(page.getByRole('button', { name: 'Start', exact: true }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('button', { name: 'Pause' }).count()).resolves.toBe(0);
     const N = 1_000_000;
     const lines: string[] = [];
     for (let i = 0; i < N; i++) lines.push(`{"step":${i * 10},"time":${(i * 0.01).toFixed(2)},"kind":"update","q":${(Math.sin(i / 5000) * 50 - i / 20000 + (i % 97) / 40).toFixed(3)}}`);
     appendFileSync(join(run.dir, 'metrics.jsonl'), lines.join('\n') + '\n');
 
+    // The largest message the studio receives while opening and zooming the run.
+    let largest = 0;
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => (largest = Math.max(largest, typeof f.payload === 'string' ? f.payload.length : f.payload.byteLength))));
     const t0 = Date.now();
+    // A fresh page (and WebSocket) for the measurement.
+    await page.goto('about:blank');
     await page.goto(`${studio.url}#/run/${encodeURIComponent(run.id)}`);
     await page.waitForFunction(() => Number(document.querySelector('[data-chart="Q"]')?.getAttribute('data-points')) > 0, null, { timeout: 90_000 });
     figures.millionPointsLoadMs = Date.now() - t0;
@@ -390,6 +409,8 @@ describe('the studio in browser mode with real runs', () => {
       return +((t - start) / 30).toFixed(1);
     });
     await screenshot(page, 'run-million-points');
+    figures.millionPointsLargestMessageBytes = largest;
+    expect(largest).toBeLessThan(1_000_000);
     expect(figures.millionPointsZoomMs as number).toBeLessThan(2000);
     expect(figures.millionPointsCursorFrameMs as number).toBeLessThan(100);
   });

@@ -1,9 +1,20 @@
 import { parseRunConfig, RUN_DEFAULTS, type ConfigIssue } from '../../../src-main/api/run-config.ts';
-import { HYPERPARAM_SCHEMAS, type Algo } from '../../../src-main/api/hyperparams.ts';
+import { HYPERPARAM_SCHEMAS, PAPER_DEFAULTS, PRESETS, type Algo, type PresetName } from '../../../src-main/api/hyperparams.ts';
 import type { EnvListEntry, EnvPreview } from '../../../src-main/api/studio-api.ts';
 import { errorText, StudioError } from '../api/client.ts';
-import { fromText, hpFields, type HpField } from '../lib/hp-fields.ts';
+import { fromText, hpFields, toText, type HpField } from '../lib/hp-fields.ts';
 import type { Studio } from './studio.svelte.ts';
+
+export type HpBase = PresetName | 'paper';
+
+/**
+ * The preset a new run starts from, unless the user picks another: 'ddpg-quick' for DDPG on the
+ * dense pendulum from its state (the paper's settings need ~10^6 steps; the preset learns it in
+ * ~10k), the paper's defaults everywhere else.
+ */
+export function suggestedBase(env: string, algo: Algo, obs: string): HpBase {
+  return env === 'pendulum' && algo === 'ddpg' && obs === 'lowdim' ? 'ddpg-quick' : 'paper';
+}
 
 /** The New-run form: every value as the user typed it, checked against the run-config schema on each change. */
 export class NewRunForm {
@@ -20,13 +31,24 @@ export class NewRunForm {
   evalEvery = $state(String(RUN_DEFAULTS.evalEvery));
   evalEpisodes = $state(String(RUN_DEFAULTS.evalEpisodes));
   checkpointEvery = $state(String(RUN_DEFAULTS.checkpointEvery));
-  /** Hyperparameter text per algorithm; only values that differ from the paper are sent. */
+  /** Hyperparameter text per algorithm as the user edited it; only values that differ from the paper are sent. */
   hp = $state<Record<string, string>>({});
+  /** The base the user picked (null: the suggested one for the env and algorithm). */
+  baseChoice = $state<HpBase | null>(null);
   serverIssues = $state.raw<ConfigIssue[]>([]);
   submitting = $state(false);
   error = $state<string | null>(null);
 
   readonly fields = $derived<HpField[]>(hpFields(this.algo));
+  /** Where unedited hyperparameters come from: a preset of this algorithm or the paper. */
+  readonly base = $derived.by<HpBase>(() => {
+    const b = this.baseChoice ?? suggestedBase(this.env, this.algo, this.obs);
+    return b !== 'paper' && PRESETS[b].algo !== this.algo ? 'paper' : b;
+  });
+  /** Whether `base` is the suggestion rather than the user's pick. */
+  readonly baseSuggested = $derived(this.baseChoice === null || this.baseChoice === suggestedBase(this.env, this.algo, this.obs));
+  /** Presets of the chosen algorithm. */
+  readonly presets = $derived((Object.keys(PRESETS) as PresetName[]).filter((k) => PRESETS[k].algo === this.algo));
   readonly config = $derived.by(() => this.build());
   readonly issues = $derived.by<ConfigIssue[]>(() => {
     const r = parseRunConfig(this.config);
@@ -77,20 +99,29 @@ export class NewRunForm {
   }
 
   hpText(f: HpField): string {
-    return this.hp[`${this.algo}.${f.key}`] ?? f.defaultText;
+    return this.hp[`${this.algo}.${f.key}`] ?? this.baseText(f);
   }
 
-  resetHp(): void {
+  /** The field's value in the current base (preset or paper). */
+  baseText(f: HpField): string {
+    const values = (this.base === 'paper' ? PAPER_DEFAULTS[this.algo] : PRESETS[this.base].hyperparams) as unknown as Record<string, unknown>;
+    return toText(values[f.key]);
+  }
+
+  /** Starts the algorithm's hyperparameters over from a preset or the paper's defaults. */
+  chooseBase(b: HpBase): void {
+    this.baseChoice = b;
     const prefix = `${this.algo}.`;
     this.hp = Object.fromEntries(Object.entries(this.hp).filter(([k]) => !k.startsWith(prefix)));
+    this.serverIssues = [];
   }
 
   private build(): Record<string, unknown> {
     const num = (s: string): unknown => (s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) : s);
     const hyperparams: Record<string, unknown> = {};
     for (const f of this.fields) {
-      const text = this.hp[`${this.algo}.${f.key}`];
-      if (text === undefined || text === f.defaultText) continue;
+      const text = this.hpText(f);
+      if (text === f.defaultText) continue;
       hyperparams[f.key] = fromText(f, text);
     }
     const tags = this.tags.split(/[,\s]+/).filter(Boolean);
