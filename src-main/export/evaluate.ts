@@ -1,6 +1,8 @@
 import { createEnv } from '../sim/env.ts';
 import { resolveEnv } from '../sim/registry.ts';
 import type { Env } from '../sim/types.ts';
+import { PixelEnv } from '../render/pixel-env.ts';
+import { SyncRenderHost } from '../render/sync-host.ts';
 import { evalSeed } from '../train/evaluate.ts';
 import { UserError } from '../util/errors.ts';
 import { loadExportedPolicy, type ExportedPolicy } from './load.ts';
@@ -9,13 +11,31 @@ import { toUnitAction } from './meta.ts';
 /**
  * `rl-studio eval --policy PATH [--env ID]`: an exported file evaluated in an env (by default the
  * one it was trained on), on the evaluation seeds of the run it came from, so a faithful export
- * reproduces that run's eval return.
+ * reproduces that run's eval return. A pixel policy sees what its run saw: frames drawn by the
+ * render host (headless Chromium) from the task's camera at the policy's input size, one per
+ * action repeat, stacked (render/pixel-env.ts).
  */
 export async function evaluatePolicyFile(opts: { policy: string; env?: string; episodes: number }): Promise<{ evalReturn: number; returns: number[]; env: string; seed: number }> {
   const policy = await loadExportedPolicy(opts.policy);
+  let host: SyncRenderHost | null = null;
   try {
     const seed = policy.meta.run.seed ?? 0;
-    const env = await createEnv(resolveEnv(opts.env ?? policy.meta.env.id), { seed });
+    const source = resolveEnv(opts.env ?? policy.meta.env.id);
+    const [height, width, channels] = policy.meta.observation.shape;
+    const pixels = policy.meta.observation.kind === 'pixels';
+    if (pixels && !(channels > 0 && channels % 3 === 0)) throw new UserError({ file: opts.policy, message: `a pixel policy takes stacked RGB frames; its input has ${channels} channels` });
+    const inner = await createEnv(source, { seed });
+    let env: Env = inner;
+    if (pixels) {
+      try {
+        host = await SyncRenderHost.start();
+        // The run's PixelEnv: its frames per observation are its action repeats (DDPG paper: 3).
+        env = await PixelEnv.create(inner, host, { specCamera: source.spec.camera, width, height, actionRepeat: channels / 3 });
+      } catch (e) {
+        inner.dispose();
+        throw new UserError({ file: opts.policy, message: `a pixel policy needs the render host to draw its frames, and it did not start: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }
     try {
       const r = await evaluateExportedPolicy(env, policy, { episodes: opts.episodes, runSeed: seed });
       return { ...r, env: env.info.id, seed };
@@ -23,6 +43,7 @@ export async function evaluatePolicyFile(opts: { policy: string; env?: string; e
       env.dispose();
     }
   } finally {
+    await host?.close();
     await policy.dispose();
   }
 }

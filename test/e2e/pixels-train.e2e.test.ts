@@ -1,7 +1,8 @@
 /**
  * `rl-studio train --obs pixels` end to end: the CLI trains pixel DDPG through the render host
  * (headless Chromium drawing the built page, out/renderer; `npm test` builds first), evaluates,
- * checkpoints with the pixel replay buffer, and `resume` continues from the checkpoint.
+ * checkpoints with the pixel replay buffer, exports a policy that `eval --policy` runs on frames from
+ * the render host, and `resume` continues from the checkpoint.
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -50,6 +51,14 @@ describe('train --obs pixels', () => {
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.lines[0]).toMatchObject({ ok: true, format: 'onnx', step: 200 });
     expect(statSync(onnx).size).toBeGreaterThan(100_000);
+
+    // `eval --policy` on the exported pixel policy draws its frames through the render host on the
+    // run's evaluation seeds: the run's return, up to the export's float rounding.
+    const fromFile = cli(['eval', '--policy', onnx, '--episodes', String(1), '--json']);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(fromFile.lines[0]).toMatchObject({ episodes: 1, env: 'cartpole-balance' });
+    const recorded = done!.eval_return as number;
+    expect(Math.abs((fromFile.lines[0].eval_return as number) - recorded), `eval --policy ${String(fromFile.lines[0].eval_return)} vs run ${recorded}`).toBeLessThan(1e-3 * Math.abs(recorded) + 1e-3);
 
     const resumed = cli(['resume', runDir, '--steps', '240', '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);

@@ -15,7 +15,7 @@ export function registerEval(program: Command): void {
     .description("Evaluate a run's newest intact checkpoint, or an exported policy (--policy): N deterministic episodes (no exploration noise)")
     .argument('[run-dir]', 'the run folder (or --policy)')
     .option('--episodes <n>', 'episodes to run', '10')
-    .option('--policy <path>', 'an exported policy (.onnx, TF.js or JSON export) instead of a run')
+    .option('--policy <path>', 'an exported policy (.onnx, TF.js or JSON export) instead of a run; a pixel policy sees frames drawn by the render host (headless Chromium)')
     .option('--env <id>', 'with --policy: env id or path (default: the env the policy was trained on)')
     .option('--json', 'print JSON only', false)
     .action(async (runDir: string | undefined, opts: { episodes: string; policy?: string; env?: string; json: boolean }) => {
