@@ -13,7 +13,10 @@ import type { Rng } from '../util/rng.ts';
  * (10^5 transitions of 64x64 ~ 3.7 GB); a sliding stack brings 1 (~1.2 GB). See bytesFor().
  *
  * Sampling converts to float32 in [0, 1] in the encoder's layout: NHWC rows with channel
- * f * 3 + c for frame f (oldest first) and colour c.
+ * f * 3 + c for frame f (oldest first) and colour c. With `shift` > 0 each sampled observation
+ * (and, independently, each next observation) is translated by a random whole number of pixels in
+ * [-shift, shift] along both axes, edges repeated: the random-shift augmentation of DrQ (Kostrikov
+ * et al. 2021: pad 4 + random 84 x 84 crop) and DrQ-v2, applied as the batch is converted.
  */
 export interface PixelReplayOptions {
   /** Transitions kept. */
@@ -25,6 +28,8 @@ export interface PixelReplayOptions {
   /** New frames a transition brings: `stack` for the paper's rendered action repeats, 1 for a sliding stack. */
   newFramesPerStep: number;
   actionSize: number;
+  /** Random-shift augmentation of sampled observations, in pixels (0: none, the default). */
+  shift?: number;
 }
 
 /** One observation: `stack` frames (frame-major, each height x width x 3) and their ids. */
@@ -61,6 +66,9 @@ export class PixelReplay {
   readonly stack: number;
   readonly actionSize: number;
   readonly obsSize: number;
+  readonly shift: number;
+  private readonly height: number;
+  private readonly width: number;
   private readonly frames: Uint8Array;
   /** Id of the frame in each slot (-1: empty). */
   private readonly slotId: Float64Array;
@@ -87,6 +95,10 @@ export class PixelReplay {
     this.stack = stack;
     this.actionSize = actionSize;
     this.frameBytes = height * width * 3;
+    this.height = height;
+    this.width = width;
+    this.shift = opts.shift ?? 0;
+    if (!(Number.isInteger(this.shift) && this.shift >= 0 && this.shift < Math.min(height, width))) throw new Error('pixel replay: shift must be a whole number of pixels below the frame size');
     this.obsSize = this.frameBytes * stack;
     // Room for every live transition's new frames plus one observation's worth (an episode's first).
     this.frameCapacity = capacity * newFramesPerStep + stack;
@@ -250,8 +262,14 @@ export class PixelReplay {
       let t = (this.start + rng.int(this.count)) % this.capacity;
       for (let tries = 0; !this.intact(t) && tries < 100; tries++) t = (this.start + rng.int(this.count)) % this.capacity;
       indices[k] = t;
-      this.gather(this.obsSlots, t * S, out.obs, k * this.obsSize);
-      this.gather(this.nextSlots, t * S, out.nextObs, k * this.obsSize);
+      const m = this.shift;
+      if (m > 0) {
+        this.gatherShifted(this.obsSlots, t * S, out.obs, k * this.obsSize, rng.int(2 * m + 1) - m, rng.int(2 * m + 1) - m);
+        this.gatherShifted(this.nextSlots, t * S, out.nextObs, k * this.obsSize, rng.int(2 * m + 1) - m, rng.int(2 * m + 1) - m);
+      } else {
+        this.gather(this.obsSlots, t * S, out.obs, k * this.obsSize);
+        this.gather(this.nextSlots, t * S, out.nextObs, k * this.obsSize);
+      }
       out.actions.set(this.actions.subarray(t * this.actionSize, (t + 1) * this.actionSize), k * this.actionSize);
       out.rewards[k] = this.rewards[t];
       out.dones[k] = this.dones[t];
@@ -273,6 +291,29 @@ export class PixelReplay {
         out[o] = fr[i] * scale;
         out[o + 1] = fr[i + 1] * scale;
         out[o + 2] = fr[i + 2] * scale;
+      }
+    }
+  }
+
+  /** gather() translated by (dy, dx) pixels: output pixel (y, x) reads (y + dy, x + dx), clamped to the frame. */
+  private gatherShifted(slots: Int32Array, at: number, out: Float32Array, offset: number, dy: number, dx: number): void {
+    const S = this.stack;
+    const C = 3 * S;
+    const { height: H, width: W } = this;
+    const scale = 1 / 255;
+    const fr = this.frames;
+    for (let f = 0; f < S; f++) {
+      const src = slots[at + f] * this.frameBytes;
+      let o = offset + 3 * f;
+      for (let y = 0; y < H; y++) {
+        const sy = Math.min(H - 1, Math.max(0, y + dy));
+        const row = src + sy * W * 3;
+        for (let x = 0; x < W; x++, o += C) {
+          const i = row + Math.min(W - 1, Math.max(0, x + dx)) * 3;
+          out[o] = fr[i] * scale;
+          out[o + 1] = fr[i + 1] * scale;
+          out[o + 2] = fr[i + 2] * scale;
+        }
       }
     }
   }

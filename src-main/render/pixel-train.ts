@@ -4,16 +4,24 @@
  * pixel pipeline (`node --import tsx src-main/render/pixel-train.ts --steps 20000`) and the
  * reference for wiring pixels into the trainer: every piece the trainer needs appears here once.
  *
+ * `--obs state` runs the same loop, heads, hyperparameters and action repeats on the task's
+ * low-dimensional state (no conv torso, no render host): the sanity check that separates "the
+ * agent cannot learn this setting" from "the pixels are the problem".
+ *
  * Prints JSON lines: {"event":"random","eval_return"} (uniform random actions, same eval seeds),
- * {"event":"eval","step","eval_return","episodes","wall_s","updates_per_s","env_steps_per_s"} and
+ * {"event":"eval","step","eval_return","episodes","wall_s","updates_per_s",...} and
  * {"event":"episode","step","return"} for training episodes.
  */
 import { pathToFileURL } from 'node:url';
 import { selectBackend } from '../learn/backend.ts';
 import { createPixelAgent } from '../learn/pixel-nets.ts';
 import { PixelReplay } from '../learn/pixel-replay.ts';
+import { ReplayBuffer } from '../learn/replay.ts';
+import { createAgent } from '../learn/factory.ts';
+import { pixelDdpgHyperparams } from '../learn/pixel-nets.ts';
 import { Rng } from '../util/rng.ts';
-import type { Agent } from '../learn/types.ts';
+import type { Agent, Batch } from '../learn/types.ts';
+import type { Env, StepResult } from '../sim/types.ts';
 import { createEnv } from '../sim/env.ts';
 import { resolveEnv } from '../sim/registry.ts';
 import { PixelEnv } from './pixel-env.ts';
@@ -22,6 +30,8 @@ import { SyncRenderHost } from './sync-host.ts';
 export interface PixelTrainOptions {
   env: string;
   algo: 'ddpg' | 'td3' | 'naf';
+  /** 'pixels' (the benchmark) or 'state' (the same run on the low-dimensional state). */
+  obs: 'pixels' | 'state';
   steps: number;
   seed: number;
   evalEvery: number;
@@ -29,6 +39,12 @@ export interface PixelTrainOptions {
   /** Steps with uniform random actions before the policy acts (and before updates start). */
   warmup: number;
   size: number;
+  /** Physics-level action repeats per agent step (the paper: 3). */
+  actionRepeat: number;
+  /** Random-shift augmentation of replayed frames in pixels (PixelReplay shift; 0: none). */
+  shift: number;
+  /** Training episodes end after this many physics steps (0: the task's length); evaluation always runs whole episodes. */
+  trainEpisodeLength: number;
   /** Gives the actor its own conv torso at this learning rate (0: frozen); default: the actor reads the critic's torso, detached. */
   actorEncoderLr?: number;
   hyperparams: Record<string, unknown>;
@@ -37,19 +53,52 @@ export interface PixelTrainOptions {
 export const PIXEL_TRAIN_DEFAULTS: PixelTrainOptions = {
   env: 'cartpole-balance',
   algo: 'ddpg',
+  obs: 'pixels',
   steps: 20_000,
   seed: 1,
   evalEvery: 2_000,
   evalEpisodes: 3,
   warmup: 1_000,
   size: 64,
+  actionRepeat: 3,
+  shift: 0,
+  trainEpisodeLength: 0,
   // Paper values (pixel-nets defaults: batch 16, 2 x 200, final init 3e-4) except tau: 0.001
   // moves the targets too slowly for a budget of 10^4 steps; 0.01 is our choice for this run.
   hyperparams: { tau: 0.01 },
 };
 
+/** A state env with the pixel env's action repeats (rewards summed), for the low-dimensional check. */
+class RepeatEnv {
+  constructor(
+    readonly inner: Env,
+    readonly repeat: number,
+  ) {}
+  get info() {
+    return this.inner.info;
+  }
+  reset(seed?: number): Float32Array {
+    return this.inner.reset(seed);
+  }
+  step(action: ArrayLike<number>): StepResult {
+    let reward = 0;
+    let r!: StepResult;
+    for (let k = 0; k < this.repeat; k++) {
+      r = this.inner.step(action);
+      reward += r.reward;
+      if (r.terminated || r.truncated) break;
+    }
+    return { ...r, reward };
+  }
+  dispose(): void {
+    this.inner.dispose();
+  }
+}
+
+type StepEnv = Pick<Env, 'reset' | 'step' | 'dispose'>;
+
 /** Mean return over `episodes` deterministic episodes, and the mean |action| taken (saturation shows as ~1). */
-function evaluate(env: PixelEnv, policy: (obs: Float32Array) => Float32Array, episodes: number, seed: number): { ret: number; absAction: number } {
+function evaluate(env: StepEnv, policy: (obs: Float32Array) => Float32Array, episodes: number, seed: number): { ret: number; absAction: number } {
   let total = 0;
   let abs = 0;
   let n = 0;
@@ -68,27 +117,76 @@ function evaluate(env: PixelEnv, policy: (obs: Float32Array) => Float32Array, ep
   return { ret: total / episodes, absAction: abs / n };
 }
 
+/** The replay of either kind behind one interface: add the step just taken, sample a batch. */
+interface RunReplay {
+  /** The pixel replay takes the frames from its env (PixelEnv.pixels) instead of the float observations. */
+  add(obs: Float32Array, action: ArrayLike<number>, reward: number, nextObs: Float32Array, terminated: boolean): void;
+  /** A new episode started. */
+  restart(): void;
+  sample(rng: Rng): Batch;
+}
+
 export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<string, unknown>) => void): Promise<void> {
   const backend = await selectBackend();
   const source = resolveEnv(o.env);
-  const host = await SyncRenderHost.start();
-  const env = await PixelEnv.create(await createEnv(source, { seed: o.seed }), host, { specCamera: source.spec.camera, width: o.size, height: o.size });
-  const evalEnv = await PixelEnv.create(await createEnv(source, { seed: o.seed + 1 }), host, { specCamera: source.spec.camera, width: o.size, height: o.size });
+  const trainSource = o.trainEpisodeLength > 0 ? { ...source, spec: { ...source.spec, episode_length: o.trainEpisodeLength } } : source;
+  const pixels = o.obs === 'pixels';
+  const host = pixels ? await SyncRenderHost.start() : null;
+  const pixelOpts = { specCamera: source.spec.camera, width: o.size, height: o.size, actionRepeat: o.actionRepeat };
+  let env: PixelEnv | RepeatEnv;
+  let evalEnv: PixelEnv | RepeatEnv;
+  if (host) {
+    env = await PixelEnv.create(await createEnv(trainSource, { seed: o.seed }), host, pixelOpts);
+    evalEnv = await PixelEnv.create(await createEnv(source, { seed: o.seed + 1 }), host, pixelOpts);
+  } else {
+    env = new RepeatEnv(await createEnv(trainSource, { seed: o.seed }), o.actionRepeat);
+    evalEnv = new RepeatEnv(await createEnv(source, { seed: o.seed + 1 }), o.actionRepeat);
+  }
   const A = env.info.action.size;
-  const agent: Agent = createPixelAgent({ algo: o.algo, shape: env.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams, ...(o.actorEncoderLr !== undefined ? { actorEncoder: 'own', actorEncoderLr: o.actorEncoderLr } : {}) });
-  const hp = (agent as unknown as { hp: { batchSize: number; replayCapacity: number } }).hp;
-  const replay = new PixelReplay({ capacity: Math.min(hp.replayCapacity, o.steps), height: o.size, width: o.size, stack: env.stack, newFramesPerStep: env.stack, actionSize: A });
-  const batch = replay.makeBatch(hp.batchSize);
+  let agent: Agent;
+  let replay: RunReplay;
+  let batchSize: number;
+  if (env instanceof PixelEnv) {
+    const pe = env;
+    const a = createPixelAgent({ algo: o.algo, shape: pe.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams, ...(o.actorEncoderLr !== undefined ? { actorEncoder: 'own', actorEncoderLr: o.actorEncoderLr } : {}) });
+    const hp = (a as unknown as { hp: { batchSize: number; replayCapacity: number } }).hp;
+    batchSize = hp.batchSize;
+    const buf = new PixelReplay({ capacity: Math.min(hp.replayCapacity, o.steps), height: o.size, width: o.size, stack: pe.stack, newFramesPerStep: pe.stack, actionSize: A, shift: o.shift });
+    const batch = buf.makeBatch(batchSize);
+    let pix = pe.pixels();
+    replay = {
+      add: (_obs, action, reward, _next, terminated) => {
+        const next = pe.pixels();
+        buf.add(pix, action, reward, next, terminated);
+        pix = next;
+      },
+      restart: () => (pix = pe.pixels()),
+      sample: (rng) => buf.sample(rng, batch),
+    };
+    agent = a;
+  } else {
+    // The same heads and hyperparameters as the pixel agent, on the state.
+    const a = createAgent(o.algo, env.info.obs.size, A, { ...(o.algo === 'naf' ? {} : pixelDdpgHyperparams()), ...o.hyperparams }, o.seed);
+    batchSize = a.hp.batchSize;
+    const buf = new ReplayBuffer({ capacity: Math.min(a.hp.replayCapacity, o.steps), obsSize: env.info.obs.size, actionSize: A });
+    const batch = buf.makeBatch(batchSize);
+    replay = {
+      add: (prev, action, reward, next, terminated) => buf.add(prev, action, reward, next, terminated),
+      restart: () => {},
+      sample: (rng) => buf.sample(rng, batch),
+    };
+    agent = a;
+  }
   const rng = new Rng(o.seed + 7);
   const randomPolicy = () => Float32Array.from({ length: A }, () => rng.range(-1, 1));
-  emit({ event: 'start', env: o.env, algo: o.algo, hyperparams: o.hyperparams, actor_encoder_lr: o.actorEncoderLr ?? null, backend: backend.name, batch: hp.batchSize, obs: env.shape, steps: o.steps });
+  emit({ event: 'start', env: o.env, algo: o.algo, obs: o.obs, hyperparams: o.hyperparams, action_repeat: o.actionRepeat, shift: o.shift, train_episode_length: o.trainEpisodeLength || null, actor_encoder_lr: o.actorEncoderLr ?? null, backend: backend.name, batch: batchSize, shape: env instanceof PixelEnv ? env.shape : env.info.obs.size, steps: o.steps });
   emit({ event: 'random', eval_return: +evaluate(evalEnv, randomPolicy, o.evalEpisodes, o.seed).ret.toFixed(1), episodes: o.evalEpisodes });
   const t0 = performance.now();
   let updateSeconds = 0;
   let updates = 0;
   let episode = 0;
   let obs = env.reset(o.seed * 100_000);
-  let pix = env.pixels();
+  replay.restart();
   agent.resetEpisode();
   let ret = 0;
   const sums = { criticLoss: 0, q: 0, actorLoss: 0, n: 0 };
@@ -96,22 +194,20 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
     for (let step = 1; step <= o.steps; step++) {
       const action = step <= o.warmup ? randomPolicy() : agent.act(obs, true);
       const r = env.step(action);
-      const next = env.pixels();
-      replay.add(pix, action, r.reward, next, r.terminated);
+      replay.add(obs, action, r.reward, r.obs, r.terminated);
       ret += r.reward;
       obs = r.obs;
-      pix = next;
       if (r.terminated || r.truncated) {
         emit({ event: 'episode', step, return: +ret.toFixed(1) });
         episode++;
         ret = 0;
         obs = env.reset(o.seed * 100_000 + episode);
-        pix = env.pixels();
+        replay.restart();
         agent.resetEpisode();
       }
       if (step > o.warmup) {
         const u0 = performance.now();
-        const st = agent.update(replay.sample(rng, batch));
+        const st = agent.update(replay.sample(rng));
         sums.criticLoss += st.criticLoss;
         sums.q += st.q;
         sums.actorLoss += st.actorLoss ?? 0;
@@ -134,7 +230,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
           actor_loss: +(sums.actorLoss / k).toPrecision(3),
           wall_s: Math.round(wall),
           updates_per_s: updates ? +(updates / updateSeconds).toFixed(2) : 0,
-          env_render_s: +env.renderSeconds.toFixed(1),
+          ...(env instanceof PixelEnv ? { env_render_s: +env.renderSeconds.toFixed(1) } : {}),
         });
         sums.criticLoss = sums.q = sums.actorLoss = sums.n = 0;
       }
@@ -143,7 +239,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
     agent.dispose();
     env.dispose();
     evalEnv.dispose();
-    await host.close();
+    await host?.close();
   }
 }
 
@@ -151,18 +247,15 @@ function parseArgs(argv: string[]): PixelTrainOptions {
   const o: PixelTrainOptions = { ...PIXEL_TRAIN_DEFAULTS, hyperparams: { ...PIXEL_TRAIN_DEFAULTS.hyperparams } };
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i].replace(/^--/, ''), argv[i + 1]];
+    const camel = k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
     if (k === 'set') {
       const [hk, hv] = v.split('=');
       o.hyperparams[hk] = JSON.parse(hv);
     } else if (k === 'env') o.env = v;
     else if (k === 'algo') o.algo = v as PixelTrainOptions['algo'];
-    else if (k === 'actor-encoder-lr') o.actorEncoderLr = Number(v);
-    else if (k in o) (o as unknown as Record<string, number>)[k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())] = Number(v);
-    else {
-      const camel = k.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
-      if (!(camel in o)) throw new Error(`unknown option --${k}`);
-      (o as unknown as Record<string, number>)[camel] = Number(v);
-    }
+    else if (k === 'obs') o.obs = v as PixelTrainOptions['obs'];
+    else if (camel === 'actorEncoderLr' || (camel in o && typeof (o as unknown as Record<string, unknown>)[camel] === 'number')) (o as unknown as Record<string, number>)[camel] = Number(v);
+    else throw new Error(`unknown option --${k}`);
   }
   return o;
 }

@@ -115,6 +115,58 @@ describe('PixelReplay', () => {
     expect(() => PixelReplay.load(meta, { ...arrays, rewards: new Float32Array(2) })).toThrow(/rewards/);
   });
 
+  it('random-shift augmentation: each sampled observation is its frames translated by at most `shift` pixels, edges repeated, next observations independently', () => {
+    const shift = 2;
+    const buf = new PixelReplay({ capacity: 8, height: H, width: W, stack: 3, newFramesPerStep: 3, actionSize: 1, shift });
+    let obs = obsOf([0, 1, 2]);
+    for (let t = 1; t <= 6; t++) {
+      const next = obsOf([3 * t, 3 * t + 1, 3 * t + 2]);
+      buf.add(obs, [0], 0, next, false);
+      obs = next;
+    }
+    /** The (dy, dx) that explains observation `o` of frames `ids` (the same for its 3 frames), or null. */
+    const shiftOf = (o: Float32Array, offset: number, ids: number[]): [number, number] | null => {
+      for (let dy = -shift; dy <= shift; dy++) {
+        for (let dx = -shift; dx <= shift; dx++) {
+          let ok = true;
+          for (let f = 0; f < 3 && ok; f++) {
+            const src = frame(ids[f]);
+            for (let y = 0; y < H && ok; y++) {
+              for (let x = 0; x < W && ok; x++) {
+                const sy = Math.min(H - 1, Math.max(0, y + dy));
+                const sx = Math.min(W - 1, Math.max(0, x + dx));
+                for (let c = 0; c < 3; c++) if (Math.round(o[offset + (y * W + x) * 9 + f * 3 + c] * 255) !== src[(sy * W + sx) * 3 + c]) ok = false;
+              }
+            }
+          }
+          if (ok) return [dy, dx];
+        }
+      }
+      return null;
+    };
+    const plain = new PixelReplay({ capacity: 8, height: H, width: W, stack: 3, newFramesPerStep: 3, actionSize: 1 });
+    const rng = new Rng(3);
+    const batch = buf.makeBatch(32);
+    buf.sample(rng, batch);
+    const seen = new Set<string>();
+    let independent = 0;
+    for (let k = 0; k < 32; k++) {
+      const t = batch.indices![k];
+      const first = 3 * t;
+      const a = shiftOf(batch.obs, k * buf.obsSize, [first, first + 1, first + 2]);
+      const b = shiftOf(batch.nextObs, k * buf.obsSize, [first + 3, first + 4, first + 5]);
+      expect(a, `sample ${k}`).not.toBeNull();
+      expect(b, `sample ${k} next`).not.toBeNull();
+      seen.add(String(a));
+      if (String(a) !== String(b)) independent++;
+    }
+    expect(seen.size).toBeGreaterThan(5);
+    expect(independent).toBeGreaterThan(10);
+    expect(plain.shift).toBe(0);
+    expect(() => new PixelReplay({ capacity: 8, height: H, width: W, stack: 3, newFramesPerStep: 3, actionSize: 1, shift: H })).toThrow(/shift/);
+    expect(() => new PixelReplay({ capacity: 8, height: H, width: W, stack: 3, newFramesPerStep: 3, actionSize: 1, shift: 1.5 })).toThrow(/shift/);
+  });
+
   it('rejects observations of the wrong shape', () => {
     const buf = new PixelReplay({ capacity: 4, height: H, width: W, stack: 3, newFramesPerStep: 1, actionSize: 1 });
     expect(() => buf.add(obsOf([0, 1]), [0], 0, obsOf([1, 2, 3]), false)).toThrow(/3 frame ids/);
