@@ -2,12 +2,13 @@
  * The MuJoCo environment: an MJCF model plus a compiled task spec behind the Env interface.
  *
  * Hot path (step): actions are checked and written into ctrl, the physics advances frame_skip
- * steps, and the observation is copied out once. Names were resolved at load; views into WASM
- * memory are cached and re-fetched only when the heap grows.
+ * steps, and the observation is written out once; nothing is allocated but the observation step()
+ * returns (stepInto() allocates nothing). Names were resolved at load; views into WASM memory are
+ * cached and re-fetched only when the heap grows.
  */
 import { UserError, type ErrorDetail } from '../util/errors.ts';
 import type { TaskSpec } from '../api/task-spec.ts';
-import type { Env, EnvInfo, StepResult } from './types.ts';
+import type { Env, EnvInfo, StepOutcome, StepResult } from './types.ts';
 import { asBytes, type EnvFile } from './files.ts';
 import { actuatorCtrlLimited, loadMujocoModule, nameOf, OBJ, wasmErrorMessage, WARNING_NAMES, type Mujoco, type MjData, type MjModel } from './mujoco.ts';
 import { compileTask, type CompiledTask } from './task.ts';
@@ -32,8 +33,10 @@ export interface EnvOptions {
   seed?: number;
 }
 
-/** mjtIntegrator RK4: mj_step2 does not support it, so those models step with plain mj_step. */
+/** mjtIntegrator RK4: mj_step2 integrates it with Euler, so those models finish the step themselves. */
 const INTEGRATOR_RK4 = 1;
+/** mjtStage: position and velocity stages done (mj_forwardSkip starts at the acceleration stage). */
+const STAGE_VEL = 2;
 
 /** Compiles the MJCF from in-memory files through a MuJoCo virtual file system. */
 export function loadModel(mj: Mujoco, files: EnvFile[], mainXml: string): MjModel {
@@ -73,8 +76,14 @@ export class MujocoEnv implements Env {
   private readonly rk4: boolean;
   private readonly dt: number;
   private stepsInEpisode = 0;
-  private needsReset = true;
-  private disposed = false;
+  /** Where the env is: step() only runs in 'running'. */
+  private phase: 'new' | 'running' | 'ended' | 'disposed' = 'new';
+  /** How the last episode ended (for the error when step() is called after it). */
+  private ending = '';
+  /** Simulated time after the last step or reset (a stepped-back clock means MuJoCo reset a bad state). */
+  private simTime = 0;
+  /** stepInto()'s result, reused from call to call. */
+  private readonly outcome: StepOutcome = { reward: 0, terminated: false, truncated: false, diverged: false };
 
   static async create(source: EnvSource, options: EnvOptions = {}): Promise<MujocoEnv> {
     const mj = await loadMujocoModule();
@@ -140,6 +149,13 @@ export class MujocoEnv implements Env {
   }
 
   reset(seed?: number): Float32Array {
+    const obs = new Float32Array(this.task.obsSize);
+    this.resetInto(obs, 0, seed);
+    return obs;
+  }
+
+  /** As reset(), writing the first observation into out[offset, offset + obs size). */
+  resetInto(out: Float32Array, offset = 0, seed?: number): void {
     this.assertLive();
     if (seed !== undefined) this.rng = new Rng(seed);
     const { mj, model, data, views } = this;
@@ -148,13 +164,23 @@ export class MujocoEnv implements Env {
     views.action.fill(0);
     this.task.initialise(views, this.rng);
     this.stepsInEpisode = 0;
-    this.needsReset = false;
-    return this.observe();
+    this.phase = 'running';
+    this.simTime = data.time;
+    this.task.observe(views, out, offset);
   }
 
   step(action: ArrayLike<number>): StepResult {
-    this.assertLive();
-    if (this.needsReset) throw new Error('step() called before reset() or after the episode ended');
+    const obs = new Float32Array(this.task.obsSize);
+    const o = this.stepInto(action, obs, 0);
+    return { obs, reward: o.reward, terminated: o.terminated, truncated: o.truncated, diverged: o.diverged };
+  }
+
+  /**
+   * As step(), writing the observation into out[offset, offset + obs size) instead of allocating
+   * one. The returned object is the env's own and is overwritten by the next call.
+   */
+  stepInto(action: ArrayLike<number>, out: Float32Array, offset = 0): StepOutcome {
+    if (this.phase !== 'running') throw this.notRunning();
     const { mj, model, data, views } = this;
     const nu = this.ctrlLow.length;
     if (action.length !== nu) throw new UserError({ field: 'action', message: `expected ${nu} values, got ${action.length}` });
@@ -167,25 +193,27 @@ export class MujocoEnv implements Env {
       views.action[i] = c;
       ctrl[i] = this.ctrlLow[i] + (c + 1) * this.ctrlHalf[i];
     }
-    const t0 = data.time;
+    // As dm_control's Physics.step: the step whose position and velocity stages (mj_step1) ran at
+    // the end of the previous call is finished first, so positions, velocities and sensors are
+    // current when observed, at the cost of exactly frame_skip physics steps.
     if (this.rk4) {
-      for (let k = 0; k < this.frameSkip; k++) mj.mj_step(model, data);
-      mj.mj_step1(model, data);
-    } else {
-      // As dm_control's Physics.step: mj_step2 finishes the step whose first half (mj_step1) ran
-      // at the end of the previous call, so positions, velocities and sensors are current when
-      // observed, at the cost of exactly frame_skip physics steps.
-      mj.mj_step2(model, data);
-      for (let k = 1; k < this.frameSkip; k++) mj.mj_step(model, data);
-      mj.mj_step1(model, data);
-    }
+      // mj_step2 would integrate RK4 models with Euler: finish the step as mj_step does (its
+      // mj_forward minus the stages already done, mj_checkAcc, RK4). Bit for bit mj_step.
+      mj.mj_forwardSkip(model, data, STAGE_VEL, 0);
+      mj.mj_checkAcc(model, data);
+      mj.mj_RungeKutta(model, data, 4);
+    } else mj.mj_step2(model, data);
+    for (let k = 1; k < this.frameSkip; k++) mj.mj_step(model, data);
+    mj.mj_step1(model, data);
     views.ensure();
     // MuJoCo resets the data (time back to 0) when positions, velocities or accelerations go bad.
-    let diverged = data.time < t0 + (this.frameSkip - 0.5) * this.dt;
-    const obs = this.observe();
+    const t = data.time;
+    let diverged = t < this.simTime + (this.frameSkip - 0.5) * this.dt;
+    this.simTime = t;
+    this.task.observe(views, out, offset);
     let reward = 0;
     if (!diverged) {
-      for (let i = 0; i < obs.length; i++) if (!Number.isFinite(obs[i])) diverged = true;
+      for (let i = offset; i < offset + this.task.obsSize; i++) if (!Number.isFinite(out[i])) diverged = true;
       reward = this.task.reward(views);
       if (!Number.isFinite(reward)) {
         diverged = true;
@@ -195,8 +223,16 @@ export class MujocoEnv implements Env {
     this.stepsInEpisode++;
     const terminated = !diverged && this.task.terminated(views);
     const truncated = diverged || (!terminated && this.stepsInEpisode >= this.info.episodeLength);
-    if (terminated || truncated) this.needsReset = true;
-    return { obs, reward, terminated, truncated, diverged };
+    if (terminated || truncated) {
+      this.phase = 'ended';
+      this.ending = diverged ? 'the physics diverged' : terminated ? 'it terminated' : 'it reached its length';
+    }
+    const o = this.outcome;
+    o.reward = reward;
+    o.terminated = terminated;
+    o.truncated = truncated;
+    o.diverged = diverged;
+    return o;
   }
 
   /** Why the last divergence happened, in MuJoCo's words (warning counters since reset). */
@@ -248,26 +284,28 @@ export class MujocoEnv implements Env {
     return this.model;
   }
 
-  /** Writes the observation into `out` without allocating (for batched envs). */
-  observeInto(out: Float32Array): void {
-    this.task.observe(this.views, out);
+  /** Bytes of WebAssembly memory this thread's MuJoCo module holds (it only grows). */
+  get wasmBytes(): number {
+    return this.views.wasmBytes;
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+    if (this.phase === 'disposed') return;
+    this.phase = 'disposed';
     this.data.delete();
     this.model.delete();
   }
 
-  private observe(): Float32Array {
-    const out = new Float32Array(this.task.obsSize);
-    this.task.observe(this.views, out);
-    return out;
+  /** Why step() cannot run now. Envs never reset themselves: the caller decides when an episode starts. */
+  private notRunning(): Error {
+    if (this.phase === 'disposed') return new Error('env used after dispose()');
+    const id = this.info.id;
+    if (this.phase === 'new') return new UserError({ message: `env '${id}': step() called before the first reset(); call reset() to start an episode` });
+    return new UserError({ message: `env '${id}': step() called after its episode ended (${this.ending}, after ${this.stepsInEpisode} steps); call reset() to start the next episode` });
   }
 
   private assertLive(): void {
-    if (this.disposed) throw new Error('env used after dispose()');
+    if (this.phase === 'disposed') throw new Error('env used after dispose()');
   }
 }
 

@@ -10,50 +10,64 @@ import type { Sigmoid } from '../api/task-spec.ts';
  * equals 1 at 0 and `valueAt1` at 1.
  */
 export function sigmoid(x: number, valueAt1: number, kind: Sigmoid): number {
+  return scaledSigmoid(x * sigmoidScale(valueAt1, kind), kind);
+}
+
+/** The factor each sigmoid applies to x so that it passes through `valueAt1` at 1 (once per reward term, not per step). */
+export function sigmoidScale(valueAt1: number, kind: Sigmoid): number {
   switch (kind) {
-    case 'gaussian': {
-      const scale = Math.sqrt(-2 * Math.log(valueAt1));
-      return Math.exp(-0.5 * (x * scale) ** 2);
-    }
-    case 'hyperbolic': {
-      const scale = Math.acosh(1 / valueAt1);
-      return 1 / Math.cosh(x * scale);
-    }
-    case 'long_tail': {
-      const scale = Math.sqrt(1 / valueAt1 - 1);
-      return 1 / ((x * scale) ** 2 + 1);
-    }
-    case 'reciprocal': {
-      const scale = 1 / valueAt1 - 1;
-      return 1 / (Math.abs(x) * scale + 1);
-    }
-    case 'cosine': {
-      const scale = Math.acos(2 * valueAt1 - 1) / Math.PI;
-      const s = x * scale;
+    case 'gaussian':
+      return Math.sqrt(-2 * Math.log(valueAt1));
+    case 'hyperbolic':
+      return Math.acosh(1 / valueAt1);
+    case 'long_tail':
+      return Math.sqrt(1 / valueAt1 - 1);
+    case 'reciprocal':
+      return 1 / valueAt1 - 1;
+    case 'cosine':
+      return Math.acos(2 * valueAt1 - 1) / Math.PI;
+    case 'linear':
+      return 1 - valueAt1;
+    case 'quadratic':
+      return Math.sqrt(1 - valueAt1);
+    case 'tanh_squared':
+      return Math.atanh(Math.sqrt(1 - valueAt1));
+  }
+}
+
+/** The sigmoid at s = x * sigmoidScale(valueAt1, kind). */
+export function scaledSigmoid(s: number, kind: Sigmoid): number {
+  switch (kind) {
+    case 'gaussian':
+      return Math.exp(-0.5 * s ** 2);
+    case 'hyperbolic':
+      return 1 / Math.cosh(s);
+    case 'long_tail':
+      return 1 / (s ** 2 + 1);
+    case 'reciprocal':
+      return 1 / (Math.abs(s) + 1);
+    case 'cosine':
       return Math.abs(s) < 1 ? (1 + Math.cos(Math.PI * s)) / 2 : 0;
-    }
-    case 'linear': {
-      const s = x * (1 - valueAt1);
+    case 'linear':
       return Math.abs(s) < 1 ? 1 - s : 0;
-    }
-    case 'quadratic': {
-      const s = x * Math.sqrt(1 - valueAt1);
+    case 'quadratic':
       return Math.abs(s) < 1 ? 1 - s * s : 0;
-    }
-    case 'tanh_squared': {
-      const scale = Math.atanh(Math.sqrt(1 - valueAt1));
-      return 1 - Math.tanh(x * scale) ** 2;
-    }
+    case 'tanh_squared':
+      return 1 - Math.tanh(s) ** 2;
   }
 }
 
 /** dm_control `tolerance(x, bounds=(lower, upper), margin, sigmoid, value_at_margin)` for a scalar. */
 export function tolerance(x: number, lower: number, upper: number, margin = 0, kind: Sigmoid = 'gaussian', valueAtMargin = 0.1): number {
-  const inBounds = lower <= x && x <= upper;
-  if (inBounds) return 1;
+  return scaledTolerance(x, lower, upper, margin, kind, sigmoidScale(valueAtMargin, kind));
+}
+
+/** tolerance() with the sigmoid's scale computed beforehand (`sigmoidScale(valueAtMargin, kind)`). */
+export function scaledTolerance(x: number, lower: number, upper: number, margin: number, kind: Sigmoid, scale: number): number {
+  if (lower <= x && x <= upper) return 1;
   if (margin === 0) return 0;
   const d = (x < lower ? lower - x : x - upper) / margin;
-  return sigmoid(d, valueAtMargin, kind);
+  return scaledSigmoid(d * scale, kind);
 }
 
 /** Reduces a vector of term values to a scalar (the `reduce` field of a reward term). */

@@ -1,15 +1,16 @@
 /**
  * Compiles a task spec against a compiled MuJoCo model: every name is resolved to an index once,
- * here, and the observation, reward, termination and initial-state functions that come out read
- * the simulation through SimViews without allocating.
+ * here. Every scalar an observation, reward term or termination reads becomes one row of a flat
+ * table (an op and the array indices it reads), evaluated by one loop: no allocation, no closure or
+ * keyed property load per value, so the code stays monomorphic when one process runs several envs.
  */
 import type { InitStep, Observation, Point, Quantity, RewardNode, TaskSpec, Termination } from '../api/task-spec.ts';
 import type { ErrorDetail } from '../util/errors.ts';
 import type { ObsPart } from './types.ts';
 import { JOINT, OBJ, jointLimited, type Mujoco, type MjData, type MjModel } from './mujoco.ts';
-import { reduce, tolerance, wrapAngle } from './rewards.ts';
+import { reduce, scaledTolerance, sigmoidScale, wrapAngle } from './rewards.ts';
 import type { Rng } from '../util/rng.ts';
-import type { SimViews } from './views.ts';
+import { ARR, type ArrayName, type SimViews } from './views.ts';
 
 /** Collects naming errors while compiling so one pass reports all of them. */
 class Problems {
@@ -23,15 +24,94 @@ class Problems {
 export interface CompiledTask {
   obsSize: number;
   obsParts: ObsPart[];
-  /** Writes the observation into `out` (length obsSize). */
-  observe(v: SimViews, out: Float32Array): void;
+  /** Writes the observation into out[at, at + obsSize). */
+  observe(v: SimViews, out: Float32Array, at?: number): void;
   reward(v: SimViews): number;
   terminated(v: SimViews): boolean;
   /** Applies the initial-state randomisation (after mj_resetData), ending with mj_forward. */
   initialise(v: SimViews, rng: Rng): void;
 }
 
-type Reader = { size: number; read(v: SimViews, out: Float64Array, at: number): void };
+/** Ops of the element table: how one scalar is computed from SimViews.arrays. */
+const COPY = 0; // A[i]
+const DIFF = 1; // A[i] - B[j]
+const LOG1P = 2; // log1p(A[i])
+const WRAP = 3; // A[i] folded into [-pi, pi]
+const ONE = 4; // 1
+const COM_VEL = 5; // linear velocity of body i's centre of mass (root j) along axis m
+const DIST = 6; // sqrt(sum over the axes packed in m of (A[i + axis] - B[j + axis])^2)
+/** Most axes a distance may list (their count takes 4 bits of `m`, each axis 2). */
+const MAX_DIST_AXES = 13;
+
+/** The element table, one column per field; plain arrays of small integers (V8 keeps them unboxed). */
+class Elements {
+  readonly op: number[] = [];
+  readonly a: number[] = [];
+  readonly i: number[] = [];
+  readonly b: number[] = [];
+  readonly j: number[] = [];
+  readonly m: number[] = [];
+
+  get length(): number {
+    return this.op.length;
+  }
+
+  add(op: number, a: ArrayName, i: number, b: ArrayName = 'qpos', j = 0, m = 0): void {
+    this.op.push(op);
+    this.a.push(ARR[a]);
+    this.i.push(i);
+    this.b.push(ARR[b]);
+    this.j.push(j);
+    this.m.push(m);
+  }
+
+  /** Evaluates elements [from, to) into out[at...]. */
+  evaluate(from: number, to: number, v: SimViews, out: Float32Array | Float64Array, at: number): void {
+    const { op, a, i, b, j, m } = this;
+    const arrays = v.arrays;
+    for (let k = from; k < to; k++) {
+      const x = arrays[a[k]];
+      let y: number;
+      switch (op[k]) {
+        case COPY:
+          y = x[i[k]];
+          break;
+        case DIFF:
+          y = x[i[k]] - arrays[b[k]][j[k]];
+          break;
+        case LOG1P:
+          y = Math.log1p(x[i[k]]);
+          break;
+        case WRAP:
+          y = wrapAngle(x[i[k]]);
+          break;
+        case ONE:
+          y = 1;
+          break;
+        case COM_VEL:
+          y = comVelocity(v, i[k], j[k], m[k]);
+          break;
+        default: {
+          const z = arrays[b[k]];
+          const axes = m[k];
+          let s = 0;
+          for (let n = 0; n < (axes & 15); n++) {
+            const ax = (axes >> (4 + 2 * n)) & 3;
+            s += (x[i[k] + ax] - z[j[k] + ax]) ** 2;
+          }
+          y = Math.sqrt(s);
+        }
+      }
+      out[at + k - from] = y;
+    }
+  }
+}
+
+/** Elements [from, to) of the table. */
+interface Span {
+  from: number;
+  to: number;
+}
 
 const AXIS = { x: 0, y: 1, z: 2 } as const;
 const XMAT = { xx: 0, xy: 1, xz: 2, yx: 3, yy: 4, yz: 5, zx: 6, zy: 7, zz: 8 } as const;
@@ -57,6 +137,14 @@ export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: Task
   const qposWidth = (j: number): number => (jntType[j] === JOINT.free ? 7 : jntType[j] === JOINT.ball ? 4 : 1);
   const dofWidth = (j: number): number => (jntType[j] === JOINT.free ? 6 : jntType[j] === JOINT.ball ? 3 : 1);
 
+  const el = new Elements();
+  /** Runs `add` (which appends elements) and returns the span it appended. */
+  const span = (add: () => void): Span => {
+    const from = el.length;
+    add();
+    return { from, to: el.length };
+  };
+
   const point = (pt: Point, field: string): { arr: 'site_xpos' | 'xpos' | 'xipos' | 'geom_xpos'; i: number } => {
     if ('site' in pt) return { arr: 'site_xpos', i: id(OBJ.site, pt.site, `${field}.site`, 'site') };
     if ('geom' in pt) return { arr: 'geom_xpos', i: id(OBJ.geom, pt.geom, `${field}.geom`, 'geom') };
@@ -70,164 +158,109 @@ export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: Task
       return j;
     });
 
-  const quantity = (q: Quantity, field: string): Reader => {
-    switch (q.type) {
-      case 'joint_pos': {
-        const adr = scalarJoints(q.joints, `${field}.joints`).map((j) => jntQposAdr[j] ?? 0);
-        const wrap = q.wrap;
-        return { size: adr.length, read: (v, out, at) => {
-          for (let k = 0; k < adr.length; k++) {
-            const a = adr[k];
-            out[at + k] = wrap ? wrapAngle(v.qpos[a]) : v.qpos[a];
-          }
-        } };
-      }
-      case 'joint_vel': {
-        const adr = scalarJoints(q.joints, `${field}.joints`).map((j) => jntDofAdr[j] ?? 0);
-        return { size: adr.length, read: (v, out, at) => {
-          for (let k = 0; k < adr.length; k++) {
-            const a = adr[k];
-            out[at + k] = v.qvel[a];
-          }
-        } };
-      }
-      case 'sensor': {
-        const s = id(OBJ.sensor, q.sensor, `${field}.sensor`, 'sensor');
-        const dim = s >= 0 ? sensorDim[s] : 1;
-        const idx = q.index ?? Array.from({ length: dim }, (_, k) => k);
-        idx.forEach((k, n) => k >= dim && p.add(`${field}.index[${n}]`, `sensor '${q.sensor}' has ${dim} values; index ${k} is out of range`));
-        const adr = idx.map((k) => (s >= 0 ? sensorAdr[s] : 0) + k);
-        return { size: adr.length, read: (v, out, at) => {
-          for (let k = 0; k < adr.length; k++) {
-            const a = adr[k];
-            out[at + k] = v.sensordata[a];
-          }
-        } };
-      }
-      case 'position': {
-        const pt = point(q.point, `${field}.point`);
-        const ax = q.axes.map((a) => AXIS[a]);
-        return { size: ax.length, read: (v, out, at) => {
-          for (let k = 0; k < ax.length; k++) {
-            const a = ax[k];
-            out[at + k] = v[pt.arr][3 * pt.i + a];
-          }
-        } };
-      }
-      case 'relative':
-      case 'distance': {
-        const from = point(q.from, `${field}.from`);
-        const to = point(q.to, `${field}.to`);
-        const ax = q.axes.map((a) => AXIS[a]);
-        if (q.type === 'relative') {
-          return { size: ax.length, read: (v, out, at) => {
-          for (let k = 0; k < ax.length; k++) {
-            const a = ax[k];
-            out[at + k] = v[to.arr][3 * to.i + a] - v[from.arr][3 * from.i + a];
-          }
-        } };
+  /** Appends the elements of a quantity (reward terms, terminations, and the observations built from them). */
+  const quantity = (q: Quantity, field: string): Span =>
+    span(() => {
+      switch (q.type) {
+        case 'joint_pos':
+          for (const j of scalarJoints(q.joints, `${field}.joints`)) el.add(q.wrap ? WRAP : COPY, 'qpos', jntQposAdr[j] ?? 0);
+          return;
+        case 'joint_vel':
+          for (const j of scalarJoints(q.joints, `${field}.joints`)) el.add(COPY, 'qvel', jntDofAdr[j] ?? 0);
+          return;
+        case 'sensor': {
+          const s = id(OBJ.sensor, q.sensor, `${field}.sensor`, 'sensor');
+          const dim = s >= 0 ? sensorDim[s] : 1;
+          const idx = q.index ?? Array.from({ length: dim }, (_, k) => k);
+          idx.forEach((k, n) => k >= dim && p.add(`${field}.index[${n}]`, `sensor '${q.sensor}' has ${dim} values; index ${k} is out of range`));
+          for (const k of idx) el.add(COPY, 'sensordata', (s >= 0 ? sensorAdr[s] : 0) + k);
+          return;
         }
-        return {
-          size: 1,
-          read: (v, out, at) => {
-            let s = 0;
-            for (let k = 0; k < ax.length; k++) s += (v[to.arr][3 * to.i + ax[k]] - v[from.arr][3 * from.i + ax[k]]) ** 2;
-            out[at] = Math.sqrt(s);
-          },
-        };
+        case 'position': {
+          const pt = point(q.point, `${field}.point`);
+          for (const a of q.axes) el.add(COPY, pt.arr, 3 * pt.i + AXIS[a]);
+          return;
+        }
+        case 'relative': {
+          const from = point(q.from, `${field}.from`);
+          const to = point(q.to, `${field}.to`);
+          for (const a of q.axes) el.add(DIFF, to.arr, 3 * to.i + AXIS[a], from.arr, 3 * from.i + AXIS[a]);
+          return;
+        }
+        case 'distance': {
+          const from = point(q.from, `${field}.from`);
+          const to = point(q.to, `${field}.to`);
+          // The axes in their given order (the sum's order), 2 bits each after a 4-bit count.
+          if (q.axes.length > MAX_DIST_AXES) p.add(`${field}.axes`, `lists ${q.axes.length} axes; a distance takes at most ${MAX_DIST_AXES}`);
+          const axes = q.axes.slice(0, MAX_DIST_AXES).reduce((m, a, n) => m | (AXIS[a] << (4 + 2 * n)), Math.min(q.axes.length, MAX_DIST_AXES));
+          el.add(DIST, to.arr, 3 * to.i, from.arr, 3 * from.i, axes);
+          return;
+        }
+        case 'upright':
+          el.add(COPY, 'xmat', 9 * id(OBJ.body, q.body, `${field}.body`, 'body') + 8);
+          return;
+        case 'body_speed': {
+          const b = id(OBJ.body, q.body, `${field}.body`, 'body');
+          el.add(COM_VEL, 'qpos', b, 'qpos', bodyRoot[b] ?? 0, AXIS[q.axis]);
+          return;
+        }
+        case 'control':
+          for (let k = 0; k < model.nu; k++) el.add(COPY, 'action', k);
+          return;
+        case 'alive':
+          el.add(ONE, 'qpos', 0);
+          return;
       }
-      case 'upright': {
-        const b = id(OBJ.body, q.body, `${field}.body`, 'body');
-        return { size: 1, read: (v, out, at) => (out[at] = v.xmat[9 * b + 8]) };
-      }
-      case 'body_speed': {
-        const b = id(OBJ.body, q.body, `${field}.body`, 'body');
-        const a = AXIS[q.axis];
-        return { size: 1, read: (v, out, at) => (out[at] = comVelocity(v, b, bodyRoot[b] ?? 0, a)) };
-      }
-      case 'control':
-        return { size: model.nu, read: (v, out, at) => out.set(v.action, at) };
-      case 'alive':
-        return { size: 1, read: (_v, out, at) => (out[at] = 1) };
-    }
-  };
-
-  // Observations.
-  const obsParts: ObsPart[] = [];
-  const obsWriters: ((v: SimViews, out: Float32Array) => void)[] = [];
-  let obsSize = 0;
-  spec.observations.forEach((o, i) => {
-    const field = `observations[${i}]`;
-    const w = observation(o, field);
-    obsParts.push({ name: o.name, offset: obsSize, size: w.size });
-    const off = obsSize;
-    const scratch = new Float64Array(w.size);
-    const log1p = o.type === 'sensors' && o.transform === 'log1p';
-    obsWriters.push((v, out) => {
-      w.read(v, scratch, 0);
-      for (let k = 0; k < scratch.length; k++) out[off + k] = log1p ? Math.log1p(scratch[k]) : scratch[k];
     });
-    obsSize += w.size;
-  });
 
-  function observation(o: Observation, field: string): Reader {
+  // Observations come first, so the observation is elements [0, obsSize).
+  const obsParts: ObsPart[] = [];
+  spec.observations.forEach((o, i) => {
+    const s = observation(o, `observations[${i}]`);
+    obsParts.push({ name: o.name, offset: s.from, size: s.to - s.from });
+  });
+  const obsSize = el.length;
+
+  function observation(o: Observation, field: string): Span {
     switch (o.type) {
       case 'qpos':
       case 'qvel': {
         const pick = o.joints ? o.joints.map((n, k) => id(OBJ.joint, n, `${field}.joints[${k}]`, 'joint')) : Array.from({ length: model.njnt }, (_, k) => k);
         const excl = new Set(o.exclude.map((n, k) => id(OBJ.joint, n, `${field}.exclude[${k}]`, 'joint')));
-        const adr: number[] = [];
-        for (const j of pick) {
-          if (j < 0 || excl.has(j)) continue;
-          const base = o.type === 'qpos' ? jntQposAdr[j] : jntDofAdr[j];
-          const n = o.type === 'qpos' ? qposWidth(j) : dofWidth(j);
-          for (let k = 0; k < n; k++) adr.push(base + k);
-        }
-        const src = o.type;
-        return { size: adr.length, read: (v, out, at) => {
-          for (let k = 0; k < adr.length; k++) {
-            const a = adr[k];
-            out[at + k] = v[src][a];
+        return span(() => {
+          for (const j of pick) {
+            if (j < 0 || excl.has(j)) continue;
+            const base = o.type === 'qpos' ? jntQposAdr[j] : jntDofAdr[j];
+            const n = o.type === 'qpos' ? qposWidth(j) : dofWidth(j);
+            for (let k = 0; k < n; k++) el.add(COPY, o.type, base + k);
           }
-        } };
+        });
       }
       case 'sensors': {
-        const readers = o.sensors.map((s, k) => quantity({ type: 'sensor', sensor: s }, `${field}.sensors[${k}]`));
-        return concat(readers);
+        const s = span(() => o.sensors.forEach((name, k) => quantity({ type: 'sensor', sensor: name }, `${field}.sensors[${k}]`)));
+        if (o.transform === 'log1p') for (let k = s.from; k < s.to; k++) el.op[k] = LOG1P;
+        return s;
       }
       case 'positions':
-        return concat(o.points.map((pt, k) => quantity({ type: 'position', point: pt, axes: o.axes }, `${field}.points[${k}]`)));
+        return span(() => o.points.forEach((pt, k) => quantity({ type: 'position', point: pt, axes: o.axes }, `${field}.points[${k}]`)));
       case 'height':
-        return concat(o.points.map((pt, k) => quantity({ type: 'position', point: pt, axes: ['z'] }, `${field}.points[${k}]`)));
+        return span(() => o.points.forEach((pt, k) => quantity({ type: 'position', point: pt, axes: ['z'] }, `${field}.points[${k}]`)));
       case 'relative':
         return quantity({ type: 'relative', from: o.from, to: o.to, axes: o.axes }, field);
       case 'orientations': {
         const bodies = o.bodies ? o.bodies.map((n, k) => id(OBJ.body, n, `${field}.bodies[${k}]`, 'body')) : Array.from({ length: model.nbody - 1 }, (_, k) => k + 1);
-        const adr: number[] = [];
-        for (const b of bodies) for (const e of o.entries) adr.push(9 * b + XMAT[e]);
-        return { size: adr.length, read: (v, out, at) => {
-          for (let k = 0; k < adr.length; k++) {
-            const a = adr[k];
-            out[at + k] = v.xmat[a];
-          }
-        } };
+        return span(() => {
+          for (const b of bodies) for (const e of o.entries) el.add(COPY, 'xmat', 9 * b + XMAT[e]);
+        });
       }
       case 'body_velocity': {
         const bodies = o.bodies.map((n, k) => id(OBJ.body, n, `${field}.bodies[${k}]`, 'body'));
-        const lin = o.kind !== 'angular';
-        const ang = o.kind !== 'linear';
-        const per = (lin ? 3 : 0) + (ang ? 3 : 0);
-        return {
-          size: bodies.length * per,
-          read: (v, out, at) => {
-            for (let n = 0; n < bodies.length; n++) {
-              const b = bodies[n];
-              let k = at + n * per;
-              if (lin) for (let a = 0; a < 3; a++) out[k++] = comVelocity(v, b, bodyRoot[b] ?? 0, a);
-              if (ang) for (let a = 0; a < 3; a++) out[k++] = v.cvel[6 * b + a];
-            }
-          },
-        };
+        return span(() => {
+          for (const b of bodies) {
+            if (o.kind !== 'angular') for (let a = 0; a < 3; a++) el.add(COM_VEL, 'qpos', b, 'qpos', bodyRoot[b] ?? 0, a);
+            if (o.kind !== 'linear') for (let a = 0; a < 3; a++) el.add(COPY, 'cvel', 6 * b + a);
+          }
+        });
       }
     }
   }
@@ -253,28 +286,31 @@ export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: Task
       };
     }
     const q = quantity(node.quantity, `${field}.quantity`);
-    const buf = new Float64Array(Math.max(1, q.size));
+    const n = q.to - q.from;
+    const buf = new Float64Array(Math.max(1, n));
     const tol = node.tolerance;
     const lo = tol ? bound(tol.bounds[0]) : 0;
     const hi = tol ? bound(tol.bounds[1]) : 0;
+    const sigScale = tol ? sigmoidScale(tol.value_at_margin, tol.sigmoid) : 0;
     const how = node.reduce;
     const { scale, offset } = node;
     return (v) => {
-      q.read(v, buf, 0);
-      if (tol) for (let k = 0; k < q.size; k++) buf[k] = tolerance(buf[k], lo, hi, tol.margin, tol.sigmoid, tol.value_at_margin);
-      return offset + scale * reduce(buf, q.size, how);
+      el.evaluate(q.from, q.to, v, buf, 0);
+      if (tol) for (let k = 0; k < n; k++) buf[k] = scaledTolerance(buf[k], lo, hi, tol.margin, tol.sigmoid, sigScale);
+      return offset + scale * reduce(buf, n, how);
     };
   }
 
   // Termination.
   const terms = spec.termination.map((t: Termination, i) => {
     const q = quantity(t.quantity, `termination[${i}].quantity`);
-    const buf = new Float64Array(Math.max(1, q.size));
+    const n = q.to - q.from;
+    const buf = new Float64Array(Math.max(1, n));
     const below = t.below ?? -Infinity;
     const above = t.above ?? Infinity;
     return (v: SimViews): boolean => {
-      q.read(v, buf, 0);
-      const x = reduce(buf, q.size, t.reduce);
+      el.evaluate(q.from, q.to, v, buf, 0);
+      const x = reduce(buf, n, t.reduce);
       return x < below || x > above;
     };
   });
@@ -363,8 +399,8 @@ export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: Task
     task: {
       obsSize,
       obsParts,
-      observe(v, out) {
-        for (const w of obsWriters) w(v, out);
+      observe(v, out, at = 0) {
+        el.evaluate(0, obsSize, v, out, at);
       },
       reward: rewardFn,
       terminated(v) {
@@ -420,20 +456,6 @@ function randomQuat(rng: Rng, q: Float64Array, at: number): void {
     n = Math.hypot(r[0], r[1], r[2], r[3]);
   }
   for (let k = 0; k < 4; k++) q[at + k] = r[k] / n;
-}
-
-function concat(readers: Reader[]): Reader {
-  const size = readers.reduce((s, r) => s + r.size, 0);
-  return {
-    size,
-    read: (v, out, at) => {
-      let o = at;
-      for (const r of readers) {
-        r.read(v, out, o);
-        o += r.size;
-      }
-    },
-  };
 }
 
 function bound(b: number | 'inf' | '-inf'): number {

@@ -37,6 +37,9 @@ export interface StepResult {
   diverged: boolean;
 }
 
+/** A step's result without its observation (MujocoEnv.stepInto writes that where the caller asks). */
+export type StepOutcome = Omit<StepResult, 'obs'>;
+
 export interface EnvInfo {
   id: string;
   obs: ObsSpec;
@@ -54,7 +57,11 @@ export interface Env {
   readonly info: EnvInfo;
   /** Starts an episode; with a seed the initial state is reproducible bit for bit. */
   reset(seed?: number): Float32Array;
-  /** Applies an action in [-1, 1]^n (non-finite entries are a UserError) for frameSkip physics steps. */
+  /**
+   * Applies an action in [-1, 1]^n (non-finite entries are a UserError) for frameSkip physics steps.
+   * Only between reset() and the end of the episode: afterwards it throws a UserError naming the env
+   * (envs never reset themselves).
+   */
   step(action: ArrayLike<number>): StepResult;
   /** Copy of the current generalised positions (what episode recordings store per frame). */
   qpos(): Float64Array;

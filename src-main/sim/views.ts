@@ -1,9 +1,13 @@
 /**
  * Typed views into one MjData's arrays. They are live views into WASM memory: they change with the
  * simulation, and they are detached when the WASM heap grows (any new MuJoCo object may grow it),
- * so `ensure()` re-fetches them; the env calls it once per step (a length check, no allocation).
+ * so `ensure()` re-fetches them; the env calls it around each step (a length check, no allocation).
  */
 import type { MjData, MjModel } from './mujoco.ts';
+
+/** Index of each array in `SimViews.arrays`, which compiled observations and rewards read by number. */
+export const ARR = { qpos: 0, qvel: 1, xpos: 2, xipos: 3, xmat: 4, site_xpos: 5, geom_xpos: 6, sensordata: 7, cvel: 8, action: 9 } as const;
+export type ArrayName = keyof typeof ARR;
 
 export class SimViews {
   qpos!: Float64Array;
@@ -22,6 +26,8 @@ export class SimViews {
   body_pos!: Float64Array;
   /** The agent's last action in [-1, 1] (what `control` reward terms see). */
   readonly action: Float64Array;
+  /** The arrays named in ARR, by index (one element type, so the reads stay monomorphic). */
+  readonly arrays: Float64Array[] = [];
 
   constructor(
     private readonly model: MjModel,
@@ -46,10 +52,18 @@ export class SimViews {
     this.cvel = d.cvel;
     this.subtree_com = d.subtree_com;
     this.body_pos = this.model.body_pos;
+    for (const name of Object.keys(ARR) as ArrayName[]) this.arrays[ARR[name]] = this[name];
   }
 
   /** Re-fetches the views if WASM memory grew since they were taken (old buffers are detached). */
   ensure(): void {
-    if (this.xpos.buffer.byteLength === 0) this.refresh();
+    // A detached view has length 0 (cheaper to ask than its buffer); xpos always has the world body.
+    if (this.xpos.length === 0) this.refresh();
+  }
+
+  /** Bytes of WebAssembly memory the MuJoCo module holds (it grows and never shrinks). */
+  get wasmBytes(): number {
+    this.ensure();
+    return this.xpos.buffer.byteLength;
   }
 }

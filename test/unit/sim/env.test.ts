@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MujocoEnv, type EnvSource } from '../../../src-main/sim/env.ts';
+import { loadModel, MujocoEnv, type EnvSource } from '../../../src-main/sim/env.ts';
 import { resolveEnv } from '../../../src-main/sim/registry.ts';
 import { TaskSpecSchema, type TaskSpecInput } from '../../../src-main/api/task-spec.ts';
 import { bodyPoses, sceneFor } from '../../../src-main/sim/scene.ts';
@@ -141,6 +141,67 @@ describe('env core', async () => {
     expect(n).toBe(6);
     env.dispose();
     env2.dispose();
+  });
+
+  it('refuses step() before reset() and after the episode ended, naming the env and saying to reset', () => {
+    const env = armEnv({ episode_length: 2 });
+    const stepError = (): unknown => {
+      try {
+        env.step([0, 0]);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    };
+    const before = stepError();
+    expect(isUserError(before)).toBe(true);
+    expect((before as Error).message).toMatch(/env 'arm': step\(\) called before the first reset\(\); call reset\(\)/);
+    env.reset(0);
+    env.step([0, 0]);
+    expect(env.step([0, 0]).truncated).toBe(true);
+    const after = stepError();
+    expect(isUserError(after)).toBe(true);
+    expect((after as Error).message).toMatch(/env 'arm': step\(\) called after its episode ended \(it reached its length, after 2 steps\); call reset\(\)/);
+    // No auto-reset: the error repeats until the caller resets.
+    expect(isUserError(stepError())).toBe(true);
+    env.reset(0);
+    expect(env.step([0, 0]).truncated).toBe(false);
+    env.dispose();
+    expect(stepError()).toMatchObject({ message: 'env used after dispose()' });
+  });
+
+  it('steps RK4 models exactly as mj_step would (cartpole), and writes into caller buffers', async () => {
+    const mj = await loadMujocoModule();
+    const cartpole = resolveEnv('cartpole-swingup');
+    const init = [
+      { type: 'qpos', joints: ['hinge_1'], value: 0.5 },
+      { type: 'qvel', joints: ['slider'], uniform: [0.3, 0.3] },
+    ];
+    const spec = TaskSpecSchema.parse({ name: 'rk4', observations: [{ name: 'q', type: 'qpos' }], reward: { quantity: { type: 'alive' } }, init });
+    const env = new MujocoEnv(mj, { ...cartpole, spec });
+    const model = loadModel(mj, cartpole.files, cartpole.xml);
+    const data = new mj.MjData(model);
+    try {
+      expect(model.opt.integrator).toBe(1); // mjINT_RK4
+      env.reset(0);
+      (data.qpos as Float64Array)[1] = 0.5;
+      (data.qvel as Float64Array)[0] = 0.3;
+      mj.mj_forward(model, data);
+      const out = new Float32Array(env.info.obs.size + 2);
+      for (let t = 0; t < 300; t++) {
+        const a = Math.sin(0.05 * t);
+        env.stepInto([a], out, 1);
+        (data.ctrl as Float64Array)[0] = -1 + (a + 1) * 1; // the env's map onto ctrlrange [-1, 1]
+        mj.mj_step(model, data);
+        expect(Array.from(env.qpos())).toEqual(Array.from(data.qpos as Float64Array));
+      }
+      expect([out[0], out[out.length - 1]]).toEqual([0, 0]);
+      expect(Array.from(out.subarray(1, 3))).toEqual(Array.from(data.qpos as Float64Array, Math.fround));
+    } finally {
+      env.dispose();
+      data.delete();
+      model.delete();
+    }
   });
 
   it('refuses NaN and infinite actions with a clear error', () => {
