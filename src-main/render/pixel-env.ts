@@ -62,6 +62,8 @@ export class PixelEnv implements Env {
   private readonly ownsHost: boolean;
   /** Seconds spent waiting for frames (for the speed report). */
   renderSeconds = 0;
+  /** The step between beginStep() and endStep(). */
+  private inFlight: { last: StepResult; reward: number; drawn: number } | null = null;
 
   private constructor(
     readonly inner: PoseEnv,
@@ -120,6 +122,16 @@ export class PixelEnv implements Env {
   }
 
   step(action: ArrayLike<number>): StepResult {
+    this.beginStep(action);
+    return this.endStep();
+  }
+
+  /**
+   * step() in two halves: the physics and the render request now, the observation from
+   * endStep(). Work done in between (a learning update) overlaps the page drawing the frames.
+   */
+  beginStep(action: ArrayLike<number>): void {
+    if (this.inFlight) throw new Error('beginStep() twice: endStep() the step in flight first');
     let reward = 0;
     let last: StepResult | null = null;
     let drawn = 0;
@@ -133,8 +145,23 @@ export class PixelEnv implements Env {
       }
       if (last.terminated || last.truncated) break;
     }
+    if (this.stacking === 'sliding') {
+      this.inner.bodyPoses(this.poses.subarray(0, per));
+      drawn = 1;
+    }
+    this.host.request(this.poses.subarray(0, drawn * per));
+    this.inFlight = { last: last!, reward, drawn };
+  }
+
+  endStep(): StepResult {
+    const step = this.inFlight;
+    if (!step) throw new Error('endStep() without beginStep()');
+    this.inFlight = null;
+    const t0 = performance.now();
+    const fresh = this.host.collect();
+    this.renderSeconds += (performance.now() - t0) / 1000;
+    const { last: r, reward, drawn } = step;
     if (this.stacking === 'repeats') {
-      const fresh = this.render(drawn);
       for (let f = 0; f < this.stack; f++) {
         // An episode that ended inside the repeats repeats its last frame.
         const src = Math.min(f, drawn - 1);
@@ -142,13 +169,11 @@ export class PixelEnv implements Env {
         this.ids[f] = f <= drawn - 1 ? nextFrameId++ : this.ids[f - 1];
       }
     } else {
-      const fresh = this.draw(1);
       this.frames.copyWithin(0, this.frameBytes);
       this.frames.set(fresh, (this.stack - 1) * this.frameBytes);
       this.ids.shift();
       this.ids.push(nextFrameId++);
     }
-    const r = last!;
     return { obs: framesToObservation(this.frames, this.stack), reward, terminated: r.terminated, truncated: r.truncated, diverged: r.diverged };
   }
 

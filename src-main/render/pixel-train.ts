@@ -41,6 +41,10 @@ export interface PixelTrainOptions {
   size: number;
   /** Physics-level action repeats per agent step (the paper: 3). */
   actionRepeat: number;
+  /** PixelEnv stacking: 'repeats' (the paper: every repeat rendered and stacked) or 'sliding' (one frame per step, the last `stack` steps; DrQ). */
+  stacking: 'repeats' | 'sliding';
+  /** Frames per observation with 'sliding' stacking. */
+  stack: number;
   /** Random-shift augmentation of replayed frames in pixels (PixelReplay shift; 0: none). */
   shift: number;
   /** Training episodes end after this many physics steps (0: the task's length); evaluation always runs whole episodes. */
@@ -61,6 +65,8 @@ export const PIXEL_TRAIN_DEFAULTS: PixelTrainOptions = {
   warmup: 1_000,
   size: 64,
   actionRepeat: 3,
+  stacking: 'repeats',
+  stack: 3,
   shift: 0,
   trainEpisodeLength: 0,
   // Paper values (pixel-nets defaults: batch 16, 2 x 200, final init 3e-4) except tau: 0.001
@@ -132,7 +138,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   const trainSource = o.trainEpisodeLength > 0 ? { ...source, spec: { ...source.spec, episode_length: o.trainEpisodeLength } } : source;
   const pixels = o.obs === 'pixels';
   const host = pixels ? await SyncRenderHost.start() : null;
-  const pixelOpts = { specCamera: source.spec.camera, width: o.size, height: o.size, actionRepeat: o.actionRepeat };
+  const pixelOpts = { specCamera: source.spec.camera, width: o.size, height: o.size, actionRepeat: o.actionRepeat, stacking: o.stacking, stack: o.stack };
   let env: PixelEnv | RepeatEnv;
   let evalEnv: PixelEnv | RepeatEnv;
   if (host) {
@@ -151,7 +157,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
     const a = createPixelAgent({ algo: o.algo, shape: pe.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams, ...(o.actorEncoderLr !== undefined ? { actorEncoder: 'own', actorEncoderLr: o.actorEncoderLr } : {}) });
     const hp = (a as unknown as { hp: { batchSize: number; replayCapacity: number } }).hp;
     batchSize = hp.batchSize;
-    const buf = new PixelReplay({ capacity: Math.min(hp.replayCapacity, o.steps), height: o.size, width: o.size, stack: pe.stack, newFramesPerStep: pe.stack, actionSize: A, shift: o.shift });
+    const buf = new PixelReplay({ capacity: Math.min(hp.replayCapacity, o.steps), height: o.size, width: o.size, stack: pe.stack, newFramesPerStep: pe.stacking === 'repeats' ? pe.stack : 1, actionSize: A, shift: o.shift });
     const batch = buf.makeBatch(batchSize);
     let pix = pe.pixels();
     replay = {
@@ -179,7 +185,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   }
   const rng = new Rng(o.seed + 7);
   const randomPolicy = () => Float32Array.from({ length: A }, () => rng.range(-1, 1));
-  emit({ event: 'start', env: o.env, algo: o.algo, obs: o.obs, hyperparams: o.hyperparams, action_repeat: o.actionRepeat, shift: o.shift, train_episode_length: o.trainEpisodeLength || null, actor_encoder_lr: o.actorEncoderLr ?? null, backend: backend.name, batch: batchSize, shape: env instanceof PixelEnv ? env.shape : env.info.obs.size, steps: o.steps });
+  emit({ event: 'start', env: o.env, algo: o.algo, obs: o.obs, hyperparams: o.hyperparams, action_repeat: o.actionRepeat, stacking: o.stacking, stack: o.stack, shift: o.shift, train_episode_length: o.trainEpisodeLength || null, actor_encoder_lr: o.actorEncoderLr ?? null, backend: backend.name, batch: batchSize, shape: env instanceof PixelEnv ? env.shape : env.info.obs.size, steps: o.steps });
   emit({ event: 'random', eval_return: +evaluate(evalEnv, randomPolicy, o.evalEpisodes, o.seed).ret.toFixed(1), episodes: o.evalEpisodes });
   const t0 = performance.now();
   let updateSeconds = 0;
@@ -191,9 +197,28 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   let ret = 0;
   const sums = { criticLoss: 0, q: 0, actorLoss: 0, n: 0 };
   try {
+    const learn = () => {
+      const u0 = performance.now();
+      const st = agent.update(replay.sample(rng));
+      sums.criticLoss += st.criticLoss;
+      sums.q += st.q;
+      sums.actorLoss += st.actorLoss ?? 0;
+      sums.n++;
+      updateSeconds += (performance.now() - u0) / 1000;
+      updates++;
+    };
     for (let step = 1; step <= o.steps; step++) {
       const action = step <= o.warmup ? randomPolicy() : agent.act(obs, true);
-      const r = env.step(action);
+      let r: StepResult;
+      if (env instanceof PixelEnv) {
+        // The update runs while the page draws this step's frames.
+        env.beginStep(action);
+        if (step > o.warmup) learn();
+        r = env.endStep();
+      } else {
+        r = env.step(action);
+        if (step > o.warmup) learn();
+      }
       replay.add(obs, action, r.reward, r.obs, r.terminated);
       ret += r.reward;
       obs = r.obs;
@@ -204,16 +229,6 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
         obs = env.reset(o.seed * 100_000 + episode);
         replay.restart();
         agent.resetEpisode();
-      }
-      if (step > o.warmup) {
-        const u0 = performance.now();
-        const st = agent.update(replay.sample(rng));
-        sums.criticLoss += st.criticLoss;
-        sums.q += st.q;
-        sums.actorLoss += st.actorLoss ?? 0;
-        sums.n++;
-        updateSeconds += (performance.now() - u0) / 1000;
-        updates++;
       }
       if (step % o.evalEvery === 0 || step === o.steps) {
         const ev = evaluate(evalEnv, (x) => agent.act(x, false), o.evalEpisodes, o.seed);
@@ -254,6 +269,7 @@ function parseArgs(argv: string[]): PixelTrainOptions {
     } else if (k === 'env') o.env = v;
     else if (k === 'algo') o.algo = v as PixelTrainOptions['algo'];
     else if (k === 'obs') o.obs = v as PixelTrainOptions['obs'];
+    else if (k === 'stacking') o.stacking = v as PixelTrainOptions['stacking'];
     else if (camel === 'actorEncoderLr' || (camel in o && typeof (o as unknown as Record<string, unknown>)[camel] === 'number')) (o as unknown as Record<string, number>)[camel] = Number(v);
     else throw new Error(`unknown option --${k}`);
   }

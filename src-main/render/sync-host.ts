@@ -27,6 +27,8 @@ export class SyncRenderHost implements RenderHost {
   private frameBytes = 0;
   private seq = 0;
   private closed = false;
+  /** Frames of the request() not yet collected (0: none). */
+  private pending = 0;
 
   private constructor(
     private readonly worker: Worker,
@@ -68,33 +70,68 @@ export class SyncRenderHost implements RenderHost {
 
   /** Draws frames x nbody x 7 poses; blocks until the frames are back. */
   renderSync(poses: Float32Array): Uint8Array {
-    if (this.closed) throw new Error('render host used after close()');
-    if (!this.scene || !this.control || !this.poses || !this.frames || !this.buffers) throw new Error('render() before setScene()');
-    const total = poseFrames(poses, this.scene);
-    const per = this.scene.bodies.length * 7;
+    const { total, per } = this.check(poses);
     const out = new Uint8Array(total * this.frameBytes);
-    const c = this.control;
     for (let f0 = 0; f0 < total; f0 += this.maxFrames) {
       const n = Math.min(this.maxFrames, total - f0);
-      this.poses.set(poses.subarray(f0 * per, (f0 + n) * per));
-      Atomics.store(c, C_FRAMES, n);
-      const seq = ++this.seq;
-      Atomics.store(c, C_REQUEST, seq);
-      Atomics.notify(c, C_REQUEST);
-      const deadline = Date.now() + this.timeoutMs;
-      for (let done = Atomics.load(c, C_DONE); done !== seq; done = Atomics.load(c, C_DONE)) {
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`render host did not answer within ${this.timeoutMs} ms`);
-        Atomics.wait(c, C_DONE, done, left);
-      }
-      if (Atomics.load(c, C_STATUS) !== 0) {
-        const bytes = new Uint8Array(this.buffers.error);
-        const len = bytes.indexOf(0);
-        throw new Error(`render host: ${new TextDecoder().decode(bytes.slice(0, len < 0 ? bytes.length : len))}`);
-      }
-      out.set(this.frames.subarray(0, n * this.frameBytes), f0 * this.frameBytes);
+      this.post(poses.subarray(f0 * per, (f0 + n) * per), n);
+      out.set(this.wait(n), f0 * this.frameBytes);
     }
     return out;
+  }
+
+  /**
+   * renderSync in two halves: the request goes out now (at most maxFrames frames) and
+   * collect() blocks for its frames, so the caller can work while the page draws.
+   */
+  request(poses: Float32Array): void {
+    const { total } = this.check(poses);
+    if (total > this.maxFrames) throw new RangeError(`a request holds at most ${this.maxFrames} frames, got ${total}`);
+    if (this.pending) throw new Error('render request already pending: collect() it first');
+    this.post(poses, total);
+    this.pending = total;
+  }
+
+  /** The frames of the pending request() (a copy). */
+  collect(): Uint8Array {
+    const n = this.pending;
+    if (!n) throw new Error('no render request pending');
+    this.pending = 0;
+    return this.wait(n).slice();
+  }
+
+  private check(poses: Float32Array): { total: number; per: number } {
+    if (this.closed) throw new Error('render host used after close()');
+    if (!this.scene || !this.control || !this.poses || !this.frames || !this.buffers) throw new Error('render() before setScene()');
+    if (this.pending) throw new Error('render request pending: collect() it first');
+    return { total: poseFrames(poses, this.scene), per: this.scene.bodies.length * 7 };
+  }
+
+  private post(poses: Float32Array, n: number): void {
+    const c = this.control!;
+    this.poses!.set(poses);
+    Atomics.store(c, C_FRAMES, n);
+    const seq = ++this.seq;
+    Atomics.store(c, C_REQUEST, seq);
+    Atomics.notify(c, C_REQUEST);
+  }
+
+  /** Blocks until the last posted request is answered; a view of its n frames in shared memory. */
+  private wait(n: number): Uint8Array {
+    const c = this.control!;
+    const seq = this.seq;
+    const deadline = Date.now() + this.timeoutMs;
+    for (let done = Atomics.load(c, C_DONE); done !== seq; done = Atomics.load(c, C_DONE)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`render host did not answer within ${this.timeoutMs} ms`);
+      Atomics.wait(c, C_DONE, done, left);
+    }
+    if (Atomics.load(c, C_STATUS) !== 0) {
+      const bytes = new Uint8Array(this.buffers!.error);
+      const len = bytes.indexOf(0);
+      throw new Error(`render host: ${new TextDecoder().decode(bytes.slice(0, len < 0 ? bytes.length : len))}`);
+    }
+    return this.frames!.subarray(0, n * this.frameBytes);
   }
 
   async render(poses: Float32Array): Promise<Uint8Array> {

@@ -160,6 +160,35 @@ describe('PixelEnv over the blocking host', () => {
       let again = env.step([1]);
       for (let t = 0; t < 10; t++) again = env.step([1]);
       expect(Array.from(again.obs)).toEqual(Array.from(r.obs));
+      // A step in two halves (work in between overlaps the drawing) gives the same observation.
+      env.reset(5);
+      let split = env.step([1]);
+      for (let t = 0; t < 10; t++) {
+        env.beginStep([1]);
+        expect(() => env.beginStep([1])).toThrow(/twice/);
+        split = env.endStep();
+      }
+      expect(Array.from(split.obs)).toEqual(Array.from(r.obs));
+      expect(() => env.endStep()).toThrow(/without beginStep/);
+    } finally {
+      env.dispose();
+    }
+  });
+
+  it("'sliding' stacking: one frame per step, the observation holds the last 3 steps' frames", async () => {
+    const source = resolveEnv('cartpole-balance');
+    const env = await PixelEnv.create(await createEnv(source, { seed: 1 }), host, { specCamera: source.spec.camera, stacking: 'sliding', actionRepeat: 8 });
+    try {
+      expect(env.shape).toEqual({ height: 64, width: 64, channels: 9 });
+      env.reset(2);
+      const frames: Uint8Array[] = [];
+      for (let t = 0; t < 4; t++) {
+        env.step([1]);
+        frames.push(env.pixels().frames.slice(2 * FRAME));
+      }
+      const p = env.pixels();
+      expect(new Set(Array.from(p.ids)).size).toBe(3);
+      for (let f = 0; f < 3; f++) expect(differingPixels(p.frames.subarray(f * FRAME, (f + 1) * FRAME), frames[f + 1])).toBe(0);
     } finally {
       env.dispose();
     }
