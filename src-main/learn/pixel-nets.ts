@@ -22,7 +22,8 @@ import { createAgent, resolveHyperparams, type AnyAgent } from './factory.ts';
  *
  * Deviation, written down: by default DDPG's actor has no conv torso of its own but reads the
  * critic's, detached (DetachedEncoder, as DrQ-v2 and SAC-AE), where the paper trains a separate
- * actor torso by the actor's gradient (actorEncoder 'own' keeps that).
+ * actor torso by the actor's gradient (actorEncoder 'own' keeps that, and TD3's twin critics then
+ * own a torso each).
  *
  * Observations are rows of height x width x channels values in [0, 1] (NHWC; channels = 3 RGB x
  * the number of stacked frames).
@@ -368,8 +369,10 @@ export interface PixelAgentOptions {
   /**
    * DDPG/TD3: which conv torso the actor reads.
    * 'critic' (default): the first critic's, detached (DetachedEncoder; DrQ-v2 and SAC-AE practice):
-   *   one torso per critic, trained by the TD loss only; an update runs two torso forwards (critic,
-   *   critic target) and one backward instead of five and two.
+   *   one torso, trained by the first critic's TD loss only (TD3's second critic reads it detached
+   *   as well; DrQ-v2 trains its one encoder with both critics' losses); an update runs two torso
+   *   forwards (critic, critic target) and one backward instead of five and two (seven and three
+   *   for TD3).
    * 'own': the DDPG paper's separate actor torso, trained by the actor's gradient at
    *   actorEncoderLr (0 freezes it at its initialisation).
    */
@@ -400,17 +403,16 @@ export function createPixelAgent(opts: PixelAgentOptions): AnyAgent {
     };
   } else {
     if (opts.actorEncoderLr !== undefined) throw new Error("actorEncoderLr needs actorEncoder 'own' (by default the actor reads the critic's torso, which the critic trains)");
-    // Made with the actor (and its target), handed to the first critic (and its target) after.
+    // Made with the actor (and its target), handed to the first critic (and its target) after;
+    // TD3's second critic (and its target) read them detached too.
     const critic = make(obsSize, { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
     const target = make(obsSize, { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
     const critics = hp.twinCritics ? 2 : 1;
-    encoder = (size) => {
+    encoder = () => {
       const i = made++;
-      if (i === 0) return new DetachedEncoder(critic);
-      if (i === 1) return new DetachedEncoder(target);
       if (i === 2) return critic;
       if (i === 2 + critics) return target;
-      return make(size, { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
+      return new DetachedEncoder(i === 0 || (i > 2 && i < 2 + critics) ? critic : target);
     };
   }
   return createAgent(opts.algo, obsSize, opts.actionSize, overrides as Record<string, unknown>, opts.seed, encoder);
