@@ -1,11 +1,11 @@
 /**
- * Worker thread of VectorEnv: hosts a contiguous slice of the envs and steps them when the main
- * side bumps its request counter in shared memory (no per-step messages).
+ * Worker thread of VectorEnv: hosts a contiguous slice of the envs and steps them when the calling
+ * thread bumps its request counter in shared memory (no per-step messages).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { MujocoEnv } from './env.ts';
 import { loadMujocoModule } from './mujoco.ts';
-import { CMD_CLOSE, CMD_RESET, CMD_STEP, sharedViews, type VectorWorkerData } from './vector-shared.ts';
+import { awaitChange, CMD_CLOSE, EnvSlice, publish, sharedViews, SPIN_MS, type VectorWorkerData } from './vector-shared.ts';
 
 const init = workerData as VectorWorkerData;
 
@@ -19,46 +19,25 @@ async function main(): Promise<void> {
     parentPort!.postMessage({ type: 'error', error: serialiseError(e) });
     return;
   }
-  parentPort!.postMessage({ type: 'ready' });
   const v = sharedViews(init.buffers, init.numEnvs, init.obsSize, init.actSize, init.numWorkers);
+  const slice = new EnvSlice(envs, init.start, v);
+  parentPort!.postMessage({ type: 'ready' });
   const w = init.worker;
   let seen = 0;
   for (;;) {
-    Atomics.wait(v.request, w, seen);
-    seen = Atomics.load(v.request, w);
+    seen = awaitChange(v.request, w, seen, v.workerSleeping, SPIN_MS);
     const cmd = Atomics.load(v.command, w);
     if (cmd === CMD_CLOSE) break;
     try {
-      for (let k = 0; k < envs.length; k++) {
-        const i = init.start + k;
-        const env = envs[k];
-        if (cmd === CMD_RESET) {
-          const s = v.seeds[i];
-          v.obs.set(env.reset(Number.isNaN(s) ? undefined : s), i * init.obsSize);
-          v.reward[i] = 0;
-          v.flags.fill(0, 3 * i, 3 * i + 3);
-        } else if (cmd === CMD_STEP) {
-          const r = env.step(v.actions.subarray(i * init.actSize, (i + 1) * init.actSize));
-          v.reward[i] = r.reward;
-          v.flags[3 * i] = r.terminated ? 1 : 0;
-          v.flags[3 * i + 1] = r.truncated ? 1 : 0;
-          v.flags[3 * i + 2] = r.diverged ? 1 : 0;
-          if (r.terminated || r.truncated) {
-            // Auto-reset: the final observation goes to finalObs, the row carries the new episode's first one.
-            v.finalObs.set(r.obs, i * init.obsSize);
-            v.obs.set(env.reset(), i * init.obsSize);
-          } else v.obs.set(r.obs, i * init.obsSize);
-        }
-      }
+      slice.run(cmd);
       Atomics.store(v.status, w, 0);
     } catch (e) {
       Atomics.store(v.status, w, 1);
       parentPort!.postMessage({ type: 'error', error: serialiseError(e) });
     }
-    Atomics.store(v.done, w, seen);
-    Atomics.notify(v.done, w);
+    publish(v.done, w, seen, v.callerSleeping);
   }
-  for (const env of envs) env.dispose();
+  slice.dispose();
   parentPort!.postMessage({ type: 'closed' });
 }
 

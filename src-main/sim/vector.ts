@@ -1,9 +1,11 @@
 /**
- * N copies of one env stepped together across worker threads. Actions, observations, rewards and
- * flags travel through SharedArrayBuffers; a step costs one Atomics.notify per worker and no
- * messages. Env i is seeded with `seed + i` whatever the number of workers, so batched runs are
- * reproducible. Envs reset themselves when their episode ends (the last observation of that
- * episode is in `finalObs`).
+ * N copies of one env stepped together across threads: the calling thread steps the first slice
+ * itself (rather than idle while it waits) and each worker thread one more. Actions, observations,
+ * rewards and flags live in SharedArrayBuffers that the envs read and write in place; a step costs
+ * one Atomics hand-off per worker thread and no messages (see vector-shared.ts). Env i is seeded
+ * with `seed + i` whatever the number of threads, so batched runs are reproducible and equal to N
+ * single envs. Envs reset themselves when their episode ends (the last observation of that episode
+ * is in `finalObs`).
  */
 import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -12,14 +14,17 @@ import { UserError } from '../util/errors.ts';
 import type { EnvInfo } from './types.ts';
 import { MujocoEnv, type EnvSource } from './env.ts';
 import { loadMujocoModule } from './mujoco.ts';
-import { allocBuffers, CMD_CLOSE, CMD_RESET, CMD_STEP, sharedViews, type VectorWorkerData } from './vector-shared.ts';
+import { allocBuffers, awaitChange, CMD_CLOSE, CMD_RESET, CMD_STEP, EnvSlice, publish, sharedViews, SPIN_MS, type SharedViews, type VectorWorkerData } from './vector-shared.ts';
 
 /** Atomics.waitAsync (Node 16+; typed in ES2024 lib, newer than this project's ES2023 target). */
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
 
 export interface VectorEnvOptions {
   numEnvs: number;
-  /** Worker threads (default: min(numEnvs, available cores)). */
+  /**
+   * Threads stepping envs, the calling thread included: 1 steps every env here, 2 adds one worker
+   * thread, and so on (default: min(numEnvs, available cores)).
+   */
   numWorkers?: number;
   /** Env i gets seed `seed + i`. Default 0. */
   seed?: number;
@@ -39,17 +44,20 @@ export interface VectorStepResult {
 export class VectorEnv {
   readonly info: EnvInfo;
   readonly numEnvs: number;
+  /** Threads stepping envs, this one included. */
   readonly numWorkers: number;
+  private readonly own: EnvSlice;
   private readonly workers: Worker[];
-  private readonly v: ReturnType<typeof sharedViews>;
+  private readonly v: SharedViews;
   private readonly errors: (Error | null)[];
   private seq = 0;
   private closed = false;
 
-  private constructor(info: EnvInfo, numEnvs: number, workers: Worker[], v: ReturnType<typeof sharedViews>, errors: (Error | null)[]) {
+  private constructor(info: EnvInfo, numEnvs: number, own: EnvSlice, workers: Worker[], v: SharedViews, errors: (Error | null)[]) {
     this.info = info;
     this.numEnvs = numEnvs;
-    this.numWorkers = workers.length;
+    this.numWorkers = workers.length + 1;
+    this.own = own;
     this.workers = workers;
     this.v = v;
     this.errors = errors;
@@ -58,21 +66,30 @@ export class VectorEnv {
   static async create(source: EnvSource, options: VectorEnvOptions): Promise<VectorEnv> {
     const numEnvs = options.numEnvs;
     if (!Number.isInteger(numEnvs) || numEnvs < 1 || numEnvs > 1024) throw new UserError({ field: 'numEnvs', message: 'must be an integer from 1 to 1024' });
-    const numWorkers = Math.max(1, Math.min(numEnvs, options.numWorkers ?? availableParallelism()));
-    // Compile once here for the spec (and so a bad env fails before any thread starts).
+    const threads = Math.max(1, Math.min(numEnvs, options.numWorkers ?? availableParallelism()));
+    const seed = options.seed ?? 0;
+    const sliceOf = (t: number): [number, number] => [Math.floor((t * numEnvs) / threads), Math.floor(((t + 1) * numEnvs) / threads)];
+    // This thread's envs first: a bad env fails here, before any thread starts, and the first gives the spec.
     const mj = await loadMujocoModule();
-    const probe = new MujocoEnv(mj, source);
-    const info = probe.info;
-    probe.dispose();
+    const [ownStart, ownEnd] = sliceOf(0);
+    const ownEnvs: MujocoEnv[] = [];
+    try {
+      for (let i = ownStart; i < ownEnd; i++) ownEnvs.push(new MujocoEnv(mj, source, { seed: seed + i }));
+    } catch (e) {
+      for (const env of ownEnvs) env.dispose();
+      throw e;
+    }
+    const info = ownEnvs[0].info;
+    const numWorkers = threads - 1;
     const buffers = allocBuffers(numEnvs, info.obs.size, info.action.size, numWorkers);
     const v = sharedViews(buffers, numEnvs, info.obs.size, info.action.size, numWorkers);
+    const own = new EnvSlice(ownEnvs, ownStart, v);
     const errors: (Error | null)[] = [];
     const workers: Worker[] = [];
     const ready: Promise<void>[] = [];
     for (let w = 0; w < numWorkers; w++) {
-      const start = Math.floor((w * numEnvs) / numWorkers);
-      const end = Math.floor(((w + 1) * numEnvs) / numWorkers);
-      const data: VectorWorkerData = { source, buffers, numEnvs, numWorkers, obsSize: info.obs.size, actSize: info.action.size, worker: w, start, end, seed: options.seed ?? 0 };
+      const [start, end] = sliceOf(w + 1);
+      const data: VectorWorkerData = { source, buffers, numEnvs, numWorkers, obsSize: info.obs.size, actSize: info.action.size, worker: w, start, end, seed };
       const worker = spawnWorker(new URL('./vector-worker.ts', import.meta.url), { workerData: data });
       workers.push(worker);
       errors.push(null);
@@ -97,9 +114,10 @@ export class VectorEnv {
       await Promise.all(ready);
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
+      own.dispose();
       throw e;
     }
-    return new VectorEnv(info, numEnvs, workers, v, errors);
+    return new VectorEnv(info, numEnvs, own, workers, v, errors);
   }
 
   /** Resets every env (seeds[i] for env i when given) and returns the first observations (numEnvs x obsSize). */
@@ -116,18 +134,25 @@ export class VectorEnv {
     return this.collect();
   }
 
-  /** As step(), without blocking the calling thread (for the Electron main thread). */
+  /**
+   * As step(), but waits for the worker threads without blocking the calling thread (for the
+   * Electron main thread); this thread's own slice is stepped in between, as in step().
+   */
   async stepAsync(actions: ArrayLike<number>): Promise<VectorStepResult> {
     this.writeActions(actions);
-    this.dispatch(CMD_STEP);
-    for (let w = 0; w < this.numWorkers; w++) {
-      let d = Atomics.load(this.v.done, w);
+    const ownError = this.dispatchAndRunOwn(CMD_STEP);
+    const { done, callerSleeping } = this.v;
+    for (let w = 0; w < this.workers.length; w++) {
+      let d = Atomics.load(done, w);
       while (d !== this.seq) {
-        const r = waitAsync(this.v.done, w, d);
+        Atomics.store(callerSleeping, w, 1);
+        const r = waitAsync(done, w, d);
         if (r.async) await r.value;
-        d = Atomics.load(this.v.done, w);
+        Atomics.store(callerSleeping, w, 0);
+        d = Atomics.load(done, w);
       }
     }
+    if (ownError) throw ownError;
     this.checkErrors();
     return this.collect();
   }
@@ -136,6 +161,7 @@ export class VectorEnv {
     if (this.closed) return;
     this.closed = true;
     this.dispatch(CMD_CLOSE);
+    this.own.dispose();
     await Promise.all(
       this.workers.map(
         (w) =>
@@ -163,27 +189,36 @@ export class VectorEnv {
   private dispatch(cmd: number): void {
     if (this.closed && cmd !== CMD_CLOSE) throw new Error('VectorEnv used after close()');
     this.seq++;
-    for (let w = 0; w < this.numWorkers; w++) {
+    for (let w = 0; w < this.workers.length; w++) {
       Atomics.store(this.v.command, w, cmd);
-      Atomics.store(this.v.request, w, this.seq);
-      Atomics.notify(this.v.request, w);
+      publish(this.v.request, w, this.seq, this.v.workerSleeping);
+    }
+  }
+
+  /** Hands the command to the workers, then runs it on this thread's slice; returns that slice's error, if any. */
+  private dispatchAndRunOwn(cmd: number): unknown {
+    this.dispatch(cmd);
+    try {
+      this.own.run(cmd);
+      return null;
+    } catch (e) {
+      return e;
     }
   }
 
   private run(cmd: number): void {
-    this.dispatch(cmd);
-    for (let w = 0; w < this.numWorkers; w++) {
-      let d = Atomics.load(this.v.done, w);
-      while (d !== this.seq) {
-        Atomics.wait(this.v.done, w, d, 60_000);
-        d = Atomics.load(this.v.done, w);
-      }
+    const ownError = this.dispatchAndRunOwn(cmd);
+    const { done, callerSleeping } = this.v;
+    for (let w = 0; w < this.workers.length; w++) {
+      let d: number;
+      while ((d = Atomics.load(done, w)) !== this.seq) awaitChange(done, w, d, callerSleeping, SPIN_MS);
     }
+    if (ownError) throw ownError;
     this.checkErrors();
   }
 
   private checkErrors(): void {
-    for (let w = 0; w < this.numWorkers; w++) {
+    for (let w = 0; w < this.workers.length; w++) {
       if (Atomics.load(this.v.status, w) !== 0) {
         // The worker posts the error message right before finishing; fall back to a generic one.
         throw this.errors[w] ?? new Error(`vector env worker ${w} failed`);

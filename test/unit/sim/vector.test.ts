@@ -4,14 +4,19 @@ import { resolveEnv } from '../../../src-main/sim/registry.ts';
 import { VectorEnv } from '../../../src-main/sim/vector.ts';
 
 describe('vector env', () => {
-  it('steps N envs across 2 workers exactly as N single envs would, with auto-reset', async () => {
+  // [envs, threads]: this thread's slice plus workers' slices, or this thread alone.
+  it.each([
+    [3, 2],
+    [4, 1],
+    [5, 3],
+  ])('steps %i envs on %i threads exactly as single envs would, with auto-reset', async (N, threads) => {
     const source = resolveEnv('pendulum');
-    const N = 3;
     const T = 210; // past the 200-step episode, so every env auto-resets once
-    const vec = await VectorEnv.create(source, { numEnvs: N, numWorkers: 2, seed: 10 });
+    const vec = await VectorEnv.create(source, { numEnvs: N, numWorkers: threads, seed: 10 });
     const singles = await Promise.all(Array.from({ length: N }, (_, i) => MujocoEnv.create(source, { seed: 10 + i })));
     try {
-      const obs0 = vec.reset([1, 2, 3]);
+      expect(vec.numWorkers).toBe(threads);
+      const obs0 = vec.reset(Array.from({ length: N }, (_, i) => i + 1));
       singles.forEach((e, i) => expect(Array.from(obs0.subarray(i * 3, i * 3 + 3))).toEqual(Array.from(e.reset(i + 1))));
       for (let t = 0; t < T; t++) {
         const actions = Array.from({ length: N }, (_, i) => Math.sin(0.05 * t + i));
@@ -27,10 +32,13 @@ describe('vector env', () => {
           } else expect(Array.from(r.obs.subarray(i * 3, i * 3 + 3))).toEqual(Array.from(s.obs));
         });
       }
-      expect(() => vec.step([0, NaN, 0])).toThrow(/actions\[1\]/);
+      const bad = Array.from({ length: N }, () => 0);
+      bad[1] = NaN;
+      expect(() => vec.step(bad)).toThrow(/actions\[1\]/);
     } finally {
       await vec.close();
       singles.forEach((e) => e.dispose());
     }
+    expect(() => vec.step(Array.from({ length: N }, () => 0))).toThrow(/after close/);
   });
 });
