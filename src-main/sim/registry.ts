@@ -171,18 +171,62 @@ export async function summarizeEnv(env: ResolvedEnv): Promise<EnvSummary & { obs
   }
 }
 
+type ListedEnv = EnvSummary & { error?: string };
+
+/**
+ * listEnvs' summaries, by where the env was found: compiling every model on each call is what
+ * listing would otherwise cost. An entry holds for as long as the files it was made from keep their
+ * size, modification time and inode (a rewrite or a replacement changes one of them).
+ */
+const summaries = new Map<string, { files: string[]; stamp: string; summary: ListedEnv }>();
+
+function stampOf(files: string[]): string {
+  return files
+    .map((f) => {
+      const st = statSync(f, { throwIfNoEntry: false });
+      return st ? `${st.size}:${st.mtimeMs}:${st.ino}` : '-';
+    })
+    .join('|');
+}
+
 /** Summaries of every built-in and library env; a broken library env is listed with its error. */
-export async function listEnvs(): Promise<(EnvSummary & { error?: string })[]> {
-  const out: (EnvSummary & { error?: string })[] = [];
-  for (const { id, origin } of listEnvIds()) {
-    try {
-      const { obsParts: _p, actuators: _a, timestep: _t, ...s } = await summarizeEnv(resolveEnv(id));
-      out.push(s);
-    } catch (e) {
-      out.push({ id, name: id, source: origin, obsSize: 0, actionSize: 0, episodeLength: 0, frameSkip: 0, controlTimestep: 0, description: '', error: (e as Error).message });
+export async function listEnvs(): Promise<ListedEnv[]> {
+  const out: ListedEnv[] = [];
+  for (const { id, origin, dir } of listEnvIds()) {
+    const key = join(dir, id);
+    const cached = summaries.get(key);
+    if (cached && stampOf(cached.files) === cached.stamp) {
+      out.push({ ...cached.summary });
+      continue;
     }
+    summaries.delete(key);
+    let env: ResolvedEnv;
+    try {
+      env = resolveEnv(id);
+    } catch (e) {
+      // Not cached: which files it needs is unknown until it resolves (and resolving compiles nothing).
+      out.push(brokenEnv(id, origin, e));
+      continue;
+    }
+    // The env's files, and for a folder env the folder, whose listing decides which MJCF is the main one.
+    const files = env.files.map((f) => join(env.dir, ...f.name.split('/')));
+    if (env.dir !== dir) files.push(env.dir);
+    const stamp = stampOf(files);
+    let summary: ListedEnv;
+    try {
+      const { obsParts: _p, actuators: _a, timestep: _t, ...s } = await summarizeEnv(env);
+      summary = s;
+    } catch (e) {
+      summary = brokenEnv(id, origin, e);
+    }
+    summaries.set(key, { files, stamp, summary });
+    out.push({ ...summary });
   }
   return out;
+}
+
+function brokenEnv(id: string, origin: 'builtin' | 'user', e: unknown): ListedEnv {
+  return { id, name: id, source: origin, obsSize: 0, actionSize: 0, episodeLength: 0, frameSkip: 0, controlTimestep: 0, description: '', error: (e as Error).message };
 }
 
 /** Agent steps of random actions run by validation to catch physics that blows up. */
@@ -340,5 +384,6 @@ export async function addUserEnv(files: EnvFile[], id: string, opts: { overwrite
   }
   if (existsSync(dest)) rmSync(dest, { recursive: true, force: true });
   renameSync(tmp, dest);
+  summaries.delete(join(root, id));
   return { id, dir: dest };
 }
