@@ -15,6 +15,8 @@ const REDRAW_EVERY_MS = 500;
 const OVERVIEW_POINTS = 4000;
 /** Points per curve of a zoomed range. */
 const RANGE_POINTS = 2000;
+/** Live frames held for the view at most (~100 ms of the trainer's 30 a second). */
+const LIVE_QUEUE = 3;
 
 /**
  * One run: its stored detail, metric series (an overview the engine downsamples to a few thousand
@@ -38,8 +40,13 @@ export class RunState {
   scene = $state.raw<SceneModel | null>(null);
   liveOn = $state(false);
   liveStep = $state(0);
-  /** Latest live frame (not reactive: the 3D view reads it every animation frame). */
+  /** Live frame on show (not reactive: the 3D view reads it every animation frame). */
   livePoses: Float32Array | null = null;
+  /**
+   * Live frames received and not shown yet. They arrive ~30 a second but in bursts (two within one
+   * animation frame would show only the second): the view takes one per animation frame.
+   */
+  private liveQueue: Float32Array[] = [];
   /** The overview left points out: zoomed ranges come from the engine. */
   downsampled = false;
 
@@ -250,7 +257,10 @@ export class RunState {
       if (on && !this.scene) this.scene = await this.studio.client.call('getRunScene', { id: this.id });
       await this.studio.client.call('watchLive', { id: this.id, on });
       this.liveOn = on;
-      if (!on) this.livePoses = null;
+      if (!on) {
+        this.livePoses = null;
+        this.liveQueue = [];
+      }
     } catch (e) {
       this.liveOn = false;
       this.error = errorText(e);
@@ -259,8 +269,17 @@ export class RunState {
 
   private onLive(f: LiveFrame): void {
     if (f.runId !== this.id || !this.liveOn) return;
-    this.livePoses = decodeF32(f.poses);
+    this.liveQueue.push(decodeF32(f.poses));
+    // At most ~100 ms behind: a view drawing fewer frames than arrive skips the oldest.
+    if (this.liveQueue.length > LIVE_QUEUE) this.liveQueue.splice(0, this.liveQueue.length - LIVE_QUEUE);
     this.liveStep = f.step;
+  }
+
+  /** The live frame to show in this animation frame: the oldest not shown yet, else the last one shown. */
+  nextLivePoses(): Float32Array | null {
+    const next = this.liveQueue.shift();
+    if (next) this.livePoses = next;
+    return this.livePoses;
   }
 
   dispose(): void {
