@@ -272,6 +272,10 @@ describe('the studio in browser mode with real runs', () => {
     expect(median(fps)).toBeGreaterThanOrEqual(requiredFps());
 
     await page.getByRole('button', { name: 'Pause' }).click();
+    // Paused, nothing moves: the view stops drawing and its buffer grows back to full size.
+    await page.locator('input[aria-label=Timeline]').fill('14');
+    await page.waitForTimeout(2500);
+    await screenshot(page, 'replay-paused');
     await page.selectOption('select[aria-label=Camera]', 'fixed');
     await page.waitForTimeout(500);
     await screenshot(page, 'replay-model-camera');
