@@ -11,6 +11,7 @@ const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
   render: () => import('../bench/render.ts'),
   train: () => import('../bench/train.ts'),
   learning: () => import('../bench/learning.ts'),
+  viewer: () => import('../bench/viewer.ts'),
 };
 
 export function registerBench(program: Command): void {
