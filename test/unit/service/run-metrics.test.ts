@@ -82,6 +82,7 @@ describe('run metrics and not-started runs over StudioApi', () => {
 
     const refused = await service.dispatch('getMetricSeries', { id: run.id, points: 10 ** 6 });
     expect(refused).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'points' }] } });
+    for (const id of ['../etc', '..', 'no-such-run']) expect(await service.dispatch('getMetricSeries', { id }), id).toMatchObject({ ok: false, error: { user: true } });
     await call('deleteRun', { id: run.id });
   }, 120_000);
 
