@@ -5,11 +5,14 @@ import { ReplayBuffer } from '../../learn/replay.ts';
 import { Rng } from '../../util/rng.ts';
 import type { Algo } from '../../api/hyperparams.ts';
 import { runPixelUpdates } from './updates-pixels.ts';
+import { gemmPool } from '../../learn/gemm-pool.ts';
+import { loadavg } from 'node:os';
 
 /**
  * Gradient updates per second on a filled buffer, with the paper's networks: low-dimensional
  * obs 17 / action 6 (HalfCheetah-sized). One update = critic + actor + soft target update
  * (NAF: one Q update + soft target update). The paper's pixel networks follow (updates-pixels.ts).
+ * Each line names the GEMM threads (RL_STUDIO_THREADS) and the load average, since both move it.
  */
 export const run: BenchSuite = async function* ({ quick, log }) {
   const backend = await selectBackend();
@@ -30,6 +33,9 @@ export const run: BenchSuite = async function* ({ quick, log }) {
     }
     const batch = buf.makeBatch(batchSize);
     for (let i = 0; i < 20; i++) agent.update(buf.sample(rng, batch));
+    const { threads } = gemmPool.stats();
+    // GEMM helper threads start asynchronously: let them come up before the clock starts.
+    if (threads > 1) await new Promise((r) => setTimeout(r, 1000));
     const seconds = quick ? 1.5 : 5;
     let n = 0;
     const t0 = performance.now();
@@ -39,7 +45,7 @@ export const run: BenchSuite = async function* ({ quick, log }) {
     }
     const dt = (performance.now() - t0) / 1000;
     agent.dispose();
-    yield { case: `${algo}-lowdim`, backend: backend.name, batch: batchSize, updates_per_s: +(n / dt).toFixed(1) };
+    yield { case: `${algo}-lowdim`, backend: backend.name, batch: batchSize, threads, updates_per_s: +(n / dt).toFixed(1), load_avg: +loadavg()[0].toFixed(2) };
   }
   yield* runPixelUpdates({ quick, log });
 };
