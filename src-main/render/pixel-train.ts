@@ -9,6 +9,7 @@
  * agent cannot learn this setting" from "the pixels are the problem".
  *
  * Prints JSON lines: {"event":"random","eval_return"} (uniform random actions, same eval seeds),
+ * {"event":"zero","eval_return"} (no action at all),
  * {"event":"eval","step","eval_return","episodes","wall_s","updates_per_s",...} and
  * {"event":"episode","step","return"} for training episodes.
  */
@@ -187,6 +188,9 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   const randomPolicy = () => Float32Array.from({ length: A }, () => rng.range(-1, 1));
   emit({ event: 'start', env: o.env, algo: o.algo, obs: o.obs, hyperparams: o.hyperparams, action_repeat: o.actionRepeat, stacking: o.stacking, stack: o.stack, shift: o.shift, train_episode_length: o.trainEpisodeLength || null, actor_encoder_lr: o.actorEncoderLr ?? null, backend: backend.name, batch: batchSize, shape: env instanceof PixelEnv ? env.shape : env.info.obs.size, steps: o.steps });
   emit({ event: 'random', eval_return: +evaluate(evalEnv, randomPolicy, o.evalEpisodes, o.seed).ret.toFixed(1), episodes: o.evalEpisodes });
+  // Doing nothing is a second yardstick: on cartpole-balance the pole, released near upright and
+  // undamped, swings through the top slowly, and zero control earns the full control term.
+  emit({ event: 'zero', eval_return: +evaluate(evalEnv, () => new Float32Array(A), o.evalEpisodes, o.seed).ret.toFixed(1), episodes: o.evalEpisodes });
   const t0 = performance.now();
   let updateSeconds = 0;
   let updates = 0;
