@@ -14,11 +14,16 @@ import type { Arena, GemmFn, WasmMemory } from './simd.ts';
  * burst of ~20 GEMMs) and then sleep on Atomics.wait. Every element of C is computed by one kernel
  * lane in a fixed order over k, so results are bit-identical to the single-threaded product.
  *
- * Threads: RL_STUDIO_THREADS (1 turns helpers off), else 1 on machines with fewer than 4 cores and
- * up to 4 (leaving one core) on larger ones. Why not both cores of a 2-core machine by default:
- * measured there, the update gains 1.18x (DDPG, 123 -> 145/s) when the second core is idle but
- * loses up to half its rate when the env, the render host or another process wants that core,
- * because a claimed chunk then waits for a descheduled helper.
+ * Threads: RL_STUDIO_THREADS (1 turns helpers off), else every core up to 4 (leaving one core on
+ * machines with more than 4). On a 2-core machine the second core lifts the DDPG update 1.4x when
+ * it is free (136 -> 190/s), but when the env, the render host or another process wants that core a
+ * claimed chunk waits for a descheduled helper, and the update has lost up to half its rate. So the
+ * pool measures rather than guesses: it runs PROBE_JOBS large products with the helpers and as many
+ * on the caller alone (and at least PROBE_MIN_MS each), compares wall-clock time per multiply-add
+ * (the work between products included; the first few of each probe left out while helpers wake),
+ * then runs the faster way (the helpers only when HELPERS_MARGIN faster) for
+ * EXPLOIT_MS before probing again. Probing costs a few percent at most; the choice follows the
+ * machine's load within seconds.
  */
 
 /** Below this many multiply-adds a product runs on the calling thread (~5 us of work). */
@@ -33,15 +38,27 @@ const SEQ_MASK = 0x1fffff;
 /** How long a helper polls for the next job before it sleeps: covers the gaps within an update. */
 export const SPIN_MS = 0.2;
 const CHUNKS_PER_THREAD = 4;
+/** Large products timed per way in a probe, and how many at the start of a probe are left out. */
+const PROBE_JOBS = 128;
+const PROBE_SKIP = 8;
+/** A probe also lasts at least this long, so that time slices of other processes average out. */
+const PROBE_MIN_MS = 50;
+/** The helpers must beat the caller alone by this factor to be chosen (they take CPU from everything else). */
+const HELPERS_MARGIN = 1.05;
+/** A gap between products longer than this is left out of the probe's time. */
+const PROBE_GAP_MS = 10;
+/** How long the faster way runs before the next probe. */
+export const EXPLOIT_MS = 2000;
 
-function resolveThreads(): number {
+/** RL_STUDIO_THREADS when set (fixed: no probing), else the default (probed). */
+function resolveThreads(): { threads: number; adaptive: boolean } {
   const raw = process.env.RL_STUDIO_THREADS;
   if (raw !== undefined && raw !== '') {
     const n = Number(raw);
-    if (Number.isInteger(n) && n >= 1) return Math.min(n, 64);
+    if (Number.isInteger(n) && n >= 1) return { threads: Math.min(n, 64), adaptive: false };
   }
   const cores = availableParallelism();
-  return cores >= 4 ? Math.min(4, cores - 1) : 1;
+  return { threads: cores > 4 ? Math.min(4, cores - 1) : cores, adaptive: true };
 }
 
 /** Runs chunk `idx` of the published job with the given GEMM driver. */
@@ -81,7 +98,9 @@ export function workOn(job: Int32Array, seq: number, gemm: GemmFn): number {
 }
 
 class GemmPool {
-  private threads = resolveThreads();
+  private threads: number;
+  /** Whether the pool probes for the faster way (the default) or always uses its helpers (threads set explicitly). */
+  private adaptive: boolean;
   private job: Int32Array | null = null;
   private readonly ports: MessagePort[] = [];
   private readonly workers: Worker[] = [];
@@ -90,10 +109,31 @@ class GemmPool {
   private readonly finalizer = new FinalizationRegistry<number>((id) => this.forgetId(id));
   private seq = 0;
   private broken = false;
+  /** The way products run now: probing with or without helpers, or running the winner until `until`. */
+  private phase: 'probe-pool' | 'probe-alone' | 'exploit' = 'probe-pool';
+  private useHelpers = true;
+  private until = 0;
+  private probeJobs = 0;
+  private probeStart = 0;
+  private lastRecord = 0;
+  private probeMacs = 0;
+  private poolNsPerMac = 0;
+  private choices = { helpers: 0, alone: 0 };
+
+  constructor() {
+    ({ threads: this.threads, adaptive: this.adaptive } = resolveThreads());
+  }
 
   /** Runs the product on the pool; false when it should run on the caller alone. */
   run(arena: Arena, gemm: GemmFn, args: readonly [number, number, number, number, number, number, number, number, number, number, number]): boolean {
     if (this.threads < 2 || this.broken) return false;
+    const probing = this.adaptive && this.phase !== 'exploit';
+    const start = probing ? performance.now() : 0;
+    if (this.adaptive && this.alone()) {
+      gemm(...args);
+      if (this.phase === 'probe-alone') this.record(args, start);
+      return true;
+    }
     const [M, N] = args;
     const target = this.threads * CHUNKS_PER_THREAD;
     let axis: number, step: number;
@@ -124,7 +164,52 @@ class GemmPool {
     if (Atomics.load(job, J.sleeping) > 0) Atomics.notify(job, J.word);
     workOn(job, seq, gemm);
     this.wait(job, chunks);
+    if (probing && this.phase === 'probe-pool') this.record(args, start);
     return true;
+  }
+
+  /** Whether this product runs on the caller alone (adaptive mode): probing that way, or it won the last probe. */
+  private alone(): boolean {
+    if (this.phase === 'exploit' && performance.now() >= this.until) this.startProbe();
+    return this.phase === 'probe-alone' || (this.phase === 'exploit' && !this.useHelpers);
+  }
+
+  private startProbe(): void {
+    this.phase = 'probe-pool';
+    this.probeJobs = this.probeMacs = 0;
+  }
+
+  /**
+   * Counts one finished product into the probe under way; at its end, moves to the next probe or
+   * picks the faster way. A probe is timed on the wall clock from its first counted product to its
+   * last, so the work between products counts too: spinning helpers slow that work down when the
+   * cores are oversubscribed, and only the whole workload's rate shows it.
+   */
+  private record(args: readonly number[], start: number): void {
+    const now = performance.now();
+    // A long gap before this product (an evaluation, a checkpoint, frames being drawn) is no part of either way's rate.
+    const gap = start - this.lastRecord;
+    if (gap > PROBE_GAP_MS) this.probeStart += gap;
+    this.lastRecord = now;
+    if (++this.probeJobs <= PROBE_SKIP) {
+      if (this.probeJobs === PROBE_SKIP) this.probeStart = now;
+      return;
+    }
+    this.probeMacs += args[0] * args[1] * args[2];
+    if (this.probeJobs < PROBE_JOBS + PROBE_SKIP) return;
+    const ms = now - this.probeStart;
+    if (ms < PROBE_MIN_MS) return;
+    const nsPerMac = (ms * 1e6) / this.probeMacs;
+    this.probeJobs = this.probeMacs = 0;
+    if (this.phase === 'probe-pool') {
+      this.poolNsPerMac = nsPerMac;
+      this.phase = 'probe-alone';
+      return;
+    }
+    this.useHelpers = this.poolNsPerMac * HELPERS_MARGIN < nsPerMac;
+    this.choices[this.useHelpers ? 'helpers' : 'alone']++;
+    this.phase = 'exploit';
+    this.until = performance.now() + EXPLOIT_MS;
   }
 
   /** Waits for the chunks the helpers claimed: spins a little, then sleeps in short slices. */
@@ -147,10 +232,15 @@ class GemmPool {
     }
   }
 
-  /** Sets the number of threads (caller included); helpers already started stay. */
-  setThreads(n: number): void {
+  /**
+   * Sets the number of threads (caller included); helpers already started stay. `adaptive` keeps
+   * probing whether the helpers pay (the default's behaviour); without it they always take part.
+   */
+  setThreads(n: number, adaptive = false): void {
     if (!Number.isInteger(n) || n < 1) throw new Error(`threads must be a whole number of at least 1, not ${n}`);
     this.threads = n;
+    this.adaptive = adaptive;
+    this.startProbe();
     if (this.job) this.spawnHelpers(this.job);
   }
 
@@ -175,9 +265,9 @@ class GemmPool {
     }
   }
 
-  /** Threads in use and the chunks the helpers have run so far (for tests and benchmarks). */
-  stats(): { threads: number; helperChunks: number } {
-    return { threads: this.threads, helperChunks: this.job ? Atomics.load(this.job, J.helped) : 0 };
+  /** Threads in use, the chunks the helpers have run so far, and how often each way won a probe (for tests and benchmarks). */
+  stats(): { threads: number; helperChunks: number; chose: { helpers: number; alone: number } } {
+    return { threads: this.threads, helperChunks: this.job ? Atomics.load(this.job, J.helped) : 0, chose: { ...this.choices } };
   }
 
   /** The helpers drop their hold on an arena's memory (on dispose, or when it is collected). */

@@ -37,6 +37,7 @@ export const run: BenchSuite = async function* ({ quick, log }) {
     // GEMM helper threads start asynchronously: let them come up before the clock starts.
     if (threads > 1) await new Promise((r) => setTimeout(r, 1000));
     const seconds = quick ? 1.5 : 5;
+    const before = gemmPool.stats().chose;
     let n = 0;
     const t0 = performance.now();
     while (performance.now() - t0 < seconds * 1000) {
@@ -45,7 +46,7 @@ export const run: BenchSuite = async function* ({ quick, log }) {
     }
     const dt = (performance.now() - t0) / 1000;
     agent.dispose();
-    yield { case: `${algo}-lowdim`, backend: backend.name, batch: batchSize, threads, updates_per_s: +(n / dt).toFixed(1), load_avg: +loadavg()[0].toFixed(2) };
+    yield { case: `${algo}-lowdim`, backend: backend.name, batch: batchSize, threads, chose_helpers: gemmPool.stats().chose.helpers - before.helpers, chose_alone: gemmPool.stats().chose.alone - before.alone, updates_per_s: +(n / dt).toFixed(1), load_avg: +loadavg()[0].toFixed(2) };
   }
   yield* runPixelUpdates({ quick, log });
 };

@@ -83,4 +83,37 @@ describe('GEMM across threads', () => {
       if (round % 2 === 0) ar.dispose();
     }
   });
+
+  it('in adaptive mode (the default) probes both ways, picks one, and the products stay bit-identical', () => {
+    gemmPool.setThreads(2, true);
+    try {
+      const rng = new Rng(11);
+      const ar = new Arena();
+      const [M, N, K] = [64, 300, 400];
+      const A = ar.get('A', M * K);
+      const B = ar.get('B', K * N);
+      fill(A, rng);
+      fill(B, rng);
+      const ref = ar.get('R', M * N);
+      rowByRow(ar, M, N, K, A, K, 1, B, ref);
+      const C = ar.get('C', M * N);
+      const before = gemmPool.stats().chose;
+      // Two probes of at least 136 products and 50 ms each end in a choice.
+      const deadline = Date.now() + 60_000;
+      let products = 0;
+      while (gemmPool.stats().chose.helpers + gemmPool.stats().chose.alone === before.helpers + before.alone && Date.now() < deadline) {
+        ar.gemm(M, N, K, A, K, 1, B, N, C, N, false);
+        products++;
+        if (products % 50 === 0) expect(bytes(C).equals(bytes(ref))).toBe(true);
+      }
+      const after = gemmPool.stats().chose;
+      expect(after.helpers + after.alone).toBe(before.helpers + before.alone + 1);
+      expect(products).toBeGreaterThanOrEqual(2 * 136);
+      ar.gemm(M, N, K, A, K, 1, B, N, C, N, false);
+      expect(bytes(C).equals(bytes(ref))).toBe(true);
+      ar.dispose();
+    } finally {
+      gemmPool.setThreads(2);
+    }
+  });
 });
