@@ -36,11 +36,6 @@ export class RunService {
   private manager: RunManager;
   private unsubscribe: () => void;
   private readonly watches = new Map<string, Watch>();
-  /**
-   * Runs created with start=false and not started since. Their status.json says 'queued' (as the
-   * run store creates every run), but nothing queues them: the studio offers Start, not Pause.
-   */
-  private readonly unstarted = new Set<string>();
   /** Parsed metrics per run, most recently used last. */
   private readonly columns = new Map<string, MetricColumns>();
 
@@ -71,7 +66,6 @@ export class RunService {
     this.unsubscribe = this.manager.subscribe((e) => this.forward(e));
     this.dropWatches();
     this.columns.clear();
-    this.unstarted.clear();
     await old.shutdown();
     this.emit('runs', { ids: [] });
   }
@@ -122,14 +116,13 @@ export class RunService {
     return { ...detail, progress: this.manager.progress(id), backend: config.backend ?? null, ...this.startFlag(detail.summary) };
   }
 
+  /**
+   * Runs created with start=false and not started since read 'queued' (on disk: queued with no
+   * process), but nothing queues them: the studio offers Start, not Pause. The mark lives in the
+   * run's status file, so it survives a restart of the studio.
+   */
   private startFlag(s: RunSummary): { notStarted?: true } {
-    if (!this.unstarted.has(s.id)) return {};
-    // Started elsewhere since (the CLI, another studio on the same folder): no longer ours to start.
-    if (s.status !== 'queued') {
-      this.unstarted.delete(s.id);
-      return {};
-    }
-    return { notStarted: true };
+    return s.status === 'queued' && this.manager.notStarted(s.id) ? { notStarted: true } : {};
   }
 
   metrics(id: string, sinceLine = 0): MetricsChunk {
@@ -178,17 +171,15 @@ export class RunService {
     }
     const input = seeds > 1 ? { config: config as never, seeds } : (config as never);
     const runs = this.manager.create(input, { start });
-    if (!start) for (const r of runs) this.unstarted.add(r.id);
     this.emit('runs', { ids: runs.map((r) => r.id) });
     return runs;
   }
 
   async control(id: string, action: 'start' | 'pause' | 'resume' | 'stop'): Promise<RunSummary> {
-    if (this.unstarted.has(id)) {
+    if (this.manager.notStarted(id)) {
       if (action === 'pause') throw new UserError({ field: 'id', message: `run ${id} has not been started, so it cannot be paused` });
       // Nothing to stop; it stays ready to start.
       if (action === 'stop') return this.summary(id);
-      this.unstarted.delete(id);
     }
     if (action === 'start') this.manager.start(id);
     else if (action === 'pause') this.manager.pause(id);
@@ -212,7 +203,6 @@ export class RunService {
   async delete(id: string): Promise<{ id: string }> {
     this.unwatch(id, true);
     this.columns.delete(id);
-    this.unstarted.delete(id);
     await this.manager.delete(id);
     this.emit('runs', { ids: [id] });
     return { id };

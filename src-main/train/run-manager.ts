@@ -34,6 +34,11 @@ interface LiveRun {
 
 const ACTIVE: RunStatus[] = ['running', 'paused', 'queued'];
 
+/** A run created not to start and never started since: queued on disk with no process named. */
+function neverStarted(status: StatusFile): boolean {
+  return status.status === 'queued' && status.pid === null && status.step === 0 && status.checkpointStep === null;
+}
+
 function pidAlive(pid: number | null): boolean {
   if (!pid) return false;
   try {
@@ -71,7 +76,7 @@ export class RunManager {
   private discover(): void {
     for (const run of this.store.list()) {
       const { status } = run.readStatus();
-      if (status && ACTIVE.includes(status.status) && !pidAlive(status.pid)) {
+      if (status && ACTIVE.includes(status.status) && !pidAlive(status.pid) && !neverStarted(status)) {
         try {
           run.writeStatus({ ...status, status: 'interrupted', pid: null, reason: `left ${status.status} by a process that is gone; resume continues from the last checkpoint`, updatedAt: new Date().toISOString() });
         } catch {
@@ -117,7 +122,9 @@ export class RunManager {
     const runs: RunFiles[] = [];
     for (let k = 0; k < seeds; k++) {
       const c = { ...config, seed: config.seed + k, ...(seeds > 1 && config.name ? { name: `${config.name} (seed ${config.seed + k})` } : {}) };
-      runs.push(this.store.create(c, { source: env, origin: env.origin, dir: env.dir }, { experiment, versions: v, pid: process.pid }));
+      // No pid until started: 'queued' without one is how a run created not to start reads on disk,
+      // so it stays ready to start across restarts (see notStarted()).
+      runs.push(this.store.create(c, { source: env, origin: env.origin, dir: env.dir }, { experiment, versions: v, pid: opts.start ? process.pid : null }));
     }
     if (opts.start) for (const r of runs) this.start(r.id);
     return runs.map((r) => this.summaryOf(r));
@@ -156,6 +163,13 @@ export class RunManager {
   get(id: string, opts: { sinceLine?: number } = {}): RunDetail {
     const run = this.open(id);
     return { summary: this.summaryOf(run), config: run.readConfig(), metrics: run.readMetrics(opts.sinceLine ?? 0), checkpoints: run.checkCheckpoints() };
+  }
+
+  /** Whether a run was created not to start and nobody has started it since (here, or another process). */
+  notStarted(id: string): boolean {
+    if (this.live.has(id) || this.queue.some((q) => q.id === id)) return false;
+    const { status } = this.open(id).readStatus();
+    return status !== null && neverStarted(status);
   }
 
   /** Latest progress of a live run (steps/s, losses), or null. */

@@ -96,6 +96,13 @@ describe('run metrics and not-started runs over StudioApi', () => {
     await call('controlRun', { id: run.id, action: 'stop' });
     expect((await call<RunView>('getRun', { id: run.id, metrics: 'none' })).notStarted).toBe(true);
 
+    // A restarted studio on the same folder still offers Start (not Resume of an 'interrupted' run).
+    await service.close();
+    service = await StudioService.create({ mode: 'browser', settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir: join(home, 'runs') }), maxConcurrentRuns: 1 });
+    const reopened = await call<RunView>('getRun', { id: run.id, metrics: 'none' });
+    expect(reopened.summary.status).toBe('queued');
+    expect(reopened.notStarted).toBe(true);
+
     await call('controlRun', { id: run.id, action: 'start' });
     const started = await call<RunView>('getRun', { id: run.id, metrics: 'none' });
     expect(started.notStarted).toBeUndefined();
