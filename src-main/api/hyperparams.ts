@@ -207,6 +207,10 @@ export interface NafHyperparams {
   modelRidge: number;
   /** Neighbouring time steps pooled on each side when fitting step t. */
   modelWindow: number;
+  /** Fraction of training episodes driven by an iLQG controller from the fitted model (Gu et al. 2016, section 5.2); needs modelBased. */
+  ilqgExploration: number;
+  /** Scale of the iLQG controller's noise std; covariance ilqgNoise^2 (-Quu)^-1 (linear-Gaussian controllers, Levine & Abbeel 2014). */
+  ilqgNoise: number;
 }
 
 export const NAF_PAPER_DEFAULTS: Readonly<NafHyperparams> = Object.freeze({
@@ -238,6 +242,8 @@ export const NAF_PAPER_DEFAULTS: Readonly<NafHyperparams> = Object.freeze({
   imaginationCapacity: 100_000,
   modelRidge: 1e-3,
   modelWindow: 2,
+  ilqgExploration: 0,
+  ilqgNoise: 1,
 });
 
 const layers = (d: number[], what: string) =>
@@ -316,6 +322,8 @@ export const NafHyperparamsSchema = z.strictObject({
   imaginationCapacity: int(NAF_PAPER_DEFAULTS.imaginationCapacity, 100, 10_000_000, 'imagined-transition buffer capacity'),
   modelRidge: num(NAF_PAPER_DEFAULTS.modelRidge, 0, 1e3, 'ridge regulariser of the dynamics fit'),
   modelWindow: int(NAF_PAPER_DEFAULTS.modelWindow, 0, 50, 'neighbouring time steps pooled per side in the fit'),
+  ilqgExploration: num(NAF_PAPER_DEFAULTS.ilqgExploration, 0, 1, 'fraction of training episodes driven by an iLQG controller from the fitted model (Gu et al. 5.2); needs modelBased'),
+  ilqgNoise: num(NAF_PAPER_DEFAULTS.ilqgNoise, 0, 10, "scale of the iLQG controller's noise std (covariance -Quu^-1 times its square)"),
 });
 
 export const HYPERPARAM_SCHEMAS = {

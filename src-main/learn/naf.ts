@@ -10,6 +10,7 @@ import { RunningObsNorm, type ObsNormState } from './obs-norm.ts';
 import { IdentityEncoder, identityEncoder, type EncoderFactory, type ObsEncoder } from './encoder.ts';
 import { ReplayBuffer } from './replay.ts';
 import { LinearGaussianDynamics, type RewardFn, type Trajectory } from './dynamics.ts';
+import { lqgBackward, QuadraticRewardModel, type LinearGaussianController } from './ilqg.ts';
 
 /**
  * NAF (Gu et al. 2016): Q(x, u) = V(x) + A(x, u), A = -1/2 (u - mu)^T P (u - mu), P = L L^T with L
@@ -22,8 +23,15 @@ import { LinearGaussianDynamics, type RewardFn, type Trajectory } from './dynami
  * after every `modelEpisodes` episodes the time-varying linear-Gaussian model is refitted on them;
  * afterEnvStep() runs an imagination round every `imagineEvery` steps (m starts from the fitted
  * episodes, l-step rollouts of mu + exploration noise through the model) into a separate buffer;
- * sampleImagined() gives minibatches from it for the I*l extra updates per step. iLQG exploration is
- * not implemented.
+ * sampleImagined() gives minibatches from it for the I*l extra updates per step.
+ *
+ * iLQG exploration (section 5.2, `ilqgExploration` > 0): with each refit a quadratic reward model is
+ * fitted on the same episodes (projected to be concave, so the value stays bounded over a 1000-step
+ * horizon) and an LQR backward pass on the fitted model, discounted by gamma, gives a linear-Gaussian
+ * controller (learn/ilqg.ts). At each episode start the agent's rng picks that fraction of episodes;
+ * exploreAt() then acts with the controller at the episode's time step (on raw observations, as the
+ * model is fitted), and past the fitted horizon with mu + the usual noise. The trainer stores these
+ * transitions in the ordinary replay buffer like any other.
  */
 export interface NafOptions {
   obsSize: number;
@@ -131,6 +139,12 @@ export class NafAgent implements Agent {
   private fitted: Trajectory[] = [];
   private envSteps = 0;
   private imaginedBatch: Batch | null = null;
+  private readonly rewardModel: QuadraticRewardModel | null;
+  /** The iLQG controller of the latest fit, or null (none fitted yet, or the backward pass failed). */
+  controller: LinearGaussianController | null = null;
+  /** The current training episode is driven by the controller. */
+  private ilqgEpisode = false;
+  private readonly ilqgAction: Float32Array;
   private readonly ar: Arena;
   private readonly netL: Layer[];
   private readonly chain: Chain;
@@ -170,6 +184,8 @@ export class NafAgent implements Agent {
     this.model = hp.modelBased ? new LinearGaussianDynamics(obsSize, actionSize) : null;
     this.imagination = hp.modelBased ? new ReplayBuffer({ capacity: hp.imaginationCapacity, obsSize, actionSize }) : null;
     this.reward = opts.reward;
+    this.rewardModel = hp.modelBased && hp.ilqgExploration > 0 ? new QuadraticRewardModel(obsSize, actionSize) : null;
+    this.ilqgAction = new Float32Array(actionSize);
     this.reserve(hp.batchSize);
   }
 
@@ -225,6 +241,25 @@ export class NafAgent implements Agent {
 
   resetEpisode(): void {
     this.noise.reset();
+    // The rng is drawn only once a controller exists, so runs without iLQG keep their random stream.
+    this.ilqgEpisode = this.controller !== null && this.rng.uniform() < this.hp.ilqgExploration;
+  }
+
+  /** True while the current training episode is driven by the iLQG controller. */
+  get ilqgActive(): boolean {
+    return this.ilqgEpisode;
+  }
+
+  /**
+   * The exploring action at step t of the current training episode: the iLQG controller's in the
+   * episodes picked at resetEpisode() (t within the fitted horizon; the returned array is reused
+   * by the next call), else act(obs, true).
+   */
+  exploreAt(obs: Float32Array, t: number): Float32Array {
+    const c = this.controller;
+    if (!this.ilqgEpisode || c === null || t >= c.horizon) return this.act(obs, true);
+    if (this.obsNorm) this.obsNorm.observe(obs);
+    return c.act(t, obs, this.ilqgAction, this.hp.ilqgNoise, this.rng);
   }
 
   update(batch: Batch): UpdateStats {
@@ -268,6 +303,10 @@ export class NafAgent implements Agent {
     this.pending.push(trajectory);
     if (this.pending.length >= this.hp.modelEpisodes) {
       this.model.fit(this.pending, this.hp.modelRidge, this.hp.modelWindow);
+      if (this.rewardModel) {
+        this.rewardModel.fit(this.pending, this.hp.modelRidge, this.hp.modelWindow, true);
+        this.controller = lqgBackward(this.model.steps, this.rewardModel.steps, this.obsSize, this.actionSize, this.hp.gamma);
+      }
       this.fitted = this.pending;
       this.pending = [];
     }

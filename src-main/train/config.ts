@@ -20,6 +20,10 @@ export function resolveRunConfig(raw: unknown): { config: RunConfig; env: Resolv
   const parsed = parseRunConfig(pixels ? withPixelDefaults(raw) : raw);
   if (!parsed.ok) throw new UserError(parsed.issues);
   const config = parsed.config;
+  if (config.algo === 'naf') {
+    const hp = config.hyperparams as { modelBased?: boolean; ilqgExploration?: number };
+    if ((hp.ilqgExploration ?? 0) > 0 && !hp.modelBased) throw new UserError({ field: 'hyperparams.ilqgExploration', message: 'iLQG exploration acts on the fitted model: it needs modelBased=true' });
+  }
   if (config.obs === 'pixels') {
     const issues: { field: string; message: string }[] = [];
     for (const check of [() => renderHostPageDir(), () => findChromium()]) {

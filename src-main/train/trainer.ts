@@ -304,7 +304,8 @@ export class OffPolicyTrainer {
         for (let i = 0; i < actionSize; i++) random[i] = this.rng.range(-1, 1);
         action = random;
       } else {
-        action = agent.act(obs, true);
+        // NAF with a model may drive the episode with its iLQG controller (indexed by the episode's step).
+        action = naf ? naf.exploreAt(obs, epLength) : agent.act(obs, true);
       }
       const r = env.step(action);
       replay.add(action, r);

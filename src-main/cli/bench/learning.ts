@@ -25,7 +25,11 @@ import { ControlState } from '../../train/session.ts';
  * with and without imagination rollouts (Gu et al. 2016, Algorithm 2) on the same dm_control tasks.
  * NAF uses the same small networks and target rate as the quick DDPG preset, and one update per env
  * step (plus one imagined minibatch per step with the model) so the two NAF cases differ only in the
- * imagination rollouts. --quick runs a fifth of the steps.
+ * imagination rollouts. naf-ilqg-cartpole-balance adds iLQG exploration (section 5.2) to the
+ * imagination case: half of the training episodes after the first fit are driven by the linear-
+ * Gaussian controller of the fitted model (on cartpole-balance that controller alone scores about
+ * 200-400 per episode where doing nothing scores about 750: the per-step fits on 5 episodes are
+ * poor models there). --quick runs a fifth of the steps.
  *
  * Where the curves go: $RL_STUDIO_BENCH_DIR, else <tmpdir>/rl-studio-bench. Cases can be picked
  * with $RL_STUDIO_BENCH_CASES (comma-separated case names).
@@ -51,6 +55,7 @@ export const CASES: Case[] = [
     { name: `naf-${env}`, env, algo: 'naf' as Algo, steps: env === 'cartpole-balance' ? 50_000 : 100_000, hyperparams: { ...NAF_HP, hidden: [...NAF_HP.hidden] }, evalEpisodes: 3 },
     { name: `naf-imagination-${env}`, env, algo: 'naf' as Algo, steps: env === 'cartpole-balance' ? 50_000 : 100_000, hyperparams: { ...NAF_HP, hidden: [...NAF_HP.hidden], modelBased: true }, evalEpisodes: 3 },
   ]),
+  { name: 'naf-ilqg-cartpole-balance', env: 'cartpole-balance', algo: 'naf', steps: 50_000, hyperparams: { ...NAF_HP, hidden: [...NAF_HP.hidden], modelBased: true, ilqgExploration: 0.5 }, evalEpisodes: 3 },
 ];
 
 export const run: BenchSuite = async function* ({ quick, log }) {
@@ -104,7 +109,7 @@ export const run: BenchSuite = async function* ({ quick, log }) {
       yield {
         case: c.name,
         env: c.env,
-        algo: c.algo + (c.hyperparams.modelBased ? '+imagination' : ''),
+        algo: c.algo + (c.hyperparams.modelBased ? '+imagination' : '') + (c.hyperparams.ilqgExploration ? '+ilqg' : ''),
         steps,
         final_eval_return: final === null ? null : +(final as number).toFixed(2),
         best_eval_return: best === null ? null : +(best as number).toFixed(2),
