@@ -25,6 +25,14 @@ import { createAgent, resolveHyperparams, type AnyAgent } from './factory.ts';
  * actor torso by the actor's gradient (actorEncoder 'own' keeps that, and TD3's twin critics then
  * own a torso each).
  *
+ * Optional feature trunk (`trunk` units; off by default, not in the paper): a dense layer + tanh on
+ * the flattened conv output, part of the torso (so the actor reads it detached, as SAC-AE's
+ * encoder). Without it the heads' first layers see ~800 unbounded conv features, and Adam, whose
+ * step per weight is about the learning rate whatever the gradient's size, moves their outputs by
+ * ~lr x sum|features| per update: measured with a reward of -0.2 a^2 alone, the pixel actor swung
+ * between 0.07 and 0.96 every 100 updates where the state actor settled at 0; with a 50-unit trunk
+ * it settles like the state actor.
+ *
  * Observations are rows of height x width x channels values in [0, 1] (NHWC; channels = 3 RGB x
  * the number of stacked frames).
  */
@@ -47,6 +55,8 @@ export interface PixelEncoderConfig extends PixelShape {
   lr: number;
   /** Seed of the encoders' weight initialisation (each encoder made forks its own stream). */
   seed: number;
+  /** Units of the feature trunk after the conv layers (dense + tanh); 0: none (see PixelEncoder). */
+  trunk?: number;
 }
 
 /** Which network an encoder serves, so it trains at that network's learning rate. */
@@ -125,6 +135,8 @@ export class PixelEncoder implements ObsEncoder {
   readonly outSize: number;
   readonly inSize: number;
   readonly dims: ConvDims[];
+  /** Flattened size of the last conv layer's output. */
+  readonly convOut: number;
   readonly params: FlatParams;
   readonly opt: Adam;
   private readonly ar: Arena;
@@ -141,10 +153,12 @@ export class PixelEncoder implements ObsEncoder {
     rng: Rng,
     lr: number,
     l2 = 0,
+    readonly trunk = 0,
   ) {
     this.dims = pixelConvDims(shape, layers);
     const last = this.dims[this.dims.length - 1];
-    this.outSize = last.outH * last.outW * last.outC;
+    this.convOut = last.outH * last.outW * last.outC;
+    this.outSize = trunk > 0 ? trunk : this.convOut;
     this.inSize = shape.height * shape.width * shape.channels;
     const specs: ParamSpec[] = [];
     this.dims.forEach((d, i) => {
@@ -152,6 +166,10 @@ export class PixelEncoder implements ObsEncoder {
       specs.push({ name: `c${i}.W`, shape: [d.K, d.outC], bound: fanInBound(d.K), decay: true });
       specs.push({ name: `c${i}.b`, shape: [d.outC], bound: fanInBound(d.K), decay: false });
     });
+    if (trunk > 0) {
+      specs.push({ name: 't.W', shape: [this.convOut, trunk], bound: fanInBound(this.convOut), decay: true });
+      specs.push({ name: 't.b', shape: [trunk], bound: fanInBound(this.convOut), decay: false });
+    }
     const size = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
     this.ar = new Arena(4 * 6 * size + (1 << 20));
     this.params = new FlatParams(specs, this.ar);
@@ -177,6 +195,11 @@ export class PixelEncoder implements ObsEncoder {
       if (i > 0) dcols = Math.max(dcols, N * d.K);
       wT = Math.max(wT, d.K * d.outC);
     });
+    if (this.trunk > 0) {
+      this.ar.get(`${k}.t`, rows * this.trunk);
+      this.ar.get(`${k}.dt`, rows * this.trunk);
+      wT = Math.max(wT, this.convOut * this.trunk);
+    }
     this.ar.get(`${k}.dcols`, dcols);
     this.ar.get(`${k}.wT`, wT);
   }
@@ -206,13 +229,22 @@ export class PixelEncoder implements ObsEncoder {
       convForwardGemm(this.ar, x, rows, d, this.params.view(`c${i}.W`), this.params.view(`c${i}.b`), y, 'relu');
       x = y;
     });
+    if (this.trunk > 0) {
+      // Trunk: t = tanh(x W + b) on the flattened conv features (rows x convOut, NHWC order).
+      const F = this.trunk;
+      const t = this.ar.get(`${this.key}.t`, rows * F);
+      this.ar.gemm(rows, F, this.convOut, x, this.convOut, 1, this.params.view('t.W'), F, t, F, false);
+      const b = this.params.view('t.b');
+      for (let r = 0; r < rows; r++) for (let j = 0; j < F; j++) t[r * F + j] = Math.tanh(t[r * F + j] + b[j]);
+    }
     this.held = rows;
     this.heldFresh = true;
   }
 
   private heldFeatures(rows: number): tf.Tensor2D {
     const L = this.dims.length - 1;
-    return tf.tensor2d(this.ar.get(`${this.key}.y${L}`, rows * this.outSize).slice(), [rows, this.outSize]);
+    const region = this.trunk > 0 ? `${this.key}.t` : `${this.key}.y${L}`;
+    return tf.tensor2d(this.ar.get(region, rows * this.outSize).slice(), [rows, this.outSize]);
   }
 
   encode(obs: tf.Tensor2D): tf.Tensor2D {
@@ -239,8 +271,25 @@ export class PixelEncoder implements ObsEncoder {
     const k = this.key;
     const L = this.dims.length;
     const grad = this.ar.get(`${k}.grad`, this.params.size);
-    let dy = this.ar.get(`${k}.dy${L - 1}`, rows * this.outSize);
-    dy.set(tensorValues(dFeatures).subarray(0, rows * this.outSize));
+    let dy = this.ar.get(`${k}.dy${L - 1}`, rows * this.convOut);
+    if (this.trunk > 0) {
+      const F = this.trunk;
+      const C = this.convOut;
+      const t = this.ar.get(`${k}.t`, rows * F);
+      const dt = this.ar.get(`${k}.dt`, rows * F);
+      dt.set(tensorValues(dFeatures).subarray(0, rows * F));
+      for (let j = 0; j < dt.length; j++) dt[j] *= 1 - t[j] * t[j];
+      const sw = this.params.slot('t.W');
+      const sb = this.params.slot('t.b');
+      // dW = x^T dt (x: the last conv output, read transposed), db = column sums of dt, dx = dt W^T.
+      this.ar.gemm(C, F, rows, this.ar.get(`${k}.y${L - 1}`, rows * C), 1, C, dt, F, grad.subarray(sw.offset, sw.offset + sw.size), F, false);
+      const db = grad.subarray(sb.offset, sb.offset + sb.size).fill(0);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < F; j++) db[j] += dt[r * F + j];
+      const wT = transposeMatrix(this.params.view('t.W'), C, F, this.ar.get(`${k}.wT`, C * F));
+      this.ar.gemm(rows, C, F, dt, F, 1, wT, C, dy, C, false);
+    } else {
+      dy.set(tensorValues(dFeatures).subarray(0, rows * this.outSize));
+    }
     for (let i = L - 1; i >= 0; i--) {
       const d = this.dims[i];
       const N = rows * d.P;
@@ -352,7 +401,7 @@ export function pixelEncoderFactory(config: PixelEncoderConfig): EncoderFactory 
   return (obsSize: number, role?: EncoderRole) => {
     const expected = shape.height * shape.width * shape.channels;
     if (obsSize !== expected) throw new Error(`observation size ${obsSize} does not match ${shape.height}x${shape.width}x${shape.channels} pixels (${expected})`);
-    return new PixelEncoder(shape, config.layers, root.fork(), role?.lr ?? config.lr, role?.l2 ?? 0);
+    return new PixelEncoder(shape, config.layers, root.fork(), role?.lr ?? config.lr, role?.l2 ?? 0, config.trunk ?? 0);
   };
 }
 
@@ -364,6 +413,8 @@ export interface PixelAgentOptions {
   hyperparams?: Record<string, unknown>;
   seed: number;
   layers?: readonly ConvLayerSpec[];
+  /** Units of a dense + tanh feature trunk after the conv layers (0 or absent: none; see PixelEncoder). */
+  trunk?: number;
   /** One learning rate for every conv torso; default: the rate of the network each one feeds. */
   encoderLr?: number;
   /**
@@ -391,7 +442,7 @@ export function createPixelAgent(opts: PixelAgentOptions): AnyAgent {
   const obsSize = opts.shape.height * opts.shape.width * opts.shape.channels;
   const overrides = opts.algo === 'naf' ? pixelNafHyperparams(opts.hyperparams as Partial<NafHyperparams>) : pixelDdpgHyperparams(opts.hyperparams as Partial<DdpgHyperparams>);
   const hp = resolveHyperparams(opts.algo, overrides as Record<string, unknown>);
-  const make = pixelEncoderFactory({ ...opts.shape, layers: opts.layers ?? PIXEL_CONV_DEFAULTS, lr: 1e-3, seed: opts.seed ^ 0x5eed });
+  const make = pixelEncoderFactory({ ...opts.shape, layers: opts.layers ?? PIXEL_CONV_DEFAULTS, lr: 1e-3, seed: opts.seed ^ 0x5eed, trunk: opts.trunk ?? 0 });
   let made = 0;
   let encoder: EncoderFactory;
   if ('lr' in hp) {

@@ -171,7 +171,7 @@ describe('conv layers as GEMMs on an arena', () => {
 });
 
 describe('PixelEncoder', () => {
-  it('weight gradient of the whole conv torso matches float64 finite differences (wasm)', async () => {
+  it.each([0, 5])('weight gradient of the whole conv torso (feature trunk of %i units) matches float64 finite differences (wasm)', async (trunk) => {
     await tf.setBackend('wasm');
     const rng = new Rng(6);
     const shape = { height: 12, width: 12, channels: 6 };
@@ -180,7 +180,7 @@ describe('PixelEncoder', () => {
       { kernel: 3, stride: 1, filters: 3 },
       { kernel: 2, stride: 1, filters: 2 },
     ];
-    const enc = new PixelEncoder(shape, layers, new Rng(7), 1e-3);
+    const enc = new PixelEncoder(shape, layers, new Rng(7), 1e-3, 0, trunk);
     const B = 2;
     const obs = Float32Array.from({ length: B * 12 * 12 * 6 }, () => rng.uniform());
     const r = data(rng, B * enc.outSize);
@@ -194,6 +194,21 @@ describe('PixelEncoder', () => {
         for (let k = 0; k < y.length; k++) y[k] = Math.max(0, y[k] + b[k % d.outC]);
         h = y;
       });
+      if (trunk > 0) {
+        // Trunk: tanh(h W + b) with h the flattened last conv output.
+        const C = enc.convOut;
+        const W = p.subarray(enc.params.slot('t.W').offset, enc.params.slot('t.W').offset + C * trunk);
+        const b = p.subarray(enc.params.slot('t.b').offset, enc.params.slot('t.b').offset + trunk);
+        const t = new Float64Array(B * trunk);
+        for (let n = 0; n < B; n++) {
+          for (let j = 0; j < trunk; j++) {
+            let a = b[j];
+            for (let c = 0; c < C; c++) a += h[n * C + c] * W[c * trunk + j];
+            t[n * trunk + j] = Math.tanh(a);
+          }
+        }
+        h = t;
+      }
       let s = 0;
       for (let k = 0; k < r.length; k++) s += h[k] * r[k];
       return s;
