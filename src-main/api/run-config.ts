@@ -28,6 +28,29 @@ export const RUN_DEFAULTS = Object.freeze({
   tags: [] as string[],
 });
 
+/** Pixel observation settings (used when obs is 'pixels'); the defaults are the DDPG paper's setting. */
+export const PIXEL_SETTINGS_DEFAULTS = Object.freeze({
+  size: 64,
+  actionRepeat: 3,
+  stacking: 'repeats' as 'repeats' | 'sliding',
+  stack: 3,
+  shift: 0,
+  trunk: 0,
+});
+
+export const PixelSettingsSchema = z.strictObject({
+  size: z.number().int().min(32).max(256).default(PIXEL_SETTINGS_DEFAULTS.size).describe('frames are size x size pixels (paper: 64)'),
+  actionRepeat: z.number().int().min(1).max(50).default(PIXEL_SETTINGS_DEFAULTS.actionRepeat).describe('physics steps per agent step, the action held (paper: 3)'),
+  stacking: z
+    .enum(['repeats', 'sliding'])
+    .default(PIXEL_SETTINGS_DEFAULTS.stacking)
+    .describe("'repeats': every repeat rendered and stacked (paper); 'sliding': one frame per step, the last `stack` steps (a third of the replay memory)"),
+  stack: z.number().int().min(1).max(8).default(PIXEL_SETTINGS_DEFAULTS.stack).describe("frames per observation with 'sliding' stacking ('repeats': the action repeats)"),
+  shift: z.number().int().min(0).max(16).default(PIXEL_SETTINGS_DEFAULTS.shift).describe('random-shift augmentation of replayed frames, in pixels (DrQ); 0: none'),
+  trunk: z.number().int().min(0).max(1024).default(PIXEL_SETTINGS_DEFAULTS.trunk).describe('units of a dense + tanh feature trunk after the conv layers (SAC-AE); 0: none (paper)'),
+});
+export type PixelSettings = z.output<typeof PixelSettingsSchema>;
+
 const count = (d: number, min: number, what: string) => z.number().int().min(min).max(1_000_000_000).default(d).describe(what);
 
 /** What the user gives (every field but env has a default). */
@@ -36,6 +59,7 @@ export const RunConfigInputSchema = z.strictObject({
   env: z.string().min(1).max(1024).default(RUN_DEFAULTS.env).describe('environment id or path'),
   algo: z.enum(ALGOS).default(RUN_DEFAULTS.algo).describe('learning algorithm'),
   obs: z.enum(OBS_KINDS).default(RUN_DEFAULTS.obs).describe('observation type: low-dimensional state or rendered pixels'),
+  pixels: PixelSettingsSchema.default(() => ({ ...PIXEL_SETTINGS_DEFAULTS })).describe('pixel observation settings (obs pixels)'),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(RUN_DEFAULTS.seed).describe('seed of the env, the networks and exploration'),
   steps: count(RUN_DEFAULTS.steps, 1, 'environment steps to train for'),
   evalEvery: count(RUN_DEFAULTS.evalEvery, 1, 'environment steps between evaluations'),

@@ -2,6 +2,7 @@ import { createEnv } from '../sim/env.ts';
 import { resolveEnv } from '../sim/registry.ts';
 import type { Env } from '../sim/types.ts';
 import { PixelEnv } from '../render/pixel-env.ts';
+import { PixelSettingsSchema } from '../api/run-config.ts';
 import { SyncRenderHost } from '../render/sync-host.ts';
 import { evalSeed } from '../train/evaluate.ts';
 import { UserError } from '../util/errors.ts';
@@ -29,8 +30,7 @@ export async function evaluatePolicyFile(opts: { policy: string; env?: string; e
     if (pixels) {
       try {
         host = await SyncRenderHost.start();
-        // The run's PixelEnv: its frames per observation are its action repeats (DDPG paper: 3).
-        env = await PixelEnv.create(inner, host, { specCamera: source.spec.camera, width, height, actionRepeat: channels / 3 });
+        env = await PixelEnv.create(inner, host, { specCamera: source.spec.camera, width, height, ...pixelSettingsOf(policy.meta.trainingConfig, channels / 3) });
       } catch (e) {
         inner.dispose();
         throw new UserError({ file: opts.policy, message: `a pixel policy needs the render host to draw its frames, and it did not start: ${e instanceof Error ? e.message : String(e)}` });
@@ -81,4 +81,19 @@ export function checkCompatible(env: Env, policy: ExportedPolicy): void {
   if (info.action.size !== meta.action.size) {
     throw new UserError({ field: '--env', message: `${info.id} has ${info.action.size} actuators; the policy (trained on ${meta.env.id}) drives ${meta.action.size}` });
   }
+}
+
+/**
+ * The frame settings of the run a pixel policy comes from (its training config), else those of runs
+ * before the settings existed: one frame per action repeat (DDPG paper: 3), all stacked.
+ */
+function pixelSettingsOf(trainingConfig: unknown, frames: number): { actionRepeat: number; stacking: 'repeats' | 'sliding'; stack: number } {
+  const given = (trainingConfig as { config?: { pixels?: unknown } } | null)?.config?.pixels;
+  const parsed = given === undefined ? null : PixelSettingsSchema.safeParse(given);
+  if (parsed?.success) {
+    const { actionRepeat, stacking, stack } = parsed.data;
+    // Only settings that give the policy's input (frames per observation) are taken.
+    if ((stacking === 'sliding' ? stack : actionRepeat) === frames) return { actionRepeat, stacking, stack };
+  }
+  return { actionRepeat: frames, stacking: 'repeats', stack: frames };
 }

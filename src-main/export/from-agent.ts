@@ -12,6 +12,8 @@ import type { DenseLayer, PolicyGraph, PolicyLayer } from './policy-graph.ts';
 export interface PixelTorso {
   shape: PixelShape;
   layers: readonly ConvLayerSpec[];
+  /** Units of the torso's dense + tanh feature trunk (0 or absent: none). */
+  trunk?: number;
 }
 
 /**
@@ -21,7 +23,8 @@ export interface PixelTorso {
  *   NAF: the mu head, [obs norm] -> (dense, ReLU) x hidden -> the mu columns of the heads layer
  *   -> tanh -> scale (Gu et al. 2016: the policy is mu(x), the maximiser of Q).
  * Pixel agents (pass their torso) start with the actor's conv layers, (conv 'valid', ReLU) x n,
- * then flatten (H, W, C order, as the encoder reshapes), on images of height x width x channels.
+ * then flatten (H, W, C order, as the encoder reshapes) [and the feature trunk, dense + tanh], on
+ * images of height x width x channels.
  */
 export function policyGraphFromAgent(agent: AnyAgent, action: { low: ArrayLike<number>; high: ArrayLike<number> }, pixels?: PixelTorso): PolicyGraph {
   const state = agent.getState();
@@ -57,7 +60,7 @@ export function policyGraphFromAgent(agent: AnyAgent, action: { low: ArrayLike<n
 function convLayers(torso: PixelTorso, tensors: Record<string, { shape: number[]; data: Float32Array }>, prefix: string): PolicyLayer[] {
   const part: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [name, t] of Object.entries(tensors)) if (name.startsWith(prefix)) part[name.slice(prefix.length)] = t;
-  const enc = new PixelEncoder(torso.shape, torso.layers, new Rng(0), 0);
+  const enc = new PixelEncoder(torso.shape, torso.layers, new Rng(0), 0, 0, torso.trunk ?? 0);
   try {
     enc.setState(part);
     const out: PolicyLayer[] = [];
@@ -78,6 +81,10 @@ function convLayers(torso: PixelTorso, tensors: Record<string, { shape: number[]
       );
     });
     out.push({ kind: 'flatten' });
+    if (enc.trunk > 0) {
+      // t.W is [convOut, trunk] over the flattened (H, W, C) features: a dense layer as it stands.
+      out.push({ kind: 'dense', inSize: enc.convOut, outSize: enc.trunk, weight: enc.params.view('t.W').slice(), bias: enc.params.view('t.b').slice() }, { kind: 'tanh' });
+    }
     return out;
   } finally {
     enc.dispose();

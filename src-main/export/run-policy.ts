@@ -47,9 +47,9 @@ export async function loadRunPolicy(runDir: string, checkpoint = 'best'): Promis
   let graph: PolicyGraph;
   try {
     setup.agent.setState(decoded.agent);
-    // Pixel runs train the default torso (session: createPixelAgent without layers).
+    // Pixel runs train the default conv layers (run-setup: createPixelAgent without layers) and the run's trunk.
     const env = setup.envs[0];
-    const torso = env instanceof PixelEnv ? { shape: env.shape, layers: PIXEL_CONV_DEFAULTS } : undefined;
+    const torso = env instanceof PixelEnv ? { shape: env.shape, layers: PIXEL_CONV_DEFAULTS, trunk: config.pixels?.trunk ?? 0 } : undefined;
     graph = policyGraphFromAgent(setup.agent, info.action, torso);
   } finally {
     await setup.close();

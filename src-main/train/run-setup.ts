@@ -1,4 +1,4 @@
-import type { RunConfig } from '../api/run-config.ts';
+import { PIXEL_SETTINGS_DEFAULTS, type RunConfig } from '../api/run-config.ts';
 import { createAgent, type AnyAgent } from '../learn/factory.ts';
 import { createPixelAgent } from '../learn/pixel-nets.ts';
 import { PixelEnv } from '../render/pixel-env.ts';
@@ -31,9 +31,12 @@ export async function setUpRun(config: RunConfig, source: EnvSource, envCount: n
   try {
     if (config.obs === 'pixels') {
       host = await SyncRenderHost.start();
-      for (let i = 0; i < envCount; i++) envs.push(await PixelEnv.create(await createEnv(source, { seed: config.seed }), host, { specCamera: source.spec.camera }));
+      // Runs created before pixel settings existed trained with the defaults.
+      const p = config.pixels ?? PIXEL_SETTINGS_DEFAULTS;
+      const opts = { specCamera: source.spec.camera, width: p.size, height: p.size, actionRepeat: p.actionRepeat, stacking: p.stacking, stack: p.stack };
+      for (let i = 0; i < envCount; i++) envs.push(await PixelEnv.create(await createEnv(source, { seed: config.seed }), host, opts));
       const shape = (envs[0] as PixelEnv).shape;
-      agent = createPixelAgent({ algo: config.algo, shape, actionSize: envs[0].info.action.size, seed: config.seed, hyperparams: { ...config.hyperparams } });
+      agent = createPixelAgent({ algo: config.algo, shape, actionSize: envs[0].info.action.size, seed: config.seed, hyperparams: { ...config.hyperparams }, trunk: p.trunk });
     } else {
       for (let i = 0; i < envCount; i++) envs.push(await createEnv(source, { seed: config.seed }));
       agent = createAgent(config.algo, envs[0].info.obs.size, envs[0].info.action, { ...config.hyperparams }, config.seed);

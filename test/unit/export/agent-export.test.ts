@@ -96,15 +96,20 @@ describe.each(cases)('$algo policy export', ({ algo, hp }) => {
   });
 });
 
-describe.each(['ddpg', 'naf'] as const)('%s pixel policy export (conv torso)', (algo) => {
+describe.each([
+  { algo: 'ddpg' as const, trunk: 0 },
+  { algo: 'naf' as const, trunk: 0 },
+  { algo: 'ddpg' as const, trunk: 12 },
+])('$algo pixel policy export (conv torso, trunk $trunk)', ({ algo, trunk }) => {
   it('matches agent.act on 200 images in every format', async () => {
     // The paper's torso (3 x 32 filters, the learn engine's kernels/strides) on 32x32 RGB x 2 frames.
     const shape = { height: 32, width: 32, channels: 6 };
-    const agent = createPixelAgent({ algo, shape, actionSize: 2, hyperparams: { finalLayerInit: 0.5 }, seed: 8 });
+    const agent = createPixelAgent({ algo, shape, actionSize: 2, hyperparams: { finalLayerInit: 0.5 }, seed: 8, trunk });
     const low = [-1, -3];
     const high = [1, 2];
-    const graph = policyGraphFromAgent(agent, { low, high }, { shape, layers: PIXEL_CONV_DEFAULTS });
+    const graph = policyGraphFromAgent(agent, { low, high }, { shape, layers: PIXEL_CONV_DEFAULTS, trunk });
     expect(graph.layers.filter((l) => l.kind === 'conv2d')).toHaveLength(3);
+    expect(graph.layers.filter((l) => l.kind === 'dense' && l.inSize === 32 && l.outSize === trunk)).toHaveLength(trunk > 0 ? 1 : 0);
     const meta = fakeMeta(graph, 2);
     const rng = new Rng(21);
     // Noise at a random brightness per image, so the features (and actions) vary between images.
