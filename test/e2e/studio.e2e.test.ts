@@ -185,6 +185,18 @@ describe('the studio in browser mode with real runs', () => {
     expect(alerts.length).toBe(3);
     await screenshot(page, 'new-run-invalid');
 
+    // Pixel observations bring their frame settings into the table, checked like the rest.
+    await page.selectOption('#obs', 'pixels');
+    const size = page.locator('[id="hp-pixels.size"]');
+    expect(await size.inputValue()).toBe('64');
+    expect(await page.locator('[id="hp-pixels.stacking"]').inputValue()).toBe('repeats');
+    await fillField(page, '[id="hp-pixels.size"]', '8');
+    await expect(page.locator('[role=alert]').count()).resolves.toBe(4);
+    await screenshot(page, 'new-run-pixels');
+    await fillField(page, '[id="hp-pixels.size"]', '64');
+    await page.selectOption('#obs', 'lowdim');
+    await expect(page.locator('[id="hp-pixels.size"]').count()).resolves.toBe(0);
+
     await fillField(page, '#name', 'e2e pendulum');
     await fillField(page, '#tags', 'e2e');
     // More steps than the test needs: it stays running until the compare step stops it.
@@ -232,7 +244,7 @@ describe('the studio in browser mode with real runs', () => {
     await screenshot(page, 'run');
   });
 
-  it('shows the live policy at 30 frames/s while the run trains', async () => {
+  it('shows the live policy animating while the run trains (frame rate recorded in e2e-figures.json)', async () => {
     await page.getByRole('button', { name: 'Watch the policy' }).click();
     const canvas = 'canvas[aria-label="Live view of the training env"]';
     await page.locator(canvas).waitFor();
@@ -257,7 +269,7 @@ describe('the studio in browser mode with real runs', () => {
     await page.waitForFunction((h) => Number(document.querySelector('[data-steps]')?.getAttribute('data-steps')) > h, held, { timeout: 30_000 });
   });
 
-  it('replays a recorded episode: plays at 30 frames/s while training, scrubs, saves WebM', async () => {
+  it('replays a recorded episode: plays while training (frame rate recorded), scrubs, saves WebM', async () => {
     await page.locator('[data-episode]').first().waitFor({ timeout: 90_000 });
     await page.locator('[data-episode]').first().click();
     await page.waitForURL(/#\/replay\//);

@@ -4,12 +4,16 @@
  * parsed back here; the schema itself (through parseRunConfig) decides what is valid.
  */
 import { z } from 'zod';
-import { HYPERPARAM_SCHEMAS, PAPER_DEFAULTS, type Algo } from '../../../src-main/api/hyperparams.ts';
+import { HYPERPARAM_SCHEMAS, PAPER_DEFAULTS, PIXEL_HYPERPARAM_DEFAULTS, type Algo } from '../../../src-main/api/hyperparams.ts';
+import { PIXEL_SETTINGS_DEFAULTS, PixelSettingsSchema } from '../../../src-main/api/run-config.ts';
 
 export type FieldKind = 'number' | 'int' | 'layers' | 'bool' | 'enum';
 
 export interface HpField {
+  /** The form's name for it: the hyperparameter's, or 'pixels.<setting>' for a pixel setting. */
   key: string;
+  /** Where it sits in the run config (as issues name it): 'hyperparams.<key>' or 'pixels.<setting>'. */
+  field: string;
   kind: FieldKind;
   description: string;
   nullable: boolean;
@@ -20,14 +24,24 @@ export interface HpField {
   defaultText: string;
 }
 
-export function hpFields(algo: Algo): HpField[] {
-  const shape = HYPERPARAM_SCHEMAS[algo].shape as Record<string, z.ZodType>;
-  const defaults = PAPER_DEFAULTS[algo] as unknown as Record<string, unknown>;
-  return Object.entries(shape).map(([key, outer]) => {
+/**
+ * The algorithm's hyperparameters with the defaults a run of this observation type gets (pixel runs:
+ * the paper's pixel networks), and for pixel runs the frame settings after them.
+ */
+export function hpFields(algo: Algo, obs: 'lowdim' | 'pixels' = 'lowdim'): HpField[] {
+  const pixels = obs === 'pixels';
+  const defaults = { ...PAPER_DEFAULTS[algo], ...(pixels ? PIXEL_HYPERPARAM_DEFAULTS[algo === 'naf' ? 'naf' : 'ddpg'] : {}) } as Record<string, unknown>;
+  const fields = schemaFields(HYPERPARAM_SCHEMAS[algo].shape as Record<string, z.ZodType>, defaults, 'hyperparams.', '');
+  return pixels ? [...fields, ...schemaFields(PixelSettingsSchema.shape as Record<string, z.ZodType>, PIXEL_SETTINGS_DEFAULTS, 'pixels.', 'pixels.')] : fields;
+}
+
+function schemaFields(shape: Record<string, z.ZodType>, defaults: Record<string, unknown>, fieldPrefix: string, keyPrefix: string): HpField[] {
+  return Object.entries(shape).map(([name, outer]) => {
+    const key = keyPrefix + name;
     let inner: z.ZodType = outer instanceof z.ZodDefault ? (outer.unwrap() as z.ZodType) : outer;
     const nullable = inner instanceof z.ZodNullable;
     if (inner instanceof z.ZodNullable) inner = inner.unwrap() as z.ZodType;
-    const f: HpField = { key, kind: 'number', description: outer.description ?? '', nullable, defaultText: toText(defaults[key]) };
+    const f: HpField = { key, field: fieldPrefix + name, kind: 'number', description: outer.description ?? '', nullable, defaultText: toText(defaults[name]) };
     if (inner instanceof z.ZodNumber) {
       f.kind = inner.isInt ? 'int' : 'number';
       if (inner.minValue !== null && Number.isFinite(inner.minValue)) f.min = inner.minValue;

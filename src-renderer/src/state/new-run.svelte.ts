@@ -1,5 +1,5 @@
 import { parseRunConfig, RUN_DEFAULTS, type ConfigIssue } from '../../../src-main/api/run-config.ts';
-import { HYPERPARAM_SCHEMAS, PAPER_DEFAULTS, PRESETS, type Algo, type PresetName } from '../../../src-main/api/hyperparams.ts';
+import { HYPERPARAM_SCHEMAS, PRESETS, type Algo, type PresetName } from '../../../src-main/api/hyperparams.ts';
 import type { EnvListEntry, EnvPreview } from '../../../src-main/api/studio-api.ts';
 import { errorText, StudioError } from '../api/client.ts';
 import { fromText, hpFields, toText, type HpField } from '../lib/hp-fields.ts';
@@ -39,7 +39,7 @@ export class NewRunForm {
   submitting = $state(false);
   error = $state<string | null>(null);
 
-  readonly fields = $derived<HpField[]>(hpFields(this.algo));
+  readonly fields = $derived<HpField[]>(hpFields(this.algo, this.obs));
   /** Where unedited hyperparameters come from: a preset of this algorithm or the paper. */
   readonly base = $derived.by<HpBase>(() => {
     const b = this.baseChoice ?? suggestedBase(this.env, this.algo, this.obs);
@@ -102,9 +102,10 @@ export class NewRunForm {
     return this.hp[`${this.algo}.${f.key}`] ?? this.baseText(f);
   }
 
-  /** The field's value in the current base (preset or paper). */
+  /** The field's value in the current base (preset or paper; pixel runs: the paper's pixel setting). */
   baseText(f: HpField): string {
-    const values = (this.base === 'paper' ? PAPER_DEFAULTS[this.algo] : PRESETS[this.base].hyperparams) as unknown as Record<string, unknown>;
+    if (this.base === 'paper' || f.field.startsWith('pixels.')) return f.defaultText;
+    const values = PRESETS[this.base].hyperparams as unknown as Record<string, unknown>;
     return toText(values[f.key]);
   }
 
@@ -119,10 +120,12 @@ export class NewRunForm {
   private build(): Record<string, unknown> {
     const num = (s: string): unknown => (s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) : s);
     const hyperparams: Record<string, unknown> = {};
+    const pixels: Record<string, unknown> = {};
     for (const f of this.fields) {
       const text = this.hpText(f);
       if (text === f.defaultText) continue;
-      hyperparams[f.key] = fromText(f, text);
+      if (f.field.startsWith('pixels.')) pixels[f.field.slice('pixels.'.length)] = fromText(f, text);
+      else hyperparams[f.key] = fromText(f, text);
     }
     const tags = this.tags.split(/[,\s]+/).filter(Boolean);
     return {
@@ -135,6 +138,7 @@ export class NewRunForm {
       evalEpisodes: num(this.evalEpisodes),
       checkpointEvery: num(this.checkpointEvery),
       hyperparams,
+      ...(Object.keys(pixels).length ? { pixels } : {}),
       ...(this.name.trim() ? { name: this.name.trim() } : {}),
       ...(tags.length ? { tags } : {}),
     };
