@@ -13,6 +13,11 @@ import { RunStore } from '../../store/run-store.ts';
 import { resolveRunConfig, versions } from '../../train/config.ts';
 import { OffPolicyTrainer } from '../../train/trainer.ts';
 import { ControlState } from '../../train/session.ts';
+import { setUpRun } from '../../train/run-setup.ts';
+import { PixelTrainReplay } from '../../train/replay-kinds.ts';
+import { PixelReplay } from '../../learn/pixel-replay.ts';
+import { PixelEnv } from '../../render/pixel-env.ts';
+import type { PixelSettings } from '../../api/run-config.ts';
 
 /**
  * Learning benchmarks (not CI): train through the product trainer (OffPolicyTrainer, the same loop
@@ -41,6 +46,8 @@ interface Case {
   steps: number;
   hyperparams: Record<string, unknown>;
   evalEpisodes: number;
+  /** Pixel observations with these frame settings (run config `pixels`); absent: the state. */
+  pixels?: Partial<PixelSettings>;
 }
 
 const DDPG_HP = { ...DDPG_QUICK_PRESET, actorHidden: [...DDPG_QUICK_PRESET.actorHidden], criticHidden: [...DDPG_QUICK_PRESET.criticHidden] };
@@ -56,6 +63,17 @@ export const CASES: Case[] = [
     { name: `naf-imagination-${env}`, env, algo: 'naf' as Algo, steps: env === 'cartpole-balance' ? 50_000 : 100_000, hyperparams: { ...NAF_HP, hidden: [...NAF_HP.hidden], modelBased: true }, evalEpisodes: 3 },
   ]),
   { name: 'naf-ilqg-cartpole-balance', env: 'cartpole-balance', algo: 'naf', steps: 50_000, hyperparams: { ...NAF_HP, hidden: [...NAF_HP.hidden], modelBased: true, ilqgExploration: 0.5 }, evalEpisodes: 3 },
+  // Pixel DDPG (the paper's networks and batch 16) with the frame settings that learned best here:
+  // 8 action repeats, a sliding stack of 3, random shift 4 (DrQ) and a 50-unit feature trunk.
+  {
+    name: 'ddpg-pixels-cartpole-balance',
+    env: 'cartpole-balance',
+    algo: 'ddpg',
+    steps: 10_000,
+    hyperparams: { tau: 0.01, criticL2: 0, randomSteps: 1000, learningStarts: 1000 },
+    evalEpisodes: 5,
+    pixels: { actionRepeat: 8, stacking: 'sliding', stack: 3, shift: 4, trunk: 50 },
+  },
 ];
 
 export const run: BenchSuite = async function* ({ quick, log }) {
@@ -71,15 +89,33 @@ export const run: BenchSuite = async function* ({ quick, log }) {
     if (pick && !pick.includes(c.name)) continue;
     const steps = quick ? Math.round(c.steps / 5) : c.steps;
     const evalEvery = Math.max(1000, Math.round(steps / 20 / 1000) * 1000);
-    const { config, env: resolved } = resolveRunConfig({ env: c.env, algo: c.algo, steps, seed: 0, evalEvery, evalEpisodes: c.evalEpisodes, checkpointEvery: steps, keepCheckpoints: 1, saveReplay: false, hyperparams: c.hyperparams });
-    const env = await createEnv(resolved, { seed: 1 });
-    const evalEnv = await createEnv(resolved, { seed: 1 });
+    const { config, env: resolved } = resolveRunConfig({
+      env: c.env,
+      algo: c.algo,
+      steps,
+      seed: 0,
+      evalEvery,
+      evalEpisodes: c.evalEpisodes,
+      checkpointEvery: steps,
+      keepCheckpoints: 1,
+      saveReplay: false,
+      hyperparams: c.hyperparams,
+      ...(c.pixels ? { obs: 'pixels', pixels: c.pixels } : {}),
+    });
+    // Pixel cases build their envs (one render host) and agent as training does.
+    const setup = c.pixels ? await setUpRun(config, resolved, 2) : null;
+    const env = setup ? setup.envs[0] : await createEnv(resolved, { seed: 1 });
+    const evalEnv = setup ? setup.envs[1] : await createEnv(resolved, { seed: 1 });
     const dir = mkdtempSync(join(tmpdir(), 'rl-studio-bench-'));
     try {
       const runFiles = new RunStore(dir).create(config, { source: resolved, origin: resolved.origin, dir: resolved.dir }, { versions: versions() });
       const obsSize = env.info.obs.size;
-      const agent = createAgent(c.algo, obsSize, env.info.action, { ...config.hyperparams }, config.seed);
-      const replay = new ReplayBuffer({ capacity: Math.min(config.hyperparams.replayCapacity, steps), obsSize, actionSize: env.info.action.size });
+      const agent = setup ? setup.agent : createAgent(c.algo, obsSize, env.info.action, { ...config.hyperparams }, config.seed);
+      const capacity = Math.min(config.hyperparams.replayCapacity, steps);
+      const replay =
+        env instanceof PixelEnv
+          ? new PixelTrainReplay(new PixelReplay({ capacity, height: env.height, width: env.width, stack: env.stack, newFramesPerStep: env.stacking === 'repeats' ? env.stack : 1, actionSize: env.info.action.size, shift: config.pixels.shift }), env)
+          : new ReplayBuffer({ capacity, obsSize, actionSize: env.info.action.size });
       const state = { step: 0, episodes: 0, episodeIndex: 0, divergedEpisodes: 0, updates: 0, elapsed: 0, latestEval: null, bestEval: null, rng: new Rng(config.seed + 5).getState() };
       const t0 = performance.now();
       let final: number | null = null;
@@ -105,11 +141,11 @@ export const run: BenchSuite = async function* ({ quick, log }) {
         },
       });
       await trainer.run();
-      agent.dispose();
+      if (!setup) agent.dispose();
       yield {
         case: c.name,
         env: c.env,
-        algo: c.algo + (c.hyperparams.modelBased ? '+imagination' : '') + (c.hyperparams.ilqgExploration ? '+ilqg' : ''),
+        algo: c.algo + (c.pixels ? '+pixels' : '') + (c.hyperparams.modelBased ? '+imagination' : '') + (c.hyperparams.ilqgExploration ? '+ilqg' : ''),
         steps,
         final_eval_return: final === null ? null : +(final as number).toFixed(2),
         best_eval_return: best === null ? null : +(best as number).toFixed(2),
@@ -117,8 +153,11 @@ export const run: BenchSuite = async function* ({ quick, log }) {
         curve_file: curveFile,
       };
     } finally {
-      env.dispose();
-      evalEnv.dispose();
+      if (setup) await setup.close();
+      else {
+        env.dispose();
+        evalEnv.dispose();
+      }
       rmSync(dir, { recursive: true, force: true });
     }
   }
