@@ -34,7 +34,9 @@ import type { PixelSettings } from '../../api/run-config.ts';
  * imagination case: half of the training episodes after the first fit are driven by the linear-
  * Gaussian controller of the fitted model (on cartpole-balance that controller alone scores about
  * 200-400 per episode where doing nothing scores about 750: the per-step fits on 5 episodes are
- * poor models there). --quick runs a fifth of the steps.
+ * poor models there). ddpg-pixels-cartpole-balance trains pixel DDPG through the same trainer on
+ * frames from the render host (the pixel learning benchmark; render/pixel-train.ts prints the
+ * random-action and do-nothing returns to compare with). --quick runs a fifth of the steps.
  *
  * Where the curves go: $RL_STUDIO_BENCH_DIR, else <tmpdir>/rl-studio-bench. Cases can be picked
  * with $RL_STUDIO_BENCH_CASES (comma-separated case names).
