@@ -153,24 +153,10 @@ export function projectNegativeSemidefinite(S: Float64Array, n: number): void {
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p];
-          const akq = a[k * n + q];
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k];
-          const aqk = a[q * n + k];
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = V[k * n + p];
-          const vkq = V[k * n + q];
-          V[k * n + p] = c * vkp - s * vkq;
-          V[k * n + q] = s * vkp + c * vkq;
-        }
+        // Columns p, q of a, then rows p, q of a, then columns p, q of V.
+        rotate(a, n, p, q, n, c, s);
+        rotate(a, 1, p * n, q * n, n, c, s);
+        rotate(V, n, p, q, n, c, s);
       }
     }
   }
@@ -369,4 +355,14 @@ export function lqgBackward(dynamics: readonly { F: Float64Array }[], reward: re
     Ls[t] = M.slice();
   }
   return new LinearGaussianController(O, A, Ks, ks, Ls, mus);
+}
+
+/** Plane rotation of two strided lines of m (elements i0 + k*stride and j0 + k*stride, k < n): (x, y) -> (c x - s y, s x + c y). */
+function rotate(m: Float64Array, stride: number, i0: number, j0: number, n: number, c: number, s: number): void {
+  for (let k = 0; k < n; k++) {
+    const x = m[i0 + k * stride];
+    const y = m[j0 + k * stride];
+    m[i0 + k * stride] = c * x - s * y;
+    m[j0 + k * stride] = s * x + c * y;
+  }
 }

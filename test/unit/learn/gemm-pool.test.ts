@@ -12,6 +12,17 @@ function rowByRow(ar: Arena, M: number, N: number, K: number, A: Float32Array, r
   for (let i = 0; i < M; i++) ar.gemm(1, N, K, A.subarray(i * rsA), rsA, csA, B, N, C.subarray(i * N), N, accumulate);
 }
 
+/** Random A (M x K) and B (K x N) in the arena, their product computed row by row, and room for C. */
+function product(ar: Arena, rng: Rng, M: number, N: number, K: number): { A: Float32Array; B: Float32Array; ref: Float32Array; C: Float32Array } {
+  const A = ar.get('A', M * K);
+  const B = ar.get('B', K * N);
+  fill(A, rng);
+  fill(B, rng);
+  const ref = ar.get('R', M * N);
+  rowByRow(ar, M, N, K, A, K, 1, B, ref);
+  return { A, B, ref, C: ar.get('C', M * N) };
+}
+
 const bytes = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 // Two threads whatever the machine's default (one on machines with fewer than 4 cores).
@@ -71,13 +82,7 @@ describe('GEMM across threads', () => {
     for (let round = 0; round < 6; round++) {
       const ar = new Arena();
       const [M, N, K] = [32, 128, 64];
-      const A = ar.get('A', M * K);
-      const B = ar.get('B', K * N);
-      fill(A, rng);
-      fill(B, rng);
-      const ref = ar.get('R', M * N);
-      rowByRow(ar, M, N, K, A, K, 1, B, ref);
-      const C = ar.get('C', M * N);
+      const { A, B, ref, C } = product(ar, rng, M, N, K);
       ar.gemm(M, N, K, A, K, 1, B, N, C, N, false);
       expect(Array.from(C)).toEqual(Array.from(ref));
       if (round % 2 === 0) ar.dispose();
@@ -90,13 +95,7 @@ describe('GEMM across threads', () => {
       const rng = new Rng(11);
       const ar = new Arena();
       const [M, N, K] = [64, 300, 400];
-      const A = ar.get('A', M * K);
-      const B = ar.get('B', K * N);
-      fill(A, rng);
-      fill(B, rng);
-      const ref = ar.get('R', M * N);
-      rowByRow(ar, M, N, K, A, K, 1, B, ref);
-      const C = ar.get('C', M * N);
+      const { A, B, ref, C } = product(ar, rng, M, N, K);
       const before = gemmPool.stats().chose;
       // Two probes of at least 136 products and 50 ms each end in a choice.
       const deadline = Date.now() + 60_000;

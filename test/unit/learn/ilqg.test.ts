@@ -212,13 +212,17 @@ describe('iLQG backward pass on fitted linear models', () => {
     // 4 episodes x 7 pooled steps = 28 samples for 15 unknowns.
     m.fit(episodes, 1e-10, 3);
     expect(m.horizon).toBe(T);
-    let worst = 0;
-    for (const step of m.steps) {
-      for (let i = 0; i < n * n; i++) worst = Math.max(worst, Math.abs(step.H[i] - H[i]));
-      for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(step.g[i] - g[i]));
-      worst = Math.max(worst, Math.abs(step.c - c0));
-    }
-    expect(worst).toBeLessThan(1e-5);
+    /** Largest difference of any fitted step's H, g, c from the true reward's. */
+    const worstOf = (model: QuadraticRewardModel): number => {
+      let worst = 0;
+      for (const step of model.steps) {
+        for (let i = 0; i < n * n; i++) worst = Math.max(worst, Math.abs(step.H[i] - H[i]));
+        for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(step.g[i] - g[i]));
+        worst = Math.max(worst, Math.abs(step.c - c0));
+      }
+      return worst;
+    };
+    expect(worstOf(m)).toBeLessThan(1e-5);
     const x = Float32Array.of(0.3, -1.2);
     const u = Float32Array.of(0.5, 0.1);
     expect(m.value(5, x, u)).toBeCloseTo(truth(x, u), 6);
@@ -229,13 +233,7 @@ describe('iLQG backward pass on fitted linear models', () => {
     for (const e of episodes) e.rewards = e.actions.map((a, s) => truth(e.obs[s], a));
     const mc = new QuadraticRewardModel(O, A);
     mc.fit(episodes, 1e-10, 3, true);
-    let worstC = 0;
-    for (const step of mc.steps) {
-      for (let i = 0; i < n * n; i++) worstC = Math.max(worstC, Math.abs(step.H[i] - H[i]));
-      for (let i = 0; i < n; i++) worstC = Math.max(worstC, Math.abs(step.g[i] - g[i]));
-      worstC = Math.max(worstC, Math.abs(step.c - c0));
-    }
-    expect(worstC).toBeLessThan(1e-5);
+    expect(worstOf(mc)).toBeLessThan(1e-5);
   });
 
   it('projects a fitted Hessian onto the negative semidefinite matrices (concave rewards)', () => {
