@@ -15,7 +15,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { selectBackend } from '../learn/backend.ts';
-import { createPixelAgent } from '../learn/pixel-nets.ts';
+import { createPixelAgent, type ConvLayerSpec } from '../learn/pixel-nets.ts';
 import { PixelReplay } from '../learn/pixel-replay.ts';
 import { ReplayBuffer } from '../learn/replay.ts';
 import { createAgent } from '../learn/factory.ts';
@@ -54,6 +54,8 @@ export interface PixelTrainOptions {
   actorEncoderLr?: number;
   /** Units of the encoder's dense + tanh feature trunk (0: none, the paper's conv-only torso). */
   trunk: number;
+  /** Conv layers (`--layers 3x3/2,3x3/2,3x3/1`: kernel x kernel / stride, 32 filters each); default PIXEL_CONV_DEFAULTS. */
+  layers?: ConvLayerSpec[];
   hyperparams: Record<string, unknown>;
 }
 
@@ -158,7 +160,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   let batchSize: number;
   if (env instanceof PixelEnv) {
     const pe = env;
-    const a = createPixelAgent({ algo: o.algo, shape: pe.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams, trunk: o.trunk, ...(o.actorEncoderLr !== undefined ? { actorEncoder: 'own', actorEncoderLr: o.actorEncoderLr } : {}) });
+    const a = createPixelAgent({ algo: o.algo, shape: pe.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams, trunk: o.trunk, ...(o.layers ? { layers: o.layers } : {}), ...(o.actorEncoderLr !== undefined ? { actorEncoder: 'own', actorEncoderLr: o.actorEncoderLr } : {}) });
     const hp = (a as unknown as { hp: { batchSize: number; replayCapacity: number } }).hp;
     batchSize = hp.batchSize;
     const buf = new PixelReplay({ capacity: Math.min(hp.replayCapacity, o.steps), height: o.size, width: o.size, stack: pe.stack, newFramesPerStep: pe.stacking === 'repeats' ? pe.stack : 1, actionSize: A, shift: o.shift });
@@ -189,7 +191,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   }
   const rng = new Rng(o.seed + 7);
   const randomPolicy = () => Float32Array.from({ length: A }, () => rng.range(-1, 1));
-  emit({ event: 'start', env: o.env, algo: o.algo, obs: o.obs, hyperparams: o.hyperparams, action_repeat: o.actionRepeat, stacking: o.stacking, stack: o.stack, shift: o.shift, trunk: o.trunk, train_episode_length: o.trainEpisodeLength || null, actor_encoder_lr: o.actorEncoderLr ?? null, backend: backend.name, batch: batchSize, shape: env instanceof PixelEnv ? env.shape : env.info.obs.size, steps: o.steps });
+  emit({ event: 'start', env: o.env, algo: o.algo, obs: o.obs, hyperparams: o.hyperparams, action_repeat: o.actionRepeat, stacking: o.stacking, stack: o.stack, shift: o.shift, trunk: o.trunk, layers: o.layers ?? null, train_episode_length: o.trainEpisodeLength || null, actor_encoder_lr: o.actorEncoderLr ?? null, backend: backend.name, batch: batchSize, shape: env instanceof PixelEnv ? env.shape : env.info.obs.size, steps: o.steps });
   emit({ event: 'random', eval_return: +evaluate(evalEnv, randomPolicy, o.evalEpisodes, o.seed).ret.toFixed(1), episodes: o.evalEpisodes });
   // Doing nothing is a second yardstick: on cartpole-balance the pole, released near upright and
   // undamped, swings through the top slowly, and zero control earns the full control term.
@@ -277,6 +279,11 @@ function parseArgs(argv: string[]): PixelTrainOptions {
     else if (k === 'algo') o.algo = v as PixelTrainOptions['algo'];
     else if (k === 'obs') o.obs = v as PixelTrainOptions['obs'];
     else if (k === 'stacking') o.stacking = v as PixelTrainOptions['stacking'];
+    else if (k === 'layers') o.layers = v.split(',').map((l) => {
+      const m = /^(\d+)x\1\/(\d+)$/.exec(l.trim());
+      if (!m) throw new Error(`--layers: '${l}' is not kernel x kernel / stride, e.g. 3x3/2`);
+      return { kernel: Number(m[1]), stride: Number(m[2]), filters: 32 };
+    });
     else if (camel === 'actorEncoderLr' || (camel in o && typeof (o as unknown as Record<string, unknown>)[camel] === 'number')) (o as unknown as Record<string, number>)[camel] = Number(v);
     else throw new Error(`unknown option --${k}`);
   }
