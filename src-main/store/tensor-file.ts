@@ -67,6 +67,15 @@ export function encodeTensorFile(meta: unknown, arrays: Record<string, StoredArr
 }
 
 export function decodeTensorFile(bytes: Uint8Array): { meta: unknown; arrays: Record<string, StoredArray> } {
+  return readTensorFile(bytes, true);
+}
+
+/** Checks a file as decodeTensorFile does (header, checksum, every array in bounds) without copying its arrays out. */
+export function verifyTensorFile(bytes: Uint8Array): void {
+  readTensorFile(bytes, false);
+}
+
+function readTensorFile(bytes: Uint8Array, copyArrays: boolean): { meta: unknown; arrays: Record<string, StoredArray> } {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length < MAGIC.length + 4 + 32 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new CorruptFileError('not an RL Studio checkpoint (bad header)');
   const body = buf.subarray(0, buf.length - 32);
@@ -86,6 +95,7 @@ export function decodeTensorFile(bytes: Uint8Array): { meta: unknown; arrays: Re
     const n = e.length * BYTES[e.dtype];
     const at = start + e.offset;
     if (at + n > body.length) throw new CorruptFileError(`array '${e.name}' runs past the end of the file`);
+    if (!copyArrays) continue;
     // Copy into a fresh, aligned buffer: the file's bytes may sit at any offset.
     const copy = new Uint8Array(n);
     copy.set(buf.subarray(at, at + n));

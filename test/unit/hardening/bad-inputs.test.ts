@@ -275,6 +275,12 @@ describe('bad-inputs corpus', () => {
     // Truncated checkpoints: the newest is skipped with its name, then all of them.
     const ck = copy('truncated-ckpt');
     const ckpts = ck.listCheckpoints();
+    // Checked whole, once while unchanged; a checkpoint damaged in place (same size) is checked again.
+    expect(ck.checkCheckpoints().map((c) => c.ok)).toEqual(ckpts.map(() => true));
+    const damaged = readFileSync(ckpts[0].file);
+    damaged[damaged.length >> 1] ^= 0xff;
+    writeFileSync(ckpts[0].file, damaged);
+    expect(ck.checkCheckpoints()[0]).toMatchObject({ file: ckpts[0].file, ok: false, problem: expect.stringMatching(/checksum mismatch/) });
     truncateSync(ckpts[0].file, Math.floor(statSync(ckpts[0].file).size / 2));
     const latest = ck.latestCheckpoint();
     expect(latest.checkpoint?.step).toBe(ckpts[1].step);
