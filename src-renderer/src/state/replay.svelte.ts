@@ -3,6 +3,7 @@ import type { EpisodeMeta } from '../../../src-main/api/runs.ts';
 import { errorText, saveBytes } from '../api/client.ts';
 import type { MujocoScene } from '../scene/mujoco-scene.ts';
 import type { Studio } from './studio.svelte.ts';
+import { blendPoses } from '../lib/poses.ts';
 
 export const SPEEDS = [0.25, 0.5, 1, 2, 4];
 
@@ -14,7 +15,7 @@ export class ReplayState {
   error = $state<string | null>(null);
   /** Current frame as the controls show it (published at most ~20 times a second while playing). */
   frame = $state(0);
-  /** The playing position (fractional), advanced every animation frame; the 3D view shows its floor. */
+  /** The playing position (fractional), advanced every animation frame; the 3D view blends the frames around it. */
   private position = 0;
   private published = 0;
   playing = $state(false);
@@ -23,6 +24,8 @@ export class ReplayState {
   recording = $state(false);
 
   poses: Float32Array = new Float32Array(0);
+  /** The bodies' poses between two recorded frames (blendPoses), reused every animation frame. */
+  private blended: Float32Array = new Float32Array(0);
   rewards = $state.raw<Float32Array>(new Float32Array(0));
   actions = $state.raw<Float32Array>(new Float32Array(0));
   private canvas: HTMLCanvasElement | null = null;
@@ -88,7 +91,14 @@ export class ReplayState {
         this.frame = f;
       }
     }
-    scene.setPoses(this.poses, Math.min(n - 1, Math.floor(this.position)));
+    const nbody = scene.model?.bodies.length ?? 0;
+    if (this.playing && nbody > 0 && this.position % 1 !== 0) {
+      // Between recorded frames while playing: the display runs faster than the control step.
+      if (this.blended.length !== nbody * 7) this.blended = new Float32Array(nbody * 7);
+      scene.setPoses(blendPoses(this.poses, nbody, this.position, this.blended));
+    } else {
+      scene.setPoses(this.poses, Math.min(n - 1, Math.floor(this.position)));
+    }
   }
 
   seek(frame: number): void {

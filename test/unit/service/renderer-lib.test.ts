@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { debiasedEma, downsampleMinMax, meanBand } from '../../../src-renderer/src/lib/series.ts';
 import { matches, parseQuery } from '../../../src-renderer/src/lib/run-query.ts';
+import { blendPoses } from '../../../src-renderer/src/lib/poses.ts';
 import type { RunRow } from '../../../src-main/api/studio-api.ts';
 
 describe('curve helpers', () => {
@@ -100,5 +101,35 @@ describe('runs filter', () => {
 
   it('reports a comparison without a value', () => {
     expect(parseQuery('lr<').errors).toEqual(["'lr<' has no value"]);
+  });
+});
+
+describe('replay pose blending', () => {
+  // Two bodies, three frames: body 0 moves along x and turns about z by 90 degrees per frame;
+  // body 1 stays put but its quaternion flips sign between frames 1 and 2 (the same rotation).
+  const c = Math.SQRT1_2;
+  const poses = Float32Array.from([
+    [0, 0, 0, 1, 0, 0, 0, 5, 5, 5, 1, 0, 0, 0],
+    [2, 0, 0, c, 0, 0, c, 5, 5, 5, 1, 0, 0, 0],
+    [4, 0, 0, 0, 0, 0, 1, 5, 5, 5, -1, 0, 0, 0],
+  ].flat());
+  const out = new Float32Array(14);
+
+  it('gives the recorded frame at whole frames and past the end', () => {
+    expect(Array.from(blendPoses(poses, 2, 1, out))).toEqual(Array.from(poses.subarray(14, 28)));
+    expect(Array.from(blendPoses(poses, 2, 7.5, out))).toEqual(Array.from(poses.subarray(28, 42)));
+  });
+
+  it('moves positions linearly and turns along the shorter arc, halfway being half the turn', () => {
+    blendPoses(poses, 2, 0.5, out);
+    expect(out[0]).toBeCloseTo(1, 6);
+    // Halfway between 0 and 90 degrees about z: 45 degrees, q = (cos 22.5, 0, 0, sin 22.5).
+    expect(out[3]).toBeCloseTo(Math.cos(Math.PI / 8), 6);
+    expect(out[6]).toBeCloseTo(Math.sin(Math.PI / 8), 6);
+    expect(Math.hypot(out[3], out[4], out[5], out[6])).toBeCloseTo(1, 6);
+    // q and -q: no swing through another orientation on the way.
+    blendPoses(poses, 2, 1.5, out);
+    expect(Array.from(out.subarray(7, 14))).toEqual([5, 5, 5, 1, 0, 0, 0]);
+    expect(out[0]).toBeCloseTo(3, 6);
   });
 });
