@@ -11,7 +11,7 @@
  */
 import type { SceneModel } from '../api/scene.ts';
 import type { Env, EnvInfo, StepResult } from '../sim/types.ts';
-import { framesToObservation, type PixelObservation } from '../learn/pixel-replay.ts';
+import { framesToObservation, PixelReplay, type PixelObservation } from '../learn/pixel-replay.ts';
 import { taskCamera, type PixelCamera } from './host.ts';
 import type { SyncRenderHost } from './sync-host.ts';
 
@@ -175,6 +175,14 @@ export class PixelEnv implements Env {
       this.ids.push(nextFrameId++);
     }
     return { obs: framesToObservation(this.frames, this.stack), reward, terminated: r.terminated, truncated: r.truncated, diverged: r.diverged };
+  }
+
+  /**
+   * A replay buffer for this env's observations: its frame size and stack, one new frame per
+   * transition with 'sliding' stacking and every repeat's with 'repeats'.
+   */
+  newReplay(capacity: number, shift = 0): PixelReplay {
+    return new PixelReplay({ capacity, height: this.height, width: this.width, stack: this.stack, newFramesPerStep: this.stacking === 'repeats' ? this.stack : 1, actionSize: this.info.action.size, shift });
   }
 
   /** The current observation as uint8 frames with ids (a copy), for PixelReplay. */

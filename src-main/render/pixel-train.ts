@@ -16,7 +16,6 @@
 import { pathToFileURL } from 'node:url';
 import { selectBackend } from '../learn/backend.ts';
 import { createPixelAgent, type ConvLayerSpec } from '../learn/pixel-nets.ts';
-import { PixelReplay } from '../learn/pixel-replay.ts';
 import { ReplayBuffer } from '../learn/replay.ts';
 import { createAgent } from '../learn/factory.ts';
 import { pixelDdpgHyperparams } from '../learn/pixel-nets.ts';
@@ -163,7 +162,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
     const a = createPixelAgent({ algo: o.algo, shape: pe.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams, trunk: o.trunk, ...(o.layers ? { layers: o.layers } : {}), ...(o.actorEncoderLr !== undefined ? { actorEncoder: 'own', actorEncoderLr: o.actorEncoderLr } : {}) });
     const hp = (a as unknown as { hp: { batchSize: number; replayCapacity: number } }).hp;
     batchSize = hp.batchSize;
-    const buf = new PixelReplay({ capacity: Math.min(hp.replayCapacity, o.steps), height: o.size, width: o.size, stack: pe.stack, newFramesPerStep: pe.stacking === 'repeats' ? pe.stack : 1, actionSize: A, shift: o.shift });
+    const buf = pe.newReplay(Math.min(hp.replayCapacity, o.steps), o.shift);
     const batch = buf.makeBatch(batchSize);
     let pix = pe.pixels();
     replay = {

@@ -123,7 +123,7 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
     let trainReplay: TrainReplay;
     if (env instanceof PixelEnv) {
       if (replay && !(replay instanceof PixelReplay)) throw new UserError({ message: 'the checkpoint holds a low-dim replay buffer but the run observes pixels' });
-      replay ??= new PixelReplay({ capacity: hp.replayCapacity, height: env.height, width: env.width, stack: env.stack, newFramesPerStep: env.stacking === 'repeats' ? env.stack : 1, actionSize: env.info.action.size, shift: config.pixels?.shift ?? 0 });
+      replay ??= env.newReplay(hp.replayCapacity, config.pixels?.shift ?? 0);
       trainReplay = new PixelTrainReplay(replay, env);
     } else {
       if (replay && !(replay instanceof ReplayBuffer)) throw new UserError({ message: 'the checkpoint holds a pixel replay buffer but the run observes low-dim states' });

@@ -15,7 +15,6 @@ import { OffPolicyTrainer } from '../../train/trainer.ts';
 import { ControlState } from '../../train/session.ts';
 import { setUpRun } from '../../train/run-setup.ts';
 import { PixelTrainReplay } from '../../train/replay-kinds.ts';
-import { PixelReplay } from '../../learn/pixel-replay.ts';
 import { PixelEnv } from '../../render/pixel-env.ts';
 import type { PixelSettings } from '../../api/run-config.ts';
 
@@ -116,7 +115,7 @@ export const run: BenchSuite = async function* ({ quick, log }) {
       const capacity = Math.min(config.hyperparams.replayCapacity, steps);
       const replay =
         env instanceof PixelEnv
-          ? new PixelTrainReplay(new PixelReplay({ capacity, height: env.height, width: env.width, stack: env.stack, newFramesPerStep: env.stacking === 'repeats' ? env.stack : 1, actionSize: env.info.action.size, shift: config.pixels.shift }), env)
+          ? new PixelTrainReplay(env.newReplay(capacity, config.pixels.shift), env)
           : new ReplayBuffer({ capacity, obsSize, actionSize: env.info.action.size });
       const state = { step: 0, episodes: 0, episodeIndex: 0, divergedEpisodes: 0, updates: 0, elapsed: 0, latestEval: null, bestEval: null, rng: new Rng(config.seed + 5).getState() };
       const t0 = performance.now();
