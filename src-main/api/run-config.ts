@@ -51,6 +51,11 @@ export const PixelSettingsSchema = z.strictObject({
 });
 export type PixelSettings = z.output<typeof PixelSettingsSchema>;
 
+/** A run's pixel settings; runs created before the settings existed trained with the defaults. */
+export function pixelSettings(config: Pick<RunConfig, 'pixels'>): PixelSettings {
+  return (config.pixels as PixelSettings | undefined) ?? { ...PIXEL_SETTINGS_DEFAULTS };
+}
+
 const count = (d: number, min: number, what: string) => z.number().int().min(min).max(1_000_000_000).default(d).describe(what);
 
 /** What the user gives (every field but env has a default). */

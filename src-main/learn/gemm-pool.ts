@@ -48,7 +48,7 @@ const HELPERS_MARGIN = 1.05;
 /** A gap between products longer than this is left out of the probe's time. */
 const PROBE_GAP_MS = 10;
 /** How long the faster way runs before the next probe. */
-export const EXPLOIT_MS = 2000;
+const EXPLOIT_MS = 2000;
 
 /** RL_STUDIO_THREADS when set (fixed: no probing), else the default (probed). */
 function resolveThreads(): { threads: number; adaptive: boolean } {
@@ -209,7 +209,7 @@ class GemmPool {
     this.useHelpers = this.poolNsPerMac * HELPERS_MARGIN < nsPerMac;
     this.choices[this.useHelpers ? 'helpers' : 'alone']++;
     this.phase = 'exploit';
-    this.until = performance.now() + EXPLOIT_MS;
+    this.until = now + EXPLOIT_MS;
   }
 
   /** Waits for the chunks the helpers claimed: spins a little, then sleeps in short slices. */

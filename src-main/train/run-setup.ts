@@ -1,4 +1,4 @@
-import { PIXEL_SETTINGS_DEFAULTS, type RunConfig } from '../api/run-config.ts';
+import { pixelSettings, type RunConfig } from '../api/run-config.ts';
 import { createAgent, type AnyAgent } from '../learn/factory.ts';
 import { createPixelAgent } from '../learn/pixel-nets.ts';
 import { PixelEnv } from '../render/pixel-env.ts';
@@ -31,8 +31,7 @@ export async function setUpRun(config: RunConfig, source: EnvSource, envCount: n
   try {
     if (config.obs === 'pixels') {
       host = await SyncRenderHost.start();
-      // Runs created before pixel settings existed trained with the defaults.
-      const p = config.pixels ?? PIXEL_SETTINGS_DEFAULTS;
+      const p = pixelSettings(config);
       const opts = { specCamera: source.spec.camera, width: p.size, height: p.size, actionRepeat: p.actionRepeat, stacking: p.stacking, stack: p.stack };
       for (let i = 0; i < envCount; i++) envs.push(await PixelEnv.create(await createEnv(source, { seed: config.seed }), host, opts));
       const shape = (envs[0] as PixelEnv).shape;

@@ -1,3 +1,4 @@
+import { pixelSettings } from '../api/run-config.ts';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainEvent } from '../api/events.ts';
@@ -123,7 +124,7 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
     let trainReplay: TrainReplay;
     if (env instanceof PixelEnv) {
       if (replay && !(replay instanceof PixelReplay)) throw new UserError({ message: 'the checkpoint holds a low-dim replay buffer but the run observes pixels' });
-      replay ??= env.newReplay(hp.replayCapacity, config.pixels?.shift ?? 0);
+      replay ??= env.newReplay(hp.replayCapacity, pixelSettings(config).shift);
       trainReplay = new PixelTrainReplay(replay, env);
     } else {
       if (replay && !(replay instanceof ReplayBuffer)) throw new UserError({ message: 'the checkpoint holds a pixel replay buffer but the run observes low-dim states' });
