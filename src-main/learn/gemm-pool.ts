@@ -118,6 +118,8 @@ class GemmPool {
   private lastRecord = 0;
   private probeMacs = 0;
   private poolNsPerMac = 0;
+  /** Chunks the helpers had run when the probe with them began (J.helped). */
+  private probeHelped = 0;
   private choices = { helpers: 0, alone: 0 };
 
   constructor() {
@@ -177,6 +179,11 @@ class GemmPool {
   private startProbe(): void {
     this.phase = 'probe-pool';
     this.probeJobs = this.probeMacs = 0;
+    this.probeHelped = this.helped();
+  }
+
+  private helped(): number {
+    return this.job ? Atomics.load(this.job, J.helped) : 0;
   }
 
   /**
@@ -202,6 +209,11 @@ class GemmPool {
     const nsPerMac = (ms * 1e6) / this.probeMacs;
     this.probeJobs = this.probeMacs = 0;
     if (this.phase === 'probe-pool') {
+      // Helpers that ran nothing are still starting (or never got a core): that probe timed the
+      // caller alone, so it is taken again rather than compared.
+      const helped = this.helped();
+      if (helped === this.probeHelped) return;
+      this.probeHelped = helped;
       this.poolNsPerMac = nsPerMac;
       this.phase = 'probe-alone';
       return;
@@ -267,7 +279,7 @@ class GemmPool {
 
   /** Threads in use, the chunks the helpers have run so far, and how often each way won a probe (for tests and benchmarks). */
   stats(): { threads: number; helperChunks: number; chose: { helpers: number; alone: number } } {
-    return { threads: this.threads, helperChunks: this.job ? Atomics.load(this.job, J.helped) : 0, chose: { ...this.choices } };
+    return { threads: this.threads, helperChunks: this.helped(), chose: { ...this.choices } };
   }
 
   /** The helpers drop their hold on an arena's memory (on dispose, or when it is collected). */
