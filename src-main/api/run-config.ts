@@ -36,6 +36,9 @@ export const PIXEL_SETTINGS_DEFAULTS = Object.freeze({
   stack: 3,
   shift: 0,
   trunk: 0,
+  trunkNorm: false,
+  nStep: 1,
+  antialias: false,
 });
 
 export const PixelSettingsSchema = z.strictObject({
@@ -48,12 +51,16 @@ export const PixelSettingsSchema = z.strictObject({
   stack: z.number().int().min(1).max(8).default(PIXEL_SETTINGS_DEFAULTS.stack).describe("frames per observation with 'sliding' stacking ('repeats': the action repeats)"),
   shift: z.number().int().min(0).max(16).default(PIXEL_SETTINGS_DEFAULTS.shift).describe('random-shift augmentation of replayed frames, in pixels (DrQ); 0: none'),
   trunk: z.number().int().min(0).max(1024).default(PIXEL_SETTINGS_DEFAULTS.trunk).describe('units of a dense + tanh feature trunk after the conv layers (SAC-AE); 0: none (paper)'),
+  trunkNorm: z.boolean().default(PIXEL_SETTINGS_DEFAULTS.trunkNorm).describe("LayerNorm before the trunk's tanh (DrQ-v2): without it the tanh saturates within ~100 updates"),
+  nStep: z.number().int().min(1).max(20).default(PIXEL_SETTINGS_DEFAULTS.nStep).describe('n-step returns: rewards of n steps summed before bootstrapping (DrQ-v2: 3); 1: none (paper)'),
+  antialias: z.boolean().default(PIXEL_SETTINGS_DEFAULTS.antialias).describe('multisample anti-aliased frames, as MuJoCo renders: a thin pole shows sub-pixel motion'),
 });
 export type PixelSettings = z.output<typeof PixelSettingsSchema>;
 
 /** A run's pixel settings; runs created before the settings existed trained with the defaults. */
 export function pixelSettings(config: Pick<RunConfig, 'pixels'>): PixelSettings {
-  return (config.pixels as PixelSettings | undefined) ?? { ...PIXEL_SETTINGS_DEFAULTS };
+  // Settings added later are absent from older runs' configs: they trained with the defaults.
+  return { ...PIXEL_SETTINGS_DEFAULTS, ...(config.pixels as Partial<PixelSettings> | undefined) };
 }
 
 const count = (d: number, min: number, what: string) => z.number().int().min(min).max(1_000_000_000).default(d).describe(what);

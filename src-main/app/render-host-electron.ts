@@ -72,7 +72,7 @@ export class ElectronRenderHost implements RenderHost {
 
   async setScene(scene: SceneModel, camera: PixelCamera, size: FrameSize): Promise<void> {
     checkFrameSize(size);
-    const setup: RenderSetup = { scene, camera, width: size.width, height: size.height, maxFrames: this.maxFrames, shadows: this.shadows };
+    const setup: RenderSetup = { scene, camera, width: size.width, height: size.height, maxFrames: this.maxFrames, shadows: this.shadows, antialias: size.antialias ?? false };
     await this.win.webContents.executeJavaScript(`window.${RENDER_HOST_GLOBAL}.setScene(${JSON.stringify(setup)}), true`);
     this.scene = scene;
     this.frameBytes = size.width * size.height * 3;

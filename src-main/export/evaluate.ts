@@ -85,15 +85,15 @@ export function checkCompatible(env: Env, policy: ExportedPolicy): void {
 
 /**
  * The frame settings of the run a pixel policy comes from (its training config), else those of runs
- * before the settings existed: one frame per action repeat (DDPG paper: 3), all stacked.
+ * before the settings existed: one frame per action repeat (DDPG paper: 3), all stacked, no anti-aliasing.
  */
-function pixelSettingsOf(trainingConfig: unknown, frames: number): { actionRepeat: number; stacking: 'repeats' | 'sliding'; stack: number } {
+function pixelSettingsOf(trainingConfig: unknown, frames: number): { actionRepeat: number; stacking: 'repeats' | 'sliding'; stack: number; antialias: boolean } {
   const given = (trainingConfig as { config?: { pixels?: unknown } } | null)?.config?.pixels;
   const parsed = given === undefined ? null : PixelSettingsSchema.safeParse(given);
   if (parsed?.success) {
-    const { actionRepeat, stacking, stack } = parsed.data;
+    const { actionRepeat, stacking, stack, antialias } = parsed.data;
     // Only settings that give the policy's input (frames per observation) are taken.
-    if ((stacking === 'sliding' ? stack : actionRepeat) === frames) return { actionRepeat, stacking, stack };
+    if ((stacking === 'sliding' ? stack : actionRepeat) === frames) return { actionRepeat, stacking, stack, antialias };
   }
-  return { actionRepeat: frames, stacking: 'repeats', stack: frames };
+  return { actionRepeat: frames, stacking: 'repeats', stack: frames, antialias: false };
 }

@@ -3,7 +3,7 @@ import type { AnyAgent } from '../learn/factory.ts';
 import { NafAgent } from '../learn/naf.ts';
 import type { RunningObsNorm } from '../learn/obs-norm.ts';
 import { bnAffine } from '../learn/batch-norm.ts';
-import { PixelEncoder, type ConvLayerSpec, type PixelShape } from '../learn/pixel-nets.ts';
+import { LAYER_NORM_EPS, PixelEncoder, type ConvLayerSpec, type PixelShape } from '../learn/pixel-nets.ts';
 import { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
 import type { DenseLayer, PolicyGraph, PolicyLayer } from './policy-graph.ts';
@@ -14,6 +14,8 @@ export interface PixelTorso {
   layers: readonly ConvLayerSpec[];
   /** Units of the torso's dense + tanh feature trunk (0 or absent: none). */
   trunk?: number;
+  /** Whether the trunk has a LayerNorm before its tanh. */
+  trunkNorm?: boolean;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface PixelTorso {
  *   NAF: the mu head, [obs norm] -> (dense, ReLU) x hidden -> the mu columns of the heads layer
  *   -> tanh -> scale (Gu et al. 2016: the policy is mu(x), the maximiser of Q).
  * Pixel agents (pass their torso) start with the actor's conv layers, (conv 'valid', ReLU) x n,
- * then flatten (H, W, C order, as the encoder reshapes) [and the feature trunk, dense + tanh], on
+ * then flatten (H, W, C order, as the encoder reshapes) [and the feature trunk, dense (+ LayerNorm) + tanh], on
  * images of height x width x channels.
  */
 export function policyGraphFromAgent(agent: AnyAgent, action: { low: ArrayLike<number>; high: ArrayLike<number> }, pixels?: PixelTorso): PolicyGraph {
@@ -60,7 +62,7 @@ export function policyGraphFromAgent(agent: AnyAgent, action: { low: ArrayLike<n
 function convLayers(torso: PixelTorso, tensors: Record<string, { shape: number[]; data: Float32Array }>, prefix: string): PolicyLayer[] {
   const part: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [name, t] of Object.entries(tensors)) if (name.startsWith(prefix)) part[name.slice(prefix.length)] = t;
-  const enc = new PixelEncoder(torso.shape, torso.layers, new Rng(0), 0, 0, torso.trunk ?? 0);
+  const enc = new PixelEncoder(torso.shape, torso.layers, new Rng(0), 0, 0, torso.trunk ?? 0, torso.trunkNorm ?? false);
   try {
     enc.setState(part);
     const out: PolicyLayer[] = [];
@@ -83,7 +85,9 @@ function convLayers(torso: PixelTorso, tensors: Record<string, { shape: number[]
     out.push({ kind: 'flatten' });
     if (enc.trunk > 0) {
       // t.W is [convOut, trunk] over the flattened (H, W, C) features: a dense layer as it stands.
-      out.push({ kind: 'dense', inSize: enc.convOut, outSize: enc.trunk, weight: enc.params.view('t.W').slice(), bias: enc.params.view('t.b').slice() }, { kind: 'tanh' });
+      out.push({ kind: 'dense', inSize: enc.convOut, outSize: enc.trunk, weight: enc.params.view('t.W').slice(), bias: enc.params.view('t.b').slice() });
+      if (enc.trunkNorm) out.push({ kind: 'layernorm', size: enc.trunk, gamma: enc.params.view('ln.g').slice(), beta: enc.params.view('ln.b').slice(), epsilon: LAYER_NORM_EPS });
+      out.push({ kind: 'tanh' });
     }
     return out;
   } finally {

@@ -71,6 +71,18 @@ export function policyToOnnx(graph: PolicyGraph, meta: PolicyMeta): Uint8Array {
         );
         break;
       }
+      case 'layernorm':
+        // LayerNormalization (opset 17) over the last axis, biased variance as the encoder computes it.
+        node(
+          'LayerNormalization',
+          [current, init(`${p}_gamma`, layer.gamma, [layer.size]), init(`${p}_beta`, layer.beta, [layer.size])],
+          [
+            { name: 'axis', type: ATTR.INT, i: -1 },
+            { name: 'epsilon', type: ATTR.FLOAT, f: layer.epsilon },
+          ],
+          `${p}_ln`,
+        );
+        break;
       case 'relu':
         node('Relu', [current], [], `${p}`);
         break;

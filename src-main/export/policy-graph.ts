@@ -42,6 +42,15 @@ export interface BatchNormLayer {
   epsilon: number;
 }
 
+/** Layer normalisation over the last axis of each observation: gamma (x - mean) / sqrt(variance + epsilon) + beta (biased variance). */
+export interface LayerNormLayer {
+  kind: 'layernorm';
+  size: number;
+  gamma: Float32Array;
+  beta: Float32Array;
+  epsilon: number;
+}
+
 export interface Conv2dLayer {
   kind: 'conv2d';
   /** [kh, kw, inChannels, outChannels] row-major. */
@@ -72,7 +81,7 @@ export interface ActionScaleLayer {
   high: Float32Array;
 }
 
-export type PolicyLayer = NormalizeLayer | DenseLayer | BatchNormLayer | Conv2dLayer | ActivationLayer | FlattenLayer | ActionScaleLayer;
+export type PolicyLayer = NormalizeLayer | DenseLayer | BatchNormLayer | LayerNormLayer | Conv2dLayer | ActivationLayer | FlattenLayer | ActionScaleLayer;
 
 export interface PolicyGraph {
   /** Shape of one observation: [size] for low-dimensional state, [height, width, channels] for pixels. */
@@ -111,6 +120,10 @@ export function inferShapes(graph: PolicyGraph): number[][] {
         break;
       case 'batchnorm':
         if (shape[shape.length - 1] !== layer.size) fail(`expects ${layer.size} features`);
+        break;
+      case 'layernorm':
+        if (shape.length !== 1 || shape[0] !== layer.size) fail(`expects ${layer.size} features`);
+        if (layer.gamma.length !== layer.size || layer.beta.length !== layer.size) fail('gamma/beta size');
         break;
       case 'conv2d': {
         if (shape.length !== 3 || shape[2] !== layer.inChannels) fail(`expects [h, w, ${layer.inChannels}]`);

@@ -74,6 +74,22 @@ function compile(layer, shape) {
       const n = gamma.length;
       return [(x) => x.map((v, i) => gamma[i % n] * ((v - mean[i % n]) / Math.sqrt(variance[i % n] + epsilon)) + beta[i % n]), shape];
     }
+    case 'layernorm': {
+      const { gamma, beta, epsilon } = layer;
+      return [
+        (x) => {
+          const n = x.length;
+          let mean = 0;
+          for (const v of x) mean += v;
+          mean /= n;
+          let variance = 0;
+          for (const v of x) variance += (v - mean) ** 2;
+          const inv = 1 / Math.sqrt(variance / n + epsilon);
+          return x.map((v, i) => gamma[i] * (v - mean) * inv + beta[i]);
+        },
+        shape,
+      ];
+    }
     case 'relu':
       return [(x) => x.map((v) => (v > 0 ? v : 0)), shape];
     case 'tanh':

@@ -101,6 +101,12 @@ export function buildLayersModel(graph: PolicyGraph): tf.Sequential {
           { data: layer.variance, shape: [layer.size] },
         ]);
         break;
+      case 'layernorm':
+        add(tf.layers.layerNormalization({ axis: -1, epsilon: layer.epsilon, name }), [
+          { data: layer.gamma, shape: [layer.size] },
+          { data: layer.beta, shape: [layer.size] },
+        ]);
+        break;
       case 'relu':
       case 'tanh':
         add(tf.layers.activation({ activation: layer.kind, name }));

@@ -373,7 +373,7 @@ export class ActorCriticAgent implements Agent {
     const y = new Float32Array(B);
     for (let i = 0; i < B; i++) {
       const q2 = twin ? Math.min(qT[0][i], qT[1][i]) : qT[0][i];
-      y[i] = batch.rewards[i] + hp.gamma * (1 - batch.dones[i]) * q2;
+      y[i] = batch.rewards[i] + (batch.discounts ? batch.discounts[i] : hp.gamma * (1 - batch.dones[i])) * q2;
     }
 
     // Critic: minimise mean w_i (Q(s_i, a_i) - y_i)^2 (w = importance weights, else 1).

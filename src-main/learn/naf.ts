@@ -273,7 +273,7 @@ export class NafAgent implements Agent {
     // y = r + gamma V'(x') (Algorithm 1).
     const tOut = this.targetChain.forward(this.target, this.features(this.encTarget, nextArr, B, 's2'), B);
     const y = new Float32Array(B);
-    for (let r = 0; r < B; r++) y[r] = batch.rewards[r] + hp.gamma * (1 - batch.dones[r]) * tOut[r * H];
+    for (let r = 0; r < B; r++) y[r] = batch.rewards[r] + (batch.discounts ? batch.discounts[r] : hp.gamma * (1 - batch.dones[r])) * tOut[r * H];
     const x = this.features(this.enc, obsArr, B, 's');
     const heads = this.chain.forward(this.net, x, B);
     const dHeads = ar.get('dHeads', B * H);

@@ -57,6 +57,8 @@ export interface PixelEncoderConfig extends PixelShape {
   seed: number;
   /** Units of the feature trunk after the conv layers (dense + tanh); 0: none (see PixelEncoder). */
   trunk?: number;
+  /** LayerNorm in the trunk (dense -> LN -> tanh). */
+  trunkNorm?: boolean;
 }
 
 /** Which network an encoder serves, so it trains at that network's learning rate. */
@@ -101,6 +103,9 @@ export function pixelConvDims(shape: PixelShape, layers: readonly ConvLayerSpec[
   }
   return dims;
 }
+
+/** Variance epsilon of the trunk's LayerNorm (PyTorch's default); the exported graphs use the same. */
+export const LAYER_NORM_EPS = 1e-5;
 
 /** What tensorValues() reads of the wasm backend (TensorFlow.js internals, checked before use). */
 interface WasmBackendInternals {
@@ -154,6 +159,8 @@ export class PixelEncoder implements ObsEncoder {
     lr: number,
     l2 = 0,
     readonly trunk = 0,
+    /** LayerNorm between the trunk's dense layer and its tanh (DrQ-v2, SAC-AE): dense -> LN -> tanh. */
+    readonly trunkNorm = false,
   ) {
     this.dims = pixelConvDims(shape, layers);
     const last = this.dims[this.dims.length - 1];
@@ -169,6 +176,10 @@ export class PixelEncoder implements ObsEncoder {
     if (trunk > 0) {
       specs.push({ name: 't.W', shape: [this.convOut, trunk], bound: fanInBound(this.convOut), decay: true });
       specs.push({ name: 't.b', shape: [trunk], bound: fanInBound(this.convOut), decay: false });
+      if (trunkNorm) {
+        specs.push({ name: 'ln.g', shape: [trunk], bound: 0, decay: false, fill: 1 });
+        specs.push({ name: 'ln.b', shape: [trunk], bound: 0, decay: false, fill: 0 });
+      }
     }
     const size = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
     this.ar = new Arena(4 * 6 * size + (1 << 20));
@@ -198,6 +209,10 @@ export class PixelEncoder implements ObsEncoder {
     if (this.trunk > 0) {
       this.ar.get(`${k}.t`, rows * this.trunk);
       this.ar.get(`${k}.dt`, rows * this.trunk);
+      if (this.trunkNorm) {
+        this.ar.get(`${k}.zh`, rows * this.trunk);
+        this.ar.get(`${k}.rs`, rows);
+      }
       wT = Math.max(wT, this.convOut * this.trunk);
     }
     this.ar.get(`${k}.dcols`, dcols);
@@ -235,7 +250,30 @@ export class PixelEncoder implements ObsEncoder {
       const t = this.ar.get(`${this.key}.t`, rows * F);
       this.ar.gemm(rows, F, this.convOut, x, this.convOut, 1, this.params.view('t.W'), F, t, F, false);
       const b = this.params.view('t.b');
-      for (let r = 0; r < rows; r++) for (let j = 0; j < F; j++) t[r * F + j] = Math.tanh(t[r * F + j] + b[j]);
+      if (this.trunkNorm) {
+        // LayerNorm over the F units of each row: zh = (z - mean) / sqrt(var + eps), t = tanh(g zh + beta).
+        const zh = this.ar.get(`${this.key}.zh`, rows * F);
+        const rs = this.ar.get(`${this.key}.rs`, rows);
+        const g = this.params.view('ln.g');
+        const beta = this.params.view('ln.b');
+        for (let r = 0; r < rows; r++) {
+          const o = r * F;
+          let mean = 0;
+          for (let j = 0; j < F; j++) mean += t[o + j] + b[j];
+          mean /= F;
+          let v = 0;
+          for (let j = 0; j < F; j++) v += (t[o + j] + b[j] - mean) ** 2;
+          const inv = 1 / Math.sqrt(v / F + LAYER_NORM_EPS);
+          rs[r] = inv;
+          for (let j = 0; j < F; j++) {
+            const h = (t[o + j] + b[j] - mean) * inv;
+            zh[o + j] = h;
+            t[o + j] = Math.tanh(g[j] * h + beta[j]);
+          }
+        }
+      } else {
+        for (let r = 0; r < rows; r++) for (let j = 0; j < F; j++) t[r * F + j] = Math.tanh(t[r * F + j] + b[j]);
+      }
     }
     this.held = rows;
     this.heldFresh = true;
@@ -279,6 +317,33 @@ export class PixelEncoder implements ObsEncoder {
       const dt = this.ar.get(`${k}.dt`, rows * F);
       dt.set(tensorValues(dFeatures).subarray(0, rows * F));
       for (let j = 0; j < dt.length; j++) dt[j] *= 1 - t[j] * t[j];
+      if (this.trunkNorm) {
+        // Through the LayerNorm: dg = sum dy zh, dbeta = sum dy; with d = dy g,
+        // dz = rstd (d - mean(d) - zh mean(d zh)) per row.
+        const zh = this.ar.get(`${k}.zh`, rows * F);
+        const rs = this.ar.get(`${k}.rs`, rows);
+        const g = this.params.view('ln.g');
+        const sg = this.params.slot('ln.g');
+        const sbeta = this.params.slot('ln.b');
+        const dg = grad.subarray(sg.offset, sg.offset + F).fill(0);
+        const dbeta = grad.subarray(sbeta.offset, sbeta.offset + F).fill(0);
+        for (let r = 0; r < rows; r++) {
+          const o = r * F;
+          let m1 = 0;
+          let m2 = 0;
+          for (let j = 0; j < F; j++) {
+            const dy = dt[o + j];
+            dg[j] += dy * zh[o + j];
+            dbeta[j] += dy;
+            const d = dy * g[j];
+            m1 += d;
+            m2 += d * zh[o + j];
+          }
+          m1 /= F;
+          m2 /= F;
+          for (let j = 0; j < F; j++) dt[o + j] = rs[r] * (dt[o + j] * g[j] - m1 - zh[o + j] * m2);
+        }
+      }
       const sw = this.params.slot('t.W');
       const sb = this.params.slot('t.b');
       // dW = x^T dt (x: the last conv output, read transposed), db = column sums of dt, dx = dt W^T.
@@ -401,7 +466,7 @@ export function pixelEncoderFactory(config: PixelEncoderConfig): EncoderFactory 
   return (obsSize: number, role?: EncoderRole) => {
     const expected = shape.height * shape.width * shape.channels;
     if (obsSize !== expected) throw new Error(`observation size ${obsSize} does not match ${shape.height}x${shape.width}x${shape.channels} pixels (${expected})`);
-    return new PixelEncoder(shape, config.layers, root.fork(), role?.lr ?? config.lr, role?.l2 ?? 0, config.trunk ?? 0);
+    return new PixelEncoder(shape, config.layers, root.fork(), role?.lr ?? config.lr, role?.l2 ?? 0, config.trunk ?? 0, config.trunkNorm ?? false);
   };
 }
 
@@ -415,6 +480,8 @@ export interface PixelAgentOptions {
   layers?: readonly ConvLayerSpec[];
   /** Units of a dense + tanh feature trunk after the conv layers (0 or absent: none; see PixelEncoder). */
   trunk?: number;
+  /** LayerNorm in the trunk (dense -> LN -> tanh, DrQ-v2 / SAC-AE). */
+  trunkNorm?: boolean;
   /** One learning rate for every conv torso; default: the rate of the network each one feeds. */
   encoderLr?: number;
   /**
@@ -442,7 +509,7 @@ export function createPixelAgent(opts: PixelAgentOptions): AnyAgent {
   const obsSize = opts.shape.height * opts.shape.width * opts.shape.channels;
   const overrides = opts.algo === 'naf' ? pixelNafHyperparams(opts.hyperparams as Partial<NafHyperparams>) : pixelDdpgHyperparams(opts.hyperparams as Partial<DdpgHyperparams>);
   const hp = resolveHyperparams(opts.algo, overrides as Record<string, unknown>);
-  const make = pixelEncoderFactory({ ...opts.shape, layers: opts.layers ?? PIXEL_CONV_DEFAULTS, lr: 1e-3, seed: opts.seed ^ 0x5eed, trunk: opts.trunk ?? 0 });
+  const make = pixelEncoderFactory({ ...opts.shape, layers: opts.layers ?? PIXEL_CONV_DEFAULTS, lr: 1e-3, seed: opts.seed ^ 0x5eed, trunk: opts.trunk ?? 0, trunkNorm: opts.trunkNorm ?? false });
   let made = 0;
   let encoder: EncoderFactory;
   if ('lr' in hp) {

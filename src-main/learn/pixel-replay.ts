@@ -30,6 +30,14 @@ export interface PixelReplayOptions {
   actionSize: number;
   /** Random-shift augmentation of sampled observations, in pixels (0: none, the default). */
   shift?: number;
+  /**
+   * n-step returns (1: none, the default; DrQ-v2: 3): a sampled transition's reward becomes the
+   * discounted sum of up to n rewards of its episode, its next observation the one n steps on,
+   * and the batch carries the bootstrap factor gamma^k (1 - done) per row (Batch.discounts).
+   */
+  nStep?: number;
+  /** Discount for n-step sums and bootstrap factors (needed when nStep > 1). */
+  gamma?: number;
 }
 
 /** One observation: `stack` frames (frame-major, each height x width x 3) and their ids. */
@@ -67,6 +75,8 @@ export class PixelReplay {
   readonly actionSize: number;
   readonly obsSize: number;
   readonly shift: number;
+  readonly nStep: number;
+  private readonly gamma: number;
   private readonly height: number;
   private readonly width: number;
   private readonly frames: Uint8Array;
@@ -99,6 +109,10 @@ export class PixelReplay {
     this.width = width;
     this.shift = opts.shift ?? 0;
     if (!(Number.isInteger(this.shift) && this.shift >= 0 && this.shift < Math.min(height, width))) throw new Error('pixel replay: shift must be a whole number of pixels below the frame size');
+    this.nStep = opts.nStep ?? 1;
+    this.gamma = opts.gamma ?? 1;
+    if (!(Number.isInteger(this.nStep) && this.nStep >= 1)) throw new Error('pixel replay: nStep must be a whole number >= 1');
+    if (this.nStep > 1 && !(opts.gamma !== undefined && opts.gamma >= 0 && opts.gamma <= 1)) throw new Error('pixel replay: n-step returns need gamma in [0, 1]');
     this.obsSize = this.frameBytes * stack;
     // Room for every live transition's new frames plus one observation's worth (an episode's first).
     this.frameCapacity = capacity * newFramesPerStep + stack;
@@ -250,7 +264,21 @@ export class PixelReplay {
       nextObs: new Float32Array(size * this.obsSize),
       dones: new Float32Array(size),
       indices: new Int32Array(size),
+      ...(this.nStep > 1 ? { discounts: new Float32Array(size) } : {}),
     };
+  }
+
+  /**
+   * The transition after ring position t in the same episode, or -1: it must be live, not begin
+   * a new episode (its observation is t's next observation, frame for frame) and t must not end one.
+   */
+  private successor(t: number): number {
+    if (this.dones[t] !== 0) return -1;
+    const u = (t + 1) % this.capacity;
+    if ((u - this.start + this.capacity) % this.capacity >= this.count) return -1;
+    const S = this.stack;
+    for (let f = 0; f < S; f++) if (this.obsIds[u * S + f] !== this.nextIds[t * S + f]) return -1;
+    return this.intact(u) ? u : -1;
   }
 
   /** Uniform minibatch; observations as float32 in [0, 1], NHWC with stack x 3 channels. */
@@ -258,21 +286,34 @@ export class PixelReplay {
     if (this.count === 0) throw new Error('cannot sample an empty replay buffer');
     const S = this.stack;
     const indices = out.indices ?? (out.indices = new Int32Array(out.size));
+    if (this.nStep > 1 && !out.discounts) out.discounts = new Float32Array(out.size);
     for (let k = 0; k < out.size; k++) {
       let t = (this.start + rng.int(this.count)) % this.capacity;
       for (let tries = 0; !this.intact(t) && tries < 100; tries++) t = (this.start + rng.int(this.count)) % this.capacity;
       indices[k] = t;
+      // The last transition of the n-step window (t itself for 1-step), its discounted reward sum.
+      let last = t;
+      let reward = this.rewards[t];
+      let discount = this.gamma;
+      for (let j = 1; j < this.nStep; j++) {
+        const u = this.successor(last);
+        if (u < 0) break;
+        reward += discount * this.rewards[u];
+        discount *= this.gamma;
+        last = u;
+      }
       const m = this.shift;
       if (m > 0) {
         this.gatherShifted(this.obsSlots, t * S, out.obs, k * this.obsSize, rng.int(2 * m + 1) - m, rng.int(2 * m + 1) - m);
-        this.gatherShifted(this.nextSlots, t * S, out.nextObs, k * this.obsSize, rng.int(2 * m + 1) - m, rng.int(2 * m + 1) - m);
+        this.gatherShifted(this.nextSlots, last * S, out.nextObs, k * this.obsSize, rng.int(2 * m + 1) - m, rng.int(2 * m + 1) - m);
       } else {
         this.gather(this.obsSlots, t * S, out.obs, k * this.obsSize);
-        this.gather(this.nextSlots, t * S, out.nextObs, k * this.obsSize);
+        this.gather(this.nextSlots, last * S, out.nextObs, k * this.obsSize);
       }
       out.actions.set(this.actions.subarray(t * this.actionSize, (t + 1) * this.actionSize), k * this.actionSize);
-      out.rewards[k] = this.rewards[t];
-      out.dones[k] = this.dones[t];
+      out.rewards[k] = reward;
+      out.dones[k] = this.dones[last];
+      if (out.discounts) out.discounts[k] = discount * (1 - this.dones[last]);
     }
     return out;
   }

@@ -12,6 +12,11 @@ export interface Batch {
   nextObs: Float32Array;
   /** 1 where the episode terminated (no bootstrap), 0 otherwise. */
   dones: Float32Array;
+  /**
+   * Bootstrap factor per row for n-step returns (gamma^n (1 - done)), set by a replay that sums
+   * rewards over n steps; absent: gamma (1 - done) with the agent's gamma.
+   */
+  discounts?: Float32Array;
   /** Importance-sampling weights (prioritized replay); absent means all ones. */
   weights?: Float32Array;
   /** Buffer indices of the rows, for priority updates. */

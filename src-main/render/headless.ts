@@ -108,7 +108,7 @@ export class HeadlessRenderHost implements RenderHost {
 
   async setScene(scene: SceneModel, camera: PixelCamera, size: FrameSize): Promise<void> {
     checkFrameSize(size);
-    const setup: RenderSetup = { scene, camera, width: size.width, height: size.height, maxFrames: this.maxFrames, shadows: this.shadows };
+    const setup: RenderSetup = { scene, camera, width: size.width, height: size.height, maxFrames: this.maxFrames, shadows: this.shadows, antialias: size.antialias ?? false };
     await this.page.evaluate(([name, s]) => (window[name as string] as RenderHostPage).setScene(s as RenderSetup), [RENDER_HOST_GLOBAL, setup] as const);
     this.scene = scene;
     this.size = { ...size };

@@ -15,6 +15,8 @@ export type { PixelCamera } from './protocol.ts';
 export interface FrameSize {
   width: number;
   height: number;
+  /** Multisample anti-aliasing (RenderSetup.antialias); default off. */
+  antialias?: boolean;
 }
 
 export interface RenderHost {

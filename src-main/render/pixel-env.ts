@@ -11,7 +11,7 @@
  */
 import type { SceneModel } from '../api/scene.ts';
 import type { Env, EnvInfo, StepResult } from '../sim/types.ts';
-import { framesToObservation, PixelReplay, type PixelObservation } from '../learn/pixel-replay.ts';
+import { framesToObservation, PixelReplay, type PixelObservation, type PixelReplayOptions } from '../learn/pixel-replay.ts';
 import { taskCamera, type PixelCamera } from './host.ts';
 import type { SyncRenderHost } from './sync-host.ts';
 
@@ -38,6 +38,8 @@ export interface PixelEnvOptions {
   camera?: PixelCamera;
   /** The task spec's camera name, used when `camera` is not given. */
   specCamera?: string;
+  /** Anti-aliased frames (multisampling, as MuJoCo renders): sub-pixel motion of thin parts shows. */
+  antialias?: boolean;
   /** Dispose the render host with the env. */
   ownsHost?: boolean;
 }
@@ -62,6 +64,8 @@ export class PixelEnv implements Env {
   private readonly ownsHost: boolean;
   /** Seconds spent waiting for frames (for the speed report). */
   renderSeconds = 0;
+  /** The low-dimensional observation of the env under the pixels, after the last reset or step. */
+  private stateObs: Float32Array = new Float32Array(0);
   /** The step between beginStep() and endStep(). */
   private inFlight: { last: StepResult; reward: number; drawn: number } | null = null;
 
@@ -100,7 +104,7 @@ export class PixelEnv implements Env {
   static async create(inner: PoseEnv, host: SyncRenderHost, opts: PixelEnvOptions = {}): Promise<PixelEnv> {
     const scene = inner.scene();
     const camera = opts.camera ?? taskCamera(scene, opts.specCamera);
-    await host.setScene(scene, camera, { width: opts.width ?? 64, height: opts.height ?? 64 });
+    await host.setScene(scene, camera, { width: opts.width ?? 64, height: opts.height ?? 64, antialias: opts.antialias ?? false });
     return new PixelEnv(inner, host, opts, camera, scene);
   }
 
@@ -110,7 +114,7 @@ export class PixelEnv implements Env {
   }
 
   reset(seed?: number): Float32Array {
-    this.inner.reset(seed);
+    this.stateObs = this.inner.reset(seed);
     const first = this.draw(1);
     // The first observation repeats the initial frame (one frame, one id).
     const id = nextFrameId++;
@@ -150,6 +154,7 @@ export class PixelEnv implements Env {
       drawn = 1;
     }
     this.host.request(this.poses.subarray(0, drawn * per));
+    this.stateObs = last!.obs;
     this.inFlight = { last: last!, reward, drawn };
   }
 
@@ -181,13 +186,18 @@ export class PixelEnv implements Env {
    * A replay buffer for this env's observations: its frame size and stack, one new frame per
    * transition with 'sliding' stacking and every repeat's with 'repeats'.
    */
-  newReplay(capacity: number, shift = 0): PixelReplay {
-    return new PixelReplay({ capacity, height: this.height, width: this.width, stack: this.stack, newFramesPerStep: this.stacking === 'repeats' ? this.stack : 1, actionSize: this.info.action.size, shift });
+  newReplay(capacity: number, sampling: Pick<PixelReplayOptions, 'shift' | 'nStep' | 'gamma'> = {}): PixelReplay {
+    return new PixelReplay({ ...sampling, capacity, height: this.height, width: this.width, stack: this.stack, newFramesPerStep: this.stacking === 'repeats' ? this.stack : 1, actionSize: this.info.action.size });
   }
 
   /** The current observation as uint8 frames with ids (a copy), for PixelReplay. */
   pixels(): PixelObservation {
     return { ids: this.ids.slice(), frames: this.frames.slice() };
+  }
+
+  /** The state observation the pixels show (the wrapped env's own observation), for diagnostics. */
+  state(): Float32Array {
+    return this.stateObs;
   }
 
   qpos(): Float64Array {

@@ -14,6 +14,7 @@
  * {"event":"episode","step","return"} for training episodes.
  */
 import { pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../learn/backend.ts';
 import { createPixelAgent, type ConvLayerSpec } from '../learn/pixel-nets.ts';
 import { ReplayBuffer } from '../learn/replay.ts';
@@ -47,12 +48,18 @@ export interface PixelTrainOptions {
   stack: number;
   /** Random-shift augmentation of replayed frames in pixels (PixelReplay shift; 0: none). */
   shift: number;
+  /** Anti-aliased frames (`--antialias 1`; PixelEnv antialias). */
+  antialias: number;
+  /** n-step returns (PixelReplay nStep; 1: none). */
+  nStep: number;
   /** Training episodes end after this many physics steps (0: the task's length); evaluation always runs whole episodes. */
   trainEpisodeLength: number;
   /** Gives the actor its own conv torso at this learning rate (0: frozen); default: the actor reads the critic's torso, detached. */
   actorEncoderLr?: number;
   /** Units of the encoder's dense + tanh feature trunk (0: none, the paper's conv-only torso). */
   trunk: number;
+  /** LayerNorm in the trunk (`--trunk-norm 1`). */
+  trunkNorm: number;
   /** Conv layers (`--layers 3x3/2,3x3/2,3x3/1`: kernel x kernel / stride, 32 filters each); default PIXEL_CONV_DEFAULTS. */
   layers?: ConvLayerSpec[];
   hyperparams: Record<string, unknown>;
@@ -72,8 +79,11 @@ export const PIXEL_TRAIN_DEFAULTS: PixelTrainOptions = {
   stacking: 'repeats',
   stack: 3,
   shift: 0,
+  nStep: 1,
+  antialias: 0,
   trainEpisodeLength: 0,
   trunk: 0,
+  trunkNorm: 0,
   // Paper values (pixel-nets defaults: batch 16, 2 x 200, final init 3e-4) except tau: 0.001
   // moves the targets too slowly for a budget of 10^4 steps; 0.01 is our choice for this run.
   hyperparams: { tau: 0.01 },
@@ -108,14 +118,18 @@ class RepeatEnv {
 
 type StepEnv = Pick<Env, 'reset' | 'step' | 'dispose'>;
 
-/** Mean return over `episodes` deterministic episodes, and the mean |action| taken (saturation shows as ~1). */
-function evaluate(env: StepEnv, policy: (obs: Float32Array) => Float32Array, episodes: number, seed: number): { ret: number; absAction: number } {
+/**
+ * Mean return over `episodes` deterministic episodes, and the mean |action| taken (saturation
+ * shows as ~1). `visit` sees every observation with its episode (for the feature probe).
+ */
+function evaluate(env: StepEnv, policy: (obs: Float32Array) => Float32Array, episodes: number, seed: number, visit?: (obs: Float32Array, episode: number) => void): { ret: number; absAction: number } {
   let total = 0;
   let abs = 0;
   let n = 0;
   for (let e = 0; e < episodes; e++) {
     let obs = env.reset(1_000_000 + seed * 1000 + e);
     for (;;) {
+      visit?.(obs, e);
       const a = policy(obs);
       for (const v of a) abs += Math.abs(v);
       n += a.length;
@@ -126,6 +140,68 @@ function evaluate(env: StepEnv, policy: (obs: Float32Array) => Float32Array, epi
     }
   }
   return { ret: total / episodes, absAction: abs / n };
+}
+
+/**
+ * How much of the state the critic's conv torso encodes: its features on the evaluation
+ * episodes, a ridge regression of each state dimension on them fitted on all but the last two
+ * episodes, and R^2 on those two (1: the dimension is read off the features; 0 or less: not at all).
+ */
+class FeatureProbe {
+  private readonly encoder: { encode(obs: tf.Tensor2D): tf.Tensor2D; outSize: number };
+  private readonly rows: { fit: boolean; x: Float32Array; y: Float32Array }[] = [];
+  constructor(
+    agent: Agent,
+    private readonly env: PixelEnv,
+  ) {
+    this.encoder = (agent as unknown as { enc: { critics: { encode(obs: tf.Tensor2D): tf.Tensor2D; outSize: number }[] } }).enc.critics[0];
+  }
+
+  visit(obs: Float32Array, fit: boolean): void {
+    const x = tf.tidy(() => this.encoder.encode(tf.tensor2d(obs, [1, obs.length])).dataSync() as Float32Array);
+    this.rows.push({ fit, x: Float32Array.from(x), y: Float32Array.from(this.env.state()) });
+  }
+
+  r2(): number[] {
+    const F = this.encoder.outSize + 1;
+    const fit = this.rows.filter((r) => r.fit);
+    const test = this.rows.filter((r) => !r.fit);
+    const D = this.rows[0].y.length;
+    const feat = (r: { x: Float32Array }) => [...r.x, 1];
+    // Normal equations (X^T X + lambda I) w = X^T y, solved once for every state dimension.
+    const A = Array.from({ length: F }, () => new Float64Array(F + D));
+    for (const r of fit) {
+      const f = feat(r);
+      for (let i = 0; i < F; i++) {
+        for (let j = 0; j < F; j++) A[i][j] += f[i] * f[j];
+        for (let d = 0; d < D; d++) A[i][F + d] += f[i] * r.y[d];
+      }
+    }
+    for (let i = 0; i < F; i++) A[i][i] += 1e-3 * fit.length;
+    for (let c = 0; c < F; c++) {
+      let p = c;
+      for (let i = c + 1; i < F; i++) if (Math.abs(A[i][c]) > Math.abs(A[p][c])) p = i;
+      [A[c], A[p]] = [A[p], A[c]];
+      for (let i = 0; i < F; i++) {
+        if (i === c) continue;
+        const k = A[i][c] / A[c][c];
+        for (let j = c; j < F + D; j++) A[i][j] -= k * A[c][j];
+      }
+    }
+    return Array.from({ length: D }, (_, d) => {
+      const mean = test.reduce((s, r) => s + r.y[d], 0) / test.length;
+      let ss = 0;
+      let res = 0;
+      for (const r of test) {
+        const f = feat(r);
+        let pred = 0;
+        for (let i = 0; i < F; i++) pred += (f[i] * A[i][F + d]) / A[i][i];
+        ss += (r.y[d] - mean) ** 2;
+        res += (r.y[d] - pred) ** 2;
+      }
+      return +(1 - res / Math.max(ss, 1e-12)).toFixed(3);
+    });
+  }
 }
 
 /** The replay of either kind behind one interface: add the step just taken, sample a batch. */
@@ -143,7 +219,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   const trainSource = o.trainEpisodeLength > 0 ? { ...source, spec: { ...source.spec, episode_length: o.trainEpisodeLength } } : source;
   const pixels = o.obs === 'pixels';
   const host = pixels ? await SyncRenderHost.start() : null;
-  const pixelOpts = { specCamera: source.spec.camera, width: o.size, height: o.size, actionRepeat: o.actionRepeat, stacking: o.stacking, stack: o.stack };
+  const pixelOpts = { specCamera: source.spec.camera, width: o.size, height: o.size, actionRepeat: o.actionRepeat, stacking: o.stacking, stack: o.stack, antialias: o.antialias > 0 };
   let env: PixelEnv | RepeatEnv;
   let evalEnv: PixelEnv | RepeatEnv;
   if (host) {
@@ -159,10 +235,10 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   let batchSize: number;
   if (env instanceof PixelEnv) {
     const pe = env;
-    const a = createPixelAgent({ algo: o.algo, shape: pe.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams, trunk: o.trunk, ...(o.layers ? { layers: o.layers } : {}), ...(o.actorEncoderLr !== undefined ? { actorEncoder: 'own', actorEncoderLr: o.actorEncoderLr } : {}) });
-    const hp = (a as unknown as { hp: { batchSize: number; replayCapacity: number } }).hp;
+    const a = createPixelAgent({ algo: o.algo, shape: pe.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams, trunk: o.trunk, trunkNorm: o.trunkNorm > 0, ...(o.layers ? { layers: o.layers } : {}), ...(o.actorEncoderLr !== undefined ? { actorEncoder: 'own', actorEncoderLr: o.actorEncoderLr } : {}) });
+    const hp = (a as unknown as { hp: { batchSize: number; replayCapacity: number; gamma: number } }).hp;
     batchSize = hp.batchSize;
-    const buf = pe.newReplay(Math.min(hp.replayCapacity, o.steps), o.shift);
+    const buf = pe.newReplay(Math.min(hp.replayCapacity, o.steps), { shift: o.shift, nStep: o.nStep, gamma: hp.gamma });
     const batch = buf.makeBatch(batchSize);
     let pix = pe.pixels();
     replay = {
@@ -190,7 +266,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   }
   const rng = new Rng(o.seed + 7);
   const randomPolicy = () => Float32Array.from({ length: A }, () => rng.range(-1, 1));
-  emit({ event: 'start', env: o.env, algo: o.algo, obs: o.obs, hyperparams: o.hyperparams, action_repeat: o.actionRepeat, stacking: o.stacking, stack: o.stack, shift: o.shift, trunk: o.trunk, layers: o.layers ?? null, train_episode_length: o.trainEpisodeLength || null, actor_encoder_lr: o.actorEncoderLr ?? null, backend: backend.name, batch: batchSize, shape: env instanceof PixelEnv ? env.shape : env.info.obs.size, steps: o.steps });
+  emit({ event: 'start', env: o.env, algo: o.algo, obs: o.obs, hyperparams: o.hyperparams, action_repeat: o.actionRepeat, stacking: o.stacking, stack: o.stack, shift: o.shift, n_step: o.nStep, antialias: o.antialias > 0, trunk: o.trunk, trunk_norm: o.trunkNorm > 0, layers: o.layers ?? null, train_episode_length: o.trainEpisodeLength || null, actor_encoder_lr: o.actorEncoderLr ?? null, backend: backend.name, batch: batchSize, shape: env instanceof PixelEnv ? env.shape : env.info.obs.size, steps: o.steps });
   emit({ event: 'random', eval_return: +evaluate(evalEnv, randomPolicy, o.evalEpisodes, o.seed).ret.toFixed(1), episodes: o.evalEpisodes });
   // Doing nothing is a second yardstick: on cartpole-balance the pole, released near upright and
   // undamped, swings through the top slowly, and zero control earns the full control term.
@@ -239,7 +315,8 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
         agent.resetEpisode();
       }
       if (step % o.evalEvery === 0 || step === o.steps) {
-        const ev = evaluate(evalEnv, (x) => agent.act(x, false), o.evalEpisodes, o.seed);
+        const probe = evalEnv instanceof PixelEnv ? new FeatureProbe(agent, evalEnv) : null;
+        const ev = evaluate(evalEnv, (x) => agent.act(x, false), o.evalEpisodes, o.seed, probe ? (x, e) => probe.visit(x, e < o.evalEpisodes - 2) : undefined);
         const wall = (performance.now() - t0) / 1000;
         const k = Math.max(1, sums.n);
         emit({
@@ -253,6 +330,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
           actor_loss: +(sums.actorLoss / k).toPrecision(3),
           wall_s: Math.round(wall),
           updates_per_s: updates ? +(updates / updateSeconds).toFixed(2) : 0,
+          ...(probe ? { state_r2: probe.r2() } : {}),
           ...(env instanceof PixelEnv ? { env_render_s: +env.renderSeconds.toFixed(1) } : {}),
         });
         sums.criticLoss = sums.q = sums.actorLoss = sums.n = 0;

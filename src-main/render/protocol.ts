@@ -26,6 +26,8 @@ export interface RenderSetup {
   maxFrames: number;
   /** Shadow maps (off by default for observations: each tile would redraw the shadow map). */
   shadows?: boolean;
+  /** Multisample anti-aliasing (as MuJoCo's own renderer): thin parts such as a pole keep sub-pixel detail. */
+  antialias?: boolean;
 }
 
 /** The page's API, installed as `window.rlRenderHost`. */

@@ -32,10 +32,10 @@ export async function setUpRun(config: RunConfig, source: EnvSource, envCount: n
     if (config.obs === 'pixels') {
       host = await SyncRenderHost.start();
       const p = pixelSettings(config);
-      const opts = { specCamera: source.spec.camera, width: p.size, height: p.size, actionRepeat: p.actionRepeat, stacking: p.stacking, stack: p.stack };
+      const opts = { specCamera: source.spec.camera, width: p.size, height: p.size, actionRepeat: p.actionRepeat, stacking: p.stacking, stack: p.stack, antialias: p.antialias };
       for (let i = 0; i < envCount; i++) envs.push(await PixelEnv.create(await createEnv(source, { seed: config.seed }), host, opts));
       const shape = (envs[0] as PixelEnv).shape;
-      agent = createPixelAgent({ algo: config.algo, shape, actionSize: envs[0].info.action.size, seed: config.seed, hyperparams: { ...config.hyperparams }, trunk: p.trunk });
+      agent = createPixelAgent({ algo: config.algo, shape, actionSize: envs[0].info.action.size, seed: config.seed, hyperparams: { ...config.hyperparams }, trunk: p.trunk, trunkNorm: p.trunkNorm });
     } else {
       for (let i = 0; i < envCount; i++) envs.push(await createEnv(source, { seed: config.seed }));
       agent = createAgent(config.algo, envs[0].info.obs.size, envs[0].info.action, { ...config.hyperparams }, config.seed);

@@ -115,7 +115,7 @@ export const run: BenchSuite = async function* ({ quick, log }) {
       const capacity = Math.min(config.hyperparams.replayCapacity, steps);
       const replay =
         env instanceof PixelEnv
-          ? new PixelTrainReplay(env.newReplay(capacity, config.pixels.shift), env)
+          ? new PixelTrainReplay(env.newReplay(capacity, { shift: config.pixels.shift, nStep: config.pixels.nStep, gamma: config.hyperparams.gamma }), env)
           : new ReplayBuffer({ capacity, obsSize, actionSize: env.info.action.size });
       const state = { step: 0, episodes: 0, episodeIndex: 0, divergedEpisodes: 0, updates: 0, elapsed: 0, latestEval: null, bestEval: null, rng: new Rng(config.seed + 5).getState() };
       const t0 = performance.now();

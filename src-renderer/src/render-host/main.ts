@@ -10,19 +10,23 @@ import { RENDER_HOST_GLOBAL, type RenderHostPage, type RenderSetup } from '../..
 import { fromBase64, toBase64 } from './base64.ts';
 import { Tiling } from './tiling.ts';
 
-const canvas = document.createElement('canvas');
 let scene: MujocoScene | null = null;
 let tiling: Tiling | null = null;
 let shadows = false;
+let antialias = false;
 
 const page: RenderHostPage = {
   setScene(setup: RenderSetup) {
     const want = setup.shadows ?? false;
-    if (!scene || want !== shadows) {
+    const aa = setup.antialias ?? false;
+    if (!scene || want !== shadows || aa !== antialias) {
       scene?.dispose();
       shadows = want;
+      antialias = aa;
+      // A new canvas each time: a canvas keeps the context attributes (antialias) of its first context.
+      const canvas = document.createElement('canvas');
       // preserveDrawingBuffer: frames are read back after render() returns to the page's caller.
-      scene = new MujocoScene({ canvas, shadows, antialias: false, preserveDrawingBuffer: true, pixelRatio: 1 });
+      scene = new MujocoScene({ canvas, shadows, antialias, preserveDrawingBuffer: true, pixelRatio: 1 });
       // One clear of the whole canvas per batch instead of one per tile (render() below).
       scene.renderer.autoClear = false;
     }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
 import { createAgent, type AnyAgent } from '../../../src-main/learn/factory.ts';
-import { createPixelAgent, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
+import { createPixelAgent, PixelEncoder, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import { policyGraphFromAgent } from '../../../src-main/export/from-agent.ts';
 import { renderExport, EXPORT_FORMATS } from '../../../src-main/export/files.ts';
@@ -100,14 +100,31 @@ describe.each([
   { algo: 'ddpg' as const, trunk: 0 },
   { algo: 'naf' as const, trunk: 0 },
   { algo: 'ddpg' as const, trunk: 12 },
-])('$algo pixel policy export (conv torso, trunk $trunk)', ({ algo, trunk }) => {
+  { algo: 'ddpg' as const, trunk: 12, trunkNorm: true },
+])('$algo pixel policy export (conv torso, trunk $trunk, LayerNorm $trunkNorm)', ({ algo, trunk, trunkNorm = false }) => {
   it('matches agent.act on 200 images in every format', async () => {
     // The paper's torso (3 x 32 filters, the learn engine's kernels/strides) on 32x32 RGB x 2 frames.
     const shape = { height: 32, width: 32, channels: 6 };
-    const agent = createPixelAgent({ algo, shape, actionSize: 2, hyperparams: { finalLayerInit: 0.5 }, seed: 8, trunk });
+    const agent = createPixelAgent({ algo, shape, actionSize: 2, hyperparams: { finalLayerInit: 0.5 }, seed: 8, trunk, trunkNorm });
+    if (trunkNorm) {
+      // LayerNorm scales and shifts away from their initial 1 and 0, so the export must carry them.
+      const state = agent.getState();
+      const layout = new PixelEncoder(shape, PIXEL_CONV_DEFAULTS, new Rng(0), 0, 0, trunk, true);
+      const rng = new Rng(4);
+      for (const [name, t] of Object.entries(state.tensors)) {
+        if (!name.startsWith('encoder.') || !name.endsWith('.params')) continue;
+        for (const [slot, lo, hi] of [['ln.g', 0.5, 1.5], ['ln.b', -0.5, 0.5]] as const) {
+          const { offset, size } = layout.params.slot(slot);
+          for (let i = offset; i < offset + size; i++) t.data[i] = rng.range(lo, hi);
+        }
+      }
+      layout.dispose();
+      agent.setState(state);
+    }
     const low = [-1, -3];
     const high = [1, 2];
-    const graph = policyGraphFromAgent(agent, { low, high }, { shape, layers: PIXEL_CONV_DEFAULTS, trunk });
+    const graph = policyGraphFromAgent(agent, { low, high }, { shape, layers: PIXEL_CONV_DEFAULTS, trunk, trunkNorm });
+    expect(graph.layers.filter((l) => l.kind === 'layernorm')).toHaveLength(trunkNorm ? 1 : 0);
     expect(graph.layers.filter((l) => l.kind === 'conv2d')).toHaveLength(3);
     expect(graph.layers.filter((l) => l.kind === 'dense' && l.inSize === 32 && l.outSize === trunk)).toHaveLength(trunk > 0 ? 1 : 0);
     const meta = fakeMeta(graph, 2);

@@ -72,6 +72,27 @@ describe('agents', () => {
     });
   }
 
+  for (const algo of ['ddpg', 'naf'] as const) {
+    it(`${algo}: bootstraps with the batch's per-row discounts (n-step returns) when it carries them`, () => {
+      const small = algo === 'naf' ? { hidden: [16] } : { actorHidden: [16, 16], criticHidden: [16, 16], batchSize: 16 };
+      const buf = filledBuffer(4, 2, 4);
+      const batch = buf.sample(new Rng(2), buf.makeBatch(16));
+      // The TD loss of a second update (the first moves the weights off their initialisation, so targets are not ~0).
+      const loss = (discounts?: Float32Array) => {
+        const agent = createAgent(algo, 4, 2, small, 3);
+        agent.update(batch);
+        const { criticLoss } = agent.update({ ...batch, ...(discounts ? { discounts } : {}) });
+        agent.dispose();
+        return criticLoss;
+      };
+      const gamma = 0.99;
+      const plain = loss();
+      // gamma (1 - done) per row is what the agent does without them: the same loss (up to float32 rounding of gamma).
+      expect(loss(batch.dones.map((d) => gamma * (1 - d)))).toBeCloseTo(plain, 5);
+      expect(Math.abs(loss(batch.dones.map(() => 0)) - plain)).toBeGreaterThan(1e-3 * plain);
+    });
+  }
+
   it('does not leak tensors over 10^4 updates', () => {
     const agent = createAgent('td3', 3, 1, { actorHidden: [8], criticHidden: [8], batchSize: 8, exploration: 'param' }, 1);
     const buf = filledBuffer(3, 1, 3);

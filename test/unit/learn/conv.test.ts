@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
 import { col2im, convBackwardGemm, convDims, convForwardGemm, transposeMatrix, type ConvDims } from '../../../src-main/learn/conv.ts';
 import { Arena } from '../../../src-main/learn/simd.ts';
-import { PixelEncoder } from '../../../src-main/learn/pixel-nets.ts';
+import { LAYER_NORM_EPS, PixelEncoder } from '../../../src-main/learn/pixel-nets.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 
 // The wasm backend is the one the agents run on; the plain cpu backend's native conv gradients are
@@ -171,7 +171,11 @@ describe('conv layers as GEMMs on an arena', () => {
 });
 
 describe('PixelEncoder', () => {
-  it.each([0, 5])('weight gradient of the whole conv torso (feature trunk of %i units) matches float64 finite differences (wasm)', async (trunk) => {
+  it.each([
+    [0, false],
+    [5, false],
+    [5, true],
+  ])('weight gradient of the whole conv torso (feature trunk of %i units, LayerNorm %s) matches float64 finite differences (wasm)', async (trunk, norm) => {
     await tf.setBackend('wasm');
     const rng = new Rng(6);
     const shape = { height: 12, width: 12, channels: 6 };
@@ -180,7 +184,13 @@ describe('PixelEncoder', () => {
       { kernel: 3, stride: 1, filters: 3 },
       { kernel: 2, stride: 1, filters: 2 },
     ];
-    const enc = new PixelEncoder(shape, layers, new Rng(7), 1e-3, 0, trunk);
+    const enc = new PixelEncoder(shape, layers, new Rng(7), 1e-3, 0, trunk, norm);
+    if (norm) {
+      // Away from the initial scale 1 and shift 0, so that their gradients are tested too.
+      enc.params.view('ln.g').set(Float32Array.from({ length: trunk }, () => rng.range(0.5, 1.5)));
+      enc.params.view('ln.b').set(Float32Array.from({ length: trunk }, () => rng.range(-0.5, 0.5)));
+      enc.params.touch();
+    }
     const B = 2;
     const obs = Float32Array.from({ length: B * 12 * 12 * 6 }, () => rng.uniform());
     const r = data(rng, B * enc.outSize);
@@ -195,17 +205,26 @@ describe('PixelEncoder', () => {
         h = y;
       });
       if (trunk > 0) {
-        // Trunk: tanh(h W + b) with h the flattened last conv output.
+        // Trunk: tanh(h W + b), or tanh(LayerNorm(h W + b)), with h the flattened last conv output.
         const C = enc.convOut;
-        const W = p.subarray(enc.params.slot('t.W').offset, enc.params.slot('t.W').offset + C * trunk);
-        const b = p.subarray(enc.params.slot('t.b').offset, enc.params.slot('t.b').offset + trunk);
+        const view = (name: string, n: number) => p.subarray(enc.params.slot(name).offset, enc.params.slot(name).offset + n);
+        const W = view('t.W', C * trunk);
+        const b = view('t.b', trunk);
         const t = new Float64Array(B * trunk);
         for (let n = 0; n < B; n++) {
+          const z = new Float64Array(trunk);
           for (let j = 0; j < trunk; j++) {
-            let a = b[j];
-            for (let c = 0; c < C; c++) a += h[n * C + c] * W[c * trunk + j];
-            t[n * trunk + j] = Math.tanh(a);
+            z[j] = b[j];
+            for (let c = 0; c < C; c++) z[j] += h[n * C + c] * W[c * trunk + j];
           }
+          if (norm) {
+            const g = view('ln.g', trunk);
+            const beta = view('ln.b', trunk);
+            const mean = z.reduce((a, v) => a + v, 0) / trunk;
+            const variance = z.reduce((a, v) => a + (v - mean) ** 2, 0) / trunk;
+            for (let j = 0; j < trunk; j++) z[j] = g[j] * ((z[j] - mean) / Math.sqrt(variance + LAYER_NORM_EPS)) + beta[j];
+          }
+          for (let j = 0; j < trunk; j++) t[n * trunk + j] = Math.tanh(z[j]);
         }
         h = t;
       }

@@ -66,6 +66,53 @@ describe('PixelReplay', () => {
     expect([0, 1, 2].map((f) => idAt(o, 0, f, 3))).toEqual([5, 6, 7]);
   });
 
+  it('n-step returns: sums discounted rewards within an episode, stops at its end and bootstraps from the n-th next observation', () => {
+    const gamma = 0.9;
+    const buf = new PixelReplay({ capacity: 40, height: H, width: W, stack: 2, newFramesPerStep: 1, actionSize: 1, nStep: 3, gamma });
+    // Episodes of 6 (terminated), 5 (cut by the time limit: the next episode's frames are new) and 4 steps (still running).
+    const steps: { t: number; reward: number; done: boolean; nextIds: number[]; episode: number }[] = [];
+    let id = 0;
+    let t = 0;
+    [6, 5, 4].forEach((len, episode) => {
+      let ids = [id, id];
+      id++;
+      for (let k = 0; k < len; k++, t++) {
+        const next = [ids[1], id++];
+        const done = episode === 0 && k === len - 1;
+        buf.add(obsOf(ids), [t], 10 + t, obsOf(next), done);
+        steps.push({ t, reward: 10 + t, done, nextIds: next, episode });
+        ids = next;
+      }
+    });
+    const batch = buf.makeBatch(64);
+    buf.sample(new Rng(3), batch);
+    const O = FRAME * 2;
+    const seen = new Set<number>();
+    for (let k = 0; k < 64; k++) {
+      const s = steps[Math.round(batch.actions[k])];
+      seen.add(s.t);
+      let reward = 0;
+      let discount = 1;
+      let last = s;
+      for (let j = 0; j < 3; j++) {
+        const u = steps[s.t + j];
+        if (j > 0 && (!u || u.episode !== s.episode || last.done)) break;
+        reward += discount * u.reward;
+        discount *= gamma;
+        last = u;
+      }
+      expect(batch.rewards[k]).toBeCloseTo(reward, 4);
+      expect(batch.dones[k]).toBe(last.done ? 1 : 0);
+      expect(batch.discounts![k]).toBeCloseTo(last.done ? 0 : discount, 6);
+      expect([0, 1].map((f) => idAt(batch.nextObs, k * O, f, 2))).toEqual(last.nextIds);
+    }
+    // Every kind of window was sampled: whole ones, ones cut by a termination, a time limit and the newest step.
+    for (const t of [0, 4, 5, 9, 10, 14]) expect(seen.has(t), `step ${t} sampled`).toBe(true);
+    // One-step replays leave the bootstrap factor to the agent.
+    expect(new PixelReplay({ capacity: 4, height: H, width: W, stack: 2, newFramesPerStep: 1, actionSize: 1 }).makeBatch(2).discounts).toBeUndefined();
+    expect(() => new PixelReplay({ capacity: 4, height: H, width: W, stack: 2, newFramesPerStep: 1, actionSize: 1, nStep: 3 })).toThrow(/gamma/);
+  });
+
   it('evicts the oldest transitions and never samples a transition whose frames were overwritten', () => {
     const buf = new PixelReplay({ capacity: 8, height: H, width: W, stack: 3, newFramesPerStep: 3, actionSize: 1 });
     let id = 0;

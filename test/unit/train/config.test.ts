@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseRunConfig } from '../../../src-main/api/run-config.ts';
+import { parseRunConfig, pixelSettings, PIXEL_SETTINGS_DEFAULTS } from '../../../src-main/api/run-config.ts';
 import { pixelHyperparamDefaults, resolveRunConfig } from '../../../src-main/train/config.ts';
 import { pixelDdpgHyperparams, pixelNafHyperparams } from '../../../src-main/learn/pixel-nets.ts';
 import { UserError } from '../../../src-main/util/errors.ts';
@@ -57,6 +57,18 @@ describe('run config', () => {
     expect(pixelHyperparamDefaults('ddpg')).toEqual(pixelDdpgHyperparams());
     expect(pixelHyperparamDefaults('td3')).toEqual(pixelDdpgHyperparams());
     expect(pixelHyperparamDefaults('naf')).toEqual(pixelNafHyperparams());
+  });
+
+  it('pixel settings added later read as their defaults in older runs\' configs', () => {
+    // A config written before trunkNorm, nStep and antialias existed (and one before any pixel settings).
+    const old = { pixels: { size: 48, actionRepeat: 4, stacking: 'sliding' as const, stack: 2, shift: 2, trunk: 16 } };
+    expect(pixelSettings(old as never)).toEqual({ ...old.pixels, trunkNorm: false, nStep: 1, antialias: false });
+    expect(pixelSettings({} as never)).toEqual(PIXEL_SETTINGS_DEFAULTS);
+    const { config } = resolveRunConfig({ obs: 'pixels', env: 'cartpole-balance', pixels: { trunk: 50, trunkNorm: true, nStep: 3, antialias: true } });
+    expect(pixelSettings(config)).toMatchObject({ trunk: 50, trunkNorm: true, nStep: 3, antialias: true, size: 64 });
+    const bad = parseRunConfig({ obs: 'pixels', pixels: { nStep: 0 } });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.issues[0].field).toBe('pixels.nStep');
   });
 
   it('pixels are refused only when the render host cannot start: no built page or no Chromium', () => {
