@@ -1,5 +1,6 @@
 import type { Batch } from './types.ts';
 import type { Rng } from '../util/rng.ts';
+import { FrameStore } from './frame-store.ts';
 
 /**
  * Replay for pixel observations: frames stored once as uint8 RGB, observations as references to
@@ -8,9 +9,11 @@ import type { Rng } from '../util/rng.ts';
  * their frames instead of storing them twice, and a sliding frame stack (one new frame per step)
  * costs one frame per transition.
  *
- * Memory: frames x height x width x 3 bytes plus ~60 bytes per transition. The DDPG paper's
- * setting renders every one of the 3 action repeats, so each transition brings 3 new frames
- * (10^5 transitions of 64x64 ~ 3.7 GB); a sliding stack brings 1 (~1.2 GB). See bytesFor().
+ * Memory: frames are kept run-length encoded (FrameStore): a rendered 64x64 frame takes 0.3-3.5 KB
+ * of its 12 KB, so 10^5 transitions of the DDPG paper's setting (every one of the 3 action
+ * repeats rendered: 3 new frames per transition, 3.7 GB raw) hold in well under 1.5 GB, plus ~60
+ * bytes per transition. The frame store grows with need and never beyond the raw size
+ * (bytesFor(): the most a buffer can take); byteLength is what it holds now.
  *
  * Sampling converts to float32 in [0, 1] in the encoder's layout: NHWC rows with channel
  * f * 3 + c for frame f (oldest first) and colour c. With `shift` > 0 each sampled observation
@@ -46,20 +49,26 @@ export interface PixelObservation {
   frames: Uint8Array;
 }
 
-/** JSON next to the arrays in a checkpoint. */
+/**
+ * JSON next to the arrays in a checkpoint. frameEncoding 'runs': `frames` are the held frames,
+ * oldest first, as FrameStore encodes them (frameIds, frameLengths); absent (checkpoints before
+ * the frame store): raw frames in their slots (slotId), the oldest at nextSlot once all were used.
+ */
 export interface PixelReplayMeta {
   options: PixelReplayOptions;
   start: number;
   count: number;
-  nextSlot: number;
-  framesHeld: number;
+  frameEncoding?: 'runs';
+  nextSlot?: number;
+  framesHeld?: number;
 }
 
 export interface PixelReplayArrays {
   frames: Uint8Array;
-  slotId: Float64Array;
-  obsSlots: Int32Array;
-  nextSlots: Int32Array;
+  frameIds?: Float64Array;
+  frameLengths?: Int32Array;
+  /** Raw-frame checkpoints only. */
+  slotId?: Float64Array;
   obsIds: Float64Array;
   nextIds: Float64Array;
   actions: Float32Array;
@@ -79,12 +88,9 @@ export class PixelReplay {
   private readonly gamma: number;
   private readonly height: number;
   private readonly width: number;
-  private readonly frames: Uint8Array;
-  /** Id of the frame in each slot (-1: empty). */
-  private readonly slotId: Float64Array;
-  private readonly slotOf = new Map<number, number>();
-  private nextSlot = 0;
-  private framesHeld = 0;
+  private readonly frames: FrameStore;
+  /** One decoded frame (sampling decodes each frame here, then converts it). */
+  private readonly frame: Uint8Array;
   private readonly obsSlots: Int32Array;
   private readonly nextSlots: Int32Array;
   private readonly obsIds: Float64Array;
@@ -116,8 +122,11 @@ export class PixelReplay {
     this.obsSize = this.frameBytes * stack;
     // Room for every live transition's new frames plus one observation's worth (an episode's first).
     this.frameCapacity = capacity * newFramesPerStep + stack;
-    this.frames = new Uint8Array(this.frameCapacity * this.frameBytes);
-    this.slotId = new Float64Array(this.frameCapacity).fill(-1);
+    // Transitions referencing an evicted frame go (they are the oldest ones).
+    this.frames = new FrameStore(this.frameBytes, this.frameCapacity, (id) => {
+      while (this.count > 0 && this.references(this.start, id)) this.dropOldest();
+    });
+    this.frame = new Uint8Array(this.frameBytes);
     this.obsSlots = new Int32Array(capacity * stack);
     this.nextSlots = new Int32Array(capacity * stack);
     this.obsIds = new Float64Array(capacity * stack);
@@ -127,24 +136,31 @@ export class PixelReplay {
     this.dones = new Float32Array(capacity);
   }
 
-  /** Bytes a buffer of these options allocates. */
+  /** The most bytes a buffer of these options can take (every frame incompressible). */
   static bytesFor(o: PixelReplayOptions): number {
     const frames = (o.capacity * o.newFramesPerStep + o.stack) * (o.height * o.width * 3 + 8);
     const perTransition = o.stack * 2 * (4 + 8) + o.actionSize * 4 + 8;
     return frames + o.capacity * perTransition;
   }
 
+  /** Bytes allocated now: the frame store's ring plus the per-transition arrays. */
   get byteLength(): number {
-    return PixelReplay.bytesFor(this.opts);
+    const o = this.opts;
+    return this.frames.byteLength + this.frameCapacity * 8 * 2 + 4 * this.frameCapacity + o.capacity * (o.stack * 2 * (4 + 8) + o.actionSize * 4 + 8);
   }
 
   get size(): number {
     return this.count;
   }
 
+  /** Bytes the held frames take encoded (byteLength includes the ring's free room). */
+  get frameBytesHeld(): number {
+    return this.frames.bytesHeld;
+  }
+
   /** Distinct frames held. */
   get framesStored(): number {
-    return this.framesHeld;
+    return this.frames.size;
   }
 
   /** Stores one transition; frames already held (by id) are referenced, not copied. `done` = terminated. */
@@ -159,9 +175,9 @@ export class PixelReplay {
     for (let f = 0; f < S; f++) this.store(nextObs.ids[f], nextObs.frames, f);
     for (let f = 0; f < S; f++) {
       this.obsIds[t * S + f] = obs.ids[f];
-      this.obsSlots[t * S + f] = this.slotOf.get(obs.ids[f])!;
+      this.obsSlots[t * S + f] = this.frames.slot(obs.ids[f]);
       this.nextIds[t * S + f] = nextObs.ids[f];
-      this.nextSlots[t * S + f] = this.slotOf.get(nextObs.ids[f])!;
+      this.nextSlots[t * S + f] = this.frames.slot(nextObs.ids[f]);
     }
     this.actions.set(action, t * this.actionSize);
     this.rewards[t] = reward;
@@ -170,19 +186,7 @@ export class PixelReplay {
   }
 
   private store(id: number, frames: Uint8Array, f: number): void {
-    if (this.slotOf.has(id)) return;
-    const s = this.nextSlot;
-    const old = this.slotId[s];
-    if (old < 0) this.framesHeld++;
-    else {
-      this.slotOf.delete(old);
-      // Transitions referencing the overwritten frame go (they are the oldest ones).
-      while (this.count > 0 && this.references(this.start, old)) this.dropOldest();
-    }
-    this.frames.set(frames.subarray(f * this.frameBytes, (f + 1) * this.frameBytes), s * this.frameBytes);
-    this.slotId[s] = id;
-    this.slotOf.set(id, s);
-    this.nextSlot = (s + 1) % this.frameCapacity;
+    this.frames.put(id, frames, f * this.frameBytes);
   }
 
   private references(t: number, id: number): boolean {
@@ -200,22 +204,21 @@ export class PixelReplay {
   private intact(t: number): boolean {
     const S = this.stack;
     for (let f = 0; f < S; f++) {
-      if (this.slotId[this.obsSlots[t * S + f]] !== this.obsIds[t * S + f]) return false;
-      if (this.slotId[this.nextSlots[t * S + f]] !== this.nextIds[t * S + f]) return false;
+      if (this.frames.idAt(this.obsSlots[t * S + f]) !== this.obsIds[t * S + f]) return false;
+      if (this.frames.idAt(this.nextSlots[t * S + f]) !== this.nextIds[t * S + f]) return false;
     }
     return true;
   }
 
-  /** The whole state as arrays (frames in their slots) plus JSON meta, for checkpoints. */
+  /** The whole state as arrays (the held frames encoded, oldest first) plus JSON meta, for checkpoints. */
   save(): { meta: PixelReplayMeta; arrays: PixelReplayArrays } {
-    const held = this.framesHeld;
+    const frames = this.frames.save();
     return {
-      meta: { options: { ...this.opts }, start: this.start, count: this.count, nextSlot: this.nextSlot, framesHeld: held },
+      meta: { options: { ...this.opts }, start: this.start, count: this.count, frameEncoding: 'runs' },
       arrays: {
-        frames: this.frames.slice(0, held * this.frameBytes),
-        slotId: this.slotId.slice(0, held),
-        obsSlots: this.obsSlots.slice(),
-        nextSlots: this.nextSlots.slice(),
+        frames: frames.bytes,
+        frameIds: frames.ids,
+        frameLengths: frames.lengths,
         obsIds: this.obsIds.slice(),
         nextIds: this.nextIds.slice(),
         actions: this.actions.slice(),
@@ -225,33 +228,44 @@ export class PixelReplay {
     };
   }
 
-  /** Rebuilds a buffer written by save(); sizes are checked against the options. */
+  /**
+   * Rebuilds a buffer written by save() (or by the raw-frame checkpoints before it); sizes are
+   * checked against the options. Transitions find their frames again by id.
+   */
   static load(meta: PixelReplayMeta, a: PixelReplayArrays): PixelReplay {
     const buf = new PixelReplay(meta.options);
-    const check = (name: string, got: number, want: number) => {
-      if (got !== want) throw new Error(`pixel replay '${name}' has ${got} values, expected ${want}`);
+    const check = (name: string, got: number | undefined, want: number) => {
+      if (got !== want) throw new Error(`pixel replay '${name}' has ${got ?? 'no'} values, expected ${want}`);
     };
-    const held = meta.framesHeld;
-    check('frames', a.frames.length, held * buf.frameBytes);
-    check('slotId', a.slotId.length, held);
-    for (const k of ['obsSlots', 'nextSlots', 'obsIds', 'nextIds'] as const) check(k, a[k].length, buf.capacity * buf.stack);
+    for (const k of ['obsIds', 'nextIds'] as const) check(k, a[k].length, buf.capacity * buf.stack);
     check('actions', a.actions.length, buf.capacity * buf.actionSize);
     check('rewards', a.rewards.length, buf.capacity);
     check('dones', a.dones.length, buf.capacity);
-    buf.frames.set(a.frames);
-    buf.slotId.set(a.slotId);
-    for (let s = 0; s < held; s++) if (a.slotId[s] >= 0) buf.slotOf.set(a.slotId[s], s);
-    buf.obsSlots.set(a.obsSlots);
-    buf.nextSlots.set(a.nextSlots);
+    if (meta.frameEncoding === 'runs') {
+      if (!a.frameIds || !a.frameLengths) throw new Error("pixel replay: 'frameIds' or 'frameLengths' is missing");
+      buf.frames.restore(a.frameIds, a.frameLengths, a.frames);
+    } else {
+      // Raw frames in their slots: put back oldest first (the oldest is at nextSlot once every slot was used).
+      const held = meta.framesHeld ?? 0;
+      check('slotId', a.slotId?.length, held);
+      check('frames', a.frames.length, held * buf.frameBytes);
+      const first = held === buf.frameCapacity ? (meta.nextSlot ?? 0) : 0;
+      for (let k = 0; k < held; k++) {
+        const s = (first + k) % held;
+        if (a.slotId![s] >= 0) buf.frames.put(a.slotId![s], a.frames, s * buf.frameBytes);
+      }
+    }
     buf.obsIds.set(a.obsIds);
     buf.nextIds.set(a.nextIds);
+    for (let i = 0; i < buf.obsIds.length; i++) {
+      buf.obsSlots[i] = buf.frames.slot(buf.obsIds[i]);
+      buf.nextSlots[i] = buf.frames.slot(buf.nextIds[i]);
+    }
     buf.actions.set(a.actions);
     buf.rewards.set(a.rewards);
     buf.dones.set(a.dones);
     buf.start = meta.start;
     buf.count = meta.count;
-    buf.nextSlot = meta.nextSlot;
-    buf.framesHeld = held;
     return buf;
   }
 
@@ -323,11 +337,11 @@ export class PixelReplay {
     const C = 3 * S;
     const pixels = this.frameBytes / 3;
     const scale = 1 / 255;
+    const fr = this.frame;
     for (let f = 0; f < S; f++) {
-      const src = slots[at + f] * this.frameBytes;
-      const fr = this.frames;
+      this.frames.read(slots[at + f], fr);
       let o = offset + 3 * f;
-      let i = src;
+      let i = 0;
       for (let p = 0; p < pixels; p++, o += C, i += 3) {
         out[o] = fr[i] * scale;
         out[o + 1] = fr[i + 1] * scale;
@@ -342,9 +356,10 @@ export class PixelReplay {
     const C = 3 * S;
     const { height: H, width: W } = this;
     const scale = 1 / 255;
-    const fr = this.frames;
+    const fr = this.frame;
     for (let f = 0; f < S; f++) {
-      const src = slots[at + f] * this.frameBytes;
+      this.frames.read(slots[at + f], fr);
+      const src = 0;
       let o = offset + 3 * f;
       for (let y = 0; y < H; y++) {
         const sy = Math.min(H - 1, Math.max(0, y + dy));

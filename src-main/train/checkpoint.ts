@@ -37,16 +37,17 @@ export interface SavableReplay {
 
 /** Kind tag of a pixel replay in the checkpoint's JSON (a low-dim one has none, as before pixels). */
 const PIXEL_REPLAY = 'pixels';
-const PIXEL_ARRAYS: Record<keyof PixelReplayArrays, 'u8' | 'f64' | 'i32' | 'f32'> = {
-  frames: 'u8',
-  slotId: 'f64',
-  obsSlots: 'i32',
-  nextSlots: 'i32',
-  obsIds: 'f64',
-  nextIds: 'f64',
-  actions: 'f32',
-  rewards: 'f32',
-  dones: 'f32',
+/** The pixel replay's arrays and their types; the optional ones belong to one frame layout or the other (PixelReplayMeta). */
+const PIXEL_ARRAYS: Record<keyof PixelReplayArrays, { type: 'u8' | 'f64' | 'i32' | 'f32'; optional?: true }> = {
+  frames: { type: 'u8' },
+  frameIds: { type: 'f64', optional: true },
+  frameLengths: { type: 'i32', optional: true },
+  slotId: { type: 'f64', optional: true },
+  obsIds: { type: 'f64' },
+  nextIds: { type: 'f64' },
+  actions: { type: 'f32' },
+  rewards: { type: 'f32' },
+  dones: { type: 'f32' },
 };
 const ARRAY_TYPES = { u8: Uint8Array, f64: Float64Array, i32: Int32Array, f32: Float32Array } as const;
 
@@ -83,8 +84,9 @@ export function decodeCheckpoint(meta: unknown, arrays: Record<string, StoredArr
   let replay: ReplayBuffer | PixelReplay | null = null;
   if (m.replay && m.replayKind === PIXEL_REPLAY) {
     const pa: Record<string, StoredArray> = {};
-    for (const [name, type] of Object.entries(PIXEL_ARRAYS)) {
+    for (const [name, { type, optional }] of Object.entries(PIXEL_ARRAYS)) {
       const a = arrays[`replay:${name}`];
+      if (a === undefined && optional) continue;
       if (!(a instanceof ARRAY_TYPES[type])) throw new CorruptFileError(`pixel replay array '${name}' is missing`);
       pa[name] = a;
     }

@@ -64,16 +64,29 @@ export const CASES: Case[] = [
     { name: `naf-imagination-${env}`, env, algo: 'naf' as Algo, steps: env === 'cartpole-balance' ? 50_000 : 100_000, hyperparams: { ...NAF_HP, hidden: [...NAF_HP.hidden], modelBased: true }, evalEpisodes: 3 },
   ]),
   { name: 'naf-ilqg-cartpole-balance', env: 'cartpole-balance', algo: 'naf', steps: 50_000, hyperparams: { ...NAF_HP, hidden: [...NAF_HP.hidden], modelBased: true, ilqgExploration: 0.5 }, evalEpisodes: 3 },
-  // Pixel DDPG (the paper's networks and batch 16) with the frame settings that learned best here:
-  // 8 action repeats, a sliding stack of 3, random shift 4 (DrQ) and a 50-unit feature trunk.
+  // Pixel DDPG (the paper's networks and batch 16) with the settings that learned best here (see
+  // the README): 8 action repeats, a sliding stack of 3, anti-aliased frames, random shift 4
+  // (DrQ), a 50-unit LayerNorm trunk and 3-step returns (DrQ-v2), twin critics with target-policy
+  // smoothing and Gaussian exploration (TD3's, as DrQ-v2), critic learning rate 3e-4.
   {
     name: 'ddpg-pixels-cartpole-balance',
     env: 'cartpole-balance',
     algo: 'ddpg',
-    steps: 10_000,
-    hyperparams: { tau: 0.01, criticL2: 0, randomSteps: 1000, learningStarts: 1000 },
+    steps: 20_000,
+    hyperparams: {
+      tau: 0.01,
+      criticL2: 0,
+      criticLr: 3e-4,
+      twinCritics: true,
+      targetNoise: 0.2,
+      targetNoiseClip: 0.3,
+      exploration: 'gaussian',
+      gaussianSigma: 0.2,
+      randomSteps: 1000,
+      learningStarts: 1000,
+    },
     evalEpisodes: 5,
-    pixels: { actionRepeat: 8, stacking: 'sliding', stack: 3, shift: 4, trunk: 50 },
+    pixels: { actionRepeat: 8, stacking: 'sliding', stack: 3, shift: 4, trunk: 50, trunkNorm: true, nStep: 3, antialias: true },
   },
 ];
 

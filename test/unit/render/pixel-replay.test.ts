@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { PixelReplay, framesToObservation, type PixelObservation } from '../../../src-main/learn/pixel-replay.ts';
+import { FrameStore } from '../../../src-main/learn/frame-store.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 
 const H = 4;
@@ -137,14 +138,46 @@ describe('PixelReplay', () => {
     }
   });
 
-  it('holds 10^5 transitions of 64x64 with a sliding stack in at most 1.5 GB, and says what the paper setting costs', () => {
-    const sliding = { capacity: 100_000, height: 64, width: 64, stack: 3, newFramesPerStep: 1, actionSize: 6 };
-    expect(PixelReplay.bytesFor(sliding)).toBeLessThan(1.5e9);
-    // Rendering all 3 action repeats (the paper) needs 3 new frames per transition.
-    expect(PixelReplay.bytesFor({ ...sliding, newFramesPerStep: 3 })).toBeGreaterThan(3.6e9);
-    // The allocation is real (typed arrays; pages stay untouched until written).
-    const buf = new PixelReplay(sliding);
-    expect(buf.byteLength).toBe(PixelReplay.bytesFor(sliding));
+  it("holds 10^5 transitions of the paper's setting (3 new 64x64 frames each) in at most 1.5 GB, frames back exactly", () => {
+    // Frames like rendered ones: a flat sky, a floor of stripes, a moving box (raw: 3.7 GB for 3 x 10^5 frames).
+    const S = 64;
+    const frameAt = (k: number) => {
+      const f = new Uint8Array(S * S * 3);
+      for (let y = 0; y < S; y++) {
+        for (let x = 0; x < S; x++) {
+          const i = (y * S + x) * 3;
+          const box = Math.abs(x - (k % 50) - 7) < 4 && Math.abs(y - 30) < 10;
+          const v = box ? [200, 120, 60] : y > 40 ? [40 + ((x >> 3) & 1) * 20, 50, 60] : [30, 40, 70 + (y >> 2)];
+          f.set(v, i);
+        }
+      }
+      return f;
+    };
+    const options = { capacity: 100_000, height: S, width: S, stack: 3, newFramesPerStep: 3, actionSize: 6 };
+    expect(PixelReplay.bytesFor(options)).toBeGreaterThan(3.6e9);
+    const buf = new PixelReplay(options);
+    const distinct = Array.from({ length: 50 }, (_, k) => frameAt(k));
+    const obsFrames = (t: number) => {
+      const frames = new Uint8Array(3 * S * S * 3);
+      for (let f = 0; f < 3; f++) frames.set(distinct[(3 * t + f) % 50], f * S * S * 3);
+      return { ids: [3 * t, 3 * t + 1, 3 * t + 2], frames };
+    };
+    let obs = obsFrames(0);
+    for (let t = 1; t <= 100_000; t++) {
+      const next = obsFrames(t);
+      buf.add(obs, [0, 0, 0, 0, 0, 0], t, next, false);
+      obs = next;
+    }
+    expect(buf.size).toBe(100_000);
+    expect(buf.framesStored).toBe(300_003);
+    expect(buf.byteLength).toBeLessThan(1.5e9);
+    console.log(`10^5 paper-setting transitions: ${(buf.byteLength / 1e6).toFixed(0)} MB held (raw ${(PixelReplay.bytesFor(options) / 1e9).toFixed(2)} GB)`);
+    const batch = buf.sample(new Rng(4), buf.makeBatch(8));
+    for (let k = 0; k < 8; k++) {
+      const t = batch.rewards[k] - 1;
+      const want = framesToObservation(obsFrames(t).frames, 3);
+      expect(Array.from(batch.obs.subarray(k * want.length, (k + 1) * want.length))).toEqual(Array.from(want));
+    }
   });
 
   it('saves and loads: the restored buffer samples the same batches and keeps sharing frames', () => {
@@ -219,5 +252,103 @@ describe('PixelReplay', () => {
     expect(() => buf.add(obsOf([0, 1]), [0], 0, obsOf([1, 2, 3]), false)).toThrow(/3 frame ids/);
     expect(() => buf.add({ ids: [0, 1, 2], frames: new Uint8Array(5) }, [0], 0, obsOf([1, 2, 3]), false)).toThrow(/frames of/);
     expect(() => new PixelReplay({ capacity: 4, height: H, width: W, stack: 3, newFramesPerStep: 4, actionSize: 1 })).toThrow();
+  });
+});
+
+describe('FrameStore', () => {
+  const BYTES = FRAME;
+  const noisy = (rng: Rng) => Uint8Array.from({ length: BYTES }, () => rng.int(256));
+  /** Two flat halves whose colours encode the id: two runs, 8 bytes encoded. */
+  const blocky = (id: number) => Uint8Array.from({ length: BYTES }, (_, i) => (i < BYTES / 2 ? [id % 256, 2, 3] : [4, id % 256, 6])[i % 3]);
+
+  it('gives back every held frame exactly, encoded or raw, and takes far less than raw for flat frames', () => {
+    const rng = new Rng(1);
+    const store = new FrameStore(BYTES, 100, undefined, 64);
+    const kept = new Map<number, Uint8Array>();
+    for (let id = 0; id < 100; id++) {
+      const f = id % 3 === 0 ? noisy(rng) : blocky(id);
+      store.put(id, f);
+      kept.set(id, f);
+    }
+    expect(store.size).toBe(100);
+    expect(store.byteLength).toBeLessThanOrEqual(store.maxBytes);
+    for (const [id, f] of kept) expect(Array.from(store.read(store.slot(id), new Uint8Array(BYTES)))).toEqual(Array.from(f));
+    // Encoded frames take their runs: 8 bytes each here, a flat frame 4.
+    const encoded = new FrameStore(BYTES, 10, undefined, 64);
+    encoded.put(2, blocky(2));
+    expect(encoded.bytesHeld).toBe(8);
+    const flat = new FrameStore(BYTES, 10, undefined, 64);
+    flat.put(1, new Uint8Array(BYTES).fill(9));
+    expect(flat.bytesHeld).toBe(4);
+  });
+
+  it('evicts the oldest frames first, when slots or bytes run out, and tells which', () => {
+    const rng = new Rng(2);
+    const evicted: number[] = [];
+    const store = new FrameStore(BYTES, 5, (id) => evicted.push(id), 64);
+    const kept = new Map<number, Uint8Array>();
+    for (let id = 0; id < 40; id++) {
+      // Mixed sizes: raw noise and short runs, so the byte ring wraps with gaps.
+      const f = id % 2 ? noisy(rng) : blocky(id);
+      store.put(id, f);
+      kept.set(id, f);
+      expect(store.size).toBeLessThanOrEqual(5);
+      for (let j = 0; j <= id; j++) {
+        const slot = store.slot(j);
+        if (slot < 0) continue;
+        expect(store.idAt(slot)).toBe(j);
+        expect(Array.from(store.read(slot, new Uint8Array(BYTES))), `frame ${j} after storing ${id}`).toEqual(Array.from(kept.get(j)!));
+      }
+    }
+    expect(evicted).toEqual(Array.from({ length: 40 - store.size }, (_, i) => i));
+    expect(store.byteLength).toBeLessThanOrEqual(5 * BYTES);
+  });
+
+  it('saves and restores its frames; refuses data that does not decode to whole frames', () => {
+    const store = new FrameStore(BYTES, 8);
+    for (let id = 10; id < 20; id++) store.put(id, blocky(id));
+    const saved = store.save();
+    expect(Array.from(saved.ids)).toEqual([12, 13, 14, 15, 16, 17, 18, 19]);
+    const back = new FrameStore(BYTES, 8);
+    back.restore(saved.ids, saved.lengths, saved.bytes);
+    for (const id of saved.ids) expect(Array.from(back.read(back.slot(id), new Uint8Array(BYTES)))).toEqual(Array.from(blocky(id)));
+    const bad = saved.bytes.slice();
+    bad[0] += 1;
+    expect(() => new FrameStore(BYTES, 8).restore(saved.ids, saved.lengths, bad)).toThrow(/decodes to/);
+    expect(() => new FrameStore(BYTES, 8).restore(saved.ids, saved.lengths, saved.bytes.subarray(0, saved.bytes.length - 8))).toThrow(/bad length/);
+    expect(() => new FrameStore(BYTES, 8).restore(saved.ids, saved.lengths, Uint8Array.from([...saved.bytes, 0]))).toThrow(/left over/);
+  });
+});
+
+describe('PixelReplay checkpoints from before the frame store', () => {
+  it('loads raw frames in their slots and samples the same transitions', () => {
+    // Capacity 6, sliding stack of 3: 9 slots. Frames 0-8 filled slots 0-8, frames 9-11 overwrote
+    // slots 0-2 (next slot 3) and took transitions 0-2 with them: transitions 3-8 live at ring positions 3, 4, 5, 0, 1, 2.
+    const options = { capacity: 6, height: H, width: W, stack: 3, newFramesPerStep: 1, actionSize: 1 };
+    const slotId = Float64Array.from([9, 10, 11, 3, 4, 5, 6, 7, 8]);
+    const frames = new Uint8Array(9 * FRAME);
+    slotId.forEach((id, s) => frames.set(frame(id), s * FRAME));
+    const obsIds = new Float64Array(18);
+    const nextIds = new Float64Array(18);
+    const rewards = new Float32Array(6);
+    for (let t = 3; t < 9; t++) {
+      const p = t % 6;
+      for (let f = 0; f < 3; f++) {
+        obsIds[p * 3 + f] = t + f;
+        nextIds[p * 3 + f] = t + 1 + f;
+      }
+      rewards[p] = t;
+    }
+    const buf = PixelReplay.load({ options, start: 3, count: 6, nextSlot: 3, framesHeld: 9 }, { frames, slotId, obsIds, nextIds, actions: new Float32Array(6), rewards, dones: new Float32Array(6) });
+    expect(buf.size).toBe(6);
+    expect(buf.framesStored).toBe(9);
+    const batch = buf.sample(new Rng(3), buf.makeBatch(32));
+    const O = FRAME * 3;
+    for (let k = 0; k < 32; k++) {
+      const t = batch.rewards[k];
+      expect(t).toBeGreaterThanOrEqual(3);
+      expect([0, 1, 2].map((f) => idAt(batch.obs, k * O, f, 3))).toEqual([t, t + 1, t + 2]);
+      expect([0, 1, 2].map((f) => idAt(batch.nextObs, k * O, f, 3))).toEqual([t + 1, t + 2, t + 3]);
+    }
   });
 });
