@@ -59,6 +59,11 @@ export interface PixelEncoderConfig extends PixelShape {
   trunk?: number;
   /** LayerNorm in the trunk (dense -> LN -> tanh). */
   trunkNorm?: boolean;
+  /**
+   * Which conv kernels: 'native' (TensorFlow.js's, NativeConvEncoder) or 'arena' (the GEMMs of
+   * PixelEncoder). Default: native on the tensorflow backend (tfjs-node, -gpu), arena elsewhere.
+   */
+  kernels?: 'native' | 'arena';
 }
 
 /** Which network an encoder serves, so it trains at that network's learning rate. */
@@ -432,6 +437,64 @@ export class PixelEncoder implements ObsEncoder {
 }
 
 /**
+ * The same torso computed by TensorFlow.js's own conv kernels (tf.conv2d and its gradients), for
+ * backends that have them natively: tfjs-node / tfjs-node-gpu (the 'tensorflow' backend: CPU
+ * kernels of libtensorflow, or CUDA on a GPU) and the cpu backend. The wasm backend lacks the
+ * conv gradients, hence the arena GEMMs of PixelEncoder there. Weights, Adam, soft updates,
+ * checkpoints and export are PixelEncoder's (one flat parameter vector in the same layout); only
+ * the forward and the weight gradient run as tensors, so both paths train the same network
+ * (checked against each other in test/unit/learn/conv.test.ts).
+ */
+export class NativeConvEncoder extends PixelEncoder {
+  /** The torso on tensors: x is [rows, H, W, C]; w holds the weights in params' slot order. */
+  private forwardTensors(x: tf.Tensor4D, w: tf.Tensor[]): tf.Tensor2D {
+    let h: tf.Tensor4D = x;
+    this.dims.forEach((d, i) => {
+      const W = w[2 * i].reshape([d.kernel, d.kernel, d.inC, d.outC]) as tf.Tensor4D;
+      h = tf.relu(tf.add(tf.conv2d(h, W, d.stride, 'valid'), w[2 * i + 1]));
+    });
+    let f = h.reshape([x.shape[0], this.convOut]) as tf.Tensor2D;
+    if (this.trunk > 0) {
+      const L = 2 * this.dims.length;
+      let z = tf.add(tf.matMul(f, w[L].reshape([this.convOut, this.trunk]) as tf.Tensor2D), w[L + 1]) as tf.Tensor2D;
+      if (this.trunkNorm) {
+        const { mean, variance } = tf.moments(z, -1, true);
+        z = tf.add(tf.mul(tf.div(tf.sub(z, mean), tf.sqrt(tf.add(variance, LAYER_NORM_EPS))), w[L + 2]), w[L + 3]) as tf.Tensor2D;
+      }
+      f = tf.tanh(z);
+    }
+    return f;
+  }
+
+  private weightTensors(): tf.Tensor[] {
+    return this.params.slots.map((s) => tf.tensor(this.params.view(s.name), [s.size]));
+  }
+
+  private input(obs: tf.Tensor2D): tf.Tensor4D {
+    if (obs.shape[1] !== this.inSize) throw new Error(`pixel encoder expects ${this.shape.height}x${this.shape.width}x${this.shape.channels} observations, got rows of ${obs.shape[1]}`);
+    return obs.reshape([obs.shape[0], this.shape.height, this.shape.width, this.shape.channels]);
+  }
+
+  override encode(obs: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => this.forwardTensors(this.input(obs), this.weightTensors()));
+  }
+
+  override encodeDetached(obs: tf.Tensor2D): tf.Tensor2D {
+    return this.encode(obs);
+  }
+
+  override gradient(obs: tf.Tensor2D, dFeatures: tf.Tensor2D, out = new Float32Array(this.params.size)): Float32Array {
+    tf.tidy(() => {
+      const x = this.input(obs);
+      const w = this.weightTensors();
+      const grads = tf.grads((...ws: tf.Tensor[]) => tf.sum(tf.mul(this.forwardTensors(x, ws), dFeatures)))(w);
+      this.params.slots.forEach((s, i) => out.set(grads[i].dataSync() as Float32Array, s.offset));
+    });
+    return out;
+  }
+}
+
+/**
  * The actor's view of the critic's conv torso (DrQ-v2, Yarats et al. 2021; SAC-AE, Yarats et al.
  * 2019): the actor reads the critic's features but its gradient stops there, so only the critic's
  * TD loss shapes the torso. Soft updates, copies and checkpoints belong to the torso's owner (the
@@ -466,7 +529,8 @@ export function pixelEncoderFactory(config: PixelEncoderConfig): EncoderFactory 
   return (obsSize: number, role?: EncoderRole) => {
     const expected = shape.height * shape.width * shape.channels;
     if (obsSize !== expected) throw new Error(`observation size ${obsSize} does not match ${shape.height}x${shape.width}x${shape.channels} pixels (${expected})`);
-    return new PixelEncoder(shape, config.layers, root.fork(), role?.lr ?? config.lr, role?.l2 ?? 0, config.trunk ?? 0, config.trunkNorm ?? false);
+    const native = (config.kernels ?? (tf.getBackend() === 'tensorflow' ? 'native' : 'arena')) === 'native';
+    return new (native ? NativeConvEncoder : PixelEncoder)(shape, config.layers, root.fork(), role?.lr ?? config.lr, role?.l2 ?? 0, config.trunk ?? 0, config.trunkNorm ?? false);
   };
 }
 
@@ -482,6 +546,8 @@ export interface PixelAgentOptions {
   trunk?: number;
   /** LayerNorm in the trunk (dense -> LN -> tanh, DrQ-v2 / SAC-AE). */
   trunkNorm?: boolean;
+  /** Conv kernels (PixelEncoderConfig.kernels); default native on the tensorflow backend. */
+  kernels?: 'native' | 'arena';
   /** One learning rate for every conv torso; default: the rate of the network each one feeds. */
   encoderLr?: number;
   /**
@@ -509,7 +575,7 @@ export function createPixelAgent(opts: PixelAgentOptions): AnyAgent {
   const obsSize = opts.shape.height * opts.shape.width * opts.shape.channels;
   const overrides = opts.algo === 'naf' ? pixelNafHyperparams(opts.hyperparams as Partial<NafHyperparams>) : pixelDdpgHyperparams(opts.hyperparams as Partial<DdpgHyperparams>);
   const hp = resolveHyperparams(opts.algo, overrides as Record<string, unknown>);
-  const make = pixelEncoderFactory({ ...opts.shape, layers: opts.layers ?? PIXEL_CONV_DEFAULTS, lr: 1e-3, seed: opts.seed ^ 0x5eed, trunk: opts.trunk ?? 0, trunkNorm: opts.trunkNorm ?? false });
+  const make = pixelEncoderFactory({ ...opts.shape, layers: opts.layers ?? PIXEL_CONV_DEFAULTS, lr: 1e-3, seed: opts.seed ^ 0x5eed, trunk: opts.trunk ?? 0, trunkNorm: opts.trunkNorm ?? false, ...(opts.kernels ? { kernels: opts.kernels } : {}) });
   let made = 0;
   let encoder: EncoderFactory;
   if ('lr' in hp) {

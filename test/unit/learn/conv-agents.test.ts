@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
-import { createPixelAgent, DetachedEncoder, PixelEncoder, pixelConvDims, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
+import { createPixelAgent, DetachedEncoder, NativeConvEncoder, PixelEncoder, pixelConvDims, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
 import { PixelReplay } from '../../../src-main/learn/pixel-replay.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import type { Agent } from '../../../src-main/learn/types.ts';
@@ -114,6 +114,36 @@ describe('pixel networks', () => {
       }
     });
   }
+
+  it("ddpg with TensorFlow.js's own conv kernels (the tensorflow backend's path, here on cpu): trains, leaks no tensors, acts as the arena torso with the same weights", async () => {
+    await tf.setBackend('cpu');
+    try {
+      const rng = new Rng(5);
+      const agent = createPixelAgent({ algo: 'ddpg', shape: SHAPE, actionSize: 2, seed: 4, layers: LAYERS, hyperparams: { batchSize: 8 }, trunk: 8, trunkNorm: true, kernels: 'native' });
+      const arena = createPixelAgent({ algo: 'ddpg', shape: SHAPE, actionSize: 2, seed: 4, layers: LAYERS, hyperparams: { batchSize: 8 }, trunk: 8, trunkNorm: true, kernels: 'arena' });
+      try {
+        expect(torsos(agent)[0]).toBeInstanceOf(NativeConvEncoder);
+        const buf = filledReplay(rng, 2);
+        const batch = buf.makeBatch(8);
+        agent.update(buf.sample(rng, batch));
+        const before = tf.memory().numTensors;
+        const w0 = torsos(agent)[0].params.values.slice();
+        for (let i = 0; i < 3; i++) expect(Number.isFinite(agent.update(buf.sample(rng, batch)).criticLoss)).toBe(true);
+        expect(tf.memory().numTensors).toBe(before);
+        expect(torsos(agent)[0].params.values.some((v, i) => v !== w0[i])).toBe(true);
+        arena.setState(agent.getState());
+        const obs = buf.sample(rng, buf.makeBatch(1)).obs;
+        const a = agent.act(obs, false);
+        const b = arena.act(obs, false);
+        for (let j = 0; j < 2; j++) expect(Math.abs(a[j] - b[j])).toBeLessThan(1e-5);
+      } finally {
+        agent.dispose();
+        arena.dispose();
+      }
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
 
   it("td3: the actor and the second critic read the first critic's torso, detached; only the first critic's TD loss trains it", () => {
     const agent = createPixelAgent({ algo: 'td3', shape: SHAPE, actionSize: 1, seed: 2, layers: LAYERS, hyperparams: { batchSize: 8 } });

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
 import { col2im, convBackwardGemm, convDims, convForwardGemm, transposeMatrix, type ConvDims } from '../../../src-main/learn/conv.ts';
 import { Arena } from '../../../src-main/learn/simd.ts';
-import { LAYER_NORM_EPS, PixelEncoder } from '../../../src-main/learn/pixel-nets.ts';
+import { LAYER_NORM_EPS, NativeConvEncoder, PixelEncoder } from '../../../src-main/learn/pixel-nets.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 
 // The wasm backend is the one the agents run on; the plain cpu backend's native conv gradients are
@@ -252,5 +252,62 @@ describe('PixelEncoder', () => {
       }
     }
     enc.dispose();
+  });
+});
+
+describe('NativeConvEncoder (TensorFlow.js conv kernels, for the tensorflow backend)', () => {
+  it.each([
+    [0, false],
+    [6, true],
+  ])('computes the same features and weight gradient as the arena GEMMs (trunk %i, LayerNorm %s; cpu backend)', async (trunk, norm) => {
+    await tf.setBackend('cpu');
+    try {
+      const rng = new Rng(12);
+      const shape = { height: 16, width: 16, channels: 6 };
+      const layers = [
+        { kernel: 4, stride: 2, filters: 5 },
+        { kernel: 3, stride: 2, filters: 4 },
+        { kernel: 2, stride: 1, filters: 3 },
+      ];
+      const arena = new PixelEncoder(shape, layers, new Rng(3), 1e-3, 0, trunk, norm);
+      const native = new NativeConvEncoder(shape, layers, new Rng(99), 1e-3, 0, trunk, norm);
+      // The same weights (LayerNorm scale and shift off their initial values).
+      arena.params.values.set(Float32Array.from({ length: arena.params.size }, () => rng.range(-0.4, 0.4)));
+      if (norm) arena.params.view('ln.g').set(Float32Array.from({ length: trunk }, () => rng.range(0.5, 1.5)));
+      arena.params.touch();
+      native.copyFrom(arena);
+      const B = 3;
+      const obs = Float32Array.from({ length: B * 16 * 16 * 6 }, () => rng.uniform());
+      const dF = Float32Array.from({ length: B * arena.outSize }, () => rng.range(-1, 1));
+      const run = (enc: PixelEncoder) =>
+        tf.tidy(() => {
+          const o = tf.tensor2d(obs, [B, obs.length / B]);
+          const f = Float32Array.from(enc.encode(o).dataSync());
+          const g = enc.gradient(o, tf.tensor2d(dF, [B, enc.outSize]), new Float32Array(enc.params.size));
+          return { f, g };
+        });
+      const a = run(arena);
+      const n = run(native);
+      expect(native.outSize).toBe(arena.outSize);
+      for (let i = 0; i < a.f.length; i++) expect(Math.abs(n.f[i] - a.f[i]), `feature ${i}`).toBeLessThan(1e-5 + 1e-5 * Math.abs(a.f[i]));
+      let scale = 0;
+      for (const v of a.g) scale = Math.max(scale, Math.abs(v));
+      expect(scale).toBeGreaterThan(0);
+      for (let i = 0; i < a.g.length; i++) expect(Math.abs(n.g[i] - a.g[i]), `gradient ${i}`).toBeLessThan(1e-4 * scale);
+      // A training step moves both the same way.
+      const o = tf.tensor2d(obs, [B, obs.length / B]);
+      const d = tf.tensor2d(dF, [B, arena.outSize]);
+      arena.applyGradient(o, d);
+      native.applyGradient(o, d);
+      o.dispose();
+      d.dispose();
+      const pa = arena.params.values;
+      const pn = native.params.values;
+      for (let i = 0; i < pa.length; i++) expect(Math.abs(pn[i] - pa[i]), `weight ${i} after a step`).toBeLessThan(1e-5);
+      arena.dispose();
+      native.dispose();
+    } finally {
+      await tf.setBackend('wasm');
+    }
   });
 });
