@@ -46,8 +46,22 @@ export class SyncRenderHost implements RenderHost {
 
   private async call(req: WorkerRequest): Promise<void> {
     this.worker.postMessage(req);
-    const [reply] = (await Promise.race([once(this.worker, 'message'), once(this.worker, 'error').then(([e]) => [{ type: 'error', message: (e as Error).message }])])) as [WorkerReply];
-    if (reply.type === 'error') throw new Error(`render host: ${reply.message}`);
+    // Whichever comes first; the other wait is cancelled so no listener is left behind per call.
+    const done = new AbortController();
+    const { signal } = done;
+    const ignoreAbort = (e: unknown) => {
+      if ((e as Error).name !== 'AbortError') throw e;
+      return new Promise<never>(() => {});
+    };
+    try {
+      const [reply] = (await Promise.race([
+        once(this.worker, 'message', { signal }).catch(ignoreAbort),
+        once(this.worker, 'error', { signal }).then(([e]) => [{ type: 'error', message: (e as Error).message }], ignoreAbort),
+      ])) as [WorkerReply];
+      if (reply.type === 'error') throw new Error(`render host: ${reply.message}`);
+    } finally {
+      done.abort();
+    }
   }
 
   async setScene(scene: SceneModel, camera: PixelCamera, size: FrameSize): Promise<void> {

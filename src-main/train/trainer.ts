@@ -46,8 +46,8 @@ export interface TrainerOptions {
 export const LOG_EVERY = 200;
 /** Progress events at most this often (ms). */
 const PROGRESS_MS = 250;
-/** Live frames at most this often (ms): ~30 per second. */
-const FRAME_MS = 33;
+/** Live frames at most this often (ms): up to 60 per second, so the live view can draw 30 and more. */
+export const LIVE_FRAME_MS = 16;
 /** Longest stretch (ms) without yielding to the event loop, where control messages arrive. */
 const SLICE_MS = 50;
 /** Buffered metric lines are appended at least this often (ms). */
@@ -349,7 +349,7 @@ export class OffPolicyTrainer {
 
       if (control.live && obs) {
         const now = performance.now();
-        if (now - lastFrame >= FRAME_MS) {
+        if (now - lastFrame >= LIVE_FRAME_MS) {
           lastFrame = now;
           this.o.emit({ runId: this.o.runId, type: 'frame', step, qpos: Array.from(env.qpos()) });
         }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, findChromium } from '../../src-main/render/headless.ts';
+import { VIEWER_CHROMIUM_ARGS, findChromium } from '../../src-main/render/headless.ts';
 
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots');
 
@@ -52,7 +52,7 @@ export async function serveStudio(extraArgs: string[] = []): Promise<ServedStudi
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: findChromium(), args: [...CHROMIUM_ARGS, '--disable-quic'] });
+  return chromium.launch({ executablePath: findChromium(), args: [...VIEWER_CHROMIUM_ARGS, '--disable-quic'] });
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

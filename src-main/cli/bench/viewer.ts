@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
 import type { BenchSuite } from '../commands/bench.ts';
 import { PRESETS } from '../../api/hyperparams.ts';
-import { CHROMIUM_ARGS, findChromium } from '../../render/headless.ts';
+import { VIEWER_CHROMIUM_ARGS, findChromium } from '../../render/headless.ts';
 import { appRoot } from '../../util/paths.ts';
 import { UserError } from '../../util/errors.ts';
 
@@ -173,7 +173,7 @@ export const run: BenchSuite = async function* ({ quick, log }) {
   try {
     served = await serve(home);
     const url = served.url;
-    browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS] });
+    browser = await chromium.launch({ executablePath, args: [...VIEWER_CHROMIUM_ARGS] });
     const page = await browser.newPage({ viewport: VIEWPORT });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
