@@ -70,9 +70,9 @@ describe('train --obs pixels', () => {
     expect(resumed.lines.some((l) => l.event === 'checkpoint' && l.step === 240)).toBe(true);
   });
 
-  it('trains with its own pixel settings (size, action repeats, sliding stack, shift, feature trunk), records them, and its exported policy sees the same frames', () => {
+  it('trains with its own pixel settings (size, action repeats, sliding stack, shift, LayerNorm trunk, n-step returns, anti-aliasing), records them, and its exported policy sees the same frames', () => {
     const runs = mkdtempSync(join(tmpdir(), 'rls-pixels-'));
-    const pixels = { size: 48, actionRepeat: 4, stacking: 'sliding', stack: 2, shift: 2, trunk: 16 };
+    const pixels = { size: 48, actionRepeat: 4, stacking: 'sliding', stack: 2, shift: 2, trunk: 16, trunkNorm: true, nStep: 2, antialias: true };
     const first = cli(['train', '--env', 'cartpole-balance', '--obs', 'pixels', '--steps', '150', '--eval-every', '150', '--eval-episodes', '1', '--checkpoint-every', '150', '--json', '--runs-dir', runs, '--set', 'batchSize=16', '--set', 'replayCapacity=1000', '--set', `pixels=${JSON.stringify(pixels)}`]);
     expect(first.code, first.stderr).toBe(0);
     const done = first.lines.find((l) => l.event === 'done');
@@ -84,7 +84,7 @@ describe('train --obs pixels', () => {
     const onnx = join(runs, 'policy.onnx');
     const exported = cli(['export', runDir, '--format', 'onnx', '--out', onnx, '--json']);
     expect(exported.code, exported.stderr).toBe(0);
-    // 48x48 frames, 2 stacked: the exported input is 48 x 48 x 6, and the trunk is part of the graph.
+    // 48x48 anti-aliased frames, 2 stacked: the exported input is 48 x 48 x 6, and the trunk (with its LayerNorm) is part of the graph.
     const fromFile = cli(['eval', '--policy', onnx, '--episodes', String(1), '--json']);
     expect(fromFile.code, fromFile.stderr).toBe(0);
     const recorded = done!.eval_return as number;

@@ -97,11 +97,11 @@ describe.each(cases)('$algo policy export', ({ algo, hp }) => {
 });
 
 describe.each([
-  { algo: 'ddpg' as const, trunk: 0 },
-  { algo: 'naf' as const, trunk: 0 },
-  { algo: 'ddpg' as const, trunk: 12 },
+  { algo: 'ddpg' as const, trunk: 0, trunkNorm: false },
+  { algo: 'naf' as const, trunk: 0, trunkNorm: false },
+  { algo: 'ddpg' as const, trunk: 12, trunkNorm: false },
   { algo: 'ddpg' as const, trunk: 12, trunkNorm: true },
-])('$algo pixel policy export (conv torso, trunk $trunk, LayerNorm $trunkNorm)', ({ algo, trunk, trunkNorm = false }) => {
+])('$algo pixel policy export (conv torso, trunk $trunk, LayerNorm $trunkNorm)', ({ algo, trunk, trunkNorm }) => {
   it('matches agent.act on 200 images in every format', async () => {
     // The paper's torso (3 x 32 filters, the learn engine's kernels/strides) on 32x32 RGB x 2 frames.
     const shape = { height: 32, width: 32, channels: 6 };
