@@ -264,14 +264,17 @@ export class PixelEncoder implements ObsEncoder {
         for (let r = 0; r < rows; r++) {
           const o = r * F;
           let mean = 0;
-          for (let j = 0; j < F; j++) mean += t[o + j] + b[j];
+          for (let j = 0; j < F; j++) {
+            t[o + j] += b[j];
+            mean += t[o + j];
+          }
           mean /= F;
           let v = 0;
-          for (let j = 0; j < F; j++) v += (t[o + j] + b[j] - mean) ** 2;
+          for (let j = 0; j < F; j++) v += (t[o + j] - mean) ** 2;
           const inv = 1 / Math.sqrt(v / F + LAYER_NORM_EPS);
           rs[r] = inv;
           for (let j = 0; j < F; j++) {
-            const h = (t[o + j] + b[j] - mean) * inv;
+            const h = (t[o + j] - mean) * inv;
             zh[o + j] = h;
             t[o + j] = Math.tanh(g[j] * h + beta[j]);
           }
