@@ -55,9 +55,12 @@ export class FrameStore {
     return this.held;
   }
 
-  /** Bytes allocated for frame data (the ring; grows with need). */
+  /** Bytes of bookkeeping per frame slot: id and offset (float64), length (int32). */
+  static readonly SLOT_BYTES = 8 + 8 + 4;
+
+  /** Bytes allocated: the byte ring (it grows with need) and the slots' bookkeeping. */
   get byteLength(): number {
-    return this.bytes.byteLength;
+    return this.bytes.byteLength + this.maxFrames * FrameStore.SLOT_BYTES;
   }
 
   /** Bytes the held frames take encoded. */

@@ -138,15 +138,18 @@ export class PixelReplay {
 
   /** The most bytes a buffer of these options can take (every frame incompressible). */
   static bytesFor(o: PixelReplayOptions): number {
-    const frames = (o.capacity * o.newFramesPerStep + o.stack) * (o.height * o.width * 3 + 8);
-    const perTransition = o.stack * 2 * (4 + 8) + o.actionSize * 4 + 8;
-    return frames + o.capacity * perTransition;
+    const frames = (o.capacity * o.newFramesPerStep + o.stack) * (o.height * o.width * 3 + FrameStore.SLOT_BYTES);
+    return frames + PixelReplay.transitionBytes(o);
   }
 
-  /** Bytes allocated now: the frame store's ring plus the per-transition arrays. */
+  /** Bytes of the per-transition arrays: frame slots and ids of both observations, action, reward, done. */
+  private static transitionBytes(o: PixelReplayOptions): number {
+    return o.capacity * (o.stack * 2 * (4 + 8) + o.actionSize * 4 + 8);
+  }
+
+  /** Bytes allocated now: the frame store (its ring grows with need) plus the per-transition arrays. */
   get byteLength(): number {
-    const o = this.opts;
-    return this.frames.byteLength + this.frameCapacity * 8 * 2 + 4 * this.frameCapacity + o.capacity * (o.stack * 2 * (4 + 8) + o.actionSize * 4 + 8);
+    return this.frames.byteLength + PixelReplay.transitionBytes(this.opts);
   }
 
   get size(): number {
