@@ -50,7 +50,8 @@ export async function loadRunPolicy(runDir: string, checkpoint = 'best'): Promis
     setup.agent.setState(decoded.agent);
     // Pixel runs train the default conv layers (run-setup: createPixelAgent without layers) and the run's trunk.
     const env = setup.envs[0];
-    const torso = env instanceof PixelEnv ? { shape: env.shape, layers: PIXEL_CONV_DEFAULTS, trunk: pixelSettings(config).trunk, trunkNorm: pixelSettings(config).trunkNorm } : undefined;
+    const { trunk, trunkNorm } = pixelSettings(config);
+    const torso = env instanceof PixelEnv ? { shape: env.shape, layers: PIXEL_CONV_DEFAULTS, trunk, trunkNorm } : undefined;
     graph = policyGraphFromAgent(setup.agent, info.action, torso);
   } finally {
     await setup.close();

@@ -174,8 +174,8 @@ export class PixelReplay {
     if (this.count === this.capacity) this.dropOldest();
     const t = (this.start + this.count) % this.capacity;
     // Store frames first, then read their slots back: storing next's frames may not evict obs's.
-    for (let f = 0; f < S; f++) this.store(obs.ids[f], obs.frames, f);
-    for (let f = 0; f < S; f++) this.store(nextObs.ids[f], nextObs.frames, f);
+    for (let f = 0; f < S; f++) this.frames.put(obs.ids[f], obs.frames, f * this.frameBytes);
+    for (let f = 0; f < S; f++) this.frames.put(nextObs.ids[f], nextObs.frames, f * this.frameBytes);
     for (let f = 0; f < S; f++) {
       this.obsIds[t * S + f] = obs.ids[f];
       this.obsSlots[t * S + f] = this.frames.slot(obs.ids[f]);
@@ -186,10 +186,6 @@ export class PixelReplay {
     this.rewards[t] = reward;
     this.dones[t] = done ? 1 : 0;
     this.count++;
-  }
-
-  private store(id: number, frames: Uint8Array, f: number): void {
-    this.frames.put(id, frames, f * this.frameBytes);
   }
 
   private references(t: number, id: number): boolean {

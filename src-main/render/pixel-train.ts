@@ -22,6 +22,7 @@ import { createAgent } from '../learn/factory.ts';
 import { pixelDdpgHyperparams } from '../learn/pixel-nets.ts';
 import { Rng } from '../util/rng.ts';
 import type { Agent, Batch } from '../learn/types.ts';
+import type { ObsEncoder } from '../learn/encoder.ts';
 import type { Env, StepResult } from '../sim/types.ts';
 import { createEnv } from '../sim/env.ts';
 import { resolveEnv } from '../sim/registry.ts';
@@ -148,13 +149,13 @@ function evaluate(env: StepEnv, policy: (obs: Float32Array) => Float32Array, epi
  * episodes, and R^2 on those two (1: the dimension is read off the features; 0 or less: not at all).
  */
 class FeatureProbe {
-  private readonly encoder: { encode(obs: tf.Tensor2D): tf.Tensor2D; outSize: number };
+  private readonly encoder: ObsEncoder;
   private readonly rows: { fit: boolean; x: Float32Array; y: Float32Array }[] = [];
   constructor(
     agent: Agent,
     private readonly env: PixelEnv,
   ) {
-    this.encoder = (agent as unknown as { enc: { critics: { encode(obs: tf.Tensor2D): tf.Tensor2D; outSize: number }[] } }).enc.critics[0];
+    this.encoder = (agent as unknown as { enc: { critics: ObsEncoder[] } }).enc.critics[0];
   }
 
   visit(obs: Float32Array, fit: boolean): void {

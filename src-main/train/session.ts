@@ -124,7 +124,8 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
     let trainReplay: TrainReplay;
     if (env instanceof PixelEnv) {
       if (replay && !(replay instanceof PixelReplay)) throw new UserError({ message: 'the checkpoint holds a low-dim replay buffer but the run observes pixels' });
-      replay ??= env.newReplay(hp.replayCapacity, { shift: pixelSettings(config).shift, nStep: pixelSettings(config).nStep, gamma: hp.gamma });
+      const { shift, nStep } = pixelSettings(config);
+      replay ??= env.newReplay(hp.replayCapacity, { shift, nStep, gamma: hp.gamma });
       trainReplay = new PixelTrainReplay(replay, env);
     } else {
       if (replay && !(replay instanceof ReplayBuffer)) throw new UserError({ message: 'the checkpoint holds a pixel replay buffer but the run observes low-dim states' });
