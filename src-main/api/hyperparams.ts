@@ -143,6 +143,41 @@ export const DDPG_QUICK_PRESET: Readonly<DdpgHyperparams> = Object.freeze({
   randomSteps: 1000,
 });
 
+/**
+ * What a new DDPG run gets: the paper's algorithm (one critic, deterministic tanh actor, OU noise,
+ * ReLU networks, gamma 0.99) with the changes that made it learn the suite here. Each was
+ * found with the learning diagnostics (learn/diagnostics.ts, in every run's metrics) on
+ * cheetah-run, where the paper's values stay at 0.2-1 (README, "Why the paper's DDPG did not learn"):
+ * - no critic L2 (paper: 1e-2). Adam normalises each weight's gradient, so where the TD gradient
+ *   is small next to 1e-2 x W (dm_control rewards lie in [0, 1]; cheetah-run's are ~0 at first)
+ *   every critic weight shrinks by ~lr per update: the critic's weight norm fell from 8.3 to 0.025
+ *   in 800 updates, dQ/da from 2e-4 to 1e-10, and the actor never moved again.
+ * - running observation normalisation (paper: batch norm on the inputs, off here by default since
+ *   it saturated the actor on cartpole). Cheetah's velocities are O(10): without it 95 % of the
+ *   actor's outputs sat at +-1 within 800 updates and eval stayed at 3-7 after 20k steps; with it
+ *   eval reached 43 at 10k steps (same seed, everything else equal).
+ * - the action enters the critic at its first layer, actor and critic Adam 1e-3, tau 0.005, batch
+ *   100, no L2: the settings of the DDPG re-implementation in the TD3 paper (Fujimoto et al. 2018,
+ *   section 6.1, "our DDPG"), which scored 2-3x the paper's values on MuJoCo; with the paper's tau
+ *   0.001 the targets trail the critic by ~1000 updates, a tenth of a 100k-step budget.
+ * - 5000 uniform random warm-up steps (five 1000-step episodes; paper: none) before the first update.
+ * - 256-256 hidden units (paper: 400-300), as the TD3 and SAC reference implementations: half the
+ *   multiply-adds, so a 100k-step run takes ~20 instead of ~35 minutes on one core here.
+ */
+export const DDPG_DEFAULTS: Readonly<DdpgHyperparams> = Object.freeze({
+  ...DDPG_PAPER_DEFAULTS,
+  actorHidden: [256, 256],
+  criticHidden: [256, 256],
+  criticL2: 0,
+  obsNormalization: true,
+  criticActionLayer: 0,
+  actorLr: 1e-3,
+  tau: 0.005,
+  batchSize: 100,
+  learningStarts: 5000,
+  randomSteps: 5000,
+});
+
 /** TD3, Fujimoto et al. 2018, section 6.1 and Table 3. */
 export const TD3_PAPER_DEFAULTS: Readonly<Td3Hyperparams> = Object.freeze({
   ...DDPG_PAPER_DEFAULTS,
@@ -160,6 +195,20 @@ export const TD3_PAPER_DEFAULTS: Readonly<Td3Hyperparams> = Object.freeze({
   targetNoiseClip: 0.5,
   learningStarts: 10_000,
   randomSteps: 10_000,
+});
+
+/**
+ * What a new TD3 run gets: the paper's values with DDPG's measured changes (DDPG_DEFAULTS): running
+ * observation normalisation, 256-256 networks, and 5000 random warm-up steps instead of 10^4 (a
+ * tenth of a 100k-step budget).
+ */
+export const TD3_DEFAULTS: Readonly<Td3Hyperparams> = Object.freeze({
+  ...TD3_PAPER_DEFAULTS,
+  actorHidden: [256, 256],
+  criticHidden: [256, 256],
+  obsNormalization: true,
+  learningStarts: 5000,
+  randomSteps: 5000,
 });
 
 export interface NafHyperparams {
@@ -246,6 +295,85 @@ export const NAF_PAPER_DEFAULTS: Readonly<NafHyperparams> = Object.freeze({
   ilqgNoise: 1,
 });
 
+export interface SacHyperparams {
+  /** Actor hidden layer sizes. Haarnoja et al. 2018 (Applications), Table 1: 256 and 256 ReLU units. */
+  actorHidden: number[];
+  /** Critic hidden layer sizes (two critics). Table 1: 256 and 256. */
+  criticHidden: number[];
+  /** Actor Adam learning rate. Table 1: 3e-4. */
+  actorLr: number;
+  /** Critic Adam learning rate. Table 1: 3e-4. */
+  criticLr: number;
+  /** Temperature (log alpha) Adam learning rate. Table 1: 3e-4. */
+  alphaLr: number;
+  /** Discount. Table 1: 0.99. */
+  gamma: number;
+  /** Soft target update rate. Table 1: 0.005. */
+  tau: number;
+  /** Minibatch size. Table 1: 256. */
+  batchSize: number;
+  /** Replay buffer capacity in transitions. Table 1: 10^6. */
+  replayCapacity: number;
+  /** Final-layer init U(-x, x); null uses the fan-in rule. */
+  finalLayerInit: number | null;
+  /** Initial entropy temperature alpha. Haarnoja et al. 2018 (Applications), reference code: 1. */
+  initialAlpha: number;
+  /** Tune alpha towards the target entropy (section 5, eq. 18); off keeps initialAlpha. */
+  learnAlpha: boolean;
+  /** Target entropy; null: -|A| (section 5, "dimension of the action space"). */
+  targetEntropy: number | null;
+  /** Gradient updates per environment step. Table 1: 1. */
+  updatesPerStep: number;
+  /** Environment steps before the first update. */
+  learningStarts: number;
+  /** Uniform random actions for the first steps (reference code: 10^4 on MuJoCo). */
+  randomSteps: number;
+  prioritizedReplay: boolean;
+  priorityAlpha: number;
+  priorityBeta: number;
+  obsNormalization: boolean;
+}
+
+/** SAC, Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications", Table 1. */
+export const SAC_PAPER_DEFAULTS: Readonly<SacHyperparams> = Object.freeze({
+  actorHidden: [256, 256],
+  criticHidden: [256, 256],
+  actorLr: 3e-4,
+  criticLr: 3e-4,
+  alphaLr: 3e-4,
+  gamma: 0.99,
+  tau: 0.005,
+  batchSize: 256,
+  replayCapacity: 1_000_000,
+  finalLayerInit: null,
+  initialAlpha: 1,
+  learnAlpha: true,
+  targetEntropy: null,
+  updatesPerStep: 1,
+  learningStarts: 10_000,
+  randomSteps: 10_000,
+  prioritizedReplay: false,
+  priorityAlpha: 0.6,
+  priorityBeta: 0.4,
+  obsNormalization: false,
+});
+
+/** What a new NAF run gets: the paper's values with running observation normalisation (see DDPG_DEFAULTS). */
+export const NAF_DEFAULTS: Readonly<NafHyperparams> = Object.freeze({ ...NAF_PAPER_DEFAULTS, obsNormalization: true });
+
+/**
+ * What a new SAC run gets: the paper's values with running observation normalisation (see
+ * DDPG_DEFAULTS), batch 128 instead of 256 (an update costs ~2x less on a CPU: 44 against 24 per
+ * second on one core here), and 5000 random warm-up steps instead of 10^4.
+ */
+export const SAC_DEFAULTS: Readonly<SacHyperparams> = Object.freeze({
+  ...SAC_PAPER_DEFAULTS,
+  obsNormalization: true,
+  batchSize: 128,
+  learningStarts: 5000,
+  randomSteps: 5000,
+});
+
 const layers = (d: number[], what: string) =>
   z.array(z.number().int().min(1).max(4096)).min(1).max(6).default(d).describe(what);
 const num = (d: number, min: number, max: number, what: string) => z.number().min(min).max(max).default(d).describe(what);
@@ -290,52 +418,90 @@ function actorCriticSchema(d: Readonly<ActorCriticHyperparams>) {
   });
 }
 
-export const DdpgHyperparamsSchema = actorCriticSchema(DDPG_PAPER_DEFAULTS);
-export const Td3HyperparamsSchema = actorCriticSchema(TD3_PAPER_DEFAULTS);
+export const DdpgHyperparamsSchema = actorCriticSchema(DDPG_DEFAULTS);
+export const Td3HyperparamsSchema = actorCriticSchema(TD3_DEFAULTS);
 
-export const NafHyperparamsSchema = z.strictObject({
-  hidden: layers(NAF_PAPER_DEFAULTS.hidden, 'hidden layer sizes of the shared torso'),
-  lr: num(NAF_PAPER_DEFAULTS.lr, 1e-7, 1, 'Adam learning rate'),
-  gamma: num(NAF_PAPER_DEFAULTS.gamma, 0, 1, 'discount factor'),
-  tau: num(NAF_PAPER_DEFAULTS.tau, 1e-6, 1, 'soft target update rate'),
-  batchSize: int(NAF_PAPER_DEFAULTS.batchSize, 1, 4096, 'minibatch size'),
-  replayCapacity: int(NAF_PAPER_DEFAULTS.replayCapacity, 100, 10_000_000, 'replay buffer capacity (transitions)'),
-  updatesPerStep: int(NAF_PAPER_DEFAULTS.updatesPerStep, 1, 100, 'gradient updates per environment step (paper: 5)'),
-  finalLayerInit: init(NAF_PAPER_DEFAULTS.finalLayerInit),
-  exploration: explorationKind(NAF_PAPER_DEFAULTS.exploration),
-  ouTheta: num(NAF_PAPER_DEFAULTS.ouTheta, 0, 10, 'Ornstein-Uhlenbeck mean reversion theta'),
-  ouSigma: num(NAF_PAPER_DEFAULTS.ouSigma, 0, 10, 'Ornstein-Uhlenbeck scale sigma'),
-  gaussianSigma: num(NAF_PAPER_DEFAULTS.gaussianSigma, 0, 10, 'Gaussian action noise std'),
-  paramNoiseTarget: num(NAF_PAPER_DEFAULTS.paramNoiseTarget, 1e-4, 10, 'parameter noise: target action-space std (delta)'),
-  paramNoiseInitial: num(NAF_PAPER_DEFAULTS.paramNoiseInitial, 1e-6, 10, 'parameter noise: initial weight std'),
-  learningStarts: int(NAF_PAPER_DEFAULTS.learningStarts, 0, 10_000_000, 'environment steps before the first update'),
-  randomSteps: int(NAF_PAPER_DEFAULTS.randomSteps, 0, 10_000_000, 'uniform random actions for the first steps'),
-  prioritizedReplay: bool(NAF_PAPER_DEFAULTS.prioritizedReplay, 'proportional prioritized replay'),
-  priorityAlpha: num(NAF_PAPER_DEFAULTS.priorityAlpha, 0, 1, 'priority exponent alpha'),
-  priorityBeta: num(NAF_PAPER_DEFAULTS.priorityBeta, 0, 1, 'initial importance-sampling exponent beta'),
-  obsNormalization: bool(NAF_PAPER_DEFAULTS.obsNormalization, 'running observation normalisation (not in the paper)'),
-  modelBased: bool(NAF_PAPER_DEFAULTS.modelBased, 'imagination rollouts from fitted linear dynamics (Gu et al. Algorithm 2)'),
-  modelEpisodes: int(NAF_PAPER_DEFAULTS.modelEpisodes, 1, 100, 'episodes the dynamics are fitted on'),
-  rolloutLength: int(NAF_PAPER_DEFAULTS.rolloutLength, 1, 100, 'imagination rollout length l'),
-  imagineStarts: int(NAF_PAPER_DEFAULTS.imagineStarts, 1, 4096, 'start states per imagination round (m)'),
-  imagineEvery: int(NAF_PAPER_DEFAULTS.imagineEvery, 1, 1_000_000, 'environment steps between imagination rounds'),
-  imaginationCapacity: int(NAF_PAPER_DEFAULTS.imaginationCapacity, 100, 10_000_000, 'imagined-transition buffer capacity'),
-  modelRidge: num(NAF_PAPER_DEFAULTS.modelRidge, 0, 1e3, 'ridge regulariser of the dynamics fit'),
-  modelWindow: int(NAF_PAPER_DEFAULTS.modelWindow, 0, 50, 'neighbouring time steps pooled per side in the fit'),
-  ilqgExploration: num(NAF_PAPER_DEFAULTS.ilqgExploration, 0, 1, 'fraction of training episodes driven by an iLQG controller from the fitted model (Gu et al. 5.2); needs modelBased'),
-  ilqgNoise: num(NAF_PAPER_DEFAULTS.ilqgNoise, 0, 10, "scale of the iLQG controller's noise std (covariance -Quu^-1 times its square)"),
+function nafSchema(D: Readonly<NafHyperparams>) {
+  return z.strictObject({
+  hidden: layers(D.hidden, 'hidden layer sizes of the shared torso'),
+  lr: num(D.lr, 1e-7, 1, 'Adam learning rate'),
+  gamma: num(D.gamma, 0, 1, 'discount factor'),
+  tau: num(D.tau, 1e-6, 1, 'soft target update rate'),
+  batchSize: int(D.batchSize, 1, 4096, 'minibatch size'),
+  replayCapacity: int(D.replayCapacity, 100, 10_000_000, 'replay buffer capacity (transitions)'),
+  updatesPerStep: int(D.updatesPerStep, 1, 100, 'gradient updates per environment step (paper: 5)'),
+  finalLayerInit: init(D.finalLayerInit),
+  exploration: explorationKind(D.exploration),
+  ouTheta: num(D.ouTheta, 0, 10, 'Ornstein-Uhlenbeck mean reversion theta'),
+  ouSigma: num(D.ouSigma, 0, 10, 'Ornstein-Uhlenbeck scale sigma'),
+  gaussianSigma: num(D.gaussianSigma, 0, 10, 'Gaussian action noise std'),
+  paramNoiseTarget: num(D.paramNoiseTarget, 1e-4, 10, 'parameter noise: target action-space std (delta)'),
+  paramNoiseInitial: num(D.paramNoiseInitial, 1e-6, 10, 'parameter noise: initial weight std'),
+  learningStarts: int(D.learningStarts, 0, 10_000_000, 'environment steps before the first update'),
+  randomSteps: int(D.randomSteps, 0, 10_000_000, 'uniform random actions for the first steps'),
+  prioritizedReplay: bool(D.prioritizedReplay, 'proportional prioritized replay'),
+  priorityAlpha: num(D.priorityAlpha, 0, 1, 'priority exponent alpha'),
+  priorityBeta: num(D.priorityBeta, 0, 1, 'initial importance-sampling exponent beta'),
+  obsNormalization: bool(D.obsNormalization, 'running observation normalisation (not in the paper)'),
+  modelBased: bool(D.modelBased, 'imagination rollouts from fitted linear dynamics (Gu et al. Algorithm 2)'),
+  modelEpisodes: int(D.modelEpisodes, 1, 100, 'episodes the dynamics are fitted on'),
+  rolloutLength: int(D.rolloutLength, 1, 100, 'imagination rollout length l'),
+  imagineStarts: int(D.imagineStarts, 1, 4096, 'start states per imagination round (m)'),
+  imagineEvery: int(D.imagineEvery, 1, 1_000_000, 'environment steps between imagination rounds'),
+  imaginationCapacity: int(D.imaginationCapacity, 100, 10_000_000, 'imagined-transition buffer capacity'),
+  modelRidge: num(D.modelRidge, 0, 1e3, 'ridge regulariser of the dynamics fit'),
+  modelWindow: int(D.modelWindow, 0, 50, 'neighbouring time steps pooled per side in the fit'),
+  ilqgExploration: num(D.ilqgExploration, 0, 1, 'fraction of training episodes driven by an iLQG controller from the fitted model (Gu et al. 5.2); needs modelBased'),
+  ilqgNoise: num(D.ilqgNoise, 0, 10, "scale of the iLQG controller's noise std (covariance -Quu^-1 times its square)"),
+});
+}
+
+export const NafHyperparamsSchema = nafSchema(NAF_DEFAULTS);
+
+export const SacHyperparamsSchema = z.strictObject({
+  actorHidden: layers(SAC_DEFAULTS.actorHidden, 'actor hidden layer sizes'),
+  criticHidden: layers(SAC_DEFAULTS.criticHidden, 'critic hidden layer sizes (each of the two critics)'),
+  actorLr: num(SAC_DEFAULTS.actorLr, 1e-7, 1, 'actor Adam learning rate'),
+  criticLr: num(SAC_DEFAULTS.criticLr, 1e-7, 1, 'critic Adam learning rate'),
+  alphaLr: num(SAC_DEFAULTS.alphaLr, 1e-7, 1, 'temperature (log alpha) Adam learning rate'),
+  gamma: num(SAC_DEFAULTS.gamma, 0, 1, 'discount factor'),
+  tau: num(SAC_DEFAULTS.tau, 1e-6, 1, 'soft target update rate'),
+  batchSize: int(SAC_DEFAULTS.batchSize, 1, 4096, 'minibatch size'),
+  replayCapacity: int(SAC_DEFAULTS.replayCapacity, 100, 10_000_000, 'replay buffer capacity (transitions)'),
+  finalLayerInit: init(SAC_DEFAULTS.finalLayerInit),
+  initialAlpha: num(SAC_DEFAULTS.initialAlpha, 1e-8, 100, 'initial entropy temperature alpha'),
+  learnAlpha: bool(SAC_DEFAULTS.learnAlpha, 'tune alpha towards the target entropy (SAC eq. 18)'),
+  targetEntropy: z.number().min(-1000).max(1000).nullable().default(SAC_DEFAULTS.targetEntropy).describe('target entropy; null: minus the number of actions'),
+  updatesPerStep: int(SAC_DEFAULTS.updatesPerStep, 1, 100, 'gradient updates per environment step'),
+  learningStarts: int(SAC_DEFAULTS.learningStarts, 0, 10_000_000, 'environment steps before the first update'),
+  randomSteps: int(SAC_DEFAULTS.randomSteps, 0, 10_000_000, 'uniform random actions for the first steps'),
+  prioritizedReplay: bool(SAC_DEFAULTS.prioritizedReplay, 'proportional prioritized replay'),
+  priorityAlpha: num(SAC_DEFAULTS.priorityAlpha, 0, 1, 'priority exponent alpha'),
+  priorityBeta: num(SAC_DEFAULTS.priorityBeta, 0, 1, 'initial importance-sampling exponent beta'),
+  obsNormalization: bool(SAC_DEFAULTS.obsNormalization, 'running observation normalisation'),
 });
 
 export const HYPERPARAM_SCHEMAS = {
   ddpg: DdpgHyperparamsSchema,
   td3: Td3HyperparamsSchema,
   naf: NafHyperparamsSchema,
+  sac: SacHyperparamsSchema,
 } as const;
 
+/** What a new run of each algorithm gets (the schemas' defaults). */
+export const ALGO_DEFAULTS = {
+  ddpg: DDPG_DEFAULTS,
+  td3: TD3_DEFAULTS,
+  naf: NAF_DEFAULTS,
+  sac: SAC_DEFAULTS,
+} as const;
+
+/** The papers' exact values, each one click away as the '<algo>-paper' preset. */
 export const PAPER_DEFAULTS = {
   ddpg: DDPG_PAPER_DEFAULTS,
   td3: TD3_PAPER_DEFAULTS,
   naf: NAF_PAPER_DEFAULTS,
+  sac: SAC_PAPER_DEFAULTS,
 } as const;
 
 export type Algo = keyof typeof HYPERPARAM_SCHEMAS;
@@ -345,7 +511,11 @@ export type Algo = keyof typeof HYPERPARAM_SCHEMAS;
  * `rl-studio train` with no arguments uses 'ddpg-quick'.
  */
 export const PRESETS = {
-  'ddpg-quick': { algo: 'ddpg' as Algo, hyperparams: DDPG_QUICK_PRESET, description: 'DDPG with small networks and fast targets for a result in about a minute (see DDPG_QUICK_PRESET)' },
+  'ddpg-quick': { algo: 'ddpg' as Algo, hyperparams: DDPG_QUICK_PRESET as Readonly<Record<string, unknown>>, description: 'DDPG with small networks and fast targets for a result in about a minute (see DDPG_QUICK_PRESET)' },
+  'ddpg-paper': { algo: 'ddpg' as Algo, hyperparams: DDPG_PAPER_DEFAULTS as Readonly<Record<string, unknown>>, description: 'DDPG with the exact values of Lillicrap et al. 2015, supplement 7' },
+  'td3-paper': { algo: 'td3' as Algo, hyperparams: TD3_PAPER_DEFAULTS as Readonly<Record<string, unknown>>, description: 'TD3 with the exact values of Fujimoto et al. 2018, section 6.1' },
+  'naf-paper': { algo: 'naf' as Algo, hyperparams: NAF_PAPER_DEFAULTS as Readonly<Record<string, unknown>>, description: 'NAF with the values of Gu et al. 2016 (200-200, 5 updates per step, tau 0.001)' },
+  'sac-paper': { algo: 'sac' as Algo, hyperparams: SAC_PAPER_DEFAULTS as Readonly<Record<string, unknown>>, description: 'SAC with the values of Haarnoja et al. 2018 (Applications), Table 1' },
 } as const;
 export type PresetName = keyof typeof PRESETS;
 
@@ -356,8 +526,9 @@ export type PresetName = keyof typeof PRESETS;
  * transitions, not 10^6 — with the paper's three rendered frames per step each transition keeps
  * 3 new 64x64 RGB frames (37 KB raw); PixelReplay keeps them run-length encoded, and 10^5
  * transitions measured 0.16 GB (cartpole) to 1.1 GB (cheetah, walker). The store grows as it fills.
+ * Pixels are already in [0, 1]: no running observation normalisation.
  */
 export const PIXEL_HYPERPARAM_DEFAULTS = {
-  ddpg: { actorHidden: [200, 200], criticHidden: [200, 200], criticActionLayer: 0, finalLayerInit: 3e-4, batchSize: 16, replayCapacity: 100_000 },
-  naf: { hidden: [200, 200], finalLayerInit: 3e-4, batchSize: 16, replayCapacity: 100_000 },
+  ddpg: { actorHidden: [200, 200], criticHidden: [200, 200], criticActionLayer: 0, finalLayerInit: 3e-4, batchSize: 16, replayCapacity: 100_000, obsNormalization: false },
+  naf: { hidden: [200, 200], finalLayerInit: 3e-4, batchSize: 16, replayCapacity: 100_000, obsNormalization: false },
 } as const;

@@ -7,9 +7,11 @@
  * No Node imports here: the renderer imports this file.
  */
 import { z } from 'zod';
-import { HYPERPARAM_SCHEMAS, type Algo, type DdpgHyperparams, type NafHyperparams, type Td3Hyperparams } from './hyperparams.ts';
+import { HYPERPARAM_SCHEMAS, type Algo, type DdpgHyperparams, type NafHyperparams, type SacHyperparams, type Td3Hyperparams } from './hyperparams.ts';
 
-export const ALGOS = ['ddpg', 'td3', 'naf'] as const;
+export const ALGOS = ['ddpg', 'td3', 'naf', 'sac'] as const satisfies readonly Algo[];
+/** Algorithms with a pixel (conv torso) variant (learn/pixel-nets.ts). */
+export const PIXEL_ALGOS: readonly Algo[] = ['ddpg', 'td3', 'naf'];
 export const OBS_KINDS = ['lowdim', 'pixels'] as const;
 export type ObsKind = (typeof OBS_KINDS)[number];
 
@@ -90,7 +92,7 @@ export const RunConfigInputSchema = z.strictObject({
 });
 export type RunConfigInput = z.input<typeof RunConfigInputSchema>;
 
-export type ResolvedHyperparams = DdpgHyperparams | Td3Hyperparams | NafHyperparams;
+export type ResolvedHyperparams = DdpgHyperparams | Td3Hyperparams | NafHyperparams | SacHyperparams;
 
 /** A validated config with the hyperparameters complete. */
 export type RunConfig = Omit<z.output<typeof RunConfigInputSchema>, 'hyperparams' | 'warmupSteps'> & {
@@ -133,6 +135,7 @@ export function parseRunConfig(raw: unknown): ParseResult {
   if ('criticActionLayer' in h && h.criticActionLayer >= h.criticHidden.length) {
     issues.push({ field: 'hyperparams.criticActionLayer', message: `must be below the number of critic hidden layers (${h.criticHidden.length})` });
   }
+  if (c.obs === 'pixels' && !PIXEL_ALGOS.includes(c.algo)) issues.push({ field: 'algo', message: `pixel runs train ${PIXEL_ALGOS.join(', ')}; ${c.algo} trains from low-dimensional state in this version` });
   if (issues.length) return { ok: false, issues };
   const warmupSteps = c.warmupSteps ?? Math.max(h.randomSteps, h.learningStarts);
   return { ok: true, config: { ...c, hyperparams: h, warmupSteps } };

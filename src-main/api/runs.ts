@@ -80,7 +80,8 @@ export type RunSummary = z.infer<typeof RunSummarySchema>;
  * One line of metrics.jsonl. `step` is the env step the record belongs to; `time` seconds since the
  * run was created (wall clock, continuing across resumes). Per kind:
  * - episode: episode_return, episode_length, diverged (bool), diverged_episodes (running count)
- * - update: critic_loss, actor_loss, q, updates (running count), steps_per_s
+ * - update: critic_loss, actor_loss, q, updates (running count), steps_per_s, and the learning
+ *   diagnostics the agent reports (learn/diagnostics.ts: actor_saturation, dq_da, ...)
  * - eval: eval_return, eval_returns (per episode), episodes (ids of the recordings)
  */
 export const MetricRecordSchema = z

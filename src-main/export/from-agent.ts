@@ -1,6 +1,7 @@
 import type { FlatParams } from '../learn/params.ts';
 import type { AnyAgent } from '../learn/factory.ts';
 import { NafAgent } from '../learn/naf.ts';
+import { SacAgent } from '../learn/sac.ts';
 import type { RunningObsNorm } from '../learn/obs-norm.ts';
 import { bnAffine } from '../learn/batch-norm.ts';
 import { LAYER_NORM_EPS, PixelEncoder, type ConvLayerSpec, type PixelShape } from '../learn/pixel-nets.ts';
@@ -23,7 +24,8 @@ export interface PixelTorso {
  * false)` computes followed by the env's mapping to actuator units:
  *   DDPG / TD3: [obs norm] -> (dense, ReLU) x hidden -> dense -> tanh -> scale;
  *   NAF: the mu head, [obs norm] -> (dense, ReLU) x hidden -> the mu columns of the heads layer
- *   -> tanh -> scale (Gu et al. 2016: the policy is mu(x), the maximiser of Q).
+ *   -> tanh -> scale (Gu et al. 2016: the policy is mu(x), the maximiser of Q);
+ *   SAC: the mean columns of the actor's [mu | log sigma] layer -> tanh -> scale.
  * Pixel agents (pass their torso) start with the actor's conv layers, (conv 'valid', ReLU) x n,
  * then flatten (H, W, C order, as the encoder reshapes) [and the feature trunk, dense (+ LayerNorm) + tanh], on
  * images of height x width x channels.
@@ -47,7 +49,11 @@ export function policyGraphFromAgent(agent: AnyAgent, action: { low: ArrayLike<n
   if (agent.obsNorm) layers.push(normalizeLayer(agent.obsNorm));
   if (agent instanceof NafAgent) {
     agent.hp.hidden.forEach((_, i) => layers.push(denseFrom(agent.net, `l${i}`), { kind: 'relu' }));
-    layers.push(muHead(agent.net, n), { kind: 'tanh' });
+    layers.push(headColumns(agent.net, 'heads', 1, n), { kind: 'tanh' });
+  } else if (agent instanceof SacAgent) {
+    // SAC's deterministic policy is the squashed mean: the first n columns of [mu | log sigma].
+    agent.hp.actorHidden.forEach((_, i) => layers.push(denseFrom(agent.actor, `l${i}`), { kind: 'relu' }));
+    layers.push(headColumns(agent.actor, 'out', 0, n), { kind: 'tanh' });
   } else {
     // Batch norm in its inference form is affine per unit: folded into the dense layers.
     const bn = agent.hp.batchNorm;
@@ -122,14 +128,17 @@ function denseFrom(p: FlatParams, prefix: string, inNorm: string | null = null, 
   return { kind: 'dense', inSize, outSize, weight, bias };
 }
 
-/** NAF's heads layer holds [V | mu (n) | L entries] side by side; the policy uses the mu columns. */
-function muHead(p: FlatParams, n: number): DenseLayer {
-  const [inSize, heads] = p.slot('heads.W').shape;
-  const w = p.view('heads.W');
-  const b = p.view('heads.b');
+/**
+ * Columns start..start+n-1 of a dense layer whose outputs hold several heads side by side (NAF:
+ * [V | mu | L entries], the policy is mu; SAC: [mu | log sigma], the policy is mu).
+ */
+function headColumns(p: FlatParams, prefix: string, start: number, n: number): DenseLayer {
+  const [inSize, heads] = p.slot(`${prefix}.W`).shape;
+  const w = p.view(`${prefix}.W`);
+  const b = p.view(`${prefix}.b`);
   const weight = new Float32Array(inSize * n);
-  for (let r = 0; r < inSize; r++) for (let j = 0; j < n; j++) weight[r * n + j] = w[r * heads + 1 + j];
-  return { kind: 'dense', inSize, outSize: n, weight, bias: b.slice(1, 1 + n) };
+  for (let r = 0; r < inSize; r++) for (let j = 0; j < n; j++) weight[r * n + j] = w[r * heads + start + j];
+  return { kind: 'dense', inSize, outSize: n, weight, bias: b.slice(start, start + n) };
 }
 
 /** The running normalisation as it stands (learn/obs-norm.ts: std = sqrt(m2 / (count - 1)) + 1e-8, or 1 before two samples). */

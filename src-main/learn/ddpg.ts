@@ -9,6 +9,7 @@ import { Rng } from '../util/rng.ts';
 import { makeActionNoise, ParameterNoise, type ActionNoise, type NoiseState } from './noise.ts';
 import { RunningObsNorm, type ObsNormState } from './obs-norm.ts';
 import { IdentityEncoder, identityEncoder, type EncoderFactory, type ObsEncoder } from './encoder.ts';
+import { DIAGNOSTICS_EVERY, l2norm, meanAbs, saturation, type UpdateDiagnostic } from './diagnostics.ts';
 
 /**
  * DDPG (Lillicrap et al. 2015) and TD3 (Fujimoto et al. 2018) as one actor-critic: TD3's twin
@@ -355,6 +356,9 @@ export class ActorCriticAgent implements Agent {
     const obsArr = this.obsNorm ? this.obsNorm.apply(batch.obs) : batch.obs;
     const nextArr = this.obsNorm ? this.obsNorm.apply(batch.nextObs) : batch.nextObs;
     const actorStep = (this.updates + 1) % hp.policyDelay === 0;
+    // Diagnostics on every k-th update, chosen among actor steps so the actor's signs are measured too.
+    const period = DIAGNOSTICS_EVERY * hp.policyDelay;
+    const diag: Partial<Record<UpdateDiagnostic, number>> | null = this.updates % period === hp.policyDelay - 1 ? {} : null;
     const twin = this.critics.length === 2;
     const a = ar.get('a', B * A);
     a.set(batch.actions.subarray(0, B * A));
@@ -374,6 +378,11 @@ export class ActorCriticAgent implements Agent {
     for (let i = 0; i < B; i++) {
       const q2 = twin ? Math.min(qT[0][i], qT[1][i]) : qT[0][i];
       y[i] = batch.rewards[i] + (batch.discounts ? batch.discounts[i] : hp.gamma * (1 - batch.dones[i])) * q2;
+    }
+    if (diag) {
+      let sum = 0;
+      for (let i = 0; i < B; i++) sum += y[i];
+      diag.q_target = sum / B;
     }
 
     // Critic: minimise mean w_i (Q(s_i, a_i) - y_i)^2 (w = importance weights, else 1).
@@ -405,13 +414,26 @@ export class ActorCriticAgent implements Agent {
       const x = this.features(this.enc.actor, obsArr, B, 's.a');
       const mu = this.actorNet.forward(this.actor, x, B, 'update');
       const { dAction, q } = criticActionGrad(ar, this.critics[0], criticL, mu, B, 'c0');
+      if (diag) {
+        const sat = saturation(mu, B * A);
+        diag.actor_saturation = sat.saturated;
+        diag.actor_abs_action = sat.meanAbs;
+        // dAction holds -dQ/da / B (the loss is -mean Q).
+        diag.dq_da = meanAbs(dAction, B * A) * B;
+      }
       const dInput = this.actorNet.backward(this.actor, ar.get('grad.actor', this.actor.size), x, dAction, B, this.enc.actor.trainable);
       if (dInput) this.encoderStep(this.enc.actor, obsArr, dInput, B);
+      if (diag) diag.actor_grad_norm = l2norm(ar.get('grad.actor', this.actor.size));
       let sum = 0;
       for (let i = 0; i < B; i++) sum += q[i];
       actorLoss = -sum / B;
     }
 
+    if (diag) {
+      const c0 = this.critics[0];
+      diag.critic_grad_norm = l2norm(ar.get('grad.c0', c0.size));
+      diag.critic_decay_norm = hp.criticL2 > 0 ? l2norm(c0.values, c0.size, this.criticOpts[0].decay) : 0;
+    }
     for (let j = 0; j < this.critics.length; j++) this.criticOpts[j].step(ar.get(`grad.c${j}`, this.critics[j].size));
     if (actorStep) {
       this.actorOpt.step(ar.get('grad.actor', this.actor.size));
@@ -429,6 +451,7 @@ export class ActorCriticAgent implements Agent {
     if (this.paramNoise && this.updates % 50 === 0) this.adaptParamNoise(obsArr, B);
     const out: UpdateStats = { criticLoss: criticLoss / this.critics.length, q: qMean, tdErrors };
     if (actorLoss !== undefined) out.actorLoss = actorLoss;
+    if (diag) out.diagnostics = diag as Record<string, number>;
     return out;
   }
 

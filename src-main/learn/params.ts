@@ -229,6 +229,11 @@ export class Adam {
     return this.params.arena.get(`${this.key}.v`, this.params.size);
   }
 
+  /** Per-parameter L2 decay coefficients (l2 on weights, 0 on biases). */
+  get decay(): Float32Array {
+    return this.params.arena.get(`${this.key}.d`, this.params.size);
+  }
+
   /** One step with gradient g (same layout as the parameters; best a view of the params' arena). */
   step(g: Float32Array): void {
     this.t++;

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { PIXEL_HYPERPARAM_DEFAULTS, type DdpgHyperparams, type NafHyperparams } from '../api/hyperparams.ts';
+import { PIXEL_HYPERPARAM_DEFAULTS, type Algo, type DdpgHyperparams, type NafHyperparams } from '../api/hyperparams.ts';
+import { PIXEL_ALGOS } from '../api/run-config.ts';
+import { UserError } from '../util/errors.ts';
 import type { EncoderFactory, ObsEncoder } from './encoder.ts';
 import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
 import { Rng } from '../util/rng.ts';
@@ -538,7 +540,7 @@ export function pixelEncoderFactory(config: PixelEncoderConfig): EncoderFactory 
 }
 
 export interface PixelAgentOptions {
-  algo: 'ddpg' | 'td3' | 'naf';
+  algo: Algo;
   shape: PixelShape;
   actionSize: number;
   /** Overrides on top of the pixel defaults (pixelDdpgHyperparams / pixelNafHyperparams). */
@@ -575,6 +577,7 @@ export interface PixelAgentOptions {
  * below relies on.
  */
 export function createPixelAgent(opts: PixelAgentOptions): AnyAgent {
+  if (!PIXEL_ALGOS.includes(opts.algo)) throw new UserError({ field: 'algo', message: `pixel runs train ${PIXEL_ALGOS.join(', ')}, not ${opts.algo}` });
   const obsSize = opts.shape.height * opts.shape.width * opts.shape.channels;
   const overrides = opts.algo === 'naf' ? pixelNafHyperparams(opts.hyperparams as Partial<NafHyperparams>) : pixelDdpgHyperparams(opts.hyperparams as Partial<DdpgHyperparams>);
   const hp = resolveHyperparams(opts.algo, overrides as Record<string, unknown>);
@@ -594,7 +597,7 @@ export function createPixelAgent(opts: PixelAgentOptions): AnyAgent {
     // TD3's second critic (and its target) read them detached too.
     const critic = make(obsSize, { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
     const target = make(obsSize, { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
-    const critics = hp.twinCritics ? 2 : 1;
+    const critics = 'twinCritics' in hp && hp.twinCritics ? 2 : 1;
     encoder = () => {
       const i = made++;
       if (i === 2) return critic;

@@ -1,3 +1,5 @@
+import type { Algo } from '../api/hyperparams.ts';
+
 /**
  * The agent interface the trainer drives. DDPG, TD3 and NAF implement it over TensorFlow.js;
  * the replay buffer and noise are shared pieces.
@@ -31,6 +33,11 @@ export interface UpdateStats {
   q: number;
   /** New priorities (|TD error|) for prioritized replay. */
   tdErrors?: Float32Array;
+  /**
+   * Further named scalars of this update (metric names as in metrics.jsonl, e.g. the learning
+   * diagnostics of learn/diagnostics.ts); the trainer averages each over its logging window.
+   */
+  diagnostics?: Record<string, number>;
 }
 
 /** Everything needed to continue training bit for bit: weights, optimizer moments, counters. */
@@ -43,7 +50,7 @@ export interface AgentState {
 }
 
 export interface Agent {
-  readonly algo: 'ddpg' | 'td3' | 'naf';
+  readonly algo: Algo;
   /** Action in [-1, 1]^n for one observation; explore adds the configured exploration noise. */
   act(obs: Float32Array, explore: boolean): Float32Array;
   /** Called at episode start (resets OU noise, parameter noise, ...). */

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseRunConfig, type RunConfig } from '../api/run-config.ts';
-import { PIXEL_HYPERPARAM_DEFAULTS } from '../api/hyperparams.ts';
+import { parseRunConfig, PIXEL_ALGOS, type RunConfig } from '../api/run-config.ts';
+import { PIXEL_HYPERPARAM_DEFAULTS, type Algo } from '../api/hyperparams.ts';
 import { UserError } from '../util/errors.ts';
 import { appRoot } from '../util/paths.ts';
 import { renderHostPageDir } from '../render/host.ts';
@@ -52,6 +52,8 @@ export function pixelHyperparamDefaults(algo: unknown): Record<string, unknown> 
 }
 
 function withPixelDefaults(raw: Record<string, unknown>): Record<string, unknown> {
+  // An algorithm without a pixel variant keeps its own hyperparameters: parseRunConfig names the algo.
+  if (!PIXEL_ALGOS.includes((raw.algo ?? 'ddpg') as Algo)) return raw;
   const given = isObject(raw.hyperparams) ? raw.hyperparams : raw.hyperparams === undefined ? {} : null;
   if (given === null) return raw; // not an object: the schema names the field
   return { ...raw, hyperparams: { ...pixelHyperparamDefaults(raw.algo ?? 'ddpg'), ...given } };

@@ -85,6 +85,8 @@ export class OffPolicyTrainer {
   // Windows for the 'update' record and progress events.
   private progressWindow = { step: 0, t0: performance.now() };
   private win = { criticLoss: 0, actorLoss: 0, actorN: 0, q: 0, n: 0, steps: 0, t0: performance.now() };
+  /** Sums and counts of the agents' further named update scalars (learn/diagnostics.ts) in this window. */
+  private diagWin = new Map<string, { sum: number; n: number }>();
   private last = { criticLoss: null as number | null, actorLoss: null as number | null, q: null as number | null, stepsPerS: 0, episodeReturn: null as number | null };
 
   constructor(opts: TrainerOptions) {
@@ -232,8 +234,11 @@ export class OffPolicyTrainer {
       this.last.criticLoss = w.criticLoss / w.n;
       this.last.q = w.q / w.n;
       this.last.actorLoss = w.actorN ? w.actorLoss / w.actorN : null;
-      this.record('update', { critic_loss: this.last.criticLoss, actor_loss: this.last.actorLoss, q: this.last.q, updates: this.s.updates, steps_per_s: stepsPerS });
+      const diagnostics: Record<string, number> = {};
+      for (const [name, { sum, n }] of this.diagWin) if (n > 0) diagnostics[name] = +(sum / n).toPrecision(5);
+      this.record('update', { critic_loss: this.last.criticLoss, actor_loss: this.last.actorLoss, q: this.last.q, ...diagnostics, updates: this.s.updates, steps_per_s: stepsPerS });
     }
+    this.diagWin.clear();
     this.win = { criticLoss: 0, actorLoss: 0, actorN: 0, q: 0, n: 0, steps: 0, t0: now };
   }
 
@@ -247,6 +252,16 @@ export class OffPolicyTrainer {
     if (stats.actorLoss !== undefined) {
       w.actorLoss += stats.actorLoss;
       w.actorN++;
+    }
+    if (stats.diagnostics) {
+      for (const [name, value] of Object.entries(stats.diagnostics)) {
+        if (!Number.isFinite(value)) continue;
+        const acc = this.diagWin.get(name);
+        if (acc) {
+          acc.sum += value;
+          acc.n++;
+        } else this.diagWin.set(name, { sum: value, n: 1 });
+      }
     }
     if (this.o.replay.prioritized && stats.tdErrors && batch.indices) this.o.replay.updatePriorities(batch.indices, stats.tdErrors);
   }

@@ -167,11 +167,11 @@ describe('the studio in browser mode with real runs', () => {
     await page.locator('[data-env-preview=pendulum] canvas').waitFor();
     const start = page.getByRole('button', { name: 'Start run' });
 
-    // DDPG on the dense pendulum starts from the quick preset, with why; the paper is one click away.
+    // DDPG on the dense pendulum starts from the quick preset, with why; the defaults are one click away.
     await page.locator('[data-preset=ddpg-quick]').waitFor();
     expect(await page.locator('#hp-actorHidden').inputValue()).toBe('64, 64');
     await screenshot(page, 'new-run');
-    await page.getByRole('button', { name: 'Reset to paper' }).click();
+    await page.getByRole('button', { name: 'Reset to defaults' }).click();
     expect(await page.locator('#hp-actorHidden').inputValue()).toBe('400, 300');
     await expect(page.locator('[data-preset]').count()).resolves.toBe(0);
     await page.selectOption('select[aria-label="Hyperparameter preset"]', 'ddpg-quick');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchSuite } from '../commands/bench.ts';
 import type { Algo } from '../../api/hyperparams.ts';
-import { DDPG_QUICK_PRESET } from '../../api/hyperparams.ts';
+import { HYPERPARAM_SCHEMAS, PAPER_DEFAULTS, PRESETS } from '../../api/hyperparams.ts';
 import { selectBackend } from '../../learn/backend.ts';
 import { createAgent } from '../../learn/factory.ts';
 import { ReplayBuffer } from '../../learn/replay.ts';
@@ -16,29 +16,32 @@ import { ControlState } from '../../train/session.ts';
 import { setUpRun } from '../../train/run-setup.ts';
 import { PixelTrainReplay } from '../../train/replay-kinds.ts';
 import { PixelEnv } from '../../render/pixel-env.ts';
+import { UserError } from '../../util/errors.ts';
 import type { PixelSettings } from '../../api/run-config.ts';
 
 /**
  * Learning benchmarks (not CI): train through the product trainer (OffPolicyTrainer, the same loop
  * as `rl-studio train`) and report how far each case gets in a fixed number of env steps, with the
  * evaluation curve of every case appended to one JSONL file named in the output (one line per
- * evaluation: {case, env, algo, step, eval_return, wall_s}).
+ * evaluation: {case, env, algo, seed, step, eval_return, wall_s}).
  *
- * Cases: DDPG (the 'ddpg-quick' preset) on the dense pendulum, cartpole balance (goal: eval return
- * >= 800 within 50k steps; published agents ~990), cartpole swing-up and pendulum swing-up; NAF
- * with and without imagination rollouts (Gu et al. 2016, Algorithm 2) on the same dm_control tasks.
- * NAF uses the same small networks and target rate as the quick DDPG preset, and one update per env
- * step (plus one imagined minibatch per step with the model) so the two NAF cases differ only in the
- * imagination rollouts. naf-ilqg-cartpole-balance adds iLQG exploration (section 5.2) to the
- * imagination case: half of the training episodes after the first fit are driven by the linear-
- * Gaussian controller of the fitted model (on cartpole-balance that controller alone scores about
- * 200-400 per episode where doing nothing scores about 750: the per-step fits on 5 episodes are
- * poor models there). ddpg-pixels-cartpole-balance trains pixel DDPG through the same trainer on
- * frames from the render host (the pixel learning benchmark; render/pixel-train.ts prints the
- * random-action and do-nothing returns to compare with). --quick runs a fifth of the steps.
+ * The suite cases (`<algo>-<task>`): every algorithm with the defaults a new run gets (no
+ * hyperparameter given) on every dm_control-style task of the suite, 100k env steps, evaluated
+ * every 10k steps on 5 episodes. The goal at 100k steps is 0.6 x CURL's State SAC at 100k
+ * (Srinivas et al. 2020, Table 1; CURL_STATE_SAC_100K below, where it reports the task).
+ * `<algo>-paper-<task>` cases train the paper's exact values (the '<algo>-paper' preset) for the
+ * comparison.
  *
- * Where the curves go: $RL_STUDIO_BENCH_DIR, else <tmpdir>/rl-studio-bench. Cases can be picked
- * with $RL_STUDIO_BENCH_CASES (comma-separated case names).
+ * Further cases: DDPG's 'ddpg-quick' preset on the dense pendulum; NAF with and without imagination
+ * rollouts (Gu et al. 2016, Algorithm 2) and with iLQG exploration (section 5.2) on cartpole
+ * balance (small networks, one update per env step, so the cases differ only in the model-based
+ * parts); pixel DDPG on cartpole balance through the same trainer on frames from the render host.
+ * --quick runs a fifth of the steps.
+ *
+ * Which cases run: $RL_STUDIO_BENCH_CASES (comma-separated names; `*` matches any text, e.g.
+ * `ddpg-*` or `*-cheetah-run`); without it the quick, model-based and pixel cases (the whole
+ * suite is 36 runs of 100k steps: pick). Seeds: $RL_STUDIO_BENCH_SEEDS (comma-separated; 0).
+ * Curves go to $RL_STUDIO_BENCH_DIR, else <tmpdir>/rl-studio-bench.
  */
 interface Case {
   name: string;
@@ -49,21 +52,35 @@ interface Case {
   evalEpisodes: number;
   /** Pixel observations with these frame settings (run config `pixels`); absent: the state. */
   pixels?: Partial<PixelSettings>;
+  /** Runs without RL_STUDIO_BENCH_CASES (the suite cases only when picked). */
+  byDefault: boolean;
 }
 
-const DDPG_HP = { ...DDPG_QUICK_PRESET, actorHidden: [...DDPG_QUICK_PRESET.actorHidden], criticHidden: [...DDPG_QUICK_PRESET.criticHidden] };
-const NAF_HP = { hidden: [64, 64], tau: 0.005, batchSize: 128, updatesPerStep: 1, learningStarts: 1000, randomSteps: 1000 };
+/** The dm_control-style tasks of the built-in suite (1000 steps, reward in [0, 1] per step). */
+export const SUITE_TASKS = ['cartpole-balance', 'cartpole-swingup', 'pendulum-swingup', 'reacher-easy', 'cheetah-run', 'walker-walk', 'finger-spin', 'hopper-stand'] as const;
+
+/** CURL's State SAC at 100k env steps (Srinivas et al. 2020, Table 1), where it reports the task. */
+export const CURL_STATE_SAC_100K: Partial<Record<(typeof SUITE_TASKS)[number], number>> = {
+  'finger-spin': 811,
+  'cartpole-swingup': 835,
+  'reacher-easy': 746,
+  'cheetah-run': 616,
+  'walker-walk': 891,
+};
+
+const SUITE_STEPS = 100_000;
+const NAF_SMALL = { hidden: [64, 64], tau: 0.005, batchSize: 128, updatesPerStep: 1, learningStarts: 1000, randomSteps: 1000 };
+const ALGOS = Object.keys(HYPERPARAM_SCHEMAS) as Algo[];
 
 export const CASES: Case[] = [
-  { name: 'ddpg-pendulum', env: 'pendulum', algo: 'ddpg', steps: 10_000, hyperparams: DDPG_HP, evalEpisodes: 10 },
-  { name: 'ddpg-cartpole-balance', env: 'cartpole-balance', algo: 'ddpg', steps: 50_000, hyperparams: DDPG_HP, evalEpisodes: 3 },
-  { name: 'ddpg-cartpole-swingup', env: 'cartpole-swingup', algo: 'ddpg', steps: 100_000, hyperparams: DDPG_HP, evalEpisodes: 3 },
-  { name: 'ddpg-pendulum-swingup', env: 'pendulum-swingup', algo: 'ddpg', steps: 100_000, hyperparams: DDPG_HP, evalEpisodes: 3 },
-  ...(['cartpole-balance', 'cartpole-swingup', 'pendulum-swingup'] as const).flatMap((env) => [
-    { name: `naf-${env}`, env, algo: 'naf' as Algo, steps: env === 'cartpole-balance' ? 50_000 : 100_000, hyperparams: { ...NAF_HP, hidden: [...NAF_HP.hidden] }, evalEpisodes: 3 },
-    { name: `naf-imagination-${env}`, env, algo: 'naf' as Algo, steps: env === 'cartpole-balance' ? 50_000 : 100_000, hyperparams: { ...NAF_HP, hidden: [...NAF_HP.hidden], modelBased: true }, evalEpisodes: 3 },
-  ]),
-  { name: 'naf-ilqg-cartpole-balance', env: 'cartpole-balance', algo: 'naf', steps: 50_000, hyperparams: { ...NAF_HP, hidden: [...NAF_HP.hidden], modelBased: true, ilqgExploration: 0.5 }, evalEpisodes: 3 },
+  { name: 'ddpg-quick-pendulum', env: 'pendulum', algo: 'ddpg', steps: 10_000, hyperparams: structuredClone(PRESETS['ddpg-quick'].hyperparams) as Record<string, unknown>, evalEpisodes: 10, byDefault: true },
+  ...ALGOS.flatMap((algo) => SUITE_TASKS.map((env) => ({ name: `${algo}-${env}`, env, algo, steps: SUITE_STEPS, hyperparams: {}, evalEpisodes: 5, byDefault: false }))),
+  ...ALGOS.flatMap((algo) =>
+    SUITE_TASKS.map((env) => ({ name: `${algo}-paper-${env}`, env, algo, steps: SUITE_STEPS, hyperparams: structuredClone(PAPER_DEFAULTS[algo]) as Record<string, unknown>, evalEpisodes: 5, byDefault: false })),
+  ),
+  { name: 'naf-small-cartpole-balance', env: 'cartpole-balance', algo: 'naf', steps: 50_000, hyperparams: structuredClone(NAF_SMALL), evalEpisodes: 3, byDefault: true },
+  { name: 'naf-imagination-cartpole-balance', env: 'cartpole-balance', algo: 'naf', steps: 50_000, hyperparams: { ...structuredClone(NAF_SMALL), modelBased: true }, evalEpisodes: 3, byDefault: true },
+  { name: 'naf-ilqg-cartpole-balance', env: 'cartpole-balance', algo: 'naf', steps: 50_000, hyperparams: { ...structuredClone(NAF_SMALL), modelBased: true, ilqgExploration: 0.5 }, evalEpisodes: 3, byDefault: true },
   // Pixel DDPG (the paper's networks and batch 16) with the settings that learned best here (see
   // the README): 8 action repeats, a sliding stack of 3, anti-aliased frames, random shift 4
   // (DrQ), a 50-unit LayerNorm trunk and 3-step returns (DrQ-v2), twin critics with target-policy
@@ -87,8 +104,15 @@ export const CASES: Case[] = [
     },
     evalEpisodes: 5,
     pixels: { actionRepeat: 8, stacking: 'sliding', stack: 3, shift: 4, trunk: 50, trunkNorm: true, nStep: 3, antialias: true },
+    byDefault: true,
   },
 ];
+
+/** Whether a case name matches a pattern with `*` wildcards. */
+export function matchesCase(pattern: string, name: string): boolean {
+  const re = new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  return re.test(name);
+}
 
 export const run: BenchSuite = async function* ({ quick, log }) {
   const backend = await selectBackend();
@@ -99,15 +123,18 @@ export const run: BenchSuite = async function* ({ quick, log }) {
   writeFileSync(curveFile, '');
   log(`curves: ${curveFile}`);
   const pick = process.env.RL_STUDIO_BENCH_CASES?.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const c of CASES) {
-    if (pick && !pick.includes(c.name)) continue;
+  const seeds = (process.env.RL_STUDIO_BENCH_SEEDS ?? '0').split(',').map((s) => Number(s.trim()));
+  if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new UserError({ field: 'RL_STUDIO_BENCH_SEEDS', message: 'comma-separated whole numbers, e.g. 0,1' });
+  const chosen = CASES.filter((c) => (pick ? pick.some((p) => matchesCase(p, c.name)) : c.byDefault));
+  if (pick && !chosen.length) throw new UserError({ field: 'RL_STUDIO_BENCH_CASES', message: `no case matches ${pick.join(', ')}; cases: ${CASES.map((c) => c.name).join(', ')}` });
+  for (const c of chosen) for (const seed of seeds) {
     const steps = quick ? Math.round(c.steps / 5) : c.steps;
     const evalEvery = Math.max(1000, Math.round(steps / 20 / 1000) * 1000);
     const { config, env: resolved } = resolveRunConfig({
       env: c.env,
       algo: c.algo,
       steps,
-      seed: 0,
+      seed,
       evalEvery,
       evalEpisodes: c.evalEpisodes,
       checkpointEvery: steps,
@@ -150,19 +177,22 @@ export const run: BenchSuite = async function* ({ quick, log }) {
           final = e.evalReturn;
           best = best === null ? e.evalReturn : Math.max(best, e.evalReturn);
           const wall = (performance.now() - t0) / 1000;
-          appendFileSync(curveFile, JSON.stringify({ case: c.name, env: c.env, algo: c.algo, step: e.step, eval_return: +e.evalReturn.toFixed(2), wall_s: +wall.toFixed(1) }) + '\n');
+          appendFileSync(curveFile, JSON.stringify({ case: c.name, env: c.env, algo: c.algo, seed, step: e.step, eval_return: +e.evalReturn.toFixed(2), wall_s: +wall.toFixed(1) }) + '\n');
           log(`${c.name}: step ${e.step} eval return ${e.evalReturn.toFixed(1)} (${wall.toFixed(0)} s)`);
         },
       });
       await trainer.run();
       if (!setup) agent.dispose();
+      const reference = (CURL_STATE_SAC_100K as Record<string, number | undefined>)[c.env];
       yield {
         case: c.name,
         env: c.env,
+        seed,
         algo: c.algo + (c.pixels ? '+pixels' : '') + (c.hyperparams.modelBased ? '+imagination' : '') + (c.hyperparams.ilqgExploration ? '+ilqg' : ''),
         steps,
         final_eval_return: final === null ? null : +(final as number).toFixed(2),
         best_eval_return: best === null ? null : +(best as number).toFixed(2),
+        ...(reference !== undefined && steps === SUITE_STEPS ? { goal: +(0.6 * reference).toFixed(1), curl_state_sac_100k: reference } : {}),
         wall_s: +((performance.now() - t0) / 1000).toFixed(1),
         curve_file: curveFile,
       };

@@ -3,15 +3,17 @@ import { selectBackend } from '../../learn/backend.ts';
 import { createAgent, resolveHyperparams } from '../../learn/factory.ts';
 import { ReplayBuffer } from '../../learn/replay.ts';
 import { Rng } from '../../util/rng.ts';
-import type { Algo } from '../../api/hyperparams.ts';
+import { HYPERPARAM_SCHEMAS, PAPER_DEFAULTS, type Algo } from '../../api/hyperparams.ts';
 import { runPixelUpdates } from './updates-pixels.ts';
 import { gemmPool } from '../../learn/gemm-pool.ts';
 import { loadavg } from 'node:os';
 
 /**
- * Gradient updates per second on a filled buffer, with the paper's networks: low-dimensional
- * obs 17 / action 6 (HalfCheetah-sized). One update = critic + actor + soft target update
- * (NAF: one Q update + soft target update). The paper's pixel networks follow (updates-pixels.ts).
+ * Gradient updates per second on a filled buffer, with each algorithm's defaults (what a new run
+ * gets) and DDPG with the paper's exact values (ddpg-paper-lowdim: 400-300, batch 64, the figure
+ * earlier rounds compared with PyTorch): low-dimensional obs 17 / action 6 (HalfCheetah-sized).
+ * One update = critic + actor + soft target update (NAF: one Q update + soft target update; SAC:
+ * two critics, the actor and the temperature). The paper's pixel networks follow (updates-pixels.ts).
  * Each line names the GEMM threads (RL_STUDIO_THREADS) and the load average, since both move it.
  */
 export const run: BenchSuite = async function* ({ quick, log }) {
@@ -19,9 +21,13 @@ export const run: BenchSuite = async function* ({ quick, log }) {
   log(`backend ${backend.reason}`);
   const obsSize = 17;
   const actionSize = 6;
-  for (const algo of ['ddpg', 'td3', 'naf'] as Algo[]) {
-    const agent = createAgent(algo, obsSize, actionSize, {}, 1);
-    const { batchSize } = resolveHyperparams(algo, {});
+  const cases: { name: string; algo: Algo; hp: Record<string, unknown> }[] = [
+    { name: 'ddpg-paper-lowdim', algo: 'ddpg', hp: structuredClone(PAPER_DEFAULTS.ddpg) as Record<string, unknown> },
+    ...(Object.keys(HYPERPARAM_SCHEMAS) as Algo[]).map((algo) => ({ name: `${algo}-lowdim`, algo, hp: {} })),
+  ];
+  for (const { name, algo, hp } of cases) {
+    const agent = createAgent(algo, obsSize, actionSize, hp, 1);
+    const { batchSize } = resolveHyperparams(algo, hp);
     const rng = new Rng(2);
     const buf = new ReplayBuffer({ capacity: 10_000, obsSize, actionSize });
     const o = new Float32Array(obsSize);
@@ -46,7 +52,7 @@ export const run: BenchSuite = async function* ({ quick, log }) {
     }
     const dt = (performance.now() - t0) / 1000;
     agent.dispose();
-    yield { case: `${algo}-lowdim`, backend: backend.name, batch: batchSize, threads, chose_helpers: gemmPool.stats().chose.helpers - before.helpers, chose_alone: gemmPool.stats().chose.alone - before.alone, updates_per_s: +(n / dt).toFixed(1), load_avg: +loadavg()[0].toFixed(2) };
+    yield { case: name, backend: backend.name, batch: batchSize, threads, chose_helpers: gemmPool.stats().chose.helpers - before.helpers, chose_alone: gemmPool.stats().chose.alone - before.alone, updates_per_s: +(n / dt).toFixed(1), load_avg: +loadavg()[0].toFixed(2) };
   }
   yield* runPixelUpdates({ quick, log });
 };

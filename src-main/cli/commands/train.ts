@@ -94,7 +94,7 @@ function applyPreset(c: Record<string, unknown>, name: string): void {
   if (!preset) throw new UserError({ field: '--preset', message: `unknown preset '${name}'; presets: ${Object.keys(PRESETS).join(', ')}` });
   if (c.algo !== undefined && c.algo !== preset.algo) throw new UserError({ field: '--preset', message: `preset '${name}' is for ${preset.algo}, not ${String(c.algo)}` });
   c.algo = preset.algo;
-  c.hyperparams = { ...preset.hyperparams, actorHidden: [...preset.hyperparams.actorHidden], criticHidden: [...preset.hyperparams.criticHidden] };
+  c.hyperparams = structuredClone(preset.hyperparams) as Record<string, unknown>;
 }
 
 /** Environment steps of the no-argument run (about a minute on one core; see QUICK below). */
@@ -108,7 +108,7 @@ export const QUICK_STEPS = 10_000;
 export function applyQuickDefaults(o: Pick<TrainOpts, 'env' | 'algo' | 'obs'>, c: RunConfigInput): RunConfigInput {
   if (o.env !== undefined || o.algo !== undefined || o.obs !== undefined || c.hyperparams !== undefined) return c;
   const hp = PRESETS['ddpg-quick'].hyperparams;
-  return { ...c, steps: c.steps ?? QUICK_STEPS, hyperparams: { ...hp, actorHidden: [...hp.actorHidden], criticHidden: [...hp.criticHidden] } };
+  return { ...c, steps: c.steps ?? QUICK_STEPS, hyperparams: structuredClone(hp) as Record<string, unknown> };
 }
 
 /** Prints training events: JSON lines with --json, a progress bar on a terminal otherwise. */

@@ -1,10 +1,10 @@
 /**
  * The New-run form's hyperparameter fields, read from the algorithm's zod schema (api/hyperparams.ts):
- * kind, bounds, the one-line description and the paper default. Values are edited as text and
+ * kind, bounds, the one-line description, the default a new run gets and the paper's value. Values are edited as text and
  * parsed back here; the schema itself (through parseRunConfig) decides what is valid.
  */
 import { z } from 'zod';
-import { HYPERPARAM_SCHEMAS, PAPER_DEFAULTS, PIXEL_HYPERPARAM_DEFAULTS, type Algo } from '../../../src-main/api/hyperparams.ts';
+import { ALGO_DEFAULTS, HYPERPARAM_SCHEMAS, PAPER_DEFAULTS, PIXEL_HYPERPARAM_DEFAULTS, type Algo } from '../../../src-main/api/hyperparams.ts';
 import { PIXEL_SETTINGS_DEFAULTS, PixelSettingsSchema } from '../../../src-main/api/run-config.ts';
 
 export type FieldKind = 'number' | 'int' | 'layers' | 'bool' | 'enum';
@@ -20,8 +20,10 @@ export interface HpField {
   min?: number;
   max?: number;
   options?: string[];
-  /** The paper default as the form shows it. */
+  /** The default a new run gets, as the form shows it. */
   defaultText: string;
+  /** The paper's value where it differs from the default (api/hyperparams.ts PAPER_DEFAULTS). */
+  paperText?: string;
 }
 
 /**
@@ -30,8 +32,14 @@ export interface HpField {
  */
 export function hpFields(algo: Algo, obs: 'lowdim' | 'pixels' = 'lowdim'): HpField[] {
   const pixels = obs === 'pixels';
-  const defaults = { ...PAPER_DEFAULTS[algo], ...(pixels ? PIXEL_HYPERPARAM_DEFAULTS[algo === 'naf' ? 'naf' : 'ddpg'] : {}) } as Record<string, unknown>;
+  const pixelDefaults = pixels ? PIXEL_HYPERPARAM_DEFAULTS[algo === 'naf' ? 'naf' : 'ddpg'] : {};
+  const defaults = { ...ALGO_DEFAULTS[algo], ...pixelDefaults } as Record<string, unknown>;
+  const paper = { ...PAPER_DEFAULTS[algo], ...pixelDefaults } as Record<string, unknown>;
   const fields = schemaFields(HYPERPARAM_SCHEMAS[algo].shape as Record<string, z.ZodType>, defaults, 'hyperparams.', '');
+  for (const f of fields) {
+    const text = toText(paper[f.key]);
+    if (text !== f.defaultText) f.paperText = text;
+  }
   return pixels ? [...fields, ...schemaFields(PixelSettingsSchema.shape as Record<string, z.ZodType>, PIXEL_SETTINGS_DEFAULTS, 'pixels.', 'pixels.')] : fields;
 }
 

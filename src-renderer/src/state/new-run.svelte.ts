@@ -5,15 +5,16 @@ import { errorText, StudioError } from '../api/client.ts';
 import { fromText, hpFields, toText, type HpField } from '../lib/hp-fields.ts';
 import type { Studio } from './studio.svelte.ts';
 
-export type HpBase = PresetName | 'paper';
+export type HpBase = PresetName | 'defaults';
 
 /**
  * The preset a new run starts from, unless the user picks another: 'ddpg-quick' for DDPG on the
- * dense pendulum from its state (the paper's settings need ~10^6 steps; the preset learns it in
- * ~10k), the paper's defaults everywhere else.
+ * dense pendulum from its state (it learns it in ~10k steps, a minute), the algorithm's defaults
+ * (api/hyperparams.ts ALGO_DEFAULTS) everywhere else. The papers' exact values are the
+ * '<algo>-paper' presets.
  */
 export function suggestedBase(env: string, algo: Algo, obs: string): HpBase {
-  return env === 'pendulum' && algo === 'ddpg' && obs === 'lowdim' ? 'ddpg-quick' : 'paper';
+  return env === 'pendulum' && algo === 'ddpg' && obs === 'lowdim' ? 'ddpg-quick' : 'defaults';
 }
 
 /** The New-run form: every value as the user typed it, checked against the run-config schema on each change. */
@@ -31,7 +32,7 @@ export class NewRunForm {
   evalEvery = $state(String(RUN_DEFAULTS.evalEvery));
   evalEpisodes = $state(String(RUN_DEFAULTS.evalEpisodes));
   checkpointEvery = $state(String(RUN_DEFAULTS.checkpointEvery));
-  /** Hyperparameter text per algorithm as the user edited it; only values that differ from the paper are sent. */
+  /** Hyperparameter text per algorithm as the user edited it; only values that differ from the defaults are sent. */
   hp = $state<Record<string, string>>({});
   /** The base the user picked (null: the suggested one for the env and algorithm). */
   baseChoice = $state<HpBase | null>(null);
@@ -40,10 +41,10 @@ export class NewRunForm {
   error = $state<string | null>(null);
 
   readonly fields = $derived<HpField[]>(hpFields(this.algo, this.obs));
-  /** Where unedited hyperparameters come from: a preset of this algorithm or the paper. */
+  /** Where unedited hyperparameters come from: a preset of this algorithm or its defaults. */
   readonly base = $derived.by<HpBase>(() => {
     const b = this.baseChoice ?? suggestedBase(this.env, this.algo, this.obs);
-    return b !== 'paper' && PRESETS[b].algo !== this.algo ? 'paper' : b;
+    return b !== 'defaults' && PRESETS[b].algo !== this.algo ? 'defaults' : b;
   });
   /** Whether `base` is the suggestion rather than the user's pick. */
   readonly baseSuggested = $derived(this.baseChoice === null || this.baseChoice === suggestedBase(this.env, this.algo, this.obs));
@@ -102,14 +103,14 @@ export class NewRunForm {
     return this.hp[`${this.algo}.${f.key}`] ?? this.baseText(f);
   }
 
-  /** The field's value in the current base (preset or paper; pixel runs: the paper's pixel setting). */
+  /** The field's value in the current base (preset or defaults; pixel runs: the paper's pixel setting). */
   baseText(f: HpField): string {
-    if (this.base === 'paper' || f.field.startsWith('pixels.')) return f.defaultText;
+    if (this.base === 'defaults' || f.field.startsWith('pixels.')) return f.defaultText;
     const values = PRESETS[this.base].hyperparams as unknown as Record<string, unknown>;
     return toText(values[f.key]);
   }
 
-  /** Starts the algorithm's hyperparameters over from a preset or the paper's defaults. */
+  /** Starts the algorithm's hyperparameters over from a preset or the algorithm's defaults. */
   chooseBase(b: HpBase): void {
     this.baseChoice = b;
     const prefix = `${this.algo}.`;

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRunConfig, pixelSettings, PIXEL_SETTINGS_DEFAULTS } from '../../../src-main/api/run-config.ts';
+import { PRESETS } from '../../../src-main/api/hyperparams.ts';
 import { pixelHyperparamDefaults, resolveRunConfig } from '../../../src-main/train/config.ts';
 import { pixelDdpgHyperparams, pixelNafHyperparams } from '../../../src-main/learn/pixel-nets.ts';
 import { UserError } from '../../../src-main/util/errors.ts';
@@ -24,15 +25,19 @@ function cli(args: string[]) {
 }
 
 describe('run config', () => {
-  it('fills in the defaults: DDPG on the dense pendulum with the paper hyperparameters', () => {
+  it('fills in the defaults: DDPG on the dense pendulum with the defaults a new run gets', () => {
     const r = parseRunConfig({});
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.config).toMatchObject({ env: 'pendulum', algo: 'ddpg', obs: 'lowdim', seed: 0, saveReplay: true, warmupSteps: 64 });
-    expect(r.config.hyperparams).toMatchObject({ actorLr: 1e-4, criticLr: 1e-3, tau: 0.001, batchSize: 64 });
+    expect(r.config).toMatchObject({ env: 'pendulum', algo: 'ddpg', obs: 'lowdim', seed: 0, saveReplay: true, warmupSteps: 5000 });
+    expect(r.config.hyperparams).toMatchObject({ actorLr: 1e-3, criticLr: 1e-3, criticL2: 0, tau: 0.005, batchSize: 100, obsNormalization: true });
+    // The paper's values are the preset, as data.
+    expect(PRESETS['ddpg-paper'].hyperparams).toMatchObject({ actorLr: 1e-4, criticLr: 1e-3, criticL2: 1e-2, tau: 0.001, batchSize: 64, criticActionLayer: 1 });
     // TD3's warm-up comes from its own defaults; an explicit one wins.
     const td3 = parseRunConfig({ algo: 'td3' });
-    expect(td3.ok && td3.config.warmupSteps).toBe(10_000);
+    expect(td3.ok && td3.config.warmupSteps).toBe(5000);
+    const td3Paper = parseRunConfig({ algo: 'td3', hyperparams: structuredClone(PRESETS['td3-paper'].hyperparams) });
+    expect(td3Paper.ok && td3Paper.config.warmupSteps).toBe(10_000);
     const short = parseRunConfig({ algo: 'td3', warmupSteps: 100 });
     expect(short.ok && short.config.warmupSteps).toBe(100);
   });
@@ -47,6 +52,7 @@ describe('run config', () => {
     expect(fieldsOf({ hyperparams: { criticHidden: [64], criticActionLayer: 1 } })).toEqual(['hyperparams.criticActionLayer']);
     expect(fieldsOf({ obs: 'pixels', hyperparams: { prioritizedReplay: true } })).toEqual(['hyperparams.prioritizedReplay']);
     expect(fieldsOf({ obs: 'pixels', algo: 'naf', hyperparams: { modelBased: true } })).toEqual(['hyperparams.modelBased']);
+    expect(fieldsOf({ obs: 'pixels', algo: 'sac' })).toEqual(['algo']);
   });
 
   it('pixels: the pixel networks\' defaults under the user\'s values, recorded in the config', () => {
