@@ -39,6 +39,11 @@ export class LinearGaussianDynamics {
     this.steps.length = 0;
     const z = new Float64Array(D);
     for (let t = 0; t < T; t++) {
+      // A window spanning the whole horizon pools the same rows at every step: one fit serves all.
+      if (t > 0 && window >= T - 1) {
+        this.steps.push(this.steps[0]);
+        continue;
+      }
       const XtX = new Float64Array(D * D);
       const XtY = new Float64Array(D * (O + 1));
       const rows: { z: Float64Array; y: Float64Array }[] = [];

@@ -172,7 +172,9 @@ describe('the studio in browser mode with real runs', () => {
     expect(await page.locator('#hp-actorHidden').inputValue()).toBe('64, 64');
     await screenshot(page, 'new-run');
     await page.getByRole('button', { name: 'Reset to defaults' }).click();
-    expect(await page.locator('#hp-actorHidden').inputValue()).toBe('400, 300');
+    expect(await page.locator('#hp-actorHidden').inputValue()).toBe('256, 256');
+    // The paper's value sits beside a default that departs from it.
+    expect(await page.locator('[data-paper=actorHidden]').textContent()).toBe('400, 300');
     await expect(page.locator('[data-preset]').count()).resolves.toBe(0);
     await page.selectOption('select[aria-label="Hyperparameter preset"]', 'ddpg-quick');
     expect(await page.locator('#hp-actorLr').inputValue()).toBe('0.001');
