@@ -193,6 +193,10 @@ export class MujocoEnv implements Env {
       views.action[i] = c;
       ctrl[i] = this.ctrlLow[i] + (c + 1) * this.ctrlHalf[i];
     }
+    const task = this.task;
+    task.beforeStep(views);
+    // Gymnasium's Reacher rewards the state the action is taken in.
+    const rewardBefore = task.rewardBeforeStep ? task.reward(views) : 0;
     // As dm_control's Physics.step: the step whose position and velocity stages (mj_step1) ran at
     // the end of the previous call is finished first, so positions, velocities and sensors are
     // current when observed, at the cost of exactly frame_skip physics steps.
@@ -204,24 +208,28 @@ export class MujocoEnv implements Env {
       mj.mj_RungeKutta(model, data, 4);
     } else mj.mj_step2(model, data);
     for (let k = 1; k < this.frameSkip; k++) mj.mj_step(model, data);
+    // Contact forces as Gymnasium reads them after mj_step: for the last physics step's state and
+    // solution (mj_step1 below recomputes positions but leaves cfrc_ext as it is).
+    if (task.needs.forces) mj.mj_rnePostConstraint(model, data);
     mj.mj_step1(model, data);
+    if (task.needs.subtreeVelocity) mj.mj_subtreeVel(model, data);
     views.ensure();
     // MuJoCo resets the data (time back to 0) when positions, velocities or accelerations go bad.
     const t = data.time;
     let diverged = t < this.simTime + (this.frameSkip - 0.5) * this.dt;
     this.simTime = t;
-    this.task.observe(views, out, offset);
+    task.observe(views, out, offset);
     let reward = 0;
     if (!diverged) {
       for (let i = offset; i < offset + this.task.obsSize; i++) if (!Number.isFinite(out[i])) diverged = true;
-      reward = this.task.reward(views);
+      reward = task.rewardBeforeStep ? rewardBefore : task.reward(views);
       if (!Number.isFinite(reward)) {
         diverged = true;
         reward = 0;
       }
     }
     this.stepsInEpisode++;
-    const terminated = !diverged && this.task.terminated(views);
+    const terminated = !diverged && task.terminated(views);
     const truncated = diverged || (!terminated && this.stepsInEpisode >= this.info.episodeLength);
     if (terminated || truncated) {
       this.phase = 'ended';
