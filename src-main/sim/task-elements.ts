@@ -25,7 +25,7 @@ export const OP = {
   EGO: 6,
   /** Contacts in the current state. */
   CONTACTS: 7,
-  /** (value of element i now - its value before the step, kept in slot j) / control timestep. */
+  /** (value of inner row i now - its value before the step, kept in slot j) / control timestep. */
   DELTA: 8,
 } as const;
 
@@ -78,7 +78,14 @@ export class Elements {
     this.hi.push(Infinity);
   }
 
-  /** Adds a row that differentiates element `inner` over the agent step. */
+  /** Rows that DELTA rows differentiate (kept apart so they are not part of any observation or term). */
+  private innerTable: Elements | null = null;
+
+  get inner(): Elements {
+    return (this.innerTable ??= new Elements());
+  }
+
+  /** Adds a row that differentiates row `inner` of the inner table over the agent step. */
   addDelta(inner: number): void {
     this.add(OP.DELTA, 'qpos', inner, 'qpos', this.previousOf.length);
     this.previousOf.push(inner);
@@ -97,7 +104,7 @@ export class Elements {
   /** Records the values DELTA rows compare against (called before the physics steps and at reset). */
   remember(v: SimViews): void {
     const { previous, previousOf } = this;
-    for (let s = 0; s < previous.length; s++) previous[s] = this.value(previousOf[s], v);
+    for (let s = 0; s < previous.length; s++) previous[s] = this.inner.value(previousOf[s], v);
   }
 
   /** The value of element k before its transform and clip. */
@@ -140,7 +147,7 @@ export class Elements {
       case OP.CONTACTS:
         return v.ncon;
       default:
-        return (this.value(i, v) - this.previous[this.j[k]]) * this.perSecond;
+        return ((this.innerTable as Elements).value(i, v) - this.previous[this.j[k]]) * this.perSecond;
     }
   }
 

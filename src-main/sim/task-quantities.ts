@@ -4,7 +4,8 @@
  */
 import type { Observation, Point, Quantity } from '../api/task-spec.ts';
 import { JOINT, OBJ } from './mujoco.ts';
-import { AXIS, Elements, MAX_DIST_AXES, OP, POST, XMAT, type Span } from './task-elements.ts';
+import type { Elements} from './task-elements.ts';
+import { AXIS, MAX_DIST_AXES, OP, POST, XMAT, type Span } from './task-elements.ts';
 import type { ModelIndex } from './task-model.ts';
 
 /** MuJoCo computations a task needs beyond mj_step (cfrc_ext needs mj_rnePostConstraint, subtree_linvel mj_subtreeVel). */
@@ -16,11 +17,10 @@ export interface Needs {
 type PointArray = 'site_xpos' | 'xpos' | 'xipos' | 'geom_xpos' | 'goal';
 
 export class QuantityCompiler {
-  readonly needs: Needs = { forces: false, subtreeVelocity: false };
-
   constructor(
     readonly ix: ModelIndex,
     readonly el: Elements,
+    readonly needs: Needs = { forces: false, subtreeVelocity: false },
   ) {}
 
   /** Runs `add` (which appends elements) and returns the span it appended. */
@@ -143,7 +143,9 @@ export class QuantityCompiler {
           el.add(OP.ONE, 'qpos', 0);
           return;
         case 'displacement': {
-          const inner = this.quantity(q.of, `${field}.of`);
+          // The differentiated quantity's rows live in the inner table, outside every span.
+          const sub = new QuantityCompiler(ix, el.inner, this.needs);
+          const inner = sub.quantity(q.of, `${field}.of`);
           for (let k = inner.from; k < inner.to; k++) el.addDelta(k);
           return;
         }
