@@ -393,6 +393,13 @@ export function readEnvPath(p: string): { files: EnvFile[]; id: string } {
   const specPath = abs.endsWith(TASK_SUFFIX) ? abs : `${xmlPath.replace(/\.xml$/i, '')}${TASK_SUFFIX}`;
   const stem = specPath.slice(0, -TASK_SUFFIX.length);
   if (!existsSync(specPath)) throw new UserError({ file: basename(xmlPath), message: `no task spec beside it: expected ${basename(specPath)} (\`rl-studio envs init ${basename(xmlPath)}\` writes a starter)` });
+  const files = readModelFiles(xmlPath);
+  files.push({ name: basename(specPath), content: readFileSync(specPath, 'utf8') });
+  return { files, id: basename(stem) };
+}
+
+/** Reads an MJCF and every file it references (missing ones are left for validation to report). */
+export function readModelFiles(xmlPath: string): EnvFile[] {
   const dir = dirname(xmlPath);
   const readText = (name: string): string | null => {
     const f = join(dir, name);
@@ -408,8 +415,7 @@ export function readEnvPath(p: string): { files: EnvFile[]; id: string } {
     if (s.size > MAX_FILE_BYTES) throw new UserError({ file: name, message: `file is ${(s.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` });
     files.push({ name, content: /\.(xml|json)$/i.test(name) ? readFileSync(f, 'utf8') : new Uint8Array(readFileSync(f)) });
   }
-  files.push({ name: basename(specPath), content: readFileSync(specPath, 'utf8') });
-  return { files, id: basename(stem) };
+  return files;
 }
 
 /**
