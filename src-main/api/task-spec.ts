@@ -119,7 +119,7 @@ export const ReduceSchema = z.enum(['mean', 'min', 'max', 'sum', 'sumsq', 'norm'
 export type Reduce = z.infer<typeof ReduceSchema>;
 
 /**
- * A reward leaf: `offset + scale * reduce(tolerance(q - minus))` (tolerance and minus optional).
+ * A reward leaf: `offset + scale * reduce(tolerance(clip_each(q - minus)))` (minus, clip_each, tolerance optional).
  * E.g. dm_control's cartpole `(1 + upright) / 2` is `{quantity: {type: "upright", ...}, offset:
  * 0.5, scale: 0.5}`; a control cost `{quantity: {type: "ctrl"}, reduce: "sumsq", scale: -0.1}`;
  * Gymnasium's `(y - 2)^2` `{quantity: ..., minus: 2, reduce: "sumsq"}`.
@@ -129,6 +129,8 @@ export const RewardTermSchema = z
     quantity: QuantitySchema,
     /** Subtracted from the quantity first: one number for every entry, or one per entry. */
     minus: z.union([Finite, z.array(Finite).min(1)]).optional(),
+    /** Each entry clipped into [lo, hi] after `minus` (Gymnasium Ant clips contact forces to ±1 before squaring them). */
+    clip_each: z.tuple([Bound, Bound]).optional(),
     /** One tolerance for every entry, or one per entry (per-axis bounds). */
     tolerance: z.union([ToleranceSchema, z.array(ToleranceSchema).min(1)]).optional(),
     reduce: ReduceSchema.default('mean'),

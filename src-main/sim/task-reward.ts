@@ -112,12 +112,16 @@ export function rewardNode(qc: QuantityCompiler, node: RewardNode, field: string
   const lo = tols?.map((t) => bound(t.bounds[0])) ?? [];
   const hi = tols?.map((t) => bound(t.bounds[1])) ?? [];
   const scales = tols?.map((t) => sigmoidScale(t.value_at_margin, t.sigmoid)) ?? [];
+  const clipLo = node.clip_each ? bound(node.clip_each[0]) : -Infinity;
+  const clipHi = node.clip_each ? bound(node.clip_each[1]) : Infinity;
+  if (clipLo > clipHi) qc.ix.add(`${field}.clip_each`, 'lower bound is above the upper bound');
   const how = node.reduce;
   const { scale, offset } = node;
   const el = qc.el;
   return (v) => {
     el.evaluate(q.from, q.to, v, buf, 0);
     if (minus) for (let k = 0; k < n; k++) buf[k] -= minus[k];
+    if (node.clip_each) for (let k = 0; k < n; k++) buf[k] = Math.min(clipHi, Math.max(clipLo, buf[k]));
     if (tols) for (let k = 0; k < n; k++) buf[k] = scaledTolerance(buf[k], lo[k], hi[k], tols[k].margin, tols[k].sigmoid, scales[k]);
     return offset + scale * reduce(buf, n, how);
   };
