@@ -169,6 +169,30 @@ export class MujocoEnv implements Env {
     this.task.observe(views, out, offset);
   }
 
+  /**
+   * Puts the simulation in a given state (Gymnasium's `set_state`): qpos and qvel written, everything
+   * derived recomputed, an episode started from there. Returns the observation of that state.
+   */
+  setState(qpos: ArrayLike<number>, qvel: ArrayLike<number>): Float32Array {
+    this.assertLive();
+    const { mj, model, data, views } = this;
+    if (qpos.length !== model.nq || qvel.length !== model.nv) throw new UserError({ field: 'state', message: `expected ${model.nq} qpos and ${model.nv} qvel values, got ${qpos.length} and ${qvel.length}` });
+    views.ensure();
+    views.qpos.set(qpos);
+    views.qvel.set(qvel);
+    mj.mj_forward(model, data);
+    if (this.task.needs.forces) mj.mj_rnePostConstraint(model, data);
+    if (this.task.needs.subtreeVelocity) mj.mj_subtreeVel(model, data);
+    views.ensure();
+    this.task.beforeStep(views);
+    this.stepsInEpisode = 0;
+    this.phase = 'running';
+    this.simTime = data.time;
+    const obs = new Float32Array(this.task.obsSize);
+    this.task.observe(views, obs, 0);
+    return obs;
+  }
+
   step(action: ArrayLike<number>): StepResult {
     const obs = new Float32Array(this.task.obsSize);
     const o = this.stepInto(action, obs, 0);
