@@ -169,6 +169,30 @@ export class MujocoEnv implements Env {
     this.task.observe(views, out, offset);
   }
 
+  /**
+   * Puts the simulation in a given state (Gymnasium's `set_state`): qpos and qvel written, everything
+   * derived recomputed, an episode started from there. Returns the observation of that state.
+   */
+  setState(qpos: ArrayLike<number>, qvel: ArrayLike<number>): Float32Array {
+    this.assertLive();
+    const { mj, model, data, views } = this;
+    if (qpos.length !== model.nq || qvel.length !== model.nv) throw new UserError({ field: 'state', message: `expected ${model.nq} qpos and ${model.nv} qvel values, got ${qpos.length} and ${qvel.length}` });
+    views.ensure();
+    views.qpos.set(qpos);
+    views.qvel.set(qvel);
+    mj.mj_forward(model, data);
+    if (this.task.needs.forces) mj.mj_rnePostConstraint(model, data);
+    if (this.task.needs.subtreeVelocity) mj.mj_subtreeVel(model, data);
+    views.ensure();
+    this.task.beforeStep(views);
+    this.stepsInEpisode = 0;
+    this.phase = 'running';
+    this.simTime = data.time;
+    const obs = new Float32Array(this.task.obsSize);
+    this.task.observe(views, obs, 0);
+    return obs;
+  }
+
   step(action: ArrayLike<number>): StepResult {
     const obs = new Float32Array(this.task.obsSize);
     const o = this.stepInto(action, obs, 0);
@@ -193,6 +217,10 @@ export class MujocoEnv implements Env {
       views.action[i] = c;
       ctrl[i] = this.ctrlLow[i] + (c + 1) * this.ctrlHalf[i];
     }
+    const task = this.task;
+    task.beforeStep(views);
+    // Gymnasium's Reacher rewards the state the action is taken in.
+    const rewardBefore = task.rewardBeforeStep ? task.reward(views) : 0;
     // As dm_control's Physics.step: the step whose position and velocity stages (mj_step1) ran at
     // the end of the previous call is finished first, so positions, velocities and sensors are
     // current when observed, at the cost of exactly frame_skip physics steps.
@@ -204,24 +232,28 @@ export class MujocoEnv implements Env {
       mj.mj_RungeKutta(model, data, 4);
     } else mj.mj_step2(model, data);
     for (let k = 1; k < this.frameSkip; k++) mj.mj_step(model, data);
+    // Contact forces as Gymnasium reads them after mj_step: for the last physics step's state and
+    // solution (mj_step1 below recomputes positions but leaves cfrc_ext as it is).
+    if (task.needs.forces) mj.mj_rnePostConstraint(model, data);
     mj.mj_step1(model, data);
+    if (task.needs.subtreeVelocity) mj.mj_subtreeVel(model, data);
     views.ensure();
     // MuJoCo resets the data (time back to 0) when positions, velocities or accelerations go bad.
     const t = data.time;
     let diverged = t < this.simTime + (this.frameSkip - 0.5) * this.dt;
     this.simTime = t;
-    this.task.observe(views, out, offset);
+    task.observe(views, out, offset);
     let reward = 0;
     if (!diverged) {
       for (let i = offset; i < offset + this.task.obsSize; i++) if (!Number.isFinite(out[i])) diverged = true;
-      reward = this.task.reward(views);
+      reward = task.rewardBeforeStep ? rewardBefore : task.reward(views);
       if (!Number.isFinite(reward)) {
         diverged = true;
         reward = 0;
       }
     }
     this.stepsInEpisode++;
-    const terminated = !diverged && this.task.terminated(views);
+    const terminated = !diverged && task.terminated(views);
     const truncated = diverged || (!terminated && this.stepsInEpisode >= this.info.episodeLength);
     if (terminated || truncated) {
       this.phase = 'ended';

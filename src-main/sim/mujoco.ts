@@ -19,7 +19,7 @@ export function loadMujocoModule(): Promise<Mujoco> {
 }
 
 /** MuJoCo object types used with mj_name2id (values of mjtObj, stable across 3.x). */
-export const OBJ = { body: 1, joint: 3, geom: 5, site: 6, camera: 7, light: 8, mesh: 10, material: 14, actuator: 19, sensor: 20 } as const;
+export const OBJ = { body: 1, joint: 3, geom: 5, site: 6, camera: 7, light: 8, mesh: 10, material: 14, actuator: 19, sensor: 20, key: 24 } as const;
 
 /** mjtJoint values. */
 export const JOINT = { free: 0, ball: 1, slide: 2, hinge: 3 } as const;
@@ -48,9 +48,14 @@ export function wasmErrorMessage(mj: Mujoco, e: unknown): string {
   return String(e);
 }
 
-/** Name of object `id` of type `type`, or '' when it has none. */
+/**
+ * Name of object `id` of type `type`, or '' when it has none. This build's mj_id2name returns a
+ * stray string ("emsc") instead of null for unnamed elements, so a name counts only when it maps
+ * back to the same id.
+ */
 export function nameOf(mj: Mujoco, model: MjModel, type: number, id: number): string {
-  return mj.mj_id2name(model, type, id) ?? '';
+  const name = mj.mj_id2name(model, type, id);
+  return name && mj.mj_name2id(model, type, name) === id ? name : '';
 }
 
 /**

@@ -6,12 +6,13 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync, renameSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { TaskSpecSchema, type EnvSummary, type EnvValidation, type TaskSpec } from '../api/task-spec.ts';
+import { TaskSpecSchema, wellFormedParts, type EnvSummary, type EnvValidation, type TaskSpec } from '../api/task-spec.ts';
 import { UserError, zodDetails, type ErrorDetail } from '../util/errors.ts';
 import { builtinEnvsDir, userEnvsDir } from '../util/paths.ts';
 import { asText, byteLength, MAX_FILE_BYTES, MAX_FILES, precheckFiles, referencedFiles, type EnvFile } from './files.ts';
-import { MujocoEnv, type EnvSource } from './env.ts';
-import { loadMujocoModule, type Mujoco } from './mujoco.ts';
+import { loadModel, MujocoEnv, type EnvSource } from './env.ts';
+import { compileTask } from './task.ts';
+import { loadMujocoModule, type Mujoco, type MjModel } from './mujoco.ts';
 
 /** A resolved env: its source files in memory plus where it came from. */
 export interface ResolvedEnv extends EnvSource {
@@ -27,32 +28,64 @@ const TASK_SUFFIX = '.task.json';
 
 /** Parses a task spec file's text; errors name the file and the field. */
 export function parseTaskSpec(file: string, text: string): TaskSpec {
+  const r = checkTaskSpec(file, text);
+  if (!r.spec) throw new UserError(r.errors);
+  return r.spec;
+}
+
+/**
+ * Checks a task spec file's text. On schema errors, `partial` holds the parts that are well-formed
+ * on their own, so the caller can still check their names against the model in the same pass.
+ */
+export function checkTaskSpec(file: string, text: string): { spec?: TaskSpec; partial?: TaskSpec; errors: ErrorDetail[] } {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new UserError({ file, message: `not valid JSON: ${(e as Error).message}` });
+    return { errors: [{ file, message: `not valid JSON: ${(e as Error).message}` }] };
   }
   const r = TaskSpecSchema.safeParse(json);
-  if (!r.success) throw new UserError(zodDetails(file, r.error.issues));
-  return r.data;
+  if (r.success) return { spec: r.data, errors: [] };
+  return { partial: wellFormedParts(json) ?? undefined, errors: zodDetails(file, r.error.issues) };
+}
+
+/** The MJCF a spec's text names in its `model` field, if it names one (malformed specs name none). */
+export function specModel(text: string): string | undefined {
+  try {
+    const m = (JSON.parse(text) as { model?: unknown } | null)?.model;
+    return typeof m === 'string' && m.toLowerCase().endsWith('.xml') ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The MJCF path for a spec file on disk: its `model` field, else `<stem>.xml` beside it. */
+function modelPathFor(specPath: string): string {
+  const text = statSync(specPath, { throwIfNoEntry: false })?.isFile() ? readFileSync(specPath, 'utf8') : '';
+  const named = specModel(text);
+  return named ? join(dirname(specPath), named) : `${specPath.slice(0, -TASK_SUFFIX.length)}.xml`;
 }
 
 /**
- * Picks the main MJCF and the task spec among in-memory files: `<name>.xml` beside
- * `<name>.task.json`, or the only top-level .xml beside the only .task.json.
+ * Picks the main MJCF and the task spec among in-memory files: the MJCF a spec names in `model`,
+ * `<name>.xml` beside `<name>.task.json`, or the only top-level .xml beside the only .task.json.
  */
-export function pickEnvFiles(files: { name: string }[]): { xml: string; spec: string } {
+export function pickEnvFiles(files: { name: string; content?: string | Uint8Array }[]): { xml: string; spec: string } {
   const specs = files.filter((f) => f.name.endsWith(TASK_SUFFIX) && !f.name.includes('/'));
-  if (specs.length === 0) throw new UserError({ message: `no task spec: add a '<name>${TASK_SUFFIX}' file beside the MJCF` });
+  if (specs.length === 0) throw new UserError({ message: `no task spec: add a '<name>${TASK_SUFFIX}' file beside the MJCF (\`rl-studio envs init MODEL.xml\` writes a starter)` });
   const xmls = files.filter((f) => f.name.toLowerCase().endsWith('.xml') && !f.name.includes('/'));
   for (const s of specs) {
+    const named = s.content === undefined ? undefined : specModel(asText(s.content));
+    if (named) {
+      if (!files.some((f) => f.name === named)) throw new UserError({ file: s.name, field: 'model', message: `names '${named}', which is not among the env's files` });
+      return { xml: named, spec: s.name };
+    }
     const stem = s.name.slice(0, -TASK_SUFFIX.length);
     if (xmls.some((x) => x.name === `${stem}.xml`)) return { xml: `${stem}.xml`, spec: s.name };
   }
   if (specs.length === 1 && xmls.length === 1) return { xml: xmls[0].name, spec: specs[0].name };
   if (xmls.length === 0) throw new UserError({ file: specs[0].name, message: 'no MJCF (.xml) file beside the task spec' });
-  throw new UserError({ message: `cannot tell which MJCF goes with which task spec: name them '<name>.xml' and '<name>${TASK_SUFFIX}'` });
+  throw new UserError({ message: `cannot tell which MJCF goes with which task spec: name them '<name>.xml' and '<name>${TASK_SUFFIX}', or name the MJCF in the spec's "model" field` });
 }
 
 /** Reads an env from disk: the MJCF at `xmlPath`, its task spec, and every file the MJCF references. */
@@ -87,22 +120,26 @@ function envAtPath(p: string): ResolvedEnv | null {
   if (!existsSync(abs)) return null;
   if (statSync(abs).isDirectory()) {
     const entries = readdirSync(abs);
-    const { xml, spec } = pickEnvFiles(entries.map((name) => ({ name })));
+    const { xml, spec } = pickEnvFiles(entries.map((name) => ({ name, ...(name.endsWith(TASK_SUFFIX) ? { content: readFileSync(join(abs, name), 'utf8') } : {}) })));
     return readEnvFromDisk(join(abs, xml), join(abs, spec), spec.slice(0, -TASK_SUFFIX.length), 'path');
   }
   if (abs.endsWith(TASK_SUFFIX)) {
-    const stem = abs.slice(0, -TASK_SUFFIX.length);
-    return readEnvFromDisk(`${stem}.xml`, abs, basename(stem), 'path');
+    const xmlPath = modelPathFor(abs);
+    if (!existsSync(xmlPath)) throw new UserError({ file: basename(abs), message: `its MJCF ${basename(xmlPath)} does not exist` });
+    return readEnvFromDisk(xmlPath, abs, basename(abs.slice(0, -TASK_SUFFIX.length)), 'path');
   }
   const stem = abs.replace(/\.xml$/i, '');
   const specPath = `${stem}${TASK_SUFFIX}`;
-  if (!existsSync(specPath)) throw new UserError({ file: basename(abs), message: `no task spec beside it: expected ${basename(specPath)}` });
+  if (!existsSync(specPath)) throw new UserError({ file: basename(abs), message: `no task spec beside it: expected ${basename(specPath)} (\`rl-studio envs init ${basename(abs)}\` writes a starter)` });
   return readEnvFromDisk(abs, specPath, basename(stem), 'path');
 }
 
 function libraryEnv(dir: string, id: string, origin: 'builtin' | 'user'): ResolvedEnv | null {
-  const flat = join(dir, `${id}.xml`);
-  if (existsSync(flat) && existsSync(join(dir, `${id}${TASK_SUFFIX}`))) return readEnvFromDisk(flat, join(dir, `${id}${TASK_SUFFIX}`), id, origin);
+  const specPath = join(dir, `${id}${TASK_SUFFIX}`);
+  if (existsSync(specPath)) {
+    const xmlPath = modelPathFor(specPath);
+    if (existsSync(xmlPath)) return readEnvFromDisk(xmlPath, specPath, id, origin);
+  }
   const folder = join(dir, id);
   if (existsSync(folder) && statSync(folder).isDirectory()) {
     const env = envAtPath(folder);
@@ -137,7 +174,7 @@ export function listEnvIds(): { id: string; origin: 'builtin' | 'user'; dir: str
     for (const entry of readdirSync(dir).sort()) {
       if (entry.endsWith(TASK_SUFFIX)) {
         const id = entry.slice(0, -TASK_SUFFIX.length);
-        if (existsSync(join(dir, `${id}.xml`)) && !out.some((e) => e.id === id)) out.push({ id, origin, dir });
+        if (existsSync(modelPathFor(join(dir, entry))) && !out.some((e) => e.id === id)) out.push({ id, origin, dir });
       } else if (statSync(join(dir, entry)).isDirectory() && ID_RE.test(entry) && !out.some((e) => e.id === entry)) {
         if (readdirSync(join(dir, entry)).some((n) => n.endsWith(TASK_SUFFIX))) out.push({ id: entry, origin, dir });
       }
@@ -250,14 +287,10 @@ export async function validateEnvFiles(files: EnvFile[], id?: string): Promise<E
     const pick = pickEnvFiles(files);
     const pre = precheckFiles(files, pick.xml);
     const specFile = files.find((f) => f.name === pick.spec)!;
-    let spec: TaskSpec | null = null;
-    const errors: ErrorDetail[] = [...pre];
-    try {
-      spec = parseTaskSpec(pick.spec, asText(specFile.content));
-    } catch (e) {
-      if (e instanceof UserError) errors.push(...e.details);
-      else throw e;
-    }
+    const checked = checkTaskSpec(pick.spec, asText(specFile.content));
+    const spec = checked.spec;
+    const errors: ErrorDetail[] = [...pre, ...checked.errors];
+    if (!pre.length && checked.partial) errors.push(...(await nameErrors(files, pick.xml, pick.spec, checked.partial)));
     if (errors.length || !spec) return fail(errors);
     const envId = id ?? pick.spec.slice(0, -TASK_SUFFIX.length);
     const source: EnvSource = { id: envId, xml: pick.xml, specFile: pick.spec, spec, files };
@@ -293,6 +326,25 @@ export async function validateEnvFiles(files: EnvFile[], id?: string): Promise<E
   } catch (e) {
     if (e instanceof UserError) return fail(e.details);
     throw e;
+  }
+}
+
+/** Naming mistakes of a spec's well-formed parts (compiled against the model; none if the model does not compile). */
+async function nameErrors(files: EnvFile[], xml: string, specFile: string, partial: TaskSpec): Promise<ErrorDetail[]> {
+  const mj = await loadMujocoModule();
+  let model: MjModel;
+  try {
+    model = loadModel(mj, files, xml);
+  } catch (e) {
+    if (e instanceof UserError) return e.details;
+    throw e;
+  }
+  const data = new mj.MjData(model);
+  try {
+    return compileTask(mj, model, data, partial, specFile).errors;
+  } finally {
+    data.delete();
+    model.delete();
   }
 }
 
@@ -334,13 +386,20 @@ export function readEnvPath(p: string): { files: EnvFile[]; id: string } {
     walk(abs, 0);
     return { files, id: basename(abs) };
   }
-  const xmlPath = abs.endsWith(TASK_SUFFIX) ? `${abs.slice(0, -TASK_SUFFIX.length)}.xml` : abs;
+  const xmlPath = abs.endsWith(TASK_SUFFIX) ? modelPathFor(abs) : abs;
   const st = statSync(xmlPath, { throwIfNoEntry: false });
   if (!st) throw new UserError({ file: basename(xmlPath), message: 'no such file' });
   if (st.size > MAX_FILE_BYTES) throw new UserError({ file: basename(xmlPath), message: `file is ${(st.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` });
-  const stem = xmlPath.replace(/\.xml$/i, '');
-  const specPath = `${stem}${TASK_SUFFIX}`;
-  if (!existsSync(specPath)) throw new UserError({ file: basename(xmlPath), message: `no task spec beside it: expected ${basename(specPath)}` });
+  const specPath = abs.endsWith(TASK_SUFFIX) ? abs : `${xmlPath.replace(/\.xml$/i, '')}${TASK_SUFFIX}`;
+  const stem = specPath.slice(0, -TASK_SUFFIX.length);
+  if (!existsSync(specPath)) throw new UserError({ file: basename(xmlPath), message: `no task spec beside it: expected ${basename(specPath)} (\`rl-studio envs init ${basename(xmlPath)}\` writes a starter)` });
+  const files = readModelFiles(xmlPath);
+  files.push({ name: basename(specPath), content: readFileSync(specPath, 'utf8') });
+  return { files, id: basename(stem) };
+}
+
+/** Reads an MJCF and every file it references (missing ones are left for validation to report). */
+export function readModelFiles(xmlPath: string): EnvFile[] {
   const dir = dirname(xmlPath);
   const readText = (name: string): string | null => {
     const f = join(dir, name);
@@ -356,8 +415,7 @@ export function readEnvPath(p: string): { files: EnvFile[]; id: string } {
     if (s.size > MAX_FILE_BYTES) throw new UserError({ file: name, message: `file is ${(s.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` });
     files.push({ name, content: /\.(xml|json)$/i.test(name) ? readFileSync(f, 'utf8') : new Uint8Array(readFileSync(f)) });
   }
-  files.push({ name: basename(specPath), content: readFileSync(specPath, 'utf8') });
-  return { files, id: basename(stem) };
+  return files;
 }
 
 /**
@@ -375,9 +433,10 @@ export async function addUserEnv(files: EnvFile[], id: string, opts: { overwrite
   const tmp = join(root, `.${id}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   const { xml, spec } = pickEnvFiles(files);
+  const specText = asText(files.find((f) => f.name === spec)?.content ?? '');
   for (const f of files) {
-    // The library stores `<id>.xml` + `<id>.task.json` so ids and file names agree.
-    const name = f.name === xml ? `${id}.xml` : f.name === spec ? `${id}${TASK_SUFFIX}` : f.name;
+    // The library stores `<id>.xml` + `<id>.task.json` so ids and file names agree (an MJCF the spec names in `model` keeps its name).
+    const name = f.name === xml && !specModel(specText) ? `${id}.xml` : f.name === spec ? `${id}${TASK_SUFFIX}` : f.name;
     const target = join(tmp, ...name.split('/'));
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, f.content);

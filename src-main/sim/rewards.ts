@@ -3,7 +3,7 @@
  * 2018): tolerance() is 1 inside the bounds and falls off outside them with one of eight sigmoids,
  * scaled so the value at distance `margin` is `value_at_margin`.
  */
-import type { Sigmoid } from '../api/task-spec.ts';
+import type { Reduce, Sigmoid } from '../api/task-spec.ts';
 
 /**
  * dm_control `_sigmoids(x, value_at_1, sigmoid)`: a function of x >= 0 (distance in margins) that
@@ -71,7 +71,7 @@ export function scaledTolerance(x: number, lower: number, upper: number, margin:
 }
 
 /** Reduces a vector of term values to a scalar (the `reduce` field of a reward term). */
-export function reduce(values: Float64Array, n: number, how: 'mean' | 'min' | 'max' | 'sum' | 'sumsq' | 'norm' | 'first'): number {
+export function reduce(values: Float64Array, n: number, how: Reduce): number {
   if (n === 0) return 0;
   switch (how) {
     case 'first':
@@ -90,6 +90,11 @@ export function reduce(values: Float64Array, n: number, how: 'mean' | 'min' | 'm
     case 'max': {
       let m = values[0];
       for (let i = 1; i < n; i++) if (values[i] > m) m = values[i];
+      return m;
+    }
+    case 'max_abs': {
+      let m = Math.abs(values[0]);
+      for (let i = 1; i < n; i++) if (Math.abs(values[i]) > m || Number.isNaN(values[i])) m = Math.abs(values[i]);
       return m;
     }
     case 'sumsq':

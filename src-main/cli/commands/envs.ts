@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { makeOutput } from '../output.ts';
-import { formatDetail } from '../../util/errors.ts';
-import { addUserEnv, listEnvs, readEnvPath, resolveEnv, summarizeEnv, validateEnvFiles } from '../../sim/registry.ts';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { formatDetail as formatDetail, UserError } from '../../util/errors.ts';
+import { addUserEnv, listEnvs, readEnvPath, readModelFiles, resolveEnv, summarizeEnv, validateEnvFiles } from '../../sim/registry.ts';
+import { scaffoldEnv } from '../../sim/scaffold.ts';
 
 export function registerEnvs(program: Command): void {
   const envs = program.command('envs').description('List, inspect, validate and add MuJoCo environments (MJCF + task spec)');
@@ -71,5 +74,45 @@ export function registerEnvs(program: Command): void {
       const { files, id } = readEnvPath(path);
       const added = await addUserEnv(files, opts.id ?? id, { overwrite: opts.force });
       out.result({ ok: true, id: added.id, dir: added.dir }, `added '${added.id}' to ${added.dir}`);
+    });
+
+  envs
+    .command('init')
+    .description('Compile a bare MJCF, list its joints, bodies, sites, sensors and actuators, and write a starter task spec that validates')
+    .argument('<model>', 'MJCF file')
+    .option('--out <path>', 'where to write the task spec (default: <model>.task.json beside the MJCF)')
+    .option('--force', 'replace an existing task spec', false)
+    .option('--json', 'print JSON only', false)
+    .action(async (model: string, opts: { out?: string; force: boolean; json: boolean }) => {
+      const out = makeOutput(opts.json);
+      const xmlPath = resolve(model);
+      if (!existsSync(xmlPath) || !statSync(xmlPath).isFile()) throw new UserError({ file: model, message: 'no such file' });
+      const specPath = resolve(opts.out ?? `${xmlPath.replace(/\.xml$/i, '')}.task.json`);
+      if (!specPath.endsWith('.task.json')) throw new UserError({ field: '--out', message: `'${opts.out}' must end in .task.json` });
+      if (dirname(specPath) !== dirname(xmlPath)) throw new UserError({ field: '--out', message: 'the task spec must sit in the MJCF\'s folder' });
+      if (existsSync(specPath) && !opts.force) throw new UserError({ file: basename(specPath), message: 'already exists; pass --force to replace it' });
+      const xml = basename(xmlPath);
+      const { inventory, spec } = await scaffoldEnv(readModelFiles(xmlPath), xml);
+      const text = JSON.stringify(spec, null, 2) + '\n';
+      // The starter must validate as written: checked before it is saved.
+      const files = [...readModelFiles(xmlPath).filter((f) => f.name !== basename(specPath)), { name: basename(specPath), content: text }];
+      const v = await validateEnvFiles(files, basename(specPath).slice(0, -'.task.json'.length));
+      if (!v.ok) throw new UserError(v.errors);
+      writeFileSync(specPath, text);
+      const list = (label: string, names: string[]): string => `${label} (${names.length}): ${names.join(' ') || '-'}`;
+      out.result(
+        { ok: true, spec: specPath, inventory, obsSize: v.info?.obsSize, actionSize: v.info?.actionSize },
+        [
+          `${xml}: timestep ${inventory.timestep} s`,
+          list('joints', inventory.joints.map((j) => `${j.name}(${j.type})`)),
+          list('bodies', inventory.bodies),
+          list('sites', inventory.sites),
+          list('sensors', inventory.sensors),
+          list('actuators', inventory.actuators),
+          list('cameras', inventory.cameras),
+          list('keyframes', inventory.keyframes),
+          `wrote ${join(dirname(specPath), basename(specPath))} (obs ${v.info?.obsSize}, act ${v.info?.actionSize}); it validates as written — edit its reward, then \`rl-studio envs validate ${xml}\``,
+        ].join('\n'),
+      );
     });
 }

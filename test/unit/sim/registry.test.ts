@@ -27,7 +27,7 @@ describe('listEnvs', () => {
     utimesSync(xmlPath, stamp, stamp);
     const tiny = async () => (await listEnvs()).find((e) => e.id === 'tiny');
     expect(await tiny()).toMatchObject({ source: 'user', obsSize: 1, episodeLength: 100 });
-    expect((await listEnvs()).filter((e) => e.source === 'builtin' && !e.error)).toHaveLength(9);
+    expect((await listEnvs()).filter((e) => e.source === 'builtin' && !e.error)).toHaveLength(17);
 
     // Same size and modification time: the cached summary stands, so the model was not compiled again.
     writeFileSync(xmlPath, XML.replace('<motor joint="j"/>', '<motor joint="k"/>'));
