@@ -88,7 +88,7 @@ describe('Gymnasium v5 tasks against their definitions', () => {
     const ok = run({ 2: 0.9 });
     expect(ok.terminated).toBe(false);
     expect(ok.reward).toBeCloseTo(ok.forward + 1 - 0.001 * sumsq(a), 9);
-    for (const qpos of [{ 1: 0.75 }, { 1: 2.1 }, { 2: 1.1 }, { 2: -1.1 }]) {
+    for (const qpos of [{ 1: 0.75 }, { 1: 2.1 }, { 2: 1.1 }, { 2: -1.1 }] as Record<number, number>[]) {
       const bad = run(qpos);
       expect(bad.terminated, JSON.stringify(qpos)).toBe(true);
       expect(bad.reward).toBeCloseTo(bad.forward - 0.001 * sumsq(a), 9);
