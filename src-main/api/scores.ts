@@ -48,11 +48,14 @@ export const ReferencesFileSchema = z.object({
 });
 export type ReferencesFile = z.infer<typeof ReferencesFileSchema>;
 
-/** (R - random) / (planner - random): 0 is a random policy, 1 the planner. Null without references. */
+/**
+ * (R - random) / (planner - random): 0 is a random policy, 1 the planner. Null without references,
+ * and where the planner did no better than random (the scale would be meaningless or inverted).
+ */
 export function normalise(ret: number, ref: { random_return: number; planner_return: number } | null | undefined): number | null {
   if (!ref) return null;
   const span = ref.planner_return - ref.random_return;
-  if (!(Math.abs(span) > 1e-9)) return null;
+  if (!(span > 1e-9)) return null;
   return (ret - ref.random_return) / span;
 }
 

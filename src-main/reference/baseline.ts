@@ -119,9 +119,10 @@ export function saveReference(env: { id: string; dir: string }, result: Baseline
   return path;
 }
 
+/** The note a new references file starts with (the suite's own file states exactly what was run). */
 export const REFERENCES_NOTE =
   'Reference scores of the DDPG paper\'s normalisation (random policy = 0, planner with the true model = 1). ' +
   'random: mean return of uniformly random actions over random_episodes episodes (seeds 0..n-1). ' +
   'planner: MPPI on MuJoCo itself (copied simulator states, the task\'s own reward), not the paper\'s iLQG; ' +
   'settings and cost per env below. Made with: nice -n 10 npx rl-studio baseline --env ID --save ' +
-  '(see docs/protocols/README.md for the exact per-env options used).';
+  'with the planner options it printed.';

@@ -19,6 +19,7 @@ describe('normalised scores (DDPG paper: random = 0, planner = 1)', () => {
   it('gives no score without references or with a planner no better than random', () => {
     expect(normalise(500, null)).toBeNull();
     expect(normalise(500, { random_return: 3, planner_return: 3 })).toBeNull();
+    expect(normalise(500, { random_return: 3, planner_return: 0 })).toBeNull();
   });
 
   it('R_av is the mean eval return over training and R_best the best, per run', () => {
