@@ -10,6 +10,7 @@ import type { SceneModel } from './scene.ts';
 import type { EnvSummary, EnvValidation } from './task-spec.ts';
 import type { EpisodeMeta, MetricsRead, RunDetail, RunSummary, StoreProblem } from './runs.ts';
 import type { ProgressEvent, TrainEvent } from './events.ts';
+import type { Report } from './scores.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -78,6 +79,8 @@ export const RequestSchemas = {
   getSettings: z.object({}),
   setSettings: z.object({ settings: SettingsSchema.partial() }),
   watchLive: z.object({ id: RunId, on: z.boolean() }),
+  /** The DDPG paper's Table 1 for these runs: normalised R_av / R_best and mean curves per task x algorithm x observation. */
+  getReport: z.object({ ids: z.array(RunId).min(1).max(500) }),
 } as const;
 
 export type Method = keyof typeof RequestSchemas;
@@ -232,6 +235,7 @@ export interface Results {
   getSettings: Settings;
   setSettings: Settings;
   watchLive: { id: string; on: boolean };
+  getReport: Report;
 }
 
 /**

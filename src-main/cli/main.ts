@@ -7,6 +7,8 @@ import { registerEval } from './commands/eval.ts';
 import { registerExport } from './commands/export.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerBench } from './commands/bench.ts';
+import { registerBaseline } from './commands/baseline.ts';
+import { registerReport } from './commands/report.ts';
 
 /** Exit code for user mistakes (bad arguments, bad files); 1 is kept for studio bugs. */
 export const EXIT_USAGE = 2;
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerExport(program);
   registerServe(program);
   registerBench(program);
+  registerBaseline(program);
+  registerReport(program);
   for (const cmd of program.commands) propagateExitOverride(cmd);
   return program;
 }

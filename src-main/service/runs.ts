@@ -17,6 +17,8 @@ import { listEnvIds } from '../sim/registry.ts';
 import { loadMujocoModule, type MjModel, type Mujoco } from '../sim/mujoco.ts';
 import { UserError } from '../util/errors.ts';
 import { MetricColumns } from '../store/metrics.ts';
+import { buildReport } from '../report/build.ts';
+import type { Report } from '../api/scores.ts';
 import { encodeF32 } from './encode.ts';
 
 type Emit = (event: string, data: unknown) => void;
@@ -146,6 +148,11 @@ export class RunService {
       series[key] = s;
     }
     return { series, lines: cols.lines, downsampled, problems: cols.problems };
+  }
+
+  /** The report table and curves of these runs (through the store: hostile ids are refused). */
+  report(ids: string[]): Report {
+    return buildReport(ids.map((id) => this.manager.store.open(id)));
   }
 
   /** The run's metric columns, brought up to date with its file (through the store: hostile ids are refused). */

@@ -59,6 +59,7 @@ export class StudioService {
     this.on('getEpisode', ({ id, episode }) => this.runs.episode(id, episode));
     this.on('exportPolicy', ({ id, format, checkpoint }) => this.runs.exportPolicy(id, format, checkpoint));
     this.on('watchLive', ({ id, on }) => this.runs.watch(id, on));
+    this.on('getReport', ({ ids }) => this.runs.report(ids));
   }
 
   static async create(options: StudioServiceOptions): Promise<StudioService> {

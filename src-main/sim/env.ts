@@ -267,6 +267,53 @@ export class MujocoEnv implements Env {
     return o;
   }
 
+  /**
+   * A copy of the simulator state mid-episode (what a planner with the true model branches from):
+   * time, positions, velocities, actuator activations, the constraint solver's warm start, the
+   * controls and the episode's own counters. Written into `into` when given (no allocation).
+   */
+  saveState(into?: SimState): SimState {
+    if (this.phase !== 'running') throw this.notRunning();
+    const v = this.views;
+    v.ensure();
+    const d = this.data;
+    const s = into ?? { time: 0, qpos: new Float64Array(v.qpos.length), qvel: new Float64Array(v.qvel.length), act: new Float64Array(this.model.na), warmstart: new Float64Array(v.qvel.length), ctrl: new Float64Array(v.ctrl.length), action: new Float64Array(v.action.length), stepsInEpisode: 0, simTime: 0 };
+    s.time = d.time;
+    s.qpos.set(v.qpos);
+    s.qvel.set(v.qvel);
+    if (this.model.na > 0) s.act.set(d.act as Float64Array);
+    s.warmstart.set(d.qacc_warmstart as Float64Array);
+    s.ctrl.set(v.ctrl);
+    s.action.set(v.action);
+    s.stepsInEpisode = this.stepsInEpisode;
+    s.simTime = this.simTime;
+    return s;
+  }
+
+  /**
+   * Puts the env back into a state saveState() took (of this env): the episode continues from
+   * there, whatever happened since (including its end). The position and velocity stages are
+   * recomputed as step() leaves them, so the next step is bit for bit the one it would have been.
+   */
+  restoreState(s: SimState): void {
+    this.assertLive();
+    const { mj, model, data, views } = this;
+    views.ensure();
+    data.time = s.time;
+    views.qpos.set(s.qpos);
+    views.qvel.set(s.qvel);
+    if (model.na > 0) (data.act as Float64Array).set(s.act);
+    (data.qacc_warmstart as Float64Array).set(s.warmstart);
+    views.ctrl.set(s.ctrl);
+    views.action.set(s.action);
+    mj.mj_step1(model, data);
+    views.ensure();
+    this.stepsInEpisode = s.stepsInEpisode;
+    this.simTime = s.simTime;
+    this.phase = 'running';
+    this.ending = '';
+  }
+
   /** Why the last divergence happened, in MuJoCo's words (warning counters since reset). */
   warnings(): string[] {
     const out: string[] = [];
@@ -344,6 +391,19 @@ export class MujocoEnv implements Env {
 /** Builds an env from a resolved source (see registry.ts resolveEnv). */
 export function createEnv(source: EnvSource, options: EnvOptions = {}): Promise<MujocoEnv> {
   return MujocoEnv.create(source, options);
+}
+
+/** A saved simulator state (see MujocoEnv.saveState); valid only for the env that took it. */
+export interface SimState {
+  time: number;
+  qpos: Float64Array;
+  qvel: Float64Array;
+  act: Float64Array;
+  warmstart: Float64Array;
+  ctrl: Float64Array;
+  action: Float64Array;
+  stepsInEpisode: number;
+  simTime: number;
 }
 
 export type { ErrorDetail };

@@ -13,6 +13,7 @@ const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
   learning: () => import('../bench/learning.ts'),
   viewer: () => import('../bench/viewer.ts'),
   models: () => import('../bench/models.ts'),
+  planner: () => import('../bench/planner.ts'),
 };
 
 export function registerBench(program: Command): void {
