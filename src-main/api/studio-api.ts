@@ -114,7 +114,10 @@ export interface BackendInfo {
 export interface StudioInfo {
   version: string;
   mode: 'electron' | 'browser';
+  /** The backend in use: the one the newest run trained on, or before any run the one the setting gives. */
   backend: BackendInfo;
+  /** The backend setting new runs follow (`auto`: tensorflow → wasm → cpu). */
+  backendSetting: Settings['backend'];
   runsDir: string;
   cores: number;
 }

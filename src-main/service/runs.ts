@@ -5,7 +5,7 @@
  * training env turned into body poses as they arrive).
  */
 import type { TrainEvent } from '../api/events.ts';
-import type { EpisodeList, EpisodeReplay, LiveFrame, MetricSeriesSet, MetricsChunk, PolicyExport, RunRow, RunView } from '../api/studio-api.ts';
+import type { BackendInfo, EpisodeList, EpisodeReplay, LiveFrame, MetricSeriesSet, MetricsChunk, PolicyExport, RunRow, RunView } from '../api/studio-api.ts';
 import { exportPolicy } from '../export/index.ts';
 import type { RunDetail, RunSummary } from '../api/runs.ts';
 import type { SceneModel } from '../api/scene.ts';
@@ -99,6 +99,23 @@ export class RunService {
       rows.push({ ...s, hyperparams, ...this.startFlag(s) });
     }
     return rows;
+  }
+
+  /** The backend the most recently updated run recorded (of the newest few that started), for the studio's status. */
+  newestBackend(): { id: string; backend: BackendInfo } | null {
+    const newest = this.manager
+      .list({ includeArchived: true })
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+      .slice(0, 20);
+    for (const s of newest) {
+      try {
+        const config = this.manager.store.open(s.id).readConfig() as { backend?: BackendInfo | null };
+        if (config.backend) return { id: s.id, backend: config.backend };
+      } catch {
+        // An unreadable config is reported where the run is opened; here it only has no backend to tell.
+      }
+    }
+    return null;
   }
 
   /** One run; with metrics 'none' its metric records are left out (a long run's file is never sent whole). */

@@ -53,7 +53,7 @@ export class ViewPrefs {
   }
 
   setLog(key: string, on: boolean): void {
-    this.logMetrics = on ? [...new Set([...this.logMetrics, key])] : this.logMetrics.filter((k) => k !== key);
+    this.logMetrics = on ? [...this.logMetrics.filter((k) => k !== key), key] : this.logMetrics.filter((k) => k !== key);
   }
 }
 

@@ -26,7 +26,7 @@ export class CompareState {
   groupSeeds = $state(true);
 
   /** Every metric some compared run logs, in chart order. */
-  readonly metrics = $derived(chartedMetrics(new Set(this.runs.flatMap((r) => r.series.keys()))));
+  readonly metrics = $derived(chartedMetrics(this.runs.flatMap((r) => r.series.keys()).filter((k, i, all) => all.indexOf(k) === i)));
   /** Experiments (groups of runs differing only by seed), or one group per run when not grouping. */
   readonly groups = $derived(this.groupSeeds ? groupByExperiment(this.runs, (r) => r.config) : this.runs.map((r) => [r]));
   /** Config paths (`hyperparams.actorLr`) whose values differ among the runs; the seed among them. */

@@ -51,7 +51,8 @@ export class RunState {
   downsampled = false;
 
   readonly series = new SeriesSet();
-  /** Per curve, the points that came from metrics.jsonl; beyond them is the provisional tail. */
+  /** Per curve, the points that came from metrics.jsonl; beyond them is the provisional tail (plain: nothing renders from it). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private committed = new Map<string, number>();
   private lastRecord = { time: 0, wall: 0 };
   private lastEpisodes = -1;
