@@ -44,6 +44,8 @@ export const RequestSchemas = {
   validateEnv: z.object({ files: z.array(InFileSchema).min(1).max(64) }),
   /** `id` names the env in the library; default: the task spec's file stem. */
   addEnv: z.object({ files: z.array(InFileSchema).min(1).max(64), id: z.string().min(1).max(64).optional() }),
+  /** Removes an env from the user's library (built-in envs stay; runs keep their own copy of their env). */
+  removeEnv: z.object({ id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'not an env id') }),
   listRuns: z.object({ includeArchived: z.boolean().optional() }),
   /** `metrics: 'none'` leaves the metric records out (their line count stays): a long run's curves come from getMetricSeries. */
   getRun: z.object({ id: RunId, metrics: z.enum(['records', 'none']).optional() }),
@@ -220,6 +222,7 @@ export interface Results {
   getEnv: EnvPreview;
   validateEnv: EnvCheck;
   addEnv: { id: string };
+  removeEnv: { id: string };
   listRuns: RunRow[];
   getRun: RunView;
   getMetrics: MetricsChunk;

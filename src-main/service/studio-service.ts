@@ -48,6 +48,11 @@ export class StudioService {
 
     applyBackendSetting(options.settings.get().backend);
     this.runs = new RunService(options.settings.get().runsDir, (event, data) => this.emit(event, data), options.maxConcurrentRuns);
+    this.on('removeEnv', ({ id }) => {
+      const removed = this.envs.remove(id);
+      this.emit('envs', removed);
+      return removed;
+    });
     this.on('listRuns', ({ includeArchived }) => this.runs.list(includeArchived));
     this.on('getRun', ({ id, metrics }) => this.runs.get(id, metrics));
     this.on('getMetrics', ({ id, sinceLine }) => this.runs.metrics(id, sinceLine));

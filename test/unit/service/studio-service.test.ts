@@ -92,6 +92,16 @@ describe('StudioService dispatch', () => {
     expect(again).toMatchObject({ ok: false, error: { user: true } });
   });
 
+  it('removes a library env, and refuses to remove a built-in one or one that is not there', async () => {
+    await ok('addEnv', { files: pendulumFiles('gone-pendulum') });
+    expect((await ok<EnvListEntry[]>('listEnvs', {})).some((e) => e.id === 'gone-pendulum')).toBe(true);
+    await ok('removeEnv', { id: 'gone-pendulum' });
+    expect((await ok<EnvListEntry[]>('listEnvs', {})).some((e) => e.id === 'gone-pendulum')).toBe(false);
+    expect(await service.dispatch('removeEnv', { id: 'gone-pendulum' })).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'id' }] } });
+    expect(await service.dispatch('removeEnv', { id: 'cheetah-run' })).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'id', message: expect.stringContaining('built-in') }] } });
+    expect(await service.dispatch('removeEnv', { id: '../runs' })).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'id' }] } });
+  });
+
   it('refuses an invalid run config field by field and creates, tags, archives and deletes runs', async () => {
     const bad = await service.dispatch('createRun', { config: tinyRun({ hyperparams: { actorLr: -1 } }) });
     expect(bad).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'hyperparams.actorLr' }] } });
