@@ -204,6 +204,8 @@ export interface EpisodeReplay {
   actions: F32Base64;
   /** frames - 1 */
   rewards: F32Base64;
+  /** Actuator names in action order (the action traces' labels). */
+  actuators: string[];
 }
 
 /** exportPolicy: the trained policy as one self-contained file, for a save dialog or a download. */

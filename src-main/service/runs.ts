@@ -14,7 +14,7 @@ import { runEnvSource } from '../train/config.ts';
 import { sceneFor, bodyPoses } from '../sim/scene.ts';
 import { loadModel } from '../sim/env.ts';
 import { listEnvIds } from '../sim/registry.ts';
-import { loadMujocoModule, type MjModel, type Mujoco } from '../sim/mujoco.ts';
+import { loadMujocoModule, nameOf, OBJ, type MjModel, type Mujoco } from '../sim/mujoco.ts';
 import { UserError } from '../util/errors.ts';
 import { MetricColumns } from '../store/metrics.ts';
 import { encodeF32 } from './encode.ts';
@@ -233,7 +233,7 @@ export class RunService {
     const data = this.manager.readEpisode(id, episodeId);
     const source = runEnvSource(this.manager.store.open(id));
     const { scene, poses } = await sceneFor(source, data.qpos);
-    return { meta: data.meta, scene, poses: encodeF32(poses!), actions: encodeF32(data.actions), rewards: encodeF32(data.rewards) };
+    return { meta: data.meta, scene, poses: encodeF32(poses!), actions: encodeF32(data.actions), rewards: encodeF32(data.rewards), actuators: await actuatorNames(source) };
   }
 
   async exportPolicy(id: string, format: 'tfjs' | 'onnx' | 'json', checkpoint?: string): Promise<PolicyExport> {
@@ -291,5 +291,16 @@ export class RunService {
     this.dropWatches();
     this.unsubscribe();
     await this.manager.shutdown();
+  }
+}
+
+/** The env's actuator names in action order (unnamed ones as actuator_<i>), for the replay's action traces. */
+async function actuatorNames(source: ReturnType<typeof runEnvSource>): Promise<string[]> {
+  const mj = await loadMujocoModule();
+  const model = loadModel(mj, source.files, source.xml);
+  try {
+    return Array.from({ length: model.nu }, (_, i) => nameOf(mj, model, OBJ.actuator, i) || `actuator_${i}`);
+  } finally {
+    model.delete();
   }
 }
