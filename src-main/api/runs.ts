@@ -82,7 +82,8 @@ export type RunSummary = z.infer<typeof RunSummarySchema>;
  * - episode: episode_return, episode_length, diverged (bool), diverged_episodes (running count)
  * - update: critic_loss, actor_loss, q, updates (running count), steps_per_s, and the learning
  *   diagnostics the agent reports (learn/diagnostics.ts: actor_saturation, dq_da, ...)
- * - eval: eval_return, eval_returns (per episode), episodes (ids of the recordings)
+ * - eval: eval_return, eval_return_min / _max / _std (over its episodes), eval_returns (per episode),
+ *   episodes (ids of the recordings)
  */
 export const MetricRecordSchema = z
   .object({

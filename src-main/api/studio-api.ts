@@ -45,6 +45,8 @@ export const RequestSchemas = {
   validateEnv: z.object({ files: z.array(InFileSchema).min(1).max(64) }),
   /** `id` names the env in the library; default: the task spec's file stem. */
   addEnv: z.object({ files: z.array(InFileSchema).min(1).max(64), id: z.string().min(1).max(64).optional() }),
+  /** Removes an env from the user's library (built-in envs stay; runs keep their own copy of their env). */
+  removeEnv: z.object({ id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'not an env id') }),
   listRuns: z.object({ includeArchived: z.boolean().optional() }),
   /** `metrics: 'none'` leaves the metric records out (their line count stays): a long run's curves come from getMetricSeries. */
   getRun: z.object({ id: RunId, metrics: z.enum(['records', 'none']).optional() }),
@@ -117,7 +119,10 @@ export interface BackendInfo {
 export interface StudioInfo {
   version: string;
   mode: 'electron' | 'browser';
+  /** The backend in use: the one the newest run trained on, or before any run the one the setting gives. */
   backend: BackendInfo;
+  /** The backend setting new runs follow (`auto`: tensorflow → wasm → cpu). */
+  backendSetting: Settings['backend'];
   runsDir: string;
   cores: number;
 }
@@ -202,6 +207,8 @@ export interface EpisodeReplay {
   actions: F32Base64;
   /** frames - 1 */
   rewards: F32Base64;
+  /** Actuator names in action order (the action traces' labels). */
+  actuators: string[];
 }
 
 /** exportPolicy: the trained policy as one self-contained file, for a save dialog or a download. */
@@ -220,6 +227,7 @@ export interface Results {
   getEnv: EnvPreview;
   validateEnv: EnvCheck;
   addEnv: { id: string };
+  removeEnv: { id: string };
   listRuns: RunRow[];
   getRun: RunView;
   getMetrics: MetricsChunk;

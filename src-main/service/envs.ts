@@ -3,7 +3,10 @@
  * drag-in validation and adding, all through sim/registry so the CLI and the studio agree.
  */
 import type { EnvCheck, EnvListEntry, EnvPreview, InFile } from '../api/studio-api.ts';
-import { addUserEnv, listEnvs, parseTaskSpec, pickEnvFiles, resolveEnv, validateEnvFiles } from '../sim/registry.ts';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { addUserEnv, listEnvIds, listEnvs, parseTaskSpec, pickEnvFiles, resolveEnv, validateEnvFiles } from '../sim/registry.ts';
+import { UserError } from '../util/errors.ts';
 import { MujocoEnv, type EnvSource } from '../sim/env.ts';
 import { loadMujocoModule } from '../sim/mujoco.ts';
 import { asText } from '../sim/files.ts';
@@ -43,6 +46,25 @@ export class EnvService {
     this.cache = null;
     return { id: added.id };
   }
+
+  remove(id: string): { id: string } {
+    removeUserEnv(id);
+    this.cache = null;
+    return { id };
+  }
+}
+
+/**
+ * Removes a library env: its folder `<library>/<id>/`, or the flat `<id>.xml` + `<id>.task.json`.
+ * Built-in envs are refused. Runs trained on it are untouched: each keeps its own copy of its env.
+ */
+function removeUserEnv(id: string): void {
+  const entry = listEnvIds().find((e) => e.id === id);
+  if (!entry) throw new UserError({ field: 'id', message: `no env '${id}' in the library` });
+  if (entry.origin !== 'user') throw new UserError({ field: 'id', message: `'${id}' is a built-in env and cannot be removed` });
+  const folder = join(entry.dir, id);
+  if (existsSync(folder) && statSync(folder).isDirectory()) rmSync(folder, { recursive: true, force: true });
+  else for (const name of [`${id}.xml`, `${id}.task.json`]) rmSync(join(entry.dir, name), { force: true });
 }
 
 /** The env after reset(0): its scene, initial body poses and summary. */

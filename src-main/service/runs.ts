@@ -5,7 +5,7 @@
  * training env turned into body poses as they arrive).
  */
 import type { TrainEvent } from '../api/events.ts';
-import type { EpisodeList, EpisodeReplay, LiveFrame, MetricSeriesSet, MetricsChunk, PolicyExport, RunRow, RunView } from '../api/studio-api.ts';
+import type { BackendInfo, EpisodeList, EpisodeReplay, LiveFrame, MetricSeriesSet, MetricsChunk, PolicyExport, RunRow, RunView } from '../api/studio-api.ts';
 import { exportPolicy } from '../export/index.ts';
 import type { RunDetail, RunSummary } from '../api/runs.ts';
 import type { SceneModel } from '../api/scene.ts';
@@ -14,7 +14,7 @@ import { runEnvSource } from '../train/config.ts';
 import { sceneFor, bodyPoses } from '../sim/scene.ts';
 import { loadModel } from '../sim/env.ts';
 import { listEnvIds } from '../sim/registry.ts';
-import { loadMujocoModule, type MjModel, type Mujoco } from '../sim/mujoco.ts';
+import { loadMujocoModule, nameOf, OBJ, type MjModel, type Mujoco } from '../sim/mujoco.ts';
 import { UserError } from '../util/errors.ts';
 import { MetricColumns } from '../store/metrics.ts';
 import { buildReport } from '../report/build.ts';
@@ -101,6 +101,23 @@ export class RunService {
       rows.push({ ...s, hyperparams, ...this.startFlag(s) });
     }
     return rows;
+  }
+
+  /** The backend the most recently updated run recorded (of the newest few that started), for the studio's status. */
+  newestBackend(): { id: string; backend: BackendInfo } | null {
+    const newest = this.manager
+      .list({ includeArchived: true })
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+      .slice(0, 20);
+    for (const s of newest) {
+      try {
+        const config = this.manager.store.open(s.id).readConfig() as { backend?: BackendInfo | null };
+        if (config.backend) return { id: s.id, backend: config.backend };
+      } catch {
+        // An unreadable config is reported where the run is opened; here it only has no backend to tell.
+      }
+    }
+    return null;
   }
 
   /** One run; with metrics 'none' its metric records are left out (a long run's file is never sent whole). */
@@ -223,7 +240,7 @@ export class RunService {
     const data = this.manager.readEpisode(id, episodeId);
     const source = runEnvSource(this.manager.store.open(id));
     const { scene, poses } = await sceneFor(source, data.qpos);
-    return { meta: data.meta, scene, poses: encodeF32(poses!), actions: encodeF32(data.actions), rewards: encodeF32(data.rewards) };
+    return { meta: data.meta, scene, poses: encodeF32(poses!), actions: encodeF32(data.actions), rewards: encodeF32(data.rewards), actuators: await actuatorNames(source) };
   }
 
   async exportPolicy(id: string, format: 'tfjs' | 'onnx' | 'json', checkpoint?: string): Promise<PolicyExport> {
@@ -281,5 +298,16 @@ export class RunService {
     this.dropWatches();
     this.unsubscribe();
     await this.manager.shutdown();
+  }
+}
+
+/** The env's actuator names in action order (unnamed ones as actuator_<i>), for the replay's action traces. */
+async function actuatorNames(source: ReturnType<typeof runEnvSource>): Promise<string[]> {
+  const mj = await loadMujocoModule();
+  const model = loadModel(mj, source.files, source.xml);
+  try {
+    return Array.from({ length: model.nu }, (_, i) => nameOf(mj, model, OBJ.actuator, i) || `actuator_${i}`);
+  } finally {
+    model.delete();
   }
 }

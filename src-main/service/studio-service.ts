@@ -7,6 +7,7 @@ import { appRoot } from '../util/paths.ts';
 import type { SettingsStore } from '../store/settings.ts';
 import { EnvService } from './envs.ts';
 import { RunService } from './runs.ts';
+import { applyBackendSetting, backendInUse, checkBackendSetting } from './backend-status.ts';
 
 export type EventListener = (event: string, data: unknown) => void;
 
@@ -45,7 +46,13 @@ export class StudioService {
       return added;
     });
 
+    applyBackendSetting(options.settings.get().backend);
     this.runs = new RunService(options.settings.get().runsDir, (event, data) => this.emit(event, data), options.maxConcurrentRuns);
+    this.on('removeEnv', ({ id }) => {
+      const removed = this.envs.remove(id);
+      this.emit('envs', removed);
+      return removed;
+    });
     this.on('listRuns', ({ includeArchived }) => this.runs.list(includeArchived));
     this.on('getRun', ({ id, metrics }) => this.runs.get(id, metrics));
     this.on('getMetrics', ({ id, sinceLine }) => this.runs.metrics(id, sinceLine));
@@ -103,14 +110,17 @@ export class StudioService {
     return {
       version: this.version,
       mode: this.options.mode,
-      backend: { name: this.options.settings.get().backend, reason: 'chosen when a run starts' },
+      backend: backendInUse(this.options.settings.get().backend, this.runs.newestBackend()),
+      backendSetting: this.options.settings.get().backend,
       runsDir: this.options.settings.get().runsDir,
       cores: availableParallelism(),
     };
   }
 
   private async setSettings(patch: Partial<Settings>): Promise<Settings> {
+    if (patch.backend) checkBackendSetting(patch.backend);
     const next = this.options.settings.set(patch);
+    applyBackendSetting(next.backend);
     await this.runs.setRunsDir(next.runsDir);
     this.emit('settings', next);
     return next;

@@ -10,6 +10,8 @@ export function evalSeed(runSeed: number, index: number): number {
 export interface EvalResult {
   returns: number[];
   evalReturn: number;
+  /** Spread of the returns over the evaluation episodes (the studio draws it as a band around the mean). */
+  spread: { min: number; max: number; std: number };
   recordings: EpisodeRecording[];
 }
 
@@ -65,5 +67,8 @@ export function evaluatePolicy(env: Env, agent: Pick<Agent, 'act'>, opts: { epis
     }
   }
   const evalReturn = returns.length ? returns.reduce((a, b) => a + b, 0) / returns.length : 0;
-  return { returns, evalReturn, recordings };
+  const spread = returns.length
+    ? { min: Math.min(...returns), max: Math.max(...returns), std: Math.sqrt(returns.reduce((a, r) => a + (r - evalReturn) ** 2, 0) / returns.length) }
+    : { min: 0, max: 0, std: 0 };
+  return { returns, evalReturn, spread, recordings };
 }

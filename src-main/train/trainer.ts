@@ -197,7 +197,7 @@ export class OffPolicyTrainer {
     const ev = { step: this.s.step, evalReturn: result.evalReturn };
     this.s.latestEval = ev;
     if (!this.s.bestEval || ev.evalReturn > this.s.bestEval.evalReturn) this.s.bestEval = ev;
-    this.record('eval', { eval_return: result.evalReturn, eval_returns: result.returns, episodes: ids });
+    this.record('eval', { eval_return: result.evalReturn, eval_return_min: result.spread.min, eval_return_max: result.spread.max, eval_return_std: result.spread.std, eval_returns: result.returns, episodes: ids });
     await this.durable('status.json', () => this.writeStatus());
     this.o.emit({ runId: this.o.runId, type: 'eval', step: this.s.step, evalReturn: result.evalReturn, returns: result.returns, episodes: ids });
   }

@@ -8,11 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import WebSocket from 'ws';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshot, serveStudio, watchErrors, type ServedStudio } from './studio.ts';
+import { launchBrowser, rpc, screenshot, serveStudio, watchErrors, type ServedStudio } from './studio.ts';
 import { invalidEnv, validMeshEnv, type DropFile } from './envs-fixture.ts';
 
 // Browser globals used inside page.evaluate callbacks (this file compiles against Node's lib).
@@ -87,22 +86,6 @@ function requiredFps(): number {
 /** Waits until the runs table shows `n` rows (the filter applies on the next render). */
 async function expectRows(page: Page, n: number): Promise<void> {
   await page.waitForFunction((k) => document.querySelectorAll('[data-run]').length === k, n, { timeout: 10_000 });
-}
-
-/** One StudioApi call over the server's WebSocket, as the renderer makes it. */
-function rpc(url: string, method: string, params: unknown): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${url.replace(/^http/, 'ws').replace(/\/$/, '')}/api`);
-    ws.on('open', () => ws.send(JSON.stringify({ id: 1, method, params })));
-    ws.on('message', (m) => {
-      const msg = JSON.parse(m.toString()) as { id?: number; ok?: boolean; result?: unknown; error?: unknown };
-      if (msg.id !== 1) return;
-      ws.close();
-      if (msg.ok) resolve(msg.result);
-      else reject(new Error(JSON.stringify(msg.error)));
-    });
-    ws.on('error', reject);
-  });
 }
 
 async function fillField(page: Page, selector: string, value: string): Promise<void> {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import WebSocket from 'ws';
 import { VIEWER_CHROMIUM_ARGS, findChromium } from '../../src-main/render/headless.ts';
 
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'screenshots');
@@ -70,4 +71,20 @@ export function watchErrors(page: Page): string[] {
     if (m.type() === 'error') errors.push(m.text());
   });
   return errors;
+}
+
+/** One StudioApi call over the server's WebSocket, as the renderer makes it. */
+export function rpc(url: string, method: string, params: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws').replace(/\/$/, '')}/api`);
+    ws.on('open', () => ws.send(JSON.stringify({ id: 1, method, params })));
+    ws.on('message', (m) => {
+      const msg = JSON.parse(m.toString()) as { id?: number; ok?: boolean; result?: unknown; error?: unknown };
+      if (msg.id !== 1) return;
+      ws.close();
+      if (msg.ok) resolve(msg.result);
+      else reject(new Error(JSON.stringify(msg.error)));
+    });
+    ws.on('error', reject);
+  });
 }

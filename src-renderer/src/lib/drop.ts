@@ -57,3 +57,16 @@ export async function filesFromDrop(dt: DataTransfer): Promise<InFile[]> {
   if (found.length > MAX_FILES) throw new Error(`more than ${MAX_FILES} files dropped`);
   return Promise.all(found.map((f) => toInFile(f.file, f.name)));
 }
+
+/**
+ * Files picked with a file input (the same as a drop, for a remote browser or without a mouse).
+ * A picked folder names its files `<folder>/...`: the folder is unwrapped as a dropped one is.
+ */
+export async function filesFromPicker(list: FileList): Promise<InFile[]> {
+  const files = [...list];
+  if (files.length > MAX_FILES) throw new Error(`more than ${MAX_FILES} files chosen`);
+  const names = files.map((f) => f.webkitRelativePath || f.name);
+  const tops = new Set(names.map((n) => (n.includes('/') ? n.slice(0, n.indexOf('/')) : '')));
+  const unwrap = tops.size === 1 && !tops.has('');
+  return Promise.all(files.map((f, i) => toInFile(f, unwrap ? names[i].slice(names[i].indexOf('/') + 1) : names[i])));
+}

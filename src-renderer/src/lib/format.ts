@@ -20,9 +20,18 @@ export function fmtDate(iso: string): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+/**
+ * A config value in one line: layer sizes as `400×300`, other lists (tags) comma-separated,
+ * objects as `key: value` pairs (a nested setting shown whole, never `[object Object]`).
+ */
 export function fmtValue(v: unknown): string {
   if (typeof v === 'number') return fmtNum(v);
-  if (Array.isArray(v)) return v.join('×');
+  if (Array.isArray(v)) return v.length && v.every((x) => typeof x === 'number') ? v.join('×') : v.map(fmtValue).join(', ');
   if (v === null || v === undefined) return '—';
+  if (typeof v === 'object') {
+    return Object.entries(v)
+      .map(([k, x]) => `${k}: ${fmtValue(x)}`)
+      .join(', ');
+  }
   return String(v);
 }

@@ -5,16 +5,38 @@
  */
 import type { MetricRecord } from '../../../src-main/api/runs.ts';
 
-/** The curves a run shows: which record kind and field each comes from. */
-export const METRICS = [
-  { key: 'episode_return', kind: 'episode', label: 'Episode return' },
-  { key: 'eval_return', kind: 'eval', label: 'Eval return' },
-  { key: 'critic_loss', kind: 'update', label: 'Critic loss' },
-  { key: 'actor_loss', kind: 'update', label: 'Actor loss' },
-  { key: 'q', kind: 'update', label: 'Q' },
-  { key: 'steps_per_s', kind: 'update', label: 'Steps/s' },
-] as const;
-export type MetricKey = (typeof METRICS)[number]['key'];
+/**
+ * How the studio names and orders the metrics it knows; any other numeric field a run logs
+ * (per-update diagnostics, custom terms) gets a chart of its own under its logged name, after these.
+ */
+export const KNOWN_METRICS: { key: string; label: string }[] = [
+  { key: 'episode_return', label: 'Episode return' },
+  { key: 'eval_return', label: 'Eval return' },
+  { key: 'critic_loss', label: 'Critic loss' },
+  { key: 'actor_loss', label: 'Actor loss' },
+  { key: 'q', label: 'Q' },
+  { key: 'steps_per_s', label: 'Steps/s' },
+];
+
+/**
+ * Numeric fields that are no curve of their own: running counters (they only ever climb by one)
+ * and the eval spread, drawn as the band around eval_return.
+ */
+const NOT_CHARTED = new Set(['updates', 'episode', 'eval_return_min', 'eval_return_max', 'eval_return_std']);
+/** Record fields that are coordinates, not metrics. */
+const NOT_METRICS = new Set(['step', 'time', 'kind']);
+
+/** The label a metric is shown with: the known name, else its key as logged. */
+export function metricLabel(key: string): string {
+  return KNOWN_METRICS.find((m) => m.key === key)?.label ?? key;
+}
+
+/** The metrics to chart among `keys`, known ones first in their order, then the rest by name. */
+export function chartedMetrics(keys: Iterable<string>): string[] {
+  const all = [...keys].filter((k) => !NOT_CHARTED.has(k));
+  const known = KNOWN_METRICS.map((m) => m.key).filter((k) => all.includes(k));
+  return [...known, ...all.filter((k) => !known.includes(k)).sort()];
+}
 
 /** One curve: env step, wall time (s) and value per point. */
 export class Series {
@@ -53,23 +75,49 @@ export class Series {
   }
 }
 
-export type SeriesSet = Record<MetricKey, Series>;
+/** A run's curves by metric name, open to whatever names its records carry. */
+export class SeriesSet {
+  private readonly byKey = new Map<string, Series>();
 
-export function emptySeries(): SeriesSet {
-  return Object.fromEntries(METRICS.map((m) => [m.key, new Series()])) as SeriesSet;
+  /** The curve of `key`, made empty on first use. */
+  get(key: string): Series {
+    let s = this.byKey.get(key);
+    if (!s) this.byKey.set(key, (s = new Series()));
+    return s;
+  }
+
+  has(key: string): boolean {
+    return (this.byKey.get(key)?.length ?? 0) > 0;
+  }
+
+  /** Metric names holding at least one point. */
+  keys(): string[] {
+    return [...this.byKey].filter(([, s]) => s.length > 0).map(([k]) => k);
+  }
+
+  entries(): [string, Series][] {
+    return [...this.byKey];
+  }
+
+  /** Fills from getMetricSeries' columns (replacing what each named curve held). */
+  fill(columns: Record<string, { step: number[]; time: number[]; value: number[] }>): void {
+    for (const [key, src] of Object.entries(columns)) {
+      const s = this.get(key);
+      s.length = 0;
+      for (let i = 0; i < src.value.length; i++) s.push(src.step[i], src.time[i], src.value[i]);
+    }
+  }
 }
 
-/** Appends records to the series; returns true when any curve got a point. */
+/** Appends every finite numeric field of the records to its curve; returns true when any curve got a point. */
 export function appendRecords(set: SeriesSet, records: MetricRecord[]): boolean {
   let any = false;
   for (const r of records) {
-    for (const m of METRICS) {
-      if (r.kind !== m.kind) continue;
-      const v = r[m.key];
-      if (typeof v === 'number' && Number.isFinite(v)) {
-        set[m.key].push(r.step, r.time, v);
-        any = true;
-      }
+    for (const key in r) {
+      const v = r[key];
+      if (typeof v !== 'number' || !Number.isFinite(v) || NOT_METRICS.has(key)) continue;
+      set.get(key).push(r.step, r.time, v);
+      any = true;
     }
   }
   return any;

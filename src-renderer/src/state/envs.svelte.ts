@@ -78,6 +78,20 @@ export class EnvsState {
     }
   }
 
+  /** Removes a library env; the selection moves to the first env left. */
+  async remove(id: string): Promise<void> {
+    try {
+      await this.studio.client.call('removeEnv', { id });
+      if (this.selected === id) {
+        this.selected = null;
+        this.preview = null;
+      }
+      await this.load();
+    } catch (e) {
+      this.error = errorText(e);
+    }
+  }
+
   dismissDrop(): void {
     this.dropped = null;
     this.check = null;

@@ -38,6 +38,8 @@ export class NewRunForm {
   baseChoice = $state<HpBase | null>(null);
   serverIssues = $state.raw<ConfigIssue[]>([]);
   submitting = $state(false);
+  /** The run the form was filled from ("New run from this one"), for the heading. */
+  copiedFrom = $state<string | null>(null);
   error = $state<string | null>(null);
 
   readonly fields = $derived<HpField[]>(hpFields(this.algo, this.obs));
@@ -69,14 +71,47 @@ export class NewRunForm {
 
   constructor(private readonly studio: Studio) {}
 
-  async load(envId?: string): Promise<void> {
+  /** Loads the env list; `envId` preselects an env, `fromRun` fills the whole form from that run's config. */
+  async load(envId?: string, fromRun?: string): Promise<void> {
     try {
       this.envs = await this.studio.client.call('listEnvs', {});
       if (envId && this.envs.some((e) => e.id === envId)) this.env = envId;
+      if (fromRun) await this.copyRun(fromRun);
       await this.loadPreview();
     } catch (e) {
       this.error = errorText(e);
     }
+  }
+
+  /**
+   * "New run from this one": every field as the run trained with (its resolved config, so every
+   * hyperparameter is explicit and later changes of the defaults do not change the copy).
+   */
+  private async copyRun(id: string): Promise<void> {
+    const view = await this.studio.client.call('getRun', { id, metrics: 'none' });
+    const config = (view.config as { config?: Record<string, unknown> } | null)?.config;
+    if (!config) throw new Error(`run ${id} has no readable config to start from`);
+    const text = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
+    if (typeof config.env === 'string') this.env = config.env;
+    if (config.algo === 'ddpg' || config.algo === 'td3' || config.algo === 'naf') this.algo = config.algo;
+    if (config.obs === 'lowdim' || config.obs === 'pixels') this.obs = config.obs;
+    this.seed = text(config.seed);
+    this.steps = text(config.steps);
+    this.evalEvery = text(config.evalEvery);
+    this.evalEpisodes = text(config.evalEpisodes);
+    this.checkpointEvery = text(config.checkpointEvery);
+    this.tags = Array.isArray(config.tags) ? config.tags.join(', ') : '';
+    this.name = view.summary.name ? `${view.summary.name.replace(/ \(seed \d+\)$/, '')} (again)` : '';
+    this.baseChoice = 'paper';
+    const hyperparams = (config.hyperparams ?? {}) as Record<string, unknown>;
+    const pixels = (config.pixels ?? {}) as Record<string, unknown>;
+    const hp: Record<string, string> = {};
+    for (const f of hpFields(this.algo, this.obs)) {
+      const value = f.field.startsWith('pixels.') ? pixels[f.field.slice('pixels.'.length)] : hyperparams[f.key];
+      if (value !== undefined) hp[`${this.algo}.${f.key}`] = toText(value);
+    }
+    this.hp = hp;
+    this.copiedFrom = view.summary.name || id;
   }
 
   async loadPreview(): Promise<void> {

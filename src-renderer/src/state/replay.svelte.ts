@@ -7,6 +7,9 @@ import { blendPoses } from '../lib/poses.ts';
 
 export const SPEEDS = [0.25, 0.5, 1, 2, 4];
 
+/** Frame size of saved videos (720p): the same file from any window size. */
+const VIDEO_SIZE: [number, number] = [1280, 720];
+
 /** A recorded episode being replayed: the timeline (frame, play/pause, speed) and video capture. */
 export class ReplayState {
   episodes = $state.raw<EpisodeMeta[]>([]);
@@ -22,6 +25,8 @@ export class ReplayState {
   speed = $state(1);
   loop = $state(true);
   recording = $state(false);
+  /** The drawing-buffer size while a video is captured (null: the view's own). */
+  videoSize = $state.raw<[number, number] | null>(null);
 
   poses: Float32Array = new Float32Array(0);
   /** The bodies' poses between two recorded frames (blendPoses), reused every animation frame. */
@@ -74,7 +79,8 @@ export class ReplayState {
     const n = this.frames;
     if (!n) return;
     if (this.playing) {
-      let f = this.position + (dt * this.speed) / this.dt;
+      // A video is captured in real time whatever speed is chosen for watching.
+      let f = this.position + (dt * (this.recording ? 1 : this.speed)) / this.dt;
       if (f >= n - 1) {
         if (this.loop && !this.recording) f = 0;
         else {
@@ -114,7 +120,11 @@ export class ReplayState {
     this.canvas = canvas;
   }
 
-  /** Plays the episode once from the start at the current speed, recording the 3D view to WebM, and saves it. */
+  /**
+   * Plays the episode once from the start in real time (the video lasts as long as the episode,
+   * whatever the playback speed), drawing at VIDEO_SIZE (whatever the window's size), recording the
+   * 3D view to WebM, and saves it.
+   */
   async saveVideo(): Promise<void> {
     if (!this.canvas || this.recording || !this.replay) return;
     const mime = ['video/webm;codecs=vp9', 'video/webm;codecs=vp8', 'video/webm'].find((m) => MediaRecorder.isTypeSupported(m));
@@ -130,6 +140,9 @@ export class ReplayState {
     };
     const stopped = new Promise<void>((res) => (rec.onstop = () => res()));
     this.recording = true;
+    this.videoSize = VIDEO_SIZE;
+    // One animation frame for the drawing buffer to take the video size before capture starts.
+    await new Promise((r) => requestAnimationFrame(r));
     this.position = this.frame = 0;
     this.playing = true;
     rec.start(250);
@@ -144,6 +157,7 @@ export class ReplayState {
     await stopped;
     for (const t of stream.getTracks()) t.stop();
     this.recording = false;
+    this.videoSize = null;
     const blob = new Blob(chunks, { type: 'video/webm' });
     await saveBytes(`${this.runId}-${this.episodeId}.webm`, new Uint8Array(await blob.arrayBuffer()), 'video/webm');
   }

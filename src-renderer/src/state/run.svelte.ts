@@ -4,7 +4,7 @@ import type { EpisodeMeta, MetricRecord } from '../../../src-main/api/runs.ts';
 import type { SceneModel } from '../../../src-main/api/scene.ts';
 import { decodeF32 } from '../../../src-main/api/studio-api.ts';
 import { errorText } from '../api/client.ts';
-import { appendRecords, emptySeries, METRICS, type MetricKey, type SeriesSet } from '../lib/series.ts';
+import { appendRecords, SeriesSet } from '../lib/series.ts';
 import type { Studio } from './studio.svelte.ts';
 
 /** metrics.jsonl is re-read at most this often (ms) while a run reports. */
@@ -50,9 +50,10 @@ export class RunState {
   /** The overview left points out: zoomed ranges come from the engine. */
   downsampled = false;
 
-  readonly series: SeriesSet = emptySeries();
-  /** Per curve, the points that came from metrics.jsonl; beyond them is the provisional tail. */
-  private committed = Object.fromEntries(METRICS.map((m) => [m.key, 0])) as Record<MetricKey, number>;
+  readonly series = new SeriesSet();
+  /** Per curve, the points that came from metrics.jsonl; beyond them is the provisional tail (plain: nothing renders from it). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private committed = new Map<string, number>();
   private lastRecord = { time: 0, wall: 0 };
   private lastEpisodes = -1;
   private lines = 0;
@@ -99,15 +100,14 @@ export class RunState {
 
   /** The whole run's curves, downsampled by the engine when long, as the committed part of the series. */
   private async loadOverview(): Promise<void> {
-    const r = await this.studio.client.call('getMetricSeries', { id: this.id, keys: METRICS.map((m) => m.key), points: OVERVIEW_POINTS });
+    // Every metric the run logs (no keys: all numeric fields), so new diagnostics chart themselves.
+    const r = await this.studio.client.call('getMetricSeries', { id: this.id, points: OVERVIEW_POINTS });
     let lastTime = 0;
-    for (const m of METRICS) {
-      const src = r.series[m.key];
-      const s = this.series[m.key];
-      s.length = 0;
-      if (src) for (let i = 0; i < src.value.length; i++) s.push(src.step[i], src.time[i], src.value[i]);
-      this.committed[m.key] = s.length;
-      if (src?.time.length) lastTime = Math.max(lastTime, src.time[src.time.length - 1]);
+    for (const [, s] of this.series.entries()) s.length = 0;
+    this.series.fill(r.series);
+    for (const [key, src] of Object.entries(r.series)) {
+      this.committed.set(key, src.value.length);
+      if (src.time.length) lastTime = Math.max(lastTime, src.time[src.time.length - 1]);
     }
     this.downsampled = r.downsampled;
     this.lines = r.lines;
@@ -124,7 +124,7 @@ export class RunState {
    * One curve over [x0, x1] at full detail (at most RANGE_POINTS points) for a zoomed chart, or
    * null when the series already holds every point.
    */
-  async range(key: MetricKey, axis: 'step' | 'time', x0: number, x1: number): Promise<{ x: number[]; y: number[] } | null> {
+  async range(key: string, axis: 'step' | 'time', x0: number, x1: number): Promise<{ x: number[]; y: number[] } | null> {
     if (!this.downsampled) return null;
     try {
       const r = await this.studio.client.call('getMetricSeries', { id: this.id, keys: [key], points: RANGE_POINTS, x: axis, from: x0, to: x1 });
@@ -199,9 +199,9 @@ export class RunState {
 
   /** Drops the provisional tails and appends the file's records in their place. */
   private commit(records: MetricRecord[]): void {
-    for (const m of METRICS) this.series[m.key].length = this.committed[m.key];
+    for (const [key, s] of this.series.entries()) s.length = this.committed.get(key) ?? 0;
     appendRecords(this.series, records);
-    for (const m of METRICS) this.committed[m.key] = this.series[m.key].length;
+    for (const [key, s] of this.series.entries()) this.committed.set(key, s.length);
     const last = records.at(-1);
     if (last) this.lastRecord = { time: last.time, wall: performance.now() };
     this.bump();
@@ -210,7 +210,7 @@ export class RunState {
   /** Progress values as provisional points (time estimated from the last record's). */
   private provisional(e: ProgressEvent): void {
     const time = this.lastRecord.time + (performance.now() - this.lastRecord.wall) / 1000;
-    const points: [MetricKey, number | null][] = [
+    const points: [string, number | null][] = [
       ['steps_per_s', e.stepsPerS > 0 ? e.stepsPerS : null],
       ['critic_loss', e.criticLoss],
       ['actor_loss', e.actorLoss],
@@ -220,7 +220,7 @@ export class RunState {
     this.lastEpisodes = e.episodes;
     let any = false;
     for (const [key, v] of points) {
-      const s = this.series[key];
+      const s = this.series.get(key);
       if (v === null || !Number.isFinite(v) || (s.length && s.step[s.length - 1] > e.step)) continue;
       s.push(e.step, time, v);
       any = true;

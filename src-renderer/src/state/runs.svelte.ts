@@ -30,6 +30,11 @@ export class RunsState {
       return dir * compare(va, vb);
     });
   });
+  /**
+   * The runs the selection toolbar acts on: selected and shown. A run the filter hides (or the
+   * archive toggle) is never tagged, archived or deleted by a selection made before it was hidden.
+   */
+  readonly chosen = $derived(this.visible.filter((r) => this.selected.includes(r.id)));
   /** Every hyperparameter name any run has, for the column picker. */
   readonly hpNames = $derived(unique(this.rows.flatMap((r) => Object.keys(r.hyperparams))).sort());
 
@@ -98,6 +103,11 @@ export class RunsState {
   async archive(ids: string[], archived: boolean): Promise<void> {
     for (const id of ids) await this.studio.client.call('updateRun', { id, archived });
     await this.load();
+  }
+
+  /** Leaving the table forgets the selection: coming back never finds runs ticked for a delete. */
+  clearSelection(): void {
+    this.selected = [];
   }
 
   async remove(ids: string[]): Promise<void> {

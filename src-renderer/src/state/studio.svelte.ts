@@ -24,6 +24,10 @@ export class Studio {
       if (event === 'settings') {
         this.settings = data as Settings;
         this.applyTheme();
+        void this.refreshInfo();
+      } else if (event === 'run' && (data as { type?: string }).type === 'status') {
+        // A run that starts records the backend it got: the status line follows it.
+        void this.refreshInfo();
       }
     });
     client.onConnection((c) => {
@@ -46,6 +50,14 @@ export class Studio {
       this.applyTheme();
     } catch (e) {
       this.fault = errorText(e);
+    }
+  }
+
+  private async refreshInfo(): Promise<void> {
+    try {
+      this.info = await this.client.call('info', {});
+    } catch {
+      // The connection is gone: refresh() runs again when it is back.
     }
   }
 

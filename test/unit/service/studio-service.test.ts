@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StudioService } from '../../../src-main/service/studio-service.ts';
 import { FileSettingsStore } from '../../../src-main/store/settings.ts';
-import { decodeF32, type EnvCheck, type EnvListEntry, type EnvPreview, type EpisodeList, type EpisodeReplay, type InFile, type RunRow } from '../../../src-main/api/studio-api.ts';
+import { decodeF32, type EnvCheck, type EnvListEntry, type EnvPreview, type EpisodeList, type EpisodeReplay, type InFile, type RunRow, type Settings, type StudioInfo } from '../../../src-main/api/studio-api.ts';
+import { installedTensorflowPackages } from '../../../src-main/service/backend-status.ts';
 import type { RunSummary } from '../../../src-main/api/runs.ts';
 import type { TrainEvent } from '../../../src-main/api/events.ts';
 
@@ -91,6 +92,16 @@ describe('StudioService dispatch', () => {
     expect(again).toMatchObject({ ok: false, error: { user: true } });
   });
 
+  it('removes a library env, and refuses to remove a built-in one or one that is not there', async () => {
+    await ok('addEnv', { files: pendulumFiles('gone-pendulum') });
+    expect((await ok<EnvListEntry[]>('listEnvs', {})).some((e) => e.id === 'gone-pendulum')).toBe(true);
+    await ok('removeEnv', { id: 'gone-pendulum' });
+    expect((await ok<EnvListEntry[]>('listEnvs', {})).some((e) => e.id === 'gone-pendulum')).toBe(false);
+    expect(await service.dispatch('removeEnv', { id: 'gone-pendulum' })).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'id' }] } });
+    expect(await service.dispatch('removeEnv', { id: 'cheetah-run' })).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'id', message: expect.stringContaining('built-in') }] } });
+    expect(await service.dispatch('removeEnv', { id: '../runs' })).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'id' }] } });
+  });
+
   it('refuses an invalid run config field by field and creates, tags, archives and deletes runs', async () => {
     const bad = await service.dispatch('createRun', { config: tinyRun({ hyperparams: { actorLr: -1 } }) });
     expect(bad).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'hyperparams.actorLr' }] } });
@@ -121,9 +132,15 @@ describe('StudioService dispatch', () => {
     await service.runs.runManager.waitForEnd(run.id);
     const runEvents = events.filter((e) => e.event === 'run').map((e) => e.data as TrainEvent);
     expect(runEvents.some((e) => e.type === 'eval' && e.runId === run.id)).toBe(true);
-    const view = await ok<{ summary: RunSummary; metrics: { records: { kind: string }[] } }>('getRun', { id: run.id });
+    const view = await ok<{ summary: RunSummary; metrics: { records: { kind: string }[] }; backend: { name: string } }>('getRun', { id: run.id });
     expect(view.summary.status).toBe('done');
-    expect(view.metrics.records.some((r) => r.kind === 'eval')).toBe(true);
+    // The studio's status names the backend the newest run trained on, not the setting.
+    const info = await ok<StudioInfo>('info', {});
+    expect(info).toMatchObject({ backend: { name: view.backend.name }, backendSetting: 'auto' });
+    expect(info.backend.reason).toContain(run.id);
+    const evalRecord = view.metrics.records.find((r) => r.kind === 'eval') as { eval_returns: number[]; eval_return_min: number; eval_return_max: number; eval_return_std: number } | undefined;
+    // The spread over the evaluation episodes is recorded for the studio's eval band.
+    expect(evalRecord).toMatchObject({ eval_return_min: Math.min(...evalRecord!.eval_returns), eval_return_max: Math.max(...evalRecord!.eval_returns), eval_return_std: 0 });
     const chunk = await ok<{ records: unknown[]; lines: number }>('getMetrics', { id: run.id, sinceLine: 1 });
     expect(chunk.records.length).toBe(view.metrics.records.length - 1);
     const eps = await ok<EpisodeList>('listEpisodes', { id: run.id });
@@ -177,6 +194,23 @@ describe('StudioService dispatch', () => {
     await ok('controlRun', { id: run.id, action: 'resume' });
     const stopped = await ok<RunSummary>('controlRun', { id: run.id, action: 'stop' });
     expect(stopped.status).toBe('stopped');
+  });
+
+  it('refuses the tensorflow backend setting when its packages are missing, saying why', async () => {
+    const r = await service.dispatch('setSettings', { settings: { backend: 'tensorflow' } });
+    if (installedTensorflowPackages().length === 0) {
+      expect(r).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'backend' }] } });
+      expect(JSON.stringify(r)).toContain('@tensorflow/tfjs-node');
+      expect((await ok<Settings>('getSettings', {})).backend).toBe('auto');
+    } else {
+      expect(r.ok).toBe(true);
+      await ok('setSettings', { settings: { backend: 'auto' } });
+    }
+    // A backend that is always there is taken, and new runs' workers are told.
+    await ok('setSettings', { settings: { backend: 'cpu' } });
+    expect(process.env.RL_STUDIO_BACKEND).toBe('cpu');
+    expect((await ok<StudioInfo>('info', {})).backendSetting).toBe('cpu');
+    await ok('setSettings', { settings: { backend: 'auto' } });
   });
 
   it('moves to another runs folder when the setting changes, and back', async () => {
