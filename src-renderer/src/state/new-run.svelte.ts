@@ -102,7 +102,7 @@ export class NewRunForm {
     this.checkpointEvery = text(config.checkpointEvery);
     this.tags = Array.isArray(config.tags) ? config.tags.join(', ') : '';
     this.name = view.summary.name ? `${view.summary.name.replace(/ \(seed \d+\)$/, '')} (again)` : '';
-    this.baseChoice = 'paper';
+    this.baseChoice = 'defaults';
     const hyperparams = (config.hyperparams ?? {}) as Record<string, unknown>;
     const pixels = (config.pixels ?? {}) as Record<string, unknown>;
     const hp: Record<string, string> = {};
