@@ -3,7 +3,7 @@
  * drag-in validation and adding, all through sim/registry so the CLI and the studio agree.
  */
 import type { EnvCheck, EnvListEntry, EnvPreview, InFile } from '../api/studio-api.ts';
-import { addUserEnv, listEnvs, parseTaskSpec, pickEnvFiles, resolveEnv, validateEnvFiles } from '../sim/registry.ts';
+import { addUserEnv, listEnvs, parseTaskSpec, pickEnvFiles, resolveEnvId, validateEnvFiles } from '../sim/registry.ts';
 import { MujocoEnv, type EnvSource } from '../sim/env.ts';
 import { loadMujocoModule } from '../sim/mujoco.ts';
 import { asText } from '../sim/files.ts';
@@ -21,8 +21,9 @@ export class EnvService {
     return this.cache;
   }
 
+  /** By id only: over the API envs are ids (sim/registry.ts resolveEnvId). */
   async preview(id: string): Promise<EnvPreview> {
-    const env = resolveEnv(id);
+    const env = resolveEnvId(id);
     return previewOf(env, env.origin);
   }
 

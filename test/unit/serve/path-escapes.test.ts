@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import { isLoopbackHostHeader, LOCKED_BEYOND_LOOPBACK, MAX_MESSAGE_BYTES, startServer, type RunningServer } from '../../../src-main/serve/server.ts';
@@ -170,6 +170,17 @@ describe('path escapes and hostile requests', () => {
     const good = await call('addEnv', { files: files('tiny.xml'), id: 'tiny-ok' });
     expect(good).toMatchObject({ ok: true, result: { id: 'tiny-ok' } });
     expect(readdirSync(join(home, 'envs'))).toEqual(['tiny-ok']);
+  });
+
+  it('getEnv takes ids only: a path anywhere on disk is refused, and the answer is the same whether it exists or not', async () => {
+    const answers = new Set<string>();
+    for (const path of ['/etc/passwd', '/no/such/file.xml', join(outside, 'secret.txt'), resolve('resources/envs/pendulum.xml'), resolve('resources/envs'), '../resources/envs/pendulum', 'test/fixtures/envs/blowup']) {
+      const r = await call('getEnv', { id: path });
+      refused(r, 'env');
+      answers.add(r.error!.errors[0].message.replace(path, 'PATH'));
+    }
+    expect([...answers]).toHaveLength(1);
+    expect((await call('getEnv', { id: 'pendulum' })).ok).toBe(true);
   });
 
   it('DNS rebinding: on loopback, a request naming another host is refused (HTTP and WebSocket)', async () => {
