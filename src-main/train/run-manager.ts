@@ -76,7 +76,10 @@ export class RunManager {
   private discover(): void {
     for (const run of this.store.list()) {
       const { status } = run.readStatus();
-      if (status && ACTIVE.includes(status.status) && !pidAlive(status.pid) && !neverStarted(status)) {
+      // A run paused with no process named was paused on purpose (a full disk the CLI gave up on, a
+      // queued run taken out of the queue): it stays paused, with its reason.
+      const pausedAtRest = status?.status === 'paused' && status.pid === null;
+      if (status && ACTIVE.includes(status.status) && !pidAlive(status.pid) && !neverStarted(status) && !pausedAtRest) {
         try {
           run.writeStatus({ ...status, status: 'interrupted', pid: null, reason: `left ${status.status} by a process that is gone; resume continues from the last checkpoint`, updatedAt: new Date().toISOString() });
         } catch {
@@ -238,7 +241,8 @@ export class RunManager {
     void entry.worker.ended.then((end) => {
       this.live.delete(id);
       const onDisk = run.readStatus().status;
-      if (!onDisk || onDisk.status !== end.status || onDisk.status === 'running') {
+      // A session that ended paused leaves no process behind it: pid null keeps it 'paused' for the next studio.
+      if (!onDisk || onDisk.status !== end.status || onDisk.status === 'running' || (end.status === 'paused' && onDisk.pid !== null)) {
         // The thread died without recording its end (or could not write it): record it here.
         try {
           this.setStatus(run, { status: end.status, reason: end.reason, pid: null });

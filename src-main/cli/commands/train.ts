@@ -153,7 +153,16 @@ export function eventPrinter(out: Output, runDirs: Map<string, string>): { onEve
 export async function followRuns(manager: RunManager, ids: string[], out: Output): Promise<number> {
   const dirs = new Map(ids.map((id) => [id, manager.store.open(id).dir]));
   const printer = eventPrinter(out, dirs);
-  const unsubscribe = manager.subscribe(printer.onEvent);
+  // A run paused with a reason (a full or read-only disk) waits for someone to fix it and resume;
+  // nobody at a terminal can press Resume, so the CLI ends that session: the run stays paused on
+  // disk, intact, and the exit says how to continue.
+  const endPaused = (e: TrainEvent) => {
+    if (e.type === 'status' && e.status === 'paused' && e.reason && dirs.has(e.runId)) void manager.stop(e.runId);
+  };
+  const unsubscribe = manager.subscribe((e) => {
+    printer.onEvent(e);
+    endPaused(e);
+  });
   let interrupted = false;
   const onSigint = () => {
     if (interrupted) return;
