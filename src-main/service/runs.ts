@@ -150,7 +150,8 @@ export class RunService {
 
   /** The run's metric columns, brought up to date with its file (through the store: hostile ids are refused). */
   private metricColumns(id: string): MetricColumns {
-    const file = this.manager.store.open(id).metricsFile;
+    const run = this.manager.store.open(id);
+    const file = run.inside(run.metricsFile);
     let cols = this.columns.get(id);
     if (!cols || cols.file !== file) cols = new MetricColumns(file);
     this.columns.delete(id);

@@ -238,14 +238,15 @@ export function registerTrain(program: Command): void {
     .description('Continue a run from its newest intact checkpoint (after a stop, a crash or kill -9)')
     .argument('<run-dir>', 'the run folder')
     .option('--steps <n>', 'train until this many environment steps in total (default: the run\'s own)')
+    .option('--start-over', 'train it again from step 0 (when its checkpoints are all damaged); the old curve, checkpoints and episodes move to a before-start-over-* folder in the run', false)
     .option('--json', 'print JSON lines only', false)
-    .action(async (runDir: string, opts: { steps?: string; json: boolean }) => {
+    .action(async (runDir: string, opts: { steps?: string; startOver: boolean; json: boolean }) => {
       const out = makeOutput(opts.json);
       const steps = wholeNumber('--steps', opts.steps, 1);
       const run = RunFiles.open(runDir);
       const manager = new RunManager({ runsDir: dirname(run.dir), maxConcurrent: 1 });
       const id = basename(run.dir);
-      manager.resume(id, steps !== undefined ? { steps } : {});
+      manager.resume(id, { ...(steps !== undefined ? { steps } : {}), ...(opts.startOver ? { startOver: true } : {}) });
       process.exitCode = await followRuns(manager, [id], out);
     });
 }
