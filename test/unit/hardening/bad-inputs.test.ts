@@ -49,7 +49,7 @@ const ENV_CASES: Record<string, Expect> = {
   'bad/envs/spec-missing': { message: /no task spec/ },
   'bad/envs/spec-not-json': { file: 'env.task.json', message: /not valid JSON/ },
   'bad/envs/spec-wrong-types': { file: 'env.task.json', field: 'name', message: /expected string, received number/ },
-  'bad/envs/spec-unknown-reward': { file: 'env.task.json', field: 'reward', message: /Invalid input/ },
+  'bad/envs/spec-unknown-reward': { file: 'env.task.json', field: 'reward', message: /exactly one of the keys/ },
   'bad/envs/spec-proto': { file: 'env.task.json', field: '(root)', message: /Unrecognized keys: "__proto__", "constructor"/ },
   'envs/malformed': { file: 'env.xml', field: 'line 6', message: /malformed XML/ },
   'envs/mujoco-refuses': { file: 'env.xml', message: /unknown transmission target 'no_such_joint'/ },

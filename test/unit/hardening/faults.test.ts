@@ -17,7 +17,7 @@ import type { TrainEvent } from '../../../src-main/api/events.ts';
 
 const ROOT = resolve(__dirname, '../../..');
 const CLI = join(ROOT, 'bin/rl-studio.mjs');
-const TINY = ['--set', 'actorHidden=[8]', '--set', 'criticHidden=[8,8]', '--eval-every', '1000000', '--eval-episodes', '0'];
+const TINY = ['--set', 'actorHidden=[8]', '--set', 'criticHidden=[8,8]', '--set', 'learningStarts=64', '--set', 'randomSteps=0', '--eval-every', '1000000', '--eval-episodes', '0'];
 const homes: string[] = [];
 
 afterAll(() => {

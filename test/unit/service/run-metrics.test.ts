@@ -13,7 +13,7 @@ import { FileSettingsStore } from '../../../src-main/store/settings.ts';
 import type { MetricSeriesSet, MetricsChunk, RunRow, RunView } from '../../../src-main/api/studio-api.ts';
 import type { RunSummary } from '../../../src-main/api/runs.ts';
 
-const tinyRun = { env: 'pendulum', algo: 'ddpg', steps: 300, evalEvery: 300, evalEpisodes: 0, checkpointEvery: 300, hyperparams: { actorHidden: [8], criticHidden: [8, 8], batchSize: 16, learningStarts: 32, replayCapacity: 1000 } };
+const tinyRun = { env: 'pendulum', algo: 'ddpg', steps: 300, evalEvery: 300, evalEpisodes: 0, checkpointEvery: 300, hyperparams: { actorHidden: [8], criticHidden: [8, 8], batchSize: 16, learningStarts: 32, randomSteps: 0, replayCapacity: 1000 } };
 
 describe('run metrics and not-started runs over StudioApi', () => {
   let home: string;

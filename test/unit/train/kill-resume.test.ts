@@ -8,7 +8,7 @@ import { decodeTensorFile } from '../../../src-main/store/tensor-file.ts';
 import { decodeCheckpoint } from '../../../src-main/train/checkpoint.ts';
 import { RunManager } from '../../../src-main/train/run-manager.ts';
 
-const SMALL = ['--set', 'actorHidden=[32]', '--set', 'criticHidden=[32,32]'];
+const SMALL = ['--set', 'actorHidden=[32]', '--set', 'criticHidden=[32,32]', '--set', 'learningStarts=64', '--set', 'randomSteps=0'];
 
 function increasing(xs: number[]): boolean {
   return xs.every((x, i) => i === 0 || x > xs[i - 1]);

@@ -8,7 +8,7 @@ import { RunManager } from '../../../src-main/train/run-manager.ts';
 import { LIVE_FRAME_MS } from '../../../src-main/train/trainer.ts';
 import { RunFiles } from '../../../src-main/store/run-store.ts';
 
-const SMALL = { actorHidden: [32], criticHidden: [32, 32] };
+const SMALL = { actorHidden: [32], criticHidden: [32, 32], learningStarts: 64, randomSteps: 0, batchSize: 64 };
 
 function waitFor(m: RunManager, pred: (e: TrainEvent) => boolean, ms = 60_000): Promise<TrainEvent> {
   return new Promise((res, rej) => {
