@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { combineSeeds, meanOverSeeds, normalise, runScores, type EnvReference, type EvalCurve, type Report, type ReportRow } from '../api/scores.ts';
 import { publishedFor } from '../api/published.ts';
-import { RunFiles, RunStore } from '../store/run-store.ts';
+import type { RunFiles} from '../store/run-store.ts';
+import { RunStore } from '../store/run-store.ts';
 import { referenceFor } from '../reference/baseline.ts';
 import { builtinEnvsDir } from '../util/paths.ts';
 import { UserError } from '../util/errors.ts';
@@ -99,6 +100,7 @@ export function buildReport(runs: RunFiles[]): Report {
   }
   const rows: ReportRow[] = [];
   for (const points of groups.values()) {
+    points.sort((a, b) => a.seed - b.seed);
     const { env, algo, obs } = points[0];
     const reference = referenceOf(points[0]);
     const combined = combineSeeds(points.map((p) => runScores(p.curve)!));
