@@ -16,9 +16,10 @@ export const EXIT_USAGE = 2;
 export function buildProgram(): Command {
   const program = new Command('rl-studio')
     .description('RL Studio: train continuous-control agents (DDPG, TD3, NAF) on MuJoCo tasks, from state or pixels.')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // Commander's own errors (unknown command or flag, missing argument) are printed by main() as
+    // the one line every user mistake gets, not as commander's message plus a hint line.
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
   registerEnvs(program);
   registerTrain(program);
   registerRuns(program);
@@ -48,7 +49,9 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       // --help and --version exit through here with code 0.
       if (e.exitCode === 0) return 0;
-      if (json) process.stdout.write(JSON.stringify({ ok: false, errors: [{ message: e.message }] }) + '\n');
+      const message = e.message.replace(/^error: /, '').split('\n')[0];
+      process.stderr.write(`rl-studio: ${message} (run with --help for usage)\n`);
+      if (json) process.stdout.write(JSON.stringify({ ok: false, errors: [{ message }] }) + '\n');
       return EXIT_USAGE;
     }
     if (isUserError(e)) {

@@ -36,7 +36,7 @@ export async function loadRunPolicy(runDir: string, checkpoint = 'best'): Promis
 
   let decoded;
   try {
-    const { meta, arrays } = decodeTensorFile(readFileSync(chosen.file));
+    const { meta, arrays } = decodeTensorFile(readFileSync(run.inside(chosen.file)));
     decoded = decodeCheckpoint(meta, arrays);
   } catch (e) {
     throw new UserError({ file: chosen.file, message: `cannot read the checkpoint: ${(e as Error).message}` });

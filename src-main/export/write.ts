@@ -1,6 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../store/atomic.ts';
+import { realErrorCode } from '../store/run-store.ts';
 import { UserError } from '../util/errors.ts';
 import type { ExportFile, ExportFormatName } from './files.ts';
 
@@ -37,7 +38,7 @@ export async function writeExport(files: ExportFile[], format: ExportFormatName,
 }
 
 function describeFsError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const code = realErrorCode(e);
   switch (code) {
     case 'ENOTDIR':
       return 'a part of the path is a file, not a folder';

@@ -1,11 +1,20 @@
+/**
+ * Browser mode's server: the renderer bundle over HTTP and StudioApi over WebSocket at /api, with
+ * the checks that keep other sites, other hosts and tokenless clients out. Exception-safe by
+ * construction: every HTTP request, upgrade, socket and WebSocket message is handled inside a
+ * guard that answers a failure with 400 (the client's mistake) or 500 (ours) and logs it, so no
+ * request can end the process and the runs it trains.
+ */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { randomBytes } from 'node:crypto';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { RequestEnvelopeSchema, type EventEnvelope } from '../api/studio-api.ts';
 import type { StudioService } from '../service/studio-service.ts';
 import { UserError } from '../util/errors.ts';
+import { BadRequest, decodedPath, describeRequest, requestUrl, sameToken, tokenOf } from './request.ts';
 
 /** Largest WebSocket message accepted (drag-in uploads of MJCF + meshes travel this way). */
 export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
@@ -44,6 +53,8 @@ export interface ServeOptions {
   port: number;
   /** Required when binding beyond loopback; generated when absent there. */
   token?: string;
+  /** Where failed requests are logged, one line each (default: stderr). */
+  log?: (line: string) => void;
 }
 
 /** What a client may not change over the network: the runs folder is the server owner's choice. */
@@ -74,19 +85,6 @@ export function isLoopbackHostHeader(host: string | undefined): boolean {
   return name === 'localhost' || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name);
 }
 
-function tokenOf(req: IncomingMessage): string | undefined {
-  const url = new URL(req.url ?? '/', 'http://x');
-  const q = url.searchParams.get('token');
-  if (q) return q;
-  const cookie = /(?:^|;\s*)rls_token=([A-Za-z0-9_-]+)/.exec(req.headers.cookie ?? '');
-  return cookie?.[1];
-}
-
-function sameToken(a: string | undefined, b: string): boolean {
-  if (!a || a.length !== b.length) return false;
-  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
-}
-
 /**
  * Browser mode: serves the renderer bundle over HTTP and StudioApi over WebSocket at /api.
  * Loopback by default; any other address needs a token on every request and socket.
@@ -94,6 +92,7 @@ function sameToken(a: string | undefined, b: string): boolean {
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const loopback = isLoopback(opts.host);
   const token = loopback ? opts.token : (opts.token ?? randomBytes(18).toString('base64url'));
+  const log = opts.log ?? ((line: string) => void process.stderr.write(`rl-studio serve: ${line}\n`));
   /** Refuses a request by its Host header (loopback only: beyond it the token decides). */
   const badHost = (req: IncomingMessage) => loopback && !token && !isLoopbackHostHeader(req.headers.host);
   try {
@@ -103,11 +102,33 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
   const root = normalize(opts.staticDir + sep);
 
+  /** Logs a failed request and says which status answers it: 400 for the client's mistakes, 500 for ours. */
+  function failure(req: IncomingMessage, e: unknown): 400 | 500 {
+    if (e instanceof BadRequest) {
+      log(`400 ${describeRequest(req)}: ${e.message}`);
+      return 400;
+    }
+    log(`500 ${describeRequest(req)}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return 500;
+  }
+
   const server = createServer((req, res) => {
-    void handleHttp(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
+    // handleHttp is async: whatever it throws, synchronously or not, arrives here as a rejection.
+    handleHttp(req, res).catch((e: unknown) => {
+      const status = failure(req, e);
+      try {
+        if (res.headersSent) res.destroy();
+        else res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 400 ? `bad request: ${(e as Error).message}` : 'internal error');
+      } catch {
+        res.destroy();
+      }
     });
+  });
+  // Requests Node's parser rejects (bad request line, bad headers) and connections reset mid-request.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code !== 'ECONNRESET') log(`400 unparsable request: ${err.code ?? err.message}`);
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -115,7 +136,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       res.writeHead(403, { 'content-type': 'text/plain' }).end('unexpected Host header');
       return;
     }
-    if (token && !sameToken(tokenOf(req), token)) {
+    const url = requestUrl(req);
+    if (token && !sameToken(tokenOf(req, url), token)) {
       res.writeHead(401, { 'content-type': 'text/plain' }).end('token required');
       return;
     }
@@ -123,12 +145,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       res.writeHead(405).end();
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://x');
-    let rel = decodeURIComponent(url.pathname);
+    let rel = decodedPath(url);
     if (rel.endsWith('/')) rel += 'index.html';
     const file = normalize(join(root, rel));
     // No request reaches outside the renderer bundle.
-    if (!file.startsWith(root)) {
+    if (!file.startsWith(root) || rel.includes('\0')) {
       res.writeHead(404).end();
       return;
     }
@@ -152,50 +173,98 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://x');
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // After the upgrade event the socket is ours: a reset by the client must not be an unhandled 'error'.
+    socket.on('error', () => socket.destroy());
+    try {
+      upgrade(req, socket, head);
+    } catch (e) {
+      const status = failure(req, e);
+      refuse(socket, status === 400 ? '400 Bad Request' : '500 Internal Server Error');
+    }
+  });
+
+  function refuse(socket: Duplex, status: string): void {
+    if (socket.writable) socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+    socket.destroy();
+  }
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = requestUrl(req);
     const origin = req.headers.origin;
     const hostHeader = req.headers.host;
     // Refuse other sites' pages (cross-site WebSocket hijacking) and missing tokens.
     const originOk = !origin || (hostHeader !== undefined && (origin === `http://${hostHeader}` || origin === `https://${hostHeader}`));
-    if (url.pathname !== '/api' || !originOk || badHost(req) || (token && !sameToken(tokenOf(req), token))) {
-      socket.write('HTTP/1.1 403 Forbidden\r\n\r\n');
-      socket.destroy();
+    if (url.pathname !== '/api' || !originOk || badHost(req) || (token && !sameToken(tokenOf(req, url), token))) {
+      refuse(socket, '403 Forbidden');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
-  });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      try {
+        attach(ws);
+      } catch (e) {
+        log(`500 attaching a WebSocket: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        ws.terminate();
+      }
+    });
+  }
+
+  /** Sends one envelope if the socket is still open; a send that fails ends this socket only. */
+  function send(ws: WebSocket, envelope: unknown): void {
+    if (ws.readyState !== ws.OPEN) return;
+    try {
+      ws.send(JSON.stringify(envelope));
+    } catch (e) {
+      log(`500 sending on a WebSocket: ${e instanceof Error ? e.message : String(e)}`);
+      ws.terminate();
+    }
+  }
+
+  const userError = (message: string, field?: string) => ({ user: true, errors: [{ ...(field ? { field } : {}), message }] });
 
   function attach(ws: WebSocket): void {
-    const unsubscribe = opts.service.subscribe((event, data) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, data } satisfies EventEnvelope));
-    });
+    // Listeners run inside the service's (and the trainers') event fan-out: this one never throws.
+    const unsubscribe = opts.service.subscribe((event, data) => send(ws, { event, data } satisfies EventEnvelope));
     ws.on('close', unsubscribe);
     // A frame over maxPayload (or any protocol error) ends this socket with 1009/1002; without a
     // listener the 'error' event would be thrown and take the whole server down.
     ws.on('error', () => ws.terminate());
     ws.on('message', (raw) => {
-      let msg: unknown;
       try {
-        msg = JSON.parse(raw.toString());
-      } catch {
-        ws.send(JSON.stringify({ id: -1, ok: false, error: { user: true, errors: [{ message: 'message is not JSON' }] } }));
-        return;
+        onMessage(ws, raw);
+      } catch (e) {
+        log(`500 WebSocket message: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        send(ws, { id: -1, ok: false, error: { user: false, errors: [{ message: 'internal error' }] } });
       }
-      const env = RequestEnvelopeSchema.safeParse(msg);
-      if (!env.success) {
-        ws.send(JSON.stringify({ id: -1, ok: false, error: { user: true, errors: [{ message: 'malformed request envelope' }] } }));
-        return;
-      }
-      const params = env.data.params as { settings?: { runsDir?: unknown } } | null | undefined;
-      if (!loopback && env.data.method === 'setSettings' && params?.settings?.runsDir !== undefined) {
-        ws.send(JSON.stringify({ id: env.data.id, ok: false, error: { user: true, errors: [{ field: 'settings.runsDir', message: LOCKED_BEYOND_LOOPBACK }] } }));
-        return;
-      }
-      void opts.service.dispatch(env.data.method, env.data.params).then((res) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: env.data.id, ...res }));
-      });
     });
+  }
+
+  function onMessage(ws: WebSocket, raw: RawData): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(raw.toString());
+    } catch {
+      send(ws, { id: -1, ok: false, error: userError('message is not JSON') });
+      return;
+    }
+    const env = RequestEnvelopeSchema.safeParse(msg);
+    if (!env.success) {
+      send(ws, { id: -1, ok: false, error: userError('malformed request envelope') });
+      return;
+    }
+    const { id, method } = env.data;
+    const params = env.data.params as { settings?: { runsDir?: unknown } } | null | undefined;
+    if (!loopback && method === 'setSettings' && params?.settings?.runsDir !== undefined) {
+      send(ws, { id, ok: false, error: userError(LOCKED_BEYOND_LOOPBACK, 'settings.runsDir') });
+      return;
+    }
+    opts.service.dispatch(method, env.data.params).then(
+      (res) => send(ws, { id, ...res }),
+      (e: unknown) => {
+        log(`500 ${JSON.stringify(method.slice(0, 64))}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        send(ws, { id, ok: false, error: { user: false, errors: [{ message: 'internal error' }] } });
+      },
+    );
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -204,6 +273,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     );
     server.listen(opts.port, opts.host, () => resolve());
   });
+  // After listening, an accept that fails (too many open files) is logged, not thrown.
+  server.on('error', (e) => log(`server error: ${e.message}`));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const hostPart = opts.host.includes(':') ? `[${opts.host}]` : opts.host;

@@ -5,7 +5,7 @@
 import type { EnvCheck, EnvListEntry, EnvPreview, InFile } from '../api/studio-api.ts';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { addUserEnv, listEnvIds, listEnvs, parseTaskSpec, pickEnvFiles, resolveEnv, validateEnvFiles } from '../sim/registry.ts';
+import { addUserEnv, listEnvIds, listEnvs, parseTaskSpec, pickEnvFiles, resolveEnvId, validateEnvFiles } from '../sim/registry.ts';
 import { UserError } from '../util/errors.ts';
 import { MujocoEnv, type EnvSource } from '../sim/env.ts';
 import { loadMujocoModule } from '../sim/mujoco.ts';
@@ -24,8 +24,9 @@ export class EnvService {
     return this.cache;
   }
 
+  /** By id only: over the API envs are ids (sim/registry.ts resolveEnvId). */
   async preview(id: string): Promise<EnvPreview> {
-    const env = resolveEnv(id);
+    const env = resolveEnvId(id);
     return previewOf(env, env.origin);
   }
 

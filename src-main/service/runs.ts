@@ -13,7 +13,7 @@ import { RunManager } from '../train/run-manager.ts';
 import { runEnvSource } from '../train/config.ts';
 import { sceneFor, bodyPoses } from '../sim/scene.ts';
 import { loadModel } from '../sim/env.ts';
-import { listEnvIds } from '../sim/registry.ts';
+import { resolveEnvId } from '../sim/registry.ts';
 import { loadMujocoModule, nameOf, OBJ, type MjModel, type Mujoco } from '../sim/mujoco.ts';
 import { UserError } from '../util/errors.ts';
 import { MetricColumns } from '../store/metrics.ts';
@@ -174,7 +174,8 @@ export class RunService {
 
   /** The run's metric columns, brought up to date with its file (through the store: hostile ids are refused). */
   private metricColumns(id: string): MetricColumns {
-    const file = this.manager.store.open(id).metricsFile;
+    const run = this.manager.store.open(id);
+    const file = run.inside(run.metricsFile);
     let cols = this.columns.get(id);
     if (!cols || cols.file !== file) cols = new MetricColumns(file);
     this.columns.delete(id);
@@ -187,12 +188,9 @@ export class RunService {
   }
 
   create(config: unknown, seeds = 1, start = true): RunSummary[] {
-    // Requests name envs by id (built-in or the library): a path would let a client of the studio
-    // (a browser beyond loopback) read MJCF anywhere on the machine and probe which files exist.
+    // Requests name envs by id (built-in or the library), never by path.
     const env = config !== null && typeof config === 'object' ? (config as { env?: unknown }).env : undefined;
-    if (typeof env === 'string' && !listEnvIds().some((e) => e.id === env)) {
-      throw new UserError({ field: 'env', message: `no env '${env}' among the studio's environments (built-in or added); add it first, then use its id` });
-    }
+    if (typeof env === 'string') resolveEnvId(env);
     const input = seeds > 1 ? { config: config as never, seeds } : (config as never);
     const runs = this.manager.create(input, { start });
     this.emit('runs', { ids: runs.map((r) => r.id) });

@@ -102,8 +102,15 @@ export class StudioService {
     return () => this.listeners.delete(listener);
   }
 
+  /** Fans an event out; a listener that throws (a client's socket) costs that listener only, never the run that emitted. */
   protected emit(event: string, data: unknown): void {
-    for (const l of this.listeners) l(event, data);
+    for (const l of this.listeners) {
+      try {
+        l(event, data);
+      } catch (e) {
+        process.stderr.write(`rl-studio: a listener of '${event}' failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      }
+    }
   }
 
   private info(): StudioInfo {

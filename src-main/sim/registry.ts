@@ -163,6 +163,18 @@ export function resolveEnv(idOrPath: string): ResolvedEnv {
   throw new UserError({ field: 'env', message: `no env '${idOrPath}': not a built-in or library id (${known.join(', ')}) and no such file or folder` });
 }
 
+/**
+ * An env named by id only (built-in or the user's library), as requests from the studio name them:
+ * a path would let a client of the studio (a browser beyond loopback) read MJCF anywhere on the
+ * machine and tell existing files from missing ones by the answers. Paths are for the local CLI.
+ */
+export function resolveEnvId(id: string): ResolvedEnv {
+  if (!listEnvIds().some((e) => e.id === id)) {
+    throw new UserError({ field: 'env', message: `no env '${id.slice(0, 200)}' among the studio's environments (built-in or added); add it first, then use its id` });
+  }
+  return resolveEnv(id);
+}
+
 /** Ids of every built-in and library env (without loading them). */
 export function listEnvIds(): { id: string; origin: 'builtin' | 'user'; dir: string }[] {
   const out: { id: string; origin: 'builtin' | 'user'; dir: string }[] = [];

@@ -30,7 +30,14 @@ export function episodeId(step: number, index: number): string {
   return `${String(step).padStart(10, '0')}-${index}`;
 }
 
-export function writeEpisode(dir: string, rec: EpisodeRecording): EpisodeMeta {
+/**
+ * `inside` (RunFiles.inside) vets each episode file's path: a file that links outside the run
+ * folder is refused, not read or written through.
+ */
+type Inside = (path: string) => string;
+const anywhere: Inside = (p) => p;
+
+export function writeEpisode(dir: string, rec: EpisodeRecording, inside: Inside = anywhere): EpisodeMeta {
   const id = episodeId(rec.step, rec.index);
   const frames = rec.nq > 0 ? rec.qpos.length / rec.nq : rec.rewards.length + 1;
   const qposOffset = 0;
@@ -54,13 +61,13 @@ export function writeEpisode(dir: string, rec: EpisodeRecording): EpisodeMeta {
     diverged: rec.diverged,
     layout: { qposOffset, actionsOffset, rewardsOffset, byteLength },
   };
-  writeFileAtomicSync(join(dir, `${id}.bin`), bin);
-  writeFileAtomicSync(join(dir, `${id}.json`), JSON.stringify(meta) + '\n');
+  writeFileAtomicSync(inside(join(dir, `${id}.bin`)), bin);
+  writeFileAtomicSync(inside(join(dir, `${id}.json`)), JSON.stringify(meta) + '\n');
   return meta;
 }
 
 /** Every readable episode's meta, oldest first; unreadable ones are reported, not fatal. */
-export function listEpisodes(dir: string): { episodes: EpisodeMeta[]; problems: StoreProblem[] } {
+export function listEpisodes(dir: string, inside: Inside = anywhere): { episodes: EpisodeMeta[]; problems: StoreProblem[] } {
   const episodes: EpisodeMeta[] = [];
   const problems: StoreProblem[] = [];
   let names: string[];
@@ -73,7 +80,7 @@ export function listEpisodes(dir: string): { episodes: EpisodeMeta[]; problems: 
   for (const f of names) {
     if (!f.endsWith('.json') || !ID_RE.test(f.slice(0, -5))) continue;
     try {
-      episodes.push(readMeta(dir, f.slice(0, -5)));
+      episodes.push(readMeta(dir, f.slice(0, -5), inside));
     } catch (e) {
       problems.push({ file: `episodes/${f}`, message: (e as Error).message });
     }
@@ -81,22 +88,22 @@ export function listEpisodes(dir: string): { episodes: EpisodeMeta[]; problems: 
   return { episodes, problems };
 }
 
-function readMeta(dir: string, id: string): EpisodeMeta {
-  const r = EpisodeMetaSchema.safeParse(JSON.parse(readFileSync(join(dir, `${id}.json`), 'utf8')));
+function readMeta(dir: string, id: string, inside: Inside): EpisodeMeta {
+  const r = EpisodeMetaSchema.safeParse(JSON.parse(readFileSync(inside(join(dir, `${id}.json`)), 'utf8')));
   if (!r.success) throw new Error('not a valid episode description');
   return r.data;
 }
 
-export function readEpisode(dir: string, id: string): EpisodeData {
+export function readEpisode(dir: string, id: string, inside: Inside = anywhere): EpisodeData {
   if (!ID_RE.test(id)) throw new UserError({ field: 'episode', message: `'${id}' is not an episode id` });
   if (!existsSync(join(dir, `${id}.json`))) throw new UserError({ field: 'episode', message: `no episode '${id}' in this run` });
   let meta: EpisodeMeta;
   try {
-    meta = readMeta(dir, id);
+    meta = readMeta(dir, id, inside);
   } catch (e) {
     throw new UserError({ file: `episodes/${id}.json`, message: `unreadable: ${(e as Error).message}` });
   }
-  const bin = existsSync(join(dir, `${id}.bin`)) ? readFileSync(join(dir, `${id}.bin`)) : null;
+  const bin = existsSync(join(dir, `${id}.bin`)) ? readFileSync(inside(join(dir, `${id}.bin`))) : null;
   if (!bin || bin.length !== meta.layout.byteLength) {
     throw new UserError({ file: `episodes/${id}.bin`, message: `frames are missing or truncated (${bin?.length ?? 0} of ${meta.layout.byteLength} bytes)` });
   }

@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { basename, join, resolve, sep } from 'node:path';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { RunConfig } from '../api/run-config.ts';
 import { RunMetaSchema, StatusFileSchema, type MetricsRead, type RunMeta, type RunSummary, type StatusFile, type StoreProblem } from '../api/runs.ts';
-import { UserError } from '../util/errors.ts';
+import { isUserError, UserError } from '../util/errors.ts';
 import { writeFileAtomicSync } from './atomic.ts';
 import { MetricsWriter, readMetrics, truncateMetricsAfter } from './metrics.ts';
-import { listEpisodes, readEpisode } from './episodes.ts';
+import { listEpisodes, readEpisode, writeEpisode, type EpisodeRecording } from './episodes.ts';
 import { CorruptFileError, decodeTensorFile, verifyTensorFile } from './tensor-file.ts';
 
 /** What checkCheckpoints found per checkpoint file, while the file stays as it was (size, mtime, inode). */
@@ -58,9 +58,30 @@ export interface CheckpointInfo {
 
 const CKPT_RE = /^ckpt-(\d{10})\.bin$/;
 
+/**
+ * The real reason of a failed write. Node's recursive mkdir reports ENOENT when it cannot create a
+ * folder on a read-only or forbidden file system; the nearest existing folder of the path, asked
+ * whether it may be written, names the reason (EROFS, EACCES) instead of "gone".
+ */
+export function realErrorCode(e: unknown): string | undefined {
+  const err = e as NodeJS.ErrnoException | null;
+  if (err?.code !== 'ENOENT' || !err.path) return err?.code;
+  for (let p = dirname(resolve(err.path)); ; p = dirname(p)) {
+    if (existsSync(p)) {
+      try {
+        accessSync(p, constants.W_OK);
+        return 'ENOENT';
+      } catch (denied) {
+        return (denied as NodeJS.ErrnoException).code ?? 'ENOENT';
+      }
+    }
+    if (dirname(p) === p) return 'ENOENT';
+  }
+}
+
 /** Turns a failed write into the user's words when it is the disk's fault (full, read-only, not a folder). */
 export function storageProblem(e: unknown, what: string): string | null {
-  const code = (e as NodeJS.ErrnoException | null)?.code;
+  const code = realErrorCode(e);
   const path = (e as NodeJS.ErrnoException | null)?.path;
   const where = path ? ` (${path})` : '';
   switch (code) {
@@ -188,6 +209,14 @@ export class RunStore {
   }
 }
 
+function isLink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 function isWithin(root: string, p: string): boolean {
   return p.startsWith(root.endsWith(sep) ? root : root + sep);
 }
@@ -220,6 +249,8 @@ function createEnvHash() {
 export class RunFiles {
   readonly dir: string;
   readonly id: string;
+  /** The run folder as it resolves on disk (links followed), once known. */
+  private realDir: string | null = null;
 
   constructor(dir: string) {
     this.dir = resolve(dir);
@@ -231,6 +262,31 @@ export class RunFiles {
     const full = resolve(dir);
     if (!existsSync(join(full, 'config.json'))) throw new UserError({ field: 'run', message: `${dir} is not a run folder (no config.json)` });
     return new RunFiles(full);
+  }
+
+  /**
+   * `path`, a file or folder of this run (existing or about to be written), when it resolves inside
+   * the run folder; a link anywhere on the way that leads outside (metrics.jsonl, an episode, a
+   * checkpoint or the checkpoints folder pointing elsewhere, from a copied or unpacked run) is a
+   * UserError. Every read and write of the run's files goes through here.
+   */
+  inside(path: string): string {
+    const root = (this.realDir ??= realpathSync(this.dir));
+    const refuse = () => new UserError({ file: relative(this.dir, path) || '.', message: `links to a place outside the run folder ${this.dir}; refused` });
+    // The nearest part of the path that exists decides where a write would land.
+    for (let p = path; ; p = dirname(p)) {
+      let real: string;
+      try {
+        real = realpathSync(p);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || p === this.dir || dirname(p) === p) throw e;
+        // A link whose target is missing: writing through it would create a file wherever it points.
+        if (isLink(p)) throw refuse();
+        continue;
+      }
+      if (real !== root && !isWithin(root, real)) throw refuse();
+      return path;
+    }
   }
 
   get configFile(): string {
@@ -251,20 +307,21 @@ export class RunFiles {
 
   readConfig(): StoredConfig {
     try {
-      return JSON.parse(readFileSync(this.configFile, 'utf8')) as StoredConfig;
+      return JSON.parse(readFileSync(this.inside(this.configFile), 'utf8')) as StoredConfig;
     } catch (e) {
+      if (isUserError(e)) throw e;
       throw new UserError({ file: this.configFile, message: `unreadable run config: ${(e as Error).message}` });
     }
   }
 
   writeConfig(c: StoredConfig): void {
-    writeFileAtomicSync(this.configFile, JSON.stringify(c, null, 2) + '\n');
+    writeFileAtomicSync(this.inside(this.configFile), JSON.stringify(c, null, 2) + '\n');
   }
 
   readStatus(): { status: StatusFile | null; problem: StoreProblem | null } {
     const file = join(this.dir, 'status.json');
     try {
-      const r = StatusFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+      const r = StatusFileSchema.safeParse(JSON.parse(readFileSync(this.inside(file), 'utf8')));
       if (r.success) return { status: r.data, problem: null };
       return { status: null, problem: { file: 'status.json', message: 'not a valid status file' } };
     } catch (e) {
@@ -273,12 +330,12 @@ export class RunFiles {
   }
 
   writeStatus(s: StatusFile): void {
-    writeFileAtomicSync(join(this.dir, 'status.json'), JSON.stringify(s) + '\n');
+    writeFileAtomicSync(this.inside(join(this.dir, 'status.json')), JSON.stringify(s) + '\n');
   }
 
   readMeta(): RunMeta {
     try {
-      const r = RunMetaSchema.safeParse(JSON.parse(readFileSync(join(this.dir, 'meta.json'), 'utf8')));
+      const r = RunMetaSchema.safeParse(JSON.parse(readFileSync(this.inside(join(this.dir, 'meta.json')), 'utf8')));
       if (r.success) return r.data;
     } catch {
       /* falls through to defaults */
@@ -287,26 +344,26 @@ export class RunFiles {
   }
 
   writeMeta(m: RunMeta): void {
-    writeFileAtomicSync(join(this.dir, 'meta.json'), JSON.stringify(m) + '\n');
+    writeFileAtomicSync(this.inside(join(this.dir, 'meta.json')), JSON.stringify(m) + '\n');
   }
 
   readMetrics(sinceLine = 0): MetricsRead {
-    return readMetrics(this.metricsFile, sinceLine);
+    return readMetrics(this.inside(this.metricsFile), sinceLine);
   }
 
   metricsWriter(): MetricsWriter {
-    return new MetricsWriter(this.metricsFile);
+    return new MetricsWriter(this.inside(this.metricsFile));
   }
 
   truncateMetricsAfter(step: number) {
-    return truncateMetricsAfter(this.metricsFile, step);
+    return truncateMetricsAfter(this.inside(this.metricsFile), step);
   }
 
   /** Checkpoint files, newest first. */
   listCheckpoints(): CheckpointInfo[] {
     let names: string[];
     try {
-      names = readdirSync(this.checkpointsDir);
+      names = readdirSync(this.inside(this.checkpointsDir));
     } catch {
       // Missing or not a folder: no checkpoints to offer (the trainer reports the failed writes).
       return [];
@@ -327,8 +384,8 @@ export class RunFiles {
    * `protect` (the best evaluation, which export picks by default). Returns its path.
    */
   writeCheckpoint(step: number, bytes: Uint8Array, keep: number, protect: number | null = null): string {
-    mkdirSync(this.checkpointsDir, { recursive: true });
-    const path = this.checkpointPath(step);
+    mkdirSync(this.inside(this.checkpointsDir), { recursive: true });
+    const path = this.inside(this.checkpointPath(step));
     writeFileAtomicSync(path, bytes);
     for (const old of this.listCheckpoints().slice(keep)) if (old.step !== protect) rmSync(old.file, { force: true });
     return path;
@@ -342,10 +399,10 @@ export class RunFiles {
     const problems: StoreProblem[] = [];
     for (const c of this.listCheckpoints()) {
       try {
-        const { meta, arrays } = decodeTensorFile(readFileSync(c.file));
+        const { meta, arrays } = decodeTensorFile(readFileSync(this.inside(c.file)));
         return { checkpoint: { step: c.step, file: c.file, meta, arrays }, problems };
       } catch (e) {
-        if (!(e instanceof CorruptFileError) && (e as NodeJS.ErrnoException).code === undefined) throw e;
+        if (!(e instanceof CorruptFileError) && !isUserError(e) && (e as NodeJS.ErrnoException).code === undefined) throw e;
         problems.push({ file: `checkpoints/${basename(c.file)}`, message: `${(e as Error).message}; skipped` });
       }
     }
@@ -371,7 +428,7 @@ export class RunFiles {
       }
       let result: { ok: boolean; problem?: string };
       try {
-        verifyTensorFile(readFileSync(c.file));
+        verifyTensorFile(readFileSync(this.inside(c.file)));
         result = { ok: true };
       } catch (e) {
         result = { ok: false, problem: (e as Error).message };
@@ -383,11 +440,33 @@ export class RunFiles {
   }
 
   listEpisodes() {
-    return listEpisodes(this.episodesDir);
+    return listEpisodes(this.inside(this.episodesDir), (p) => this.inside(p));
   }
 
   readEpisode(id: string) {
-    return readEpisode(this.episodesDir, id);
+    return readEpisode(this.inside(this.episodesDir), id, (p) => this.inside(p));
+  }
+
+  writeEpisode(rec: EpisodeRecording) {
+    return writeEpisode(this.inside(this.episodesDir), rec, (p) => this.inside(p));
+  }
+
+  /**
+   * Starting a run over (its checkpoints all damaged, or by choice): its curve, checkpoints and
+   * recorded episodes move into `before-start-over-<time>/` inside the run, kept for the user, and
+   * the run begins again with an empty curve. Returns that folder.
+   */
+  setAsideForStartOver(): string {
+    const aside = this.inside(join(this.dir, `before-start-over-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}`));
+    mkdirSync(aside);
+    for (const name of ['metrics.jsonl', 'checkpoints', 'episodes']) {
+      const from = this.inside(join(this.dir, name));
+      if (existsSync(from)) renameSync(from, join(aside, name));
+    }
+    mkdirSync(this.checkpointsDir);
+    mkdirSync(this.episodesDir);
+    writeFileAtomicSync(this.metricsFile, '');
+    return aside;
   }
 
   /** Env files copied into the run at creation. */

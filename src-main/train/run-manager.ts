@@ -4,7 +4,8 @@ import type { RunConfigInput } from '../api/run-config.ts';
 import type { ProgressEvent, TrainEvent } from '../api/events.ts';
 import type { EpisodeData, EpisodeMeta, RunDetail, RunStatus, RunSummary, StatusFile, StoreProblem } from '../api/runs.ts';
 import { UserError } from '../util/errors.ts';
-import { RunStore, type RunFiles } from '../store/run-store.ts';
+import { RunStore, storageProblem, type RunFiles } from '../store/run-store.ts';
+import { describeHolder, RunLock, runLockHolder } from '../store/run-lock.ts';
 import { resolveRunConfig, versions } from './config.ts';
 import { RunWorker } from './host.ts';
 import type { SessionEnd } from './session.ts';
@@ -66,6 +67,8 @@ export class RunManager {
   private readonly queue: { id: string; steps?: number }[] = [];
   private readonly listeners = new Set<RunListener>();
   private readonly endWaiters = new Map<string, ((end: SessionEnd) => void)[]>();
+  /** The trainer locks this process holds: one per run queued or training here. */
+  private readonly locks = new Map<string, RunLock>();
 
   constructor(opts: RunManagerOptions) {
     this.store = new RunStore(opts.runsDir);
@@ -76,7 +79,10 @@ export class RunManager {
   private discover(): void {
     for (const run of this.store.list()) {
       const { status } = run.readStatus();
-      if (status && ACTIVE.includes(status.status) && !pidAlive(status.pid) && !neverStarted(status)) {
+      // A run paused with no process named was paused on purpose (a full disk the CLI gave up on, a
+      // queued run taken out of the queue): it stays paused, with its reason.
+      const pausedAtRest = status?.status === 'paused' && status.pid === null;
+      if (status && ACTIVE.includes(status.status) && !pidAlive(status.pid) && !neverStarted(status) && !pausedAtRest) {
         try {
           run.writeStatus({ ...status, status: 'interrupted', pid: null, reason: `left ${status.status} by a process that is gone; resume continues from the last checkpoint`, updatedAt: new Date().toISOString() });
         } catch {
@@ -197,29 +203,57 @@ export class RunManager {
     this.emit({ runId: run.id, type: 'status', status: next.status, step: next.step, reason: next.reason });
   }
 
-  private assertNotElsewhere(run: RunFiles): void {
-    const { status } = run.readStatus();
-    if (status && status.pid && status.pid !== process.pid && pidAlive(status.pid) && (status.status === 'running' || status.status === 'paused')) {
-      throw new UserError({ field: 'id', message: `run ${run.id} is being trained by another process (pid ${status.pid})` });
-    }
+  private release(id: string): void {
+    this.locks.get(id)?.release();
+    this.locks.delete(id);
+  }
+
+  /**
+   * A run with checkpoints of which none reads back intact has nothing to resume from: training it
+   * would silently restart at step 0 and cut its curve. Starting over is the user's explicit choice.
+   */
+  private assertResumable(run: RunFiles): void {
+    const checks = run.checkCheckpoints();
+    if (checks.length === 0 || checks.some((c) => c.ok)) return;
+    const damaged = checks.map((c) => `checkpoints/${c.file.split(/[\\/]/).pop()}: ${c.problem}`).join('; ');
+    throw new UserError({
+      field: 'run',
+      message: `every checkpoint of run ${run.id} is damaged (${damaged}): there is nothing to resume from. Its curve is untouched; to train it again from step 0, keeping the old curve, checkpoints and episodes in a before-start-over-* folder of the run: rl-studio resume ${run.dir} --start-over`,
+    });
   }
 
   /**
    * Queues a run to train (from its newest checkpoint when it has one). `steps` sets a new total
-   * (to train a finished run further).
+   * (to train a finished run further); `startOver` trains it from step 0, its old curve,
+   * checkpoints and episodes set aside in the run folder.
    */
-  start(id: string, opts: { steps?: number } = {}): void {
+  start(id: string, opts: { steps?: number; startOver?: boolean } = {}): void {
     const run = this.open(id);
     if (this.live.has(id) || this.queue.some((q) => q.id === id)) return;
-    this.assertNotElsewhere(run);
     const { status } = run.readStatus();
     const target = opts.steps ?? status?.steps ?? run.readConfig().config.steps;
     if (opts.steps !== undefined && (!Number.isInteger(opts.steps) || opts.steps < 1)) throw new UserError({ field: 'steps', message: 'must be a positive whole number' });
     if (status && status.step >= target && status.status === 'done') {
       throw new UserError({ field: 'steps', message: `run ${id} already reached ${status.step} steps; give a larger total with --steps` });
     }
+    let lock: RunLock | null = null;
+    try {
+      lock = RunLock.acquire(run.dir, id);
+      if (opts.startOver) {
+        run.setAsideForStartOver();
+        this.setStatus(run, { status: 'queued', step: 0, steps: target, latestEval: null, bestEval: null, checkpointStep: null, reason: null, pid: process.pid });
+      } else {
+        this.assertResumable(run);
+        this.setStatus(run, { status: 'queued', steps: target, reason: null, pid: process.pid });
+      }
+    } catch (e) {
+      lock?.release();
+      const why = storageProblem(e, `run ${id}'s files`);
+      if (why) throw new UserError({ field: 'run', message: `cannot start run ${id}: ${why}` });
+      throw e;
+    }
+    this.locks.set(id, lock);
     this.queue.push({ id, ...(opts.steps !== undefined ? { steps: opts.steps } : {}) });
-    this.setStatus(run, { status: 'queued', steps: target, reason: null, pid: process.pid });
     this.pump();
   }
 
@@ -238,7 +272,8 @@ export class RunManager {
     void entry.worker.ended.then((end) => {
       this.live.delete(id);
       const onDisk = run.readStatus().status;
-      if (!onDisk || onDisk.status !== end.status || onDisk.status === 'running') {
+      // A session that ended paused leaves no process behind it: pid null keeps it 'paused' for the next studio.
+      if (!onDisk || onDisk.status !== end.status || onDisk.status === 'running' || (end.status === 'paused' && onDisk.pid !== null)) {
         // The thread died without recording its end (or could not write it): record it here.
         try {
           this.setStatus(run, { status: end.status, reason: end.reason, pid: null });
@@ -246,6 +281,7 @@ export class RunManager {
           this.emit({ runId: id, type: 'status', status: end.status, step: end.step, reason: end.reason });
         }
       }
+      this.release(id);
       for (const w of this.endWaiters.get(id) ?? []) w(end);
       this.endWaiters.delete(id);
       this.pump();
@@ -272,6 +308,7 @@ export class RunManager {
     const q = this.queue.findIndex((x) => x.id === id);
     if (q >= 0) {
       this.queue.splice(q, 1);
+      this.release(id);
       this.setStatus(this.open(id), { status: 'paused', reason: null, pid: null });
       return;
     }
@@ -279,7 +316,7 @@ export class RunManager {
   }
 
   /** Resumes a paused run, or queues a stopped / interrupted / failed / paused-on-disk run from its last checkpoint. */
-  resume(id: string, opts: { steps?: number } = {}): void {
+  resume(id: string, opts: { steps?: number; startOver?: boolean } = {}): void {
     const l = this.live.get(id);
     if (l) return l.worker.resume();
     const run = this.open(id);
@@ -300,12 +337,15 @@ export class RunManager {
     const q = this.queue.findIndex((x) => x.id === id);
     if (q >= 0) {
       this.queue.splice(q, 1);
+      this.release(id);
       this.setStatus(this.open(id), { status: 'stopped', reason: null, pid: null });
     }
   }
 
   async delete(id: string): Promise<void> {
     await this.stop(id);
+    const holder = runLockHolder(this.open(id).dir);
+    if (holder) throw new UserError({ field: 'id', message: `run ${id} is being trained by another process (${describeHolder(holder)}); stop it there first` });
     this.store.delete(id);
   }
 
@@ -342,7 +382,10 @@ export class RunManager {
 
   /** Stops every run (each checkpoints); threads that do not end within `timeoutMs` are ended. */
   async shutdown(timeoutMs = 30_000): Promise<void> {
-    for (const q of this.queue.splice(0)) this.setStatus(this.open(q.id), { status: 'stopped', reason: null, pid: null });
+    for (const q of this.queue.splice(0)) {
+      this.release(q.id);
+      this.setStatus(this.open(q.id), { status: 'stopped', reason: null, pid: null });
+    }
     const ids = [...this.live.keys()];
     const all = Promise.all(ids.map((id) => this.stop(id)));
     const timer = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), timeoutMs).unref());

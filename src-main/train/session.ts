@@ -142,7 +142,7 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
     const cut = run.truncateMetricsAfter(state.step);
     for (const p of cut.problems) warn(`${p.file}: ${p.message}`);
     if (cut.dropped > 0) warn(`dropped ${cut.dropped} metric records after step ${state.step} (the newest checkpoint); that work is redone`);
-    removeEpisodesAfter(run.episodesDir, state.step);
+    removeEpisodesAfter(run.inside(run.episodesDir), state.step);
     removeTempFiles(run);
     if (checkpoint && state.step > 0 && state.step < (input.steps ?? config.steps)) {
       warn(`resuming from the checkpoint at step ${state.step}`);
@@ -175,7 +175,7 @@ function removeEpisodesAfter(dir: string, step: number): void {
 
 /** Temp files of atomic writes cut short by a crash. */
 function removeTempFiles(run: RunFiles): void {
-  for (const dir of [run.dir, run.checkpointsDir, run.episodesDir]) {
+  for (const dir of [run.dir, run.checkpointsDir, run.episodesDir].map((d) => run.inside(d))) {
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir)) if (f.includes('.tmp-')) rmSync(join(dir, f), { force: true });
   }

@@ -9,7 +9,6 @@ import { Rng } from '../util/rng.ts';
 import type { Trajectory } from '../learn/dynamics.ts';
 import { storageProblem, type RunFiles } from '../store/run-store.ts';
 import type { MetricsWriter } from '../store/metrics.ts';
-import { writeEpisode } from '../store/episodes.ts';
 import { encodeCheckpoint, type TrainerState } from './checkpoint.ts';
 import { evaluatePolicy } from './evaluate.ts';
 import { LowDimTrainReplay, type TrainReplay } from './replay-kinds.ts';
@@ -192,7 +191,7 @@ export class OffPolicyTrainer {
     const ids: string[] = [];
     await this.durable('recorded episodes', () => {
       ids.length = 0;
-      for (const rec of result.recordings) ids.push(writeEpisode(this.o.run.episodesDir, rec).id);
+      for (const rec of result.recordings) ids.push(this.o.run.writeEpisode(rec).id);
     });
     const ev = { step: this.s.step, evalReturn: result.evalReturn };
     this.s.latestEval = ev;

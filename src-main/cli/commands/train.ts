@@ -153,7 +153,16 @@ export function eventPrinter(out: Output, runDirs: Map<string, string>): { onEve
 export async function followRuns(manager: RunManager, ids: string[], out: Output): Promise<number> {
   const dirs = new Map(ids.map((id) => [id, manager.store.open(id).dir]));
   const printer = eventPrinter(out, dirs);
-  const unsubscribe = manager.subscribe(printer.onEvent);
+  // A run paused with a reason (a full or read-only disk) waits for someone to fix it and resume;
+  // nobody at a terminal can press Resume, so the CLI ends that session: the run stays paused on
+  // disk, intact, and the exit says how to continue.
+  const endPaused = (e: TrainEvent) => {
+    if (e.type === 'status' && e.status === 'paused' && e.reason && dirs.has(e.runId)) void manager.stop(e.runId);
+  };
+  const unsubscribe = manager.subscribe((e) => {
+    printer.onEvent(e);
+    endPaused(e);
+  });
   let interrupted = false;
   const onSigint = () => {
     if (interrupted) return;
@@ -229,14 +238,15 @@ export function registerTrain(program: Command): void {
     .description('Continue a run from its newest intact checkpoint (after a stop, a crash or kill -9)')
     .argument('<run-dir>', 'the run folder')
     .option('--steps <n>', 'train until this many environment steps in total (default: the run\'s own)')
+    .option('--start-over', 'train it again from step 0 (when its checkpoints are all damaged); the old curve, checkpoints and episodes move to a before-start-over-* folder in the run', false)
     .option('--json', 'print JSON lines only', false)
-    .action(async (runDir: string, opts: { steps?: string; json: boolean }) => {
+    .action(async (runDir: string, opts: { steps?: string; startOver: boolean; json: boolean }) => {
       const out = makeOutput(opts.json);
       const steps = wholeNumber('--steps', opts.steps, 1);
       const run = RunFiles.open(runDir);
       const manager = new RunManager({ runsDir: dirname(run.dir), maxConcurrent: 1 });
       const id = basename(run.dir);
-      manager.resume(id, steps !== undefined ? { steps } : {});
+      manager.resume(id, { ...(steps !== undefined ? { steps } : {}), ...(opts.startOver ? { startOver: true } : {}) });
       process.exitCode = await followRuns(manager, [id], out);
     });
 }

@@ -24,11 +24,18 @@ describe('rl-studio CLI contract', () => {
     }
   });
 
-  it('exits 2 with one line and no stack trace for an unknown command', () => {
-    const r = cli(['frobnicate']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('frobnicate');
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+  it('exits 2 with one line and no stack trace for an unknown command, flag or a missing argument', () => {
+    for (const [args, says] of [
+      [['frobnicate'], "unknown command 'frobnicate'"],
+      [['train', '--bogus'], "unknown option '--bogus'"],
+      [['resume'], "missing required argument 'run-dir'"],
+    ] as const) {
+      const r = cli([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trimEnd().split('\n'), args.join(' ')).toEqual([`rl-studio: ${says} (run with --help for usage)`]);
+    }
+    const json = cli(['train', '--bogus', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ ok: false, errors: [{ message: "unknown option '--bogus'" }] });
   });
 
   it('exits 2 with JSON errors on stdout for a bad argument under --json', () => {

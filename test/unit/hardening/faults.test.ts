@@ -180,7 +180,7 @@ describe('fault tests (real processes)', () => {
     await manager.shutdown();
   });
 
-  it('a full disk (file-size limit) pauses the run with the reason; stopped, it keeps its last checkpoint and resumes once there is room', async () => {
+  it('a full disk (file-size limit) pauses the run with the reason; the CLI exits 1 with the resume hint, the run keeps its last checkpoint, reads paused, and resumes once there is room', async () => {
     const runsDir = tempDir('disk');
     const STEPS = 800;
     // 32 x 512 bytes: checkpoints (which carry the replay buffer) outgrow it after a few hundred steps.
@@ -188,12 +188,13 @@ describe('fault tests (real processes)', () => {
     await until(p, () => /paused: .*(disk is full|file-size limit)/.test(p.stderr), 'the disk-full pause');
     expect(p.stderr).toMatch(/the file is larger than the file system or the file-size limit allows: cannot write (a checkpoint|metrics\.jsonl|status\.json)/);
     const run = new RunFiles(join(runsDir, readdirSync(runsDir)[0]));
-    expect(run.readStatus().status?.status).toBe('paused');
-    // The CLI cannot free space for the user: stopped, it says how to continue.
-    p.child.kill('SIGTERM');
+    // The CLI cannot free space for the user: it ends by itself (no signal) and says how to continue.
     const end = await p.exited;
-    expect(end.code).not.toBe(0); // 130: stopped by a signal
+    expect(end).toEqual({ code: 1, signal: null });
     expect(p.stderr).toMatch(/the run paused: .*file-size limit.*rl-studio resume/);
+    expect(run.readStatus().status).toMatchObject({ status: 'paused', pid: null, reason: expect.stringMatching(/file-size limit/) });
+    // The studio opening this runs folder later still shows it paused, with the reason.
+    expect(new RunManager({ runsDir }).list()[0]).toMatchObject({ status: 'paused', reason: expect.stringMatching(/file-size limit/) });
     expect(p.stderr).not.toMatch(/\n\s+at /);
     expect(events(p).pop()).toMatchObject({ event: 'done', status: 'paused' });
     const ckpt = expectIntact(run, 'disk full');

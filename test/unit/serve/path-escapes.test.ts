@@ -4,12 +4,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import { isLoopbackHostHeader, LOCKED_BEYOND_LOOPBACK, MAX_MESSAGE_BYTES, startServer, type RunningServer } from '../../../src-main/serve/server.ts';
 import { StudioService } from '../../../src-main/service/studio-service.ts';
 import { FileSettingsStore } from '../../../src-main/store/settings.ts';
+import { RunFiles } from '../../../src-main/store/run-store.ts';
 import type { RunSummary } from '../../../src-main/api/runs.ts';
 import type { InFile, RunRow } from '../../../src-main/api/studio-api.ts';
 
@@ -123,6 +124,58 @@ describe('path escapes and hostile requests', () => {
     rmSync(join(runsDir, 'evil'));
   });
 
+  it('files inside a run folder that link outside it are neither read nor written through', async () => {
+    const dir = join(runsDir, run.id);
+    const secretLine = JSON.stringify({ step: 1, time: 0, kind: 'update', critic_loss: 1, secret: 'top secret' }) + '\n';
+    writeFileSync(join(outside, 'metrics.jsonl'), secretLine);
+    writeFileSync(join(outside, 'ep.json'), JSON.stringify({ secret: 'top secret' }));
+    writeFileSync(join(outside, 'ckpt.bin'), 'top secret');
+    const metrics = join(dir, 'metrics.jsonl');
+    const original = readFileSync(metrics);
+    const links = [join(dir, 'episodes', '0000000100-0.json'), join(dir, 'episodes', '0000000100-0.bin'), join(dir, 'checkpoints', 'ckpt-0000000100.bin')];
+    try {
+      rmSync(metrics);
+      symlinkSync(join(outside, 'metrics.jsonl'), metrics);
+      symlinkSync(join(outside, 'ep.json'), links[0]);
+      symlinkSync(join(outside, 'ckpt.bin'), links[1]);
+      symlinkSync(join(outside, 'ckpt.bin'), links[2]);
+      const asked = [
+        await call('getMetrics', { id: run.id }),
+        await call('getMetricSeries', { id: run.id }),
+        await call('getRun', { id: run.id }),
+        await call('getEpisode', { id: run.id, episode: '0000000100-0' }),
+        await call('exportPolicy', { id: run.id, format: 'json', checkpoint: 'latest' }),
+      ];
+      for (const r of asked) {
+        refused(r);
+        expect(JSON.stringify(r)).toMatch(/outside the run folder/);
+      }
+      // Listings name the bad file as a problem instead of its content.
+      const episodes = await call('listEpisodes', { id: run.id });
+      expect(episodes).toMatchObject({ ok: true, result: { episodes: [], problems: [{ file: 'episodes/0000000100-0.json', message: expect.stringMatching(/outside the run folder/) }] } });
+      const view = await call('getRun', { id: run.id, metrics: 'none' });
+      expect(JSON.stringify(view)).toMatch(/outside the run folder/);
+      for (const r of [...asked, episodes, view]) expect(JSON.stringify(r)).not.toContain('top secret');
+      // A dangling link is not written through either: the trainer's writes would create the file where it points.
+      const files = new RunFiles(dir);
+      rmSync(metrics);
+      symlinkSync(join(outside, 'created-by-the-studio.jsonl'), metrics);
+      expect(() => files.metricsWriter()).toThrow(/outside the run folder/);
+      rmSync(join(dir, 'episodes'), { recursive: true });
+      symlinkSync(outside, join(dir, 'episodes'));
+      expect(() => files.listEpisodes()).toThrow(/outside the run folder/);
+      expect(existsSync(join(outside, 'created-by-the-studio.jsonl'))).toBe(false);
+    } finally {
+      rmSync(metrics, { force: true });
+      writeFileSync(metrics, original);
+      rmSync(join(dir, 'episodes'), { recursive: true, force: true });
+      mkdirSync(join(dir, 'episodes'));
+      rmSync(links[2], { force: true });
+    }
+    expect(await call('getMetrics', { id: run.id })).toMatchObject({ ok: true });
+    expect(await call('listEpisodes', { id: run.id })).toMatchObject({ ok: true, result: { problems: [] } });
+  });
+
   it("a tampered config.json cannot make a run read files outside its env folder", async () => {
     const cfgFile = join(runsDir, run.id, 'config.json');
     const original = readFileSync(cfgFile, 'utf8');
@@ -170,6 +223,17 @@ describe('path escapes and hostile requests', () => {
     const good = await call('addEnv', { files: files('tiny.xml'), id: 'tiny-ok' });
     expect(good).toMatchObject({ ok: true, result: { id: 'tiny-ok' } });
     expect(readdirSync(join(home, 'envs'))).toEqual(['tiny-ok']);
+  });
+
+  it('getEnv takes ids only: a path anywhere on disk is refused, and the answer is the same whether it exists or not', async () => {
+    const answers = new Set<string>();
+    for (const path of ['/etc/passwd', '/no/such/file.xml', join(outside, 'secret.txt'), resolve('resources/envs/pendulum.xml'), resolve('resources/envs'), '../resources/envs/pendulum', 'test/fixtures/envs/blowup']) {
+      const r = await call('getEnv', { id: path });
+      refused(r, 'env');
+      answers.add(r.error!.errors[0].message.replace(path, 'PATH'));
+    }
+    expect([...answers]).toHaveLength(1);
+    expect((await call('getEnv', { id: 'pendulum' })).ok).toBe(true);
   });
 
   it('DNS rebinding: on loopback, a request naming another host is refused (HTTP and WebSocket)', async () => {
