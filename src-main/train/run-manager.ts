@@ -233,7 +233,7 @@ export class RunManager {
     const { status } = run.readStatus();
     const target = opts.steps ?? status?.steps ?? run.readConfig().config.steps;
     if (opts.steps !== undefined && (!Number.isInteger(opts.steps) || opts.steps < 1)) throw new UserError({ field: 'steps', message: 'must be a positive whole number' });
-    if (status && status.step >= target && status.status === 'done') {
+    if (!opts.startOver && status && status.step >= target && status.status === 'done') {
       throw new UserError({ field: 'steps', message: `run ${id} already reached ${status.step} steps; give a larger total with --steps` });
     }
     let lock: RunLock | null = null;
@@ -321,7 +321,7 @@ export class RunManager {
     if (l) return l.worker.resume();
     const run = this.open(id);
     const s = run.readStatus().status;
-    if (s?.status === 'done' && opts.steps === undefined) throw new UserError({ field: 'id', message: `run ${id} is done; give a larger total (--steps) to train further` });
+    if (s?.status === 'done' && opts.steps === undefined && !opts.startOver) throw new UserError({ field: 'id', message: `run ${id} is done; give a larger total (--steps) to train further` });
     this.start(id, opts);
   }
 

@@ -13,7 +13,7 @@ import { exportPolicyTo } from '../../../src-main/export/index.ts';
 import { RunStore } from '../../../src-main/store/run-store.ts';
 
 const ROOT = resolve(__dirname, '../../..');
-const TINY = { env: 'pendulum', algo: 'ddpg' as const, evalEpisodes: 0, evalEvery: 1_000_000, checkpointEvery: 100, hyperparams: { actorHidden: [8], criticHidden: [8, 8] } };
+const TINY = { env: 'pendulum', algo: 'ddpg' as const, evalEpisodes: 0, evalEvery: 1_000_000, checkpointEvery: 100, hyperparams: { actorHidden: [8], criticHidden: [8, 8], learningStarts: 50, randomSteps: 0 } };
 const homes: string[] = [];
 afterAll(() => {
   for (const h of homes) rmSync(h, { recursive: true, force: true });
