@@ -7,6 +7,7 @@ import { registerEval } from './commands/eval.ts';
 import { registerExport } from './commands/export.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerBench } from './commands/bench.ts';
+import { registerSweep } from './commands/sweep.ts';
 
 /** Exit code for user mistakes (bad arguments, bad files); 1 is kept for studio bugs. */
 export const EXIT_USAGE = 2;
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerExport(program);
   registerServe(program);
+  registerSweep(program);
   registerBench(program);
   for (const cmd of program.commands) propagateExitOverride(cmd);
   return program;
