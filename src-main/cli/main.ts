@@ -8,6 +8,7 @@ import { registerExport } from './commands/export.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerSweep } from './commands/sweep.ts';
+import { registerWorker } from './commands/worker.ts';
 
 /** Exit code for user mistakes (bad arguments, bad files); 1 is kept for studio bugs. */
 export const EXIT_USAGE = 2;
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerExport(program);
   registerServe(program);
   registerSweep(program);
+  registerWorker(program);
   registerBench(program);
   for (const cmd of program.commands) propagateExitOverride(cmd);
   return program;
