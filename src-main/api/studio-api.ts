@@ -10,6 +10,7 @@ import type { SceneModel } from './scene.ts';
 import type { EnvSummary, EnvValidation } from './task-spec.ts';
 import type { EpisodeMeta, MetricsRead, RunDetail, RunSummary, StoreProblem } from './runs.ts';
 import type { ProgressEvent, TrainEvent } from './events.ts';
+import type { SweepView } from './sweeps.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -78,6 +79,10 @@ export const RequestSchemas = {
   getSettings: z.object({}),
   setSettings: z.object({ settings: SettingsSchema.partial() }),
   watchLive: z.object({ id: RunId, on: z.boolean() }),
+  /** A sweep file (api/sweep.ts) trained by the studio's own pool, or as BullMQ jobs when `queue` is redis://HOST:PORT. */
+  createSweep: z.object({ file: z.unknown(), queue: z.string().max(300).optional() }),
+  listSweeps: z.object({}),
+  getSweep: z.object({ id: z.string().regex(/^sweep-[A-Za-z0-9-]{1,100}$/, 'not a sweep id') }),
 } as const;
 
 export type Method = keyof typeof RequestSchemas;
@@ -232,6 +237,9 @@ export interface Results {
   getSettings: Settings;
   setSettings: Settings;
   watchLive: { id: string; on: boolean };
+  createSweep: SweepView;
+  listSweeps: SweepView[];
+  getSweep: SweepView;
 }
 
 /**

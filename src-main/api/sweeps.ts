@@ -69,6 +69,8 @@ export type SweepState = 'running' | 'finished' | 'ended-with-problems';
 export interface SweepView {
   id: string;
   name: string;
+  /** The sweep file as given (its points' configs are parseSweep(file).points). */
+  file: unknown;
   createdAt: string;
   queue: string | null;
   params: string[];
@@ -180,7 +182,7 @@ export function sweepView(record: SweepRecord, runs: SweepRunView[]): SweepView 
     counts[k] = (counts[k] ?? 0) + 1;
   }
   const points = summarisePoints(runs);
-  return { id: record.id, name: record.name, createdAt: record.createdAt, queue: record.queue, params: record.params, state: sweepState(runs), counts, runs, points, best: bestPoint(points), importance: importance(record.params, runs) };
+  return { id: record.id, name: record.name, file: record.file, createdAt: record.createdAt, queue: record.queue, params: record.params, state: sweepState(runs), counts, runs, points, best: bestPoint(points), importance: importance(record.params, runs) };
 }
 
 /**

@@ -7,6 +7,7 @@ import { appRoot } from '../util/paths.ts';
 import type { SettingsStore } from '../store/settings.ts';
 import { EnvService } from './envs.ts';
 import { RunService } from './runs.ts';
+import { SweepService } from './sweeps.ts';
 
 export type EventListener = (event: string, data: unknown) => void;
 
@@ -29,6 +30,7 @@ export class StudioService {
   private readonly version: string;
   readonly envs = new EnvService();
   readonly runs: RunService;
+  readonly sweeps: SweepService;
 
   private constructor(private readonly options: StudioServiceOptions) {
     this.version = (JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string }).version;
@@ -59,6 +61,11 @@ export class StudioService {
     this.on('getEpisode', ({ id, episode }) => this.runs.episode(id, episode));
     this.on('exportPolicy', ({ id, format, checkpoint }) => this.runs.exportPolicy(id, format, checkpoint));
     this.on('watchLive', ({ id, on }) => this.runs.watch(id, on));
+
+    this.sweeps = new SweepService(() => this.runs.runManager, (event, data) => this.emit(event, data));
+    this.on('createSweep', ({ file, queue }) => this.sweeps.create(file, queue));
+    this.on('listSweeps', () => this.sweeps.list());
+    this.on('getSweep', ({ id }) => this.sweeps.get(id));
   }
 
   static async create(options: StudioServiceOptions): Promise<StudioService> {

@@ -4,7 +4,7 @@
  * curves are read from the shared run store, so any worker decides for the run it trains without
  * talking to the others.
  */
-import type { EarlyStop } from '../api/sweep.ts';
+import { parseSweep, type EarlyStop } from '../api/sweep.ts';
 import { EARLY_STOP_PREFIX, type SweepRecord } from '../api/sweeps.ts';
 import type { RunStore } from '../store/run-store.ts';
 
@@ -80,4 +80,18 @@ export function readCurves(store: RunStore, sweep: SweepRecord): Map<string, Eva
     }
   }
   return curves;
+}
+
+/**
+ * The sweep's rule applied at one evaluation of one of its runs: the reason to stop it, or null (no
+ * rule, or the run goes on). The event may come before its metrics line is read back: it counts.
+ */
+export function earlyStopOnEval(store: RunStore, sweep: SweepRecord, runId: string, e: { step: number; evalReturn: number }): string | null {
+  const parsed = parseSweep(sweep.file);
+  const rule = parsed.ok ? parsed.sweep.earlyStop : undefined;
+  if (!rule) return null;
+  const curves = readCurves(store, sweep);
+  const own = curves.get(runId) ?? [];
+  if (!own.some((p) => p.step === e.step)) curves.set(runId, [...own.filter((p) => p.step < e.step), { step: e.step, evalReturn: e.evalReturn }]);
+  return earlyStopDecision(rule, runId, curves);
 }

@@ -9,12 +9,11 @@ import { appendFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { TrainEvent } from '../api/events.ts';
-import { parseSweep } from '../api/sweep.ts';
 import { EARLY_STOP_PREFIX, type SweepRecord } from '../api/sweeps.ts';
 import { RunWorker } from '../train/host.ts';
 import type { SessionEnd } from '../train/session.ts';
 import type { RunStore } from '../store/run-store.ts';
-import { earlyStopDecision, readCurves } from './early-stop.ts';
+import { earlyStopOnEval } from './early-stop.ts';
 import { RunLock } from './run-lock.ts';
 
 /** One line of sessions.jsonl. */
@@ -56,17 +55,11 @@ export async function trainSweepRun(o: TrainSweepRunOptions): Promise<SessionEnd
   try {
     const session: SessionRecord = { owner: o.owner, host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), fromStep: run.latestCheckpoint().checkpoint?.step ?? 0 };
     appendFileSync(join(run.dir, SESSIONS_FILE), JSON.stringify(session) + '\n');
-    const parsed = parseSweep(o.sweep.file);
-    const rule = parsed.ok ? parsed.sweep.earlyStop : undefined;
     let earlyStop: string | null = null;
     trainer = new RunWorker({ runDir: run.dir }, (e) => {
       o.onEvent?.(e);
-      if (rule && e.type === 'eval' && earlyStop === null) {
-        const curves = readCurves(o.store, o.sweep);
-        const own = curves.get(o.runId) ?? [];
-        // The event may come before its metrics line is read back: the decision uses the event.
-        if (!own.some((p) => p.step === e.step)) curves.set(o.runId, [...own.filter((p) => p.step < e.step), { step: e.step, evalReturn: e.evalReturn }]);
-        earlyStop = earlyStopDecision(rule, o.runId, curves);
+      if (e.type === 'eval' && earlyStop === null) {
+        earlyStop = earlyStopOnEval(o.store, o.sweep, o.runId, e);
         if (earlyStop) trainer?.stop();
       }
     });

@@ -12,6 +12,7 @@ const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
   train: () => import('../bench/train.ts'),
   learning: () => import('../bench/learning.ts'),
   viewer: () => import('../bench/viewer.ts'),
+  sweep: () => import('../bench/sweep.ts'),
 };
 
 export function registerBench(program: Command): void {

@@ -1,4 +1,5 @@
 import type { RunSummary } from '../../../src-main/api/runs.ts';
+import { configKey } from '../../../src-main/api/sweeps.ts';
 import { errorText } from '../api/client.ts';
 import { emptySeries, meanBand, METRICS, type MetricKey, type SeriesSet } from '../lib/series.ts';
 import { colorAt } from '../lib/colors.ts';
@@ -11,9 +12,11 @@ const COMPARE_POINTS = 2000;
 interface Loaded {
   summary: RunSummary;
   series: SeriesSet;
+  /** Same for runs that differ only by seed (configKey): one sweep point, or separate runs of one config. */
+  group: string;
 }
 
-/** Compare: the selected runs' curves overlaid; the seeds of one experiment as a mean with a ±1 std band. */
+/** Compare: the selected runs' curves overlaid; runs differing only by seed as a mean with a ±1 std band. */
 export class CompareState {
   runs = $state.raw<Loaded[]>([]);
   error = $state<string | null>(null);
@@ -26,13 +29,13 @@ export class CompareState {
     const out: ChartSeries[] = [];
     const groups: Record<string, Loaded[]> = {};
     for (const r of this.runs) {
-      const key = this.groupSeeds && r.summary.experiment ? r.summary.experiment : `run:${r.summary.id}`;
+      const key = this.groupSeeds ? r.group : `run:${r.summary.id}`;
       (groups[key] ??= []).push(r);
     }
     let i = 0;
     for (const [key, members] of Object.entries(groups)) {
       const color = colorAt(i++);
-      if (members.length === 1 || !key.startsWith('exp')) {
+      if (members.length === 1) {
         for (const m of members) {
           const s = m.series[this.metric];
           out.push({ label: m.summary.name || m.summary.id, color, x: s.x(this.axis), y: s.y() });
@@ -59,7 +62,8 @@ export class CompareState {
             const src = r.series[m.key];
             if (src) for (let i = 0; i < src.value.length; i++) series[m.key].push(src.step[i], src.time[i], src.value[i]);
           }
-          return { summary: v.summary, series };
+          const config = (v.config as { config?: Record<string, unknown> } | null)?.config;
+          return { summary: v.summary, series, group: config ? `config:${configKey(config)}` : `run:${id}` };
         }),
       );
       this.runs = loaded;

@@ -1,4 +1,5 @@
-import { parseRunConfig, RUN_DEFAULTS, type ConfigIssue } from '../../../src-main/api/run-config.ts';
+import { parseRunConfig, RUN_DEFAULTS, type ConfigIssue, type RunConfigInput } from '../../../src-main/api/run-config.ts';
+import { parseSweep } from '../../../src-main/api/sweep.ts';
 import { HYPERPARAM_SCHEMAS, PRESETS, type Algo, type PresetName } from '../../../src-main/api/hyperparams.ts';
 import type { EnvListEntry, EnvPreview } from '../../../src-main/api/studio-api.ts';
 import { errorText, StudioError } from '../api/client.ts';
@@ -35,6 +36,13 @@ export class NewRunForm {
   hp = $state<Record<string, string>>({});
   /** The base the user picked (null: the suggested one for the env and algorithm). */
   baseChoice = $state<HpBase | null>(null);
+  /**
+   * The search of a sweep, as the sweep file writes it (JSON with grid, random, earlyStop); empty: a
+   * run (or a seed sweep). The form's config is the sweep's base, Seeds its seeds per point.
+   */
+  search = $state('');
+  /** redis://HOST:PORT to run the sweep on workers; empty: this studio's pool. */
+  queue = $state('');
   serverIssues = $state.raw<ConfigIssue[]>([]);
   submitting = $state(false);
   error = $state<string | null>(null);
@@ -63,8 +71,18 @@ export class NewRunForm {
     }
     const n = Number(this.seeds);
     if (!Number.isInteger(n) || n < 1 || n > 32) local.push({ field: 'seeds', message: 'a whole number from 1 to 32' });
+    if (this.isSweep && !local.length) {
+      const sweep = this.sweepFile();
+      if (!sweep.ok) local.push({ field: 'search', message: sweep.message });
+      else {
+        const parsed = parseSweep(sweep.file);
+        if (!parsed.ok) for (const i of parsed.issues) local.push({ field: 'search', message: `${i.field}: ${i.message}` });
+      }
+    }
+    if (this.queue.trim() && !/^redis:\/\/[^\s/]+(:\d+)?(\/\d+)?$/.test(this.queue.trim())) local.push({ field: 'queue', message: 'redis://HOST:PORT, or empty for this machine' });
     return [...local, ...this.serverIssues];
   });
+  readonly isSweep = $derived(this.search.trim() !== '');
 
   constructor(private readonly studio: Studio) {}
 
@@ -144,17 +162,49 @@ export class NewRunForm {
     };
   }
 
-  /** Creates and queues the run(s); returns the first run's id, or null when refused (issues shown inline). */
-  async submit(): Promise<string | null> {
-    if (this.issues.length) return null;
+  /** The sweep file the form describes: its name, the config as base, Seeds per point and the search. */
+  sweepFile(): { ok: true; file: Record<string, unknown> } | { ok: false; message: string } {
+    let search: unknown;
+    try {
+      search = JSON.parse(this.search);
+    } catch (e) {
+      return { ok: false, message: `not JSON: ${(e as Error).message}` };
+    }
+    if (typeof search !== 'object' || search === null || Array.isArray(search)) return { ok: false, message: 'an object with grid, random and/or earlyStop' };
+    const { name, tags: _tags, ...base } = this.config;
+    return { ok: true, file: { name: (name as string | undefined) ?? 'sweep', base, seeds: Number(this.seeds), ...(search as Record<string, unknown>) } };
+  }
+
+  /** Creates and starts the sweep; returns its id, or null when refused (issues shown inline). */
+  async submitSweep(): Promise<string | null> {
+    const sweep = this.sweepFile();
+    if (this.issues.length || !sweep.ok) return null;
+    return this.send(async () => (await this.studio.client.call('createSweep', { file: sweep.file, ...(this.queue.trim() ? { queue: this.queue.trim() } : {}) })).id);
+  }
+
+  /** Fills the form from a run config ("new run from this"): fields as given, hyperparameters over the paper's defaults. */
+  applyConfig(c: RunConfigInput): void {
+    if (c.env) this.env = c.env;
+    if (c.algo) this.algo = c.algo;
+    if (c.obs) this.obs = c.obs;
+    for (const k of ['seed', 'steps', 'evalEvery', 'evalEpisodes', 'checkpointEvery'] as const) if (c[k] !== undefined) this[k] = String(c[k]);
+    this.name = c.name ?? '';
+    this.baseChoice = 'paper';
+    const hp = { ...this.hp };
+    for (const [k, v] of Object.entries(c.hyperparams ?? {})) hp[`${this.algo}.${k}`] = toText(v);
+    for (const [k, v] of Object.entries(c.pixels ?? {})) hp[`${this.algo}.pixels.${k}`] = toText(v);
+    this.hp = hp;
+    this.search = '';
+  }
+
+  private async send(call: () => Promise<string | null>): Promise<string | null> {
     this.submitting = true;
     this.error = null;
     try {
-      const runs = await this.studio.client.call('createRun', { config: this.config, seeds: Number(this.seeds) });
-      return runs[0]?.id ?? null;
+      return await call();
     } catch (e) {
       if (e instanceof StudioError && e.payload.user) {
-        this.serverIssues = e.payload.errors.map((x) => ({ field: x.field ?? '', message: x.message }));
+        this.serverIssues = e.payload.errors.map((x) => ({ field: this.isSweep ? 'search' : (x.field ?? ''), message: this.isSweep && x.field ? `${x.field}: ${x.message}` : x.message }));
         if (this.serverIssues.some((i) => !i.field)) this.error = e.message;
       } else this.error = errorText(e);
       return null;
@@ -162,4 +212,11 @@ export class NewRunForm {
       this.submitting = false;
     }
   }
+
+  /** Creates and queues the run(s); returns the first run's id, or null when refused (issues shown inline). */
+  async submit(): Promise<string | null> {
+    if (this.issues.length) return null;
+    return this.send(async () => (await this.studio.client.call('createRun', { config: this.config, seeds: Number(this.seeds) }))[0]?.id ?? null);
+  }
+
 }

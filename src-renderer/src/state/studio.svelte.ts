@@ -1,8 +1,9 @@
 import type { Settings, StudioInfo } from '../../../src-main/api/studio-api.ts';
+import type { RunConfigInput } from '../../../src-main/api/run-config.ts';
 import { errorText, type StudioClient } from '../api/client.ts';
 
-export type ViewName = 'runs' | 'new' | 'run' | 'replay' | 'compare' | 'envs' | 'settings';
-const VIEWS: ViewName[] = ['runs', 'new', 'run', 'replay', 'compare', 'envs', 'settings'];
+export type ViewName = 'runs' | 'new' | 'run' | 'replay' | 'compare' | 'sweep' | 'envs' | 'settings';
+const VIEWS: ViewName[] = ['runs', 'new', 'run', 'replay', 'compare', 'sweep', 'envs', 'settings'];
 
 /** Where the user is: `#/<view>/<arg>/<arg2>` (run id, episode id, compared ids). */
 export interface Route {
@@ -18,6 +19,8 @@ export class Studio {
   connected = $state(false);
   /** Last studio fault, shown in the banner until dismissed. */
   fault = $state<string | null>(null);
+  /** A config the New-run form opens with once ("new run from this" on a sweep's best point). */
+  draft = $state.raw<RunConfigInput | null>(null);
 
   constructor(readonly client: StudioClient) {
     client.onEvent((event, data) => {
