@@ -11,6 +11,7 @@ import type { EnvSummary, EnvValidation } from './task-spec.ts';
 import type { EpisodeMeta, MetricsRead, RunDetail, RunSummary, StoreProblem } from './runs.ts';
 import type { ProgressEvent, TrainEvent } from './events.ts';
 import type { Report } from './scores.ts';
+import type { SweepView } from './sweeps.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -83,6 +84,10 @@ export const RequestSchemas = {
   watchLive: z.object({ id: RunId, on: z.boolean() }),
   /** The DDPG paper's Table 1 for these runs: normalised R_av / R_best and mean curves per task x algorithm x observation. */
   getReport: z.object({ ids: z.array(RunId).min(1).max(500) }),
+  /** A sweep file (api/sweep.ts) trained by the studio's own pool, or as BullMQ jobs when `queue` is redis://HOST:PORT. */
+  createSweep: z.object({ file: z.unknown(), queue: z.string().max(300).optional() }),
+  listSweeps: z.object({}),
+  getSweep: z.object({ id: z.string().regex(/^sweep-[A-Za-z0-9-]{1,100}$/, 'not a sweep id') }),
 } as const;
 
 export type Method = keyof typeof RequestSchemas;
@@ -244,6 +249,9 @@ export interface Results {
   setSettings: Settings;
   watchLive: { id: string; on: boolean };
   getReport: Report;
+  createSweep: SweepView;
+  listSweeps: SweepView[];
+  getSweep: SweepView;
 }
 
 /**

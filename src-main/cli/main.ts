@@ -9,6 +9,8 @@ import { registerServe } from './commands/serve.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerBaseline } from './commands/baseline.ts';
 import { registerReport } from './commands/report.ts';
+import { registerSweep } from './commands/sweep.ts';
+import { registerWorker } from './commands/worker.ts';
 
 /** Exit code for user mistakes (bad arguments, bad files); 1 is kept for studio bugs. */
 export const EXIT_USAGE = 2;
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerEval(program);
   registerExport(program);
   registerServe(program);
+  registerSweep(program);
+  registerWorker(program);
   registerBench(program);
   registerBaseline(program);
   registerReport(program);

@@ -8,6 +8,7 @@ import type { SettingsStore } from '../store/settings.ts';
 import { EnvService } from './envs.ts';
 import { RunService } from './runs.ts';
 import { applyBackendSetting, backendInUse, checkBackendSetting } from './backend-status.ts';
+import { SweepService } from './sweeps.ts';
 
 export type EventListener = (event: string, data: unknown) => void;
 
@@ -30,6 +31,7 @@ export class StudioService {
   private readonly version: string;
   readonly envs = new EnvService();
   readonly runs: RunService;
+  readonly sweeps: SweepService;
 
   private constructor(private readonly options: StudioServiceOptions) {
     this.version = (JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string }).version;
@@ -67,6 +69,11 @@ export class StudioService {
     this.on('exportPolicy', ({ id, format, checkpoint }) => this.runs.exportPolicy(id, format, checkpoint));
     this.on('watchLive', ({ id, on }) => this.runs.watch(id, on));
     this.on('getReport', ({ ids }) => this.runs.report(ids));
+
+    this.sweeps = new SweepService(() => this.runs.runManager, (event, data) => this.emit(event, data));
+    this.on('createSweep', ({ file, queue }) => this.sweeps.create(file, queue));
+    this.on('listSweeps', () => this.sweeps.list());
+    this.on('getSweep', ({ id }) => this.sweeps.get(id));
   }
 
   static async create(options: StudioServiceOptions): Promise<StudioService> {

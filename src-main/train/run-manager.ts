@@ -51,6 +51,30 @@ function pidAlive(pid: number | null): boolean {
 }
 
 /**
+ * Validates and creates the runs of one config (or one per seed, sharing an experiment id: the given
+ * one, e.g. a sweep's, or a new one), queued and not started. An invalid config is refused before
+ * anything is written. Used by RunManager and by sweeps, which hand runs to other processes.
+ */
+export function createRuns(store: RunStore, input: RunConfigInput | SweepInput, opts: { pid?: number | null; experiment?: string } = {}): RunFiles[] {
+  const sweep = typeof input === 'object' && input !== null && 'config' in input && 'seeds' in input;
+  const raw = (sweep ? (input as SweepInput).config : input) as RunConfigInput;
+  const seeds = sweep ? (input as SweepInput).seeds : 1;
+  if (!Number.isInteger(seeds) || seeds < 1 || seeds > 64) throw new UserError({ field: 'seeds', message: 'must be a whole number from 1 to 64' });
+  const { config, env } = resolveRunConfig(raw);
+  store.ensureWritable();
+  const experiment = opts.experiment ?? (seeds > 1 ? `exp-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}` : null);
+  const v = versions();
+  const runs: RunFiles[] = [];
+  for (let k = 0; k < seeds; k++) {
+    const c = { ...config, seed: config.seed + k, ...(seeds > 1 && config.name ? { name: `${config.name} (seed ${config.seed + k})` } : {}) };
+    // No pid until started: 'queued' without one is how a run created not to start reads on disk,
+    // so it stays ready to start across restarts (see notStarted()).
+    runs.push(store.create(c, { source: env, origin: env.origin, dir: env.dir }, { experiment, versions: v, pid: opts.pid ?? null }));
+  }
+  return runs;
+}
+
+/**
  * The runs of one runs folder, as the studio server, the Electron main process and the CLI use
  * them: create (one config or a seed sweep), list, read, start / pause / resume / stop through a
  * queue that trains up to `maxConcurrent` runs at once (each in its own worker thread), tag,
@@ -117,21 +141,7 @@ export class RunManager {
    * but not started unless `start` is set. An invalid config is refused before anything is written.
    */
   create(input: RunConfigInput | SweepInput, opts: { start?: boolean } = {}): RunSummary[] {
-    const sweep = typeof input === 'object' && input !== null && 'config' in input && 'seeds' in input;
-    const raw = (sweep ? (input as SweepInput).config : input) as RunConfigInput;
-    const seeds = sweep ? (input as SweepInput).seeds : 1;
-    if (!Number.isInteger(seeds) || seeds < 1 || seeds > 64) throw new UserError({ field: 'seeds', message: 'must be a whole number from 1 to 64' });
-    const { config, env } = resolveRunConfig(raw);
-    this.store.ensureWritable();
-    const experiment = seeds > 1 ? `exp-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}` : null;
-    const v = versions();
-    const runs: RunFiles[] = [];
-    for (let k = 0; k < seeds; k++) {
-      const c = { ...config, seed: config.seed + k, ...(seeds > 1 && config.name ? { name: `${config.name} (seed ${config.seed + k})` } : {}) };
-      // No pid until started: 'queued' without one is how a run created not to start reads on disk,
-      // so it stays ready to start across restarts (see notStarted()).
-      runs.push(this.store.create(c, { source: env, origin: env.origin, dir: env.dir }, { experiment, versions: v, pid: opts.start ? process.pid : null }));
-    }
+    const runs = createRuns(this.store, input, { pid: opts.start ? process.pid : null });
     if (opts.start) for (const r of runs) this.start(r.id);
     return runs.map((r) => this.summaryOf(r));
   }

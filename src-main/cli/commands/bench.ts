@@ -14,6 +14,7 @@ const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
   viewer: () => import('../bench/viewer.ts'),
   models: () => import('../bench/models.ts'),
   planner: () => import('../bench/planner.ts'),
+  sweep: () => import('../bench/sweep.ts'),
 };
 
 export function registerBench(program: Command): void {

@@ -1,4 +1,5 @@
-import { parseRunConfig, RUN_DEFAULTS, type ConfigIssue } from '../../../src-main/api/run-config.ts';
+import { ALGOS, parseRunConfig, RUN_DEFAULTS, type ConfigIssue } from '../../../src-main/api/run-config.ts';
+import { parseSweep } from '../../../src-main/api/sweep.ts';
 import { HYPERPARAM_SCHEMAS, PRESETS, type Algo, type PresetName } from '../../../src-main/api/hyperparams.ts';
 import type { EnvListEntry, EnvPreview } from '../../../src-main/api/studio-api.ts';
 import { errorText, StudioError } from '../api/client.ts';
@@ -36,6 +37,13 @@ export class NewRunForm {
   hp = $state<Record<string, string>>({});
   /** The base the user picked (null: the suggested one for the env and algorithm). */
   baseChoice = $state<HpBase | null>(null);
+  /**
+   * The search of a sweep, as the sweep file writes it (JSON with grid, random, earlyStop); empty: a
+   * run (or a seed sweep). The form's config is the sweep's base, Seeds its seeds per point.
+   */
+  search = $state('');
+  /** redis://HOST:PORT to run the sweep on workers; empty: this studio's pool. */
+  queue = $state('');
   serverIssues = $state.raw<ConfigIssue[]>([]);
   submitting = $state(false);
   /** The run the form was filled from ("New run from this one"), for the heading. */
@@ -66,8 +74,18 @@ export class NewRunForm {
     }
     const n = Number(this.seeds);
     if (!Number.isInteger(n) || n < 1 || n > 32) local.push({ field: 'seeds', message: 'a whole number from 1 to 32' });
+    if (this.isSweep && !local.length) {
+      const sweep = this.sweepFile();
+      if (!sweep.ok) local.push({ field: 'search', message: sweep.message });
+      else {
+        const parsed = parseSweep(sweep.file);
+        if (!parsed.ok) for (const i of parsed.issues) local.push({ field: 'search', message: `${i.field}: ${i.message}` });
+      }
+    }
+    if (this.queue.trim() && !/^redis:\/\/[^\s/]+(:\d+)?(\/\d+)?$/.test(this.queue.trim())) local.push({ field: 'queue', message: 'redis://HOST:PORT, or empty for this machine' });
     return [...local, ...this.serverIssues];
   });
+  readonly isSweep = $derived(this.search.trim() !== '');
 
   constructor(private readonly studio: Studio) {}
 
@@ -93,7 +111,7 @@ export class NewRunForm {
     if (!config) throw new Error(`run ${id} has no readable config to start from`);
     const text = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
     if (typeof config.env === 'string') this.env = config.env;
-    if (config.algo === 'ddpg' || config.algo === 'td3' || config.algo === 'naf') this.algo = config.algo;
+    if ((ALGOS as readonly unknown[]).includes(config.algo)) this.algo = config.algo as Algo;
     if (config.obs === 'lowdim' || config.obs === 'pixels') this.obs = config.obs;
     this.seed = text(config.seed);
     this.steps = text(config.steps);
@@ -180,22 +198,45 @@ export class NewRunForm {
     };
   }
 
-  /** Creates and queues the run(s); returns the first run's id, or null when refused (issues shown inline). */
-  async submit(): Promise<string | null> {
-    if (this.issues.length) return null;
+  /** The sweep file the form describes: its name, the config as base, Seeds per point and the search. */
+  sweepFile(): { ok: true; file: Record<string, unknown> } | { ok: false; message: string } {
+    let search: unknown;
+    try {
+      search = JSON.parse(this.search);
+    } catch (e) {
+      return { ok: false, message: `not JSON: ${(e as Error).message}` };
+    }
+    if (typeof search !== 'object' || search === null || Array.isArray(search)) return { ok: false, message: 'an object with grid, random and/or earlyStop' };
+    const { name, tags: _tags, ...base } = this.config;
+    return { ok: true, file: { name: (name as string | undefined) ?? 'sweep', base, seeds: Number(this.seeds), ...(search as Record<string, unknown>) } };
+  }
+
+  /** Creates and starts the sweep; returns its id, or null when refused (issues shown inline). */
+  async submitSweep(): Promise<string | null> {
+    const sweep = this.sweepFile();
+    if (this.issues.length || !sweep.ok) return null;
+    return this.send(async () => (await this.studio.client.call('createSweep', { file: sweep.file, ...(this.queue.trim() ? { queue: this.queue.trim() } : {}) })).id);
+  }
+
+  private async send(call: () => Promise<string | null>): Promise<string | null> {
     this.submitting = true;
     this.error = null;
     try {
-      const runs = await this.studio.client.call('createRun', { config: this.config, seeds: Number(this.seeds) });
-      return runs[0]?.id ?? null;
+      return await call();
     } catch (e) {
       if (e instanceof StudioError && e.payload.user) {
-        this.serverIssues = e.payload.errors.map((x) => ({ field: x.field ?? '', message: x.message }));
+        this.serverIssues = e.payload.errors.map((x) => ({ field: this.isSweep ? 'search' : (x.field ?? ''), message: this.isSweep && x.field ? `${x.field}: ${x.message}` : x.message }));
         if (this.serverIssues.some((i) => !i.field)) this.error = e.message;
       } else this.error = errorText(e);
       return null;
     } finally {
       this.submitting = false;
     }
+  }
+
+  /** Creates and queues the run(s); returns the first run's id, or null when refused (issues shown inline). */
+  async submit(): Promise<string | null> {
+    if (this.issues.length) return null;
+    return this.send(async () => (await this.studio.client.call('createRun', { config: this.config, seeds: Number(this.seeds) }))[0]?.id ?? null);
   }
 }

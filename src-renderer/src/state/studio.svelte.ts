@@ -1,8 +1,8 @@
 import type { Settings, StudioInfo } from '../../../src-main/api/studio-api.ts';
 import { errorText, type StudioClient } from '../api/client.ts';
 
-export type ViewName = 'runs' | 'new' | 'run' | 'replay' | 'compare' | 'report' | 'envs' | 'settings';
-const VIEWS: ViewName[] = ['runs', 'new', 'run', 'replay', 'compare', 'report', 'envs', 'settings'];
+export type ViewName = 'runs' | 'new' | 'run' | 'replay' | 'compare' | 'report' | 'sweep' | 'envs' | 'settings';
+const VIEWS: ViewName[] = ['runs', 'new', 'run', 'replay', 'compare', 'report', 'sweep', 'envs', 'settings'];
 
 /** Where the user is: `#/<view>/<arg>/<arg2>` (run id, episode id, compared ids). */
 export interface Route {
