@@ -39,5 +39,6 @@ describe('reference scores on the true model', () => {
     } finally {
       env.dispose();
     }
-  });
+    // 1.6M simulated steps: ~60 s on an idle core, several times that on a loaded machine.
+  }, 600_000);
 });
