@@ -104,9 +104,4 @@ describe('sweep analysis', () => {
     expect(sweepState([view('a', 0, {}, 1), view('b', 0, {}, 1, 'running')])).toBe('running');
     expect(sweepState([view('a', 0, {}, 1), view('b', 0, {}, 1, 'failed')])).toBe('ended-with-problems');
   });
-
-  it('runs that differ only by seed and name share a config key', () => {
-    expect(configKey({ env: 'p', seed: 1, name: 'a', hyperparams: { tau: 1, gamma: 2 } })).toBe(configKey({ hyperparams: { gamma: 2, tau: 1 }, env: 'p', seed: 5, name: 'b' }));
-    expect(configKey({ env: 'p', hyperparams: { tau: 1 } })).not.toBe(configKey({ env: 'p', hyperparams: { tau: 2 } }));
-  });
 });
