@@ -75,8 +75,8 @@ describe('DDPG on the dense pendulum', () => {
 const DEFAULTS_LEARN: Partial<Record<Algo, { steps: number; above: number; measured: string }>> = {
   ddpg: { steps: 10_000, above: -400, measured: '-92 at 7.5k, -74 at 10k' },
   td3: { steps: 10_000, above: -400, measured: '-696 at 7.5k, -92 at 10k' },
-  // SAC's entropy bonus keeps its deterministic policy noisier at 5k updates: -399 at 7.5k, -458 at 10k.
-  sac: { steps: 10_000, above: -700, measured: '-399 at 7.5k, -458 at 10k' },
+  // Its defaults warm up for 1000 steps only (SAC explores through its entropy term).
+  sac: { steps: 10_000, above: -300, measured: '-74 at 10k' },
 };
 
 describe('every algorithm with its defaults on the dense pendulum', () => {
