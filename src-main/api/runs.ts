@@ -123,8 +123,23 @@ export const EpisodeMetaSchema = z.object({
   dt: z.number(),
   episodeReturn: z.number(),
   diverged: z.boolean(),
-  /** Layout of the .bin file: qpos Float64 frames x nq, then actions Float32 (frames-1) x actionSize, then rewards Float32 frames-1. */
-  layout: z.object({ qposOffset: z.number().int(), actionsOffset: z.number().int(), rewardsOffset: z.number().int(), byteLength: z.number().int() }),
+  /** The observation recorded per frame (the low-dimensional one for pixel runs); absent in episodes recorded before it was. */
+  observation: z.object({ size: z.number().int().min(0), parts: z.array(z.object({ name: z.string(), offset: z.number().int(), size: z.number().int() })) }).optional(),
+  /** The reward's top-level terms recorded per step (sim/reward-terms.ts); absent in older episodes. */
+  rewardTerms: z.object({ labels: z.array(z.string()), combine: z.enum(['sum', 'product', 'min', 'max', 'one']) }).optional(),
+  /**
+   * Layout of the .bin file: qpos Float64 frames x nq, then actions Float32 (frames-1) x actionSize,
+   * then rewards Float32 frames-1, then (when recorded) observations Float32 frames x observation.size
+   * and reward terms Float32 (frames-1) x rewardTerms.labels.length.
+   */
+  layout: z.object({
+    qposOffset: z.number().int(),
+    actionsOffset: z.number().int(),
+    rewardsOffset: z.number().int(),
+    observationsOffset: z.number().int().optional(),
+    termsOffset: z.number().int().optional(),
+    byteLength: z.number().int(),
+  }),
 });
 export type EpisodeMeta = z.infer<typeof EpisodeMetaSchema>;
 
@@ -136,6 +151,10 @@ export interface EpisodeData {
   /** (frames - 1) x actionSize. */
   actions: Float32Array;
   rewards: Float32Array;
+  /** frames x meta.observation.size, when recorded. */
+  observations?: Float32Array;
+  /** (frames - 1) x meta.rewardTerms.labels.length, when recorded. */
+  rewardTerms?: Float32Array;
 }
 
 export interface RunDetail {

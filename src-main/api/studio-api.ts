@@ -214,6 +214,10 @@ export interface EpisodeReplay {
   rewards: F32Base64;
   /** Actuator names in action order (the action traces' labels). */
   actuators: string[];
+  /** frames x size: the observation per frame, with its named parts; null for episodes recorded without it. */
+  observations: { size: number; parts: { name: string; offset: number; size: number }[]; values: F32Base64 } | null;
+  /** (frames - 1) x labels: the reward's top-level terms per step (a sum's add up to the reward); null for episodes recorded without them. */
+  rewardTerms: { labels: string[]; combine: 'sum' | 'product' | 'min' | 'max' | 'one'; values: F32Base64 } | null;
 }
 
 /** exportPolicy: the trained policy as one self-contained file, for a save dialog or a download. */

@@ -68,6 +68,8 @@ export class PixelEnv implements Env {
   private stateObs: Float32Array = new Float32Array(0);
   /** The step between beginStep() and endStep(). */
   private inFlight: { last: StepResult; reward: number; drawn: number } | null = null;
+  /** The last agent step's reward terms, summed over its repeats as the reward is. */
+  private terms: Float64Array = new Float64Array(0);
 
   private constructor(
     readonly inner: PoseEnv,
@@ -94,6 +96,7 @@ export class PixelEnv implements Env {
     this.info = {
       ...i,
       obs: { size, parts: [{ name: 'pixels', offset: 0, size }] },
+      stateObs: i.obs,
       controlTimestep: i.controlTimestep * this.actionRepeat,
       frameSkip: i.frameSkip * this.actionRepeat,
       episodeLength: Math.ceil(i.episodeLength / this.actionRepeat),
@@ -140,9 +143,12 @@ export class PixelEnv implements Env {
     let last: StepResult | null = null;
     let drawn = 0;
     const per = this.nbody * 7;
+    this.terms = new Float64Array(this.info.rewardTerms?.labels.length ?? 0);
     for (let k = 0; k < this.actionRepeat; k++) {
       last = this.inner.step(action);
       reward += last.reward;
+      const t = this.inner.lastRewardTerms?.();
+      if (t) for (let j = 0; j < Math.min(t.length, this.terms.length); j++) this.terms[j] += t[j];
       if (this.stacking === 'repeats') {
         this.inner.bodyPoses(this.poses.subarray(drawn * per, (drawn + 1) * per));
         drawn++;
@@ -193,6 +199,10 @@ export class PixelEnv implements Env {
   /** The current observation as uint8 frames with ids (a copy), for PixelReplay. */
   pixels(): PixelObservation {
     return { ids: this.ids.slice(), frames: this.frames.slice() };
+  }
+
+  lastRewardTerms(): Float64Array {
+    return this.terms.slice();
   }
 
   /** The state observation the pixels show (the wrapped env's own observation), for diagnostics. */

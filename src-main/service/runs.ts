@@ -238,7 +238,17 @@ export class RunService {
     const data = this.manager.readEpisode(id, episodeId);
     const source = runEnvSource(this.manager.store.open(id));
     const { scene, poses } = await sceneFor(source, data.qpos);
-    return { meta: data.meta, scene, poses: encodeF32(poses!), actions: encodeF32(data.actions), rewards: encodeF32(data.rewards), actuators: await actuatorNames(source) };
+    const { observation, rewardTerms } = data.meta;
+    return {
+      meta: data.meta,
+      scene,
+      poses: encodeF32(poses!),
+      actions: encodeF32(data.actions),
+      rewards: encodeF32(data.rewards),
+      actuators: await actuatorNames(source),
+      observations: observation && data.observations ? { ...observation, values: encodeF32(data.observations) } : null,
+      rewardTerms: rewardTerms && data.rewardTerms ? { ...rewardTerms, values: encodeF32(data.rewardTerms) } : null,
+    };
   }
 
   async exportPolicy(id: string, format: 'tfjs' | 'onnx' | 'json', checkpoint?: string): Promise<PolicyExport> {

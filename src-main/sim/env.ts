@@ -145,6 +145,7 @@ export class MujocoEnv implements Env {
       episodeLength: source.spec.episode_length,
       nq: model.nq,
       nbody: model.nbody,
+      rewardTerms: this.task.rewardTerms,
     };
   }
 
@@ -191,6 +192,11 @@ export class MujocoEnv implements Env {
     const obs = new Float32Array(this.task.obsSize);
     this.task.observe(views, obs, 0);
     return obs;
+  }
+
+  lastRewardTerms(): Float64Array {
+    // A diverged step's reward is 0, and so are its terms.
+    return this.outcome.diverged ? new Float64Array(this.task.terms.length) : this.task.terms.slice();
   }
 
   step(action: ArrayLike<number>): StepResult {

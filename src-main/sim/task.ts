@@ -17,6 +17,7 @@ import { ModelIndex } from './task-model.ts';
 import { QuantityCompiler, type Needs } from './task-quantities.ts';
 import { rewardNode, termination, type Test } from './task-reward.ts';
 import { drawGoals, initStep } from './task-init.ts';
+import { rewardTerms, type TermsCombine } from './reward-terms.ts';
 
 export interface CompiledTask {
   obsSize: number;
@@ -27,7 +28,12 @@ export interface CompiledTask {
   rewardBeforeStep: boolean;
   /** Writes the observation into out[at, at + obsSize). */
   observe(v: SimViews, out: Float32Array, at?: number): void;
+  /** The reward; also leaves its top-level terms in `terms` (replay's breakdown). */
   reward(v: SimViews): number;
+  /** Labels of the reward's top-level terms and how they combine into it (sim/reward-terms.ts). */
+  rewardTerms: { labels: string[]; combine: TermsCombine };
+  /** The terms of the last reward() call, one per label (a sum's terms weighted: they add up to the reward). */
+  terms: Float64Array;
   terminated(v: SimViews): boolean;
   /** Called before the physics steps of an agent step (displacements compare against this state). */
   beforeStep(v: SimViews): void;
@@ -50,12 +56,29 @@ export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: Task
   const obsSize = el.length;
 
   // Terminations before the reward: a reward gate may read them.
-  const terms = spec.termination.map((t, i) => termination(qc, t, `termination[${i}]`));
+  const terminationTests = spec.termination.map((t, i) => termination(qc, t, `termination[${i}]`));
   const terminated: Test = (v) => {
-    for (const t of terms) if (t(v)) return true;
+    for (const t of terminationTests) if (t(v)) return true;
     return false;
   };
-  const reward = rewardNode(qc, spec.reward, 'reward', terminated);
+  // The outermost sum / product / min / max is combined here rather than in rewardNode, with the
+  // same arithmetic in the same order, so its terms are kept for replay at no extra cost.
+  const split = rewardTerms(spec.reward);
+  const parts = split.combine === 'one' ? [rewardNode(qc, spec.reward, 'reward', terminated)] : split.nodes.map((n, k) => rewardNode(qc, n, `reward.${split.combine}[${k}]`, terminated));
+  const weights = 'sum' in spec.reward ? (spec.reward.weights ?? parts.map(() => 1)) : null;
+  const terms = new Float64Array(parts.length);
+  const combine = split.combine;
+  const reward = (v: SimViews): number => {
+    for (let k = 0; k < parts.length; k++) terms[k] = weights ? weights[k] * parts[k](v) : parts[k](v);
+    if (combine === 'one') return terms[0];
+    let r = combine === 'sum' ? 0 : combine === 'product' ? 1 : combine === 'min' ? Infinity : -Infinity;
+    for (let k = 0; k < terms.length; k++) {
+      if (combine === 'sum') r += terms[k];
+      else if (combine === 'product') r *= terms[k];
+      else r = combine === 'min' ? Math.min(r, terms[k]) : Math.max(r, terms[k]);
+    }
+    return r;
+  };
   const initSteps = spec.init.map((st, i) => initStep(ix, st, `init[${i}]`));
   if (spec.camera !== undefined) ix.id(OBJ.camera, spec.camera, 'camera');
   if (ix.problems.list.length) return { errors: ix.problems.list };
@@ -77,6 +100,8 @@ export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: Task
         el.evaluate(0, obsSize, v, out, at);
       },
       reward,
+      rewardTerms: { labels: split.labels, combine },
+      terms,
       terminated,
       beforeStep(v) {
         el.remember(v);

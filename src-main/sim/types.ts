@@ -2,6 +2,7 @@
  * The environment interface every algorithm, the trainer and the studio use. Implemented by the
  * MuJoCo env (sim/env.ts) over an MJCF model plus a declarative task spec.
  */
+import type { TermsCombine } from './reward-terms.ts';
 
 /** One named slice of the flat observation vector (e.g. `position`, `velocity`, `to_target`). */
 export interface ObsPart {
@@ -51,6 +52,10 @@ export interface EnvInfo {
   episodeLength: number;
   nq: number;
   nbody: number;
+  /** Labels of the reward's top-level terms and how they combine (replay's breakdown); absent for envs without a task spec. */
+  rewardTerms?: { labels: string[]; combine: TermsCombine };
+  /** The low-dimensional observation's layout where `obs` is something else (pixels): what state() returns. */
+  stateObs?: ObsSpec;
 }
 
 export interface Env {
@@ -65,6 +70,10 @@ export interface Env {
   step(action: ArrayLike<number>): StepResult;
   /** Copy of the current generalised positions (what episode recordings store per frame). */
   qpos(): Float64Array;
+  /** A copy of the last step's reward terms, one per info.rewardTerms label (recorded for replay). */
+  lastRewardTerms?(): Float64Array;
+  /** The low-dimensional observation after the last reset or step, where obs is pixels (info.stateObs). */
+  state?(): Float32Array;
   /** Releases every WASM object the env created. */
   dispose(): void;
 }

@@ -3,11 +3,14 @@ import { join } from 'node:path';
 import { EpisodeMetaSchema, type EpisodeData, type EpisodeMeta, type StoreProblem } from '../api/runs.ts';
 import { UserError } from '../util/errors.ts';
 import { writeFileAtomicSync } from './atomic.ts';
+import type { ObsSpec } from '../sim/types.ts';
+import type { TermsCombine } from '../sim/reward-terms.ts';
 
 /**
  * Recorded episodes: `episodes/<step>-<k>.bin` holds qpos per frame (Float64, frames x nq), then the
- * actions (Float32) and rewards (Float32); `<step>-<k>.json` describes it. The .bin is written first,
- * so a meta file always points at complete frames; replay asks sim's bodyPoses for the poses.
+ * actions (Float32) and rewards (Float32), then the observations and the reward's terms (Float32,
+ * both optional: older episodes have neither); `<step>-<k>.json` describes it. The .bin is written
+ * first, so a meta file always points at complete frames; replay asks sim's bodyPoses for the poses.
  */
 export interface EpisodeRecording {
   step: number;
@@ -20,6 +23,10 @@ export interface EpisodeRecording {
   qpos: Float64Array;
   actions: Float32Array;
   rewards: Float32Array;
+  /** frames x observation.size: what the agent observed (the low-dimensional state for pixel runs). */
+  observations?: { spec: ObsSpec; values: Float32Array };
+  /** (frames - 1) x labels.length: the reward's top-level terms per step. */
+  rewardTerms?: { labels: string[]; combine: TermsCombine; values: Float32Array };
   episodeReturn: number;
   diverged: boolean;
 }
@@ -43,11 +50,16 @@ export function writeEpisode(dir: string, rec: EpisodeRecording, inside: Inside 
   const qposOffset = 0;
   const actionsOffset = rec.qpos.byteLength;
   const rewardsOffset = actionsOffset + rec.actions.byteLength;
-  const byteLength = rewardsOffset + rec.rewards.byteLength;
+  const observationsOffset = rewardsOffset + rec.rewards.byteLength;
+  const termsOffset = observationsOffset + (rec.observations?.values.byteLength ?? 0);
+  const byteLength = termsOffset + (rec.rewardTerms?.values.byteLength ?? 0);
   const bin = new Uint8Array(byteLength);
-  bin.set(new Uint8Array(rec.qpos.buffer, rec.qpos.byteOffset, rec.qpos.byteLength), qposOffset);
-  bin.set(new Uint8Array(rec.actions.buffer, rec.actions.byteOffset, rec.actions.byteLength), actionsOffset);
-  bin.set(new Uint8Array(rec.rewards.buffer, rec.rewards.byteOffset, rec.rewards.byteLength), rewardsOffset);
+  const put = (a: Float64Array | Float32Array, at: number): void => bin.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+  put(rec.qpos, qposOffset);
+  put(rec.actions, actionsOffset);
+  put(rec.rewards, rewardsOffset);
+  if (rec.observations) put(rec.observations.values, observationsOffset);
+  if (rec.rewardTerms) put(rec.rewardTerms.values, termsOffset);
   const meta: EpisodeMeta = {
     id,
     step: rec.step,
@@ -59,7 +71,16 @@ export function writeEpisode(dir: string, rec: EpisodeRecording, inside: Inside 
     dt: rec.dt,
     episodeReturn: rec.episodeReturn,
     diverged: rec.diverged,
-    layout: { qposOffset, actionsOffset, rewardsOffset, byteLength },
+    ...(rec.observations ? { observation: { size: rec.observations.spec.size, parts: rec.observations.spec.parts } } : {}),
+    ...(rec.rewardTerms ? { rewardTerms: { labels: rec.rewardTerms.labels, combine: rec.rewardTerms.combine } } : {}),
+    layout: {
+      qposOffset,
+      actionsOffset,
+      rewardsOffset,
+      ...(rec.observations ? { observationsOffset } : {}),
+      ...(rec.rewardTerms ? { termsOffset } : {}),
+      byteLength,
+    },
   };
   writeFileAtomicSync(inside(join(dir, `${id}.bin`)), bin);
   writeFileAtomicSync(inside(join(dir, `${id}.json`)), JSON.stringify(meta) + '\n');
@@ -109,11 +130,15 @@ export function readEpisode(dir: string, id: string, inside: Inside = anywhere):
   }
   const copy = new Uint8Array(bin.length);
   copy.set(bin);
-  const { qposOffset, actionsOffset, rewardsOffset, byteLength } = meta.layout;
+  const { qposOffset, actionsOffset, rewardsOffset, observationsOffset, termsOffset, byteLength } = meta.layout;
+  const rewardsEnd = observationsOffset ?? termsOffset ?? byteLength;
+  const f32 = (from: number, to: number): Float32Array => new Float32Array(copy.buffer, from, (to - from) / 4);
   return {
     meta,
     qpos: new Float64Array(copy.buffer, qposOffset, (actionsOffset - qposOffset) / 8),
-    actions: new Float32Array(copy.buffer, actionsOffset, (rewardsOffset - actionsOffset) / 4),
-    rewards: new Float32Array(copy.buffer, rewardsOffset, (byteLength - rewardsOffset) / 4),
+    actions: f32(actionsOffset, rewardsOffset),
+    rewards: f32(rewardsOffset, rewardsEnd),
+    ...(observationsOffset !== undefined && meta.observation ? { observations: f32(observationsOffset, termsOffset ?? byteLength) } : {}),
+    ...(termsOffset !== undefined && meta.rewardTerms ? { rewardTerms: f32(termsOffset, byteLength) } : {}),
   };
 }

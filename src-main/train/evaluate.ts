@@ -17,30 +17,43 @@ export interface EvalResult {
 
 /**
  * N deterministic episodes (the policy's mean action, no exploration noise), each recorded
- * compactly: qpos per frame (the initial state and after every step), actions and rewards.
+ * compactly: qpos per frame (the initial state and after every step), actions and rewards, the
+ * observation per frame (the low-dimensional state where the agent sees pixels) and the reward's
+ * top-level terms per step, for replay's traces.
  */
 export function evaluatePolicy(env: Env, agent: Pick<Agent, 'act'>, opts: { episodes: number; runSeed: number; step: number; record: boolean }): EvalResult {
   const returns: number[] = [];
   const recordings: EpisodeRecording[] = [];
   const { nq, action, episodeLength, id, controlTimestep } = env.info;
   const na = action.size;
+  // Pixel envs report the state under the pixels; other envs' observation is that state.
+  const obsSpec = env.info.stateObs && env.state ? env.info.stateObs : env.info.obs;
+  const stateOf = (obs: Float32Array): Float32Array => (env.info.stateObs && env.state ? env.state() : obs);
+  const no = obsSpec.size;
+  const terms = env.info.rewardTerms && env.lastRewardTerms ? env.info.rewardTerms : null;
+  const nt = terms?.labels.length ?? 0;
   for (let k = 0; k < opts.episodes; k++) {
     let obs = env.reset(evalSeed(opts.runSeed, k));
     // Preallocated for a full-length episode; trimmed when it ends early.
     const qpos = opts.record ? new Float64Array((episodeLength + 1) * nq) : null;
     const actions = opts.record ? new Float32Array(episodeLength * na) : null;
     const rewards = opts.record ? new Float32Array(episodeLength) : null;
+    const observations = opts.record ? new Float32Array((episodeLength + 1) * no) : null;
+    const termValues = opts.record && terms ? new Float32Array(episodeLength * nt) : null;
     qpos?.set(env.qpos(), 0);
+    observations?.set(stateOf(obs), 0);
     let ret = 0;
     let t = 0;
     let diverged = false;
     for (;;) {
       const a = agent.act(obs, false);
       const r = env.step(a);
-      if (qpos && actions && rewards && t < episodeLength) {
+      if (qpos && actions && rewards && observations && t < episodeLength) {
         actions.set(a, t * na);
         rewards[t] = r.reward;
         qpos.set(env.qpos(), (t + 1) * nq);
+        observations.set(stateOf(r.obs), (t + 1) * no);
+        termValues?.set(env.lastRewardTerms!(), t * nt);
       }
       ret += r.reward;
       t++;
@@ -49,7 +62,7 @@ export function evaluatePolicy(env: Env, agent: Pick<Agent, 'act'>, opts: { epis
       if (r.terminated || r.truncated) break;
     }
     returns.push(ret);
-    if (qpos && actions && rewards) {
+    if (qpos && actions && rewards && observations) {
       const T = Math.min(t, episodeLength);
       recordings.push({
         step: opts.step,
@@ -61,6 +74,8 @@ export function evaluatePolicy(env: Env, agent: Pick<Agent, 'act'>, opts: { epis
         qpos: qpos.slice(0, (T + 1) * nq),
         actions: actions.slice(0, T * na),
         rewards: rewards.slice(0, T),
+        observations: { spec: obsSpec, values: observations.slice(0, (T + 1) * no) },
+        ...(terms && termValues ? { rewardTerms: { labels: terms.labels, combine: terms.combine, values: termValues.slice(0, T * nt) } } : {}),
         episodeReturn: ret,
         diverged,
       });

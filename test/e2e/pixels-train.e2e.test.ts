@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { listEpisodes, readEpisode } from '../../src-main/store/episodes.ts';
 
 type Line = Record<string, unknown> & { event: string };
 
@@ -38,6 +39,17 @@ describe('train --obs pixels', () => {
     const stored = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { config: { obs: string; hyperparams: Record<string, unknown> } };
     expect(stored.config.obs).toBe('pixels');
     expect(stored.config.hyperparams).toMatchObject({ batchSize: 16, replayCapacity: 2000, actorHidden: [200, 200], criticHidden: [200, 200], finalLayerInit: 3e-4 });
+
+    // The recorded episode keeps the state under the pixels (for replay's observation traces) and
+    // the reward's terms, summed over the action repeats as the reward is.
+    const { episodes } = listEpisodes(join(runDir, 'episodes'));
+    const episode = readEpisode(join(runDir, 'episodes'), episodes[0].id);
+    expect(episode.meta.observation!.parts.map((p) => p.name)).not.toContain('pixels');
+    expect(episode.observations!.length).toBe(episode.meta.frames * episode.meta.observation!.size);
+    expect(episode.meta.rewardTerms).toMatchObject({ labels: ['upright pole_1', 'joint_pos slider', 'control', 'joint_vel hinge_1'], combine: 'product' });
+    expect(episode.rewardTerms!.length).toBe((episode.meta.frames - 1) * 4);
+    // Each factor is in [0, 1] per physics step, so at most 3 over the paper's 3 repeats.
+    for (const x of episode.rewardTerms!) expect(x >= 0 && x <= 3).toBe(true);
 
     // `eval` rebuilds the pixel env and agent from the checkpoint and reproduces the recorded return.
     const evaluated = cli(['eval', runDir, '--episodes', String(1), '--json']);

@@ -12,6 +12,9 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, rpc, screenshot, serveStudio, watchErrors, type ServedStudio } from './studio.ts';
+import { validMeshEnv } from './envs-fixture.ts';
+import { decodeF32, type EpisodeReplay } from '../../src-main/api/studio-api.ts';
+import { fmtNum } from '../../src-renderer/src/lib/format.ts';
 
 // Browser globals used inside page.evaluate callbacks (this file compiles against Node's lib).
 interface El {
@@ -97,6 +100,83 @@ describe('the studio as a tracker', () => {
     await page.locator('header [data-status=paused]').waitFor({ timeout: 60_000 });
     await page.keyboard.press('s');
     await page.locator('header [data-status=stopped]').waitFor({ timeout: 60_000 });
+  });
+
+  it('saves a replay video as long as the episode and 1280×720, whatever the playback speed and window', async () => {
+    const rows = (await rpc(studio.url, 'listRuns', {})) as { id: string; name: string }[];
+    const run = rows.find((r) => r.name === 'zoom follows')!;
+    const { episodes } = (await rpc(studio.url, 'listEpisodes', { id: run.id })) as { episodes: { id: string; frames: number; dt: number }[] };
+    const episode = episodes[0];
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await page.goto(`${studio.url}#/replay/${encodeURIComponent(run.id)}/${encodeURIComponent(episode.id)}`);
+    await page.locator('canvas[aria-label="Replay of a recorded episode"]').waitFor();
+    // The action traces carry the actuator's name from the MJCF.
+    await page.getByText('torque', { exact: false }).first().waitFor();
+    await page.selectOption('select[aria-label=Speed]', '4');
+    const download = page.waitForEvent('download', { timeout: 120_000 });
+    await page.getByRole('button', { name: 'Save video' }).click();
+    const file = await download;
+    const b64 = (await import('node:fs')).readFileSync(await file.path()).toString('base64');
+    const video = (await page.evaluate(`(async () => {
+      const bytes = Uint8Array.from(atob(${JSON.stringify(b64)}), (c) => c.charCodeAt(0));
+      const v = document.createElement('video');
+      v.muted = true;
+      v.src = URL.createObjectURL(new Blob([bytes], { type: 'video/webm' }));
+      await new Promise((r) => (v.onloadedmetadata = r));
+      // MediaRecorder's WebM has no duration in its header: seeking to the end makes the browser find it.
+      if (!Number.isFinite(v.duration)) {
+        v.currentTime = 1e9;
+        await new Promise((r) => (v.ondurationchange = r));
+      }
+      return { width: v.videoWidth, height: v.videoHeight, duration: v.duration };
+    })()`)) as { width: number; height: number; duration: number };
+    await page.setViewportSize({ width: 1440, height: 900 });
+    expect({ width: video.width, height: video.height }).toEqual({ width: 1280, height: 720 });
+    const seconds = (episode.frames - 1) * episode.dt;
+    // Real time: the episode's length (not a quarter of it), give or take the capture's start and end.
+    expect(video.duration).toBeGreaterThan(seconds * 0.8);
+    expect(video.duration).toBeLessThan(seconds * 1.5);
+  });
+
+  it('breaks the reward into the task spec terms and draws the observations, synced with the reward and action traces', async () => {
+    const rows = (await rpc(studio.url, 'listRuns', {})) as { id: string; name: string }[];
+    const run = rows.find((r) => r.name === 'zoom follows')!;
+    const { episodes } = (await rpc(studio.url, 'listEpisodes', { id: run.id })) as { episodes: { id: string; frames: number }[] };
+    const episode = episodes[0];
+    const rep = (await rpc(studio.url, 'getEpisode', { id: run.id, episode: episode.id })) as EpisodeReplay;
+    await page.goto(`${studio.url}#/replay/${encodeURIComponent(run.id)}/${encodeURIComponent(episode.id)}`);
+    const labels = (chart: string): Promise<(string | null)[]> => page.locator(`[data-trace="${chart}"] [data-trace-label]`).evaluateAll((els) => els.map((e) => e.getAttribute('data-trace-label')));
+    await page.locator('[data-trace="Reward terms"] [data-trace-label]').first().waitFor();
+    // The dense pendulum's spec sums an angle cost, a velocity cost and a control cost.
+    expect(await labels('Reward terms')).toEqual(['joint_pos hinge', 'joint_vel hinge', 'control']);
+    expect(await page.locator('[data-trace="Reward terms"] figcaption').textContent()).toContain('they add up to the reward');
+    expect(await labels('Actions')).toEqual(['torque']);
+    expect(await labels('Observation')).toEqual(['orientation[0]', 'orientation[1]']);
+    await page.selectOption('select[aria-label="Observation part"]', 'velocity');
+    await expect.poll(() => labels('Observation')).toEqual(['velocity']);
+
+    // Seek: every legend shows the recorded values at that step, and every playhead stands at its time.
+    const at = 40;
+    await page.locator('input[aria-label=Timeline]').fill(String(at));
+    await page.locator(`[data-frame="${at}"]`).waitFor();
+    const value = (chart: string, label: string): Promise<string | null> => page.locator(`[data-trace="${chart}"] [data-trace-label="${label}"] .value`).textContent();
+    const terms = decodeF32(rep.rewardTerms!.values);
+    const obs = decodeF32(rep.observations!.values);
+    const velocity = rep.observations!.parts.find((p) => p.name === 'velocity')!;
+    expect(await value('Reward', 'reward')).toBe(fmtNum(decodeF32(rep.rewards)[at]));
+    expect(await value('Reward terms', 'joint_vel hinge')).toBe(fmtNum(terms[at * 3 + 1]));
+    expect(await value('Actions', 'torque')).toBe(fmtNum(decodeF32(rep.actions)[at]));
+    expect(await value('Observation', 'velocity')).toBe(fmtNum(obs[at * rep.observations!.size + velocity.offset]));
+    for (const [chart, points] of [['Reward', episode.frames - 1], ['Reward terms', episode.frames - 1], ['Actions', episode.frames - 1], ['Observation', episode.frames]] as const) {
+      const over = (await page.locator(`[data-trace="${chart}"] .u-over`).boundingBox())!;
+      const head = (await page.locator(`[data-trace="${chart}"] .playhead`).boundingBox())!;
+      expect(Math.abs(head.x - (over.x + (over.width * at) / (points - 1)))).toBeLessThan(3);
+    }
+    await screenshot(page, 'tracker-replay-1440');
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await page.waitForTimeout(500);
+    await screenshot(page, 'tracker-replay-1024');
+    await page.setViewportSize({ width: 1440, height: 900 });
   });
 
   it('deletes exactly the selected runs it shows, names them, and forgets the selection on leaving the table', async () => {
@@ -229,6 +309,71 @@ describe('the studio as a tracker', () => {
     await expect(page.locator('[data-sidebar-backend]').textContent()).resolves.toMatch(/backend: (wasm|cpu) \(auto\)/);
     await expect(page.locator('[data-backend-in-use]').textContent()).resolves.toContain('used by the newest run');
     await screenshot(page, 'tracker-settings-1440');
+  });
+
+  it('fits 1024×700, reaches envs by keyboard, adds one with the file picker, removes it, and starts a run from another', async () => {
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await page.click('[data-nav=envs]');
+    await page.locator('[data-env=cheetah-run]').waitFor();
+    // Keyboard: Tab to an env's name, Enter shows its preview.
+    await page.locator('[data-env=cartpole-swingup] button.name').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('[data-env-preview=cartpole-swingup] canvas').waitFor();
+    const list = (await page.locator('table.list').boundingBox())!;
+    const preview = (await page.locator('section.preview').boundingBox())!;
+    // The list and the preview do not overlap.
+    expect(list.y + list.height <= preview.y || list.x + list.width <= preview.x).toBe(true);
+    await screenshot(page, 'tracker-envs-1024');
+
+    await page.locator('input[aria-label="Choose env files"]').setInputFiles(validMeshEnv().map((f) => ({ name: f.name, mimeType: 'application/octet-stream', buffer: Buffer.from(f.b64, 'base64') })));
+    await page.locator('[data-drop-result=valid] [data-env-preview] canvas').waitFor();
+    await page.getByRole('button', { name: 'Add environment' }).click();
+    await page.locator('[data-env=mesh-pendulum]').waitFor();
+    await page.locator('[data-env=mesh-pendulum] button.name').click();
+    await page.getByRole('button', { name: 'Remove' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+    await page.locator('[data-env=mesh-pendulum]').waitFor({ state: 'detached' });
+    // Built-in envs offer no Remove.
+    await page.locator('[data-env=pendulum] button.name').click();
+    await page.locator('[data-env-preview=pendulum] canvas').waitFor();
+    await expect(page.getByRole('button', { name: 'Remove' }).count()).resolves.toBe(0);
+
+    // New run from the diagnostics run: its pixel settings and tags come along; the table fits.
+    const rows = (await rpc(studio.url, 'listRuns', {})) as { id: string; name: string }[];
+    const source = rows.find((r) => r.name === 'diagnostics')!;
+    await page.goto(`${studio.url}#/run/${encodeURIComponent(source.id)}`);
+    await page.getByRole('button', { name: 'New run from this one' }).click();
+    await page.locator('[data-copied-from="diagnostics"]').waitFor();
+    await expect(page.locator('[id="hp-pixels.size"]').inputValue()).resolves.toBe('48');
+    await expect(page.locator('#obs').inputValue()).resolves.toBe('pixels');
+    await expect(page.locator('#tags').inputValue()).resolves.toBe('alpha, beta');
+    const hp = (await page.locator('#hp-actorLr').boundingBox())!;
+    expect(hp.x + hp.width).toBeLessThanOrEqual(1024);
+    await screenshot(page, 'tracker-new-run-1024');
+    await page.setViewportSize({ width: 1440, height: 900 });
+  });
+
+  it('shows the runs table, a run, a replay and the envs at 1440×900 and 1024×700 (screenshots to look at)', async () => {
+    const rows = (await rpc(studio.url, 'listRuns', {})) as { id: string; name: string }[];
+    const run = rows.find((r) => r.name === 'zoom follows')!;
+    const views: [string, string, string][] = [
+      ['runs', '#/runs', 'tr:has-text("zoom follows")'],
+      ['run', `#/run/${encodeURIComponent(run.id)}`, '[data-chart="Eval return"]'],
+      ['replay', `#/replay/${encodeURIComponent(run.id)}`, '[data-trace="Reward terms"] [data-trace-label]'],
+      ['envs', '#/envs', '[data-env-preview] canvas'],
+    ];
+    for (const [width, height] of [[1440, 900], [1024, 700]]) {
+      await page.setViewportSize({ width, height });
+      for (const [name, hash, ready] of views) {
+        await page.goto(`${studio.url}${hash}`);
+        await page.locator(ready).first().waitFor();
+        await page.waitForTimeout(400);
+        // Nothing wider than the window: no sideways scrolling of the whole page.
+        expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(width);
+        await screenshot(page, `views-${name}-${width}`);
+      }
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
   });
 
   it('runs without page errors', () => {

@@ -14,10 +14,12 @@ export function fmtSteps(v: number): string {
   return String(v);
 }
 
-export function fmtDate(iso: string): string {
+/** `2026-12-03 13:37`; with `short`, dates of the current year drop the year (`12-03 13:37`) to fit narrow tables. */
+export function fmtDate(iso: string, short = false): string {
   const d = new Date(iso);
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const day = `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return short && d.getFullYear() === new Date().getFullYear() ? day : `${d.getFullYear()}-${day}`;
 }
 
 /**

@@ -33,6 +33,10 @@ export class ReplayState {
   private blended: Float32Array = new Float32Array(0);
   rewards = $state.raw<Float32Array>(new Float32Array(0));
   actions = $state.raw<Float32Array>(new Float32Array(0));
+  /** frames x observation size (empty for episodes recorded without observations). */
+  observations = $state.raw<Float32Array>(new Float32Array(0));
+  /** (frames - 1) x reward terms (empty for episodes recorded without them). */
+  rewardTerms = $state.raw<Float32Array>(new Float32Array(0));
   private canvas: HTMLCanvasElement | null = null;
 
   constructor(
@@ -69,6 +73,8 @@ export class ReplayState {
     this.poses = decodeF32(r.poses);
     this.rewards = decodeF32(r.rewards);
     this.actions = decodeF32(r.actions);
+    this.observations = r.observations ? decodeF32(r.observations.values) : new Float32Array(0);
+    this.rewardTerms = r.rewardTerms ? decodeF32(r.rewardTerms.values) : new Float32Array(0);
     this.position = this.frame = 0;
     this.replay = r;
     this.error = null;

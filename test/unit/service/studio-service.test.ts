@@ -147,7 +147,18 @@ describe('StudioService dispatch', () => {
     expect(eps.episodes.length).toBe(1);
     const rep = await ok<EpisodeReplay>('getEpisode', { id: run.id, episode: eps.episodes[0].id });
     expect(decodeF32(rep.poses).length).toBe(rep.meta.frames * rep.scene.bodies.length * 7);
-    expect(decodeF32(rep.rewards).length).toBe(rep.meta.frames - 1);
+    const rewards = decodeF32(rep.rewards);
+    expect(rewards.length).toBe(rep.meta.frames - 1);
+    // The actuator's name from the MJCF labels the action trace.
+    expect(rep.actuators).toEqual(['torque']);
+    // Observations per frame with their parts' names, and the pendulum's three summed reward terms
+    // per step, which add up to the recorded reward.
+    expect(rep.observations!.parts.map((p) => p.name)).toEqual(['orientation', 'velocity']);
+    expect(decodeF32(rep.observations!.values).length).toBe(rep.meta.frames * rep.observations!.size);
+    expect(rep.rewardTerms).toMatchObject({ labels: ['joint_pos hinge', 'joint_vel hinge', 'control'], combine: 'sum' });
+    const terms = decodeF32(rep.rewardTerms!.values);
+    expect(terms.length).toBe(rewards.length * 3);
+    for (let t = 0; t < rewards.length; t++) expect(terms[3 * t] + terms[3 * t + 1] + terms[3 * t + 2]).toBeCloseTo(rewards[t], 3);
     const exported = await ok<{ name: string; base64: string }>('exportPolicy', { id: run.id, format: 'onnx' });
     expect(exported.name).toMatch(/\.onnx$/);
     expect(Buffer.from(exported.base64, 'base64').length).toBeGreaterThan(1000);

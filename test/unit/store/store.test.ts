@@ -211,6 +211,24 @@ describe('recorded episodes', () => {
     expect(() => readEpisode(dir, meta.id)).toThrow(/truncated/);
     expect(() => readEpisode(dir, '../etc')).toThrow(/not an episode id/);
   });
+
+  it('round-trip the observations and reward terms after the rewards; an episode without them reads as before', () => {
+    const dir = tmp();
+    const qpos = Float64Array.from({ length: 3 * 1 }, (_, i) => i);
+    const observations = { spec: { size: 2, parts: [{ name: 'angle', offset: 0, size: 1 }, { name: 'velocity', offset: 1, size: 1 }] }, values: Float32Array.from([0, 1, 2, 3, 4, 5]) };
+    const rewardTerms = { labels: ['upright pole', 'control'], combine: 'product' as const, values: Float32Array.from([0.5, 1, 0.25, 0.5]) };
+    const base = { step: 7, index: 0, env: 'x', nq: 1, actionSize: 1, dt: 0.1, qpos, actions: Float32Array.from([0.1, 0.2]), rewards: Float32Array.from([0.5, 0.125]), episodeReturn: 0.625, diverged: false };
+    const meta = writeEpisode(dir, { ...base, observations, rewardTerms });
+    expect(meta).toMatchObject({ observation: observations.spec, rewardTerms: { labels: rewardTerms.labels, combine: 'product' } });
+    const ep = readEpisode(dir, meta.id);
+    expect(Array.from(ep.rewards)).toEqual([0.5, 0.125]);
+    expect(Array.from(ep.observations!)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(Array.from(ep.rewardTerms!)).toEqual([0.5, 1, 0.25, 0.5]);
+    const old = readEpisode(dir, writeEpisode(dir, { ...base, index: 1 }).id);
+    expect(Array.from(old.rewards)).toEqual([0.5, 0.125]);
+    expect(old.observations).toBeUndefined();
+    expect(old.rewardTerms).toBeUndefined();
+  });
 });
 
 describe('runs folder', () => {
