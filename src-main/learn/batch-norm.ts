@@ -78,7 +78,6 @@ export function bnForward(ar: Arena, p: FlatParams, prefix: string, v: Float32Ar
       v[o + j] = gamma[j] * x + beta[j];
     }
   }
-  if (mode === 'update') p.touch();
 }
 
 /**

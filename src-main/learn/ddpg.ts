@@ -328,7 +328,6 @@ export class ActorCriticAgent implements Agent {
     for (let i = 0; i < p.length; i++) p[i] = w[i] + eps[i];
     // Batch-norm running statistics describe the data, not the policy: never perturbed.
     for (const s of this.actor.slots) if (s.stat) p.set(w.subarray(s.offset, s.offset + s.size), s.offset);
-    this.perturbed.touch();
     this.perturbedReady = true;
   }
 
@@ -499,7 +498,7 @@ export class ActorCriticAgent implements Agent {
       if (!t || t.data.length !== len) throw new Error(`agent state '${name}' is missing or has the wrong size`);
       return t.data;
     };
-    const load = (p: FlatParams, name: string) => (p.values.set(get(name, p.size)), p.touch());
+    const load = (p: FlatParams, name: string) => p.values.set(get(name, p.size));
     load(this.actor, 'actor');
     load(this.actorTarget, 'actorTarget');
     this.actorOpt.setState({ m: get('actorAdam.m', this.actor.size), v: get('actorAdam.v', this.actor.size), t: state.meta.actorAdamT as number });
@@ -524,7 +523,6 @@ export class ActorCriticAgent implements Agent {
     if (this.paramNoise && m.paramNoise) this.paramNoise.setState(m.paramNoise as NoiseState);
     if (this.paramNoise && this.perturbed && Array.isArray(m.perturbed)) {
       this.perturbed.values.set(m.perturbed as number[]);
-      this.perturbed.touch();
       this.perturbedReady = true;
     }
     if (this.obsNorm && m.obsNorm) this.obsNorm.setState(m.obsNorm as ObsNormState);

@@ -388,9 +388,7 @@ export class NafAgent implements Agent {
       return t.data;
     };
     this.net.values.set(get('net'));
-    this.net.touch();
     this.target.values.set(get('target'));
-    this.target.touch();
     this.opt.setState({ m: get('adam.m'), v: get('adam.v'), t: state.meta.adamT as number });
     const part = (prefix: string) => Object.fromEntries(Object.entries(state.tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
     this.enc.setState(part('encoder.net.'));

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng.ts';
 import { Arena } from './simd.ts';
 
@@ -7,9 +6,9 @@ import { Arena } from './simd.ts';
  *
  * Why flat and in JS rather than tf.Variables: on the wasm backend every elementwise op over
  * ~130k parameters costs ~0.3 ms plus op overhead, so a per-tensor Adam is ~50 ops and several ms
- * per network. Here the optimizer, the L2 decay and the soft target update are single JS loops over
- * the flat vector (see Adam, softUpdate), and the tensors the kernels read are uploaded once per
- * change. It also keeps checkpoints trivial (one array per network) and works on every backend.
+ * per network. Here the optimizer, the L2 decay and the soft target update are single loops over
+ * the flat vector (see Adam, softUpdate) and the networks' kernels read it in place. It also keeps
+ * checkpoints trivial (one array per network) and works on every backend.
  *
  * The values live in a WebAssembly Arena (simd.ts): an agent puts all its networks, moments,
  * gradients and scratch in one arena so the SIMD kernels (GEMM, Adam, soft update) run on them in
@@ -42,11 +41,6 @@ export class FlatParams {
   private readonly length: number;
   readonly slots: readonly Slot[];
   private readonly byName = new Map<string, Slot>();
-  /** Bumped on every change; tensors are re-uploaded lazily when it moves. */
-  private version = 0;
-  private cachedVersion = -1;
-  private cache = new Map<string, tf.Tensor>();
-  private cacheT = new Map<string, tf.Tensor>();
 
   constructor(specs: ParamSpec[], arena?: Arena) {
     let offset = 0;
@@ -81,7 +75,6 @@ export class FlatParams {
       if (s.fill !== undefined) v.fill(s.fill);
       else for (let i = 0; i < v.length; i++) v[i] = rng.range(-s.bound, s.bound);
     }
-    this.touch();
   }
 
   has(name: string): boolean {
@@ -99,78 +92,11 @@ export class FlatParams {
     return this.values.subarray(s.offset, s.offset + s.size);
   }
 
-  /** Marks the values as changed (after an in-place edit). */
-  touch(): void {
-    this.version++;
-  }
-
   copyFrom(other: FlatParams): void {
     this.values.set(other.values);
-    this.touch();
-  }
-
-  /** The parameter as a tensor; valid until the next change. Kept out of any enclosing tf.tidy. */
-  tensor(name: string): tf.Tensor {
-    this.sync();
-    let t = this.cache.get(name);
-    if (!t) {
-      const s = this.slot(name);
-      t = tf.keep(tf.tensor(this.view(name), s.shape, 'float32'));
-      this.cache.set(name, t);
-    }
-    return t;
-  }
-
-  /**
-   * The transpose of a 2-D weight, built in JS: the wasm backend has no fast transposed matMul and
-   * its Transpose kernel is slower than this loop for weight-sized matrices.
-   */
-  tensorT(name: string): tf.Tensor2D {
-    this.sync();
-    let t = this.cacheT.get(name);
-    if (!t) {
-      const s = this.slot(name);
-      const [rows, cols] = s.shape;
-      const src = this.view(name);
-      const dst = new Float32Array(s.size);
-      for (let i = 0; i < rows; i++) {
-        const r = i * cols;
-        for (let j = 0; j < cols; j++) dst[j * rows + i] = src[r + j];
-      }
-      t = tf.keep(tf.tensor2d(dst, [cols, rows]));
-      this.cacheT.set(name, t);
-    }
-    return t as tf.Tensor2D;
-  }
-
-  private sync(): void {
-    if (this.cachedVersion === this.version) return;
-    this.release();
-    this.cachedVersion = this.version;
-  }
-
-  private release(): void {
-    for (const t of this.cache.values()) t.dispose();
-    for (const t of this.cacheT.values()) t.dispose();
-    this.cache.clear();
-    this.cacheT.clear();
-  }
-
-  /** Copies gradient tensors (by parameter name) into one flat gradient vector. */
-  gather(grads: Record<string, tf.Tensor>, out: Float32Array): Float32Array {
-    for (const s of this.slots) {
-      const g = grads[s.name];
-      if (!g) {
-        out.fill(0, s.offset, s.offset + s.size);
-        continue;
-      }
-      out.set(g.dataSync() as Float32Array, s.offset);
-    }
-    return out;
   }
 
   dispose(): void {
-    this.release();
     if (this.ownsArena) this.arena.dispose();
   }
 }
@@ -179,14 +105,12 @@ export class FlatParams {
 export function softUpdate(target: FlatParams, source: FlatParams, tau: number): void {
   if (target.arena === source.arena) {
     target.arena.lerp(target.values, source.values, 1 - tau, tau);
-    target.touch();
     return;
   }
   const t = target.values;
   const s = source.values;
   const keep = 1 - tau;
   for (let i = 0; i < t.length; i++) t[i] = keep * t[i] + tau * s[i];
-  target.touch();
 }
 
 export interface AdamState {
@@ -250,7 +174,6 @@ export class Adam {
     const epsHat = eps * Math.sqrt(1 - Math.pow(b2, this.t));
     const d = ar.get(`${this.key}.d`, n);
     ar.adam(this.params.values, g, this.m, this.v, d, b1, 1 - b1, b2, 1 - b2, stepSize, epsHat);
-    this.params.touch();
   }
 
   getState(): AdamState {

@@ -430,7 +430,6 @@ export class PixelEncoder implements ObsEncoder {
       return t.data;
     };
     this.params.values.set(get('params', n));
-    this.params.touch();
     this.opt.setState({ m: get('adam.m', n), v: get('adam.v', n), t: get('adam.t', 1)[0] });
     this.changed();
   }

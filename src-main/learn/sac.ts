@@ -395,7 +395,7 @@ export class SacAgent implements Agent {
       if (!t || t.data.length !== len) throw new Error(`agent state '${name}' is missing or has the wrong size`);
       return t.data;
     };
-    const load = (p: FlatParams, name: string) => (p.values.set(get(name, p.size)), p.touch());
+    const load = (p: FlatParams, name: string) => p.values.set(get(name, p.size));
     load(this.actor, 'actor');
     this.actorOpt.setState({ m: get('actorAdam.m', this.actor.size), v: get('actorAdam.v', this.actor.size), t: state.meta.actorAdamT as number });
     const ts = state.meta.criticAdamT as number[];

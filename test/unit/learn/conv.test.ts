@@ -189,7 +189,6 @@ describe('PixelEncoder', () => {
       // Away from the initial scale 1 and shift 0, so that their gradients are tested too.
       enc.params.view('ln.g').set(Float32Array.from({ length: trunk }, () => rng.range(0.5, 1.5)));
       enc.params.view('ln.b').set(Float32Array.from({ length: trunk }, () => rng.range(-0.5, 0.5)));
-      enc.params.touch();
     }
     const B = 2;
     const obs = Float32Array.from({ length: B * 12 * 12 * 6 }, () => rng.uniform());
@@ -274,7 +273,6 @@ describe('NativeConvEncoder (TensorFlow.js conv kernels, for the tensorflow back
       // The same weights (LayerNorm scale and shift off their initial values).
       arena.params.values.set(Float32Array.from({ length: arena.params.size }, () => rng.range(-0.4, 0.4)));
       if (norm) arena.params.view('ln.g').set(Float32Array.from({ length: trunk }, () => rng.range(0.5, 1.5)));
-      arena.params.touch();
       native.copyFrom(arena);
       const B = 3;
       const obs = Float32Array.from({ length: B * 16 * 16 * 6 }, () => rng.uniform());

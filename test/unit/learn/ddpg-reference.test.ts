@@ -70,7 +70,6 @@ describe('DDPG update against a float64 reference', () => {
     const perturb = (p: FlatParams) => {
       const v = p.values;
       for (let i = 0; i < v.length; i++) v[i] += rng.range(-0.3, 0.3);
-      p.touch();
     };
     perturb(agent.actorTarget);
     perturb(agent.criticTargets[0]);
