@@ -12,7 +12,7 @@ import type { SceneModel } from '../api/scene.ts';
 import { RunManager } from '../train/run-manager.ts';
 import { runEnvSource } from '../train/config.ts';
 import { sceneFor, bodyPoses } from '../sim/scene.ts';
-import { loadModel } from '../sim/env.ts';
+import { loadModel } from '../sim/mujoco.ts';
 import { resolveEnvId } from '../sim/registry.ts';
 import { loadMujocoModule, nameOf, OBJ, type MjModel, type Mujoco } from '../sim/mujoco.ts';
 import { UserError } from '../util/errors.ts';

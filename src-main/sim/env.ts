@@ -9,8 +9,8 @@
 import { UserError, type ErrorDetail } from '../util/errors.ts';
 import type { TaskSpec } from '../api/task-spec.ts';
 import type { Env, EnvInfo, StepOutcome, StepResult } from './types.ts';
-import { asBytes, type EnvFile } from './files.ts';
-import { actuatorCtrlLimited, loadMujocoModule, nameOf, OBJ, wasmErrorMessage, WARNING_NAMES, type Mujoco, type MjData, type MjModel } from './mujoco.ts';
+import type { EnvFile } from './files.ts';
+import { actuatorCtrlLimited, loadModel, loadMujocoModule, nameOf, OBJ, WARNING_NAMES, type Mujoco, type MjData, type MjModel } from './mujoco.ts';
 import { compileTask, type CompiledTask } from './task.ts';
 import { Rng } from '../util/rng.ts';
 import { SimViews } from './views.ts';
@@ -37,29 +37,6 @@ export interface EnvOptions {
 const INTEGRATOR_RK4 = 1;
 /** mjtStage: position and velocity stages done (mj_forwardSkip starts at the acceleration stage). */
 const STAGE_VEL = 2;
-
-/** Compiles the MJCF from in-memory files through a MuJoCo virtual file system. */
-export function loadModel(mj: Mujoco, files: EnvFile[], mainXml: string): MjModel {
-  const vfs = new mj.MjVFS();
-  try {
-    for (const f of files) vfs.addBuffer(f.name, asBytes(f.content));
-    return mj.MjModel.from_xml_path(mainXml, vfs);
-  } catch (e) {
-    throw new UserError({ file: mainXml, message: cleanMujocoMessage(wasmErrorMessage(mj, e)) });
-  } finally {
-    vfs.delete();
-  }
-}
-
-/** MuJoCo's message on one line, keeping its element and line information. */
-export function cleanMujocoMessage(msg: string): string {
-  return msg
-    .replace(/^MuJoCo Error:\s*/, '')
-    .split('\n')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .join('; ');
-}
 
 export class MujocoEnv implements Env {
   readonly info: EnvInfo;

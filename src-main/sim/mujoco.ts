@@ -4,6 +4,8 @@
  * and cached; every caller awaits the same promise.
  */
 import loadMujoco, { type MainModule, type MjModel, type MjData, type MjVFS } from '@mujoco/mujoco';
+import { UserError } from '../util/errors.ts';
+import { asBytes, type EnvFile } from './files.ts';
 
 export type Mujoco = MainModule;
 export type { MjModel, MjData, MjVFS };
@@ -90,4 +92,27 @@ export function actuatorCtrlLimited(model: MjModel): boolean[] {
 
 function firstOf(v: unknown): unknown {
   return ArrayBuffer.isView(v) ? (v as unknown as ArrayLike<number>)[0] : v;
+}
+
+/** Compiles the MJCF from in-memory files through a MuJoCo virtual file system. */
+export function loadModel(mj: Mujoco, files: EnvFile[], mainXml: string): MjModel {
+  const vfs = new mj.MjVFS();
+  try {
+    for (const f of files) vfs.addBuffer(f.name, asBytes(f.content));
+    return mj.MjModel.from_xml_path(mainXml, vfs);
+  } catch (e) {
+    throw new UserError({ file: mainXml, message: cleanMujocoMessage(wasmErrorMessage(mj, e)) });
+  } finally {
+    vfs.delete();
+  }
+}
+
+/** MuJoCo's message on one line, keeping its element and line information. */
+export function cleanMujocoMessage(msg: string): string {
+  return msg
+    .replace(/^MuJoCo Error:\s*/, '')
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .join('; ');
 }

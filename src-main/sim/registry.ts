@@ -10,7 +10,8 @@ import { TaskSpecSchema, wellFormedParts, type EnvSummary, type EnvValidation, t
 import { UserError, zodDetails, type ErrorDetail } from '../util/errors.ts';
 import { builtinEnvsDir, userEnvsDir } from '../util/paths.ts';
 import { asText, byteLength, MAX_FILE_BYTES, MAX_FILES, precheckFiles, referencedFiles, type EnvFile } from './files.ts';
-import { loadModel, MujocoEnv, type EnvSource } from './env.ts';
+import { MujocoEnv, type EnvSource } from './env.ts';
+import { loadModel } from './mujoco.ts';
 import { compileTask } from './task.ts';
 import { loadMujocoModule, type Mujoco, type MjModel } from './mujoco.ts';
 

@@ -6,7 +6,7 @@
  */
 import type { TaskSpecInput } from '../api/task-spec.ts';
 import { UserError } from '../util/errors.ts';
-import { loadModel } from './env.ts';
+import { loadModel } from './mujoco.ts';
 import type { EnvFile } from './files.ts';
 import { precheckFiles } from './files.ts';
 import { OBJ, loadMujocoModule, nameOf, type Mujoco, type MjModel } from './mujoco.ts';

@@ -4,8 +4,8 @@
  * qpos per frame.
  */
 import type { SceneCamera, SceneGeomType, SceneModel } from '../api/scene.ts';
-import { loadMujocoModule, nameOf, OBJ, type Mujoco, type MjData, type MjModel } from './mujoco.ts';
-import { loadModel, type EnvSource } from './env.ts';
+import { loadModel, loadMujocoModule, nameOf, OBJ, type Mujoco, type MjData, type MjModel } from './mujoco.ts';
+import type { EnvSource } from './env.ts';
 
 const GEOM_TYPES: SceneGeomType[] = ['plane', 'hfield', 'sphere', 'capsule', 'ellipsoid', 'cylinder', 'box', 'mesh', 'sdf'];
 const CAM_MODES: SceneCamera['mujocoMode'][] = ['fixed', 'track', 'trackcom', 'targetbody', 'targetbodycom'];

@@ -7,12 +7,13 @@
  * Env steps are timed inside episodes; resets (which for cheetah include dm_control's 200 settling
  * steps) are timed separately and reported as reset_ms.
  */
-import type { BenchSuite } from '../commands/bench.ts';
+import type { BenchSuite } from './suite.ts';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { listEnvIds, resolveEnv } from '../../sim/registry.ts';
-import { loadModel, MujocoEnv } from '../../sim/env.ts';
+import { MujocoEnv } from '../../sim/env.ts';
+import { loadModel } from '../../sim/mujoco.ts';
 import { loadMujocoModule, type Mujoco } from '../../sim/mujoco.ts';
 import { VectorEnv } from '../../sim/vector.ts';
 

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BenchSuite } from '../commands/bench.ts';
+import type { BenchSuite } from './suite.ts';
 import type { Algo } from '../../api/hyperparams.ts';
 import { HYPERPARAM_SCHEMAS, PAPER_DEFAULTS, PRESETS } from '../../api/hyperparams.ts';
 import { selectBackend } from '../../learn/backend.ts';

@@ -1,4 +1,4 @@
-import type { BenchSuite } from '../commands/bench.ts';
+import type { BenchSuite } from './suite.ts';
 import { NAF_PAPER_DEFAULTS } from '../../api/hyperparams.ts';
 import { LinearGaussianDynamics, type Trajectory } from '../../learn/dynamics.ts';
 import { makeActionNoise } from '../../learn/noise.ts';

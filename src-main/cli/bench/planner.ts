@@ -4,7 +4,7 @@
  * the simulation rate they come to. A planner episode costs episode_length x seconds_per_control_step.
  */
 import { loadavg } from 'node:os';
-import type { BenchSuite } from '../commands/bench.ts';
+import type { BenchSuite } from './suite.ts';
 import { createEnv } from '../../sim/env.ts';
 import { resolveEnv } from '../../sim/registry.ts';
 import { TrueModelPlanner } from '../../reference/planner.ts';

@@ -1,4 +1,4 @@
-import type { BenchSuite } from '../commands/bench.ts';
+import type { BenchSuite } from './suite.ts';
 import { HeadlessRenderHost } from '../../render/headless.ts';
 import { taskCamera } from '../../render/host.ts';
 import { resolveEnv } from '../../sim/registry.ts';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BenchSuite } from '../commands/bench.ts';
+import type { BenchSuite } from './suite.ts';
 import { selectBackend } from '../../learn/backend.ts';
 import { createAgent } from '../../learn/factory.ts';
 import { ReplayBuffer } from '../../learn/replay.ts';

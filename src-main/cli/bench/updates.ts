@@ -1,4 +1,4 @@
-import type { BenchSuite } from '../commands/bench.ts';
+import type { BenchSuite } from './suite.ts';
 import { selectBackend } from '../../learn/backend.ts';
 import { createAgent, resolveHyperparams } from '../../learn/factory.ts';
 import { ReplayBuffer } from '../../learn/replay.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
-import type { BenchSuite } from '../commands/bench.ts';
+import type { BenchSuite } from './suite.ts';
 import { PRESETS } from '../../api/hyperparams.ts';
 import { VIEWER_CHROMIUM_ARGS, findChromium } from '../../render/headless.ts';
 import { appRoot } from '../../util/paths.ts';

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { makeOutput } from '../output.ts';
 import { UserError } from '../../util/errors.ts';
 
-/** A benchmark suite yields one result object per case (one JSON line each with --json). */
-export type BenchSuite = (opts: { quick: boolean; log: (text: string) => void }) => AsyncIterable<Record<string, unknown>>;
+import type { BenchSuite } from '../bench/suite.ts';
 
 const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
   envs: () => import('../bench/envs.ts'),

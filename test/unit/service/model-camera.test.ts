@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadMujocoModule } from '../../../src-main/sim/mujoco.ts';
-import { loadModel } from '../../../src-main/sim/env.ts';
+import { loadModel } from '../../../src-main/sim/mujoco.ts';
 import { resolveEnv } from '../../../src-main/sim/registry.ts';
 import { bodyPoses, extractScene } from '../../../src-main/sim/scene.ts';
 import { ModelCameraRig, matToQuat, newCameraPose } from '../../../src-renderer/src/scene/model-camera.ts';

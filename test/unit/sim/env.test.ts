@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadModel, MujocoEnv, type EnvSource } from '../../../src-main/sim/env.ts';
+import { MujocoEnv, type EnvSource } from '../../../src-main/sim/env.ts';
+import { loadModel } from '../../../src-main/sim/mujoco.ts';
 import { resolveEnv } from '../../../src-main/sim/registry.ts';
 import { TaskSpecSchema, type TaskSpecInput } from '../../../src-main/api/task-spec.ts';
 import { bodyPoses, sceneFor } from '../../../src-main/sim/scene.ts';
