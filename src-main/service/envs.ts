@@ -6,7 +6,7 @@ import type { EnvCheck, EnvListEntry, EnvPreview, InFile } from '../api/studio-a
 import type { EnvStarter } from '../api/task-spec.ts';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { addUserEnv, listEnvIds, listEnvs, parseTaskSpec, pickEnvFiles, resolveEnvId, validateEnvFiles } from '../sim/registry.ts';
+import { addUserEnv, fileSetProblem, listEnvIds, listEnvs, parseTaskSpec, pickEnvFiles, resolveEnvId, validateEnvFiles } from '../sim/registry.ts';
 import { UserError } from '../util/errors.ts';
 import { MujocoEnv, type EnvSource } from '../sim/env.ts';
 import { loadMujocoModule } from '../sim/mujoco.ts';
@@ -40,6 +40,8 @@ export class EnvService {
   async validate(files: InFile[]): Promise<EnvCheck> {
     let envFiles = toEnvFiles(files);
     let starter: EnvStarter | undefined;
+    const refused = fileSetProblem(envFiles);
+    if (refused) return { ok: false, errors: [refused] };
     try {
       const xml = bareModel(envFiles);
       if (xml) {
