@@ -25,8 +25,17 @@ export interface SceneGeom {
   pos: [number, number, number];
   quat: [number, number, number, number];
   body: number;
-  /** Colour: the material's when the geom has one, else the geom's own rgba. */
+  /**
+   * Colour as MuJoCo's renderer picks it: the geom's own rgba when it was set (anything but the
+   * default 0.5 0.5 0.5 1), else its material's, else the default.
+   */
   rgba: [number, number, number, number];
+  /** The material's specular, shininess and emission (MuJoCo's defaults 0.5, 0.5, 0 without one). */
+  specular?: number;
+  shininess?: number;
+  emission?: number;
+  /** Index into SceneModel.textures: the material's colour texture, for a mesh with texture coordinates. */
+  texture?: number;
   /** Material name, when any. */
   material?: string;
   /** The material is textured (the suite's floors: draw a checker grid). */
@@ -43,6 +52,18 @@ export interface SceneMesh {
   vertices: number[];
   /** Three vertex indices per triangle. */
   faces: number[];
+  /** Texture coordinates (u, v) of each triangle's three corners, when the mesh has them: 6 per face. */
+  uv?: number[];
+}
+
+/** A texture's pixels: RGB bytes row after row (row 0 first, as MuJoCo stores them), base64. */
+export interface SceneTexture {
+  name: string;
+  kind: '2d' | 'cube' | 'skybox';
+  width: number;
+  /** For cube and skybox textures: six square faces (+x, -x, +y, -y, +z, -z) one under another. */
+  height: number;
+  rgb: string;
 }
 
 export interface SceneLight {
@@ -81,6 +102,10 @@ export interface SceneModel {
   meshes: SceneMesh[];
   lights: SceneLight[];
   cameras: SceneCamera[];
+  /** Textures the viewer draws (mesh colour textures, the skybox), downsampled; absent in scenes stored before them. */
+  textures?: SceneTexture[];
+  /** Index into textures of the model's skybox, when it has one. */
+  skybox?: number;
   /** mjModel.stat: a length scale and the centre of the model, for default views. */
   extent: number;
   center: [number, number, number];

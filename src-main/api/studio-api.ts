@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { SceneModel } from './scene.ts';
-import type { EnvSummary, EnvValidation } from './task-spec.ts';
+import type { EnvStarter, EnvSummary, EnvValidation } from './task-spec.ts';
 import type { EpisodeMeta, MetricsRead, RunDetail, RunSummary, StoreProblem } from './runs.ts';
 import type { ProgressEvent, TrainEvent } from './events.ts';
 import type { Report } from './scores.ts';
@@ -157,8 +157,12 @@ export interface EnvPreview {
   poses: F32Base64;
 }
 
-/** validateEnv: the validation, plus the preview when the env is valid. */
-export type EnvCheck = EnvValidation & { preview?: EnvPreview };
+/**
+ * validateEnv: the validation, plus the preview when the env is valid. A bare MJCF (no task spec
+ * among the files) is validated with the starter spec `envs init` would write, which comes back in
+ * `starter` for the studio to show and to add with the model.
+ */
+export type EnvCheck = EnvValidation & { preview?: EnvPreview; starter?: EnvStarter };
 
 /**
  * Set on runs created with start=false and not started since: their status reads 'queued' (how the

@@ -365,6 +365,29 @@ export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 /** A task spec as written in the JSON file (defaults optional). */
 export type TaskSpecInput = z.input<typeof TaskSpecSchema>;
 
+/** A compiled model's elements by kind (`envs init`, a bare-MJCF drop): names, or `#index` for unnamed ones. */
+export interface ModelInventory {
+  timestep: number;
+  joints: { name: string; type: 'free' | 'ball' | 'slide' | 'hinge' }[];
+  bodies: string[];
+  sites: string[];
+  sensors: string[];
+  actuators: string[];
+  cameras: string[];
+  keyframes: string[];
+}
+
+/** The starter task spec offered for a bare MJCF: the spec file's name and text, and the model's inventory. */
+export interface EnvStarter {
+  /** The MJCF the starter was written for. */
+  xml: string;
+  /** `<model stem>.task.json`, to sit beside the MJCF. */
+  specFile: string;
+  /** The spec as JSON text (it validated as written). */
+  specText: string;
+  inventory: ModelInventory;
+}
+
 /** Summary of an environment, as listed by `envs list` and the studio's env picker. */
 export interface EnvSummary {
   id: string;

@@ -3,13 +3,15 @@
  * drag-in validation and adding, all through sim/registry so the CLI and the studio agree.
  */
 import type { EnvCheck, EnvListEntry, EnvPreview, InFile } from '../api/studio-api.ts';
+import type { EnvStarter } from '../api/task-spec.ts';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { addUserEnv, listEnvIds, listEnvs, parseTaskSpec, pickEnvFiles, resolveEnvId, validateEnvFiles } from '../sim/registry.ts';
+import { addUserEnv, fileSetProblem, listEnvIds, listEnvs, parseTaskSpec, pickEnvFiles, resolveEnvId, validateEnvFiles } from '../sim/registry.ts';
 import { UserError } from '../util/errors.ts';
 import { MujocoEnv, type EnvSource } from '../sim/env.ts';
 import { loadMujocoModule } from '../sim/mujoco.ts';
-import { asText } from '../sim/files.ts';
+import { asText, type EnvFile } from '../sim/files.ts';
+import { bareModel, starterFor } from '../sim/scaffold.ts';
 import { encodeF32, toEnvFiles } from './encode.ts';
 
 export class EnvService {
@@ -30,8 +32,31 @@ export class EnvService {
     return previewOf(env, env.origin);
   }
 
+  /**
+   * Validates dropped files. A bare MJCF (no task spec among them) gets what `rl-studio envs init`
+   * gives: compiled, its elements listed, and validated with the starter spec, which comes back in
+   * `starter` so the studio can show it and add it with the model.
+   */
   async validate(files: InFile[]): Promise<EnvCheck> {
-    const envFiles = toEnvFiles(files);
+    let envFiles = toEnvFiles(files);
+    let starter: EnvStarter | undefined;
+    const refused = fileSetProblem(envFiles);
+    if (refused) return { ok: false, errors: [refused] };
+    try {
+      const xml = bareModel(envFiles);
+      if (xml) {
+        starter = await starterFor(envFiles, xml);
+        envFiles = [...envFiles, { name: starter.specFile, content: starter.specText }];
+      }
+    } catch (e) {
+      if (e instanceof UserError) return { ok: false, errors: e.details };
+      throw e;
+    }
+    const checked = await this.validateFiles(envFiles);
+    return starter ? { ...checked, starter } : checked;
+  }
+
+  private async validateFiles(envFiles: EnvFile[]): Promise<EnvCheck> {
     const v = await validateEnvFiles(envFiles);
     if (!v.ok || !v.info) return v;
     const pick = pickEnvFiles(envFiles);

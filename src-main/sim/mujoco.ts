@@ -21,7 +21,7 @@ export function loadMujocoModule(): Promise<Mujoco> {
 }
 
 /** MuJoCo object types used with mj_name2id (values of mjtObj, stable across 3.x). */
-export const OBJ = { body: 1, joint: 3, geom: 5, site: 6, camera: 7, light: 8, mesh: 10, material: 14, actuator: 19, sensor: 20, key: 24 } as const;
+export const OBJ = { body: 1, joint: 3, geom: 5, site: 6, camera: 7, light: 8, mesh: 10, texture: 13, material: 14, actuator: 19, sensor: 20, key: 24 } as const;
 
 /** mjtJoint values. */
 export const JOINT = { free: 0, ball: 1, slide: 2, hinge: 3 } as const;

@@ -279,6 +279,21 @@ function brokenEnv(id: string, origin: 'builtin' | 'user', e: unknown): ListedEn
   return { id, name: id, source: origin, obsSize: 0, actionSize: 0, episodeLength: 0, frameSkip: 0, controlTimestep: 0, description: '', error: (e as Error).message };
 }
 
+/**
+ * The first reason a set of in-memory env files is refused before anything reads them: too many,
+ * a name that is not a relative path inside the env's folder, or a file over the size limit.
+ */
+export function fileSetProblem(files: EnvFile[]): ErrorDetail | null {
+  if (files.length > MAX_FILES) return { message: `too many files (${files.length}); at most ${MAX_FILES}` };
+  for (const f of files) {
+    if (!/^[^\\:*?"<>|\0]+$/.test(f.name) || f.name.split('/').some((s) => s === '..' || s === '') || f.name.startsWith('/')) {
+      return { file: f.name, message: "file names must be relative paths inside the env's folder" };
+    }
+    if (byteLength(f.content) > MAX_FILE_BYTES) return { file: f.name, message: `file is ${(byteLength(f.content) / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` };
+  }
+  return null;
+}
+
 /** Agent steps of random actions run by validation to catch physics that blows up. */
 const VALIDATION_STEPS = 300;
 
@@ -290,13 +305,8 @@ const VALIDATION_STEPS = 300;
 export async function validateEnvFiles(files: EnvFile[], id?: string): Promise<EnvValidation> {
   const fail = (errors: ErrorDetail[]): EnvValidation => ({ ok: false, errors });
   try {
-    if (files.length > MAX_FILES) return fail([{ message: `too many files (${files.length}); at most ${MAX_FILES}` }]);
-    for (const f of files) {
-      if (!/^[^\\:*?"<>|\0]+$/.test(f.name) || f.name.split('/').some((s) => s === '..' || s === '') || f.name.startsWith('/')) {
-        return fail([{ file: f.name, message: "file names must be relative paths inside the env's folder" }]);
-      }
-      if (byteLength(f.content) > MAX_FILE_BYTES) return fail([{ file: f.name, message: `file is ${(byteLength(f.content) / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` }]);
-    }
+    const refused = fileSetProblem(files);
+    if (refused) return fail([refused]);
     const pick = pickEnvFiles(files);
     const pre = precheckFiles(files, pick.xml);
     const specFile = files.find((f) => f.name === pick.spec)!;

@@ -4,24 +4,12 @@
  * keyframes listed, and a starter task spec written that validates as it is, for the researcher to
  * edit (the reward it starts with only keeps the model alive and its control small).
  */
-import type { TaskSpecInput } from '../api/task-spec.ts';
+import type { EnvStarter, ModelInventory, TaskSpecInput } from '../api/task-spec.ts';
 import { UserError } from '../util/errors.ts';
 import { loadModel } from './mujoco.ts';
 import type { EnvFile } from './files.ts';
-import { precheckFiles } from './files.ts';
+import { asText, precheckFiles, scanXml } from './files.ts';
 import { OBJ, loadMujocoModule, nameOf, type Mujoco, type MjModel } from './mujoco.ts';
-
-/** The model's elements by kind: names, or `#index` for unnamed ones (the spec can only name named ones). */
-export interface ModelInventory {
-  timestep: number;
-  joints: { name: string; type: 'free' | 'ball' | 'slide' | 'hinge' }[];
-  bodies: string[];
-  sites: string[];
-  sensors: string[];
-  actuators: string[];
-  cameras: string[];
-  keyframes: string[];
-}
 
 const JOINT_TYPES = ['free', 'ball', 'slide', 'hinge'] as const;
 /** Control timestep the starter aims at (dm_control's suite mostly runs at 50 Hz or faster). */
@@ -30,6 +18,8 @@ const TARGET_CONTROL_DT = 0.02;
 function names(mj: Mujoco, model: MjModel, type: number, n: number): string[] {
   return Array.from({ length: n }, (_, i) => nameOf(mj, model, type, i) || `#${i}`);
 }
+
+export type { ModelInventory };
 
 export function inventory(mj: Mujoco, model: MjModel): ModelInventory {
   const jntType = model.jnt_type as Int32Array;
@@ -91,4 +81,28 @@ export async function scaffoldEnv(files: EnvFile[], xml: string): Promise<{ inve
   } finally {
     model.delete();
   }
+}
+
+const TASK_SUFFIX = '.task.json';
+
+/**
+ * The MJCF of a bare drop (no task spec among the files), or null when a spec came with them: the
+ * one top-level .xml that no other dropped XML includes (a Menagerie `scene.xml` includes its robot's
+ * file). Several candidates are a user mistake: the spec's `model` field is what tells them apart.
+ */
+export function bareModel(files: EnvFile[]): string | null {
+  if (files.some((f) => f.name.endsWith(TASK_SUFFIX) && !f.name.includes('/'))) return null;
+  const xmls = files.filter((f) => f.name.toLowerCase().endsWith('.xml'));
+  if (!xmls.length) throw new UserError({ message: 'no MJCF (.xml) among the files' });
+  const included = new Set(xmls.flatMap((f) => scanXml(f.name, asText(f.content)).refs.filter((r) => r.element === 'include').map((r) => r.path)));
+  const roots = xmls.filter((f) => !f.name.includes('/') && !included.has(f.name)).map((f) => f.name);
+  if (roots.length === 1) return roots[0];
+  if (!roots.length) throw new UserError({ message: 'no top-level MJCF: every .xml is included by another or sits in a subfolder' });
+  throw new UserError({ message: `several MJCF files (${roots.join(', ')}) and no task spec to say which is the model: drop one MJCF with its assets, or run \`rl-studio envs init\` on the one you mean` });
+}
+
+/** The starter for a bare MJCF as files: what `envs init` writes beside it, as text, with the inventory. */
+export async function starterFor(files: EnvFile[], xml: string): Promise<EnvStarter> {
+  const { inventory: inv, spec } = await scaffoldEnv(files, xml);
+  return { xml, specFile: `${xml.replace(/\.xml$/i, '')}${TASK_SUFFIX}`, specText: JSON.stringify(spec, null, 2) + '\n', inventory: inv };
 }

@@ -3,7 +3,7 @@
  * recorded frame (bodyPoses), computed with mj_kinematics on a scratch MjData so replays need only
  * qpos per frame.
  */
-import type { SceneCamera, SceneGeomType, SceneModel } from '../api/scene.ts';
+import type { SceneCamera, SceneGeomType, SceneModel, SceneTexture } from '../api/scene.ts';
 import { loadModel, loadMujocoModule, nameOf, OBJ, type Mujoco, type MjData, type MjModel } from './mujoco.ts';
 import type { EnvSource } from './env.ts';
 
@@ -11,8 +11,16 @@ const GEOM_TYPES: SceneGeomType[] = ['plane', 'hfield', 'sphere', 'capsule', 'el
 const CAM_MODES: SceneCamera['mujocoMode'][] = ['fixed', 'track', 'trackcom', 'targetbody', 'targetbodycom'];
 /** mjtLightType: directional = 1. */
 const LIGHT_DIRECTIONAL = 1;
-/** mjNTEXROLE: texture slots per material in MuJoCo 3. */
+/** mjNTEXROLE: texture slots per material in MuJoCo 3; mjTEXROLE_RGB is the colour slot. */
 const NTEXROLE = 10;
+const TEXROLE_RGB = 1;
+/** mjtTexture: skybox = 2. */
+const TEX_SKYBOX = 2;
+/** mjvGeom's default rgba: a geom whose rgba is this takes its material's. */
+const DEFAULT_RGBA = [0.5, 0.5, 0.5, 1].map((x) => Math.fround(x));
+/** Largest texture side (2D) and cube face side sent to the viewer. */
+const MAX_TEXTURE = 512;
+const MAX_CUBE_FACE = 128;
 
 const v3 = (a: ArrayLike<number>, i: number): [number, number, number] => [a[3 * i], a[3 * i + 1], a[3 * i + 2]];
 const v4 = (a: ArrayLike<number>, i: number): [number, number, number, number] => [a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]];
@@ -44,10 +52,22 @@ function buildScene(mj: Mujoco, model: MjModel, data: MjData): SceneModel {
   const gMat = model.geom_matid as Int32Array;
   const gData = model.geom_dataid as Int32Array;
   const gGroup = model.geom_group as Int32Array;
+  const matSpecular = model.mat_specular as Float32Array;
+  const matShininess = model.mat_shininess as Float32Array;
+  const matEmission = model.mat_emission as Float32Array;
+  const meshTexAdr = model.nmeshtexcoord > 0 ? (model.mesh_texcoordadr as Int32Array) : null;
+  const textures = new SceneTextures(mj, model);
   const geoms = Array.from({ length: model.ngeom }, (_, id) => {
     const m = gMat[id];
     const textured = m >= 0 && Array.from(matTex.subarray(m * texPerMat, (m + 1) * texPerMat)).some((t) => t >= 0);
     const type = GEOM_TYPES[gType[id]] ?? 'box';
+    const own = v4(gRgba, id);
+    // MuJoCo's renderer (setMaterial in engine_vis_visualize.c): a geom's rgba set to anything but
+    // the default overrides its material's.
+    const rgba = m >= 0 && own[0] === DEFAULT_RGBA[0] && own[1] === DEFAULT_RGBA[1] && own[2] === DEFAULT_RGBA[2] && own[3] === DEFAULT_RGBA[3] ? v4(matRgba, m) : own;
+    const meshId = type === 'mesh' ? gData[id] : -1;
+    const texId = m >= 0 && meshId >= 0 && meshTexAdr && meshTexAdr[meshId] >= 0 ? matTex[m * texPerMat + TEXROLE_RGB] : -1;
+    const texture = texId >= 0 ? textures.index(texId) : undefined;
     return {
       id,
       name: nameOf(mj, model, OBJ.geom, id),
@@ -56,8 +76,9 @@ function buildScene(mj: Mujoco, model: MjModel, data: MjData): SceneModel {
       pos: v3(gPos, id),
       quat: v4(gQuat, id),
       body: gBody[id],
-      rgba: m >= 0 ? v4(matRgba, m) : v4(gRgba, id),
-      ...(m >= 0 ? { material: nameOf(mj, model, OBJ.material, m) } : {}),
+      rgba,
+      ...(m >= 0 ? { material: nameOf(mj, model, OBJ.material, m), specular: matSpecular[m], shininess: matShininess[m], emission: matEmission[m] } : {}),
+      ...(texture !== undefined ? { texture } : {}),
       textured,
       ...(type === 'mesh' && gData[id] >= 0 ? { mesh: gData[id] } : {}),
       group: gGroup[id],
@@ -70,11 +91,26 @@ function buildScene(mj: Mujoco, model: MjModel, data: MjData): SceneModel {
   const face = model.mesh_face as Int32Array;
   const faceAdr = model.mesh_faceadr as Int32Array;
   const faceNum = model.mesh_facenum as Int32Array;
-  const meshes = Array.from({ length: model.nmesh }, (_, i) => ({
-    name: nameOf(mj, model, OBJ.mesh, i),
-    vertices: Array.from(vert.subarray(3 * vertAdr[i], 3 * (vertAdr[i] + vertNum[i]))),
-    faces: Array.from(face.subarray(3 * faceAdr[i], 3 * (faceAdr[i] + faceNum[i]))),
-  }));
+  const texcoord = meshTexAdr ? (model.mesh_texcoord as Float32Array) : null;
+  const faceTexcoord = meshTexAdr ? (model.mesh_facetexcoord as Int32Array) : null;
+  const meshes = Array.from({ length: model.nmesh }, (_, i) => {
+    const faces = Array.from(face.subarray(3 * faceAdr[i], 3 * (faceAdr[i] + faceNum[i])));
+    let uv: number[] | undefined;
+    if (texcoord && faceTexcoord && meshTexAdr && meshTexAdr[i] >= 0) {
+      // Corners index texcoords apart from vertices (mesh_facetexcoord), relative to the mesh's first.
+      const base = meshTexAdr[i];
+      uv = new Array<number>(faces.length * 2);
+      for (let c = 0; c < faces.length; c++) {
+        const t = base + faceTexcoord[3 * faceAdr[i] + c];
+        uv[2 * c] = texcoord[2 * t];
+        uv[2 * c + 1] = texcoord[2 * t + 1];
+      }
+    }
+    return { name: nameOf(mj, model, OBJ.mesh, i), vertices: Array.from(vert.subarray(3 * vertAdr[i], 3 * (vertAdr[i] + vertNum[i]))), faces, ...(uv ? { uv } : {}) };
+  });
+  const texType = model.tex_type as Int32Array;
+  const skyboxTex = Array.from(texType).findIndex((t) => t === TEX_SKYBOX);
+  const skybox = skyboxTex >= 0 ? textures.index(skyboxTex) : undefined;
 
   const lPos = model.light_pos as Float64Array;
   const lDir = model.light_dir as Float64Array;
@@ -124,7 +160,74 @@ function buildScene(mj: Mujoco, model: MjModel, data: MjData): SceneModel {
   });
 
   const stat = model.stat;
-  return { bodies, geoms, meshes, lights, cameras, extent: stat.extent, center: v3(stat.center as Float64Array, 0), nq: model.nq };
+  return {
+    bodies,
+    geoms,
+    meshes,
+    lights,
+    cameras,
+    ...(textures.list.length ? { textures: textures.list } : {}),
+    ...(skybox !== undefined ? { skybox } : {}),
+    extent: stat.extent,
+    center: v3(stat.center as Float64Array, 0),
+    nq: model.nq,
+  };
+}
+
+/** The textures a scene uses, each taken from mjModel once and downsampled for the viewer. */
+class SceneTextures {
+  readonly list: SceneTexture[] = [];
+  private readonly byId = new Map<number, number>();
+  constructor(
+    private readonly mj: Mujoco,
+    private readonly model: MjModel,
+  ) {}
+
+  index(texId: number): number {
+    const known = this.byId.get(texId);
+    if (known !== undefined) return known;
+    this.list.push({ ...textureOf(this.model, texId), name: nameOf(this.mj, this.model, OBJ.texture, texId) });
+    this.byId.set(texId, this.list.length - 1);
+    return this.list.length - 1;
+  }
+}
+
+/**
+ * One texture as RGB bytes, box-averaged down to at most MAX_TEXTURE px a side (cube faces
+ * MAX_CUBE_FACE): a Menagerie robot's 2048² PNGs or dm_control's 800 px skybox would otherwise
+ * be megabytes in every preview.
+ */
+function textureOf(model: MjModel, t: number): SceneTexture {
+  const kind = (['2d', 'cube', 'skybox'] as const)[(model.tex_type as Int32Array)[t]] ?? '2d';
+  const width = (model.tex_width as Int32Array)[t];
+  const height = (model.tex_height as Int32Array)[t];
+  const channels = (model.tex_nchannel as Int32Array)[t];
+  const adr = (model.tex_adr as Int32Array)[t];
+  const data = model.tex_data as Uint8Array;
+  const faces = kind === '2d' ? 1 : 6;
+  const faceH = height / faces;
+  const step = Math.max(1, Math.ceil(Math.max(width, faceH) / (kind === '2d' ? MAX_TEXTURE : MAX_CUBE_FACE)));
+  const w = Math.floor(width / step);
+  const h = Math.floor(faceH / step);
+  const out = new Uint8Array(w * h * faces * 3);
+  for (let f = 0; f < faces; f++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        for (let c = 0; c < 3; c++) {
+          let sum = 0;
+          for (let dy = 0; dy < step; dy++) {
+            for (let dx = 0; dx < step; dx++) {
+              const px = (f * faceH + y * step + dy) * width + x * step + dx;
+              // One channel is grey: it stands for all three.
+              sum += data[adr + px * channels + (channels === 1 ? 0 : c)];
+            }
+          }
+          out[((f * h + y) * w + x) * 3 + c] = Math.round(sum / (step * step));
+        }
+      }
+    }
+  }
+  return { name: '', kind, width: w, height: h * faces, rgb: Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('base64') };
 }
 
 /**

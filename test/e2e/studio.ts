@@ -88,3 +88,30 @@ export function rpc(url: string, method: string, params: unknown): Promise<unkno
     ws.on('error', reject);
   });
 }
+
+// Browser globals used inside page.evaluate callbacks (this file compiles against Node's lib).
+declare class DataTransfer {
+  items: { add(f: File): void };
+}
+declare class DragEvent {
+  constructor(type: string, init: { dataTransfer: DataTransfer; bubbles: boolean; cancelable: boolean });
+}
+declare class File {
+  constructor(parts: Uint8Array[], name: string);
+}
+declare const document: { body: { dispatchEvent(e: DragEvent): boolean } };
+
+/** Drops files (name + base64 bytes) on the page as a user's drag from the file manager does. */
+export async function dropFiles(page: Page, files: { name: string; b64: string }[]): Promise<void> {
+  await page.evaluate((list) => {
+    const dt = new DataTransfer();
+    for (const f of list) {
+      const bin = atob(f.b64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      dt.items.add(new File([bytes], f.name));
+    }
+    document.body.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, files);
+}

@@ -5,13 +5,14 @@
  * timers. Pointer handling lives in orbit-input.ts.
  *
  * API
- *   const s = new MujocoScene({ canvas, shadows?, shadowQuality?, antialias?, preserveDrawingBuffer?, pixelRatio?, background?, proceduralFloor? })
+ *   const s = new MujocoScene({ canvas, shadows?, shadowQuality?, antialias?, preserveDrawingBuffer?, pixelRatio?, background?, proceduralFloor?, viewerLook? })
  *   s.load(model)                    builds bodies, geoms, lights, floor; (re)sets the default orbit view
  *   s.setPoses(poses, frame = 0)     poses: Float32Array of frames x nbody x 7 (x, y, z, qw, qx, qy, qz),
  *                                    world pose per body as from sim bodyPoses(); one frame is the nbody*7 case
  *   s.setSize(width, height, updateStyle = true)   drawing-buffer size in CSS px (x pixelRatio)
  *   s.setView(view)                  { kind: 'orbit' } | { kind: 'follow', body } | { kind: 'camera', name }
  *   s.orbit                          { target, distance, azimuth, elevation } (degrees; z up), mutable
+ *   s.frameOrbit()                   points the orbit camera at the shown geoms' box at the current poses, fitted to the view
  *   s.orbitBy(dAz, dEl) / s.zoomBy(factor) / s.panBy(dx, dy)   used by orbit-input.ts
  *   s.render(viewport?)              draws one frame; viewport { x, y, width, height } (drawing-buffer px,
  *                                    origin bottom-left) lets a caller tile many frames into one canvas
@@ -26,7 +27,8 @@
  * Conventions: MuJoCo's z-up world is three's world as is (camera.up = +z); quaternions arrive as
  * (w, x, y, z). MuJoCo and three cameras both look along -z with +y up in their own frame, so a model
  * camera's quaternion is used unchanged (model-camera.ts places them as MuJoCo does). Geom groups 0-2
- * are shown, as in MuJoCo's default viewer.
+ * are shown, as in MuJoCo's default viewer (framing.ts). Textures arrive as RGB bytes in MuJoCo's
+ * row order and are used unflipped with MuJoCo's texture coordinates, as MuJoCo's renderer does.
  *
  * Frame cost: shadow maps are redrawn only when a body moved (not when only the camera did), and
  * with `proceduralFloor` the checker floor is computed in the fragment shader instead of sampled
@@ -34,8 +36,9 @@
  * most of a frame: the floor covers most of the view.
  */
 import * as THREE from 'three';
-import type { SceneCamera, SceneGeom, SceneModel } from '../../../src-main/api/scene.ts';
+import type { SceneCamera, SceneGeom, SceneModel, SceneTexture } from '../../../src-main/api/scene.ts';
 import { ModelCameraRig, newCameraPose } from './model-camera.ts';
+import { frameBounds, geomShown, modelBounds } from './framing.ts';
 
 export interface MujocoSceneOptions {
   canvas: HTMLCanvasElement | OffscreenCanvas;
@@ -55,6 +58,14 @@ export interface MujocoSceneOptions {
    * renderers. Default false, so pixel observations keep the texture they were trained on.
    */
   proceduralFloor?: boolean;
+  /**
+   * Draw as MuJoCo's viewer does: the model's skybox as the background, each material's specular,
+   * shininess and emission, and the orbit camera framed to the shown geoms at the first poses after
+   * load (tall models whole, small ones filling the view) rather than to MuJoCo's stat.extent.
+   * Default false: pixel observations keep the look they were trained on (plain background, one
+   * specular for all, the pixel host's own follow distances). Mesh textures are drawn either way.
+   */
+  viewerLook?: boolean;
 }
 
 export interface OrbitState {
@@ -68,8 +79,6 @@ export interface OrbitState {
 
 export type SceneView = { kind: 'orbit' } | { kind: 'follow'; body: number } | { kind: 'camera'; name: string } | { kind: 'manual' };
 
-/** MuJoCo shows geom groups 0, 1 and 2 by default. */
-const VISIBLE_GROUPS = 3;
 const FLOOR_COLORS = { a: [0.1, 0.2, 0.3], b: [0.2, 0.3, 0.4], line: [0.35, 0.45, 0.55] };
 
 // Preallocated temporaries: setPoses and render run per frame and must not allocate.
@@ -92,6 +101,12 @@ export class MujocoScene {
   private readonly geometries = new Map<string, THREE.BufferGeometry>();
   private readonly materials = new Map<string, THREE.Material>();
   private floorTexture: THREE.DataTexture | null = null;
+  /** The model's textures as three textures, made on first use (index as SceneModel.textures). */
+  private readonly textures = new Map<number, THREE.Texture>();
+  private readonly background: THREE.Color;
+  private readonly viewerLook: boolean;
+  /** The first poses after load frame the orbit camera (viewerLook). */
+  private framePending = false;
   private readonly headlight = new THREE.DirectionalLight(0xffffff, 1.1);
   private readonly shadows: boolean;
   private readonly shadowMapSize: number;
@@ -124,7 +139,9 @@ export class MujocoScene {
     // Shadows move only when bodies do: render() asks for a new map then (see shadowsStale).
     this.renderer.shadowMap.autoUpdate = false;
     this.renderer.outputColorSpace = THREE.SRGBColorSpace;
-    this.scene.background = new THREE.Color(options.background ?? 0x2a3340);
+    this.background = new THREE.Color(options.background ?? 0x2a3340);
+    this.scene.background = this.background;
+    this.viewerLook = options.viewerLook ?? false;
     this.camera.up.set(0, 0, 1);
     // MuJoCo's headlight: a soft light from the viewer plus some ambient, so nothing is pitch black.
     this.scene.add(new THREE.AmbientLight(0xffffff, 0.6));
@@ -149,7 +166,7 @@ export class MujocoScene {
     });
     const skipped = new Set<string>();
     for (const geom of model.geoms) {
-      if (geom.group >= VISIBLE_GROUPS || geom.rgba[3] <= 0) continue;
+      if (!geomShown(geom)) continue;
       const geometry = this.geometryFor(geom, model);
       if (!geometry) {
         skipped.add(geom.type);
@@ -171,7 +188,13 @@ export class MujocoScene {
     for (let b = 0; b < model.bodies.length; b++) this.applied[7 * b + 3] = 1;
     this.rig = new ModelCameraRig(model);
     this.viewCamera = this.view.kind === 'camera' ? this.findCamera(this.view.name) : null;
+    if (this.viewerLook && model.skybox !== undefined && model.textures?.[model.skybox]) {
+      this.scene.background = this.cubeTexture(model.textures[model.skybox], model.skybox);
+      // Cube faces are y-up (OpenGL's convention, which MuJoCo keeps); MuJoCo's world is z-up.
+      this.scene.backgroundRotation.set(Math.PI / 2, 0, 0);
+    }
     this.resetOrbit();
+    this.framePending = this.viewerLook;
   }
 
   /**
@@ -195,6 +218,29 @@ export class MujocoScene {
     }
     this.poseChanges++;
     this.dirty = this.shadowsStale = true;
+    if (this.framePending) {
+      this.framePending = false;
+      this.frameOrbit();
+    }
+  }
+
+  /**
+   * Points the orbit camera at the shown geoms' box at the current poses, from the distance that
+   * fits it into the view (framing.ts); false when the model has nothing to frame.
+   */
+  frameOrbit(): boolean {
+    const m = this.model;
+    if (!m) return false;
+    const bounds = modelBounds(m, this.applied);
+    if (!bounds) return false;
+    const fit = frameBounds(bounds, { fovy: this.camera.fov, aspect: this.camera.aspect, azimuth: this.orbit.azimuth, elevation: this.orbit.elevation });
+    this.orbit.target.set(fit.target[0], fit.target[1], fit.target[2]);
+    this.orbit.distance = fit.distance;
+    this.camera.near = Math.max(0.001, fit.distance / 500);
+    this.camera.far = Math.max(100, fit.distance * 200);
+    this.camera.updateProjectionMatrix();
+    this.dirty = true;
+    return true;
   }
 
   /** Whether the next render() draws something the last one did not. */
@@ -248,6 +294,7 @@ export class MujocoScene {
     this.camera.far = Math.max(100, m.extent * 200);
     this.camera.updateProjectionMatrix();
     this.dirty = true;
+    if (this.viewerLook && this.poseChanges > 0) this.frameOrbit();
   }
 
   orbitBy(dAzimuth: number, dElevation: number): void {
@@ -400,7 +447,15 @@ export class MujocoScene {
         break;
       case 'mesh': {
         const m = geom.mesh !== undefined ? model.meshes[geom.mesh] : undefined;
-        if (m) {
+        if (m?.uv && m.uv.length === (m.faces.length * 2)) {
+          // Texture coordinates belong to face corners: one vertex per corner.
+          const pos = new Float32Array(m.faces.length * 3);
+          for (let c = 0; c < m.faces.length; c++) for (let k = 0; k < 3; k++) pos[3 * c + k] = m.vertices[3 * m.faces[c] + k];
+          g = new THREE.BufferGeometry();
+          g.setAttribute('position', new THREE.BufferAttribute(pos, 3));
+          g.setAttribute('uv', new THREE.Float32BufferAttribute(m.uv, 2));
+          g.computeVertexNormals();
+        } else if (m) {
           const indexed = new THREE.BufferGeometry();
           indexed.setAttribute('position', new THREE.Float32BufferAttribute(m.vertices, 3));
           indexed.setIndex(m.faces);
@@ -421,13 +476,25 @@ export class MujocoScene {
   private materialFor(geom: SceneGeom): THREE.Material {
     const [r, g, b, alpha] = geom.rgba;
     const floor = geom.type === 'plane' && geom.textured;
-    const key = `${r}:${g}:${b}:${alpha}:${floor}`;
+    const look = this.viewerLook ? materialLook(geom) : CLASSIC_LOOK;
+    const texture = geom.type === 'mesh' && geom.texture !== undefined && this.model?.meshes[geom.mesh ?? -1]?.uv ? geom.texture : undefined;
+    const key = `${r}:${g}:${b}:${alpha}:${floor}:${look.specular}:${look.shininess}:${look.emission}:${texture ?? ''}`;
     const cached = this.materials.get(key);
     if (cached) return cached;
     const color = floor ? new THREE.Color(1, 1, 1) : new THREE.Color().setRGB(r, g, b, THREE.SRGBColorSpace);
-    const mat = new THREE.MeshPhongMaterial({ color, shininess: floor ? 10 : 40, specular: new THREE.Color(floor ? 0x111111 : 0x333333) });
+    const mat = new THREE.MeshPhongMaterial({
+      color,
+      shininess: floor ? 10 : look.shininess,
+      specular: floor ? new THREE.Color(0x111111) : this.viewerLook ? new THREE.Color().setScalar(look.specular) : new THREE.Color(0x333333),
+      emissive: color.clone().multiplyScalar(floor ? 0 : look.emission),
+    });
     if (floor && this.proceduralFloor) proceduralChecker(mat);
     else if (floor) mat.map = this.checkerTexture();
+    else if (texture !== undefined) {
+      const tex = this.model?.textures?.[texture];
+      // MuJoCo multiplies the texture by the rgba (white for a plain textured material).
+      if (tex?.kind === '2d') mat.map = this.planeTexture(tex, texture);
+    }
     if (alpha < 1) {
       mat.transparent = true;
       mat.opacity = alpha;
@@ -467,7 +534,47 @@ export class MujocoScene {
     return t;
   }
 
+  /** A 2D texture of the model (RGB bytes, row 0 first as MuJoCo stores it: no flip). */
+  private planeTexture(tex: SceneTexture, index: number): THREE.Texture {
+    const known = this.textures.get(index);
+    if (known) return known;
+    const t = new THREE.DataTexture(rgbaOf(tex.rgb, tex.width * tex.height), tex.width, tex.height, THREE.RGBAFormat);
+    t.colorSpace = THREE.SRGBColorSpace;
+    t.wrapS = t.wrapT = THREE.RepeatWrapping;
+    t.magFilter = THREE.LinearFilter;
+    t.minFilter = THREE.LinearMipmapLinearFilter;
+    t.generateMipmaps = true;
+    t.needsUpdate = true;
+    this.textures.set(index, t);
+    return t;
+  }
+
+  /** A cube or skybox texture: six square faces (+x, -x, +y, -y, +z, -z) stacked in the data. */
+  private cubeTexture(tex: SceneTexture, index: number): THREE.CubeTexture {
+    const known = this.textures.get(index);
+    if (known instanceof THREE.CubeTexture) return known;
+    const side = tex.width;
+    const all = rgbaOf(tex.rgb, side * side * 6);
+    const faces = Array.from({ length: 6 }, (_, f) => {
+      const face = new THREE.DataTexture(all.subarray(4 * side * side * f, 4 * side * side * (f + 1)), side, side, THREE.RGBAFormat);
+      face.needsUpdate = true;
+      return face;
+    });
+    const cube = new THREE.CubeTexture(faces as unknown as HTMLImageElement[]);
+    cube.format = THREE.RGBAFormat;
+    cube.colorSpace = THREE.SRGBColorSpace;
+    cube.magFilter = THREE.LinearFilter;
+    cube.minFilter = THREE.LinearFilter;
+    cube.generateMipmaps = false;
+    cube.needsUpdate = true;
+    this.textures.set(index, cube);
+    return cube;
+  }
+
   private clearModel(): void {
+    this.scene.background = this.background;
+    for (const t of this.textures.values()) t.dispose();
+    this.textures.clear();
     this.scene.remove(this.root);
     this.root.traverse((o) => {
       if (o instanceof THREE.DirectionalLight || o instanceof THREE.SpotLight) o.dispose();
@@ -483,6 +590,31 @@ export class MujocoScene {
     this.floorTexture = null;
     this.model = null;
   }
+}
+
+/**
+ * MuJoCo's material lighting in Phong terms: specular reflectance x the lights' specular (0.3 in
+ * MuJoCo's defaults for the headlight and model lights), shininess in [0, 1] x 128 as OpenGL's
+ * exponent, emission as a share of the colour glowing unlit. Without a material: MuJoCo's defaults.
+ */
+export function materialLook(geom: SceneGeom): { specular: number; shininess: number; emission: number } {
+  return { specular: 0.3 * (geom.specular ?? 0.5), shininess: Math.max(1, 128 * (geom.shininess ?? 0.5)), emission: geom.emission ?? 0 };
+}
+
+/** What every geom got before viewerLook (specular 0x333333 is set apart from this). */
+const CLASSIC_LOOK = { specular: 0, shininess: 40, emission: 0 };
+
+/** RGB bytes (base64) as RGBA with alpha 255, for three's textures. */
+function rgbaOf(b64: string, pixels: number): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(pixels * 4);
+  for (let p = 0; p < pixels; p++) {
+    out[4 * p] = bin.charCodeAt(3 * p);
+    out[4 * p + 1] = bin.charCodeAt(3 * p + 1);
+    out[4 * p + 2] = bin.charCodeAt(3 * p + 2);
+    out[4 * p + 3] = 255;
+  }
+  return out;
 }
 
 /** The floor's colours as the checker texture stores them (8-bit sRGB), in the shader's linear space. */

@@ -53,7 +53,11 @@ export class EnvsState {
     this.checking = true;
     try {
       this.check = await this.studio.client.call('validateEnv', { files });
-      const spec = files.find((f) => f.name.endsWith('.task.json') && !f.name.includes('/'));
+      // A bare MJCF came back with a starter spec: it is added with the model, as `envs init` writes it beside it.
+      const starter = this.check.starter;
+      const withSpec: InFile[] = starter ? [...files, { name: starter.specFile, encoding: 'utf8', content: starter.specText }] : files;
+      this.dropped = withSpec;
+      const spec = withSpec.find((f) => f.name.endsWith('.task.json') && !f.name.includes('/'));
       this.addId = this.check.info?.id ?? spec?.name.replace(/\.task\.json$/, '') ?? '';
     } catch (e) {
       const errors = e instanceof StudioError ? e.payload.errors : [{ message: errorText(e) }];

@@ -217,6 +217,12 @@ describe('path escapes and hostile requests', () => {
         } else refused(r);
       }
     }
+    // A bare MJCF (no spec: the starter is written for it) is held to the same names before anything reads it.
+    for (const name of ['/tmp/tiny.xml', 'C:\\tiny.xml', 'ti\0ny.xml']) {
+      const r = await call('validateEnv', { files: [{ name, encoding: 'utf8', content: TINY }] });
+      expect(r.ok).toBe(true);
+      expect((r.result as { ok: boolean; errors: { message: string }[] }).errors[0].message, name).toMatch(/relative paths inside/);
+    }
     for (const id of ['../escaped', '..', '.hidden', 'a/b', '/abs']) refused(await call('addEnv', { files: files('tiny.xml'), id }), 'id');
     // Nothing landed beside the library, and a good env still goes in.
     expect(readdirSync(home).sort()).toEqual(['outside', 'renderer', 'runs', 'settings.json'].filter((n) => existsSync(join(home, n))).sort());

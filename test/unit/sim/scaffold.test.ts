@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readEnvPath, validateEnvFiles } from '../../../src-main/sim/registry.ts';
-import { scaffoldEnv } from '../../../src-main/sim/scaffold.ts';
+import { bareModel, scaffoldEnv } from '../../../src-main/sim/scaffold.ts';
+import { EnvService } from '../../../src-main/service/envs.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const DIR = '/tmp/issue-20-scaffold-test';
@@ -71,5 +72,38 @@ describe('envs init', () => {
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/already exists; pass --force/);
     return validateEnvFiles(readEnvPath(join(DIR, 'bare.xml')).files).then((v) => expect(v.ok).toBe(true));
+  });
+
+  it('a bare MJCF dropped in the studio is validated with the starter spec, which comes back to be added with it', async () => {
+    const service = new EnvService();
+    const check = await service.validate([{ name: 'bare.xml', encoding: 'utf8', content: BARE }]);
+    expect(check.errors).toEqual([]);
+    expect(check.ok).toBe(true);
+    expect(check.info).toMatchObject({ id: 'bare', obsSize: 16, actionSize: 1 });
+    expect(check.starter).toMatchObject({ xml: 'bare.xml', specFile: 'bare.task.json', inventory: { sites: ['foot'], actuators: ['#0'] } });
+    expect(JSON.parse(check.starter!.specText)).toMatchObject({ version: 2, model: 'bare.xml' });
+    expect(check.preview?.scene.bodies.map((b) => b.name)).toEqual(['world', 'torso', 'leg']);
+    // With a spec among the files nothing is written for them.
+    const withSpec = await service.validate([
+      { name: 'bare.xml', encoding: 'utf8', content: BARE },
+      { name: 'bare.task.json', encoding: 'utf8', content: check.starter!.specText },
+    ]);
+    expect(withSpec.ok).toBe(true);
+    expect(withSpec.starter).toBeUndefined();
+  });
+
+  it('a bare drop: the MJCF no other includes is the model; a model without actuators or several candidates are refused', async () => {
+    const robot = { name: 'robot.xml', content: BARE };
+    const scene = { name: 'scene.xml', content: '<mujoco model="scene"><include file="robot.xml"/></mujoco>' };
+    expect(bareModel([robot, scene])).toBe('scene.xml');
+    expect(bareModel([robot, { name: 'bare.task.json', content: '{}' }])).toBeNull();
+    expect(() => bareModel([robot, { name: 'other.xml', content: BARE }])).toThrow(/several MJCF files \(robot.xml, other.xml\)/);
+    const service = new EnvService();
+    const still = await service.validate([{ name: 'still.xml', encoding: 'utf8', content: '<mujoco><worldbody><body><freejoint/><geom size=".1"/></body></worldbody></mujoco>' }]);
+    expect(still.ok).toBe(false);
+    expect(still.errors[0].message).toMatch(/no actuators/);
+    const broken = await service.validate([{ name: 'broken.xml', encoding: 'utf8', content: '<mujoco><worldbody><geom type="nosuch"/></worldbody></mujoco>' }]);
+    expect(broken.ok).toBe(false);
+    expect(broken.errors[0]).toMatchObject({ file: 'broken.xml' });
   });
 });
