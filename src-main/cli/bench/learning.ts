@@ -72,6 +72,9 @@ const SUITE_STEPS = 100_000;
 const NAF_SMALL = { hidden: [64, 64], tau: 0.005, batchSize: 128, updatesPerStep: 1, learningStarts: 1000, randomSteps: 1000 };
 const ALGOS = Object.keys(HYPERPARAM_SCHEMAS) as Algo[];
 
+/** The pixel settings of the 'ddpg-pixels-cartpole-balance' case (also a case of `bench probe`). */
+export const PIXEL_CASE_SETTINGS: Partial<PixelSettings> = Object.freeze({ actionRepeat: 8, stacking: 'sliding', stack: 3, shift: 4, trunk: 50, trunkNorm: true, nStep: 3, antialias: true });
+
 export const CASES: Case[] = [
   { name: 'ddpg-quick-pendulum', env: 'pendulum', algo: 'ddpg', steps: 10_000, hyperparams: structuredClone(PRESETS['ddpg-quick'].hyperparams) as Record<string, unknown>, evalEpisodes: 10, byDefault: true },
   ...ALGOS.flatMap((algo) => SUITE_TASKS.map((env) => ({ name: `${algo}-${env}`, env, algo, steps: SUITE_STEPS, hyperparams: {}, evalEpisodes: 5, byDefault: false }))),
@@ -103,7 +106,7 @@ export const CASES: Case[] = [
       learningStarts: 1000,
     },
     evalEpisodes: 5,
-    pixels: { actionRepeat: 8, stacking: 'sliding', stack: 3, shift: 4, trunk: 50, trunkNorm: true, nStep: 3, antialias: true },
+    pixels: PIXEL_CASE_SETTINGS,
     byDefault: true,
   },
 ];
