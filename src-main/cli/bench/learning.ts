@@ -124,6 +124,17 @@ export const CASES: Case[] = [
     pixels: { ...PIXEL_CASE_SETTINGS, size: 84 },
     byDefault: false,
   },
+  // And with batch 32 (DrQ-v2 trains on larger batches: 256), 6k steps: an update costs twice as much.
+  {
+    name: 'ddpg-pixels-84-b32-cartpole-balance',
+    env: 'cartpole-balance',
+    algo: 'ddpg',
+    steps: 6_000,
+    hyperparams: { ...PIXEL_CASE_HYPERPARAMS, batchSize: 32 },
+    evalEpisodes: 5,
+    pixels: { ...PIXEL_CASE_SETTINGS, size: 84 },
+    byDefault: false,
+  },
 ];
 
 /** Whether a case name matches a pattern with `*` wildcards. */

@@ -37,8 +37,8 @@ import { matchesCase, PIXEL_CASE_SETTINGS } from './learning.ts';
  *
  * Cases: the DDPG paper's pixels (64x64, 3 action repeats rendered and stacked, aliased), the
  * settings of the `ddpg-pixels-cartpole-balance` learning case (8 repeats, sliding stack of 3,
- * anti-aliased, LayerNorm trunk of 50), and both at 84x84 (DrQ-v2's size). Pick with
- * $RL_STUDIO_BENCH_CASES (comma-separated, `*` wildcards); updates per case with
+ * anti-aliased, LayerNorm trunk of 50), both at 84x84 (DrQ-v2's size), and the latter without its
+ * trunk. Pick with $RL_STUDIO_BENCH_CASES (comma-separated, `*` wildcards); updates per case with
  * $RL_STUDIO_PROBE_UPDATES (default 1000, --quick 300).
  */
 const ENV = 'cartpole-balance';
@@ -62,6 +62,8 @@ export const PROBE_CASES: ProbeCase[] = [
   { name: 'bench-case-64', pixels: PixelSettingsSchema.parse(PIXEL_CASE_SETTINGS) },
   { name: 'paper-84', pixels: { ...PAPER, size: 84 } },
   { name: 'bench-case-84', pixels: PixelSettingsSchema.parse({ ...PIXEL_CASE_SETTINGS, size: 84 }) },
+  // Without the 50-unit trunk: the linear head reads the 2048 conv features, as in the paper's torso.
+  { name: 'bench-case-84-no-trunk', pixels: PixelSettingsSchema.parse({ ...PIXEL_CASE_SETTINGS, size: 84, trunk: 0, trunkNorm: false }) },
 ];
 
 interface Sample {
