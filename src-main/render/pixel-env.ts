@@ -19,6 +19,8 @@ import type { SyncRenderHost } from './sync-host.ts';
 export interface PoseEnv extends Env {
   bodyPoses(out?: Float32Array): Float32Array;
   scene(): SceneModel;
+  /** Starts an episode from this physics state; returns its observation (MujocoEnv.setState). */
+  setState(qpos: ArrayLike<number>, qvel: ArrayLike<number>): Float32Array;
 }
 
 export interface PixelEnvOptions {
@@ -118,6 +120,16 @@ export class PixelEnv implements Env {
 
   reset(seed?: number): Float32Array {
     this.stateObs = this.inner.reset(seed);
+    return this.firstObservation();
+  }
+
+  /** Starts an episode from a given physics state (as reset() does from the task's initial one). */
+  setState(qpos: ArrayLike<number>, qvel: ArrayLike<number>): Float32Array {
+    this.stateObs = this.inner.setState(qpos, qvel);
+    return this.firstObservation();
+  }
+
+  private firstObservation(): Float32Array {
     const first = this.draw(1);
     // The first observation repeats the initial frame (one frame, one id).
     const id = nextFrameId++;

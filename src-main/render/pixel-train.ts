@@ -26,6 +26,7 @@ import type { ObsEncoder } from '../learn/encoder.ts';
 import type { Env, StepResult } from '../sim/types.ts';
 import { createEnv } from '../sim/env.ts';
 import { resolveEnv } from '../sim/registry.ts';
+import { fitRidge, readOut, rSquared } from '../learn/linear-probe.ts';
 import { PixelEnv } from './pixel-env.ts';
 import { SyncRenderHost } from './sync-host.ts';
 
@@ -164,44 +165,10 @@ class FeatureProbe {
   }
 
   r2(): number[] {
-    const F = this.encoder.outSize + 1;
     const fit = this.rows.filter((r) => r.fit);
     const test = this.rows.filter((r) => !r.fit);
-    const D = this.rows[0].y.length;
-    const feat = (r: { x: Float32Array }) => [...r.x, 1];
-    // Normal equations (X^T X + lambda I) w = X^T y, solved once for every state dimension.
-    const A = Array.from({ length: F }, () => new Float64Array(F + D));
-    for (const r of fit) {
-      const f = feat(r);
-      for (let i = 0; i < F; i++) {
-        for (let j = 0; j < F; j++) A[i][j] += f[i] * f[j];
-        for (let d = 0; d < D; d++) A[i][F + d] += f[i] * r.y[d];
-      }
-    }
-    for (let i = 0; i < F; i++) A[i][i] += 1e-3 * fit.length;
-    for (let c = 0; c < F; c++) {
-      let p = c;
-      for (let i = c + 1; i < F; i++) if (Math.abs(A[i][c]) > Math.abs(A[p][c])) p = i;
-      [A[c], A[p]] = [A[p], A[c]];
-      for (let i = 0; i < F; i++) {
-        if (i === c) continue;
-        const k = A[i][c] / A[c][c];
-        for (let j = c; j < F + D; j++) A[i][j] -= k * A[c][j];
-      }
-    }
-    return Array.from({ length: D }, (_, d) => {
-      const mean = test.reduce((s, r) => s + r.y[d], 0) / test.length;
-      let ss = 0;
-      let res = 0;
-      for (const r of test) {
-        const f = feat(r);
-        let pred = 0;
-        for (let i = 0; i < F; i++) pred += (f[i] * A[i][F + d]) / A[i][i];
-        ss += (r.y[d] - mean) ** 2;
-        res += (r.y[d] - pred) ** 2;
-      }
-      return +(1 - res / Math.max(ss, 1e-12)).toFixed(3);
-    });
+    const readout = fitRidge(fit.map((r) => r.x), fit.map((r) => r.y));
+    return rSquared(test.map((r) => readOut(readout, r.x)), test.map((r) => r.y)).map((v) => +v.toFixed(3));
   }
 }
 

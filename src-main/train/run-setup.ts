@@ -1,7 +1,7 @@
-import { pixelSettings, type RunConfig } from '../api/run-config.ts';
+import { pixelSettings, type PixelSettings, type RunConfig } from '../api/run-config.ts';
 import { createAgent, type AnyAgent } from '../learn/factory.ts';
 import { createPixelAgent } from '../learn/pixel-nets.ts';
-import { PixelEnv } from '../render/pixel-env.ts';
+import { PixelEnv, type PixelEnvOptions } from '../render/pixel-env.ts';
 import { SyncRenderHost } from '../render/sync-host.ts';
 import { createEnv, type EnvSource } from '../sim/env.ts';
 import type { Env } from '../sim/types.ts';
@@ -12,6 +12,11 @@ export interface RunSetup {
   agent: AnyAgent;
   /** Releases the agent, the envs and the render host. */
   close(): Promise<void>;
+}
+
+/** The PixelEnv options of a run's pixel settings on a task with this spec camera. */
+export function pixelEnvOptions(p: PixelSettings, specCamera: string | undefined): PixelEnvOptions {
+  return { specCamera, width: p.size, height: p.size, actionRepeat: p.actionRepeat, stacking: p.stacking, stack: p.stack, antialias: p.antialias };
 }
 
 /**
@@ -32,7 +37,7 @@ export async function setUpRun(config: RunConfig, source: EnvSource, envCount: n
     if (config.obs === 'pixels') {
       host = await SyncRenderHost.start();
       const p = pixelSettings(config);
-      const opts = { specCamera: source.spec.camera, width: p.size, height: p.size, actionRepeat: p.actionRepeat, stacking: p.stacking, stack: p.stack, antialias: p.antialias };
+      const opts = pixelEnvOptions(p, source.spec.camera);
       for (let i = 0; i < envCount; i++) envs.push(await PixelEnv.create(await createEnv(source, { seed: config.seed }), host, opts));
       const shape = (envs[0] as PixelEnv).shape;
       agent = createPixelAgent({ algo: config.algo, shape, actionSize: envs[0].info.action.size, seed: config.seed, hyperparams: { ...config.hyperparams }, trunk: p.trunk, trunkNorm: p.trunkNorm });

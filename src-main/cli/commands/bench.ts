@@ -14,6 +14,7 @@ const SUITES: Record<string, () => Promise<{ run: BenchSuite }>> = {
   models: () => import('../bench/models.ts'),
   planner: () => import('../bench/planner.ts'),
   sweep: () => import('../bench/sweep.ts'),
+  probe: () => import('../bench/probe.ts'),
 };
 
 export function registerBench(program: Command): void {
