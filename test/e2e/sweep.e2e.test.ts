@@ -69,7 +69,8 @@ describe('a sweep in the studio', () => {
       throw new Error(`${String(e)}\npage errors: ${errors.join('\n')}`);
     });
     await page.waitForFunction(() => document.querySelectorAll('#search').length === 1);
-    expect(await page.locator('#hp-tau').inputValue()).toBe(best.replace('tau = ', ''));
+    // The form is filled once the run's config has come back (getRun), after it first renders.
+    await expect.poll(() => page.locator('#hp-tau').inputValue(), { timeout: 10_000 }).toBe(best.replace('tau = ', ''));
     expect(await page.locator('#steps').inputValue()).toBe('1200');
 
     await page.click('[data-nav=runs]');
