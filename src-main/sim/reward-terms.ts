@@ -11,8 +11,6 @@ export type TermsCombine = 'sum' | 'product' | 'min' | 'max' | 'one';
 
 export interface RewardTerms {
   combine: TermsCombine;
-  /** One node per term, in the spec's order. */
-  nodes: RewardNode[];
   /** One label per term, unique within the reward. */
   labels: string[];
 }
@@ -23,7 +21,7 @@ export function rewardTerms(reward: RewardNode): RewardTerms {
   const raw = nodes.map((n) => nodeLabel(n));
   // Two terms reading the same quantity (a tolerance and a cost of one joint) are told apart by position.
   const labels = raw.map((l, k) => (raw.indexOf(l) !== raw.lastIndexOf(l) ? `${l} #${raw.slice(0, k + 1).filter((x) => x === l).length}` : l));
-  return { combine, nodes, labels };
+  return { combine, labels };
 }
 
 const MAX_LABEL = 48;

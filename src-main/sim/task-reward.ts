@@ -42,15 +42,26 @@ export function termination(qc: QuantityCompiler, t: Termination, field: string)
   return condition(qc, t, field);
 }
 
-/** Compiles a reward node; `terminated` is the spec's termination test (for `gate ... unless: "terminated"`). */
-export function rewardNode(qc: QuantityCompiler, node: RewardNode, field: string, terminated: Test): Scalar {
+/**
+ * Compiles a reward node; `terminated` is the spec's termination test (for `gate ... unless: "terminated"`).
+ * With `keep`, a sum / product / min / max node also writes each of its terms there as it combines
+ * them (a sum's weighted), in the same arithmetic: the task keeps its reward's top-level terms for
+ * replay's breakdown at no extra cost.
+ */
+export function rewardNode(qc: QuantityCompiler, node: RewardNode, field: string, terminated: Test, keep?: Float64Array): Scalar {
   const many = (nodes: RewardNode[], key: string): Scalar[] => nodes.map((n, k) => rewardNode(qc, n, `${field}.${key}[${k}]`, terminated));
   const one = (n: RewardNode, key: string): Scalar => rewardNode(qc, n, `${field}.${key}`, terminated);
+  const out = keep ?? new Float64Array(0);
+  const kept = keep !== undefined;
   if ('product' in node) {
     const parts = many(node.product, 'product');
     return (v) => {
       let r = 1;
-      for (const f of parts) r *= f(v);
+      for (let k = 0; k < parts.length; k++) {
+        const t = parts[k](v);
+        if (kept) out[k] = t;
+        r *= t;
+      }
       return r;
     };
   }
@@ -59,7 +70,11 @@ export function rewardNode(qc: QuantityCompiler, node: RewardNode, field: string
     const w = node.weights ?? parts.map(() => 1);
     return (v) => {
       let r = 0;
-      for (let k = 0; k < parts.length; k++) r += w[k] * parts[k](v);
+      for (let k = 0; k < parts.length; k++) {
+        const t = w[k] * parts[k](v);
+        if (kept) out[k] = t;
+        r += t;
+      }
       return r;
     };
   }
@@ -68,9 +83,18 @@ export function rewardNode(qc: QuantityCompiler, node: RewardNode, field: string
     const parts = isMin ? many(node.min, 'min') : many(node.max, 'max');
     return (v) => {
       let r = isMin ? Infinity : -Infinity;
-      for (const f of parts) r = isMin ? Math.min(r, f(v)) : Math.max(r, f(v));
+      for (let k = 0; k < parts.length; k++) {
+        const t = parts[k](v);
+        if (kept) out[k] = t;
+        r = isMin ? Math.min(r, t) : Math.max(r, t);
+      }
       return r;
     };
+  }
+  if (kept) {
+    // A reward that is one term: the term is the reward.
+    const f = rewardNode(qc, node, field, terminated);
+    return (v) => (out[0] = f(v));
   }
   if ('abs' in node) {
     const f = one(node.abs, 'abs');

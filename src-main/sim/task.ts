@@ -61,24 +61,11 @@ export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: Task
     for (const t of terminationTests) if (t(v)) return true;
     return false;
   };
-  // The outermost sum / product / min / max is combined here rather than in rewardNode, with the
-  // same arithmetic in the same order, so its terms are kept for replay at no extra cost.
+  // The reward's top-level terms are kept as it is computed (replay's breakdown).
   const split = rewardTerms(spec.reward);
-  const parts = split.combine === 'one' ? [rewardNode(qc, spec.reward, 'reward', terminated)] : split.nodes.map((n, k) => rewardNode(qc, n, `reward.${split.combine}[${k}]`, terminated));
-  const weights = 'sum' in spec.reward ? (spec.reward.weights ?? parts.map(() => 1)) : null;
-  const terms = new Float64Array(parts.length);
+  const terms = new Float64Array(split.labels.length);
   const combine = split.combine;
-  const reward = (v: SimViews): number => {
-    for (let k = 0; k < parts.length; k++) terms[k] = weights ? weights[k] * parts[k](v) : parts[k](v);
-    if (combine === 'one') return terms[0];
-    let r = combine === 'sum' ? 0 : combine === 'product' ? 1 : combine === 'min' ? Infinity : -Infinity;
-    for (let k = 0; k < terms.length; k++) {
-      if (combine === 'sum') r += terms[k];
-      else if (combine === 'product') r *= terms[k];
-      else r = combine === 'min' ? Math.min(r, terms[k]) : Math.max(r, terms[k]);
-    }
-    return r;
-  };
+  const reward = rewardNode(qc, spec.reward, 'reward', terminated, terms);
   const initSteps = spec.init.map((st, i) => initStep(ix, st, `init[${i}]`));
   if (spec.camera !== undefined) ix.id(OBJ.camera, spec.camera, 'camera');
   if (ix.problems.list.length) return { errors: ix.problems.list };

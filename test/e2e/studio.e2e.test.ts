@@ -11,23 +11,14 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, rpc, screenshot, serveStudio, watchErrors, type ServedStudio } from './studio.ts';
-import { invalidEnv, validMeshEnv, type DropFile } from './envs-fixture.ts';
+import { dropFiles, launchBrowser, rpc, screenshot, serveStudio, watchErrors, type ServedStudio } from './studio.ts';
+import { invalidEnv, validMeshEnv } from './envs-fixture.ts';
 
 // Browser globals used inside page.evaluate callbacks (this file compiles against Node's lib).
 interface El {
   getAttribute(name: string): string | null;
 }
-declare const document: { querySelector(s: string): El | null; querySelectorAll(s: string): { length: number }; body: { dispatchEvent(e: DragEvent): boolean } };
-declare class DataTransfer {
-  items: { add(f: File): void };
-}
-declare class DragEvent {
-  constructor(type: string, init: { dataTransfer: DataTransfer; bubbles: boolean; cancelable: boolean });
-}
-declare class File {
-  constructor(parts: Uint8Array[], name: string);
-}
+declare const document: { querySelector(s: string): El | null; querySelectorAll(s: string): { length: number } };
 declare class MouseEvent {
   constructor(type: string, init: { clientX: number; clientY: number; bubbles: boolean });
 }
@@ -39,20 +30,6 @@ declare class MutationObserver {
 }
 
 const figures: Record<string, unknown> = {};
-
-async function dropFiles(page: Page, files: DropFile[]): Promise<void> {
-  await page.evaluate((list) => {
-    const dt = new DataTransfer();
-    for (const f of list) {
-      const bin = atob(f.b64);
-      const bytes = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-      dt.items.add(new File([bytes], f.name));
-    }
-    document.body.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  }, files);
-}
 
 /** data-fps of a canvas once a second for `seconds` (after the viewer has warmed up). */
 async function sampleFps(page: Page, selector: string, seconds: number): Promise<number[]> {
