@@ -21,10 +21,11 @@ export const ProgressEventSchema = z.object({
   /** Return of the last finished training episode (with exploration), null before the first. */
   episodeReturn: z.number().nullable(),
   episodes: z.number().int(),
-  /** Mean losses and Q over the updates since the last report; null before learning starts. */
-  criticLoss: z.number().nullable(),
-  actorLoss: z.number().nullable(),
-  q: z.number().nullable(),
+  /**
+   * The agent's update metrics (losses, Q, diagnostics: whatever names its algorithm reports, as in
+   * metrics.jsonl), each the mean over the last logging window; empty before learning starts.
+   */
+  metrics: z.record(z.string(), z.number()),
   divergedEpisodes: z.number().int(),
 });
 

@@ -1,24 +1,21 @@
 /**
  * The run config: everything a training run is started from, validated once at the boundary (CLI
  * flags, the New-run form, a createRun request). Hyperparameters are checked by the algorithm's own
- * schema (api/hyperparams.ts) and come back with the paper defaults filled in, so config.json
- * records every number the run used.
+ * schema (learn/algos/<id>/spec.ts, through the registry learn/algos/specs.ts) and come back with
+ * the defaults filled in, so config.json records every number the run used.
  *
  * No Node imports here: the renderer imports this file.
  */
 import { z } from 'zod';
-import { HYPERPARAM_SCHEMAS, type Algo, type DdpgHyperparams, type NafHyperparams, type SacHyperparams, type Td3Hyperparams } from './hyperparams.ts';
-
-export const ALGOS = ['ddpg', 'td3', 'naf', 'sac'] as const satisfies readonly Algo[];
-/** Algorithms with a pixel (conv torso) variant (learn/pixel-nets.ts). */
-export const PIXEL_ALGOS: readonly Algo[] = ['ddpg', 'td3', 'naf'];
+import { algorithmIds, findAlgorithmSpec, pixelAlgos, type BuiltInAlgo } from '../learn/algos/specs.ts';
+import type { CommonHyperparams } from '../learn/algos/spec.ts';
 export const OBS_KINDS = ['lowdim', 'pixels'] as const;
 export type ObsKind = (typeof OBS_KINDS)[number];
 
 /** Defaults of a new run: DDPG on the dense pendulum, sized to give a result in about a minute on one core. */
 export const RUN_DEFAULTS = Object.freeze({
   env: 'pendulum',
-  algo: 'ddpg' as Algo,
+  algo: ('ddpg' satisfies BuiltInAlgo) as string,
   obs: 'lowdim' as ObsKind,
   seed: 0,
   steps: 4000,
@@ -29,6 +26,13 @@ export const RUN_DEFAULTS = Object.freeze({
   saveReplay: true,
   tags: [] as string[],
 });
+
+/**
+ * The run `rl-studio train` trains with no arguments, and the New-run form suggests for this env:
+ * a preset sized for a result in about a minute on one core (its deviations are written down where
+ * the preset is declared).
+ */
+export const QUICK_RUN = Object.freeze({ env: 'pendulum', preset: 'ddpg-quick' });
 
 /** Pixel observation settings (used when obs is 'pixels'); the defaults are the DDPG paper's setting. */
 export const PIXEL_SETTINGS_DEFAULTS = Object.freeze({
@@ -71,7 +75,12 @@ const count = (d: number, min: number, what: string) => z.number().int().min(min
 export const RunConfigInputSchema = z.strictObject({
   /** Built-in or library env id, or a path to an MJCF with its task spec. */
   env: z.string().min(1).max(1024).default(RUN_DEFAULTS.env).describe('environment id or path'),
-  algo: z.enum(ALGOS).default(RUN_DEFAULTS.algo).describe('learning algorithm'),
+  // Checked against the registry when parsed, so an algorithm registered later is accepted.
+  algo: z
+    .string()
+    .default(RUN_DEFAULTS.algo)
+    .refine((id) => findAlgorithmSpec(id) !== undefined, { error: (i) => `unknown algorithm '${String(i.input)}' (choose ${algorithmIds().join(', ')})` })
+    .describe('learning algorithm'),
   obs: z.enum(OBS_KINDS).default(RUN_DEFAULTS.obs).describe('observation type: low-dimensional state or rendered pixels'),
   pixels: PixelSettingsSchema.default(() => ({ ...PIXEL_SETTINGS_DEFAULTS })).describe('pixel observation settings (obs pixels)'),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(RUN_DEFAULTS.seed).describe('seed of the env, the networks and exploration'),
@@ -92,7 +101,8 @@ export const RunConfigInputSchema = z.strictObject({
 });
 export type RunConfigInput = z.input<typeof RunConfigInputSchema>;
 
-export type ResolvedHyperparams = DdpgHyperparams | Td3Hyperparams | NafHyperparams | SacHyperparams;
+/** Validated hyperparameters: the fields every algorithm has, and the algorithm's own. */
+export type ResolvedHyperparams = CommonHyperparams & Record<string, unknown>;
 
 /** A validated config with the hyperparameters complete. */
 export type RunConfig = Omit<z.output<typeof RunConfigInputSchema>, 'hyperparams' | 'warmupSteps'> & {
@@ -127,15 +137,14 @@ export function parseRunConfig(raw: unknown): ParseResult {
   const base = RunConfigInputSchema.safeParse(raw ?? {});
   if (!base.success) return { ok: false, issues: base.error.issues.map((i) => ({ field: fieldOf(i.path), message: i.message })) };
   const c = base.data;
-  const hp = HYPERPARAM_SCHEMAS[c.algo].safeParse(c.hyperparams);
+  const spec = findAlgorithmSpec(c.algo)!;
+  const hp = spec.schema.safeParse(c.hyperparams);
   if (!hp.success) return { ok: false, issues: hp.error.issues.map((i) => ({ field: fieldOf(['hyperparams', ...i.path]), message: i.message })) };
   const h = hp.data as ResolvedHyperparams;
   const issues: ConfigIssue[] = [];
   if (h.batchSize > h.replayCapacity) issues.push({ field: 'hyperparams.batchSize', message: `batch size ${h.batchSize} is larger than the replay buffer (${h.replayCapacity})` });
-  if ('criticActionLayer' in h && h.criticActionLayer >= h.criticHidden.length) {
-    issues.push({ field: 'hyperparams.criticActionLayer', message: `must be below the number of critic hidden layers (${h.criticHidden.length})` });
-  }
-  if (c.obs === 'pixels' && !PIXEL_ALGOS.includes(c.algo)) issues.push({ field: 'algo', message: `pixel runs train ${PIXEL_ALGOS.join(', ')}; ${c.algo} trains from low-dimensional state in this version` });
+  issues.push(...(spec.check?.(h, c.obs) ?? []));
+  if (c.obs === 'pixels' && spec.pixelDefaults === null) issues.push({ field: 'algo', message: `pixel runs train ${pixelAlgos().join(', ')}; ${c.algo} trains from low-dimensional state in this version` });
   if (issues.length) return { ok: false, issues };
   const warmupSteps = c.warmupSteps ?? Math.max(h.randomSteps, h.learningStarts);
   return { ok: true, config: { ...c, hyperparams: h, warmupSteps } };

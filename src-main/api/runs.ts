@@ -5,6 +5,7 @@
  * No Node imports here: the renderer imports this file.
  */
 import { z } from 'zod';
+import { findAlgorithmSpec } from '../learn/algos/specs.ts';
 
 /**
  * queued: waiting for a free slot; running; paused (by the user, or by the studio when the disk
@@ -80,8 +81,9 @@ export type RunSummary = z.infer<typeof RunSummarySchema>;
  * One line of metrics.jsonl. `step` is the env step the record belongs to; `time` seconds since the
  * run was created (wall clock, continuing across resumes). Per kind:
  * - episode: episode_return, episode_length, diverged (bool), diverged_episodes (running count)
- * - update: critic_loss, actor_loss, q, updates (running count), steps_per_s, and the learning
- *   diagnostics the agent reports (learn/diagnostics.ts: actor_saturation, dq_da, ...)
+ * - update: the agent's update metrics, each the mean over the window (whatever names its algorithm
+ *   reports: learn/algos/<id>/spec.ts `metrics`, e.g. critic_loss, actor_loss, q and the learning
+ *   diagnostics), updates (running count), steps_per_s
  * - eval: eval_return, eval_return_min / _max / _std (over its episodes), eval_returns (per episode),
  *   episodes (ids of the recordings)
  */
@@ -93,6 +95,34 @@ export const MetricRecordSchema = z
   })
   .catchall(z.unknown());
 export type MetricRecord = z.infer<typeof MetricRecordSchema> & Record<string, unknown>;
+
+/** How the studio titles and explains a metric. */
+export interface MetricInfo {
+  label: string;
+  description: string;
+}
+
+/** The metrics the training loop writes for every algorithm, in chart order (train/trainer.ts). */
+const LOOP_METRICS: Record<string, MetricInfo> = {
+  episode_return: { label: 'Episode return', description: 'return of a training episode (with exploration)' },
+  eval_return: { label: 'Eval return', description: 'mean return of the deterministic evaluation episodes' },
+};
+const LOOP_METRICS_AFTER: Record<string, MetricInfo> = {
+  steps_per_s: { label: 'Steps/s', description: 'environment steps per second over the logging window' },
+  episode_length: { label: 'episode_length', description: 'steps of a training episode' },
+  diverged_episodes: { label: 'diverged_episodes', description: 'training episodes cut because the simulation diverged (running count)' },
+};
+
+/**
+ * The metrics a run of `algo` logs, in chart order: the returns, the algorithm's update metrics as
+ * its spec declares them, then the loop's speed and counts. An algorithm no longer registered (an
+ * old run) has the loop's only; its other metrics chart under their logged names.
+ */
+export function metricInfo(algo: string): Record<string, MetricInfo> {
+  const declared = findAlgorithmSpec(algo)?.metrics ?? {};
+  const own = Object.fromEntries(Object.entries(declared).map(([name, m]) => [name, { label: m.label ?? name, description: m.description }]));
+  return { ...LOOP_METRICS, ...own, ...LOOP_METRICS_AFTER };
+}
 
 /** A problem found while reading a run's files (reported, never fatal for the rest of the run). */
 export interface StoreProblem {

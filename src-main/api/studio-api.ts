@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { SceneModel } from './scene.ts';
 import type { EnvStarter, EnvSummary, EnvValidation } from './task-spec.ts';
-import type { EpisodeMeta, MetricsRead, RunDetail, RunSummary, StoreProblem } from './runs.ts';
+import type { EpisodeMeta, MetricInfo, MetricsRead, RunDetail, RunSummary, StoreProblem } from './runs.ts';
 import type { ProgressEvent, TrainEvent } from './events.ts';
 import type { Report } from './scores.ts';
 import type { SweepView } from './sweeps.ts';
@@ -176,7 +176,11 @@ export interface NotStarted {
 export type RunRow = RunSummary & { hyperparams: Record<string, unknown> } & NotStarted;
 
 /** getRun: the stored run, its live progress and the TF.js backend its latest session used. */
-export type RunView = RunDetail & { progress: ProgressEvent | null; backend: BackendInfo | null } & NotStarted;
+/**
+ * getRun: the run's detail, its live progress, and how to title and explain each metric its
+ * algorithm logs (api/runs.ts metricInfo), so a metric a new algorithm adds charts with no renderer change.
+ */
+export type RunView = RunDetail & { progress: ProgressEvent | null; backend: BackendInfo | null; metricInfo: Record<string, MetricInfo> } & NotStarted;
 
 /** getMetrics */
 export type MetricsChunk = MetricsRead;

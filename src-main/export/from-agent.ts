@@ -1,7 +1,6 @@
 import type { FlatParams } from '../learn/params.ts';
-import type { AnyAgent } from '../learn/factory.ts';
-import { NafAgent } from '../learn/naf.ts';
-import { SacAgent } from '../learn/sac.ts';
+import { algorithmOf } from '../learn/algos/index.ts';
+import type { Agent } from '../learn/types.ts';
 import type { RunningObsNorm } from '../learn/obs-norm.ts';
 import { bnAffine } from '../learn/batch-norm.ts';
 import { LAYER_NORM_EPS, PixelEncoder, type ConvLayerSpec, type PixelShape } from '../learn/pixel-nets.ts';
@@ -21,16 +20,14 @@ export interface PixelTorso {
 
 /**
  * The deterministic policy of a trained agent as a PolicyGraph, exactly what `agent.act(obs,
- * false)` computes followed by the env's mapping to actuator units:
- *   DDPG / TD3: [obs norm] -> (dense, ReLU) x hidden -> dense -> tanh -> scale;
- *   NAF: the mu head, [obs norm] -> (dense, ReLU) x hidden -> the mu columns of the heads layer
- *   -> tanh -> scale (Gu et al. 2016: the policy is mu(x), the maximiser of Q);
- *   SAC: the mean columns of the actor's [mu | log sigma] layer -> tanh -> scale.
+ * false)` computes followed by the env's mapping to actuator units: [obs norm] -> (dense, ReLU) x
+ * hidden -> dense (or the policy's columns of a layer of several heads) -> tanh -> scale, the dense
+ * layers as the agent's algorithm module names them (learn/algos/<id>/index.ts `policy`).
  * Pixel agents (pass their torso) start with the actor's conv layers, (conv 'valid', ReLU) x n,
  * then flatten (H, W, C order, as the encoder reshapes) [and the feature trunk, dense (+ LayerNorm) + tanh], on
  * images of height x width x channels.
  */
-export function policyGraphFromAgent(agent: AnyAgent, action: { low: ArrayLike<number>; high: ArrayLike<number> }, pixels?: PixelTorso): PolicyGraph {
+export function policyGraphFromAgent(agent: Agent, action: { low: ArrayLike<number>; high: ArrayLike<number> }, pixels?: PixelTorso): PolicyGraph {
   const state = agent.getState();
   const encoded = Object.keys(state.tensors).some((name) => name.startsWith('encoder.'));
   if (encoded && !pixels) throw new Error('the agent has a conv encoder: pass its pixel torso');
@@ -38,28 +35,18 @@ export function policyGraphFromAgent(agent: AnyAgent, action: { low: ArrayLike<n
   if (action.low.length !== n || action.high.length !== n) {
     throw new Error(`the env has ${action.low.length} actuators, the agent ${n} actions`);
   }
+  const policy = algorithmOf(agent).policy(agent);
   const layers: PolicyLayer[] = [];
   let inputShape = [agent.obsSize];
   if (pixels) {
     if (agent.obsNorm) throw new UserError('exporting a pixel policy with observation normalisation is not supported');
-    // The actor's torso: DDPG/TD3 keep it under encoder.actor., NAF (one network) under encoder.net.
-    layers.push(...convLayers(pixels, state.tensors, agent instanceof NafAgent ? 'encoder.net.' : 'encoder.actor.'));
+    layers.push(...convLayers(pixels, state.tensors, policy.encoderPrefix));
     inputShape = [pixels.shape.height, pixels.shape.width, pixels.shape.channels];
   }
   if (agent.obsNorm) layers.push(normalizeLayer(agent.obsNorm));
-  if (agent instanceof NafAgent) {
-    agent.hp.hidden.forEach((_, i) => layers.push(denseFrom(agent.net, `l${i}`), { kind: 'relu' }));
-    layers.push(headColumns(agent.net, 'heads', 1, n), { kind: 'tanh' });
-  } else if (agent instanceof SacAgent) {
-    // SAC's deterministic policy is the squashed mean: the first n columns of [mu | log sigma].
-    agent.hp.actorHidden.forEach((_, i) => layers.push(denseFrom(agent.actor, `l${i}`), { kind: 'relu' }));
-    layers.push(headColumns(agent.actor, 'out', 0, n), { kind: 'tanh' });
-  } else {
-    // Batch norm in its inference form is affine per unit: folded into the dense layers.
-    const bn = agent.hp.batchNorm;
-    agent.hp.actorHidden.forEach((_, i) => layers.push(denseFrom(agent.actor, `l${i}`, bn && i === 0 ? 'bnIn' : null, bn ? `bn${i}` : null), { kind: 'relu' }));
-    layers.push(denseFrom(agent.actor, 'out'), { kind: 'tanh' });
-  }
+  for (const h of policy.hidden) layers.push(denseFrom(policy.params, h.prefix, h.inNorm ?? null, h.outNorm ?? null), { kind: 'relu' });
+  const { out } = policy;
+  layers.push(out.columns ? headColumns(policy.params, out.prefix, out.columns.start, n) : denseFrom(policy.params, out.prefix), { kind: 'tanh' });
   layers.push({ kind: 'actionScale', low: Float32Array.from(action.low), high: Float32Array.from(action.high) });
   return { inputShape, layers };
 }

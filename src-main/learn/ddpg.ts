@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ActorCriticHyperparams } from '../api/hyperparams.ts';
+import type { ActorCriticHyperparams } from './algos/ddpg/spec.ts';
 import type { Agent, AgentState, Batch, UpdateStats } from './types.ts';
 import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
 import { Arena } from './simd.ts';
@@ -448,10 +448,11 @@ export class ActorCriticAgent implements Agent {
     this.updates++;
     // Baselines adapts parameter noise every 50 updates on a replayed batch.
     if (this.paramNoise && this.updates % 50 === 0) this.adaptParamNoise(obsArr, B);
-    const out: UpdateStats = { criticLoss: criticLoss / this.critics.length, q: qMean, tdErrors };
-    if (actorLoss !== undefined) out.actorLoss = actorLoss;
-    if (diag) out.diagnostics = diag as Record<string, number>;
-    return out;
+    // Metric names as declared in learn/algos/ddpg/spec.ts (ACTOR_CRITIC_METRICS).
+    const metrics: Record<string, number> = { critic_loss: criticLoss / this.critics.length, q: qMean };
+    if (actorLoss !== undefined) metrics.actor_loss = actorLoss;
+    if (diag) Object.assign(metrics, diag);
+    return { metrics, tdErrors };
   }
 
   /** Hands dL/d(features) to a trainable encoder (it runs its own optimizer step). */

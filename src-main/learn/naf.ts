@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { NafHyperparams } from '../api/hyperparams.ts';
-import type { Agent, AgentState, Batch, UpdateStats } from './types.ts';
+import type { NafHyperparams } from './algos/naf/spec.ts';
+import type { Agent, AgentHooks, AgentState, Batch, UpdateStats } from './types.ts';
 import { Adam, FlatParams, softUpdate, type ParamSpec } from './params.ts';
 import { Arena } from './simd.ts';
 import { Chain, mlpLayers, mlpSpecs, type Layer } from './mlp.ts';
@@ -134,6 +134,8 @@ export class NafAgent implements Agent {
   /** Model-based parts (Algorithm 2), present when hp.modelBased. */
   readonly model: LinearGaussianDynamics | null;
   readonly imagination: ReplayBuffer | null;
+  /** With a model, Algorithm 2's part of the training loop (exploration, fits, imagined batches); without, none. */
+  readonly hooks: AgentHooks | null;
   private readonly reward: RewardFn | undefined;
   private pending: Trajectory[] = [];
   private fitted: Trajectory[] = [];
@@ -183,6 +185,14 @@ export class NafAgent implements Agent {
     this.obsNorm = hp.obsNormalization ? new RunningObsNorm(obsSize) : null;
     this.model = hp.modelBased ? new LinearGaussianDynamics(obsSize, actionSize) : null;
     this.imagination = hp.modelBased ? new ReplayBuffer({ capacity: hp.imaginationCapacity, obsSize, actionSize }) : null;
+    this.hooks = this.model
+      ? {
+          exploreAt: (obs, t) => this.exploreAt(obs, t),
+          afterEnvStep: () => void this.afterEnvStep(),
+          onEpisodeEnd: (trajectory) => this.onEpisodeEnd(trajectory),
+          extraBatch: () => this.sampleImagined(),
+        }
+      : null;
     this.reward = opts.reward;
     this.rewardModel = hp.modelBased && hp.ilqgExploration > 0 ? new QuadraticRewardModel(obsSize, actionSize) : null;
     this.ilqgAction = new Float32Array(actionSize);
@@ -289,7 +299,7 @@ export class NafAgent implements Agent {
     softUpdate(this.target, this.net, hp.tau);
     this.encTarget.softUpdateFrom(this.enc, hp.tau);
     this.updates++;
-    return { criticLoss: stats.loss, q: stats.qMean, tdErrors: stats.tdErrors };
+    return { metrics: { critic_loss: stats.loss, q: stats.qMean }, tdErrors: stats.tdErrors };
   }
 
   /**

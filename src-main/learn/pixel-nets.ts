@@ -1,20 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { PIXEL_HYPERPARAM_DEFAULTS, type Algo, type DdpgHyperparams, type NafHyperparams } from '../api/hyperparams.ts';
-import { PIXEL_ALGOS } from '../api/run-config.ts';
-import { UserError } from '../util/errors.ts';
 import type { EncoderFactory, ObsEncoder } from './encoder.ts';
 import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
 import { Rng } from '../util/rng.ts';
 import { col2im, convBackwardGemm, convDims, convForwardGemm, transposeMatrix, type ConvDims } from './conv.ts';
 import { Arena } from './simd.ts';
-import { createAgent, resolveHyperparams, type AnyAgent } from './factory.ts';
 
 /**
  * The DDPG paper's pixel networks (Lillicrap et al. 2015, supplement 7): 3 convolutional layers of
  * 32 filters without pooling, then 2 fully connected layers of 200 units; actions enter the critic
  * at the fully connected layers; final layer U(-3e-4, 3e-4); minibatch 16. The conv layers are the
  * pluggable torso (ObsEncoder) of the learn engine's DDPG/TD3/NAF; the fully connected layers are
- * the agents' own dense heads with the sizes set by pixelDdpgHyperparams / pixelNafHyperparams.
+ * the agents' own dense heads with the sizes of their pixel defaults (learn/algos/<id>/spec.ts).
  *
  * Kernel sizes and strides are not given by the paper. The defaults (PIXEL_CONV_DEFAULTS: 4x4
  * stride 4, 3x3 stride 2, 3x3 stride 1; on 64x64: 16x16 -> 7x7 -> 5x5 x 32 = 800 features) were
@@ -82,18 +78,6 @@ export const PIXEL_CONV_DEFAULTS: readonly ConvLayerSpec[] = Object.freeze([
   { kernel: 3, stride: 2, filters: 32 },
   { kernel: 3, stride: 1, filters: 32 },
 ]);
-
-/** DDPG supplement 7, pixel experiments: 2 FC x 200 after the convs, actions at the FC layers, final init 3e-4, batch 16. */
-export function pixelDdpgHyperparams(overrides: Partial<DdpgHyperparams> = {}): Partial<DdpgHyperparams> {
-  const d = PIXEL_HYPERPARAM_DEFAULTS.ddpg;
-  return { ...d, actorHidden: [...d.actorHidden], criticHidden: [...d.criticHidden], ...overrides };
-}
-
-/** NAF with the same pixel torso (Gu et al. 2016 reuse DDPG's pixel setting): 2 x 200, final init 3e-4. */
-export function pixelNafHyperparams(overrides: Partial<NafHyperparams> = {}): Partial<NafHyperparams> {
-  const d = PIXEL_HYPERPARAM_DEFAULTS.naf;
-  return { ...d, hidden: [...d.hidden], ...overrides };
-}
 
 /** The conv stack's per-layer geometry for an input shape; throws when the input is too small. */
 export function pixelConvDims(shape: PixelShape, layers: readonly ConvLayerSpec[]): ConvDims[] {
@@ -536,73 +520,4 @@ export function pixelEncoderFactory(config: PixelEncoderConfig): EncoderFactory 
     const native = (config.kernels ?? (tf.getBackend() === 'tensorflow' ? 'native' : 'arena')) === 'native';
     return new (native ? NativeConvEncoder : PixelEncoder)(shape, config.layers, root.fork(), role?.lr ?? config.lr, role?.l2 ?? 0, config.trunk ?? 0, config.trunkNorm ?? false);
   };
-}
-
-export interface PixelAgentOptions {
-  algo: Algo;
-  shape: PixelShape;
-  actionSize: number;
-  /** Overrides on top of the pixel defaults (pixelDdpgHyperparams / pixelNafHyperparams). */
-  hyperparams?: Record<string, unknown>;
-  seed: number;
-  layers?: readonly ConvLayerSpec[];
-  /** Units of a dense + tanh feature trunk after the conv layers (0 or absent: none; see PixelEncoder). */
-  trunk?: number;
-  /** LayerNorm in the trunk (dense -> LN -> tanh, DrQ-v2 / SAC-AE). */
-  trunkNorm?: boolean;
-  /** Conv kernels (PixelEncoderConfig.kernels); default native on the tensorflow backend. */
-  kernels?: 'native' | 'arena';
-  /** One learning rate for every conv torso; default: the rate of the network each one feeds. */
-  encoderLr?: number;
-  /**
-   * DDPG/TD3: which conv torso the actor reads.
-   * 'critic' (default): the first critic's, detached (DetachedEncoder; DrQ-v2 and SAC-AE practice):
-   *   one torso, trained by the first critic's TD loss only (TD3's second critic reads it detached
-   *   as well; DrQ-v2 trains its one encoder with both critics' losses); an update runs two torso
-   *   forwards (critic, critic target) and one backward instead of five and two (seven and three
-   *   for TD3).
-   * 'own': the DDPG paper's separate actor torso, trained by the actor's gradient at
-   *   actorEncoderLr (0 freezes it at its initialisation).
-   */
-  actorEncoder?: 'critic' | 'own';
-  /** Learning rate of the actor's own conv torso (actorEncoder 'own'). Default: as encoderLr. */
-  actorEncoderLr?: number;
-}
-
-/**
- * A DDPG/TD3/NAF agent with the paper's pixel networks. Each conv torso trains at the learning
- * rate of the network it feeds (DDPG: critic 1e-3, an own actor torso 1e-4). The actor-critic agent
- * creates its encoders in the order actor, actor target, critics, critic targets, which the factory
- * below relies on.
- */
-export function createPixelAgent(opts: PixelAgentOptions): AnyAgent {
-  if (!PIXEL_ALGOS.includes(opts.algo)) throw new UserError({ field: 'algo', message: `pixel runs train ${PIXEL_ALGOS.join(', ')}, not ${opts.algo}` });
-  const obsSize = opts.shape.height * opts.shape.width * opts.shape.channels;
-  const overrides = opts.algo === 'naf' ? pixelNafHyperparams(opts.hyperparams as Partial<NafHyperparams>) : pixelDdpgHyperparams(opts.hyperparams as Partial<DdpgHyperparams>);
-  const hp = resolveHyperparams(opts.algo, overrides as Record<string, unknown>);
-  const make = pixelEncoderFactory({ ...opts.shape, layers: opts.layers ?? PIXEL_CONV_DEFAULTS, lr: 1e-3, seed: opts.seed ^ 0x5eed, trunk: opts.trunk ?? 0, trunkNorm: opts.trunkNorm ?? false, ...(opts.kernels ? { kernels: opts.kernels } : {}) });
-  let made = 0;
-  let encoder: EncoderFactory;
-  if ('lr' in hp) {
-    encoder = (size) => make(size, { network: 'q', lr: opts.encoderLr ?? hp.lr });
-  } else if ((opts.actorEncoder ?? 'critic') === 'own') {
-    encoder = (size) => {
-      const actor = made++ < 2;
-      return make(size, actor ? { network: 'actor', lr: opts.actorEncoderLr ?? opts.encoderLr ?? hp.actorLr } : { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
-    };
-  } else {
-    if (opts.actorEncoderLr !== undefined) throw new Error("actorEncoderLr needs actorEncoder 'own' (by default the actor reads the critic's torso, which the critic trains)");
-    // Made with the actor (and its target), handed to the first critic (and its target) after;
-    // TD3's second critic (and its target) read them detached too.
-    const critic = make(obsSize, { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
-    const target = make(obsSize, { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
-    const critics = 'twinCritics' in hp && hp.twinCritics ? 2 : 1;
-    encoder = () => {
-      const i = made++;
-      if (i === 2) return critic;
-      if (i === 2 + critics) return target;
-      return new DetachedEncoder(i === 0 || (i > 2 && i < 2 + critics) ? critic : target);
-    };
-  }
-  return createAgent(opts.algo, obsSize, opts.actionSize, overrides as Record<string, unknown>, opts.seed, encoder);
 }

@@ -1,4 +1,4 @@
-import type { SacHyperparams } from '../api/hyperparams.ts';
+import type { SacHyperparams } from './algos/sac/spec.ts';
 import type { Agent, AgentState, Batch, UpdateStats } from './types.ts';
 import { Adam, FlatParams, softUpdate, type ParamSpec } from './params.ts';
 import { Arena } from './simd.ts';
@@ -338,12 +338,9 @@ export class SacAgent implements Agent {
     for (let j = 0; j < 2; j++) softUpdate(this.criticTargets[j], this.critics[j], hp.tau);
     this.updates++;
     return {
-      criticLoss: g.criticLoss,
-      actorLoss: g.actorLoss,
-      q: g.q,
+      // Metric names as declared in learn/algos/sac/spec.ts; alpha and entropy, SAC's own signs of life, on every update.
+      metrics: { critic_loss: g.criticLoss, actor_loss: g.actorLoss, q: g.q, ...diagnostics, alpha: this.alpha, entropy: g.entropy },
       tdErrors: g.tdErrors,
-      // alpha and entropy are SAC's own signs of life: logged on every update.
-      diagnostics: { ...diagnostics, alpha: this.alpha, entropy: g.entropy },
     };
   }
 

@@ -1,4 +1,4 @@
-import type { Td3Hyperparams } from '../api/hyperparams.ts';
+import type { Td3Hyperparams } from './algos/td3/spec.ts';
 import { ActorCriticAgent } from './ddpg.ts';
 import type { EncoderFactory } from './encoder.ts';
 

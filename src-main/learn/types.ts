@@ -1,8 +1,10 @@
-import type { Algo } from '../api/hyperparams.ts';
+import type { CommonHyperparams } from './algos/spec.ts';
+import type { Trajectory } from './dynamics.ts';
+import type { RunningObsNorm } from './obs-norm.ts';
 
 /**
- * The agent interface the trainer drives. DDPG, TD3 and NAF implement it over TensorFlow.js;
- * the replay buffer and noise are shared pieces.
+ * The agent interface the trainer drives and the exporter reads; every algorithm module
+ * (learn/algos/<id>/) makes agents of it. The replay buffer and noise are shared pieces.
  */
 
 /** A sampled minibatch, flat row-major typed arrays (batch x dim). */
@@ -25,19 +27,33 @@ export interface Batch {
   indices?: Int32Array;
 }
 
-/** Scalars reported after an update; names follow the metric names in metrics.jsonl. */
+/** What an update reports. */
 export interface UpdateStats {
-  criticLoss: number;
-  actorLoss?: number;
-  /** Mean Q of the batch. */
-  q: number;
+  /**
+   * Named scalars of this update under their metrics.jsonl names, as the algorithm's spec declares
+   * them (critic_loss, actor_loss, q, the learning diagnostics of learn/diagnostics.ts, ...). A name
+   * may be absent from an update (an actor step every other update): the trainer averages each name
+   * over the updates of its logging window that reported it.
+   */
+  metrics: Record<string, number>;
   /** New priorities (|TD error|) for prioritized replay. */
   tdErrors?: Float32Array;
-  /**
-   * Further named scalars of this update (metric names as in metrics.jsonl, e.g. the learning
-   * diagnostics of learn/diagnostics.ts); the trainer averages each over its logging window.
-   */
-  diagnostics?: Record<string, number>;
+}
+
+/**
+ * What an algorithm may add to the shared off-policy loop (train/trainer.ts), each optional. NAF
+ * with model-based acceleration (Gu et al. 2016) uses all four: iLQG exploration from its fitted
+ * model, model fits on finished episodes, imagination rounds, and imagined minibatches.
+ */
+export interface AgentHooks {
+  /** The exploring action at step t of the training episode, in place of act(obs, true). */
+  exploreAt?(obs: Float32Array, t: number): Float32Array;
+  /** After every training env step. */
+  afterEnvStep?(): void;
+  /** A finished training episode (the trainer records trajectories only for agents with this hook). */
+  onEpisodeEnd?(trajectory: Trajectory): void;
+  /** After the replay updates of a step, up to updatesPerStep extra minibatches; null when none is ready. */
+  extraBatch?(): Batch | null;
 }
 
 /** Everything needed to continue training bit for bit: weights, optimizer moments, counters. */
@@ -50,7 +66,16 @@ export interface AgentState {
 }
 
 export interface Agent {
-  readonly algo: Algo;
+  /** Id of the algorithm module that made it (learn/algos/<id>/). */
+  readonly algo: string;
+  /** Its hyperparameters: at least the fields the trainer and the replay read. */
+  readonly hp: CommonHyperparams;
+  readonly obsSize: number;
+  readonly actionSize: number;
+  /** Running observation normalisation applied before the networks (exported with the policy), if on. */
+  readonly obsNorm: RunningObsNorm | null;
+  /** Additions to the training loop, if the algorithm has any. */
+  readonly hooks?: AgentHooks | null;
   /** Action in [-1, 1]^n for one observation; explore adds the configured exploration noise. */
   act(obs: Float32Array, explore: boolean): Float32Array;
   /** Called at episode start (resets OU noise, parameter noise, ...). */

@@ -16,10 +16,10 @@
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../learn/backend.ts';
-import { createPixelAgent, type ConvLayerSpec } from '../learn/pixel-nets.ts';
+import type { ConvLayerSpec } from '../learn/pixel-nets.ts';
+import { createPixelAgent, pixelHyperparams } from '../learn/algos/pixel-agent.ts';
 import { ReplayBuffer } from '../learn/replay.ts';
 import { createAgent } from '../learn/factory.ts';
-import { pixelDdpgHyperparams } from '../learn/pixel-nets.ts';
 import { Rng } from '../util/rng.ts';
 import type { Agent, Batch } from '../learn/types.ts';
 import type { ObsEncoder } from '../learn/encoder.ts';
@@ -32,7 +32,8 @@ import { SyncRenderHost } from './sync-host.ts';
 
 export interface PixelTrainOptions {
   env: string;
-  algo: 'ddpg' | 'td3' | 'naf';
+  /** An algorithm with pixel defaults (learn/algos registry). */
+  algo: string;
   /** 'pixels' (the benchmark) or 'state' (the same run on the low-dimensional state). */
   obs: 'pixels' | 'state';
   steps: number;
@@ -204,7 +205,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   if (env instanceof PixelEnv) {
     const pe = env;
     const a = createPixelAgent({ algo: o.algo, shape: pe.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams, trunk: o.trunk, trunkNorm: o.trunkNorm > 0, ...(o.layers ? { layers: o.layers } : {}), ...(o.actorEncoderLr !== undefined ? { actorEncoder: 'own', actorEncoderLr: o.actorEncoderLr } : {}) });
-    const hp = (a as unknown as { hp: { batchSize: number; replayCapacity: number; gamma: number } }).hp;
+    const hp = a.hp;
     batchSize = hp.batchSize;
     const buf = pe.newReplay(Math.min(hp.replayCapacity, o.steps), { shift: o.shift, nStep: o.nStep, gamma: hp.gamma });
     const batch = buf.makeBatch(batchSize);
@@ -221,7 +222,7 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
     agent = a;
   } else {
     // The same heads and hyperparameters as the pixel agent, on the state.
-    const a = createAgent(o.algo, env.info.obs.size, A, { ...(o.algo === 'naf' ? {} : pixelDdpgHyperparams()), ...o.hyperparams }, o.seed);
+    const a = createAgent(o.algo, env.info.obs.size, A, pixelHyperparams(o.algo, o.hyperparams), o.seed);
     batchSize = a.hp.batchSize;
     const buf = new ReplayBuffer({ capacity: Math.min(a.hp.replayCapacity, o.steps), obsSize: env.info.obs.size, actionSize: A });
     const batch = buf.makeBatch(batchSize);
@@ -247,15 +248,18 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   replay.restart();
   agent.resetEpisode();
   let ret = 0;
-  const sums = { criticLoss: 0, q: 0, actorLoss: 0, n: 0 };
+  // Sums and counts of the update metrics (whatever names the algorithm reports) since the last eval.
+  const sums = new Map<string, { sum: number; n: number }>();
   try {
     const learn = () => {
       const u0 = performance.now();
       const st = agent.update(replay.sample(rng));
-      sums.criticLoss += st.criticLoss;
-      sums.q += st.q;
-      sums.actorLoss += st.actorLoss ?? 0;
-      sums.n++;
+      for (const [name, v] of Object.entries(st.metrics)) {
+        const acc = sums.get(name) ?? { sum: 0, n: 0 };
+        acc.sum += v;
+        acc.n++;
+        sums.set(name, acc);
+      }
       updateSeconds += (performance.now() - u0) / 1000;
       updates++;
     };
@@ -286,22 +290,19 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
         const probe = evalEnv instanceof PixelEnv ? new FeatureProbe(agent, evalEnv) : null;
         const ev = evaluate(evalEnv, (x) => agent.act(x, false), o.evalEpisodes, o.seed, probe ? (x, e) => probe.visit(x, e < o.evalEpisodes - 2) : undefined);
         const wall = (performance.now() - t0) / 1000;
-        const k = Math.max(1, sums.n);
         emit({
           event: 'eval',
           step,
           eval_return: +ev.ret.toFixed(1),
           episodes: o.evalEpisodes,
           abs_action: +ev.absAction.toFixed(3),
-          critic_loss: +(sums.criticLoss / k).toPrecision(3),
-          q: +(sums.q / k).toPrecision(3),
-          actor_loss: +(sums.actorLoss / k).toPrecision(3),
+          ...Object.fromEntries([...sums].map(([name, { sum, n }]) => [name, +(sum / n).toPrecision(3)])),
           wall_s: Math.round(wall),
           updates_per_s: updates ? +(updates / updateSeconds).toFixed(2) : 0,
           ...(probe ? { state_r2: probe.r2() } : {}),
           ...(env instanceof PixelEnv ? { env_render_s: +env.renderSeconds.toFixed(1) } : {}),
         });
-        sums.criticLoss = sums.q = sums.actorLoss = sums.n = 0;
+        sums.clear();
       }
     }
   } finally {

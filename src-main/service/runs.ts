@@ -7,7 +7,7 @@
 import type { TrainEvent } from '../api/events.ts';
 import type { BackendInfo, EpisodeList, EpisodeReplay, LiveFrame, MetricSeriesSet, MetricsChunk, PolicyExport, RunRow, RunView } from '../api/studio-api.ts';
 import { exportPolicy } from '../export/index.ts';
-import type { RunDetail, RunSummary } from '../api/runs.ts';
+import { metricInfo, type RunDetail, type RunSummary } from '../api/runs.ts';
 import type { SceneModel } from '../api/scene.ts';
 import { RunManager } from '../train/run-manager.ts';
 import { runEnvSource } from '../train/config.ts';
@@ -132,7 +132,7 @@ export class RunService {
       detail = { summary: this.summary(id), config, metrics: { records: [], lines: cols.lines, problems: cols.problems }, checkpoints: run.checkCheckpoints() };
     }
     const config = detail.config as { backend?: { name: string; reason: string } | null };
-    return { ...detail, progress: this.manager.progress(id), backend: config.backend ?? null, ...this.startFlag(detail.summary) };
+    return { ...detail, progress: this.manager.progress(id), backend: config.backend ?? null, metricInfo: metricInfo(detail.summary.algo), ...this.startFlag(detail.summary) };
   }
 
   /**

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseRunConfig, PIXEL_ALGOS, type RunConfig } from '../api/run-config.ts';
-import { PIXEL_HYPERPARAM_DEFAULTS, type Algo } from '../api/hyperparams.ts';
+import { parseRunConfig, RUN_DEFAULTS, type RunConfig } from '../api/run-config.ts';
+import { findAlgorithmSpec } from '../learn/algos/specs.ts';
 import { UserError } from '../util/errors.ts';
 import { appRoot } from '../util/paths.ts';
 import { renderHostPageDir } from '../render/host.ts';
@@ -20,10 +20,6 @@ export function resolveRunConfig(raw: unknown): { config: RunConfig; env: Resolv
   const parsed = parseRunConfig(pixels ? withPixelDefaults(raw) : raw);
   if (!parsed.ok) throw new UserError(parsed.issues);
   const config = parsed.config;
-  if (config.algo === 'naf') {
-    const hp = config.hyperparams as { modelBased?: boolean; ilqgExploration?: number };
-    if ((hp.ilqgExploration ?? 0) > 0 && !hp.modelBased) throw new UserError({ field: 'hyperparams.ilqgExploration', message: 'iLQG exploration acts on the fitted model: it needs modelBased=true' });
-  }
   if (config.obs === 'pixels') {
     const issues: { field: string; message: string }[] = [];
     for (const check of [() => renderHostPageDir(), () => findChromium()]) {
@@ -33,9 +29,7 @@ export function resolveRunConfig(raw: unknown): { config: RunConfig; env: Resolv
         issues.push({ field: 'obs', message: `pixel observations need the render host: ${(e as Error).message}` });
       }
     }
-    const hp = config.hyperparams as { prioritizedReplay?: boolean; modelBased?: boolean };
-    if (hp.prioritizedReplay) issues.push({ field: 'hyperparams.prioritizedReplay', message: 'prioritized replay is not available with pixel observations' });
-    if (hp.modelBased) issues.push({ field: 'hyperparams.modelBased', message: "NAF's model-based mode needs low-dim states; it is not available with pixel observations" });
+    if (config.hyperparams.prioritizedReplay) issues.push({ field: 'hyperparams.prioritizedReplay', message: 'prioritized replay is not available with pixel observations' });
     if (issues.length) throw new UserError(issues);
   }
   const env = resolveEnv(config.env);
@@ -46,17 +40,22 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The pixel networks' defaults (PIXEL_HYPERPARAM_DEFAULTS); resolved here, so config.json records what the pixel agent uses. */
-export function pixelHyperparamDefaults(algo: unknown): Record<string, unknown> {
-  return structuredClone(algo === 'naf' ? PIXEL_HYPERPARAM_DEFAULTS.naf : PIXEL_HYPERPARAM_DEFAULTS.ddpg);
+/**
+ * The algorithm's pixel-network defaults (its spec's pixelDefaults), resolved here so config.json
+ * records what the pixel agent uses; null for an unknown algorithm or one without a pixel variant.
+ */
+export function pixelHyperparamDefaults(algo: unknown): Record<string, unknown> | null {
+  const defaults = typeof algo === 'string' ? findAlgorithmSpec(algo)?.pixelDefaults : null;
+  return defaults ? structuredClone(defaults as Record<string, unknown>) : null;
 }
 
 function withPixelDefaults(raw: Record<string, unknown>): Record<string, unknown> {
   // An algorithm without a pixel variant keeps its own hyperparameters: parseRunConfig names the algo.
-  if (!PIXEL_ALGOS.includes((raw.algo ?? 'ddpg') as Algo)) return raw;
+  const defaults = pixelHyperparamDefaults(raw.algo ?? RUN_DEFAULTS.algo);
+  if (!defaults) return raw;
   const given = isObject(raw.hyperparams) ? raw.hyperparams : raw.hyperparams === undefined ? {} : null;
   if (given === null) return raw; // not an object: the schema names the field
-  return { ...raw, hyperparams: { ...pixelHyperparamDefaults(raw.algo ?? 'ddpg'), ...given } };
+  return { ...raw, hyperparams: { ...defaults, ...given } };
 }
 
 /** The env a run trains on: the copy of its files taken when the run was created. */

@@ -1,6 +1,7 @@
 import { pixelSettings, type PixelSettings, type RunConfig } from '../api/run-config.ts';
-import { createAgent, type AnyAgent } from '../learn/factory.ts';
-import { createPixelAgent } from '../learn/pixel-nets.ts';
+import { createAgent } from '../learn/factory.ts';
+import { createPixelAgent } from '../learn/algos/pixel-agent.ts';
+import type { Agent } from '../learn/types.ts';
 import { PixelEnv, type PixelEnvOptions } from '../render/pixel-env.ts';
 import { SyncRenderHost } from '../render/sync-host.ts';
 import { createEnv, type EnvSource } from '../sim/env.ts';
@@ -9,7 +10,7 @@ import type { Env } from '../sim/types.ts';
 /** The envs and the agent of a run, built the way its config says (state or pixel observations). */
 export interface RunSetup {
   envs: Env[];
-  agent: AnyAgent;
+  agent: Agent;
   /** Releases the agent, the envs and the render host. */
   close(): Promise<void>;
 }
@@ -27,7 +28,7 @@ export function pixelEnvOptions(p: PixelSettings, specCamera: string | undefined
 export async function setUpRun(config: RunConfig, source: EnvSource, envCount: number): Promise<RunSetup> {
   const envs: Env[] = [];
   let host: SyncRenderHost | null = null;
-  let agent: AnyAgent | null = null;
+  let agent: Agent | null = null;
   const close = async () => {
     agent?.dispose();
     for (const e of envs) e.dispose();

@@ -2,9 +2,8 @@ import type { RunConfig } from '../api/run-config.ts';
 import type { TrainEvent } from '../api/events.ts';
 import type { MetricRecord, RunStatus } from '../api/runs.ts';
 import type { Env } from '../sim/types.ts';
-import type { Batch } from '../learn/types.ts';
-import type { AnyAgent } from '../learn/factory.ts';
-import { NafAgent } from '../learn/naf.ts';
+import type { Agent, Batch } from '../learn/types.ts';
+import { RESERVED_METRIC_NAMES } from '../learn/algos/spec.ts';
 import { Rng } from '../util/rng.ts';
 import type { Trajectory } from '../learn/dynamics.ts';
 import { storageProblem, type RunFiles } from '../store/run-store.ts';
@@ -31,7 +30,7 @@ export interface TrainerOptions {
   env: Env;
   /** A second env for evaluation, so an evaluation mid-episode leaves the training episode as it was. */
   evalEnv: Env;
-  agent: AnyAgent;
+  agent: Agent;
   /** Low-dim or pixel transitions (train/replay-kinds.ts); a bare ReplayBuffer is low-dim. */
   replay: TrainReplay | ReplayBuffer;
   state: TrainerState;
@@ -83,10 +82,12 @@ export class OffPolicyTrainer {
   private lastCheckpoint: number | null = null;
   // Windows for the 'update' record and progress events.
   private progressWindow = { step: 0, t0: performance.now() };
-  private win = { criticLoss: 0, actorLoss: 0, actorN: 0, q: 0, n: 0, steps: 0, t0: performance.now() };
-  /** Sums and counts of the agents' further named update scalars (learn/diagnostics.ts) in this window. */
-  private diagWin = new Map<string, { sum: number; n: number }>();
-  private last = { criticLoss: null as number | null, actorLoss: null as number | null, q: null as number | null, stepsPerS: 0, episodeReturn: null as number | null };
+  private win = { steps: 0, updates: 0, t0: performance.now() };
+  /** Sums and counts of the agent's named update metrics in this window (whatever names its updates report). */
+  private metricWin = new Map<string, { sum: number; n: number }>();
+  /** Each metric's mean over the last window with updates (the progress events carry them). */
+  private lastMetrics: Record<string, number> = {};
+  private last = { stepsPerS: 0, episodeReturn: null as number | null };
 
   constructor(opts: TrainerOptions) {
     this.o = { ...opts, replay: opts.replay instanceof ReplayBuffer ? new LowDimTrainReplay(opts.replay) : opts.replay };
@@ -217,9 +218,7 @@ export class OffPolicyTrainer {
       updates: this.s.updates,
       episodeReturn: this.last.episodeReturn,
       episodes: this.s.episodes,
-      criticLoss: this.last.criticLoss,
-      actorLoss: this.last.actorLoss,
-      q: this.last.q,
+      metrics: this.lastMetrics,
       divergedEpisodes: this.s.divergedEpisodes,
     });
   }
@@ -229,38 +228,29 @@ export class OffPolicyTrainer {
     const now = performance.now();
     const dt = (now - w.t0) / 1000;
     const stepsPerS = dt > 0 ? +(w.steps / dt).toFixed(1) : 0;
-    if (w.n > 0) {
-      this.last.criticLoss = w.criticLoss / w.n;
-      this.last.q = w.q / w.n;
-      this.last.actorLoss = w.actorN ? w.actorLoss / w.actorN : null;
-      const diagnostics: Record<string, number> = {};
-      for (const [name, { sum, n }] of this.diagWin) if (n > 0) diagnostics[name] = +(sum / n).toPrecision(5);
-      this.record('update', { critic_loss: this.last.criticLoss, actor_loss: this.last.actorLoss, q: this.last.q, ...diagnostics, updates: this.s.updates, steps_per_s: stepsPerS });
+    if (this.win.updates > 0) {
+      const means: Record<string, number> = {};
+      for (const [name, { sum, n }] of this.metricWin) means[name] = +(sum / n).toPrecision(6);
+      this.lastMetrics = means;
+      this.record('update', { ...means, updates: this.s.updates, steps_per_s: stepsPerS });
     }
-    this.diagWin.clear();
-    this.win = { criticLoss: 0, actorLoss: 0, actorN: 0, q: 0, n: 0, steps: 0, t0: now };
+    this.metricWin.clear();
+    this.win = { steps: 0, updates: 0, t0: now };
   }
 
   private learn(batch: Batch): void {
     const stats = this.o.agent.update(batch);
     this.s.updates++;
-    const w = this.win;
-    w.criticLoss += stats.criticLoss;
-    w.q += stats.q;
-    w.n++;
-    if (stats.actorLoss !== undefined) {
-      w.actorLoss += stats.actorLoss;
-      w.actorN++;
-    }
-    if (stats.diagnostics) {
-      for (const [name, value] of Object.entries(stats.diagnostics)) {
-        if (!Number.isFinite(value)) continue;
-        const acc = this.diagWin.get(name);
-        if (acc) {
-          acc.sum += value;
-          acc.n++;
-        } else this.diagWin.set(name, { sum: value, n: 1 });
-      }
+    this.win.updates++;
+    for (const [name, value] of Object.entries(stats.metrics)) {
+      // A diverged value is left out of the mean (the episode records count divergences); a name
+      // the loop writes itself would overwrite it.
+      if (!Number.isFinite(value) || RESERVED_METRIC_NAMES.has(name)) continue;
+      const acc = this.metricWin.get(name);
+      if (acc) {
+        acc.sum += value;
+        acc.n++;
+      } else this.metricWin.set(name, { sum: value, n: 1 });
     }
     if (this.o.replay.prioritized && stats.tdErrors && batch.indices) this.o.replay.updatePriorities(batch.indices, stats.tdErrors);
   }
@@ -288,7 +278,9 @@ export class OffPolicyTrainer {
   private async loop(): Promise<'done' | 'stopped' | 'paused'> {
     const { config, env, agent, replay, control, steps } = this.o;
     const hp = agent.hp;
-    const naf = agent instanceof NafAgent && agent.model ? agent : null;
+    // What the algorithm adds to the loop (NAF's model-based part), each piece optional.
+    const hooks = agent.hooks ?? null;
+    const exploreAt = hooks?.exploreAt ? hooks.exploreAt : null;
     const actionSize = env.info.action.size;
     const random = new Float32Array(actionSize);
     const betaStart = hp.priorityBeta;
@@ -311,15 +303,15 @@ export class OffPolicyTrainer {
         agent.resetEpisode();
         epReturn = 0;
         epLength = 0;
-        traj = naf ? { obs: [obs], actions: [], rewards: [] } : null;
+        traj = hooks?.onEpisodeEnd ? { obs: [obs], actions: [], rewards: [] } : null;
       }
       let action: Float32Array;
       if (this.s.step < this.warmup) {
         for (let i = 0; i < actionSize; i++) random[i] = this.rng.range(-1, 1);
         action = random;
       } else {
-        // NAF with a model may drive the episode with its iLQG controller (indexed by the episode's step).
-        action = naf ? naf.exploreAt(obs, epLength) : agent.act(obs, true);
+        // An agent may drive the episode with its own controller, indexed by the episode's step (NAF's iLQG).
+        action = exploreAt ? exploreAt(obs, epLength) : agent.act(obs, true);
       }
       const r = env.step(action);
       replay.add(action, r);
@@ -333,13 +325,13 @@ export class OffPolicyTrainer {
       epReturn += r.reward;
       epLength++;
       obs = r.obs;
-      naf?.afterEnvStep();
+      hooks?.afterEnvStep?.();
       if (r.terminated || r.truncated) {
         this.s.episodes++;
         if (r.diverged) this.s.divergedEpisodes++;
         this.last.episodeReturn = epReturn;
         this.record('episode', { episode: this.s.episodes, episode_return: epReturn, episode_length: epLength, diverged: r.diverged, diverged_episodes: this.s.divergedEpisodes });
-        if (naf && traj) naf.onEpisodeEnd(traj);
+        if (traj) hooks?.onEpisodeEnd?.(traj);
         obs = null;
       }
 
@@ -347,11 +339,11 @@ export class OffPolicyTrainer {
         // Schaul et al. 2016, section 3.4: beta annealed linearly to 1 over training.
         if (replay.prioritized) replay.beta = betaStart + (1 - betaStart) * Math.min(1, this.s.step / steps);
         for (let u = 0; u < hp.updatesPerStep; u++) this.learn(replay.sample(this.rng, this.batch));
-        if (naf) {
+        if (hooks?.extraBatch) {
           for (let u = 0; u < hp.updatesPerStep; u++) {
-            const imagined = naf.sampleImagined();
-            if (!imagined) break;
-            this.learn(imagined);
+            const extra = hooks.extraBatch();
+            if (!extra) break;
+            this.learn(extra);
           }
         }
       }

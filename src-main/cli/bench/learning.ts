@@ -2,8 +2,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchSuite } from './suite.ts';
-import type { Algo } from '../../api/hyperparams.ts';
-import { HYPERPARAM_SCHEMAS, PAPER_DEFAULTS, PRESETS } from '../../api/hyperparams.ts';
+import { algorithmSpecs, allPresets } from '../../learn/algos/specs.ts';
 import { selectBackend } from '../../learn/backend.ts';
 import { createAgent } from '../../learn/factory.ts';
 import { ReplayBuffer } from '../../learn/replay.ts';
@@ -46,7 +45,7 @@ import type { PixelSettings } from '../../api/run-config.ts';
 interface Case {
   name: string;
   env: string;
-  algo: Algo;
+  algo: string;
   steps: number;
   hyperparams: Record<string, unknown>;
   evalEpisodes: number;
@@ -70,7 +69,7 @@ export const CURL_STATE_SAC_100K: Partial<Record<(typeof SUITE_TASKS)[number], n
 
 const SUITE_STEPS = 100_000;
 const NAF_SMALL = { hidden: [64, 64], tau: 0.005, batchSize: 128, updatesPerStep: 1, learningStarts: 1000, randomSteps: 1000 };
-const ALGOS = Object.keys(HYPERPARAM_SCHEMAS) as Algo[];
+const SPECS = algorithmSpecs();
 
 /** The pixel settings of the 'ddpg-pixels-cartpole-balance' case (also a case of `bench probe`). */
 export const PIXEL_CASE_SETTINGS: Partial<PixelSettings> = Object.freeze({ actionRepeat: 8, stacking: 'sliding', stack: 3, shift: 4, trunk: 50, trunkNorm: true, nStep: 3, antialias: true });
@@ -90,10 +89,10 @@ const PIXEL_CASE_HYPERPARAMS = Object.freeze({
 });
 
 export const CASES: Case[] = [
-  { name: 'ddpg-quick-pendulum', env: 'pendulum', algo: 'ddpg', steps: 10_000, hyperparams: structuredClone(PRESETS['ddpg-quick'].hyperparams) as Record<string, unknown>, evalEpisodes: 10, byDefault: true },
-  ...ALGOS.flatMap((algo) => SUITE_TASKS.map((env) => ({ name: `${algo}-${env}`, env, algo, steps: SUITE_STEPS, hyperparams: {}, evalEpisodes: 5, byDefault: false }))),
-  ...ALGOS.flatMap((algo) =>
-    SUITE_TASKS.map((env) => ({ name: `${algo}-paper-${env}`, env, algo, steps: SUITE_STEPS, hyperparams: structuredClone(PAPER_DEFAULTS[algo]) as Record<string, unknown>, evalEpisodes: 5, byDefault: false })),
+  { name: 'ddpg-quick-pendulum', env: 'pendulum', algo: 'ddpg', steps: 10_000, hyperparams: structuredClone(allPresets()['ddpg-quick']!.hyperparams) as Record<string, unknown>, evalEpisodes: 10, byDefault: true },
+  ...SPECS.flatMap(({ id: algo }) => SUITE_TASKS.map((env) => ({ name: `${algo}-${env}`, env, algo, steps: SUITE_STEPS, hyperparams: {}, evalEpisodes: 5, byDefault: false }))),
+  ...SPECS.flatMap(({ id: algo, paperDefaults }) =>
+    SUITE_TASKS.map((env) => ({ name: `${algo}-paper-${env}`, env, algo, steps: SUITE_STEPS, hyperparams: structuredClone(paperDefaults) as Record<string, unknown>, evalEpisodes: 5, byDefault: false })),
   ),
   { name: 'naf-small-cartpole-balance', env: 'cartpole-balance', algo: 'naf', steps: 50_000, hyperparams: structuredClone(NAF_SMALL), evalEpisodes: 3, byDefault: true },
   { name: 'naf-imagination-cartpole-balance', env: 'cartpole-balance', algo: 'naf', steps: 50_000, hyperparams: { ...structuredClone(NAF_SMALL), modelBased: true }, evalEpisodes: 3, byDefault: true },

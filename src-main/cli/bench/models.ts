@@ -1,5 +1,5 @@
 import type { BenchSuite } from './suite.ts';
-import { NAF_PAPER_DEFAULTS } from '../../api/hyperparams.ts';
+import { NAF_PAPER_DEFAULTS } from '../../learn/algos/naf/spec.ts';
 import { LinearGaussianDynamics, type Trajectory } from '../../learn/dynamics.ts';
 import { makeActionNoise } from '../../learn/noise.ts';
 import { createEnv } from '../../sim/env.ts';

@@ -1,5 +1,6 @@
 import { selectBackend } from '../../learn/backend.ts';
-import { createPixelAgent, PIXEL_CONV_DEFAULTS, type ConvLayerSpec } from '../../learn/pixel-nets.ts';
+import { PIXEL_CONV_DEFAULTS, type ConvLayerSpec } from '../../learn/pixel-nets.ts';
+import { createPixelAgent } from '../../learn/algos/pixel-agent.ts';
 import { PixelReplay, type PixelObservation } from '../../learn/pixel-replay.ts';
 import { Rng } from '../../util/rng.ts';
 

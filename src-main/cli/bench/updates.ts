@@ -3,7 +3,7 @@ import { selectBackend } from '../../learn/backend.ts';
 import { createAgent, resolveHyperparams } from '../../learn/factory.ts';
 import { ReplayBuffer } from '../../learn/replay.ts';
 import { Rng } from '../../util/rng.ts';
-import { HYPERPARAM_SCHEMAS, PAPER_DEFAULTS, type Algo } from '../../api/hyperparams.ts';
+import { algorithmIds, allPresets } from '../../learn/algos/specs.ts';
 import { runPixelUpdates } from './updates-pixels.ts';
 import { gemmPool } from '../../learn/gemm-pool.ts';
 import { loadavg } from 'node:os';
@@ -21,13 +21,15 @@ export const run: BenchSuite = async function* ({ quick, log }) {
   log(`backend ${backend.reason}`);
   const obsSize = 17;
   const actionSize = 6;
-  const cases: { name: string; algo: Algo; hp: Record<string, unknown> }[] = [
-    { name: 'ddpg-paper-lowdim', algo: 'ddpg', hp: structuredClone(PAPER_DEFAULTS.ddpg) as Record<string, unknown> },
-    ...(Object.keys(HYPERPARAM_SCHEMAS) as Algo[]).map((algo) => ({ name: `${algo}-lowdim`, algo, hp: {} })),
+  // The paper's DDPG first (the case earlier rounds compared with PyTorch), then every registered algorithm's defaults.
+  const paper = allPresets()['ddpg-paper']!;
+  const cases: { name: string; algo: string; hp: Record<string, unknown> }[] = [
+    { name: 'ddpg-paper-lowdim', algo: paper.algo, hp: structuredClone(paper.hyperparams) as Record<string, unknown> },
+    ...algorithmIds().map((algo) => ({ name: `${algo}-lowdim`, algo, hp: {} })),
   ];
   for (const { name, algo, hp } of cases) {
     const agent = createAgent(algo, obsSize, actionSize, hp, 1);
-    const { batchSize } = resolveHyperparams(algo, hp);
+    const { batchSize } = resolveHyperparams(algo, hp) as { batchSize: number };
     const rng = new Rng(2);
     const buf = new ReplayBuffer({ capacity: 10_000, obsSize, actionSize });
     const o = new Float32Array(obsSize);

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
 import type { BenchSuite } from './suite.ts';
-import { PRESETS } from '../../api/hyperparams.ts';
+import { allPresets } from '../../learn/algos/specs.ts';
 import { VIEWER_CHROMIUM_ARGS, findChromium } from '../../render/headless.ts';
 import { appRoot } from '../../util/paths.ts';
 import { UserError } from '../../util/errors.ts';
@@ -180,7 +180,7 @@ export const run: BenchSuite = async function* ({ quick, log }) {
     await page.goto(url);
     const gl = (await page.evaluate(GL_RENDERER)) as string;
     log(`WebGL: ${gl}`);
-    const hp = PRESETS['ddpg-quick'].hyperparams;
+    const hp = allPresets()['ddpg-quick']!.hyperparams;
     for (const env of ['pendulum', 'cheetah-run']) {
       const [created] = await rpc<{ id: string }[]>(url, 'createRun', {
         config: { env, algo: 'ddpg', name: `bench viewer ${env}`, steps: 1_000_000, evalEvery: 1000, evalEpisodes: 1, checkpointEvery: 100_000, hyperparams: { ...hp } },

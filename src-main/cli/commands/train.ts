@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { basename, dirname, resolve } from 'node:path';
 import type { TrainEvent } from '../../api/events.ts';
-import { RunConfigInputSchema, type RunConfigInput } from '../../api/run-config.ts';
-import { PRESETS } from '../../api/hyperparams.ts';
+import { QUICK_RUN, RUN_DEFAULTS, RunConfigInputSchema, type RunConfigInput } from '../../api/run-config.ts';
+import { algorithmIds, allPresets } from '../../learn/algos/specs.ts';
 import { UserError } from '../../util/errors.ts';
 import { defaultRunsDir } from '../../util/paths.ts';
 import { RunFiles } from '../../store/run-store.ts';
@@ -88,10 +88,11 @@ function configFromFlags(o: TrainOpts): RunConfigInput {
   return c as RunConfigInput;
 }
 
-/** `--preset <name>`: a named hyperparameter set (api/hyperparams.ts PRESETS) and its algorithm. */
+/** `--preset <name>`: a named hyperparameter set (an algorithm spec's presets, learn/algos/<id>/spec.ts) and its algorithm. */
 function applyPreset(c: Record<string, unknown>, name: string): void {
-  const preset = (PRESETS as Record<string, (typeof PRESETS)[keyof typeof PRESETS] | undefined>)[name];
-  if (!preset) throw new UserError({ field: '--preset', message: `unknown preset '${name}'; presets: ${Object.keys(PRESETS).join(', ')}` });
+  const presets = allPresets();
+  const preset = presets[name];
+  if (!preset) throw new UserError({ field: '--preset', message: `unknown preset '${name}'; presets: ${Object.keys(presets).join(', ')}` });
   if (c.algo !== undefined && c.algo !== preset.algo) throw new UserError({ field: '--preset', message: `preset '${name}' is for ${preset.algo}, not ${String(c.algo)}` });
   c.algo = preset.algo;
   c.hyperparams = structuredClone(preset.hyperparams) as Record<string, unknown>;
@@ -102,12 +103,12 @@ export const QUICK_STEPS = 10_000;
 
 /**
  * `rl-studio train` with no env, algorithm, observation kind or hyperparameter given: DDPG on the
- * dense pendulum with the 'ddpg-quick' preset (api/hyperparams.ts, deviations written down there)
+ * dense pendulum with the 'ddpg-quick' preset (learn/algos/ddpg/spec.ts, deviations written down there)
  * for QUICK_STEPS steps, unless --steps says otherwise. The paper's defaults need far longer runs.
  */
 export function applyQuickDefaults(o: Pick<TrainOpts, 'env' | 'algo' | 'obs'>, c: RunConfigInput): RunConfigInput {
   if (o.env !== undefined || o.algo !== undefined || o.obs !== undefined || c.hyperparams !== undefined) return c;
-  const hp = PRESETS['ddpg-quick'].hyperparams;
+  const hp = allPresets()[QUICK_RUN.preset]!.hyperparams;
   return { ...c, steps: c.steps ?? QUICK_STEPS, hyperparams: structuredClone(hp) as Record<string, unknown> };
 }
 
@@ -124,7 +125,8 @@ export function eventPrinter(out: Output, runDirs: Map<string, string>): { onEve
   const onEvent = (e: TrainEvent) => {
     if (e.type === 'progress') {
       if (out.json) {
-        out.result({ event: 'progress', run_id: e.runId, step: e.step, steps: e.steps, steps_per_s: e.stepsPerS, episode_return: e.episodeReturn, episodes: e.episodes, critic_loss: e.criticLoss, actor_loss: e.actorLoss, q: e.q, updates: e.updates, diverged_episodes: e.divergedEpisodes });
+        // The update metrics first: whatever names the algorithm reports, the loop's own fields win.
+        out.result({ event: 'progress', ...e.metrics, run_id: e.runId, step: e.step, steps: e.steps, steps_per_s: e.stepsPerS, episode_return: e.episodeReturn, episodes: e.episodes, updates: e.updates, diverged_episodes: e.divergedEpisodes });
       } else if (bar) {
         const width = 24;
         const filled = Math.round((width * e.step) / e.steps);
@@ -203,7 +205,7 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('Train an agent (with no options: DDPG on the dense pendulum, a result in about a minute)')
     .option('--env <id>', 'env id or path (default pendulum)')
-    .option('--algo <algo>', 'ddpg | td3 | naf (default ddpg)')
+    .option('--algo <algo>', `${algorithmIds().join(' | ')} (default ${RUN_DEFAULTS.algo})`)
     .option('--obs <kind>', 'lowdim | pixels (default lowdim)')
     .option('--steps <n>', 'environment steps to train for')
     .option('--seed <s>', 'seed (default 0)')
@@ -213,7 +215,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-episodes <n>', 'deterministic episodes per evaluation')
     .option('--checkpoint-every <n>', 'environment steps between checkpoints')
     .option('--warmup-steps <n>', 'random-action steps before learning (default: the algorithm default)')
-    .option('--preset <name>', `named hyperparameters, under any --set (${Object.keys(PRESETS).join(', ')})`)
+    .option('--preset <name>', `named hyperparameters, under any --set (${Object.keys(allPresets()).join(', ')})`)
     .option('--set <key=value>', 'a hyperparameter or run-config field, e.g. --set actorHidden=[64,64] (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--name <name>', 'display name')
     .option('--tag <tag>', 'tag (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])

@@ -1,10 +1,10 @@
 /**
- * The New-run form's hyperparameter fields, read from the algorithm's zod schema (api/hyperparams.ts):
+ * The New-run form's hyperparameter fields, read from the algorithm's zod schema (learn/algos/<id>/spec.ts):
  * kind, bounds, the one-line description, the default a new run gets and the paper's value. Values are edited as text and
  * parsed back here; the schema itself (through parseRunConfig) decides what is valid.
  */
 import { z } from 'zod';
-import { ALGO_DEFAULTS, HYPERPARAM_SCHEMAS, PAPER_DEFAULTS, PIXEL_HYPERPARAM_DEFAULTS, type Algo } from '../../../src-main/api/hyperparams.ts';
+import { findAlgorithmSpec } from '../../../src-main/learn/algos/specs.ts';
 import { PIXEL_SETTINGS_DEFAULTS, PixelSettingsSchema } from '../../../src-main/api/run-config.ts';
 
 export type FieldKind = 'number' | 'int' | 'layers' | 'bool' | 'enum';
@@ -22,7 +22,7 @@ export interface HpField {
   options?: string[];
   /** The default a new run gets, as the form shows it. */
   defaultText: string;
-  /** The paper's value where it differs from the default (api/hyperparams.ts PAPER_DEFAULTS). */
+  /** The paper's value where it differs from the default (the spec's paperDefaults). */
   paperText?: string;
 }
 
@@ -30,12 +30,14 @@ export interface HpField {
  * The algorithm's hyperparameters with the defaults a run of this observation type gets (pixel runs:
  * the paper's pixel networks), and for pixel runs the frame settings after them.
  */
-export function hpFields(algo: Algo, obs: 'lowdim' | 'pixels' = 'lowdim'): HpField[] {
+export function hpFields(algo: string, obs: 'lowdim' | 'pixels' = 'lowdim'): HpField[] {
+  const spec = findAlgorithmSpec(algo);
+  if (!spec) return [];
   const pixels = obs === 'pixels';
-  const pixelDefaults = pixels ? PIXEL_HYPERPARAM_DEFAULTS[algo === 'naf' ? 'naf' : 'ddpg'] : {};
-  const defaults = { ...ALGO_DEFAULTS[algo], ...pixelDefaults } as Record<string, unknown>;
-  const paper = { ...PAPER_DEFAULTS[algo], ...pixelDefaults } as Record<string, unknown>;
-  const fields = schemaFields(HYPERPARAM_SCHEMAS[algo].shape as Record<string, z.ZodType>, defaults, 'hyperparams.', '');
+  const pixelDefaults = pixels ? (spec.pixelDefaults ?? {}) : {};
+  const defaults = { ...spec.defaults, ...pixelDefaults } as Record<string, unknown>;
+  const paper = { ...spec.paperDefaults, ...pixelDefaults } as Record<string, unknown>;
+  const fields = schemaFields(spec.schema.shape, defaults, 'hyperparams.', '');
   for (const f of fields) {
     const text = toText(paper[f.key]);
     if (text !== f.defaultText) f.paperText = text;

@@ -3,20 +3,14 @@
  * metrics.jsonl records, TensorBoard's debiased EMA, and min/max-per-pixel downsampling so a
  * million points draw as a few thousand.
  */
-import type { MetricRecord } from '../../../src-main/api/runs.ts';
+import type { MetricInfo, MetricRecord } from '../../../src-main/api/runs.ts';
 
 /**
- * How the studio names and orders the metrics it knows; any other numeric field a run logs
- * (per-update diagnostics, custom terms) gets a chart of its own under its logged name, after these.
+ * How to title, explain and order a run's metrics: what getRun answers as `metricInfo` (the
+ * training loop's metrics and the ones the run's algorithm declares). Any other numeric field a run
+ * logs gets a chart of its own under its logged name, after these.
  */
-export const KNOWN_METRICS: { key: string; label: string }[] = [
-  { key: 'episode_return', label: 'Episode return' },
-  { key: 'eval_return', label: 'Eval return' },
-  { key: 'critic_loss', label: 'Critic loss' },
-  { key: 'actor_loss', label: 'Actor loss' },
-  { key: 'q', label: 'Q' },
-  { key: 'steps_per_s', label: 'Steps/s' },
-];
+export type MetricInfos = Record<string, MetricInfo>;
 
 /**
  * Numeric fields that are no curve of their own: running counters (they only ever climb by one)
@@ -26,15 +20,15 @@ const NOT_CHARTED = new Set(['updates', 'episode', 'eval_return_min', 'eval_retu
 /** Record fields that are coordinates, not metrics. */
 const NOT_METRICS = new Set(['step', 'time', 'kind']);
 
-/** The label a metric is shown with: the known name, else its key as logged. */
-export function metricLabel(key: string): string {
-  return KNOWN_METRICS.find((m) => m.key === key)?.label ?? key;
+/** The label a metric is shown with: its declared title, else its key as logged. */
+export function metricLabel(key: string, info: MetricInfos = {}): string {
+  return info[key]?.label ?? key;
 }
 
-/** The metrics to chart among `keys`, known ones first in their order, then the rest by name. */
-export function chartedMetrics(keys: Iterable<string>): string[] {
+/** The metrics to chart among `keys`, declared ones first in their order, then the rest by name. */
+export function chartedMetrics(keys: Iterable<string>, info: MetricInfos = {}): string[] {
   const all = [...keys].filter((k) => !NOT_CHARTED.has(k));
-  const known = KNOWN_METRICS.map((m) => m.key).filter((k) => all.includes(k));
+  const known = Object.keys(info).filter((k) => all.includes(k));
   return [...known, ...all.filter((k) => !known.includes(k)).sort()];
 }
 

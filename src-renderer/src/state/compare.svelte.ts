@@ -1,6 +1,6 @@
 import type { RunSummary } from '../../../src-main/api/runs.ts';
 import { errorText } from '../api/client.ts';
-import { chartedMetrics, meanBand, metricLabel, SeriesSet } from '../lib/series.ts';
+import { chartedMetrics, meanBand, metricLabel, SeriesSet, type MetricInfos } from '../lib/series.ts';
 import { colorAt } from '../lib/colors.ts';
 import { differingFields, flattenConfig, groupByExperiment } from '../lib/run-groups.ts';
 import type { ChartSeries } from '../components/Chart.svelte';
@@ -14,6 +14,8 @@ export interface ComparedRun {
   /** The run's resolved config (config.json's `config`). */
   config: Record<string, unknown>;
   series: SeriesSet;
+  /** How its metrics are titled and explained (getRun's metricInfo). */
+  metricInfo: MetricInfos;
 }
 
 /**
@@ -25,8 +27,10 @@ export class CompareState {
   error = $state<string | null>(null);
   groupSeeds = $state(true);
 
+  /** Titles and descriptions of the compared runs' metrics (runs of several algorithms: all of theirs). */
+  readonly metricInfo = $derived(Object.assign({}, ...this.runs.map((r) => r.metricInfo)) as MetricInfos);
   /** Every metric some compared run logs, in chart order. */
-  readonly metrics = $derived(chartedMetrics(this.runs.flatMap((r) => r.series.keys()).filter((k, i, all) => all.indexOf(k) === i)));
+  readonly metrics = $derived(chartedMetrics(this.runs.flatMap((r) => r.series.keys()).filter((k, i, all) => all.indexOf(k) === i), this.metricInfo));
   /** Experiments (groups of runs differing only by seed), or one group per run when not grouping. */
   readonly groups = $derived(this.groupSeeds ? groupByExperiment(this.runs, (r) => r.config) : this.runs.map((r) => [r]));
   /** Config paths (`hyperparams.actorLr`) whose values differ among the runs; the seed among them. */
@@ -53,7 +57,7 @@ export class CompareState {
   }
 
   label(metric: string): string {
-    return metricLabel(metric);
+    return metricLabel(metric, this.metricInfo);
   }
 
   /** A run's value of a config path, for the diff table. */
@@ -70,7 +74,7 @@ export class CompareState {
           const series = new SeriesSet();
           series.fill(r.series);
           const stored = v.config as { config?: Record<string, unknown> } | null;
-          return { summary: v.summary, config: stored?.config ?? {}, series };
+          return { summary: v.summary, config: stored?.config ?? {}, series, metricInfo: v.metricInfo };
         }),
       );
       this.runs = loaded;

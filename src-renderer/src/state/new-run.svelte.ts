@@ -1,21 +1,25 @@
-import { ALGOS, parseRunConfig, RUN_DEFAULTS, type ConfigIssue } from '../../../src-main/api/run-config.ts';
+import { parseRunConfig, QUICK_RUN, RUN_DEFAULTS, type ConfigIssue } from '../../../src-main/api/run-config.ts';
 import { parseSweep } from '../../../src-main/api/sweep.ts';
-import { HYPERPARAM_SCHEMAS, PRESETS, type Algo, type PresetName } from '../../../src-main/api/hyperparams.ts';
+import { allPresets, findAlgorithmSpec } from '../../../src-main/learn/algos/specs.ts';
 import type { EnvListEntry, EnvPreview } from '../../../src-main/api/studio-api.ts';
 import { errorText, StudioError } from '../api/client.ts';
 import { fromText, hpFields, toText, type HpField } from '../lib/hp-fields.ts';
 import type { Studio } from './studio.svelte.ts';
 
-export type HpBase = PresetName | 'defaults';
+/** Every algorithm's presets (learn/algos/<id>/spec.ts), by name. */
+const PRESETS = allPresets();
+
+/** A preset's name, or 'defaults'. */
+export type HpBase = string;
 
 /**
- * The preset a new run starts from, unless the user picks another: 'ddpg-quick' for DDPG on the
- * dense pendulum from its state (it learns it in ~10k steps, a minute), the algorithm's defaults
- * (api/hyperparams.ts ALGO_DEFAULTS) everywhere else. The papers' exact values are the
- * '<algo>-paper' presets.
+ * The preset a new run starts from, unless the user picks another: the quick run's preset for its
+ * algorithm on its env from the state (api/run-config.ts QUICK_RUN: it learns the dense pendulum
+ * in ~10k steps, a minute), the algorithm's defaults everywhere else. The papers' exact values are
+ * the '<algo>-paper' presets.
  */
-export function suggestedBase(env: string, algo: Algo, obs: string): HpBase {
-  return env === 'pendulum' && algo === 'ddpg' && obs === 'lowdim' ? 'ddpg-quick' : 'defaults';
+export function suggestedBase(env: string, algo: string, obs: string): HpBase {
+  return env === QUICK_RUN.env && PRESETS[QUICK_RUN.preset]?.algo === algo && obs === 'lowdim' ? QUICK_RUN.preset : 'defaults';
 }
 
 /** The New-run form: every value as the user typed it, checked against the run-config schema on each change. */
@@ -23,7 +27,7 @@ export class NewRunForm {
   envs = $state.raw<EnvListEntry[]>([]);
   env = $state<string>(RUN_DEFAULTS.env);
   preview = $state.raw<EnvPreview | null>(null);
-  algo = $state<Algo>(RUN_DEFAULTS.algo);
+  algo = $state<string>(RUN_DEFAULTS.algo);
   obs = $state<'lowdim' | 'pixels'>(RUN_DEFAULTS.obs);
   name = $state('');
   tags = $state('');
@@ -54,19 +58,19 @@ export class NewRunForm {
   /** Where unedited hyperparameters come from: a preset of this algorithm or its defaults. */
   readonly base = $derived.by<HpBase>(() => {
     const b = this.baseChoice ?? suggestedBase(this.env, this.algo, this.obs);
-    return b !== 'defaults' && PRESETS[b].algo !== this.algo ? 'defaults' : b;
+    return b !== 'defaults' && PRESETS[b]?.algo !== this.algo ? 'defaults' : b;
   });
   /** Whether `base` is the suggestion rather than the user's pick. */
   readonly baseSuggested = $derived(this.baseChoice === null || this.baseChoice === suggestedBase(this.env, this.algo, this.obs));
   /** Presets of the chosen algorithm. */
-  readonly presets = $derived((Object.keys(PRESETS) as PresetName[]).filter((k) => PRESETS[k].algo === this.algo));
+  readonly presets = $derived(Object.keys(PRESETS).filter((k) => PRESETS[k]!.algo === this.algo));
   readonly config = $derived.by(() => this.build());
   readonly issues = $derived.by<ConfigIssue[]>(() => {
     const r = parseRunConfig(this.config);
     const local: ConfigIssue[] = r.ok ? [] : [...r.issues];
     // parseRunConfig stops at the first failing stage; the form shows every field's problem at once.
-    const hp = HYPERPARAM_SCHEMAS[this.algo].safeParse(this.config.hyperparams);
-    if (!hp.success) {
+    const hp = findAlgorithmSpec(this.algo)?.schema.safeParse(this.config.hyperparams);
+    if (hp && !hp.success) {
       for (const i of hp.error.issues) {
         const field = 'hyperparams' + i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
         if (!local.some((x) => x.field === field)) local.push({ field, message: i.message });
@@ -111,7 +115,7 @@ export class NewRunForm {
     if (!config) throw new Error(`run ${id} has no readable config to start from`);
     const text = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
     if (typeof config.env === 'string') this.env = config.env;
-    if ((ALGOS as readonly unknown[]).includes(config.algo)) this.algo = config.algo as Algo;
+    if (typeof config.algo === 'string' && findAlgorithmSpec(config.algo)) this.algo = config.algo;
     if (config.obs === 'lowdim' || config.obs === 'pixels') this.obs = config.obs;
     this.seed = text(config.seed);
     this.steps = text(config.steps);
@@ -159,7 +163,7 @@ export class NewRunForm {
   /** The field's value in the current base (preset or defaults; pixel runs: the paper's pixel setting). */
   baseText(f: HpField): string {
     if (this.base === 'defaults' || f.field.startsWith('pixels.')) return f.defaultText;
-    const values = PRESETS[this.base].hyperparams as unknown as Record<string, unknown>;
+    const values = PRESETS[this.base]!.hyperparams as Record<string, unknown>;
     return toText(values[f.key]);
   }
 

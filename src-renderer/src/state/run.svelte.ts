@@ -212,9 +212,8 @@ export class RunState {
     const time = this.lastRecord.time + (performance.now() - this.lastRecord.wall) / 1000;
     const points: [string, number | null][] = [
       ['steps_per_s', e.stepsPerS > 0 ? e.stepsPerS : null],
-      ['critic_loss', e.criticLoss],
-      ['actor_loss', e.actorLoss],
-      ['q', e.q],
+      // The update metrics, whatever names the run's algorithm reports.
+      ...Object.entries(e.metrics),
       ['episode_return', e.episodes !== this.lastEpisodes && this.lastEpisodes >= 0 ? e.episodeReturn : null],
     ];
     this.lastEpisodes = e.episodes;

@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
-import { createAgent, type AnyAgent } from '../../../src-main/learn/factory.ts';
-import { createPixelAgent, PixelEncoder, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
+import { createAgent } from '../../../src-main/learn/factory.ts';
+import type { Agent } from '../../../src-main/learn/types.ts';
+import { createPixelAgent } from '../../../src-main/learn/algos/pixel-agent.ts';
+import { PixelEncoder, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import { policyGraphFromAgent } from '../../../src-main/export/from-agent.ts';
 import { renderExport, EXPORT_FORMATS } from '../../../src-main/export/files.ts';
@@ -64,7 +66,7 @@ const cases: { algo: 'ddpg' | 'td3' | 'naf'; hp: Record<string, unknown> }[] = [
 
 describe.each(cases)('$algo policy export', ({ algo, hp }) => {
   it('matches agent.act on 1000 observations in every format', async () => {
-    const agent: AnyAgent = createAgent(algo, OBS, LOW.length, hp, 3);
+    const agent: Agent = createAgent(algo, OBS, LOW.length, hp, 3);
     const rng = new Rng(99);
     // Exploring steps feed the running normalisation (when on) so mean/std are not trivial.
     for (let i = 0; i < 200; i++) agent.act(randomObs(rng, 3), true);

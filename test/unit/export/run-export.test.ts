@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
-import { createAgent, type AnyAgent } from '../../../src-main/learn/factory.ts';
+import { createAgent } from '../../../src-main/learn/factory.ts';
+import type { Agent } from '../../../src-main/learn/types.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import { createEnv } from '../../../src-main/sim/env.ts';
 import type { Env } from '../../../src-main/sim/types.ts';
@@ -54,7 +55,7 @@ function evalRecords(): Map<number, number> {
 }
 
 /** The checkpoint's agent as the studio runs it, and the run's env. */
-async function inApp(step: number): Promise<{ agent: AnyAgent; env: Env; seed: number; episodes: number }> {
+async function inApp(step: number): Promise<{ agent: Agent; env: Env; seed: number; episodes: number }> {
   const run = RunFiles.open(runDir);
   const { config } = run.readConfig();
   const env = await createEnv(runEnvSource(run), { seed: config.seed });

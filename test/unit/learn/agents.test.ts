@@ -81,9 +81,9 @@ describe('agents', () => {
       const loss = (discounts?: Float32Array) => {
         const agent = createAgent(algo, 4, 2, small, 3);
         agent.update(batch);
-        const { criticLoss } = agent.update({ ...batch, ...(discounts ? { discounts } : {}) });
+        const { metrics } = agent.update({ ...batch, ...(discounts ? { discounts } : {}) });
         agent.dispose();
-        return criticLoss;
+        return metrics.critic_loss;
       };
       const gamma = 0.99;
       const plain = loss();

@@ -71,7 +71,7 @@ describe('batch normalisation (DDPG supplement 7)', () => {
     });
     for (let u = 0; u < 60; u++) {
       const s = agent.update(batch());
-      expect(Number.isFinite(s.criticLoss)).toBe(true);
+      expect(Number.isFinite(s.metrics.critic_loss)).toBe(true);
     }
     // The online networks' statistics moved; the targets follow them softly.
     expect(agent.actor.view('bnIn.mean')[3]).toBeGreaterThan(0.5);

@@ -1,7 +1,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
-import { createPixelAgent, DetachedEncoder, NativeConvEncoder, PixelEncoder, pixelConvDims, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
+import { createPixelAgent } from '../../../src-main/learn/algos/pixel-agent.ts';
+import { DetachedEncoder, NativeConvEncoder, PixelEncoder, pixelConvDims, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
 import { PixelReplay } from '../../../src-main/learn/pixel-replay.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import type { Agent } from '../../../src-main/learn/types.ts';
@@ -90,7 +91,7 @@ describe('pixel networks', () => {
         const before = tf.memory().numTensors;
         for (let i = 0; i < 3; i++) {
           const s = agent.update(buf.sample(rng, batch));
-          expect(Number.isFinite(s.criticLoss)).toBe(true);
+          expect(Number.isFinite(s.metrics.critic_loss)).toBe(true);
         }
         expect(tf.memory().numTensors).toBe(before);
         let moved = 0;
@@ -128,7 +129,7 @@ describe('pixel networks', () => {
         agent.update(buf.sample(rng, batch));
         const before = tf.memory().numTensors;
         const w0 = torsos(agent)[0].params.values.slice();
-        for (let i = 0; i < 3; i++) expect(Number.isFinite(agent.update(buf.sample(rng, batch)).criticLoss)).toBe(true);
+        for (let i = 0; i < 3; i++) expect(Number.isFinite(agent.update(buf.sample(rng, batch)).metrics.critic_loss)).toBe(true);
         expect(tf.memory().numTensors).toBe(before);
         expect(torsos(agent)[0].params.values.some((v, i) => v !== w0[i])).toBe(true);
         arena.setState(agent.getState());
@@ -157,7 +158,7 @@ describe('pixel networks', () => {
       const buf = filledReplay(rng, 1);
       const batch = buf.makeBatch(8);
       const w0 = (c0 as PixelEncoder).params.values.slice();
-      for (let i = 0; i < 2; i++) expect(Number.isFinite(agent.update(buf.sample(rng, batch)).criticLoss)).toBe(true);
+      for (let i = 0; i < 2; i++) expect(Number.isFinite(agent.update(buf.sample(rng, batch)).metrics.critic_loss)).toBe(true);
       expect(Array.from((c0 as PixelEncoder).params.values)).not.toEqual(Array.from(w0));
     } finally {
       agent.dispose();

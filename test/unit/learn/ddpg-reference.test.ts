@@ -100,10 +100,10 @@ describe('DDPG update against a float64 reference', () => {
     const oldCriticTarget = Float64Array.from(agent.criticTargets[0].values);
 
     const stats = agent.update(batch);
-    expect(Math.abs(stats.criticLoss - loss)).toBeLessThan(1e-4 * Math.max(1, loss));
+    expect(Math.abs(stats.metrics.critic_loss - loss)).toBeLessThan(1e-4 * Math.max(1, loss));
     expect(Math.abs(wrongDone - loss)).toBeGreaterThan(1e-2); // the check can tell done from not-done
-    // actorLoss is -mean Q(s, mu(s)) before the step.
-    expect(stats.actorLoss!).toBeCloseTo(-qBefore, 4);
+    // actor_loss is -mean Q(s, mu(s)) before the step.
+    expect(stats.metrics.actor_loss).toBeCloseTo(-qBefore, 4);
 
     // Actor ascent: Q(s, mu(s)) under the (practically unchanged) critic goes up.
     const qAfter = qPi(agent.actor);

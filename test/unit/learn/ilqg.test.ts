@@ -6,7 +6,7 @@ import { resolveHyperparams } from '../../../src-main/learn/factory.ts';
 import { resolveRunConfig } from '../../../src-main/train/config.ts';
 import { UserError } from '../../../src-main/util/errors.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
-import type { NafHyperparams } from '../../../src-main/api/hyperparams.ts';
+import type { NafHyperparams } from '../../../src-main/learn/algos/naf/spec.ts';
 import type { Env } from '../../../src-main/sim/types.ts';
 import { PointMassEnv } from './point-mass.ts';
 

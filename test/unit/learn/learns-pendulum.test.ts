@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PRESETS, type Algo } from '../../../src-main/api/hyperparams.ts';
+import { allPresets, type BuiltInAlgo as Algo } from '../../../src-main/learn/algos/specs.ts';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
 import { createAgent } from '../../../src-main/learn/factory.ts';
 import { ReplayBuffer } from '../../../src-main/learn/replay.ts';
@@ -33,7 +33,7 @@ beforeAll(async () => {
   await selectBackend({ backend: 'wasm' });
 });
 
-async function trainPendulum(seed: number, steps: number, algo: Algo = 'ddpg', hyperparams: Record<string, unknown> = structuredClone(PRESETS['ddpg-quick'].hyperparams) as Record<string, unknown>): Promise<number> {
+async function trainPendulum(seed: number, steps: number, algo: Algo = 'ddpg', hyperparams: Record<string, unknown> = structuredClone(allPresets()['ddpg-quick']!.hyperparams) as Record<string, unknown>): Promise<number> {
   const { config, env: resolved } = resolveRunConfig({ env: 'pendulum', algo, steps, seed, evalEvery: steps, evalEpisodes: 10, checkpointEvery: steps, keepCheckpoints: 1, saveReplay: false, hyperparams });
   const env = await createEnv(resolved, { seed: 1 });
   const evalEnv = await createEnv(resolved, { seed: 1 });

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { NafAgent } from '../../../src-main/learn/naf.ts';
 import { resolveHyperparams } from '../../../src-main/learn/factory.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
-import type { NafHyperparams } from '../../../src-main/api/hyperparams.ts';
+import type { NafHyperparams } from '../../../src-main/learn/algos/naf/spec.ts';
 import type { Trajectory } from '../../../src-main/learn/dynamics.ts';
 
 /** x' = F x + G u: a time-invariant linear system the fitted time-varying model should recover. */

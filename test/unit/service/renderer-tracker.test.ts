@@ -4,7 +4,8 @@
  * and the CSV a chart downloads.
  */
 import { describe, expect, it } from 'vitest';
-import { appendRecords, chartedMetrics, SeriesSet } from '../../../src-renderer/src/lib/series.ts';
+import { appendRecords, chartedMetrics, metricLabel, SeriesSet } from '../../../src-renderer/src/lib/series.ts';
+import { metricInfo } from '../../../src-main/api/runs.ts';
 import { differingFields, experimentKey, groupByExperiment } from '../../../src-renderer/src/lib/run-groups.ts';
 import { fmtValue } from '../../../src-renderer/src/lib/format.ts';
 import { curvesCsv, fileStem } from '../../../src-renderer/src/lib/chart-files.ts';
@@ -20,7 +21,27 @@ describe('metric series', () => {
     expect(set.get('actor_saturation').y()).toEqual(new Float64Array([0.2]));
     expect(set.get('critic_loss').length).toBe(1);
     expect(set.get('eval_return_max').y()).toEqual(new Float64Array([15]));
-    expect(chartedMetrics(set.keys())).toEqual(['eval_return', 'critic_loss', 'actor_saturation', 'q_scale']);
+    // Without descriptions (a run of an algorithm no longer registered): every name as logged, by name.
+    expect(chartedMetrics(set.keys())).toEqual(['actor_saturation', 'critic_loss', 'eval_return', 'q_scale']);
+    // With the run's algorithm's (getRun's metricInfo): the returns, its declared metrics in its order, then the rest.
+    const info = metricInfo('ddpg');
+    expect(chartedMetrics(set.keys(), info)).toEqual(['eval_return', 'critic_loss', 'actor_saturation', 'q_scale']);
+    expect(metricLabel('critic_loss', info)).toBe('Critic loss');
+    expect(metricLabel('q_scale', info)).toBe('q_scale');
+  });
+
+  it("charts an old run's records (critic_loss, actor_loss null before the first actor step, q) under today's titles", () => {
+    const set = new SeriesSet();
+    appendRecords(set, [
+      { step: 200, time: 1, kind: 'update', critic_loss: 0.5, actor_loss: null, q: 0.1, updates: 10, steps_per_s: 900 },
+      { step: 400, time: 2, kind: 'update', critic_loss: 0.4, actor_loss: -0.2, q: 0.2, dq_da: 0.01, updates: 20, steps_per_s: 950 },
+      { step: 1000, time: 3, kind: 'episode', episode: 1, episode_return: -1200, episode_length: 1000 },
+    ]);
+    const info = metricInfo('ddpg');
+    const charted = chartedMetrics(set.keys(), info);
+    expect(charted.slice(0, 4)).toEqual(['episode_return', 'critic_loss', 'actor_loss', 'q']);
+    expect(charted.map((k) => metricLabel(k, info))).toEqual(['Episode return', 'Critic loss', 'Actor loss', 'Q', 'dq_da', 'Steps/s', 'episode_length']);
+    expect(set.get('actor_loss').y()).toEqual(new Float64Array([-0.2]));
   });
 });
 

@@ -4,9 +4,12 @@ import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRunConfig, pixelSettings, PIXEL_SETTINGS_DEFAULTS } from '../../../src-main/api/run-config.ts';
-import { PRESETS } from '../../../src-main/api/hyperparams.ts';
+import { allPresets } from '../../../src-main/learn/algos/specs.ts';
+import { DDPG_PIXEL_DEFAULTS } from '../../../src-main/learn/algos/ddpg/spec.ts';
+import { NAF_PIXEL_DEFAULTS } from '../../../src-main/learn/algos/naf/spec.ts';
+
+const PRESETS = allPresets();
 import { pixelHyperparamDefaults, resolveRunConfig } from '../../../src-main/train/config.ts';
-import { pixelDdpgHyperparams, pixelNafHyperparams } from '../../../src-main/learn/pixel-nets.ts';
 import { UserError } from '../../../src-main/util/errors.ts';
 
 function fieldsOf(raw: unknown): string[] {
@@ -32,11 +35,11 @@ describe('run config', () => {
     expect(r.config).toMatchObject({ env: 'pendulum', algo: 'ddpg', obs: 'lowdim', seed: 0, saveReplay: true, warmupSteps: 5000 });
     expect(r.config.hyperparams).toMatchObject({ actorLr: 1e-3, criticLr: 1e-3, criticL2: 0, tau: 0.005, batchSize: 100, obsNormalization: true });
     // The paper's values are the preset, as data.
-    expect(PRESETS['ddpg-paper'].hyperparams).toMatchObject({ actorLr: 1e-4, criticLr: 1e-3, criticL2: 1e-2, tau: 0.001, batchSize: 64, criticActionLayer: 1 });
+    expect(PRESETS['ddpg-paper']!.hyperparams).toMatchObject({ actorLr: 1e-4, criticLr: 1e-3, criticL2: 1e-2, tau: 0.001, batchSize: 64, criticActionLayer: 1 });
     // TD3's warm-up comes from its own defaults; an explicit one wins.
     const td3 = parseRunConfig({ algo: 'td3' });
     expect(td3.ok && td3.config.warmupSteps).toBe(5000);
-    const td3Paper = parseRunConfig({ algo: 'td3', hyperparams: structuredClone(PRESETS['td3-paper'].hyperparams) });
+    const td3Paper = parseRunConfig({ algo: 'td3', hyperparams: structuredClone(PRESETS['td3-paper']!.hyperparams) });
     expect(td3Paper.ok && td3Paper.config.warmupSteps).toBe(10_000);
     const short = parseRunConfig({ algo: 'td3', warmupSteps: 100 });
     expect(short.ok && short.config.warmupSteps).toBe(100);
@@ -57,12 +60,13 @@ describe('run config', () => {
 
   it('pixels: the pixel networks\' defaults under the user\'s values, recorded in the config', () => {
     const { config } = resolveRunConfig({ obs: 'pixels', env: 'cartpole-balance', hyperparams: { batchSize: 32 } });
-    expect(config.hyperparams).toMatchObject({ ...pixelDdpgHyperparams(), batchSize: 32 });
-    expect(resolveRunConfig({ obs: 'pixels', env: 'cartpole-balance', algo: 'naf' }).config.hyperparams).toMatchObject(pixelNafHyperparams());
-    // config.ts keeps its own copy (pixel-nets loads TF.js): the two must agree.
-    expect(pixelHyperparamDefaults('ddpg')).toEqual(pixelDdpgHyperparams());
-    expect(pixelHyperparamDefaults('td3')).toEqual(pixelDdpgHyperparams());
-    expect(pixelHyperparamDefaults('naf')).toEqual(pixelNafHyperparams());
+    expect(config.hyperparams).toMatchObject({ ...DDPG_PIXEL_DEFAULTS, batchSize: 32 });
+    expect(resolveRunConfig({ obs: 'pixels', env: 'cartpole-balance', algo: 'naf' }).config.hyperparams).toMatchObject(NAF_PIXEL_DEFAULTS);
+    // Each algorithm's spec declares its pixel defaults (TD3: DDPG's); one without (SAC) has none.
+    expect(pixelHyperparamDefaults('ddpg')).toEqual(DDPG_PIXEL_DEFAULTS);
+    expect(pixelHyperparamDefaults('td3')).toEqual(DDPG_PIXEL_DEFAULTS);
+    expect(pixelHyperparamDefaults('naf')).toEqual(NAF_PIXEL_DEFAULTS);
+    expect(pixelHyperparamDefaults('sac')).toBeNull();
   });
 
   it('pixel settings added later read as their defaults in older runs\' configs', () => {
