@@ -62,7 +62,7 @@ const ENV_CASES: Record<string, Expect> = {
 
 /** Invalid run configs and the field each must be refused on. */
 const CONFIG_CASES: Record<string, { field: string; message: RegExp; service?: true }> = {
-  'unknown-algo': { field: 'algo', message: /expected one of "ddpg"\|"td3"\|"naf"/ },
+  'unknown-algo': { field: 'algo', message: /unknown algorithm 'ppo' \(choose ddpg, td3, naf, sac/ },
   'negative-steps': { field: 'steps', message: /Too small/ },
   'string-steps': { field: 'steps', message: /expected number, received string/ },
   'huge-steps': { field: 'steps', message: /Too big/ },
