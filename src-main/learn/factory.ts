@@ -1,3 +1,4 @@
+/** Agents from an algorithm id and user hyperparameters, through the algorithm registry (learn/algos). */
 import { UserError, zodDetails } from '../util/errors.ts';
 import type { EncoderFactory } from './encoder.ts';
 import { getAlgorithm, type AgentOf } from './algos/index.ts';
