@@ -499,18 +499,20 @@ export class ActorCriticAgent implements Agent {
     }
 
     // Actor: ascend Q(s, mu(s)) through dQ/da (DDPG eq. 6), with the first critic.
-    const reads: Buf[] = [y, ...qs];
-    let actorReads: { q: number; mu: number; dAction: number } | null = null;
+    const reads: (Buf | Params)[] = [y, ...qs];
+    let actorReads: { q: number; mu: number; dAction: number; grad: number } | null = null;
     if (actorStep) {
       const x = this.features(this.enc.actor, obsArr, B, 's.a');
       const mu = this.actorNet.forward(net.actor, x, B, 'update');
       const { dAction, q } = execCriticActionGrad(exec, net.critics[0], criticL, mu, B, 'c0');
       const dInput = this.actorNet.backward(net.actor, net.actorGrad, x, dAction, B, this.enc.actor.trainable);
       if (dInput) this.encoderStep(this.enc.actor, obsArr, dInput, B);
-      actorReads = { q: reads.push(q) - 1, mu: diagnose ? reads.push(mu) - 1 : -1, dAction: diagnose ? reads.push(dAction) - 1 : -1 };
+      actorReads = { q: reads.push(q) - 1, mu: diagnose ? reads.push(mu) - 1 : -1, dAction: diagnose ? reads.push(dAction) - 1 : -1, grad: diagnose ? reads.push(net.actorGrad) - 1 : -1 };
     }
     // The decay diagnostic describes the critic before this step's optimiser update.
-    if (diagnose && hp.criticL2 > 0) exec.copyParams(net.decaySnapshot, net.critics[0]);
+    const decayed = hp.criticL2 > 0;
+    if (diagnose && decayed) exec.copyParams(net.decaySnapshot, net.critics[0]);
+    const criticReads = diagnose ? { grad: reads.push(net.criticGrads[0]) - 1, decay: decayed ? reads.push(net.decaySnapshot) - 1 : -1 } : null;
 
     for (let j = 0; j < net.critics.length; j++) exec.adamStep(this.criticOpts[j], net.criticGrads[j]);
     if (actorStep) {
@@ -553,29 +555,32 @@ export class ActorCriticAgent implements Agent {
           for (let i = 0; i < B; i++) sum += q[i];
           out.actorLoss = -sum / B;
         }
-        if (diagnose) out.diagnostics = this.diagnostics(yv, B, actorReads && values[actorReads.mu], actorReads && values[actorReads.dAction]);
+        if (criticReads) {
+          const actor = actorReads && { mu: values[actorReads.mu], dAction: values[actorReads.dAction], grad: values[actorReads.grad] };
+          out.diagnostics = this.diagnostics(yv, B, actor, { grad: values[criticReads.grad], decaySnapshot: criticReads.decay >= 0 ? values[criticReads.decay] : null });
+        }
         return out;
       },
     };
   }
 
   /** The learning diagnostics of an update (learn/diagnostics.ts), from its read-back values. */
-  private diagnostics(y: Float32Array, B: number, mu: Float32Array | null, dAction: Float32Array | null): Record<string, number> {
+  private diagnostics(y: Float32Array, B: number, actor: { mu: Float32Array; dAction: Float32Array; grad: Float32Array } | null, critic: { grad: Float32Array; decaySnapshot: Float32Array | null }): Record<string, number> {
     const diag: Partial<Record<UpdateDiagnostic, number>> = {};
     const A = this.actionSize;
     let sum = 0;
     for (let i = 0; i < B; i++) sum += y[i];
     diag.q_target = sum / B;
-    if (mu && dAction) {
-      const sat = saturation(mu, B * A);
+    if (actor) {
+      const sat = saturation(actor.mu, B * A);
       diag.actor_saturation = sat.saturated;
       diag.actor_abs_action = sat.meanAbs;
       // dAction holds -dQ/da / B (the loss is -mean Q).
-      diag.dq_da = meanAbs(dAction, B * A) * B;
-      diag.actor_grad_norm = l2norm(this.exec.readParams(this.net.actorGrad));
+      diag.dq_da = meanAbs(actor.dAction, B * A) * B;
+      diag.actor_grad_norm = l2norm(actor.grad);
     }
-    diag.critic_grad_norm = l2norm(this.exec.readParams(this.net.criticGrads[0]));
-    diag.critic_decay_norm = this.hp.criticL2 > 0 ? l2norm(this.exec.readParams(this.net.decaySnapshot), this.criticDecay.length, this.criticDecay) : 0;
+    diag.critic_grad_norm = l2norm(critic.grad);
+    diag.critic_decay_norm = critic.decaySnapshot ? l2norm(critic.decaySnapshot, this.criticDecay.length, this.criticDecay) : 0;
     return diag as Record<string, number>;
   }
 
@@ -616,6 +621,17 @@ export class ActorCriticAgent implements Agent {
         obsNorm: this.obsNorm?.getState() ?? null,
       },
     };
+  }
+
+  /** The networks' parameters read back, on any executor (getState reads synchronously). */
+  async readNetworks(): Promise<Record<string, Float32Array>> {
+    const { exec, net } = this;
+    const out: Record<string, Float32Array> = { actor: await exec.readParamsAsync(net.actor), actorTarget: await exec.readParamsAsync(net.actorTarget) };
+    for (let j = 0; j < net.critics.length; j++) {
+      out[`critic${j}`] = await exec.readParamsAsync(net.critics[j]);
+      out[`criticTarget${j}`] = await exec.readParamsAsync(net.criticTargets[j]);
+    }
+    return out;
   }
 
   private encoders(): Record<string, ObsEncoder> {

@@ -118,18 +118,23 @@ export interface Executor {
   dispose(): void;
 }
 
-/** Reads wanted at the end of a step, and what to make of them: lets one code path run sync or async. */
+/**
+ * Reads wanted at the end of a step (buffers, or whole parameter sets), and what to make of them:
+ * lets one code path run synchronously or, where the device reads only asynchronously, awaited.
+ */
 export interface Pending<T> {
-  reads: Buf[];
+  reads: (Buf | Params)[];
   finish(values: Float32Array[]): T;
 }
 
+const isParams = (x: Buf | Params): x is Params => 'specs' in x;
+
 export function resolve<T>(exec: Executor, p: Pending<T>): T {
-  return p.finish(p.reads.map((b) => exec.read(b)));
+  return p.finish(p.reads.map((x) => (isParams(x) ? exec.readParams(x) : exec.read(x))));
 }
 
 export async function resolveAsync<T>(exec: Executor, p: Pending<T>): Promise<T> {
-  return p.finish(await Promise.all(p.reads.map((b) => exec.readAsync(b))));
+  return p.finish(await Promise.all(p.reads.map((x) => (isParams(x) ? exec.readParamsAsync(x) : exec.readAsync(x)))));
 }
 
 export function specSize(s: ParamSpec): number {
