@@ -30,7 +30,7 @@ export function checkBackendSetting(backend: Settings['backend']): void {
   if (backend !== 'tensorflow' || installedTensorflowPackages().length) return;
   throw new UserError({
     field: 'backend',
-    message: `the tensorflow backend needs ${TENSORFLOW_PACKAGES.join(' or ')}, and neither is installed (npm install @tensorflow/tfjs-node, which downloads libtensorflow); choose auto, wasm or cpu`,
+    message: `the tensorflow backend needs ${TENSORFLOW_PACKAGES.join(' or ')}, and neither is installed (npm install @tensorflow/tfjs-node, which downloads libtensorflow); choose auto, webgpu, wasm or cpu`,
   });
 }
 
@@ -57,5 +57,5 @@ export function backendInUse(setting: Settings['backend'], newestRun: { id: stri
   const native = installedTensorflowPackages();
   return native.length
     ? { name: 'tensorflow', reason: `auto: ${native[0]} is installed; confirmed when a run starts` }
-    : { name: 'wasm', reason: 'auto: the native TensorFlow packages are not installed, so runs use WebAssembly (XNNPACK)' };
+    : { name: 'wasm', reason: 'auto: the native TensorFlow packages are not installed, so runs use a hardware WebGPU adapter when one is found, else the WebAssembly SIMD arena; confirmed when a run starts' };
 }

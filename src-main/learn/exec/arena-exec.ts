@@ -75,8 +75,9 @@ export class ArenaExecutor implements Executor {
     if (!b || b.n !== n) {
       b = new ArenaBuf(name, n);
       this.bufs.set(name, b);
+      // Lays the region out now (the arena may grow here, never inside an op).
+      this.ar.get(name, n);
     }
-    this.ar.get(name, n);
     return b;
   }
 
