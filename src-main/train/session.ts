@@ -96,7 +96,7 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
     const setup = await setUpRun(config, runEnvSource(run), 2);
     closeSetup = setup.close;
     // Where the networks run can differ from the backend (learn/exec/select.ts): recorded with it.
-    const networks = 'executorNote' in setup.agent ? setup.agent.executorNote : null;
+    const networks = 'executorNote' in setup.agent ? setup.agent.executorNote : backend.name !== 'wasm' ? `wasm: ${config.algo.toUpperCase()} networks on the WebAssembly SIMD arena (${backend.name} not used: not ported to the executor yet)` : null;
     if (networks) {
       try {
         run.writeConfig({ ...run.readConfig(), backend: { name: backend.name, reason: backend.reason, networks } });

@@ -1,6 +1,7 @@
 import { Arena } from '../simd.ts';
 import { Adam, FlatParams, softUpdate, type ParamSpec } from '../params.ts';
 import { activationBackward, backToInput, backToPre, denseBackward, denseForward, denseFromPre, normalizeInput, transpose, type Activation, type Layer, type NormCtx } from '../mlp.ts';
+import { squashedGaussian, squashedGaussianBackward } from './squashed-gaussian.ts';
 import type { AdamOptimizer, AdamState, Buf, DenseGrads, Executor, Params } from './executor.ts';
 
 /**
@@ -217,13 +218,29 @@ export class ArenaExecutor implements Executor {
     denseBackward(this.ar, this.flat(p), g ? this.flat(g).values : NO_GRADS, L, this.view(x), e && this.view(e), rows, this.view(dpre), dpreT, { weights: g !== null, dExtra: out.dExtra && this.view(out.dExtra), dInT: out.dIn && this.view(out.dIn) }, scratch);
   }
 
-  tdTarget(y: Buf, rewards: Buf, discounts: Buf, qA: Buf, qB: Buf | null, rows: number): void {
+  tdTarget(y: Buf, rewards: Buf, discounts: Buf, qA: Buf, qB: Buf | null, rows: number, entropy?: { logp: Buf; alpha: number }): void {
     const yv = this.view(y);
     const r = this.view(rewards);
     const d = this.view(discounts);
     const a = this.view(qA);
     const b = qB ? this.view(qB) : a;
-    for (let i = 0; i < rows; i++) yv[i] = r[i] + d[i] * Math.min(a[i], b[i]);
+    if (!entropy) {
+      for (let i = 0; i < rows; i++) yv[i] = r[i] + d[i] * Math.min(a[i], b[i]);
+      return;
+    }
+    const lp = this.view(entropy.logp);
+    for (let i = 0; i < rows; i++) yv[i] = r[i] + d[i] * (Math.min(a[i], b[i]) - entropy.alpha * lp[i]);
+  }
+
+  squashedGaussian(out: Buf, eps: Buf, rows: number, A: number, actions: Buf, logp: Buf, sigma: Buf): void {
+    for (const b of [actions, logp, sigma]) (b as ArenaBuf).transposed = null;
+    squashedGaussian(this.view(out), this.view(eps), rows, A, this.view(actions), this.view(logp), this.ar.get(`${actions.name}~u`, rows * A), this.view(sigma));
+  }
+
+  squashedGaussianBackward(dOut: Buf, out: Buf, eps: Buf, actions: Buf, sigma: Buf, qA: Buf, qB: Buf, dA: Buf, dB: Buf, alpha: number, rows: number, A: number): void {
+    (dOut as ArenaBuf).transposed = null;
+    const v = (b: Buf) => this.view(b);
+    squashedGaussianBackward({ out: v(out), eps: v(eps), actions: v(actions), sigma: v(sigma), qA: v(qA), qB: v(qB), dA: v(dA), dB: v(dB), alpha, rows, A }, v(dOut));
   }
 
   squaredErrorGrad(dq: Buf, q: Buf, y: Buf, weights: Buf | null, rows: number): void {

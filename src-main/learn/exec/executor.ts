@@ -107,10 +107,20 @@ export interface Executor {
   /** Weight gradients into g (null: none), and the input/extra-input gradients asked for. */
   denseBackward(p: Params, g: Params | null, L: Layer, x: Buf, e: Buf | null, rows: number, dpre: Buf, out: DenseGrads): void;
 
-  /** y = r + discount * min(qA, qB) (qB null: qA), per row: the TD target. */
-  tdTarget(y: Buf, rewards: Buf, discounts: Buf, qA: Buf, qB: Buf | null, rows: number): void;
+  /**
+   * y = r + discount * (min(qA, qB) - alpha logp) (qB null: qA; entropy absent: no alpha term), per
+   * row: the TD target (SAC's soft one with `entropy`).
+   */
+  tdTarget(y: Buf, rewards: Buf, discounts: Buf, qA: Buf, qB: Buf | null, rows: number, entropy?: { logp: Buf; alpha: number }): void;
   /** dq = 2 w (q - y) / rows: the gradient of mean w (q - y)^2 (weights null: 1). */
   squaredErrorGrad(dq: Buf, q: Buf, y: Buf, weights: Buf | null, rows: number): void;
+  /**
+   * SAC's squashed Gaussian (exec/squashed-gaussian.ts): from actor outputs [rows x 2A] and noise
+   * eps [rows x A], actions tanh(mu + sigma eps), sigma [rows x A] and log pi [rows].
+   */
+  squashedGaussian(out: Buf, eps: Buf, rows: number, A: number, actions: Buf, logp: Buf, sigma: Buf): void;
+  /** dL/d(out) [rows x 2A] of mean(alpha log pi - min(qA, qB)) given each critic's d(-mean Q)/da (dA, dB). */
+  squashedGaussianBackward(dOut: Buf, out: Buf, eps: Buf, actions: Buf, sigma: Buf, qA: Buf, qB: Buf, dA: Buf, dB: Buf, alpha: number, rows: number, A: number): void;
   /** a <- clamp(a + noise, lo, hi) over n floats. */
   addClamped(a: Buf, noise: Buf, n: number, lo: number, hi: number): void;
 

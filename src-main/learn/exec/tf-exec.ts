@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParamSpec } from '../params.ts';
 import type { Activation, Layer, NormCtx } from '../mlp.ts';
+import { HALF_LOG_2PI, LOG_STD_MAX, LOG_STD_MIN } from './squashed-gaussian.ts';
 import { ADAM_BETA1, ADAM_BETA2, ADAM_EPS, specSize, type AdamOptimizer, type AdamState, type Buf, type DenseGrads, type Executor, type ExecutorName, type Params } from './executor.ts';
 
 /**
@@ -293,12 +294,53 @@ export class TfExecutor implements Executor {
     if (out.dExtra && L.A) this.put(out.dExtra, tf.tidy(() => tf.matMul(d(), tp.get(L.A!) as tf.Tensor2D, false, true)));
   }
 
-  tdTarget(y: Buf, rewards: Buf, discounts: Buf, qA: Buf, qB: Buf | null, rows: number): void {
+  tdTarget(y: Buf, rewards: Buf, discounts: Buf, qA: Buf, qB: Buf | null, rows: number, entropy?: { logp: Buf; alpha: number }): void {
     this.put(
       y,
       tf.tidy(() => {
-        const q = qB ? tf.minimum(this.vec(qA, rows), this.vec(qB, rows)) : this.vec(qA, rows);
+        let q: tf.Tensor = qB ? tf.minimum(this.vec(qA, rows), this.vec(qB, rows)) : this.vec(qA, rows);
+        if (entropy) q = tf.sub(q, tf.mul(this.vec(entropy.logp, rows), entropy.alpha));
         return tf.add(this.vec(rewards, rows), tf.mul(this.vec(discounts, rows), q));
+      }),
+    );
+  }
+
+  /** mu, raw log sigma, log sigma and sigma of actor outputs [rows x 2A] (call inside tf.tidy). */
+  private gaussian(out: Buf, rows: number, A: number): { mu: tf.Tensor2D; raw: tf.Tensor2D; logStd: tf.Tensor2D; sigma: tf.Tensor2D } {
+    const o = this.mat(out, rows, 2 * A);
+    const mu = tf.slice(o, [0, 0], [rows, A]);
+    const raw = tf.slice(o, [0, A], [rows, A]);
+    const logStd = tf.add(LOG_STD_MIN, tf.mul(0.5 * (LOG_STD_MAX - LOG_STD_MIN), tf.add(tf.tanh(raw), 1))) as tf.Tensor2D;
+    return { mu, raw, logStd, sigma: tf.exp(logStd) };
+  }
+
+  squashedGaussian(out: Buf, eps: Buf, rows: number, A: number, actions: Buf, logp: Buf, sigma: Buf): void {
+    const [a, lp, s] = tf.tidy(() => {
+      const g = this.gaussian(out, rows, A);
+      const e = this.mat(eps, rows, A);
+      const u = tf.add(g.mu, tf.mul(g.sigma, e));
+      // log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)), as the arena's kernel.
+      const logOneMinusTanhSq = tf.mul(2, tf.sub(tf.sub(Math.LN2, u), tf.softplus(tf.mul(u, -2))));
+      const perAction = tf.sub(tf.sub(tf.sub(tf.mul(tf.square(e), -0.5), g.logStd), HALF_LOG_2PI), logOneMinusTanhSq);
+      return [tf.tanh(u), tf.sum(perAction, 1), g.sigma];
+    });
+    this.put(actions, a);
+    this.put(logp, lp);
+    this.put(sigma, s);
+  }
+
+  squashedGaussianBackward(dOut: Buf, out: Buf, eps: Buf, actions: Buf, sigma: Buf, qA: Buf, qB: Buf, dA: Buf, dB: Buf, alpha: number, rows: number, A: number): void {
+    this.put(
+      dOut,
+      tf.tidy(() => {
+        const useB = tf.reshape(tf.less(this.vec(qB, rows), this.vec(qA, rows)), [rows, 1]);
+        const dLda = tf.where(tf.broadcastTo(useB, [rows, A]), this.mat(dB, rows, A), this.mat(dA, rows, A));
+        const a = this.mat(actions, rows, A);
+        const dLdu = tf.add(tf.mul(dLda, tf.sub(1, tf.square(a))), tf.mul(a, (2 * alpha) / rows));
+        const th = tf.tanh(tf.slice(this.mat(out, rows, 2 * A), [0, A], [rows, A]));
+        const dLogStdDraw = tf.mul(0.5 * (LOG_STD_MAX - LOG_STD_MIN), tf.sub(1, tf.square(th)));
+        const dRaw = tf.mul(tf.sub(tf.mul(tf.mul(dLdu, this.mat(sigma, rows, A)), this.mat(eps, rows, A)), alpha / rows), dLogStdDraw);
+        return tf.concat([dLdu, dRaw], 1);
       }),
     );
   }

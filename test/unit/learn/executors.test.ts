@@ -4,6 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src-main/learn/backend.ts';
 import { ArenaExecutor } from '../../../src-main/learn/exec/arena-exec.ts';
 import { ActorCriticAgent } from '../../../src-main/learn/ddpg.ts';
+import { SacAgent } from '../../../src-main/learn/sac.ts';
+import type { Executor } from '../../../src-main/learn/exec/executor.ts';
+import type { ActorCriticHyperparams, SacHyperparams } from '../../../src-main/api/hyperparams.ts';
 import { TfExecutor } from '../../../src-main/learn/exec/tf-exec.ts';
 import { ReplayBuffer } from '../../../src-main/learn/replay.ts';
 import { resolveHyperparams } from '../../../src-main/learn/factory.ts';
@@ -13,10 +16,10 @@ import type { Batch, UpdateStats } from '../../../src-main/learn/types.ts';
 /**
  * The TF.js executor against the wasm arena: the same agent (same seed, so the same initial
  * weights) on each executor, fed the same batches, must end with the same weights and report the
- * same losses, within float rounding (the executors sum in different orders). On `cpu` (TF.js's
+ * same losses, within float rounding (the executors sum in different orders): DDPG, TD3 and SAC. On `cpu` (TF.js's
  * plain-JS backend) and on `webgpu` through Dawn, here on the SwiftShader Vulkan driver (a
- * CPU-emulated adapter: correct, slow). And the TF.js executor leaks nothing: tensors and GPU
- * bytes stay flat over 10^3 updates.
+ * CPU-emulated adapter: correct, slow). And the TF.js executor leaks nothing: tensors and bytes
+ * stay flat over 10^3 updates on cpu, and GPU bytes over 10 on webgpu.
  */
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const OBS = 5;
@@ -55,11 +58,19 @@ function maxRelDiff(a: Float32Array, b: Float32Array): number {
   return diff / Math.max(scale, 1e-12);
 }
 
-async function compareWithArena(algo: 'ddpg' | 'td3'): Promise<void> {
-  const hp = { ...HP, ...(algo === 'td3' ? { policyDelay: 2 } : {}) };
-  const resolved = resolveHyperparams(algo, hp);
-  const arena = new ActorCriticAgent({ algo, obsSize: OBS, actionSize: ACT, hp: resolved as never, seed: 11, executor: ArenaExecutor.create(1 << 20) });
-  const onTf = new ActorCriticAgent({ algo, obsSize: OBS, actionSize: ACT, hp: resolved as never, seed: 11, executor: new TfExecutor() });
+type Ported = ActorCriticAgent | SacAgent;
+
+function agentOn(algo: 'ddpg' | 'td3' | 'sac', executor: Executor): Ported {
+  const { criticL2, ...common } = HP;
+  const hp = resolveHyperparams(algo, algo === 'sac' ? common : { ...common, criticL2, ...(algo === 'td3' ? { policyDelay: 2 } : {}) });
+  if (algo === 'sac') return new SacAgent({ obsSize: OBS, actionSize: ACT, hp: hp as SacHyperparams, seed: 11, executor });
+  return new ActorCriticAgent({ algo, obsSize: OBS, actionSize: ACT, hp: hp as ActorCriticHyperparams, seed: 11, executor });
+}
+
+async function compareWithArena(algo: 'ddpg' | 'td3' | 'sac'): Promise<void> {
+  const hp = HP;
+  const arena = agentOn(algo, ArenaExecutor.create(1 << 20));
+  const onTf = agentOn(algo, new TfExecutor());
   expect(arena.exec.name).toBe('wasm');
   const before = await onTf.readNetworks();
   for (const [name, w] of Object.entries(await arena.readNetworks())) expect(before[name]).toEqual(w);
@@ -76,6 +87,8 @@ async function compareWithArena(algo: 'ddpg' | 'td3'): Promise<void> {
     expect(t.q).toBeCloseTo(s.q, 4);
     if (s.actorLoss !== undefined) expect(t.actorLoss).toBeCloseTo(s.actorLoss, 4);
     else expect(t.actorLoss).toBeUndefined();
+    // SAC's temperature and entropy (host-side, from the read-back log pi).
+    if (s.diagnostics?.alpha !== undefined) expect(t.diagnostics?.alpha).toBeCloseTo(s.diagnostics.alpha, 5);
     expect(maxRelDiff(s.tdErrors!, t.tdErrors!)).toBeLessThan(1e-3);
   }
   // A deterministic action agrees as well.
@@ -112,7 +125,7 @@ describe('TF.js executor on cpu', () => {
   beforeAll(async () => {
     expect((await selectBackend({ backend: 'cpu' })).name).toBe('cpu');
   });
-  for (const algo of ['ddpg', 'td3'] as const) it(`${algo}: updates equal the wasm arena's`, () => compareWithArena(algo));
+  for (const algo of ['ddpg', 'td3', 'sac'] as const) it(`${algo}: updates equal the wasm arena's`, () => compareWithArena(algo));
   it('tensor count and bytes stay flat over 10^3 updates', () => flatOver(1000));
 });
 
@@ -126,7 +139,8 @@ describe('TF.js executor on webgpu (Dawn on SwiftShader, CPU-emulated)', () => {
   afterAll(() => {
     delete process.env.VK_ICD_FILENAMES;
   });
-  for (const algo of ['ddpg', 'td3'] as const) it(`${algo}: updates equal the wasm arena's`, () => compareWithArena(algo));
-  // 10^2 here: SwiftShader runs each of an update's ~150 dispatches on the CPU (about 0.1 s an update).
-  it('tensors and GPU bytes stay flat over 10^2 updates', () => flatOver(100));
+  for (const algo of ['ddpg', 'td3', 'sac'] as const) it(`${algo}: updates equal the wasm arena's`, () => compareWithArena(algo));
+  // 10 updates here (after 8 that lay out every buffer): SwiftShader runs each of an update's few hundred dispatches on the CPU (0.5-2 s
+  // an update on this loaded 2-core machine); the 10^3 on cpu above run the same code.
+  it('tensors and GPU bytes stay flat over 10 updates', () => flatOver(10));
 });
