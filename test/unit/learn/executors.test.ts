@@ -140,7 +140,8 @@ describe('TF.js executor on webgpu (Dawn on SwiftShader, CPU-emulated)', () => {
     delete process.env.VK_ICD_FILENAMES;
   });
   for (const algo of ['ddpg', 'td3', 'sac'] as const) it(`${algo}: updates equal the wasm arena's`, () => compareWithArena(algo));
-  // 10 updates here (after 8 that lay out every buffer): SwiftShader runs each of an update's few hundred dispatches on the CPU (0.5-2 s
-  // an update on this loaded 2-core machine); the 10^3 on cpu above run the same code.
+  // 10 updates here (after 8 that lay out every buffer): SwiftShader runs each of an update's few
+  // hundred dispatches on the CPU (0.5-2 s an update on this loaded 2-core machine); the 10^3 on
+  // cpu above run the same code.
   it('tensors and GPU bytes stay flat over 10 updates', () => flatOver(10));
 });
