@@ -2,13 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { ActorCriticHyperparams } from '../api/hyperparams.ts';
 import type { Agent, AgentState, Batch, UpdateStats } from './types.ts';
 import { FlatParams, fanInBound, type ParamSpec } from './params.ts';
-import type { Arena } from './simd.ts';
-import { activationBackward, backToInput, backToPre, denseBackward, denseForward, denseFromPre, mlpLayers, mlpSpecs, normalizeInput, type Layer } from './mlp.ts';
+import { mlpLayers, mlpSpecs, type Layer } from './mlp.ts';
 import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from './exec/executor.ts';
 import { ArenaExecutor } from './exec/arena-exec.ts';
-import { criticActionGrad as execCriticActionGrad, criticBackward as execCriticBackward, criticForward as execCriticForward, ExecChain } from './exec/nets.ts';
+import { criticActionGrad, criticBackward, criticForward, ExecChain } from './exec/nets.ts';
 import { networkExecutor } from './exec/select.ts';
-import { bnSpecs, type NormMode } from './batch-norm.ts';
+import { bnSpecs } from './batch-norm.ts';
 import { Rng } from '../util/rng.ts';
 import { makeActionNoise, ParameterNoise, type ActionNoise, type NoiseState } from './noise.ts';
 import { RunningObsNorm, type ObsNormState } from './obs-norm.ts';
@@ -21,7 +20,10 @@ import { DIAGNOSTICS_EVERY, l2norm, meanAbs, saturation, type UpdateDiagnostic }
  *
  * Networks (DDPG supplement 7): actor obs -> 400 -> 300 -> tanh(action); critic obs -> 400 ->
  * [300, action enters here] -> Q. Init U(-1/sqrt(fan_in), +) for hidden layers, U(-3e-3, 3e-3) for
- * the output layers.
+ * the output layers. Written over the network executor (exec/executor.ts, exec/nets.ts): the wasm
+ * arena, or TF.js ops on the active backend (exec/select.ts chooses, and says why). act() and
+ * update() read their results synchronously; actAsync()/updateAsync() do the same on a device that
+ * reads only asynchronously (webgpu).
  *
  * Deviations, written down:
  * - The actor's gradient uses the critic before this step's critic update (as OpenAI Baselines'
@@ -86,84 +88,6 @@ export function criticLayers(obs: number, hidden: number[], act: number, k: numb
   ls.push({ W: 'out.W', b: 'out.b', in: fan, out: 1, act: 'linear' });
   if (batchNorm) ls[0].bnIn = 'bnIn';
   return ls;
-}
-
-/**
- * Critic forward Q(x, a) for `rows` rows; layer outputs stay in the arena under `name` (for
- * criticBackward), and the obs-only pre-activation of the action layer (x W + b) under
- * `${name}.base` (for criticActionGrad). Returns Q [rows].
- */
-export function criticForward(ar: Arena, p: FlatParams, layers: Layer[], x: Float32Array, a: Float32Array, rows: number, name: string, mode: NormMode = 'infer'): Float32Array {
-  let h = x;
-  for (let i = 0; i < layers.length; i++) {
-    const L = layers[i];
-    if (L.bnIn) h = normalizeInput(ar, p, L, h, rows, { mode, scratch: `${name}.in` });
-    const y = ar.get(`${name}.y${i}`, rows * L.out);
-    if (L.A) denseForward(ar, p, L, h, rows, y, a, ar.get(`${name}.base`, rows * L.out));
-    else denseForward(ar, p, L, h, rows, y, undefined, undefined, { mode, scratch: `${name}.bn${i}` });
-    h = y;
-  }
-  return h;
-}
-
-/**
- * Critic parameter gradients into g for dL/dQ = dq [rows], after criticForward(name) on the same
- * x, a; returns dL/dx [rows x in] when wantInput (the encoder trains), else null.
- */
-export function criticBackward(ar: Arena, p: FlatParams, g: Float32Array, layers: Layer[], x: Float32Array, a: Float32Array, dq: Float32Array, rows: number, wantInput: boolean, name: string): Float32Array | null {
-  const top = layers.length - 1;
-  const needIn = (i: number) => i > 0 || wantInput || !!layers[i].bnIn;
-  // Linear output with one unit: dpre = dq, and its transpose has the same memory layout.
-  let dpre = dq;
-  let dpreT: Float32Array | null = dq;
-  for (let i = top; i >= 0; i--) {
-    const L = layers[i];
-    const input = i > 0 ? ar.get(`${name}.y${i - 1}`, rows * L.in) : L.bnIn ? ar.get(`${name}.in.x`, rows * L.in) : x;
-    const dInT = needIn(i) ? ar.get(`${name}.dhT${i}`, rows * L.in) : null;
-    denseBackward(ar, p, g, L, input, L.A ? a : null, rows, dpre, dpreT, { weights: true, dExtra: null, dInT }, null);
-    if (i > 0) {
-      dpre = ar.get(`${name}.dpre${i - 1}`, rows * L.in);
-      dpreT = needIn(i - 1) ? ar.get(`${name}.dpreT${i - 1}`, rows * L.in) : null;
-      backToPre(ar, p, g, layers[i - 1], dInT!, input, rows, dpre, dpreT, `${name}.bn${i - 1}`);
-    } else if (dInT) {
-      return backToInput(ar, p, g, L, dInT, rows, wantInput ? ar.get(`${name}.dIn`, rows * L.in) : null, `${name}.in`);
-    }
-  }
-  return null;
-}
-
-/**
- * dQ/da at a = mu for the loss -mean Q(s, mu(s)), reusing the obs-only part of the critic forward
- * `name` on the same states (no critic weight gradients). Returns dL/d(mu) [rows x act] and
- * Q(s, mu) [rows].
- */
-export function criticActionGrad(ar: Arena, p: FlatParams, layers: Layer[], mu: Float32Array, rows: number, name: string): { dAction: Float32Array; q: Float32Array } {
-  const k = layers.findIndex((L) => L.A);
-  const top = layers.length - 1;
-  const pre = ar.get(`${name}.base`, rows * layers[k].out);
-  const mn = `${name}.mu`;
-  let h = ar.get(`${mn}.y${k}`, rows * layers[k].out);
-  denseFromPre(ar, p, layers[k], pre, mu, rows, h);
-  for (let i = k + 1; i <= top; i++) {
-    const y = ar.get(`${mn}.y${i}`, rows * layers[i].out);
-    denseForward(ar, p, layers[i], h, rows, y);
-    h = y;
-  }
-  const q = h;
-  let dpreT = ar.get(`${mn}.dq`, rows).fill(-1 / rows);
-  const none = { weights: false, dExtra: null, dInT: null };
-  for (let i = top; i > k; i--) {
-    const L = layers[i];
-    const dInT = ar.get(`${mn}.dhT${i}`, rows * L.in);
-    denseBackward(ar, p, new Float32Array(0), L, h, null, rows, dpreT, dpreT, { ...none, dInT }, null);
-    const dpre = ar.get(`${mn}.dpre${i - 1}`, rows * L.in);
-    dpreT = ar.get(`${mn}.dpreT${i - 1}`, rows * L.in);
-    activationBackward(dInT, true, ar.get(`${mn}.y${i - 1}`, rows * L.in), rows, L.in, layers[i - 1].act, dpre, dpreT);
-  }
-  const L = layers[k];
-  const dAction = ar.get(`${mn}.dAction`, rows * L.extra!);
-  denseBackward(ar, p, new Float32Array(0), L, h, null, rows, dpreT, dpreT, { ...none, dExtra: dAction }, ar.get(`${mn}.dActT`, rows * L.extra!));
-  return { dAction, q };
 }
 
 export class ActorCriticAgent implements Agent {
@@ -334,12 +258,12 @@ export class ActorCriticAgent implements Agent {
     const dq = exec.buffer('dq', rows);
     const wantC = this.enc.critics[0].trainable;
     for (let j = 0; j < net.critics.length; j++) {
-      execCriticForward(exec, net.criticTargets[j], this.criticL, exec.buffer('s2', rows * O), a, rows, `ct${j}`);
-      execCriticForward(exec, net.critics[j], this.criticL, x, a, rows, `c${j}`, 'train');
-      execCriticBackward(exec, net.critics[j], net.criticGrads[j], this.criticL, x, a, dq, rows, wantC, `c${j}`);
+      criticForward(exec, net.criticTargets[j], this.criticL, exec.buffer('s2', rows * O), a, rows, `ct${j}`);
+      criticForward(exec, net.critics[j], this.criticL, x, a, rows, `c${j}`, 'train');
+      criticBackward(exec, net.critics[j], net.criticGrads[j], this.criticL, x, a, dq, rows, wantC, `c${j}`);
     }
     const mu = this.actorNet.forward(net.actor, x, rows, 'train');
-    const { dAction } = execCriticActionGrad(exec, net.critics[0], this.criticL, mu, rows, 'c0');
+    const { dAction } = criticActionGrad(exec, net.critics[0], this.criticL, mu, rows, 'c0');
     this.actorNet.backward(net.actor, net.actorGrad, x, dAction, rows, this.enc.actor.trainable);
     this.targetNet.forward(net.actorTarget, x, rows);
     this.noisyNet.forward(net.actor, x, rows);
@@ -470,7 +394,7 @@ export class ActorCriticAgent implements Agent {
       exec.write(nb, noise);
       exec.addClamped(a2, nb, B * A, -1, 1);
     }
-    const qT = net.criticTargets.map((c, j) => execCriticForward(exec, c, criticL, this.features(this.enc.criticTargets[j], nextArr, B, `s2.c${j}`), a2, B, `ct${j}`));
+    const qT = net.criticTargets.map((c, j) => criticForward(exec, c, criticL, this.features(this.enc.criticTargets[j], nextArr, B, `s2.c${j}`), a2, B, `ct${j}`));
     const discount = new Float32Array(B);
     for (let i = 0; i < B; i++) discount[i] = batch.discounts ? batch.discounts[i] : hp.gamma * (1 - batch.dones[i]);
     const rewards = exec.buffer('r', B);
@@ -491,10 +415,10 @@ export class ActorCriticAgent implements Agent {
     for (let j = 0; j < net.critics.length; j++) {
       const enc = this.enc.critics[j];
       const x = this.features(enc, obsArr, B, `s.c${j}`);
-      const q = execCriticForward(exec, net.critics[j], criticL, x, a, B, `c${j}`, 'update');
+      const q = criticForward(exec, net.critics[j], criticL, x, a, B, `c${j}`, 'update');
       qs.push(q);
       exec.squaredErrorGrad(dq, q, y, weights, B);
-      const dInput = execCriticBackward(exec, net.critics[j], net.criticGrads[j], criticL, x, a, dq, B, enc.trainable, `c${j}`);
+      const dInput = criticBackward(exec, net.critics[j], net.criticGrads[j], criticL, x, a, dq, B, enc.trainable, `c${j}`);
       if (dInput) this.encoderStep(enc, obsArr, dInput, B);
     }
 
@@ -504,7 +428,7 @@ export class ActorCriticAgent implements Agent {
     if (actorStep) {
       const x = this.features(this.enc.actor, obsArr, B, 's.a');
       const mu = this.actorNet.forward(net.actor, x, B, 'update');
-      const { dAction, q } = execCriticActionGrad(exec, net.critics[0], criticL, mu, B, 'c0');
+      const { dAction, q } = criticActionGrad(exec, net.critics[0], criticL, mu, B, 'c0');
       const dInput = this.actorNet.backward(net.actor, net.actorGrad, x, dAction, B, this.enc.actor.trainable);
       if (dInput) this.encoderStep(this.enc.actor, obsArr, dInput, B);
       actorReads = { q: reads.push(q) - 1, mu: diagnose ? reads.push(mu) - 1 : -1, dAction: diagnose ? reads.push(dAction) - 1 : -1, grad: diagnose ? reads.push(net.actorGrad) - 1 : -1 };
