@@ -26,7 +26,7 @@ export type InFile = z.infer<typeof InFileSchema>;
 export const SettingsSchema = z.object({
   /** Folder holding one directory per run. */
   runsDir: z.string().min(1),
-  /** Backend preference for new runs; `auto` tries tensorflow → webgpu → wasm → cpu. */
+  /** Backend preference for new runs; `auto` tries tensorflow → webgpu → wasm → cpu (webgpu: refused by the service until runs can await it). */
   backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']),
   theme: z.enum(['dark', 'light', 'system']),
 });

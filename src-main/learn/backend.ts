@@ -77,7 +77,7 @@ async function choose(forced: BackendName | undefined, source: BackendChoice['so
   const tried: BackendAttempt[] = [];
   const order: BackendName[] = forced ? [forced, ...BACKEND_NAMES.filter((b) => b !== forced)] : [...BACKEND_NAMES];
   for (const name of order) {
-    const error = await tryBackend(name, tried, forced === name);
+    const error = await tryBackend(name, tried, forced === name && source === 'option');
     if (error === null) {
       const failed = tried.filter((t) => !t.ok);
       const why = failed.length ? `; fell back from ${failed.map((t) => `${t.name} (${t.error})`).join(', ')}` : '';
@@ -90,7 +90,7 @@ async function choose(forced: BackendName | undefined, source: BackendChoice['so
 }
 
 /** Returns null when the backend is active, else the error text (also recorded in `tried`). */
-async function tryBackend(name: BackendName, tried: BackendAttempt[], forced: boolean): Promise<string | null> {
+async function tryBackend(name: BackendName, tried: BackendAttempt[], askedInCode: boolean): Promise<string | null> {
   if (name === 'tensorflow') {
     // Native TensorFlow ships only through tfjs-node(-gpu), optional packages whose install
     // downloads libtensorflow; importing them registers the 'tensorflow' backend on our tfjs-core.
@@ -110,9 +110,16 @@ async function tryBackend(name: BackendName, tried: BackendAttempt[], forced: bo
     return 'not installed';
   }
   if (name === 'webgpu') {
+    if (!askedInCode) {
+      // Dawn in Node maps GPU memory only asynchronously (tfjs-backend-webgpu's dataSync needs
+      // OffscreenCanvas), while the trainer, the pixel torso and policy evaluation read results
+      // synchronously: webgpu serves only code that awaits (the agents' updateAsync, bench updates).
+      const msg = 'reads GPU results only asynchronously, and runs, the pixel torso and evaluation read synchronously (webgpu runs the updates of bench updates and the tests)';
+      tried.push({ name: 'webgpu', ok: false, error: msg });
+      return msg;
+    }
     try {
-      await startWebgpu(forced);
-      tried.push({ name: 'webgpu', ok: true });
+      tried.push({ name: `webgpu (${await startWebgpu()})`, ok: true });
       return null;
     } catch (e) {
       const msg = firstLine(e);
@@ -155,11 +162,11 @@ async function tryBackend(name: BackendName, tried: BackendAttempt[], forced: bo
 
 /**
  * Gives Node `navigator.gpu` from Dawn (the `webgpu` package's prebuilt dawn.node) and starts
- * TF.js's webgpu backend on it. Dawn needs the system's Vulkan (Linux), Metal or D3D12; without a
- * GPU driver there is no adapter. SwiftShader (Vulkan on the CPU) counts only when webgpu is
- * asked for by name: it is correct but far slower than the wasm arena.
+ * TF.js's webgpu backend on it; returns the adapter's description. Dawn needs the system's Vulkan
+ * (Linux), Metal or D3D12; without a GPU driver there is no adapter. A software adapter
+ * (SwiftShader: Vulkan on the CPU) works, far slower than the wasm arena, and is named as such.
  */
-async function startWebgpu(forced: boolean): Promise<void> {
+async function startWebgpu(): Promise<string> {
   const { create, globals } = (await import('webgpu')) as unknown as { create: (flags: string[]) => GpuLike; globals: Record<string, unknown> };
   const g = globalThis as unknown as { navigator?: { gpu?: GpuLike } };
   if (!g.navigator?.gpu) {
@@ -172,10 +179,11 @@ async function startWebgpu(forced: boolean): Promise<void> {
   if (!adapter) throw new Error('no WebGPU adapter (needs a GPU with its Vulkan/Metal/D3D12 driver; on Linux libvulkan1 and the vendor driver)');
   const info = adapter.info ?? {};
   const software = info.isFallbackAdapter === true || /swiftshader|llvmpipe/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
-  if (software && !forced) throw new Error(`the only WebGPU adapter is ${info.description || info.architecture || 'a software one'} (CPU-emulated, slower than wasm; --backend webgpu uses it anyway)`);
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not initialise');
   await tf.ready();
+  const name = info.description || info.architecture || info.vendor || 'unnamed adapter';
+  return software ? `${name}, CPU-emulated` : name;
 }
 
 interface GpuLike {

@@ -2,11 +2,12 @@ import type { BenchSuite } from './suite.ts';
 import { BACKEND_NAMES, selectBackend, type BackendName } from '../../learn/backend.ts';
 import { createAgent, resolveHyperparams, type AnyAgent } from '../../learn/factory.ts';
 import { ActorCriticAgent } from '../../learn/ddpg.ts';
+import { SacAgent } from '../../learn/sac.ts';
 import { TfExecutor } from '../../learn/exec/tf-exec.ts';
 import { unsupported } from '../../learn/exec/select.ts';
 import { ReplayBuffer } from '../../learn/replay.ts';
 import { Rng } from '../../util/rng.ts';
-import { HYPERPARAM_SCHEMAS, PAPER_DEFAULTS, type ActorCriticHyperparams, type Algo } from '../../api/hyperparams.ts';
+import { HYPERPARAM_SCHEMAS, PAPER_DEFAULTS, type ActorCriticHyperparams, type Algo, type SacHyperparams } from '../../api/hyperparams.ts';
 import type { Batch, UpdateStats } from '../../learn/types.ts';
 import { UserError } from '../../util/errors.ts';
 import { runPixelUpdates } from './updates-pixels.ts';
@@ -52,8 +53,9 @@ async function* lowdimCases(backend: BackendName, quick: boolean, log: (text: st
   ];
   for (const { name, algo, hp } of cases) {
     const agent = benchAgent(backend, algo, obsSize, actionSize, hp);
-    const exec = agent instanceof ActorCriticAgent ? agent.exec : null;
-    const update: (b: Batch) => Promise<UpdateStats> | UpdateStats = exec && !exec.syncRead ? (b) => (agent as ActorCriticAgent).updateAsync(b) : (b) => agent.update(b);
+    const ported = agent instanceof ActorCriticAgent || agent instanceof SacAgent ? agent : null;
+    const exec = ported?.exec ?? null;
+    const update: (b: Batch) => Promise<UpdateStats> | UpdateStats = ported && !ported.exec.syncRead ? (b) => ported.updateAsync(b) : (b) => agent.update(b);
     const { batchSize } = resolveHyperparams(algo, hp);
     const rng = new Rng(2);
     const buf = new ReplayBuffer({ capacity: 10_000, obsSize, actionSize });
@@ -81,7 +83,7 @@ async function* lowdimCases(backend: BackendName, quick: boolean, log: (text: st
     }
     const dt = (performance.now() - t0) / 1000;
     const executor = exec?.name ?? 'wasm';
-    const note = agent instanceof ActorCriticAgent ? agent.executorNote : `wasm: ${algo.toUpperCase()} is not ported to the executor yet`;
+    const note = ported ? ported.executorNote : `wasm: ${algo.toUpperCase()} is not ported to the executor yet`;
     if (executor !== backend) log(`${name}: ${note}`);
     agent.dispose();
     yield { case: name, backend, executor, batch: batchSize, threads, chose_helpers: gemmPool.stats().chose.helpers - before.helpers, chose_alone: gemmPool.stats().chose.alone - before.alone, updates_per_s: +(n / dt).toFixed(n / dt < 10 ? 3 : 1), load_avg: +loadavg()[0].toFixed(2) };
@@ -89,10 +91,11 @@ async function* lowdimCases(backend: BackendName, quick: boolean, log: (text: st
 }
 
 /**
- * The agent as a run would get it, except that on webgpu DDPG/TD3 take the TF.js executor anyway
+ * The agent as a run would get it, except that on webgpu DDPG/TD3/SAC take the TF.js executor anyway
  * (the trainer cannot await their updates yet; this loop does).
  */
 function benchAgent(backend: BackendName, algo: Algo, obsSize: number, actionSize: number, hp: Record<string, unknown>): AnyAgent {
+  if (backend === 'webgpu' && algo === 'sac') return new SacAgent({ obsSize, actionSize, hp: resolveHyperparams(algo, hp) as SacHyperparams, seed: 1, executor: new TfExecutor() });
   if (backend === 'webgpu' && (algo === 'ddpg' || algo === 'td3')) {
     const resolved = resolveHyperparams(algo, hp) as ActorCriticHyperparams;
     if (!unsupported({ what: algo, batchNorm: resolved.batchNorm, encoder: false, sync: false }, backend)) return new ActorCriticAgent({ algo, obsSize, actionSize, hp: resolved, seed: 1, executor: new TfExecutor() });
