@@ -24,7 +24,7 @@ import { ControlState } from '../../../src-main/train/session.ts';
  * Smaller than ddpg-quick (32-32, batch 64) so the plain-JS backend does it in about a minute.
  * Random actions score about -1250 here, a pump-then-balance controller about -150.
  */
-const STEPS = 4000;
+const STEPS = 6000;
 const LEARNED = -400;
 
 beforeAll(async () => {
