@@ -26,8 +26,8 @@ export type InFile = z.infer<typeof InFileSchema>;
 export const SettingsSchema = z.object({
   /** Folder holding one directory per run. */
   runsDir: z.string().min(1),
-  /** Backend preference for new runs; `auto` tries tensorflow → wasm → cpu. */
-  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']),
+  /** Backend preference for new runs; `auto` tries tensorflow → webgpu → wasm → cpu (webgpu: refused by the service until runs can await it). */
+  backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']),
   theme: z.enum(['dark', 'light', 'system']),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
@@ -119,6 +119,8 @@ export interface EventEnvelope {
 export interface BackendInfo {
   name: string;
   reason: string;
+  /** Where the run's networks ran and why, when not on the backend itself (learn/exec/select.ts). */
+  networks?: string;
 }
 
 export interface StudioInfo {
@@ -126,7 +128,7 @@ export interface StudioInfo {
   mode: 'electron' | 'browser';
   /** The backend in use: the one the newest run trained on, or before any run the one the setting gives. */
   backend: BackendInfo;
-  /** The backend setting new runs follow (`auto`: tensorflow → wasm → cpu). */
+  /** The backend setting new runs follow (`auto`: tensorflow → webgpu → wasm → cpu). */
   backendSetting: Settings['backend'];
   runsDir: string;
   cores: number;

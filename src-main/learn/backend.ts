@@ -4,13 +4,26 @@ import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 
 /**
- * TensorFlow.js backend selection at start: native TensorFlow (tfjs-node-gpu, then tfjs-node) where
- * those optional packages load, then WebAssembly (XNNPACK), then plain JS. The chosen backend and
- * the reason for every fallback are returned so the UI, the CLI and a run's config can show them.
+ * Backend selection at start: native TensorFlow (tfjs-node-gpu, then tfjs-node) where those
+ * optional packages load, then WebGPU (Dawn through the `webgpu` package, on a hardware adapter),
+ * then WebAssembly, then plain JS. The chosen backend and the reason for every fallback are
+ * returned so the UI, the CLI and a run's config can show them.
+ *
+ * The name decides where the agents' dense networks run (exec/select.ts): `wasm` is the
+ * hand-written WebAssembly SIMD arena (with TF.js's wasm backend for the TF.js-only parts: export,
+ * the pixel torso); `tensorflow`, `webgpu` and `cpu` run them as TF.js ops on that backend (`cpu`
+ * is TF.js's plain-JS backend: correct, slow).
  */
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+let active: BackendName | null = null;
+
+/** The backend selectBackend settled on in this process (thread), or null before one. */
+export function activeBackend(): BackendName | null {
+  return active;
+}
 
 export interface BackendAttempt {
   /** Backend or package tried (`tensorflow:@tensorflow/tfjs-node-gpu`, `wasm`, `cpu`). */
@@ -64,11 +77,12 @@ async function choose(forced: BackendName | undefined, source: BackendChoice['so
   const tried: BackendAttempt[] = [];
   const order: BackendName[] = forced ? [forced, ...BACKEND_NAMES.filter((b) => b !== forced)] : [...BACKEND_NAMES];
   for (const name of order) {
-    const error = await tryBackend(name, tried);
+    const error = await tryBackend(name, tried, forced === name && source === 'option');
     if (error === null) {
       const failed = tried.filter((t) => !t.ok);
       const why = failed.length ? `; fell back from ${failed.map((t) => `${t.name} (${t.error})`).join(', ')}` : '';
-      const head = forced && forced === name ? `${name}: requested by ${source === 'env' ? 'RL_STUDIO_BACKEND' : 'option'}` : `${name}: first available in tensorflow > wasm > cpu`;
+      const head = forced && forced === name ? `${name}: requested by ${source === 'env' ? 'RL_STUDIO_BACKEND' : 'option'}` : `${name}: first available in ${BACKEND_NAMES.join(' > ')}`;
+      active = name;
       return { name, reason: head + why, tried, source };
     }
   }
@@ -76,7 +90,7 @@ async function choose(forced: BackendName | undefined, source: BackendChoice['so
 }
 
 /** Returns null when the backend is active, else the error text (also recorded in `tried`). */
-async function tryBackend(name: BackendName, tried: BackendAttempt[]): Promise<string | null> {
+async function tryBackend(name: BackendName, tried: BackendAttempt[], askedInCode: boolean): Promise<string | null> {
   if (name === 'tensorflow') {
     // Native TensorFlow ships only through tfjs-node(-gpu), optional packages whose install
     // downloads libtensorflow; importing them registers the 'tensorflow' backend on our tfjs-core.
@@ -94,6 +108,24 @@ async function tryBackend(name: BackendName, tried: BackendAttempt[]): Promise<s
       }
     }
     return 'not installed';
+  }
+  if (name === 'webgpu') {
+    if (!askedInCode) {
+      // Dawn in Node maps GPU memory only asynchronously (tfjs-backend-webgpu's dataSync needs
+      // OffscreenCanvas), while the trainer, the pixel torso and policy evaluation read results
+      // synchronously: webgpu serves only code that awaits (the agents' updateAsync, bench updates).
+      const msg = 'reads GPU results only asynchronously, and runs, the pixel torso and evaluation read synchronously (webgpu runs the updates of bench updates and the tests)';
+      tried.push({ name: 'webgpu', ok: false, error: msg });
+      return msg;
+    }
+    try {
+      tried.push({ name: `webgpu (${await startWebgpu()})`, ok: true });
+      return null;
+    } catch (e) {
+      const msg = firstLine(e);
+      tried.push({ name: 'webgpu', ok: false, error: msg });
+      return msg;
+    }
   }
   if (name === 'wasm') {
     try {
@@ -126,6 +158,36 @@ async function tryBackend(name: BackendName, tried: BackendAttempt[]): Promise<s
     tried.push({ name: 'cpu', ok: false, error: msg });
     return msg;
   }
+}
+
+/**
+ * Gives Node `navigator.gpu` from Dawn (the `webgpu` package's prebuilt dawn.node) and starts
+ * TF.js's webgpu backend on it; returns the adapter's description. Dawn needs the system's Vulkan
+ * (Linux), Metal or D3D12; without a GPU driver there is no adapter. A software adapter
+ * (SwiftShader: Vulkan on the CPU) works, far slower than the wasm arena, and is named as such.
+ */
+async function startWebgpu(): Promise<string> {
+  const { create, globals } = (await import('webgpu')) as unknown as { create: (flags: string[]) => GpuLike; globals: Record<string, unknown> };
+  const g = globalThis as unknown as { navigator?: { gpu?: GpuLike } };
+  if (!g.navigator?.gpu) {
+    const gpu = create([]);
+    for (const [k, v] of Object.entries(globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+    if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+    else g.navigator = { gpu };
+  }
+  const adapter = await g.navigator!.gpu!.requestAdapter();
+  if (!adapter) throw new Error('no WebGPU adapter (needs a GPU with its Vulkan/Metal/D3D12 driver; on Linux libvulkan1 and the vendor driver)');
+  const info = adapter.info ?? {};
+  const software = info.isFallbackAdapter === true || /swiftshader|llvmpipe/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
+  await import('@tensorflow/tfjs-backend-webgpu');
+  if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not initialise');
+  await tf.ready();
+  const name = info.description || info.architecture || info.vendor || 'unnamed adapter';
+  return software ? `${name}, CPU-emulated` : name;
+}
+
+interface GpuLike {
+  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean } } | null>;
 }
 
 function firstLine(e: unknown): string {

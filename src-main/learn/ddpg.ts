@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ActorCriticHyperparams } from './algos/ddpg/spec.ts';
 import type { Agent, AgentState, Batch, UpdateStats } from './types.ts';
-import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
-import { Arena } from './simd.ts';
-import { activationBackward, backToInput, backToPre, Chain, denseBackward, denseForward, denseFromPre, mlpLayers, mlpSpecs, normalizeInput, type Layer } from './mlp.ts';
-import { bnSpecs, type NormMode } from './batch-norm.ts';
+import { FlatParams, fanInBound, type ParamSpec } from './params.ts';
+import { mlpLayers, mlpSpecs, type Layer } from './mlp.ts';
+import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from './exec/executor.ts';
+import { ArenaExecutor } from './exec/arena-exec.ts';
+import { criticActionGrad, criticBackward, criticForward, ExecChain } from './exec/nets.ts';
+import { networkExecutor } from './exec/select.ts';
+import { bnSpecs } from './batch-norm.ts';
 import { Rng } from '../util/rng.ts';
 import { makeActionNoise, ParameterNoise, type ActionNoise, type NoiseState } from './noise.ts';
 import { RunningObsNorm, type ObsNormState } from './obs-norm.ts';
@@ -17,7 +20,10 @@ import { DIAGNOSTICS_EVERY, l2norm, meanAbs, saturation, type UpdateDiagnostic }
  *
  * Networks (DDPG supplement 7): actor obs -> 400 -> 300 -> tanh(action); critic obs -> 400 ->
  * [300, action enters here] -> Q. Init U(-1/sqrt(fan_in), +) for hidden layers, U(-3e-3, 3e-3) for
- * the output layers.
+ * the output layers. Written over the network executor (exec/executor.ts, exec/nets.ts): the wasm
+ * arena, or TF.js ops on the active backend (exec/select.ts chooses, and says why). act() and
+ * update() read their results synchronously; actAsync()/updateAsync() do the same on a device that
+ * reads only asynchronously (webgpu).
  *
  * Deviations, written down:
  * - The actor's gradient uses the critic before this step's critic update (as OpenAI Baselines'
@@ -37,6 +43,8 @@ export interface ActorCriticOptions {
   hp: ActorCriticHyperparams;
   seed: number;
   encoder?: EncoderFactory;
+  /** Where the networks run; default: chosen from the active backend (exec/select.ts). */
+  executor?: Executor;
 }
 
 export function actorSpecs(obs: number, hidden: number[], act: number, finalInit: number | null, batchNorm = false): ParamSpec[] {
@@ -82,111 +90,37 @@ export function criticLayers(obs: number, hidden: number[], act: number, k: numb
   return ls;
 }
 
-/**
- * Critic forward Q(x, a) for `rows` rows; layer outputs stay in the arena under `name` (for
- * criticBackward), and the obs-only pre-activation of the action layer (x W + b) under
- * `${name}.base` (for criticActionGrad). Returns Q [rows].
- */
-export function criticForward(ar: Arena, p: FlatParams, layers: Layer[], x: Float32Array, a: Float32Array, rows: number, name: string, mode: NormMode = 'infer'): Float32Array {
-  let h = x;
-  for (let i = 0; i < layers.length; i++) {
-    const L = layers[i];
-    if (L.bnIn) h = normalizeInput(ar, p, L, h, rows, { mode, scratch: `${name}.in` });
-    const y = ar.get(`${name}.y${i}`, rows * L.out);
-    if (L.A) denseForward(ar, p, L, h, rows, y, a, ar.get(`${name}.base`, rows * L.out));
-    else denseForward(ar, p, L, h, rows, y, undefined, undefined, { mode, scratch: `${name}.bn${i}` });
-    h = y;
-  }
-  return h;
-}
-
-/**
- * Critic parameter gradients into g for dL/dQ = dq [rows], after criticForward(name) on the same
- * x, a; returns dL/dx [rows x in] when wantInput (the encoder trains), else null.
- */
-export function criticBackward(ar: Arena, p: FlatParams, g: Float32Array, layers: Layer[], x: Float32Array, a: Float32Array, dq: Float32Array, rows: number, wantInput: boolean, name: string): Float32Array | null {
-  const top = layers.length - 1;
-  const needIn = (i: number) => i > 0 || wantInput || !!layers[i].bnIn;
-  // Linear output with one unit: dpre = dq, and its transpose has the same memory layout.
-  let dpre = dq;
-  let dpreT: Float32Array | null = dq;
-  for (let i = top; i >= 0; i--) {
-    const L = layers[i];
-    const input = i > 0 ? ar.get(`${name}.y${i - 1}`, rows * L.in) : L.bnIn ? ar.get(`${name}.in.x`, rows * L.in) : x;
-    const dInT = needIn(i) ? ar.get(`${name}.dhT${i}`, rows * L.in) : null;
-    denseBackward(ar, p, g, L, input, L.A ? a : null, rows, dpre, dpreT, { weights: true, dExtra: null, dInT }, null);
-    if (i > 0) {
-      dpre = ar.get(`${name}.dpre${i - 1}`, rows * L.in);
-      dpreT = needIn(i - 1) ? ar.get(`${name}.dpreT${i - 1}`, rows * L.in) : null;
-      backToPre(ar, p, g, layers[i - 1], dInT!, input, rows, dpre, dpreT, `${name}.bn${i - 1}`);
-    } else if (dInT) {
-      return backToInput(ar, p, g, L, dInT, rows, wantInput ? ar.get(`${name}.dIn`, rows * L.in) : null, `${name}.in`);
-    }
-  }
-  return null;
-}
-
-/**
- * dQ/da at a = mu for the loss -mean Q(s, mu(s)), reusing the obs-only part of the critic forward
- * `name` on the same states (no critic weight gradients). Returns dL/d(mu) [rows x act] and
- * Q(s, mu) [rows].
- */
-export function criticActionGrad(ar: Arena, p: FlatParams, layers: Layer[], mu: Float32Array, rows: number, name: string): { dAction: Float32Array; q: Float32Array } {
-  const k = layers.findIndex((L) => L.A);
-  const top = layers.length - 1;
-  const pre = ar.get(`${name}.base`, rows * layers[k].out);
-  const mn = `${name}.mu`;
-  let h = ar.get(`${mn}.y${k}`, rows * layers[k].out);
-  denseFromPre(ar, p, layers[k], pre, mu, rows, h);
-  for (let i = k + 1; i <= top; i++) {
-    const y = ar.get(`${mn}.y${i}`, rows * layers[i].out);
-    denseForward(ar, p, layers[i], h, rows, y);
-    h = y;
-  }
-  const q = h;
-  let dpreT = ar.get(`${mn}.dq`, rows).fill(-1 / rows);
-  const none = { weights: false, dExtra: null, dInT: null };
-  for (let i = top; i > k; i--) {
-    const L = layers[i];
-    const dInT = ar.get(`${mn}.dhT${i}`, rows * L.in);
-    denseBackward(ar, p, new Float32Array(0), L, h, null, rows, dpreT, dpreT, { ...none, dInT }, null);
-    const dpre = ar.get(`${mn}.dpre${i - 1}`, rows * L.in);
-    dpreT = ar.get(`${mn}.dpreT${i - 1}`, rows * L.in);
-    activationBackward(dInT, true, ar.get(`${mn}.y${i - 1}`, rows * L.in), rows, L.in, layers[i - 1].act, dpre, dpreT);
-  }
-  const L = layers[k];
-  const dAction = ar.get(`${mn}.dAction`, rows * L.extra!);
-  denseBackward(ar, p, new Float32Array(0), L, h, null, rows, dpreT, dpreT, { ...none, dExtra: dAction }, ar.get(`${mn}.dActT`, rows * L.extra!));
-  return { dAction, q };
-}
-
 export class ActorCriticAgent implements Agent {
   readonly algo: 'ddpg' | 'td3';
   readonly hp: ActorCriticHyperparams;
   readonly obsSize: number;
   readonly actionSize: number;
   private readonly k: number;
-  /** All networks, optimizer moments, gradients and scratch of this agent (simd.ts). */
-  private readonly ar: Arena;
+  /** Where the networks run (exec/executor.ts): the wasm arena, or TF.js on the active backend. */
+  readonly exec: Executor;
+  /** One line: which executor and why (the run config and `bench updates` show it). */
+  readonly executorNote: string;
   private readonly actorL: Layer[];
   private readonly criticL: Layer[];
-  private readonly actorNet: Chain;
-  private readonly actNet: Chain;
-  readonly actor: FlatParams;
-  readonly actorTarget: FlatParams;
-  readonly critics: FlatParams[];
-  readonly criticTargets: FlatParams[];
-  private readonly actorOpt: Adam;
-  private readonly criticOpts: Adam[];
+  private readonly actorNet: ExecChain;
+  private readonly actNet: ExecChain;
+  private readonly targetNet: ExecChain;
+  private readonly noisyNet: ExecChain;
+  private readonly net: { actor: Params; actorTarget: Params; critics: Params[]; criticTargets: Params[]; actorGrad: Params; criticGrads: Params[]; perturbed: Params | null; decaySnapshot: Params };
+  private readonly actorOpt: AdamOptimizer;
+  private readonly criticOpts: AdamOptimizer[];
+  /** Per-parameter L2 coefficient of the critic (the decay diagnostic). */
+  private readonly criticDecay: Float32Array;
   private readonly enc: { actor: ObsEncoder; actorTarget: ObsEncoder; critics: ObsEncoder[]; criticTargets: ObsEncoder[] };
   private readonly rng: Rng;
   readonly noise: ActionNoise;
   readonly paramNoise: ParameterNoise | null;
-  private perturbed: FlatParams | null = null;
   readonly obsNorm: RunningObsNorm | null;
   updates = 0;
-  /** Batch rows the arena's scratch has been laid out for (see reserve). */
+  /** Batch rows the executor's buffers have been laid out for (see reserve). */
   private rowsCap = 0;
+  /** Host copies of the networks for callers that read FlatParams (exporter, tests) on a TF.js executor. */
+  private readonly mirrors = new Map<Params, FlatParams>();
 
   constructor(opts: ActorCriticOptions) {
     const { hp, obsSize, actionSize } = opts;
@@ -212,100 +146,164 @@ export class ActorCriticAgent implements Agent {
     const aSpecs = actorSpecs(feat, hp.actorHidden, actionSize, hp.finalLayerInit, bn);
     const cSpecs = criticSpecs(feat, hp.criticHidden, actionSize, this.k, hp.finalLayerInit, bn);
     const size = (specs: ParamSpec[]) => specs.reduce((n, s) => n + s.shape.reduce((x, y) => x * y, 1), 0);
-    // Parameters, targets, Adam m/v/decay and gradients: ~6 copies per network, plus scratch.
-    this.ar = new Arena(4 * 6 * (2 * size(aSpecs) + 2 * nCritics * size(cSpecs)) + (8 << 20));
-    this.actorNet = new Chain(this.ar, this.actorL, 'actor');
-    this.actNet = new Chain(this.ar, this.actorL, 'act');
+    // Arena: parameters, targets, Adam m/v/decay and gradients: ~6 copies per network, plus scratch.
+    const chosen = opts.executor
+      ? { exec: opts.executor, note: `${opts.executor.name}: given by the caller` }
+      : networkExecutor({ what: this.algo.toUpperCase(), batchNorm: bn, encoder: !(this.enc.actor instanceof IdentityEncoder), arenaBytes: 4 * 6 * (2 * size(aSpecs) + 2 * nCritics * size(cSpecs)) + (8 << 20) });
+    this.exec = chosen.exec;
+    this.executorNote = chosen.note;
+    const exec = this.exec;
+    this.actorNet = new ExecChain(exec, this.actorL, 'actor');
+    this.actNet = new ExecChain(exec, this.actorL, 'act');
+    this.targetNet = new ExecChain(exec, this.actorL, 'target');
+    this.noisyNet = new ExecChain(exec, this.actorL, 'noisy');
     // Independent streams: network init, minibatch/target noise, exploration.
     const root = new Rng(opts.seed);
     const initRng = root.fork();
     this.rng = root.fork();
     const noiseRng = root.fork();
-    this.actor = new FlatParams(aSpecs, this.ar);
-    this.actor.init(initRng);
-    this.actorTarget = new FlatParams(aSpecs, this.ar);
-    this.actorTarget.copyFrom(this.actor);
-    this.critics = [];
-    this.criticTargets = [];
+    // Initial values drawn on the host in slot order (the same numbers on every executor).
+    const initial = (specs: ParamSpec[]) => {
+      const host = new FlatParams(specs);
+      host.init(initRng);
+      const p = exec.params(specs);
+      exec.writeParams(p, host.values);
+      host.dispose();
+      return p;
+    };
+    const actor = initial(aSpecs);
+    const actorTarget = exec.params(aSpecs);
+    exec.copyParams(actorTarget, actor);
+    const critics: Params[] = [];
+    const criticTargets: Params[] = [];
     for (let c = 0; c < nCritics; c++) {
-      const critic = new FlatParams(cSpecs, this.ar);
-      critic.init(initRng);
-      const target = new FlatParams(cSpecs, this.ar);
-      target.copyFrom(critic);
-      this.critics.push(critic);
-      this.criticTargets.push(target);
+      critics.push(initial(cSpecs));
+      criticTargets.push(exec.params(cSpecs));
+      exec.copyParams(criticTargets[c], critics[c]);
       this.enc.criticTargets[c].copyFrom(this.enc.critics[c]);
     }
     this.enc.actorTarget.copyFrom(this.enc.actor);
-    this.actorOpt = new Adam(this.actor, hp.actorLr);
-    this.criticOpts = this.critics.map((c) => new Adam(c, hp.criticLr, hp.criticL2));
+    this.net = {
+      actor,
+      actorTarget,
+      critics,
+      criticTargets,
+      actorGrad: exec.params(aSpecs),
+      criticGrads: critics.map(() => exec.params(cSpecs)),
+      perturbed: hp.exploration === 'param' ? exec.params(aSpecs) : null,
+      decaySnapshot: exec.params(cSpecs),
+    };
+    this.actorOpt = exec.adam(actor, hp.actorLr);
+    this.criticOpts = critics.map((c) => exec.adam(c, hp.criticLr, hp.criticL2));
+    this.criticDecay = new Float32Array(size(cSpecs));
+    let off = 0;
+    for (const s of cSpecs) {
+      const n = s.shape.reduce((x, y) => x * y, 1);
+      if (s.decay) this.criticDecay.fill(hp.criticL2, off, off + n);
+      off += n;
+    }
     this.noise = makeActionNoise(hp.exploration === 'param' ? 'none' : hp.exploration, actionSize, hp, noiseRng.fork());
-    this.paramNoise = hp.exploration === 'param' ? new ParameterNoise(this.actor.size, hp.paramNoiseTarget, hp.paramNoiseInitial, noiseRng.fork()) : null;
-    if (this.paramNoise) this.perturbed = new FlatParams(aSpecs, this.ar);
+    this.paramNoise = hp.exploration === 'param' ? new ParameterNoise(size(aSpecs), hp.paramNoiseTarget, hp.paramNoiseInitial, noiseRng.fork()) : null;
     this.obsNorm = hp.obsNormalization ? new RunningObsNorm(obsSize) : null;
     this.reserve(hp.batchSize);
   }
 
+  /** A network as FlatParams: the arena's own (live), or a host copy of a TF.js executor's (read now). */
+  private flatOf(p: Params): FlatParams {
+    if (this.exec instanceof ArenaExecutor) return this.exec.flat(p);
+    let m = this.mirrors.get(p);
+    if (!m) {
+      m = new FlatParams([...p.specs]);
+      this.mirrors.set(p, m);
+    }
+    m.values.set(this.exec.readParams(p));
+    return m;
+  }
+
+  get actor(): FlatParams {
+    return this.flatOf(this.net.actor);
+  }
+  get actorTarget(): FlatParams {
+    return this.flatOf(this.net.actorTarget);
+  }
+  get critics(): FlatParams[] {
+    return this.net.critics.map((c) => this.flatOf(c));
+  }
+  get criticTargets(): FlatParams[] {
+    return this.net.criticTargets.map((c) => this.flatOf(c));
+  }
+  /** The perturbed actor of parameter-space noise, or null. */
+  get perturbed(): FlatParams | null {
+    return this.net.perturbed && this.flatOf(this.net.perturbed);
+  }
+
   /**
-   * Lays out every arena region an update, act() or the noise adaptation uses for up to `rows`
-   * rows, by running their computations once on zeros (no state changes). Growing the arena
-   * detaches views, so this happens before a computation, never inside one.
+   * Lays out every buffer an update, act() or the noise adaptation uses for up to `rows` rows, by
+   * running their computations once on zeros (no state changes). Growing the arena detaches
+   * views, so this happens before a computation, never inside one.
    */
   private reserve(rows: number): void {
     if (rows <= this.rowsCap) return;
     this.rowsCap = rows;
-    const ar = this.ar;
+    const { exec, net } = this;
     const O = this.enc.actor.outSize;
     const A = this.actionSize;
-    for (const name of ['s', 's2']) ar.get(name, rows * O);
-    for (let j = 0; j < this.critics.length; j++) for (const name of [`s.c${j}`, `s2.c${j}`]) ar.get(name, rows * O);
-    ar.get('s.a', rows * O);
-    ar.get('s2.a', rows * O);
-    ar.get('a', rows * A);
-    ar.get('a2', rows * A);
-    ar.get('dq', rows);
-    ar.get('act.x', O);
-    this.critics.forEach((c, j) => ar.get(`grad.c${j}`, c.size));
-    ar.get('grad.actor', this.actor.size);
-    const x = ar.get('s', rows * O);
-    const a = ar.get('a', rows * A);
-    const dq = ar.get('dq', rows);
+    for (const name of ['s', 's2', 's.a', 's2.a']) exec.buffer(name, rows * O);
+    for (let j = 0; j < net.critics.length; j++) for (const name of [`s.c${j}`, `s2.c${j}`]) exec.buffer(name, rows * O);
+    for (const name of ['a', 'a2', 'a2.noise']) exec.buffer(name, rows * A);
+    for (const name of ['dq', 'y', 'r', 'discount', 'w']) exec.buffer(name, rows);
+    exec.buffer('act.x', O);
+    const x = exec.buffer('s', rows * O);
+    const a = exec.buffer('a', rows * A);
+    const dq = exec.buffer('dq', rows);
     const wantC = this.enc.critics[0].trainable;
-    for (let j = 0; j < this.critics.length; j++) {
-      criticForward(ar, this.criticTargets[j], this.criticL, ar.get('s2', rows * O), a, rows, `ct${j}`);
-      criticForward(ar, this.critics[j], this.criticL, x, a, rows, `c${j}`, 'train');
-      criticBackward(ar, this.critics[j], ar.get(`grad.c${j}`, this.critics[j].size), this.criticL, x, a, dq, rows, wantC, `c${j}`);
+    for (let j = 0; j < net.critics.length; j++) {
+      criticForward(exec, net.criticTargets[j], this.criticL, exec.buffer('s2', rows * O), a, rows, `ct${j}`);
+      criticForward(exec, net.critics[j], this.criticL, x, a, rows, `c${j}`, 'train');
+      criticBackward(exec, net.critics[j], net.criticGrads[j], this.criticL, x, a, dq, rows, wantC, `c${j}`);
     }
-    const mu = this.actorNet.forward(this.actor, x, rows, 'train');
-    const { dAction } = criticActionGrad(ar, this.critics[0], this.criticL, mu, rows, 'c0');
-    this.actorNet.backward(this.actor, ar.get('grad.actor', this.actor.size), x, dAction, rows, this.enc.actor.trainable);
-    new Chain(ar, this.actorL, 'target').forward(this.actorTarget, x, rows);
-    new Chain(ar, this.actorL, 'noisy').forward(this.actor, x, rows);
-    this.actNet.forward(this.actor, ar.get('act.x', O), 1);
-    // Leave no trace in the gradients.
-    this.critics.forEach((c, j) => ar.get(`grad.c${j}`, c.size).fill(0));
-    ar.get('grad.actor', this.actor.size).fill(0);
+    const mu = this.actorNet.forward(net.actor, x, rows, 'train');
+    const { dAction } = criticActionGrad(exec, net.critics[0], this.criticL, mu, rows, 'c0');
+    this.actorNet.backward(net.actor, net.actorGrad, x, dAction, rows, this.enc.actor.trainable);
+    this.targetNet.forward(net.actorTarget, x, rows);
+    this.noisyNet.forward(net.actor, x, rows);
+    this.actNet.forward(net.actor, exec.buffer('act.x', O), 1);
   }
 
-  /** Encoder features of rows of observations, copied into the arena region `name`. */
-  private features(enc: ObsEncoder, obs: Float32Array, rows: number, name: string): Float32Array {
-    const out = this.ar.get(name, rows * enc.outSize);
-    if (enc instanceof IdentityEncoder) out.set(obs.subarray(0, rows * this.obsSize));
-    else tf.tidy(() => out.set(enc.encode(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize])).dataSync() as Float32Array));
+  /** Encoder features of rows of observations, written into the executor's buffer `name`. */
+  private features(enc: ObsEncoder, obs: Float32Array, rows: number, name: string): Buf {
+    const out = this.exec.buffer(name, rows * enc.outSize);
+    if (enc instanceof IdentityEncoder) this.exec.write(out, obs.subarray(0, rows * this.obsSize));
+    else tf.tidy(() => this.exec.write(out, enc.encode(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize])).dataSync() as Float32Array));
     return out;
   }
 
   act(obs: Float32Array, explore: boolean): Float32Array {
+    return resolve(this.exec, this.actStep(obs, explore));
+  }
+
+  /** act() on an executor that reads only asynchronously (webgpu). */
+  actAsync(obs: Float32Array, explore: boolean): Promise<Float32Array> {
+    return resolveAsync(this.exec, this.actStep(obs, explore));
+  }
+
+  private actStep(obs: Float32Array, explore: boolean): Pending<Float32Array> {
     if (explore && this.obsNorm) this.obsNorm.observe(obs);
     const x = this.obsNorm ? this.obsNorm.apply(obs) : obs;
-    const params = explore && this.paramNoise ? this.perturbedActor() : this.actor;
+    const params = explore && this.paramNoise ? this.perturbedActor() : this.net.actor;
     const feats = this.features(this.enc.actor, x, 1, 'act.x');
-    const a = Float32Array.from(this.actNet.forward(params, feats, 1));
-    if (explore && !this.paramNoise) {
-      const n = this.noise.sample();
-      for (let i = 0; i < a.length; i++) a[i] = Math.max(-1, Math.min(1, a[i] + n[i]));
-    }
-    return a;
+    const out = this.actNet.forward(params, feats, 1);
+    return {
+      reads: [out],
+      finish: ([mu]) => {
+        const a = Float32Array.from(mu.subarray(0, this.actionSize));
+        if (explore && !this.paramNoise) {
+          const n = this.noise.sample();
+          for (let i = 0; i < a.length; i++) a[i] = Math.max(-1, Math.min(1, a[i] + n[i]));
+        }
+        return a;
+      },
+    };
   }
 
   resetEpisode(): void {
@@ -313,21 +311,27 @@ export class ActorCriticAgent implements Agent {
     if (this.paramNoise) this.resamplePerturbation();
   }
 
-  private perturbedActor(): FlatParams {
+  private perturbedActor(): Params {
     if (!this.perturbedReady) this.resamplePerturbation();
-    return this.perturbed!;
+    return this.net.perturbed!;
   }
 
   private perturbedReady = false;
 
   private resamplePerturbation(): void {
-    if (!this.paramNoise || !this.perturbed) return;
+    if (!this.paramNoise || !this.net.perturbed) return;
     const eps = this.paramNoise.sample();
-    const p = this.perturbed.values;
-    const w = this.actor.values;
+    const w = this.exec.readParams(this.net.actor);
+    const p = new Float32Array(w.length);
     for (let i = 0; i < p.length; i++) p[i] = w[i] + eps[i];
     // Batch-norm running statistics describe the data, not the policy: never perturbed.
-    for (const s of this.actor.slots) if (s.stat) p.set(w.subarray(s.offset, s.offset + s.size), s.offset);
+    let off = 0;
+    for (const s of this.net.actor.specs) {
+      const n = s.shape.reduce((x, y) => x * y, 1);
+      if (s.stat) p.set(w.subarray(off, off + n), off);
+      off += n;
+    }
+    this.exec.writeParams(this.net.perturbed, p);
     this.perturbedReady = true;
   }
 
@@ -335,147 +339,199 @@ export class ActorCriticAgent implements Agent {
    * Plappert et al. 2017: d = sqrt(mean (mu(s) - mu~(s))^2) over replayed states with a fresh
    * perturbation of the current actor; sigma shrinks when d exceeds the target and grows otherwise.
    */
-  private adaptParamNoise(obs: Float32Array, rows: number): void {
-    if (!this.paramNoise) return;
+  private adaptParamNoise(obs: Float32Array, rows: number): Pending<void> {
     this.resamplePerturbation();
     const x = this.features(this.enc.actor, obs, rows, 's.a');
-    const clean = this.actorNet.forward(this.actor, x, rows);
-    const noisy = new Chain(this.ar, this.actorL, 'noisy').forward(this.perturbed!, x, rows);
-    let sum = 0;
-    const n = rows * this.actionSize;
-    for (let i = 0; i < n; i++) sum += (clean[i] - noisy[i]) ** 2;
-    this.paramNoise.adapt(Math.sqrt(sum / n));
+    const clean = this.actorNet.forward(this.net.actor, x, rows);
+    const noisy = this.noisyNet.forward(this.net.perturbed!, x, rows);
+    return {
+      reads: [clean, noisy],
+      finish: ([c, nz]) => {
+        let sum = 0;
+        const n = rows * this.actionSize;
+        for (let i = 0; i < n; i++) sum += (c[i] - nz[i]) ** 2;
+        this.paramNoise!.adapt(Math.sqrt(sum / n));
+      },
+    };
   }
 
   update(batch: Batch): UpdateStats {
+    const stats = resolve(this.exec, this.updateStep(batch));
+    if (this.paramNoise && this.updates % 50 === 0) resolve(this.exec, this.adaptParamNoise(this.obsNorm ? this.obsNorm.apply(batch.obs) : batch.obs, batch.size));
+    return stats;
+  }
+
+  /** update() on an executor that reads only asynchronously (webgpu). */
+  async updateAsync(batch: Batch): Promise<UpdateStats> {
+    const stats = await resolveAsync(this.exec, this.updateStep(batch));
+    if (this.paramNoise && this.updates % 50 === 0) await resolveAsync(this.exec, this.adaptParamNoise(this.obsNorm ? this.obsNorm.apply(batch.obs) : batch.obs, batch.size));
+    return stats;
+  }
+
+  /** One update, every op issued; what it reports is read back at the end (Pending). */
+  private updateStep(batch: Batch): Pending<UpdateStats> {
     const B = batch.size;
     this.reserve(B);
-    const { hp, ar, criticL } = this;
+    const { hp, exec, criticL, net } = this;
     const A = this.actionSize;
     const obsArr = this.obsNorm ? this.obsNorm.apply(batch.obs) : batch.obs;
     const nextArr = this.obsNorm ? this.obsNorm.apply(batch.nextObs) : batch.nextObs;
     const actorStep = (this.updates + 1) % hp.policyDelay === 0;
     // Diagnostics on every k-th update, chosen among actor steps so the actor's signs are measured too.
     const period = DIAGNOSTICS_EVERY * hp.policyDelay;
-    const diag: Partial<Record<UpdateDiagnostic, number>> | null = this.updates % period === hp.policyDelay - 1 ? {} : null;
-    const twin = this.critics.length === 2;
-    const a = ar.get('a', B * A);
-    a.set(batch.actions.subarray(0, B * A));
+    const diagnose = this.updates % period === hp.policyDelay - 1;
+    const twin = net.critics.length === 2;
+    const a = exec.buffer('a', B * A);
+    exec.write(a, batch.actions.subarray(0, B * A));
 
     // Target y = r + gamma (1 - done) Q'(s', mu'(s')) (DDPG eq. 5); TD3 adds clipped noise to
     // mu'(s') (section 5.3) and takes the smaller of the two target critics (section 4.2).
-    const a2 = ar.get('a2', B * A);
-    a2.set(new Chain(ar, this.actorL, 'target').forward(this.actorTarget, this.features(this.enc.actorTarget, nextArr, B, 's2.a'), B));
+    const a2 = this.targetNet.forward(net.actorTarget, this.features(this.enc.actorTarget, nextArr, B, 's2.a'), B);
     if (hp.targetNoise > 0) {
-      for (let i = 0; i < a2.length; i++) {
-        const eps = Math.max(-hp.targetNoiseClip, Math.min(hp.targetNoiseClip, hp.targetNoise * this.rng.normal()));
-        a2[i] = Math.max(-1, Math.min(1, a2[i] + eps));
-      }
+      const noise = new Float32Array(B * A);
+      for (let i = 0; i < noise.length; i++) noise[i] = Math.max(-hp.targetNoiseClip, Math.min(hp.targetNoiseClip, hp.targetNoise * this.rng.normal()));
+      const nb = exec.buffer('a2.noise', B * A);
+      exec.write(nb, noise);
+      exec.addClamped(a2, nb, B * A, -1, 1);
     }
-    const qT = this.criticTargets.map((c, j) => criticForward(ar, c, criticL, this.features(this.enc.criticTargets[j], nextArr, B, `s2.c${j}`), a2, B, `ct${j}`));
-    const y = new Float32Array(B);
-    for (let i = 0; i < B; i++) {
-      const q2 = twin ? Math.min(qT[0][i], qT[1][i]) : qT[0][i];
-      y[i] = batch.rewards[i] + (batch.discounts ? batch.discounts[i] : hp.gamma * (1 - batch.dones[i])) * q2;
-    }
-    if (diag) {
-      let sum = 0;
-      for (let i = 0; i < B; i++) sum += y[i];
-      diag.q_target = sum / B;
+    const qT = net.criticTargets.map((c, j) => criticForward(exec, c, criticL, this.features(this.enc.criticTargets[j], nextArr, B, `s2.c${j}`), a2, B, `ct${j}`));
+    const discount = new Float32Array(B);
+    for (let i = 0; i < B; i++) discount[i] = batch.discounts ? batch.discounts[i] : hp.gamma * (1 - batch.dones[i]);
+    const rewards = exec.buffer('r', B);
+    exec.write(rewards, batch.rewards.subarray(0, B));
+    const discounts = exec.buffer('discount', B);
+    exec.write(discounts, discount);
+    const y = exec.buffer('y', B);
+    exec.tdTarget(y, rewards, discounts, qT[0], twin ? qT[1] : null, B);
+    let weights: Buf | null = null;
+    if (batch.weights) {
+      weights = exec.buffer('w', B);
+      exec.write(weights, batch.weights.subarray(0, B));
     }
 
     // Critic: minimise mean w_i (Q(s_i, a_i) - y_i)^2 (w = importance weights, else 1).
-    let criticLoss = 0;
-    let qMean = 0;
-    const tdErrors = new Float32Array(B);
-    const dq = ar.get('dq', B);
-    for (let j = 0; j < this.critics.length; j++) {
+    const dq = exec.buffer('dq', B);
+    const qs: Buf[] = [];
+    for (let j = 0; j < net.critics.length; j++) {
       const enc = this.enc.critics[j];
       const x = this.features(enc, obsArr, B, `s.c${j}`);
-      const q = criticForward(ar, this.critics[j], criticL, x, a, B, `c${j}`, 'update');
-      for (let i = 0; i < B; i++) {
-        const w = batch.weights ? batch.weights[i] : 1;
-        const delta = q[i] - y[i];
-        criticLoss += (w * delta * delta) / B;
-        dq[i] = (2 * w * delta) / B;
-        if (j === 0) {
-          tdErrors[i] = Math.abs(delta);
-          qMean += q[i] / B;
-        }
-      }
-      const dInput = criticBackward(ar, this.critics[j], ar.get(`grad.c${j}`, this.critics[j].size), criticL, x, a, dq, B, enc.trainable, `c${j}`);
+      const q = criticForward(exec, net.critics[j], criticL, x, a, B, `c${j}`, 'update');
+      qs.push(q);
+      exec.squaredErrorGrad(dq, q, y, weights, B);
+      const dInput = criticBackward(exec, net.critics[j], net.criticGrads[j], criticL, x, a, dq, B, enc.trainable, `c${j}`);
       if (dInput) this.encoderStep(enc, obsArr, dInput, B);
     }
 
     // Actor: ascend Q(s, mu(s)) through dQ/da (DDPG eq. 6), with the first critic.
-    let actorLoss: number | undefined;
+    const reads: (Buf | Params)[] = [y, ...qs];
+    let actorReads: { q: number; mu: number; dAction: number; grad: number } | null = null;
     if (actorStep) {
       const x = this.features(this.enc.actor, obsArr, B, 's.a');
-      const mu = this.actorNet.forward(this.actor, x, B, 'update');
-      const { dAction, q } = criticActionGrad(ar, this.critics[0], criticL, mu, B, 'c0');
-      if (diag) {
-        const sat = saturation(mu, B * A);
-        diag.actor_saturation = sat.saturated;
-        diag.actor_abs_action = sat.meanAbs;
-        // dAction holds -dQ/da / B (the loss is -mean Q).
-        diag.dq_da = meanAbs(dAction, B * A) * B;
-      }
-      const dInput = this.actorNet.backward(this.actor, ar.get('grad.actor', this.actor.size), x, dAction, B, this.enc.actor.trainable);
+      const mu = this.actorNet.forward(net.actor, x, B, 'update');
+      const { dAction, q } = criticActionGrad(exec, net.critics[0], criticL, mu, B, 'c0');
+      const dInput = this.actorNet.backward(net.actor, net.actorGrad, x, dAction, B, this.enc.actor.trainable);
       if (dInput) this.encoderStep(this.enc.actor, obsArr, dInput, B);
-      if (diag) diag.actor_grad_norm = l2norm(ar.get('grad.actor', this.actor.size));
-      let sum = 0;
-      for (let i = 0; i < B; i++) sum += q[i];
-      actorLoss = -sum / B;
+      actorReads = { q: reads.push(q) - 1, mu: diagnose ? reads.push(mu) - 1 : -1, dAction: diagnose ? reads.push(dAction) - 1 : -1, grad: diagnose ? reads.push(net.actorGrad) - 1 : -1 };
     }
+    // The decay diagnostic describes the critic before this step's optimiser update.
+    const decayed = hp.criticL2 > 0;
+    if (diagnose && decayed) exec.copyParams(net.decaySnapshot, net.critics[0]);
+    const criticReads = diagnose ? { grad: reads.push(net.criticGrads[0]) - 1, decay: decayed ? reads.push(net.decaySnapshot) - 1 : -1 } : null;
 
-    if (diag) {
-      const c0 = this.critics[0];
-      diag.critic_grad_norm = l2norm(ar.get('grad.c0', c0.size));
-      diag.critic_decay_norm = hp.criticL2 > 0 ? l2norm(c0.values, c0.size, this.criticOpts[0].decay) : 0;
-    }
-    for (let j = 0; j < this.critics.length; j++) this.criticOpts[j].step(ar.get(`grad.c${j}`, this.critics[j].size));
+    for (let j = 0; j < net.critics.length; j++) exec.adamStep(this.criticOpts[j], net.criticGrads[j]);
     if (actorStep) {
-      this.actorOpt.step(ar.get('grad.actor', this.actor.size));
+      exec.adamStep(this.actorOpt, net.actorGrad);
       // Soft target updates theta' <- tau theta + (1 - tau) theta' (DDPG Algorithm 1); TD3 only on
       // actor steps (section 5.2).
-      softUpdate(this.actorTarget, this.actor, hp.tau);
+      exec.softUpdate(net.actorTarget, net.actor, hp.tau);
       this.enc.actorTarget.softUpdateFrom(this.enc.actor, hp.tau);
-      for (let j = 0; j < this.critics.length; j++) {
-        softUpdate(this.criticTargets[j], this.critics[j], hp.tau);
+      for (let j = 0; j < net.critics.length; j++) {
+        exec.softUpdate(net.criticTargets[j], net.critics[j], hp.tau);
         this.enc.criticTargets[j].softUpdateFrom(this.enc.critics[j], hp.tau);
       }
     }
     this.updates++;
-    // Baselines adapts parameter noise every 50 updates on a replayed batch.
-    if (this.paramNoise && this.updates % 50 === 0) this.adaptParamNoise(obsArr, B);
-    // Metric names as declared in learn/algos/ddpg/spec.ts (ACTOR_CRITIC_METRICS).
-    const metrics: Record<string, number> = { critic_loss: criticLoss / this.critics.length, q: qMean };
-    if (actorLoss !== undefined) metrics.actor_loss = actorLoss;
-    if (diag) Object.assign(metrics, diag);
-    return { metrics, tdErrors };
+    const weightsArr = batch.weights;
+    const nCritics = net.critics.length;
+    return {
+      reads,
+      finish: (values) => {
+        const yv = values[0];
+        let criticLoss = 0;
+        let qMean = 0;
+        const tdErrors = new Float32Array(B);
+        for (let j = 0; j < nCritics; j++) {
+          const q = values[1 + j];
+          for (let i = 0; i < B; i++) {
+            const w = weightsArr ? weightsArr[i] : 1;
+            const delta = q[i] - yv[i];
+            criticLoss += (w * delta * delta) / B;
+            if (j === 0) {
+              tdErrors[i] = Math.abs(delta);
+              qMean += q[i] / B;
+            }
+          }
+        }
+        // Metric names as declared in learn/algos/ddpg/spec.ts (ACTOR_CRITIC_METRICS).
+        const metrics: Record<string, number> = { critic_loss: criticLoss / nCritics, q: qMean };
+        if (actorReads) {
+          const q = values[actorReads.q];
+          let sum = 0;
+          for (let i = 0; i < B; i++) sum += q[i];
+          metrics.actor_loss = -sum / B;
+        }
+        if (criticReads) {
+          const actor = actorReads && { mu: values[actorReads.mu], dAction: values[actorReads.dAction], grad: values[actorReads.grad] };
+          Object.assign(metrics, this.diagnostics(yv, B, actor, { grad: values[criticReads.grad], decaySnapshot: criticReads.decay >= 0 ? values[criticReads.decay] : null }));
+        }
+        return { metrics, tdErrors };
+      },
+    };
   }
 
-  /** Hands dL/d(features) to a trainable encoder (it runs its own optimizer step). */
-  private encoderStep(enc: ObsEncoder, obs: Float32Array, dFeatures: Float32Array, rows: number): void {
-    tf.tidy(() => enc.applyGradient(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize]), tf.tensor2d(dFeatures.slice(0, rows * enc.outSize), [rows, enc.outSize])));
+  /** The learning diagnostics of an update (learn/diagnostics.ts), from its read-back values. */
+  private diagnostics(y: Float32Array, B: number, actor: { mu: Float32Array; dAction: Float32Array; grad: Float32Array } | null, critic: { grad: Float32Array; decaySnapshot: Float32Array | null }): Record<string, number> {
+    const diag: Partial<Record<UpdateDiagnostic, number>> = {};
+    const A = this.actionSize;
+    let sum = 0;
+    for (let i = 0; i < B; i++) sum += y[i];
+    diag.q_target = sum / B;
+    if (actor) {
+      const sat = saturation(actor.mu, B * A);
+      diag.actor_saturation = sat.saturated;
+      diag.actor_abs_action = sat.meanAbs;
+      // dAction holds -dQ/da / B (the loss is -mean Q).
+      diag.dq_da = meanAbs(actor.dAction, B * A) * B;
+      diag.actor_grad_norm = l2norm(actor.grad);
+    }
+    diag.critic_grad_norm = l2norm(critic.grad);
+    diag.critic_decay_norm = critic.decaySnapshot ? l2norm(critic.decaySnapshot, this.criticDecay.length, this.criticDecay) : 0;
+    return diag as Record<string, number>;
+  }
+
+  /** Hands dL/d(features) to a trainable encoder (it runs its own optimizer step; wasm executor only). */
+  private encoderStep(enc: ObsEncoder, obs: Float32Array, dFeatures: Buf, rows: number): void {
+    const d = this.exec.read(dFeatures);
+    tf.tidy(() => enc.applyGradient(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize]), tf.tensor2d(d.slice(0, rows * enc.outSize), [rows, enc.outSize])));
   }
 
   getState(): AgentState {
+    const { exec, net } = this;
     const tensors: AgentState['tensors'] = {};
-    const put = (name: string, p: FlatParams) => (tensors[name] = { shape: [p.size], data: p.values.slice() });
-    put('actor', this.actor);
-    put('actorTarget', this.actorTarget);
-    tensors['actorAdam.m'] = { shape: [this.actor.size], data: this.actorOpt.m.slice() };
-    tensors['actorAdam.v'] = { shape: [this.actor.size], data: this.actorOpt.v.slice() };
-    this.critics.forEach((c, j) => {
-      put(`critic${j}`, c);
-      put(`criticTarget${j}`, this.criticTargets[j]);
-      tensors[`critic${j}Adam.m`] = { shape: [c.size], data: this.criticOpts[j].m.slice() };
-      tensors[`critic${j}Adam.v`] = { shape: [c.size], data: this.criticOpts[j].v.slice() };
+    const put = (name: string, data: Float32Array) => (tensors[name] = { shape: [data.length], data: data.slice() });
+    put('actor', exec.readParams(net.actor));
+    put('actorTarget', exec.readParams(net.actorTarget));
+    const actorAdam = exec.readAdam(this.actorOpt);
+    put('actorAdam.m', actorAdam.m);
+    put('actorAdam.v', actorAdam.v);
+    net.critics.forEach((c, j) => {
+      put(`critic${j}`, exec.readParams(c));
+      put(`criticTarget${j}`, exec.readParams(net.criticTargets[j]));
+      const s = exec.readAdam(this.criticOpts[j]);
+      put(`critic${j}Adam.m`, s.m);
+      put(`critic${j}Adam.v`, s.v);
     });
-    const encoders: Record<string, ObsEncoder> = { actor: this.enc.actor, actorTarget: this.enc.actorTarget };
-    this.enc.critics.forEach((e, j) => ((encoders[`critic${j}`] = e), (encoders[`criticTarget${j}`] = this.enc.criticTargets[j])));
-    for (const [n, e] of Object.entries(encoders)) for (const [tn, t] of Object.entries(e.getState())) tensors[`encoder.${n}.${tn}`] = t;
+    for (const [n, e] of Object.entries(this.encoders())) for (const [tn, t] of Object.entries(e.getState())) tensors[`encoder.${n}.${tn}`] = t;
     return {
       algo: this.algo,
       tensors,
@@ -486,32 +542,48 @@ export class ActorCriticAgent implements Agent {
         rng: this.rng.getState(),
         noise: this.noise.getState(),
         paramNoise: this.paramNoise?.getState() ?? null,
-        perturbed: this.perturbed && this.perturbedReady ? Array.from(this.perturbed.values) : null,
+        perturbed: net.perturbed && this.perturbedReady ? Array.from(exec.readParams(net.perturbed)) : null,
         obsNorm: this.obsNorm?.getState() ?? null,
       },
     };
   }
 
+  /** The networks' parameters read back, on any executor (getState reads synchronously). */
+  async readNetworks(): Promise<Record<string, Float32Array>> {
+    const { exec, net } = this;
+    const out: Record<string, Float32Array> = { actor: await exec.readParamsAsync(net.actor), actorTarget: await exec.readParamsAsync(net.actorTarget) };
+    for (let j = 0; j < net.critics.length; j++) {
+      out[`critic${j}`] = await exec.readParamsAsync(net.critics[j]);
+      out[`criticTarget${j}`] = await exec.readParamsAsync(net.criticTargets[j]);
+    }
+    return out;
+  }
+
+  private encoders(): Record<string, ObsEncoder> {
+    const encoders: Record<string, ObsEncoder> = { actor: this.enc.actor, actorTarget: this.enc.actorTarget };
+    this.enc.critics.forEach((e, j) => ((encoders[`critic${j}`] = e), (encoders[`criticTarget${j}`] = this.enc.criticTargets[j])));
+    return encoders;
+  }
+
   setState(state: AgentState): void {
     if (state.algo !== this.algo) throw new Error(`state is for ${state.algo}, not ${this.algo}`);
+    const { exec, net } = this;
     const get = (name: string, len: number) => {
       const t = state.tensors[name];
       if (!t || t.data.length !== len) throw new Error(`agent state '${name}' is missing or has the wrong size`);
       return t.data;
     };
-    const load = (p: FlatParams, name: string) => p.values.set(get(name, p.size));
-    load(this.actor, 'actor');
-    load(this.actorTarget, 'actorTarget');
-    this.actorOpt.setState({ m: get('actorAdam.m', this.actor.size), v: get('actorAdam.v', this.actor.size), t: state.meta.actorAdamT as number });
+    const load = (p: Params, name: string) => exec.writeParams(p, get(name, p.size));
+    load(net.actor, 'actor');
+    load(net.actorTarget, 'actorTarget');
+    exec.writeAdam(this.actorOpt, { m: get('actorAdam.m', net.actor.size), v: get('actorAdam.v', net.actor.size), t: state.meta.actorAdamT as number });
     const ts = state.meta.criticAdamT as number[];
-    this.critics.forEach((c, j) => {
+    net.critics.forEach((c, j) => {
       load(c, `critic${j}`);
-      load(this.criticTargets[j], `criticTarget${j}`);
-      this.criticOpts[j].setState({ m: get(`critic${j}Adam.m`, c.size), v: get(`critic${j}Adam.v`, c.size), t: ts[j] });
+      load(net.criticTargets[j], `criticTarget${j}`);
+      exec.writeAdam(this.criticOpts[j], { m: get(`critic${j}Adam.m`, c.size), v: get(`critic${j}Adam.v`, c.size), t: ts[j] });
     });
-    const encoders: Record<string, ObsEncoder> = { actor: this.enc.actor, actorTarget: this.enc.actorTarget };
-    this.enc.critics.forEach((e, j) => ((encoders[`critic${j}`] = e), (encoders[`criticTarget${j}`] = this.enc.criticTargets[j])));
-    for (const [n, e] of Object.entries(encoders)) {
+    for (const [n, e] of Object.entries(this.encoders())) {
       const prefix = `encoder.${n}.`;
       const part: Record<string, { shape: number[]; data: Float32Array }> = {};
       for (const [tn, t] of Object.entries(state.tensors)) if (tn.startsWith(prefix)) part[tn.slice(prefix.length)] = t;
@@ -522,18 +594,17 @@ export class ActorCriticAgent implements Agent {
     this.rng.setState(m.rng as ReturnType<Rng['getState']>);
     this.noise.setState(m.noise as NoiseState);
     if (this.paramNoise && m.paramNoise) this.paramNoise.setState(m.paramNoise as NoiseState);
-    if (this.paramNoise && this.perturbed && Array.isArray(m.perturbed)) {
-      this.perturbed.values.set(m.perturbed as number[]);
+    if (this.paramNoise && net.perturbed && Array.isArray(m.perturbed)) {
+      exec.writeParams(net.perturbed, Float32Array.from(m.perturbed as number[]));
       this.perturbedReady = true;
     }
     if (this.obsNorm && m.obsNorm) this.obsNorm.setState(m.obsNorm as ObsNormState);
   }
 
   dispose(): void {
-    for (const p of [this.actor, this.actorTarget, ...this.critics, ...this.criticTargets]) p.dispose();
-    this.perturbed?.dispose();
-    for (const e of [this.enc.actor, this.enc.actorTarget, ...this.enc.critics, ...this.enc.criticTargets]) e.dispose();
-    this.ar.dispose();
+    for (const e of Object.values(this.encoders())) e.dispose();
+    for (const m of this.mirrors.values()) m.dispose();
+    this.exec.dispose();
   }
 }
 

@@ -76,6 +76,8 @@ export interface Agent {
   readonly obsNorm: RunningObsNorm | null;
   /** Additions to the training loop, if the algorithm has any. */
   readonly hooks?: AgentHooks | null;
+  /** Where its networks run and why (learn/exec/select.ts), for agents written over the executor. */
+  readonly executorNote?: string;
   /** Action in [-1, 1]^n for one observation; explore adds the configured exploration noise. */
   act(obs: Float32Array, explore: boolean): Float32Array;
   /** Called at episode start (resets OU noise, parameter noise, ...). */

@@ -131,7 +131,7 @@ export class RunService {
       const cols = this.metricColumns(id);
       detail = { summary: this.summary(id), config, metrics: { records: [], lines: cols.lines, problems: cols.problems }, checkpoints: run.checkCheckpoints() };
     }
-    const config = detail.config as { backend?: { name: string; reason: string } | null };
+    const config = detail.config as { backend?: BackendInfo | null };
     return { ...detail, progress: this.manager.progress(id), backend: config.backend ?? null, metricInfo: metricInfo(detail.summary.algo), ...this.startFlag(detail.summary) };
   }
 

@@ -48,7 +48,7 @@ export interface StoredConfig {
   env: StoredEnv;
   versions: Record<string, string>;
   /** TF.js backend of the latest session and why it was chosen (set when the trainer starts). */
-  backend: { name: string; reason: string } | null;
+  backend: { name: string; reason: string; networks?: string } | null;
 }
 
 export interface CheckpointInfo {

@@ -95,6 +95,17 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
     }
     const setup = await setUpRun(config, runEnvSource(run), 2);
     closeSetup = setup.close;
+    // Where the networks run can differ from the backend (learn/exec/select.ts): recorded with it.
+    const networks = setup.agent.executorNote ?? (backend.name !== 'wasm' ? `wasm: ${config.algo.toUpperCase()} networks on the WebAssembly SIMD arena (${backend.name} not used: not ported to the executor yet)` : null);
+    if (networks) {
+      try {
+        run.writeConfig({ ...run.readConfig(), backend: { name: backend.name, reason: backend.reason, networks } });
+      } catch (e) {
+        const why = storageProblem(e, 'config.json');
+        if (why) return fail('paused', why);
+        throw e;
+      }
+    }
     const [env, evalEnv] = setup.envs;
     const agent = setup.agent;
 

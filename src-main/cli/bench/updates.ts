@@ -1,9 +1,17 @@
 import type { BenchSuite } from './suite.ts';
-import { selectBackend } from '../../learn/backend.ts';
+import { BACKEND_NAMES, selectBackend, type BackendName } from '../../learn/backend.ts';
 import { createAgent, resolveHyperparams } from '../../learn/factory.ts';
+import { ActorCriticAgent } from '../../learn/ddpg.ts';
+import { SacAgent } from '../../learn/sac.ts';
+import { TfExecutor } from '../../learn/exec/tf-exec.ts';
+import { unsupported } from '../../learn/exec/select.ts';
 import { ReplayBuffer } from '../../learn/replay.ts';
 import { Rng } from '../../util/rng.ts';
 import { algorithmIds, allPresets } from '../../learn/algos/specs.ts';
+import type { ActorCriticHyperparams } from '../../learn/algos/ddpg/spec.ts';
+import type { SacHyperparams } from '../../learn/algos/sac/spec.ts';
+import type { Agent, Batch, UpdateStats } from '../../learn/types.ts';
+import { UserError } from '../../util/errors.ts';
 import { runPixelUpdates } from './updates-pixels.ts';
 import { gemmPool } from '../../learn/gemm-pool.ts';
 import { loadavg } from 'node:os';
@@ -14,11 +22,31 @@ import { loadavg } from 'node:os';
  * earlier rounds compared with PyTorch): low-dimensional obs 17 / action 6 (HalfCheetah-sized).
  * One update = critic + actor + soft target update (NAF: one Q update + soft target update; SAC:
  * two critics, the actor and the temperature). The paper's pixel networks follow (updates-pixels.ts).
- * Each line names the GEMM threads (RL_STUDIO_THREADS) and the load average, since both move it.
+ *
+ * Backends: the selected one (RL_STUDIO_BACKEND or the default order), or each of
+ * RL_STUDIO_BENCH_BACKENDS (comma-separated, e.g. `wasm,cpu,webgpu`) in turn. Each line names the
+ * backend and the executor the networks ran on (exec/select.ts; an algorithm not ported to the
+ * TF.js executor stays on `wasm` and says why), the GEMM threads (RL_STUDIO_THREADS) and the load
+ * average, since both move it. On webgpu the updates are awaited (Dawn reads asynchronously).
+ * The pixel cases follow when no list is given.
  */
 export const run: BenchSuite = async function* ({ quick, log }) {
-  const backend = await selectBackend();
-  log(`backend ${backend.reason}`);
+  const listed = process.env.RL_STUDIO_BENCH_BACKENDS?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  for (const b of listed ?? []) if (!BACKEND_NAMES.includes(b as BackendName)) throw new UserError({ field: 'RL_STUDIO_BENCH_BACKENDS', message: `'${b}' is not one of ${BACKEND_NAMES.join(', ')}` });
+  for (const wanted of listed ?? [undefined]) {
+    const backend = await selectBackend(wanted ? { backend: wanted as BackendName } : {});
+    log(`backend ${backend.reason}`);
+    if (wanted && backend.name !== wanted) {
+      log(`skipping ${wanted}: not available`);
+      continue;
+    }
+    yield* lowdimCases(backend.name, quick, log);
+  }
+  // The pixel networks (not ported to the executor yet) on the default backend, as before.
+  if (!listed) yield* runPixelUpdates({ quick, log });
+};
+
+async function* lowdimCases(backend: BackendName, quick: boolean, log: (text: string) => void): AsyncIterable<Record<string, unknown>> {
   const obsSize = 17;
   const actionSize = 6;
   // The paper's DDPG first (the case earlier rounds compared with PyTorch), then every registered algorithm's defaults.
@@ -28,7 +56,10 @@ export const run: BenchSuite = async function* ({ quick, log }) {
     ...algorithmIds().map((algo) => ({ name: `${algo}-lowdim`, algo, hp: {} })),
   ];
   for (const { name, algo, hp } of cases) {
-    const agent = createAgent(algo, obsSize, actionSize, hp, 1);
+    const agent = benchAgent(backend, algo, obsSize, actionSize, hp);
+    const ported = agent instanceof ActorCriticAgent || agent instanceof SacAgent ? agent : null;
+    const exec = ported?.exec ?? null;
+    const update: (b: Batch) => Promise<UpdateStats> | UpdateStats = ported && !ported.exec.syncRead ? (b) => ported.updateAsync(b) : (b) => agent.update(b);
     const { batchSize } = resolveHyperparams(algo, hp) as { batchSize: number };
     const rng = new Rng(2);
     const buf = new ReplayBuffer({ capacity: 10_000, obsSize, actionSize });
@@ -40,7 +71,9 @@ export const run: BenchSuite = async function* ({ quick, log }) {
       buf.add(o, a, rng.normal(), o, false);
     }
     const batch = buf.makeBatch(batchSize);
-    for (let i = 0; i < 20; i++) agent.update(buf.sample(rng, batch));
+    // Warm-up: JIT, arena layout, and on webgpu the shader compilations.
+    const warmup = exec && exec.name !== 'wasm' ? 3 : 20;
+    for (let i = 0; i < warmup; i++) await update(buf.sample(rng, batch));
     const { threads } = gemmPool.stats();
     // GEMM helper threads start asynchronously: let them come up before the clock starts.
     if (threads > 1) await new Promise((r) => setTimeout(r, 1000));
@@ -49,12 +82,27 @@ export const run: BenchSuite = async function* ({ quick, log }) {
     let n = 0;
     const t0 = performance.now();
     while (performance.now() - t0 < seconds * 1000) {
-      agent.update(buf.sample(rng, batch));
+      await update(buf.sample(rng, batch));
       n++;
     }
     const dt = (performance.now() - t0) / 1000;
+    const executor = exec?.name ?? 'wasm';
+    const note = ported ? ported.executorNote : `wasm: ${algo.toUpperCase()} is not ported to the executor yet`;
+    if (executor !== backend) log(`${name}: ${note}`);
     agent.dispose();
-    yield { case: name, backend: backend.name, batch: batchSize, threads, chose_helpers: gemmPool.stats().chose.helpers - before.helpers, chose_alone: gemmPool.stats().chose.alone - before.alone, updates_per_s: +(n / dt).toFixed(1), load_avg: +loadavg()[0].toFixed(2) };
+    yield { case: name, backend, executor, batch: batchSize, threads, chose_helpers: gemmPool.stats().chose.helpers - before.helpers, chose_alone: gemmPool.stats().chose.alone - before.alone, updates_per_s: +(n / dt).toFixed(n / dt < 10 ? 3 : 1), load_avg: +loadavg()[0].toFixed(2) };
   }
-  yield* runPixelUpdates({ quick, log });
-};
+}
+
+/**
+ * The agent as a run would get it, except that on webgpu DDPG/TD3/SAC take the TF.js executor anyway
+ * (the trainer cannot await their updates yet; this loop does).
+ */
+function benchAgent(backend: BackendName, algo: string, obsSize: number, actionSize: number, hp: Record<string, unknown>): Agent {
+  if (backend === 'webgpu' && algo === 'sac') return new SacAgent({ obsSize, actionSize, hp: resolveHyperparams(algo, hp) as SacHyperparams, seed: 1, executor: new TfExecutor() });
+  if (backend === 'webgpu' && (algo === 'ddpg' || algo === 'td3')) {
+    const resolved = resolveHyperparams(algo, hp) as ActorCriticHyperparams;
+    if (!unsupported({ what: algo, batchNorm: resolved.batchNorm, encoder: false, sync: false }, backend)) return new ActorCriticAgent({ algo: algo as 'ddpg' | 'td3', obsSize, actionSize, hp: resolved, seed: 1, executor: new TfExecutor() });
+  }
+  return createAgent(algo, obsSize, actionSize, hp, 1);
+}

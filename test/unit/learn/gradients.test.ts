@@ -3,7 +3,9 @@ import { Adam, FlatParams, softUpdate } from '../../../src-main/learn/params.ts'
 import { Rng } from '../../../src-main/util/rng.ts';
 import { Arena } from '../../../src-main/learn/simd.ts';
 import { Chain } from '../../../src-main/learn/mlp.ts';
-import { actorLayers, actorSpecs, criticActionGrad, criticBackward, criticForward, criticLayers, criticSpecs } from '../../../src-main/learn/ddpg.ts';
+import { actorLayers, actorSpecs, criticLayers, criticSpecs } from '../../../src-main/learn/ddpg.ts';
+import { ArenaExecutor } from '../../../src-main/learn/exec/arena-exec.ts';
+import { criticActionGrad, criticBackward, criticForward, ExecChain } from '../../../src-main/learn/exec/nets.ts';
 import { nafLayers, quadraticHead } from '../../../src-main/learn/naf.ts';
 
 // The networks run in float32 (WebAssembly SIMD kernels); float32 central differences with a small
@@ -119,64 +121,73 @@ describe('hand-written gradients match finite differences', () => {
     const step = bn ? 1e-3 : 3e-3;
     it(`critic weights and input (action enters layer ${k}${norm})`, () => {
       const rng = new Rng(1);
-      const ar = new Arena();
-      const p = new FlatParams(criticSpecs(OBS, [5, 4], ACT, k, null, bn), ar);
+      const exec = new ArenaExecutor(new Arena());
+      const specs = criticSpecs(OBS, [5, 4], ACT, k, null, bn);
+      const P = exec.params(specs);
+      const p = exec.flat(P);
       p.init(rng);
       const L = criticLayers(OBS, [5, 4], ACT, k, bn);
-      const x = ar.get('x', B * OBS);
+      const xb = exec.buffer('x', B * OBS);
+      const x = exec.view(xb);
       x.set(data(rng, B * OBS));
-      const a = ar.get('a', B * ACT);
-      a.set(data(rng, B * ACT));
+      const ab = exec.buffer('a', B * ACT);
+      exec.write(ab, data(rng, B * ACT));
       const y = data(rng, B);
       const loss = () => {
-        const q = criticForward(ar, p, L, x, a, B, 'fd', 'train');
+        const q = exec.read(criticForward(exec, P, L, xb, ab, B, 'fd', 'train'));
         let l = 0;
         for (let i = 0; i < B; i++) l += (q[i] - y[i]) ** 2 / B;
         return l;
       };
-      const g = ar.get('g', p.size);
-      const q = criticForward(ar, p, L, x, a, B, 'c', 'train');
-      const dq = ar.get('dq', B);
+      const G = exec.params(specs);
+      const q = exec.read(criticForward(exec, P, L, xb, ab, B, 'c', 'train'));
+      const dqb = exec.buffer('dq', B);
+      const dq = exec.view(dqb);
       for (let i = 0; i < B; i++) dq[i] = (2 * (q[i] - y[i])) / B;
-      const dx = Float32Array.from(criticBackward(ar, p, g, L, x, a, dq, B, true, 'c')!);
-      checkFd(p.values, paramRanges(p), loss, g, rng, step);
+      const dx = Float32Array.from(exec.read(criticBackward(exec, P, G, L, xb, ab, dqb, B, true, 'c')!));
+      checkFd(p.values, paramRanges(p), loss, exec.flat(G).values, rng, step);
       checkFd(x, [{ name: 'input', start: 0, end: B * OBS }], loss, dx, rng, step);
     });
 
     it(`actor through the critic, -mean Q(s, mu(s)) (action layer ${k}${norm})`, () => {
       const rng = new Rng(2);
-      const ar = new Arena();
-      const actor = new FlatParams(actorSpecs(OBS, [6, 5], ACT, null, bn), ar);
+      const exec = new ArenaExecutor(new Arena());
+      const aSpecs = actorSpecs(OBS, [6, 5], ACT, null, bn);
+      const actorP = exec.params(aSpecs);
+      const actor = exec.flat(actorP);
       actor.init(rng);
-      const critic = new FlatParams(criticSpecs(OBS, [5, 4], ACT, k, null, bn), ar);
-      critic.init(rng);
+      const criticP = exec.params(criticSpecs(OBS, [5, 4], ACT, k, null, bn));
+      exec.flat(criticP).init(rng);
       const AL = actorLayers(OBS, [6, 5], ACT, bn);
       const CL = criticLayers(OBS, [5, 4], ACT, k, bn);
-      const chain = new Chain(ar, AL, 'actor');
-      const x = ar.get('x', B * OBS);
+      const chain = new ExecChain(exec, AL, 'actor');
+      const xb = exec.buffer('x', B * OBS);
+      const x = exec.view(xb);
       x.set(data(rng, B * OBS));
-      const zeros = ar.get('zeros', B * ACT);
+      const zeros = exec.buffer('zeros', B * ACT);
       const loss = () => {
-        const mu = new Chain(ar, AL, 'fd').forward(actor, x, B, 'train');
-        const q = criticForward(ar, critic, CL, x, mu, B, 'fdc', 'train');
+        const mu = new ExecChain(exec, AL, 'fd').forward(actorP, xb, B, 'train');
+        const q = exec.read(criticForward(exec, criticP, CL, xb, mu, B, 'fdc', 'train'));
         let l = 0;
         for (let i = 0; i < B; i++) l -= q[i] / B;
         return l;
       };
-      const g = ar.get('g', actor.size);
-      const mu = chain.forward(actor, x, B, 'train');
+      const G = exec.params(aSpecs);
+      const mu = chain.forward(actorP, xb, B, 'train');
       // The shared obs-part comes from a critic forward on any action (here zeros).
-      criticForward(ar, critic, CL, x, zeros, B, 'c', 'train');
-      const { dAction, q } = criticActionGrad(ar, critic, CL, mu, B, 'c');
+      criticForward(exec, criticP, CL, xb, zeros, B, 'c', 'train');
+      const grads = criticActionGrad(exec, criticP, CL, mu, B, 'c');
+      const q = exec.read(grads.q);
       let lq = 0;
       for (let i = 0; i < B; i++) lq -= q[i] / B;
       expect(lq).toBeCloseTo(loss(), 5);
-      const dx = Float32Array.from(chain.backward(actor, g, x, dAction, B, true)!);
-      checkFd(actor.values, paramRanges(actor), loss, g, rng, step);
+      const dAction = Float32Array.from(exec.read(grads.dAction));
+      const dx = Float32Array.from(exec.read(chain.backward(actorP, G, xb, grads.dAction, B, true)!));
+      checkFd(actor.values, paramRanges(actor), loss, exec.flat(G).values, rng, step);
       checkFd(x, [{ name: 'input', start: 0, end: B * OBS }], () => {
         // d/dx of -mean Q(x, mu(x)) through the actor only (critic's x held fixed) is not what
         // the actor backward returns; check the actor's own input gradient against its output.
-        const out = new Chain(ar, AL, 'fd').forward(actor, x, B, 'train');
+        const out = exec.read(new ExecChain(exec, AL, 'fd').forward(actorP, xb, B, 'train'));
         let l = 0;
         for (let i = 0; i < B * ACT; i++) l += out[i] * dAction[i];
         return l;

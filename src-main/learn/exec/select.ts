@@ -1,0 +1,50 @@
+import { activeBackend } from '../backend.ts';
+import { ArenaExecutor } from './arena-exec.ts';
+import type { Executor } from './executor.ts';
+import { TfExecutor } from './tf-exec.ts';
+
+/**
+ * Which executor an agent's networks run on, from the backend selectBackend chose (learn/backend.ts):
+ * `wasm` (or no selection yet, as in unit tests) -> the WebAssembly SIMD arena; `tensorflow` and
+ * `cpu` -> TF.js ops on that backend. What the TF.js executor does not have yet keeps the arena,
+ * and the note says why in one line: batch normalisation, the pixel conv torso, and webgpu for the
+ * trainer (Dawn in Node reads results only asynchronously, and the trainer's act()/update() are
+ * synchronous; the agents' actAsync()/updateAsync() run on webgpu).
+ */
+export interface ExecutorRequest {
+  /** The algorithm, for the note (`DDPG`). */
+  what: string;
+  batchNorm: boolean;
+  /** A pixel (conv) encoder feeds the dense heads. */
+  encoder: boolean;
+  /** Initial arena size (it grows). */
+  arenaBytes: number;
+  /** The caller drives act()/update() synchronously (the trainer): default true. */
+  sync?: boolean;
+  /** Algorithms not written over the executor yet (NAF, pixel nets) pass the reason. */
+  notPorted?: string;
+}
+
+export interface ExecutorChoice {
+  exec: Executor;
+  /** One line: the executor and, when it is not the backend's, why. */
+  note: string;
+}
+
+export function networkExecutor(req: ExecutorRequest): ExecutorChoice {
+  const backend = activeBackend();
+  const arena = (why: string): ExecutorChoice => ({ exec: ArenaExecutor.create(req.arenaBytes), note: `wasm: ${req.what} networks on the WebAssembly SIMD arena${why ? ` (${why})` : ''}` });
+  if (!backend || backend === 'wasm') return arena('');
+  const reason = unsupported(req, backend);
+  if (reason) return arena(`${backend} not used: ${reason}`);
+  return { exec: new TfExecutor(), note: `${backend}: ${req.what} networks as TF.js ops on ${backend}` };
+}
+
+/** Why the TF.js executor on `backend` cannot run this agent, or null. */
+export function unsupported(req: Omit<ExecutorRequest, 'arenaBytes'>, backend: string): string | null {
+  if (req.notPorted) return req.notPorted;
+  if (req.batchNorm) return 'batch normalisation runs on the wasm arena only';
+  if (req.encoder) return 'the pixel conv torso is not ported to the executor yet';
+  if (backend === 'webgpu' && req.sync !== false) return 'Dawn in Node reads GPU results only asynchronously and the trainer steps synchronously';
+  return null;
+}

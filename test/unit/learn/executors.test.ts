@@ -1,0 +1,148 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../../src-main/learn/backend.ts';
+import { ArenaExecutor } from '../../../src-main/learn/exec/arena-exec.ts';
+import { ActorCriticAgent } from '../../../src-main/learn/ddpg.ts';
+import { SacAgent } from '../../../src-main/learn/sac.ts';
+import type { Executor } from '../../../src-main/learn/exec/executor.ts';
+import type { ActorCriticHyperparams } from '../../../src-main/learn/algos/ddpg/spec.ts';
+import type { SacHyperparams } from '../../../src-main/learn/algos/sac/spec.ts';
+import { TfExecutor } from '../../../src-main/learn/exec/tf-exec.ts';
+import { ReplayBuffer } from '../../../src-main/learn/replay.ts';
+import { resolveHyperparams } from '../../../src-main/learn/factory.ts';
+import { Rng } from '../../../src-main/util/rng.ts';
+import type { Batch, UpdateStats } from '../../../src-main/learn/types.ts';
+
+/**
+ * The TF.js executor against the wasm arena: the same agent (same seed, so the same initial
+ * weights) on each executor, fed the same batches, must end with the same weights and report the
+ * same losses, within float rounding (the executors sum in different orders): DDPG, TD3 and SAC. On `cpu` (TF.js's
+ * plain-JS backend) and on `webgpu` through Dawn, here on the SwiftShader Vulkan driver (a
+ * CPU-emulated adapter: correct, slow). And the TF.js executor leaks nothing: tensors and bytes
+ * stay flat over 10^3 updates on cpu, and GPU bytes over 10 on webgpu.
+ */
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const OBS = 5;
+const ACT = 2;
+const HP = { actorHidden: [32, 24], criticHidden: [32, 24], batchSize: 16, criticL2: 0.01 };
+const UPDATES = 4;
+
+function filledBuffer(seed: number): { buf: ReplayBuffer; rng: Rng } {
+  const rng = new Rng(seed);
+  const buf = new ReplayBuffer({ capacity: 256, obsSize: OBS, actionSize: ACT });
+  for (let i = 0; i < 256; i++) {
+    const o = Float32Array.from({ length: OBS }, () => rng.normal());
+    buf.add(o, Float32Array.from({ length: ACT }, () => rng.range(-1, 1)), rng.normal(), o.map((v) => v + 0.1 * rng.normal()), rng.uniform() < 0.05);
+  }
+  return { buf, rng };
+}
+
+/** Batches copied out (the buffer's sample reuses one batch object). */
+function batches(n: number, batchSize: number): Batch[] {
+  const { buf, rng } = filledBuffer(3);
+  const out: Batch[] = [];
+  for (let i = 0; i < n; i++) {
+    const b = buf.sample(rng, buf.makeBatch(batchSize));
+    out.push({ size: b.size, obs: b.obs.slice(), actions: b.actions.slice(), rewards: b.rewards.slice(), nextObs: b.nextObs.slice(), dones: b.dones.slice() });
+  }
+  return out;
+}
+
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  let scale = 0;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(a[i]));
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+  }
+  return diff / Math.max(scale, 1e-12);
+}
+
+type Ported = ActorCriticAgent | SacAgent;
+
+function agentOn(algo: 'ddpg' | 'td3' | 'sac', executor: Executor): Ported {
+  const { criticL2, ...common } = HP;
+  const hp = resolveHyperparams(algo, algo === 'sac' ? common : { ...common, criticL2, ...(algo === 'td3' ? { policyDelay: 2 } : {}) });
+  if (algo === 'sac') return new SacAgent({ obsSize: OBS, actionSize: ACT, hp: hp as SacHyperparams, seed: 11, executor });
+  return new ActorCriticAgent({ algo, obsSize: OBS, actionSize: ACT, hp: hp as ActorCriticHyperparams, seed: 11, executor });
+}
+
+async function compareWithArena(algo: 'ddpg' | 'td3' | 'sac'): Promise<void> {
+  const hp = HP;
+  const arena = agentOn(algo, ArenaExecutor.create(1 << 20));
+  const onTf = agentOn(algo, new TfExecutor());
+  expect(arena.exec.name).toBe('wasm');
+  const before = await onTf.readNetworks();
+  for (const [name, w] of Object.entries(await arena.readNetworks())) expect(before[name]).toEqual(w);
+  const stats: [UpdateStats, UpdateStats][] = [];
+  for (const b of batches(UPDATES, hp.batchSize)) stats.push([arena.update(b), await onTf.updateAsync(b)]);
+  const after = await onTf.readNetworks();
+  for (const [name, w] of Object.entries(await arena.readNetworks())) {
+    // Weights moved by the updates (Adam steps of lr), and both executors moved them alike.
+    expect(maxRelDiff(w, before[name]), `${name} moved`).toBeGreaterThan(1e-5);
+    expect(maxRelDiff(w, after[name]), `${name} on ${onTf.exec.name}`).toBeLessThan(2e-4);
+  }
+  for (const [s, t] of stats) {
+    expect(t.metrics.critic_loss).toBeCloseTo(s.metrics.critic_loss, 4);
+    expect(t.metrics.q).toBeCloseTo(s.metrics.q, 4);
+    if (s.metrics.actor_loss !== undefined) expect(t.metrics.actor_loss).toBeCloseTo(s.metrics.actor_loss, 4);
+    else expect(t.metrics.actor_loss).toBeUndefined();
+    // SAC's temperature (host-side, from the read-back log pi).
+    if (s.metrics.alpha !== undefined) expect(t.metrics.alpha).toBeCloseTo(s.metrics.alpha, 5);
+    expect(maxRelDiff(s.tdErrors!, t.tdErrors!)).toBeLessThan(1e-3);
+  }
+  // A deterministic action agrees as well.
+  const obs = Float32Array.of(0.3, -1, 0.5, 2, -0.2);
+  const a = arena.act(obs, false);
+  const b = await onTf.actAsync(obs, false);
+  for (let i = 0; i < ACT; i++) expect(b[i]).toBeCloseTo(a[i], 4);
+  arena.dispose();
+  onTf.dispose();
+}
+
+/** Tensors (and GPU bytes) live after `n` more updates, once every buffer exists. */
+async function flatOver(n: number): Promise<void> {
+  const t0 = performance.now();
+  const hp = resolveHyperparams('td3', HP);
+  const agent = new ActorCriticAgent({ algo: 'td3', obsSize: OBS, actionSize: ACT, hp: hp as never, seed: 4, executor: new TfExecutor() });
+  const bs = batches(8, HP.batchSize);
+  for (const b of bs) await agent.updateAsync(b);
+  await agent.actAsync(bs[0].obs.subarray(0, OBS), true);
+  const start = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
+  for (let i = 0; i < n; i++) await agent.updateAsync(bs[i % bs.length]);
+  await agent.actAsync(bs[0].obs.subarray(0, OBS), true);
+  const end = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
+  expect(end.numTensors).toBe(start.numTensors);
+  expect(end.numBytes).toBe(start.numBytes);
+  if (start.numBytesInGPU !== undefined) expect(end.numBytesInGPU).toBe(start.numBytesInGPU);
+  console.log(`${tf.getBackend()}: ${n} TD3 updates (${HP.actorHidden.join('-')}, batch ${HP.batchSize}) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${end.numTensors} tensors throughout`);
+  const live = tf.memory().numTensors;
+  agent.dispose();
+  expect(tf.memory().numTensors).toBeLessThan(live);
+}
+
+describe('TF.js executor on cpu', () => {
+  beforeAll(async () => {
+    expect((await selectBackend({ backend: 'cpu' })).name).toBe('cpu');
+  });
+  for (const algo of ['ddpg', 'td3', 'sac'] as const) it(`${algo}: updates equal the wasm arena's`, () => compareWithArena(algo));
+  it('tensor count and bytes stay flat over 10^3 updates', () => flatOver(1000));
+});
+
+describe('TF.js executor on webgpu (Dawn on SwiftShader, CPU-emulated)', () => {
+  beforeAll(async () => {
+    if (!existsSync(SWIFTSHADER)) throw new Error(`the webgpu tests need ${SWIFTSHADER} (Debian's chromium: node scripts/ensure-chromium.mjs) and libvulkan1 (node scripts/ensure-vulkan.mjs)`);
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+    const choice = await selectBackend({ backend: 'webgpu' });
+    expect(choice.name, choice.reason).toBe('webgpu');
+  });
+  afterAll(() => {
+    delete process.env.VK_ICD_FILENAMES;
+  });
+  for (const algo of ['ddpg', 'td3', 'sac'] as const) it(`${algo}: updates equal the wasm arena's`, () => compareWithArena(algo));
+  // 10 updates here (after 8 that lay out every buffer): SwiftShader runs each of an update's few
+  // hundred dispatches on the CPU (0.5-2 s an update on this loaded 2-core machine); the 10^3 on
+  // cpu above run the same code.
+  it('tensors and GPU bytes stay flat over 10 updates', () => flatOver(10));
+});
