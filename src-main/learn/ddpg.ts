@@ -607,8 +607,3 @@ export class ActorCriticAgent implements Agent {
     this.exec.dispose();
   }
 }
-
-/** DDPG: the actor-critic with TD3's tricks off (single critic, no smoothing, no delay). */
-export function createDdpg(obsSize: number, actionSize: number, hp: ActorCriticHyperparams, seed: number, encoder?: EncoderFactory): ActorCriticAgent {
-  return new ActorCriticAgent({ algo: 'ddpg', obsSize, actionSize, hp, seed, ...(encoder ? { encoder } : {}) });
-}

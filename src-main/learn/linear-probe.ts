@@ -1,6 +1,6 @@
 /**
  * Linear probes: how much of a state vector can be read off a feature vector. Used by the feature
- * probe of the pixel learning run (render/pixel-train.ts: a ridge readout of the critic torso's
+ * probe of the pixel learning run (scripts/pixel-experiment.ts: a ridge readout of the critic torso's
  * features during RL) and by `rl-studio bench probe` (cli/bench/probe.ts: the torso trained with a
  * linear head, supervised). Plain float64 arithmetic on rows; no tensors.
  */

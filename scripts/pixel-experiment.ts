@@ -1,7 +1,9 @@
 /**
- * A pixel-DDPG run end to end, outside the trainer: PixelEnv (3 rendered action repeats, 9 x 64 x
+ * A research script, not part of the product: a pixel-DDPG run end to end outside the trainer (the
+ * studio and `rl-studio train --obs pixels` train pixels through train/trainer.ts), kept to reproduce
+ * the README's pixel experiments: PixelEnv (3 rendered action repeats, 9 x 64 x
  * 64) + PixelReplay + DDPG with the paper's pixel networks. It is the learning benchmark of the
- * pixel pipeline (`node --import tsx src-main/render/pixel-train.ts --steps 20000`) and the
+ * pixel pipeline (`node --import tsx scripts/pixel-experiment.ts --steps 20000`) and the
  * reference for wiring pixels into the trainer: every piece the trainer needs appears here once.
  *
  * `--obs state` runs the same loop, heads, hyperparameters and action repeats on the task's
@@ -15,20 +17,20 @@
  */
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../learn/backend.ts';
-import type { ConvLayerSpec } from '../learn/pixel-nets.ts';
-import { createPixelAgent, pixelHyperparams } from '../learn/algos/pixel-agent.ts';
-import { ReplayBuffer } from '../learn/replay.ts';
-import { createAgent } from '../learn/factory.ts';
-import { Rng } from '../util/rng.ts';
-import type { Agent, Batch } from '../learn/types.ts';
-import type { ObsEncoder } from '../learn/encoder.ts';
-import type { Env, StepResult } from '../sim/types.ts';
-import { createEnv } from '../sim/env.ts';
-import { resolveEnv } from '../sim/registry.ts';
-import { fitRidge, readOut, rSquared } from '../learn/linear-probe.ts';
-import { PixelEnv } from './pixel-env.ts';
-import { SyncRenderHost } from './sync-host.ts';
+import { selectBackend } from '../src-main/learn/backend.ts';
+import type { ConvLayerSpec } from '../src-main/learn/pixel-nets.ts';
+import { createPixelAgent, pixelHyperparams } from '../src-main/learn/algos/pixel-agent.ts';
+import { ReplayBuffer } from '../src-main/learn/replay.ts';
+import { createAgent } from '../src-main/learn/factory.ts';
+import { Rng } from '../src-main/util/rng.ts';
+import type { Agent, Batch } from '../src-main/learn/types.ts';
+import type { ObsEncoder } from '../src-main/learn/encoder.ts';
+import type { Env, StepResult } from '../src-main/sim/types.ts';
+import { createEnv } from '../src-main/sim/env.ts';
+import { resolveEnv } from '../src-main/sim/registry.ts';
+import { fitRidge, readOut, rSquared } from '../src-main/learn/linear-probe.ts';
+import { PixelEnv } from '../src-main/render/pixel-env.ts';
+import { SyncRenderHost } from '../src-main/render/sync-host.ts';
 
 export interface PixelTrainOptions {
   env: string;
