@@ -4,7 +4,7 @@ import type { Agent, AgentState, Batch, UpdateStats } from './types.ts';
 import { FlatParams, fanInBound, type ParamSpec } from './params.ts';
 import { mlpLayers, mlpSpecs, type Layer } from './mlp.ts';
 import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from './exec/executor.ts';
-import { ArenaExecutor } from './exec/arena-exec.ts';
+import { HostParams } from './exec/host-params.ts';
 import { criticActionGrad, criticBackward, criticForward, ExecChain } from './exec/nets.ts';
 import { networkExecutor } from './exec/select.ts';
 import { bnSpecs } from './batch-norm.ts';
@@ -120,7 +120,8 @@ export class ActorCriticAgent implements Agent {
   /** Batch rows the executor's buffers have been laid out for (see reserve). */
   private rowsCap = 0;
   /** Host copies of the networks for callers that read FlatParams (exporter, tests) on a TF.js executor. */
-  private readonly mirrors = new Map<Params, FlatParams>();
+  /** Host views of the networks (exec/host-params.ts). */
+  private readonly host: HostParams;
 
   constructor(opts: ActorCriticOptions) {
     const { hp, obsSize, actionSize } = opts;
@@ -151,6 +152,7 @@ export class ActorCriticAgent implements Agent {
       ? { exec: opts.executor, note: `${opts.executor.name}: given by the caller` }
       : networkExecutor({ what: this.algo.toUpperCase(), batchNorm: bn, encoder: !(this.enc.actor instanceof IdentityEncoder), arenaBytes: 4 * 6 * (2 * size(aSpecs) + 2 * nCritics * size(cSpecs)) + (8 << 20) });
     this.exec = chosen.exec;
+    this.host = new HostParams(this.exec);
     this.executorNote = chosen.note;
     const exec = this.exec;
     this.actorNet = new ExecChain(exec, this.actorL, 'actor');
@@ -208,33 +210,21 @@ export class ActorCriticAgent implements Agent {
     this.reserve(hp.batchSize);
   }
 
-  /** A network as FlatParams: the arena's own (live), or a host copy of a TF.js executor's (read now). */
-  private flatOf(p: Params): FlatParams {
-    if (this.exec instanceof ArenaExecutor) return this.exec.flat(p);
-    let m = this.mirrors.get(p);
-    if (!m) {
-      m = new FlatParams([...p.specs]);
-      this.mirrors.set(p, m);
-    }
-    m.values.set(this.exec.readParams(p));
-    return m;
-  }
-
   get actor(): FlatParams {
-    return this.flatOf(this.net.actor);
+    return this.host.of(this.net.actor);
   }
   get actorTarget(): FlatParams {
-    return this.flatOf(this.net.actorTarget);
+    return this.host.of(this.net.actorTarget);
   }
   get critics(): FlatParams[] {
-    return this.net.critics.map((c) => this.flatOf(c));
+    return this.net.critics.map((c) => this.host.of(c));
   }
   get criticTargets(): FlatParams[] {
-    return this.net.criticTargets.map((c) => this.flatOf(c));
+    return this.net.criticTargets.map((c) => this.host.of(c));
   }
   /** The perturbed actor of parameter-space noise, or null. */
   get perturbed(): FlatParams | null {
-    return this.net.perturbed && this.flatOf(this.net.perturbed);
+    return this.net.perturbed && this.host.of(this.net.perturbed);
   }
 
   /**
@@ -603,7 +593,7 @@ export class ActorCriticAgent implements Agent {
 
   dispose(): void {
     for (const e of Object.values(this.encoders())) e.dispose();
-    for (const m of this.mirrors.values()) m.dispose();
+    this.host.dispose();
     this.exec.dispose();
   }
 }

@@ -7,7 +7,7 @@ import { RunningObsNorm, type ObsNormState } from './obs-norm.ts';
 import { criticLayers, criticSpecs } from './ddpg.ts';
 import { DIAGNOSTICS_EVERY, l2norm, saturation, type UpdateDiagnostic } from './diagnostics.ts';
 import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from './exec/executor.ts';
-import { ArenaExecutor } from './exec/arena-exec.ts';
+import { HostParams } from './exec/host-params.ts';
 import { criticActionGrad, criticBackward, criticForward, ExecChain } from './exec/nets.ts';
 import { networkExecutor } from './exec/select.ts';
 import { squashedGaussian } from './exec/squashed-gaussian.ts';
@@ -84,7 +84,8 @@ export class SacAgent implements Agent {
   updates = 0;
   private rowsCap = 0;
   /** Host copies of the networks for callers that read FlatParams (exporter, tests) on a TF.js executor. */
-  private readonly mirrors = new Map<Params, FlatParams>();
+  /** Host views of the networks (exec/host-params.ts). */
+  private readonly host: HostParams;
 
   constructor(opts: SacOptions) {
     const { hp, obsSize, actionSize } = opts;
@@ -99,6 +100,7 @@ export class SacAgent implements Agent {
     const size = (specs: ParamSpec[]) => specs.reduce((n, s) => n + s.shape.reduce((x, y) => x * y, 1), 0);
     const chosen = opts.executor ? { exec: opts.executor, note: `${opts.executor.name}: given by the caller` } : networkExecutor({ what: 'SAC', batchNorm: false, encoder: false, arenaBytes: 4 * 6 * (size(aSpecs) + 4 * size(cSpecs)) + (8 << 20) });
     this.exec = chosen.exec;
+    this.host = new HostParams(this.exec);
     this.executorNote = chosen.note;
     const exec = this.exec;
     this.actorNet = new ExecChain(exec, this.actorLayers, 'actor');
@@ -138,26 +140,14 @@ export class SacAgent implements Agent {
     return Math.exp(this.logAlpha);
   }
 
-  /** A network as FlatParams: the arena's own (live), or a host copy of a TF.js executor's (read now). */
-  private flatOf(p: Params): FlatParams {
-    if (this.exec instanceof ArenaExecutor) return this.exec.flat(p);
-    let m = this.mirrors.get(p);
-    if (!m) {
-      m = new FlatParams([...p.specs]);
-      this.mirrors.set(p, m);
-    }
-    m.values.set(this.exec.readParams(p));
-    return m;
-  }
-
   get actor(): FlatParams {
-    return this.flatOf(this.net.actor);
+    return this.host.of(this.net.actor);
   }
   get critics(): FlatParams[] {
-    return this.net.critics.map((c) => this.flatOf(c));
+    return this.net.critics.map((c) => this.host.of(c));
   }
   get criticTargets(): FlatParams[] {
-    return this.net.criticTargets.map((c) => this.flatOf(c));
+    return this.net.criticTargets.map((c) => this.host.of(c));
   }
 
   /** Lays out the buffers of an update for `rows` rows before any view is held (growing detaches views). */
@@ -467,7 +457,7 @@ export class SacAgent implements Agent {
   }
 
   dispose(): void {
-    for (const m of this.mirrors.values()) m.dispose();
+    this.host.dispose();
     this.exec.dispose();
   }
 }
