@@ -5,36 +5,29 @@
  * start=false is offered Start, not Pause.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StudioService } from '../../../src-main/service/studio-service.ts';
 import { FileSettingsStore } from '../../../src-main/store/settings.ts';
 import type { MetricSeriesSet, MetricsChunk, RunRow, RunView } from '../../../src-main/api/studio-api.ts';
 import type { RunSummary } from '../../../src-main/api/runs.ts';
+import { callOk, closeTempService, openTempService, type TempService } from './temp-service.ts';
 
 const tinyRun = { env: 'pendulum', algo: 'ddpg', steps: 300, evalEvery: 300, evalEpisodes: 0, checkpointEvery: 300, hyperparams: { actorHidden: [8], criticHidden: [8, 8], batchSize: 16, learningStarts: 32, randomSteps: 0, replayCapacity: 1000 } };
 
 describe('run metrics and not-started runs over StudioApi', () => {
+  let temp: TempService | undefined;
   let home: string;
   let service: StudioService;
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'rls-run-metrics-'));
-    process.env.RL_STUDIO_HOME = home;
-    service = await StudioService.create({ mode: 'browser', settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir: join(home, 'runs') }), maxConcurrentRuns: 1 });
+    temp = await openTempService('rls-run-metrics-');
+    ({ home, service } = temp);
   });
 
-  afterAll(async () => {
-    await service?.close();
-    rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(() => closeTempService(temp));
 
-  const call = async <T>(method: string, params: unknown): Promise<T> => {
-    const r = await service.dispatch(method, params);
-    if (!r.ok) throw new Error(`${method}: ${JSON.stringify(r.error)}`);
-    return r.result as T;
-  };
+  const call = <T>(method: string, params: unknown): Promise<T> => callOk<T>(service, method, params);
 
   it('opens a run of 10^6 metric lines as bounded, downsampled curves that keep their extremes', async () => {
     const [run] = await call<(RunSummary & { dir: string })[]>('createRun', { config: { ...tinyRun, name: 'million' }, start: false });
@@ -98,7 +91,7 @@ describe('run metrics and not-started runs over StudioApi', () => {
 
     // A restarted studio on the same folder still offers Start (not Resume of an 'interrupted' run).
     await service.close();
-    service = await StudioService.create({ mode: 'browser', settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir: join(home, 'runs') }), maxConcurrentRuns: 1 });
+    service = temp!.service = await StudioService.create({ mode: 'browser', settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir: join(home, 'runs') }), maxConcurrentRuns: 1 });
     const reopened = await call<RunView>('getRun', { id: run.id, metrics: 'none' });
     expect(reopened.summary.status).toBe('queued');
     expect(reopened.notStarted).toBe(true);

@@ -6,9 +6,9 @@
  * its policy exports. Nothing outside this file names it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StudioService } from '../../../src-main/service/studio-service.ts';
 import { z } from 'zod';
 import type { TrainEvent } from '../../../src-main/api/events.ts';
 import type { MetricSeriesSet, PolicyExport, RunView } from '../../../src-main/api/studio-api.ts';
@@ -19,9 +19,8 @@ import type { Algorithm } from '../../../src-main/learn/algos/algorithm.ts';
 import { FlatParams } from '../../../src-main/learn/params.ts';
 import type { Agent, AgentState, Batch, UpdateStats } from '../../../src-main/learn/types.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
-import { StudioService } from '../../../src-main/service/studio-service.ts';
-import { FileSettingsStore } from '../../../src-main/store/settings.ts';
 import { ControlState, runSession } from '../../../src-main/train/session.ts';
+import { callOk, closeTempService, openTempService, type TempService } from '../service/temp-service.ts';
 
 const LinearFields = z.strictObject({
   lr: num(1e-6, 1, 'SGD learning rate of the policy'),
@@ -131,26 +130,18 @@ const linear: Algorithm<LinearHyperparams, LinearRwrAgent> = {
 };
 
 describe('an algorithm registered from outside the shipped ones', () => {
-  let home: string;
+  let temp: TempService | undefined;
   let service: StudioService;
 
   beforeAll(async () => {
     registerAlgorithm(linear);
-    home = mkdtempSync(join(tmpdir(), 'algos-17a-fifth-'));
-    process.env.RL_STUDIO_HOME = home;
-    service = await StudioService.create({ mode: 'browser', settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir: join(home, 'runs') }), maxConcurrentRuns: 1 });
+    temp = await openTempService('algos-17a-fifth-');
+    ({ service } = temp);
   });
 
-  afterAll(async () => {
-    await service?.close();
-    rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(() => closeTempService(temp));
 
-  const call = async <T>(method: string, params: unknown): Promise<T> => {
-    const r = await service.dispatch(method, params);
-    if (!r.ok) throw new Error(`${method}: ${JSON.stringify(r.error)}`);
-    return r.result as T;
-  };
+  const call = <T>(method: string, params: unknown): Promise<T> => callOk<T>(service, method, params);
 
   it('trains through the run config, trainer and run store; its metric reaches metrics.jsonl, the events and getRun', async () => {
     // Its own schema checks its hyperparameters, as for the shipped algorithms.

@@ -5,41 +5,32 @@
  * under the same metric names.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StudioService } from '../../../src-main/service/studio-service.ts';
 import type { TrainEvent } from '../../../src-main/api/events.ts';
 import type { MetricSeriesSet, RunView } from '../../../src-main/api/studio-api.ts';
-import { StudioService } from '../../../src-main/service/studio-service.ts';
-import { FileSettingsStore } from '../../../src-main/store/settings.ts';
 import { ControlState, runSession } from '../../../src-main/train/session.ts';
+import { callOk, closeTempService, openTempService, type TempService } from '../service/temp-service.ts';
 
 const ID = '20261203-165646-pendulum-td3-s0-4041ed';
 const FIXTURE = join(import.meta.dirname, '../../fixtures/old-runs', ID);
 
 describe('a run from before the open metric map', () => {
+  let temp: TempService | undefined;
   let home: string;
   let service: StudioService;
   let runDir: string;
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'algos-17a-old-run-'));
-    process.env.RL_STUDIO_HOME = home;
+    temp = await openTempService('algos-17a-old-run-', (h) => cpSync(FIXTURE, join(h, 'runs', ID), { recursive: true }));
+    ({ home, service } = temp);
     runDir = join(home, 'runs', ID);
-    cpSync(FIXTURE, runDir, { recursive: true });
-    service = await StudioService.create({ mode: 'browser', settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir: join(home, 'runs') }), maxConcurrentRuns: 1 });
   });
 
-  afterAll(async () => {
-    await service?.close();
-    rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(() => closeTempService(temp));
 
-  const call = async <T>(method: string, params: unknown): Promise<T> => {
-    const r = await service.dispatch(method, params);
-    if (!r.ok) throw new Error(`${method}: ${JSON.stringify(r.error)}`);
-    return r.result as T;
-  };
+  const call = <T>(method: string, params: unknown): Promise<T> => callOk<T>(service, method, params);
 
   it('opens with its losses under their titles, resumes from its checkpoint and continues the same curves', async () => {
     const view = await call<RunView>('getRun', { id: ID, metrics: 'none' });
