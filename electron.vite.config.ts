@@ -16,7 +16,7 @@ export default defineConfig({
           'train-worker': resolve('src-main/train/train-worker.ts'),
           'vector-worker': resolve('src-main/sim/vector-worker.ts'),
           'host-worker': resolve('src-main/render/host-worker.ts'),
-          'gemm-worker': resolve('src-main/learn/gemm-worker.ts'),
+          'gemm-worker': resolve('src-main/learn/nets/gemm-worker.ts'),
         },
       },
     },

@@ -17,18 +17,18 @@
  */
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../src-main/learn/backend.ts';
-import type { ConvLayerSpec } from '../src-main/learn/pixel-nets.ts';
+import { selectBackend } from '../src-main/learn/exec/backend.ts';
+import type { ConvLayerSpec } from '../src-main/learn/nets/pixel-nets.ts';
 import { createPixelAgent, pixelHyperparams } from '../src-main/learn/algos/pixel-agent.ts';
-import { ReplayBuffer } from '../src-main/learn/replay.ts';
-import { createAgent } from '../src-main/learn/factory.ts';
+import { ReplayBuffer } from '../src-main/learn/replay/replay.ts';
+import { createAgent } from '../src-main/learn/algos/factory.ts';
 import { Rng } from '../src-main/util/rng.ts';
 import type { Agent, Batch } from '../src-main/learn/types.ts';
-import type { ObsEncoder } from '../src-main/learn/encoder.ts';
+import type { ObsEncoder } from '../src-main/learn/nets/encoder.ts';
 import type { Env, StepResult } from '../src-main/sim/types.ts';
 import { createEnv } from '../src-main/sim/env.ts';
 import { resolveEnv } from '../src-main/sim/registry.ts';
-import { fitRidge, readOut, rSquared } from '../src-main/learn/linear-probe.ts';
+import { fitRidge, readOut, rSquared } from '../src-main/learn/nets/linear-probe.ts';
 import { PixelEnv } from '../src-main/render/pixel-env.ts';
 import { SyncRenderHost } from '../src-main/render/sync-host.ts';
 

@@ -1,14 +1,14 @@
-import type { FlatParams } from '../learn/params.ts';
+import type { FlatParams } from '../learn/nets/params.ts';
 import { algorithmOf } from '../learn/algos/index.ts';
 import type { Agent } from '../learn/types.ts';
-import type { RunningObsNorm } from '../learn/obs-norm.ts';
-import { bnAffine } from '../learn/batch-norm.ts';
-import { LAYER_NORM_EPS, PixelEncoder, type ConvLayerSpec, type PixelShape } from '../learn/pixel-nets.ts';
+import type { RunningObsNorm } from '../learn/nets/obs-norm.ts';
+import { bnAffine } from '../learn/nets/batch-norm.ts';
+import { LAYER_NORM_EPS, PixelEncoder, type ConvLayerSpec, type PixelShape } from '../learn/nets/pixel-nets.ts';
 import { Rng } from '../util/rng.ts';
 import { UserError } from '../util/errors.ts';
 import type { DenseLayer, PolicyGraph, PolicyLayer } from './policy-graph.ts';
 
-/** The conv torso of a pixel agent (learn/pixel-nets.ts): input shape and layers. */
+/** The conv torso of a pixel agent (learn/nets/pixel-nets.ts): input shape and layers. */
 export interface PixelTorso {
   shape: PixelShape;
   layers: readonly ConvLayerSpec[];
@@ -128,7 +128,7 @@ function headColumns(p: FlatParams, prefix: string, start: number, n: number): D
   return { kind: 'dense', inSize, outSize: n, weight, bias: b.slice(start, start + n) };
 }
 
-/** The running normalisation as it stands (learn/obs-norm.ts: std = sqrt(m2 / (count - 1)) + 1e-8, or 1 before two samples). */
+/** The running normalisation as it stands (learn/nets/obs-norm.ts: std = sqrt(m2 / (count - 1)) + 1e-8, or 1 before two samples). */
 function normalizeLayer(norm: RunningObsNorm): PolicyLayer {
   const s = norm.getState();
   const mean = Float64Array.from(s.mean);

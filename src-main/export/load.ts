@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { selectBackend } from '../learn/backend.ts';
+import { selectBackend } from '../learn/exec/backend.ts';
 import { UserError } from '../util/errors.ts';
 import type { PolicyMeta } from './meta.ts';
 import { decodeModel } from './onnx-proto.ts';

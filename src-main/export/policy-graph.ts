@@ -12,7 +12,7 @@
 
 /**
  * (x - mean) / std, then clipped to [-clip, clip] when clip is set, then rounded to float32: the
- * running observation normalisation, which the app computes in float64 (learn/obs-norm.ts). ONNX and
+ * running observation normalisation, which the app computes in float64 (learn/nets/obs-norm.ts). ONNX and
  * JSON reproduce that bit for bit; TF.js (float32 only) to within rounding.
  */
 export interface NormalizeLayer {

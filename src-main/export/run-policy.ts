@@ -7,7 +7,7 @@ import { decodeTensorFile } from '../store/tensor-file.ts';
 import { decodeCheckpoint } from '../train/checkpoint.ts';
 import { runEnvSource, versions } from '../train/config.ts';
 import { setUpRun } from '../train/run-setup.ts';
-import { PIXEL_CONV_DEFAULTS } from '../learn/pixel-nets.ts';
+import { PIXEL_CONV_DEFAULTS } from '../learn/nets/pixel-nets.ts';
 import { PixelEnv } from '../render/pixel-env.ts';
 import { UserError } from '../util/errors.ts';
 import { policyGraphFromAgent } from './from-agent.ts';

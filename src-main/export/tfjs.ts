@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../learn/backend.ts';
+import { selectBackend } from '../learn/exec/backend.ts';
 import type { PolicyGraph } from './policy-graph.ts';
 import { actionAffine, inferShapes } from './policy-graph.ts';
 import type { PolicyMeta } from './meta.ts';

@@ -1,6 +1,6 @@
 import type { CommonHyperparams } from './algos/spec.ts';
-import type { Trajectory } from './dynamics.ts';
-import type { RunningObsNorm } from './obs-norm.ts';
+import type { Trajectory } from './model/dynamics.ts';
+import type { RunningObsNorm } from './nets/obs-norm.ts';
 
 /**
  * The agent interface the trainer drives and the exporter reads; every algorithm module
@@ -31,7 +31,7 @@ export interface Batch {
 export interface UpdateStats {
   /**
    * Named scalars of this update under their metrics.jsonl names, as the algorithm's spec declares
-   * them (critic_loss, actor_loss, q, the learning diagnostics of learn/diagnostics.ts, ...). A name
+   * them (critic_loss, actor_loss, q, the learning diagnostics of learn/algos/diagnostics.ts, ...). A name
    * may be absent from an update (an actor step every other update): the trainer averages each name
    * over the updates of its logging window that reported it.
    */

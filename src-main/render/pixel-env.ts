@@ -6,12 +6,12 @@
  * PixelEnv wraps a MuJoCo env (state, physics and reward unchanged) and a render host. It
  * implements the Env interface, so a trainer steps it like any env: obs is float32
  * height x width x (3 x stack) in [0, 1] (NHWC, channel f * 3 + c for frame f, oldest first: the
- * layout learn/pixel-nets.ts reads). pixels() gives the same observation as uint8 frames with ids,
+ * layout learn/nets/pixel-nets.ts reads). pixels() gives the same observation as uint8 frames with ids,
  * for PixelReplay, which keeps each frame once.
  */
 import type { SceneModel } from '../api/scene.ts';
 import type { Env, EnvInfo, StepResult } from '../sim/types.ts';
-import { framesToObservation, PixelReplay, type PixelObservation, type PixelReplayOptions } from '../learn/pixel-replay.ts';
+import { framesToObservation, PixelReplay, type PixelObservation, type PixelReplayOptions } from '../learn/replay/pixel-replay.ts';
 import { taskCamera, type PixelCamera } from './host.ts';
 import type { SyncRenderHost } from './sync-host.ts';
 

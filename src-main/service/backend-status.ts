@@ -4,12 +4,12 @@ import { UserError } from '../util/errors.ts';
 
 /**
  * What the studio tells about TensorFlow.js backends without starting one in its own process (the
- * choice is made per run, in the run's worker, by learn/backend.ts): whether the native TensorFlow
+ * choice is made per run, in the run's worker, by learn/exec/backend.ts): whether the native TensorFlow
  * packages are installed, which backend the newest run actually trained on, and the setting that
- * new runs follow (handed to their workers as RL_STUDIO_BACKEND, which learn/backend.ts reads).
+ * new runs follow (handed to their workers as RL_STUDIO_BACKEND, which learn/exec/backend.ts reads).
  */
 
-/** The optional packages that bring the native `tensorflow` backend, in learn/backend.ts's order. */
+/** The optional packages that bring the native `tensorflow` backend, in learn/exec/backend.ts's order. */
 const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
 
 /** The native TensorFlow packages that are installed (resolvable from here). */

@@ -7,9 +7,7 @@
  * cached and re-fetched only when the heap grows.
  */
 import { UserError, type ErrorDetail } from '../util/errors.ts';
-import type { TaskSpec } from '../api/task-spec.ts';
-import type { Env, EnvInfo, StepOutcome, StepResult } from './types.ts';
-import type { EnvFile } from './files.ts';
+import type { Env, EnvInfo, EnvSource, StepOutcome, StepResult } from './types.ts';
 import { actuatorCtrlLimited, loadModel, loadMujocoModule, nameOf, OBJ, WARNING_NAMES, type Mujoco, type MjData, type MjModel } from './mujoco.ts';
 import { compileTask, type CompiledTask } from './task.ts';
 import { Rng } from '../util/rng.ts';
@@ -17,16 +15,7 @@ import { SimViews } from './views.ts';
 import { extractScene } from './scene.ts';
 import type { SceneModel } from '../api/scene.ts';
 
-/** Everything needed to build an env, all in memory (it crosses to worker threads as is). */
-export interface EnvSource {
-  id: string;
-  /** The main MJCF's name among `files`. */
-  xml: string;
-  /** Name of the task spec file (for error messages). */
-  specFile: string;
-  spec: TaskSpec;
-  files: EnvFile[];
-}
+export type { EnvSource };
 
 export interface EnvOptions {
   /** Seed of the env's own random stream (reset() without a seed continues it). Default 0. */

@@ -5,7 +5,7 @@
  */
 import type { SceneCamera, SceneGeomType, SceneModel, SceneTexture } from '../api/scene.ts';
 import { loadModel, loadMujocoModule, nameOf, OBJ, type Mujoco, type MjData, type MjModel } from './mujoco.ts';
-import type { EnvSource } from './env.ts';
+import type { EnvSource } from './types.ts';
 
 const GEOM_TYPES: SceneGeomType[] = ['plane', 'hfield', 'sphere', 'capsule', 'ellipsoid', 'cylinder', 'box', 'mesh', 'sdf'];
 const CAM_MODES: SceneCamera['mujocoMode'][] = ['fixed', 'track', 'trackcom', 'targetbody', 'targetbodycom'];

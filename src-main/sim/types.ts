@@ -3,6 +3,19 @@
  * MuJoCo env (sim/env.ts) over an MJCF model plus a declarative task spec.
  */
 import type { TermsCombine } from './reward-terms.ts';
+import type { TaskSpec } from '../api/task-spec.ts';
+import type { EnvFile } from './files.ts';
+
+/** Everything needed to build an env, all in memory (it crosses to worker threads as is). */
+export interface EnvSource {
+  id: string;
+  /** The main MJCF's name among `files`. */
+  xml: string;
+  /** Name of the task spec file (for error messages). */
+  specFile: string;
+  spec: TaskSpec;
+  files: EnvFile[];
+}
 
 /** One named slice of the flat observation vector (e.g. `position`, `velocity`, `to_target`). */
 export interface ObsPart {

@@ -1,7 +1,7 @@
 import type { EvalSummary } from '../api/runs.ts';
 import type { AgentState } from '../learn/types.ts';
-import { ReplayBuffer, type ReplayArrays, type ReplayMeta } from '../learn/replay.ts';
-import { PixelReplay, type PixelReplayArrays, type PixelReplayMeta } from '../learn/pixel-replay.ts';
+import { ReplayBuffer, type ReplayArrays, type ReplayMeta } from '../learn/replay/replay.ts';
+import { PixelReplay, type PixelReplayArrays, type PixelReplayMeta } from '../learn/replay/pixel-replay.ts';
 import type { RngState } from '../util/rng.ts';
 import { CorruptFileError, encodeTensorFile, type StoredArray } from '../store/tensor-file.ts';
 

@@ -1,7 +1,7 @@
 import type { Batch } from '../learn/types.ts';
 import type { Rng } from '../util/rng.ts';
-import type { ReplayBuffer } from '../learn/replay.ts';
-import type { PixelObservation, PixelReplay } from '../learn/pixel-replay.ts';
+import type { ReplayBuffer } from '../learn/replay/replay.ts';
+import type { PixelObservation, PixelReplay } from '../learn/replay/pixel-replay.ts';
 import type { StepResult } from '../sim/types.ts';
 import type { PixelEnv } from '../render/pixel-env.ts';
 import type { SavableReplay } from './checkpoint.ts';

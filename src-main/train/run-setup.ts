@@ -1,5 +1,5 @@
 import { pixelSettings, type PixelSettings, type RunConfig } from '../api/run-config.ts';
-import { createAgent } from '../learn/factory.ts';
+import { createAgent } from '../learn/algos/factory.ts';
 import { createPixelAgent } from '../learn/algos/pixel-agent.ts';
 import type { Agent } from '../learn/types.ts';
 import { PixelEnv, type PixelEnvOptions } from '../render/pixel-env.ts';

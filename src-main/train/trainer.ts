@@ -5,13 +5,13 @@ import type { Env } from '../sim/types.ts';
 import type { Agent, Batch } from '../learn/types.ts';
 import { RESERVED_METRIC_NAMES } from '../learn/algos/spec.ts';
 import { Rng } from '../util/rng.ts';
-import type { Trajectory } from '../learn/dynamics.ts';
+import type { Trajectory } from '../learn/model/dynamics.ts';
 import { storageProblem, type RunFiles } from '../store/run-store.ts';
 import type { MetricsWriter } from '../store/metrics.ts';
 import { encodeCheckpoint, type TrainerState } from './checkpoint.ts';
 import { evaluatePolicy } from './evaluate.ts';
 import { LowDimTrainReplay, type TrainReplay } from './replay-kinds.ts';
-import { ReplayBuffer } from '../learn/replay.ts';
+import { ReplayBuffer } from '../learn/replay/replay.ts';
 
 /** How the host steers a running trainer (set from worker messages between steps). */
 export interface TrainerControl {

@@ -1,7 +1,7 @@
 import type { BenchSuite } from './suite.ts';
 import { NAF_PAPER_DEFAULTS } from '../../learn/algos/naf/spec.ts';
-import { LinearGaussianDynamics, type Trajectory } from '../../learn/dynamics.ts';
-import { makeActionNoise } from '../../learn/noise.ts';
+import { LinearGaussianDynamics, type Trajectory } from '../../learn/model/dynamics.ts';
+import { makeActionNoise } from '../../learn/algos/noise.ts';
 import { createEnv } from '../../sim/env.ts';
 import { resolveEnv } from '../../sim/registry.ts';
 import { Rng } from '../../util/rng.ts';
@@ -10,7 +10,7 @@ import { Rng } from '../../util/rng.ts';
  * How good are the dynamics models behind NAF's imagination rollouts (Gu et al. 2016, section 5.3)?
  * Episodes are collected with the exploration NAF starts with (OU noise 0.15 / 0.2 around a zero
  * policy); the time-varying linear-Gaussian model is fitted on `fitEpisodes` of them exactly as NAF
- * fits it (ridge, +-window pooling: learn/dynamics.ts) and predicts held-out episodes:
+ * fits it (ridge, +-window pooling: learn/model/dynamics.ts) and predicts held-out episodes:
  * - one_step_rel_error: mean |x^_{t+1} - x_{t+1}| / |x_{t+1} - x_t| (1 = no better than "nothing
  *   changes"; imagined transitions are only useful well below 1);
  * - rollout_rel_error: the same after an open-loop rollout of `ROLLOUT` steps (NAF's rollout length)

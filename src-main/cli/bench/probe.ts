@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BenchSuite } from './suite.ts';
 import { PIXEL_SETTINGS_DEFAULTS, PixelSettingsSchema, type PixelSettings } from '../../api/run-config.ts';
-import { selectBackend } from '../../learn/backend.ts';
-import { moments, rSquared } from '../../learn/linear-probe.ts';
-import { Adam, FlatParams, fanInBound } from '../../learn/params.ts';
-import { framesToObservation } from '../../learn/pixel-replay.ts';
-import { PIXEL_CONV_DEFAULTS, pixelEncoderFactory, type PixelEncoder } from '../../learn/pixel-nets.ts';
+import { selectBackend } from '../../learn/exec/backend.ts';
+import { moments, rSquared } from '../../learn/nets/linear-probe.ts';
+import { Adam, FlatParams, fanInBound } from '../../learn/nets/params.ts';
+import { framesToObservation } from '../../learn/replay/pixel-replay.ts';
+import { PIXEL_CONV_DEFAULTS, pixelEncoderFactory, type PixelEncoder } from '../../learn/nets/pixel-nets.ts';
 import { PixelEnv } from '../../render/pixel-env.ts';
 import { SyncRenderHost } from '../../render/sync-host.ts';
 import { createEnv } from '../../sim/env.ts';
@@ -31,7 +31,7 @@ import { matchesCase, PIXEL_CASE_SETTINGS } from './learning.ts';
  * regress the env's low-dimensional observation, standardised (mean squared error; batch 32,
  * learning rate 1e-3, the critic's in the DDPG paper). No random shift: the question is what the
  * frames show, not what augmentation does. Reported: held-out R^2 per observation dimension after
- * N updates (learn/linear-probe.ts rSquared), over all held-out rows (`r2`) and over the held-out
+ * N updates (learn/nets/linear-probe.ts rSquared), over all held-out rows (`r2`) and over the held-out
  * rows within 0.2 rad of upright (`r2_upright`, with that subset's own variance: can the torso tell
  * near-upright states apart, which balancing needs). 1: read off exactly; 0 or less: not at all.
  *

@@ -3,7 +3,7 @@ import { HeadlessRenderHost } from '../../render/headless.ts';
 import { taskCamera } from '../../render/host.ts';
 import { resolveEnv } from '../../sim/registry.ts';
 import { createEnv } from '../../sim/env.ts';
-import { PixelReplay } from '../../learn/pixel-replay.ts';
+import { PixelReplay } from '../../learn/replay/pixel-replay.ts';
 import { Rng } from '../../util/rng.ts';
 
 /**

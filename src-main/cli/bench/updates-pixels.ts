@@ -1,7 +1,7 @@
-import { selectBackend } from '../../learn/backend.ts';
-import { PIXEL_CONV_DEFAULTS, type ConvLayerSpec } from '../../learn/pixel-nets.ts';
+import { selectBackend } from '../../learn/exec/backend.ts';
+import { PIXEL_CONV_DEFAULTS, type ConvLayerSpec } from '../../learn/nets/pixel-nets.ts';
 import { createPixelAgent } from '../../learn/algos/pixel-agent.ts';
-import { PixelReplay, type PixelObservation } from '../../learn/pixel-replay.ts';
+import { PixelReplay, type PixelObservation } from '../../learn/replay/pixel-replay.ts';
 import { Rng } from '../../util/rng.ts';
 
 /**

@@ -1,11 +1,11 @@
 import type { BenchSuite } from './suite.ts';
-import { BACKEND_NAMES, selectBackend, type BackendName } from '../../learn/backend.ts';
-import { createAgent, resolveHyperparams } from '../../learn/factory.ts';
-import { ActorCriticAgent } from '../../learn/ddpg.ts';
-import { SacAgent } from '../../learn/sac.ts';
+import { BACKEND_NAMES, selectBackend, type BackendName } from '../../learn/exec/backend.ts';
+import { createAgent, resolveHyperparams } from '../../learn/algos/factory.ts';
+import { ActorCriticAgent } from '../../learn/algos/ddpg/agent.ts';
+import { SacAgent } from '../../learn/algos/sac/agent.ts';
 import { TfExecutor } from '../../learn/exec/tf-exec.ts';
 import { unsupported } from '../../learn/exec/select.ts';
-import { ReplayBuffer } from '../../learn/replay.ts';
+import { ReplayBuffer } from '../../learn/replay/replay.ts';
 import { Rng } from '../../util/rng.ts';
 import { algorithmIds, allPresets } from '../../learn/algos/specs.ts';
 import type { ActorCriticHyperparams } from '../../learn/algos/ddpg/spec.ts';
@@ -13,7 +13,7 @@ import type { SacHyperparams } from '../../learn/algos/sac/spec.ts';
 import type { Agent, Batch, UpdateStats } from '../../learn/types.ts';
 import { UserError } from '../../util/errors.ts';
 import { runPixelUpdates } from './updates-pixels.ts';
-import { gemmPool } from '../../learn/gemm-pool.ts';
+import { gemmPool } from '../../learn/nets/gemm-pool.ts';
 import { loadavg } from 'node:os';
 
 /**

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../util/errors.ts';
 import { RunFiles } from '../../store/run-store.ts';
-import { selectBackend } from '../../learn/backend.ts';
+import { selectBackend } from '../../learn/exec/backend.ts';
 import { decodeCheckpoint } from '../../train/checkpoint.ts';
 import { runEnvSource } from '../../train/config.ts';
 import { setUpRun } from '../../train/run-setup.ts';

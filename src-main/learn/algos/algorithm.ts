@@ -4,9 +4,9 @@
  * writes, and how its networks get conv torsos on pixel runs. One per `learn/algos/<id>/index.ts`;
  * the registry is learn/algos/index.ts.
  */
-import type { EncoderFactory } from '../encoder.ts';
-import type { FlatParams } from '../params.ts';
-import type { EncoderRole, PixelEncoder } from '../pixel-nets.ts';
+import type { EncoderFactory } from '../nets/encoder.ts';
+import type { FlatParams } from '../nets/params.ts';
+import type { EncoderRole, PixelEncoder } from '../nets/pixel-nets.ts';
 import type { Agent } from '../types.ts';
 import type { AlgorithmSpec } from './spec.ts';
 
@@ -36,7 +36,7 @@ export interface PolicyNetwork {
   encoderPrefix: string;
 }
 
-/** Makes one conv torso for pixel runs (learn/pixel-nets.ts pixelEncoderFactory). */
+/** Makes one conv torso for pixel runs (learn/nets/pixel-nets.ts pixelEncoderFactory). */
 export type TorsoMaker = (obsSize: number, role: EncoderRole) => PixelEncoder;
 
 /** How the user wired the torsos of a pixel run (learn/algos/pixel-agent.ts PixelAgentOptions). */

@@ -1,11 +1,11 @@
 /**
  * Agents with the paper's pixel networks: any registered algorithm with pixel defaults, its dense
- * heads sized by them and a conv torso (learn/pixel-nets.ts) per network, wired by the algorithm's
+ * heads sized by them and a conv torso (learn/nets/pixel-nets.ts) per network, wired by the algorithm's
  * own pixelEncoders (which torso each network trains or reads).
  */
 import { UserError } from '../../util/errors.ts';
-import { resolveHyperparams } from '../factory.ts';
-import { PIXEL_CONV_DEFAULTS, pixelEncoderFactory, type ConvLayerSpec, type PixelShape } from '../pixel-nets.ts';
+import { resolveHyperparams } from './factory.ts';
+import { PIXEL_CONV_DEFAULTS, pixelEncoderFactory, type ConvLayerSpec, type PixelShape } from '../nets/pixel-nets.ts';
 import type { Agent } from '../types.ts';
 import { getAlgorithm } from './index.ts';
 import { pixelAlgos } from './specs.ts';

@@ -97,7 +97,7 @@ export type CommonHyperparams = { [K in keyof typeof common]: z.output<(typeof c
 export const EXPLORATION_KINDS = ['ou', 'gaussian', 'param', 'none'] as const;
 export type ExplorationKind = (typeof EXPLORATION_KINDS)[number];
 
-/** Action-noise fields of the deterministic-policy algorithms (learn/noise.ts). */
+/** Action-noise fields of the deterministic-policy algorithms (learn/algos/noise.ts). */
 export const exploration = {
   exploration: z.enum(EXPLORATION_KINDS).describe('exploration: ou | gaussian | param (parameter space) | none'),
   ouTheta: num(0, 10, 'Ornstein-Uhlenbeck mean reversion theta'),

@@ -1,6 +1,6 @@
-import { Arena } from '../simd.ts';
-import { Adam, FlatParams, softUpdate, type ParamSpec } from '../params.ts';
-import { activationBackward, backToInput, backToPre, denseBackward, denseForward, denseFromPre, normalizeInput, transpose, type Activation, type Layer, type NormCtx } from '../mlp.ts';
+import { Arena } from '../nets/simd.ts';
+import { Adam, FlatParams, softUpdate, type ParamSpec } from '../nets/params.ts';
+import { activationBackward, backToInput, backToPre, denseBackward, denseForward, denseFromPre, normalizeInput, transpose, type Activation, type Layer, type NormCtx } from '../nets/mlp.ts';
 import { squashedGaussian, squashedGaussianBackward } from './squashed-gaussian.ts';
 import type { AdamOptimizer, AdamState, Buf, DenseGrads, Executor, Params } from './executor.ts';
 

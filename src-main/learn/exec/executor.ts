@@ -1,5 +1,5 @@
-import type { ParamSpec } from '../params.ts';
-import type { Activation, Layer, NormCtx } from '../mlp.ts';
+import type { ParamSpec } from '../nets/params.ts';
+import type { Activation, Layer, NormCtx } from '../nets/mlp.ts';
 
 /**
  * The device-neutral network primitives the agents' updates are written against, over opaque

@@ -1,4 +1,4 @@
-import { FlatParams } from '../params.ts';
+import { FlatParams } from '../nets/params.ts';
 import { ArenaExecutor } from './arena-exec.ts';
 import type { Executor, Params } from './executor.ts';
 

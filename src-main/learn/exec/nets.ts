@@ -1,5 +1,5 @@
-import type { Layer } from '../mlp.ts';
-import type { NormMode } from '../batch-norm.ts';
+import type { Layer } from '../nets/mlp.ts';
+import type { NormMode } from '../nets/batch-norm.ts';
 import type { Buf, Executor, Params } from './executor.ts';
 
 /**

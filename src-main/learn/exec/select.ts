@@ -1,10 +1,10 @@
-import { activeBackend } from '../backend.ts';
+import { activeBackend } from './backend.ts';
 import { ArenaExecutor } from './arena-exec.ts';
 import type { Executor } from './executor.ts';
 import { TfExecutor } from './tf-exec.ts';
 
 /**
- * Which executor an agent's networks run on, from the backend selectBackend chose (learn/backend.ts):
+ * Which executor an agent's networks run on, from the backend selectBackend chose (learn/exec/backend.ts):
  * `wasm` (or no selection yet, as in unit tests) -> the WebAssembly SIMD arena; `tensorflow` and
  * `cpu` -> TF.js ops on that backend. What the TF.js executor does not have yet keeps the arena,
  * and the note says why in one line: batch normalisation, the pixel conv torso, and webgpu for the

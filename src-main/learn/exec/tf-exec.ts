@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ParamSpec } from '../params.ts';
-import type { Activation, Layer, NormCtx } from '../mlp.ts';
+import type { ParamSpec } from '../nets/params.ts';
+import type { Activation, Layer, NormCtx } from '../nets/mlp.ts';
 import { HALF_LOG_2PI, LOG_STD_MAX, LOG_STD_MIN } from './squashed-gaussian.ts';
 import { ADAM_BETA1, ADAM_BETA2, ADAM_EPS, specSize, type AdamOptimizer, type AdamState, type Buf, type DenseGrads, type Executor, type ExecutorName, type Params } from './executor.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../../src-main/learn/backend.ts';
+import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
 import type { PolicyGraph } from '../../../src-main/export/policy-graph.ts';
 import type { PolicyMeta } from '../../../src-main/export/meta.ts';
 import { fakeMeta } from './helpers.ts';
@@ -82,7 +82,7 @@ function reference(graph: PolicyGraph, obs: Float32Array, batch: number): Float3
     for (const l of graph.layers) {
       switch (l.kind) {
         case 'normalize': {
-          // float64 in JS, as learn/obs-norm.ts does it.
+          // float64 in JS, as learn/nets/obs-norm.ts does it.
           const v = x.dataSync();
           const n = l.mean.length;
           const z = new Float32Array(v.length);

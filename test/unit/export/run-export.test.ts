@@ -3,8 +3,8 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { selectBackend } from '../../../src-main/learn/backend.ts';
-import { createAgent } from '../../../src-main/learn/factory.ts';
+import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
+import { createAgent } from '../../../src-main/learn/algos/factory.ts';
 import type { Agent } from '../../../src-main/learn/types.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import { createEnv } from '../../../src-main/sim/env.ts';

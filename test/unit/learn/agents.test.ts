@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../../src-main/learn/backend.ts';
-import { createAgent } from '../../../src-main/learn/factory.ts';
-import { ReplayBuffer } from '../../../src-main/learn/replay.ts';
+import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
+import { createAgent } from '../../../src-main/learn/algos/factory.ts';
+import { ReplayBuffer } from '../../../src-main/learn/replay/replay.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import { PointMassEnv } from './point-mass.ts';
 import { evaluate, trainLoop } from './loop.ts';

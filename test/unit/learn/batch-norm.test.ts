@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Arena } from '../../../src-main/learn/simd.ts';
-import { FlatParams } from '../../../src-main/learn/params.ts';
-import { Chain } from '../../../src-main/learn/mlp.ts';
-import { actorLayers, actorSpecs } from '../../../src-main/learn/ddpg.ts';
-import { createAgent } from '../../../src-main/learn/factory.ts';
+import { Arena } from '../../../src-main/learn/nets/simd.ts';
+import { FlatParams } from '../../../src-main/learn/nets/params.ts';
+import { Chain } from '../../../src-main/learn/nets/mlp.ts';
+import { actorLayers, actorSpecs } from '../../../src-main/learn/algos/ddpg/agent.ts';
+import { createAgent } from '../../../src-main/learn/algos/factory.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 
 const OBS = 4;

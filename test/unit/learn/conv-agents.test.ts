@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../../src-main/learn/backend.ts';
+import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
 import { createPixelAgent } from '../../../src-main/learn/algos/pixel-agent.ts';
-import { DetachedEncoder, NativeConvEncoder, PixelEncoder, pixelConvDims, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/pixel-nets.ts';
-import { PixelReplay } from '../../../src-main/learn/pixel-replay.ts';
+import { DetachedEncoder, NativeConvEncoder, PixelEncoder, pixelConvDims, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/nets/pixel-nets.ts';
+import { PixelReplay } from '../../../src-main/learn/replay/pixel-replay.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import type { Agent } from '../../../src-main/learn/types.ts';
 

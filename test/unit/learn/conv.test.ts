@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../../src-main/learn/backend.ts';
-import { col2im, convBackwardGemm, convDims, convForwardGemm, transposeMatrix, type ConvDims } from '../../../src-main/learn/conv.ts';
-import { Arena } from '../../../src-main/learn/simd.ts';
-import { LAYER_NORM_EPS, NativeConvEncoder, PixelEncoder } from '../../../src-main/learn/pixel-nets.ts';
+import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
+import { col2im, convBackwardGemm, convDims, convForwardGemm, transposeMatrix, type ConvDims } from '../../../src-main/learn/nets/conv.ts';
+import { Arena } from '../../../src-main/learn/nets/simd.ts';
+import { LAYER_NORM_EPS, NativeConvEncoder, PixelEncoder } from '../../../src-main/learn/nets/pixel-nets.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 
 // The wasm backend is the one the agents run on; the plain cpu backend's native conv gradients are

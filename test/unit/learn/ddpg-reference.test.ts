@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { selectBackend } from '../../../src-main/learn/backend.ts';
-import { createAgent } from '../../../src-main/learn/factory.ts';
-import type { FlatParams } from '../../../src-main/learn/params.ts';
+import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
+import { createAgent } from '../../../src-main/learn/algos/factory.ts';
+import type { FlatParams } from '../../../src-main/learn/nets/params.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import type { Batch } from '../../../src-main/learn/types.ts';
 

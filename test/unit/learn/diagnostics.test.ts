@@ -1,10 +1,10 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { selectBackend } from '../../../src-main/learn/backend.ts';
-import { createAgent } from '../../../src-main/learn/factory.ts';
-import { ReplayBuffer } from '../../../src-main/learn/replay.ts';
+import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
+import { createAgent } from '../../../src-main/learn/algos/factory.ts';
+import { ReplayBuffer } from '../../../src-main/learn/replay/replay.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
-import { l2norm, meanAbs, saturation, DIAGNOSTICS_EVERY, UPDATE_DIAGNOSTICS } from '../../../src-main/learn/diagnostics.ts';
-import type { ActorCriticAgent } from '../../../src-main/learn/ddpg.ts';
+import { l2norm, meanAbs, saturation, DIAGNOSTICS_EVERY, UPDATE_DIAGNOSTICS } from '../../../src-main/learn/algos/diagnostics.ts';
+import type { ActorCriticAgent } from '../../../src-main/learn/algos/ddpg/agent.ts';
 
 beforeAll(async () => {
   await selectBackend({ backend: 'wasm' });

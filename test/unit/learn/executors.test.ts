@@ -1,16 +1,16 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../../src-main/learn/backend.ts';
+import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
 import { ArenaExecutor } from '../../../src-main/learn/exec/arena-exec.ts';
-import { ActorCriticAgent } from '../../../src-main/learn/ddpg.ts';
-import { SacAgent } from '../../../src-main/learn/sac.ts';
+import { ActorCriticAgent } from '../../../src-main/learn/algos/ddpg/agent.ts';
+import { SacAgent } from '../../../src-main/learn/algos/sac/agent.ts';
 import type { Executor } from '../../../src-main/learn/exec/executor.ts';
 import type { ActorCriticHyperparams } from '../../../src-main/learn/algos/ddpg/spec.ts';
 import type { SacHyperparams } from '../../../src-main/learn/algos/sac/spec.ts';
 import { TfExecutor } from '../../../src-main/learn/exec/tf-exec.ts';
-import { ReplayBuffer } from '../../../src-main/learn/replay.ts';
-import { resolveHyperparams } from '../../../src-main/learn/factory.ts';
+import { ReplayBuffer } from '../../../src-main/learn/replay/replay.ts';
+import { resolveHyperparams } from '../../../src-main/learn/algos/factory.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import type { Batch, UpdateStats } from '../../../src-main/learn/types.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Arena } from '../../../src-main/learn/simd.ts';
-import { gemmPool } from '../../../src-main/learn/gemm-pool.ts';
+import { Arena } from '../../../src-main/learn/nets/simd.ts';
+import { gemmPool } from '../../../src-main/learn/nets/gemm-pool.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 
 function fill(v: Float32Array, rng: Rng): void {

@@ -1,12 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { Adam, FlatParams, softUpdate } from '../../../src-main/learn/params.ts';
+import { Adam, FlatParams, softUpdate } from '../../../src-main/learn/nets/params.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
-import { Arena } from '../../../src-main/learn/simd.ts';
-import { Chain } from '../../../src-main/learn/mlp.ts';
-import { actorLayers, actorSpecs, criticLayers, criticSpecs } from '../../../src-main/learn/ddpg.ts';
+import { Arena } from '../../../src-main/learn/nets/simd.ts';
+import { Chain } from '../../../src-main/learn/nets/mlp.ts';
+import { actorLayers, actorSpecs, criticLayers, criticSpecs } from '../../../src-main/learn/algos/ddpg/agent.ts';
 import { ArenaExecutor } from '../../../src-main/learn/exec/arena-exec.ts';
 import { criticActionGrad, criticBackward, criticForward, ExecChain } from '../../../src-main/learn/exec/nets.ts';
-import { nafLayers, quadraticHead } from '../../../src-main/learn/naf.ts';
+import { nafLayers, quadraticHead } from '../../../src-main/learn/algos/naf/agent.ts';
 
 // The networks run in float32 (WebAssembly SIMD kernels); float32 central differences with a small
 // step and smooth-enough inputs keep the relative error well under 1e-2.

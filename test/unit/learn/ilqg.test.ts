@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { lqgBackward, projectNegativeSemidefinite, QuadraticRewardModel, type QuadraticReward } from '../../../src-main/learn/ilqg.ts';
-import { LinearGaussianDynamics, type Trajectory } from '../../../src-main/learn/dynamics.ts';
-import { NafAgent } from '../../../src-main/learn/naf.ts';
-import { resolveHyperparams } from '../../../src-main/learn/factory.ts';
+import { lqgBackward, projectNegativeSemidefinite, QuadraticRewardModel, type QuadraticReward } from '../../../src-main/learn/model/ilqg.ts';
+import { LinearGaussianDynamics, type Trajectory } from '../../../src-main/learn/model/dynamics.ts';
+import { NafAgent } from '../../../src-main/learn/algos/naf/agent.ts';
+import { resolveHyperparams } from '../../../src-main/learn/algos/factory.ts';
 import { resolveRunConfig } from '../../../src-main/train/config.ts';
 import { UserError } from '../../../src-main/util/errors.ts';
 import { Rng } from '../../../src-main/util/rng.ts';

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { fitRidge, moments, readOut, rSquared } from '../../../src-main/learn/linear-probe.ts';
+import { fitRidge, moments, readOut, rSquared } from '../../../src-main/learn/nets/linear-probe.ts';
 
 describe('linear probe (bench probe and the pixel run feature probe)', () => {
   it('R^2 per dimension matches hand-computed values', () => {

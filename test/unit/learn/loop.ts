@@ -1,6 +1,6 @@
 import type { Env } from '../../../src-main/sim/types.ts';
 import type { Agent } from '../../../src-main/learn/types.ts';
-import { ReplayBuffer } from '../../../src-main/learn/replay.ts';
+import { ReplayBuffer } from '../../../src-main/learn/replay/replay.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 
 /** Minimal off-policy loop for tests (the product trainer lives in src-main/train). */

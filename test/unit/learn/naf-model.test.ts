@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
-import { NafAgent } from '../../../src-main/learn/naf.ts';
-import { resolveHyperparams } from '../../../src-main/learn/factory.ts';
+import { NafAgent } from '../../../src-main/learn/algos/naf/agent.ts';
+import { resolveHyperparams } from '../../../src-main/learn/algos/factory.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import type { NafHyperparams } from '../../../src-main/learn/algos/naf/spec.ts';
-import type { Trajectory } from '../../../src-main/learn/dynamics.ts';
+import type { Trajectory } from '../../../src-main/learn/model/dynamics.ts';
 
 /** x' = F x + G u: a time-invariant linear system the fitted time-varying model should recover. */
 const O = 3;

@@ -1,13 +1,13 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { selectBackend } from '../../../src-main/learn/backend.ts';
-import { createAgent } from '../../../src-main/learn/factory.ts';
-import { ReplayBuffer } from '../../../src-main/learn/replay.ts';
+import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
+import { createAgent } from '../../../src-main/learn/algos/factory.ts';
+import { ReplayBuffer } from '../../../src-main/learn/replay/replay.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
-import { LOG_STD_MAX, LOG_STD_MIN, squashedGaussian, type SacAgent } from '../../../src-main/learn/sac.ts';
-import type { FlatParams } from '../../../src-main/learn/params.ts';
+import { LOG_STD_MAX, LOG_STD_MIN, squashedGaussian, type SacAgent } from '../../../src-main/learn/algos/sac/agent.ts';
+import type { FlatParams } from '../../../src-main/learn/nets/params.ts';
 
 /**
- * SAC (learn/sac.ts): the squashed Gaussian against its closed form, every gradient of an update
+ * SAC (learn/algos/sac/agent.ts): the squashed Gaussian against its closed form, every gradient of an update
  * against central finite differences (float32 networks: a small step, a relative tolerance of 2 %),
  * the temperature's direction, and a bit-for-bit resume.
  */

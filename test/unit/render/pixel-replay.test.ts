@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { PixelReplay, framesToObservation, type PixelObservation } from '../../../src-main/learn/pixel-replay.ts';
-import { FrameStore } from '../../../src-main/learn/frame-store.ts';
+import { PixelReplay, framesToObservation, type PixelObservation } from '../../../src-main/learn/replay/pixel-replay.ts';
+import { FrameStore } from '../../../src-main/learn/replay/frame-store.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 
 const H = 4;

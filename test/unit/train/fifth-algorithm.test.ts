@@ -16,7 +16,7 @@ import type { RunSummary } from '../../../src-main/api/runs.ts';
 import { registerAlgorithm } from '../../../src-main/learn/algos/index.ts';
 import { common, num, withDefaults, type AlgorithmSpec } from '../../../src-main/learn/algos/spec.ts';
 import type { Algorithm } from '../../../src-main/learn/algos/algorithm.ts';
-import { FlatParams } from '../../../src-main/learn/params.ts';
+import { FlatParams } from '../../../src-main/learn/nets/params.ts';
 import type { Agent, AgentState, Batch, UpdateStats } from '../../../src-main/learn/types.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import { ControlState, runSession } from '../../../src-main/train/session.ts';

@@ -1,10 +1,10 @@
 /**
- * The DDPG algorithm module: its spec (./spec.ts) with the constructor (learn/ddpg.ts, the
+ * The DDPG algorithm module: its spec (./spec.ts) with the constructor (learn/algos/ddpg/agent.ts, the
  * actor-critic agent TD3 shares), the policy the exporter writes, and the conv torsos of pixel runs.
  */
-import { ActorCriticAgent } from '../../ddpg.ts';
-import type { EncoderFactory } from '../../encoder.ts';
-import { DetachedEncoder } from '../../pixel-nets.ts';
+import { ActorCriticAgent } from './agent.ts';
+import type { EncoderFactory } from '../../nets/encoder.ts';
+import { DetachedEncoder } from '../../nets/pixel-nets.ts';
 import type { Algorithm, PixelTorsoOptions, PolicyNetwork, TorsoMaker } from '../algorithm.ts';
 import { ddpgSpec, type ActorCriticHyperparams } from './spec.ts';
 
@@ -24,7 +24,7 @@ export function actorCriticPolicy(agent: ActorCriticAgent): PolicyNetwork {
  * (DDPG: critic 1e-3, an own actor torso 1e-4). ActorCriticAgent asks for its encoders in the order
  * actor, actor target, critics, critic targets, which the counting below relies on.
  * - actorEncoder 'critic' (default): the actor reads the first critic's torso detached (DrQ-v2 and
- *   SAC-AE practice; see learn/pixel-nets.ts), and TD3's second critic reads it detached as well.
+ *   SAC-AE practice; see learn/nets/pixel-nets.ts), and TD3's second critic reads it detached as well.
  * - 'own': the DDPG paper's separate actor torso, trained by the actor's gradient at actorEncoderLr.
  */
 export function actorCriticEncoders(hp: ActorCriticHyperparams, make: TorsoMaker, opts: PixelTorsoOptions): EncoderFactory {

@@ -4,7 +4,7 @@
  * gets, the presets and the metrics. No Node imports: the renderer imports this file.
  */
 import { z } from 'zod';
-import { UPDATE_DIAGNOSTICS } from '../../diagnostics.ts';
+import { UPDATE_DIAGNOSTICS } from '../diagnostics.ts';
 import { CRITIC_METRICS, common, described, exploration, int, layers, num, bool, withDefaults, type AlgorithmSpec, type MetricSpec, type SpecIssue } from '../spec.ts';
 
 /** The fields of DDPG and TD3, in the order the New-run form shows them. */
@@ -124,7 +124,7 @@ export const DDPG_QUICK_PRESET: Readonly<DdpgHyperparams> = Object.freeze({
 /**
  * What a new DDPG run gets: the paper's algorithm (one critic, deterministic tanh actor, OU noise,
  * ReLU networks, gamma 0.99) with the changes that made it learn the suite here. Each was
- * found with the learning diagnostics (learn/diagnostics.ts, in every run's metrics) on
+ * found with the learning diagnostics (learn/algos/diagnostics.ts, in every run's metrics) on
  * cheetah-run, where the paper's values stay at 0.2-1 (README, "Why the paper's DDPG did not learn"):
  * - no critic L2 (paper: 1e-2). Adam normalises each weight's gradient, so where the TD gradient
  *   is small next to 1e-2 x W (dm_control rewards lie in [0, 1]; cheetah-run's are ~0 at first)
@@ -175,7 +175,7 @@ export const DDPG_PIXEL_DEFAULTS: Readonly<Partial<ActorCriticHyperparams>> = Ob
   obsNormalization: false,
 });
 
-/** Metrics of the actor-critic update (learn/ddpg.ts): its losses, Q, and the learning diagnostics. */
+/** Metrics of the actor-critic update (learn/algos/ddpg/agent.ts): its losses, Q, and the learning diagnostics. */
 export const ACTOR_CRITIC_METRICS: Readonly<Record<string, MetricSpec>> = Object.freeze({
   critic_loss: CRITIC_METRICS.critic_loss,
   actor_loss: { label: 'Actor loss', description: '-mean Q(s, mu(s)) on the update batch, before the actor step (on actor steps only)' },

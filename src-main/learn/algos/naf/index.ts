@@ -1,9 +1,9 @@
 /**
- * The NAF algorithm module: its spec (./spec.ts) with the constructor (learn/naf.ts, whose agent
+ * The NAF algorithm module: its spec (./spec.ts) with the constructor (learn/algos/naf/agent.ts, whose agent
  * brings its model-based part to the training loop as hooks), the policy the exporter writes, and
  * the conv torso of pixel runs.
  */
-import { NafAgent } from '../../naf.ts';
+import { NafAgent } from './agent.ts';
 import type { Algorithm } from '../algorithm.ts';
 import { nafSpec, type NafHyperparams } from './spec.ts';
 

@@ -1,8 +1,8 @@
 /**
- * The SAC algorithm module: its spec (./spec.ts) with the constructor (learn/sac.ts) and the policy
+ * The SAC algorithm module: its spec (./spec.ts) with the constructor (learn/algos/sac/agent.ts) and the policy
  * the exporter writes. State observations only: no pixel torsos.
  */
-import { SacAgent } from '../../sac.ts';
+import { SacAgent } from './agent.ts';
 import type { Algorithm } from '../algorithm.ts';
 import { sacSpec, type SacHyperparams } from './spec.ts';
 

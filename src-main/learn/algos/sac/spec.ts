@@ -4,7 +4,7 @@
  * renderer imports this file.
  */
 import { z } from 'zod';
-import { UPDATE_DIAGNOSTICS } from '../../diagnostics.ts';
+import { UPDATE_DIAGNOSTICS } from '../diagnostics.ts';
 import { CRITIC_METRICS, common, described, int, layers, num, bool, withDefaults, type AlgorithmSpec } from '../spec.ts';
 
 export const SacFields = z.strictObject({

@@ -1,8 +1,8 @@
 /**
- * The TD3 algorithm module: its spec (./spec.ts) over DDPG's actor-critic agent (learn/ddpg.ts)
+ * The TD3 algorithm module: its spec (./spec.ts) over DDPG's actor-critic agent (learn/algos/ddpg/agent.ts)
  * with the three tricks its hyperparameters switch on; export and pixel torsos as DDPG's.
  */
-import { ActorCriticAgent } from '../../ddpg.ts';
+import { ActorCriticAgent } from '../ddpg/agent.ts';
 import type { Algorithm } from '../algorithm.ts';
 import { actorCriticEncoders, actorCriticPolicy } from '../ddpg/index.ts';
 import { td3Spec, type Td3Hyperparams } from './spec.ts';

@@ -1,4 +1,4 @@
-import type { Rng } from '../util/rng.ts';
+import type { Rng } from '../../util/rng.ts';
 
 /**
  * Time-varying linear-Gaussian dynamics x_{t+1} ~ N(F_t [x_t; u_t; 1], diag(s_t^2)), fitted per

@@ -1,16 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import type { NafHyperparams } from './algos/naf/spec.ts';
-import type { Agent, AgentHooks, AgentState, Batch, UpdateStats } from './types.ts';
-import { Adam, FlatParams, softUpdate, type ParamSpec } from './params.ts';
-import { Arena } from './simd.ts';
-import { Chain, mlpLayers, mlpSpecs, type Layer } from './mlp.ts';
-import { Rng, type RngState } from '../util/rng.ts';
-import { makeActionNoise, type ActionNoise, type NoiseState } from './noise.ts';
-import { RunningObsNorm, type ObsNormState } from './obs-norm.ts';
-import { IdentityEncoder, identityEncoder, type EncoderFactory, type ObsEncoder } from './encoder.ts';
-import { ReplayBuffer } from './replay.ts';
-import { LinearGaussianDynamics, type RewardFn, type Trajectory } from './dynamics.ts';
-import { lqgBackward, QuadraticRewardModel, type LinearGaussianController } from './ilqg.ts';
+import type { NafHyperparams } from './spec.ts';
+import type { Agent, AgentHooks, AgentState, Batch, UpdateStats } from '../../types.ts';
+import { Adam, FlatParams, softUpdate, type ParamSpec } from '../../nets/params.ts';
+import { Arena } from '../../nets/simd.ts';
+import { Chain, mlpLayers, mlpSpecs, type Layer } from '../../nets/mlp.ts';
+import { Rng, type RngState } from '../../../util/rng.ts';
+import { makeActionNoise, type ActionNoise, type NoiseState } from '../noise.ts';
+import { RunningObsNorm, type ObsNormState } from '../../nets/obs-norm.ts';
+import { IdentityEncoder, identityEncoder, type EncoderFactory, type ObsEncoder } from '../../nets/encoder.ts';
+import { ReplayBuffer } from '../../replay/replay.ts';
+import { LinearGaussianDynamics, type RewardFn, type Trajectory } from '../../model/dynamics.ts';
+import { lqgBackward, QuadraticRewardModel, type LinearGaussianController } from '../../model/ilqg.ts';
 
 /**
  * NAF (Gu et al. 2016): Q(x, u) = V(x) + A(x, u), A = -1/2 (u - mu)^T P (u - mu), P = L L^T with L
@@ -28,7 +28,7 @@ import { lqgBackward, QuadraticRewardModel, type LinearGaussianController } from
  * iLQG exploration (section 5.2, `ilqgExploration` > 0): with each refit a quadratic reward model is
  * fitted on the same episodes (projected to be concave, so the value stays bounded over a 1000-step
  * horizon) and an LQR backward pass on the fitted model, discounted by gamma, gives a linear-Gaussian
- * controller (learn/ilqg.ts). At each episode start the agent's rng picks that fraction of episodes;
+ * controller (learn/model/ilqg.ts). At each episode start the agent's rng picks that fraction of episodes;
  * exploreAt() then acts with the controller at the episode's time step (on raw observations, as the
  * model is fitted), and past the fitted horizon with mu + the usual noise. The trainer stores these
  * transitions in the ordinary replay buffer like any other.

@@ -1,16 +1,16 @@
-import type { SacHyperparams } from './algos/sac/spec.ts';
-import type { Agent, AgentState, Batch, UpdateStats } from './types.ts';
-import { FlatParams, type ParamSpec } from './params.ts';
-import { mlpLayers, mlpSpecs, type Layer } from './mlp.ts';
-import { Rng, type RngState } from '../util/rng.ts';
-import { RunningObsNorm, type ObsNormState } from './obs-norm.ts';
-import { criticLayers, criticSpecs } from './ddpg.ts';
-import { DIAGNOSTICS_EVERY, l2norm, saturation, type UpdateDiagnostic } from './diagnostics.ts';
-import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from './exec/executor.ts';
-import { HostParams } from './exec/host-params.ts';
-import { criticActionGrad, criticBackward, criticForward, ExecChain } from './exec/nets.ts';
-import { networkExecutor } from './exec/select.ts';
-import { squashedGaussian } from './exec/squashed-gaussian.ts';
+import type { SacHyperparams } from './spec.ts';
+import type { Agent, AgentState, Batch, UpdateStats } from '../../types.ts';
+import { FlatParams, type ParamSpec } from '../../nets/params.ts';
+import { mlpLayers, mlpSpecs, type Layer } from '../../nets/mlp.ts';
+import { Rng, type RngState } from '../../../util/rng.ts';
+import { RunningObsNorm, type ObsNormState } from '../../nets/obs-norm.ts';
+import { criticLayers, criticSpecs } from '../ddpg/agent.ts';
+import { DIAGNOSTICS_EVERY, l2norm, saturation, type UpdateDiagnostic } from '../diagnostics.ts';
+import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from '../../exec/executor.ts';
+import { HostParams } from '../../exec/host-params.ts';
+import { criticActionGrad, criticBackward, criticForward, ExecChain } from '../../exec/nets.ts';
+import { networkExecutor } from '../../exec/select.ts';
+import { squashedGaussian } from '../../exec/squashed-gaussian.ts';
 
 /**
  * Soft Actor-Critic (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications"):
@@ -39,7 +39,7 @@ export interface SacOptions {
   executor?: Executor;
 }
 
-export { LOG_STD_MAX, LOG_STD_MIN, squashedGaussian } from './exec/squashed-gaussian.ts';
+export { LOG_STD_MAX, LOG_STD_MIN, squashedGaussian } from '../../exec/squashed-gaussian.ts';
 
 /** Everything one SAC update computes before its optimiser steps (tests check it against finite differences). */
 export interface SacGradients {

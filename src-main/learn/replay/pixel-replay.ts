@@ -1,5 +1,5 @@
-import type { Batch } from './types.ts';
-import type { Rng } from '../util/rng.ts';
+import type { Batch } from '../types.ts';
+import type { Rng } from '../../util/rng.ts';
 import { FrameStore } from './frame-store.ts';
 
 /**

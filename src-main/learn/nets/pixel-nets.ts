@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EncoderFactory, ObsEncoder } from './encoder.ts';
 import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './params.ts';
-import { Rng } from '../util/rng.ts';
+import { Rng } from '../../util/rng.ts';
 import { col2im, convBackwardGemm, convDims, convForwardGemm, transposeMatrix, type ConvDims } from './conv.ts';
 import { Arena } from './simd.ts';
 

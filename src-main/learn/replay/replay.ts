@@ -1,5 +1,5 @@
-import type { Batch } from './types.ts';
-import type { Rng } from '../util/rng.ts';
+import type { Batch } from '../types.ts';
+import type { Rng } from '../../util/rng.ts';
 
 /**
  * Experience replay: a preallocated typed-array ring (DDPG supplement 7: 10^6 transitions), uniform

@@ -1,7 +1,21 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { spawnWorker } from '../util/worker.ts';
-import type { Arena, GemmFn, WasmMemory } from './simd.ts';
+import { spawnWorker } from '../../util/worker.ts';
+
+/** One wasm GEMM kernel of simd.ts (row/column strides; acc = 1 adds into C). */
+export type GemmFn = (M: number, N: number, K: number, a: number, rsA: number, csA: number, b: number, ldb: number, c: number, ldc: number, acc: number) => void;
+
+/** A WebAssembly memory as the pool shares it with its helpers (no WebAssembly lib in ES2023). */
+export interface WasmMemory {
+  readonly buffer: ArrayBufferLike;
+  grow(pages: number): number;
+}
+
+/** What the pool needs of an arena (simd.ts Arena): its id and its shared memory. */
+export interface PooledArena {
+  readonly id: number;
+  readonly memory: WasmMemory;
+}
 
 /**
  * Helper threads for the SIMD GEMM (simd.ts), so one network update uses every core.
@@ -127,7 +141,7 @@ class GemmPool {
   }
 
   /** Runs the product on the pool; false when it should run on the caller alone. */
-  run(arena: Arena, gemm: GemmFn, args: readonly [number, number, number, number, number, number, number, number, number, number, number]): boolean {
+  run(arena: PooledArena, gemm: GemmFn, args: readonly [number, number, number, number, number, number, number, number, number, number, number]): boolean {
     if (this.threads < 2 || this.broken) return false;
     const probing = this.adaptive && this.phase !== 'exploit';
     const start = probing ? performance.now() : 0;
@@ -283,7 +297,7 @@ class GemmPool {
   }
 
   /** The helpers drop their hold on an arena's memory (on dispose, or when it is collected). */
-  forget(arena: Arena): void {
+  forget(arena: PooledArena): void {
     this.finalizer.unregister(arena);
     this.forgetId(arena.id);
   }

@@ -1,4 +1,4 @@
-import type { Rng, RngState } from '../util/rng.ts';
+import type { Rng, RngState } from '../../util/rng.ts';
 
 /**
  * Exploration noise as strategy objects: sample() gives the next draw, reset() starts an episode,

@@ -1,10 +1,10 @@
 /** Agents from an algorithm id and user hyperparameters, through the algorithm registry (learn/algos). */
-import { UserError, zodDetails } from '../util/errors.ts';
-import type { EncoderFactory } from './encoder.ts';
-import { getAlgorithm, type AgentOf } from './algos/index.ts';
-import type { BuiltInAlgo } from './algos/specs.ts';
-import type { Agent } from './types.ts';
-import type { ActionSpec } from '../sim/types.ts';
+import { UserError, zodDetails } from '../../util/errors.ts';
+import type { EncoderFactory } from '../nets/encoder.ts';
+import { getAlgorithm, type AgentOf } from './index.ts';
+import type { BuiltInAlgo } from './specs.ts';
+import type { Agent } from '../types.ts';
+import type { ActionSpec } from '../../sim/types.ts';
 
 /** The agent a call to createAgent returns: the shipped algorithm's class, else the interface. */
 export type AgentFor<K extends string> = K extends BuiltInAlgo ? AgentOf<K> : Agent;

@@ -1,18 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ActorCriticHyperparams } from './algos/ddpg/spec.ts';
-import type { Agent, AgentState, Batch, UpdateStats } from './types.ts';
-import { FlatParams, fanInBound, type ParamSpec } from './params.ts';
-import { mlpLayers, mlpSpecs, type Layer } from './mlp.ts';
-import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from './exec/executor.ts';
-import { HostParams } from './exec/host-params.ts';
-import { criticActionGrad, criticBackward, criticForward, ExecChain } from './exec/nets.ts';
-import { networkExecutor } from './exec/select.ts';
-import { bnSpecs } from './batch-norm.ts';
-import { Rng } from '../util/rng.ts';
-import { makeActionNoise, ParameterNoise, type ActionNoise, type NoiseState } from './noise.ts';
-import { RunningObsNorm, type ObsNormState } from './obs-norm.ts';
-import { IdentityEncoder, identityEncoder, type EncoderFactory, type ObsEncoder } from './encoder.ts';
-import { DIAGNOSTICS_EVERY, l2norm, meanAbs, saturation, type UpdateDiagnostic } from './diagnostics.ts';
+import type { ActorCriticHyperparams } from './spec.ts';
+import type { Agent, AgentState, Batch, UpdateStats } from '../../types.ts';
+import { FlatParams, fanInBound, type ParamSpec } from '../../nets/params.ts';
+import { mlpLayers, mlpSpecs, type Layer } from '../../nets/mlp.ts';
+import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from '../../exec/executor.ts';
+import { HostParams } from '../../exec/host-params.ts';
+import { criticActionGrad, criticBackward, criticForward, ExecChain } from '../../exec/nets.ts';
+import { networkExecutor } from '../../exec/select.ts';
+import { bnSpecs } from '../../nets/batch-norm.ts';
+import { Rng } from '../../../util/rng.ts';
+import { makeActionNoise, ParameterNoise, type ActionNoise, type NoiseState } from '../noise.ts';
+import { RunningObsNorm, type ObsNormState } from '../../nets/obs-norm.ts';
+import { IdentityEncoder, identityEncoder, type EncoderFactory, type ObsEncoder } from '../../nets/encoder.ts';
+import { DIAGNOSTICS_EVERY, l2norm, meanAbs, saturation, type UpdateDiagnostic } from '../diagnostics.ts';
 
 /**
  * DDPG (Lillicrap et al. 2015) and TD3 (Fujimoto et al. 2018) as one actor-critic: TD3's twin
@@ -479,7 +479,7 @@ export class ActorCriticAgent implements Agent {
     };
   }
 
-  /** The learning diagnostics of an update (learn/diagnostics.ts), from its read-back values. */
+  /** The learning diagnostics of an update (learn/algos/diagnostics.ts), from its read-back values. */
   private diagnostics(y: Float32Array, B: number, actor: { mu: Float32Array; dAction: Float32Array; grad: Float32Array } | null, critic: { grad: Float32Array; decaySnapshot: Float32Array | null }): Record<string, number> {
     const diag: Partial<Record<UpdateDiagnostic, number>> = {};
     const A = this.actionSize;

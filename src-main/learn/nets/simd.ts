@@ -1,4 +1,6 @@
-import { gemmPool, PARALLEL_MIN_MACS } from './gemm-pool.ts';
+import { gemmPool, PARALLEL_MIN_MACS, type GemmFn, type WasmMemory } from './gemm-pool.ts';
+
+export type { GemmFn, WasmMemory };
 
 /**
  * Hand-assembled WebAssembly SIMD kernels for the dense networks: a register-blocked SGEMM
@@ -365,15 +367,9 @@ function kernelIndex(mr: number, nr: number): number {
   return (mr === MR ? 0 : NRS.length) + NRS.indexOf(nr as (typeof NRS)[number]);
 }
 
-export type GemmFn = (M: number, N: number, K: number, a: number, rsA: number, csA: number, b: number, ldb: number, c: number, ldc: number, acc: number) => void;
 type AdamFn = (w: number, g: number, m: number, v: number, d: number, n: number, b1: number, c1: number, b2: number, c2: number, step: number, eps: number) => void;
 type LerpFn = (t: number, s: number, n: number, keep: number, tau: number) => void;
 
-/** The few WebAssembly JS API pieces used (the ES2023 lib has no WebAssembly declarations). */
-export interface WasmMemory {
-  readonly buffer: ArrayBufferLike;
-  grow(pages: number): number;
-}
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;

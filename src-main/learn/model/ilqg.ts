@@ -1,4 +1,4 @@
-import type { Rng } from '../util/rng.ts';
+import type { Rng } from '../../util/rng.ts';
 import { solveSpd, type Trajectory } from './dynamics.ts';
 
 /**
