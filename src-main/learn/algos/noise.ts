@@ -142,8 +142,67 @@ export class ParameterNoise {
   }
 }
 
-export function makeActionNoise(kind: 'ou' | 'gaussian' | 'param' | 'none', size: number, p: { ouTheta: number; ouSigma: number; gaussianSigma: number }, rng: Rng): ActionNoise {
-  if (kind === 'ou') return new OrnsteinUhlenbeckNoise(size, p.ouTheta, p.ouSigma, rng);
-  if (kind === 'gaussian') return new GaussianNoise(size, p.gaussianSigma, rng);
-  return new NoNoise(size);
+/**
+ * A noise whose draws are scaled by a factor that falls linearly from `startScale` to 1 over
+ * `decaySteps` draws (one per exploring env step), as DrQ-v2's exploration schedule (Yarats et al.
+ * 2021, std 1.0 to 0.1): wide early exploration fills the replay with the whole action range, so
+ * the critic learns Q across it before the policy commits (a saturated actor with narrow noise never
+ * puts small actions in the replay). The draw count is part of the state, so a resumed run goes on
+ * where it stopped.
+ */
+export class ScheduledNoise implements ActionNoise {
+  private draws = 0;
+
+  constructor(
+    private readonly inner: ActionNoise,
+    readonly startScale: number,
+    readonly decaySteps: number,
+  ) {}
+
+  get kind(): ActionNoise['kind'] {
+    return this.inner.kind;
+  }
+
+  /** The factor of the next draw. */
+  scale(): number {
+    const f = Math.min(1, this.draws / this.decaySteps);
+    return this.startScale + (1 - this.startScale) * f;
+  }
+
+  sample(): Float32Array {
+    const k = this.scale();
+    this.draws++;
+    const out = this.inner.sample();
+    for (let i = 0; i < out.length; i++) out[i] *= k;
+    return out;
+  }
+
+  reset(): void {
+    this.inner.reset();
+  }
+
+  getState(): NoiseState {
+    return { ...this.inner.getState(), draws: this.draws };
+  }
+
+  setState(s: NoiseState): void {
+    this.inner.setState(s);
+    this.draws = typeof s.draws === 'number' ? s.draws : 0;
+  }
+}
+
+export interface NoiseParams {
+  ouTheta: number;
+  ouSigma: number;
+  gaussianSigma: number;
+  /** Absent or 1 with decay 0: constant noise. */
+  noiseStartScale?: number;
+  noiseDecaySteps?: number;
+}
+
+export function makeActionNoise(kind: 'ou' | 'gaussian' | 'param' | 'none', size: number, p: NoiseParams, rng: Rng): ActionNoise {
+  const base = kind === 'ou' ? new OrnsteinUhlenbeckNoise(size, p.ouTheta, p.ouSigma, rng) : kind === 'gaussian' ? new GaussianNoise(size, p.gaussianSigma, rng) : new NoNoise(size);
+  const start = p.noiseStartScale ?? 1;
+  const steps = p.noiseDecaySteps ?? 0;
+  return steps > 0 && start !== 1 && base.kind !== 'none' ? new ScheduledNoise(base, start, steps) : base;
 }

@@ -105,6 +105,8 @@ export const exploration = {
   gaussianSigma: num(0, 10, 'Gaussian action noise std'),
   paramNoiseTarget: num(1e-4, 10, 'parameter noise: target action-space std (delta)'),
   paramNoiseInitial: num(1e-6, 10, 'parameter noise: initial weight std'),
+  noiseStartScale: num(1, 100, 'action noise at the first exploring step as a multiple of its sigma; it decays linearly to 1x over noiseDecaySteps (DrQ-v2: std 1.0 to 0.1, i.e. 10 with gaussianSigma 0.1)'),
+  noiseDecaySteps: int(0, 100_000_000, 'exploring steps over which the action noise decays from noiseStartScale x sigma to sigma (0: constant noise)'),
 };
 
 /**

@@ -64,6 +64,9 @@ export const DDPG_PAPER_DEFAULTS: Readonly<DdpgHyperparams> = Object.freeze({
   /** Adaptive parameter noise (Plappert et al. 2017): target action std 0.2, initial std 0.1 (baselines). */
   paramNoiseTarget: 0.2,
   paramNoiseInitial: 0.1,
+  /** Constant action noise, as both papers (DrQ-v2 decays it: noiseStartScale, noiseDecaySteps). */
+  noiseStartScale: 1,
+  noiseDecaySteps: 0,
   /** TD3's tricks, off in DDPG: twin critics (section 4.2), actor every d updates (5.2), target smoothing (5.3). */
   twinCritics: false,
   policyDelay: 1,

@@ -58,6 +58,9 @@ export const NAF_PAPER_DEFAULTS: Readonly<NafHyperparams> = Object.freeze({
   gaussianSigma: 0.1,
   paramNoiseTarget: 0.2,
   paramNoiseInitial: 0.1,
+  /** Constant action noise, as both papers (DrQ-v2 decays it: noiseStartScale, noiseDecaySteps). */
+  noiseStartScale: 1,
+  noiseDecaySteps: 0,
   learningStarts: 64,
   randomSteps: 0,
   prioritizedReplay: false,
