@@ -14,6 +14,8 @@ export interface RunManagerOptions {
   runsDir: string;
   /** Runs training at once; the rest wait in a queue. Default: the number of cores. */
   maxConcurrent?: number;
+  /** A run lock whose heartbeat is older than this is taken over by another trainer (store/run-lock.ts). */
+  lockStaleMs?: number;
 }
 
 /** A seed sweep: the same config with seeds seed, seed+1, ... as one experiment. */
@@ -31,7 +33,12 @@ interface LiveRun {
   reason: string | null;
   progress: ProgressEvent | null;
   live: boolean;
+  /** Another process took the run's lock over: this one ended it without writing to it. */
+  lockLost?: boolean;
 }
+
+/** Why a run this studio trained stopped when another trainer took its lock over. */
+export const LOCK_LOST_REASON = 'another trainer took over this run (its lock looked stale: this process had stalled); training here stopped without writing to the run';
 
 const ACTIVE: RunStatus[] = ['running', 'paused', 'queued'];
 
@@ -87,6 +94,7 @@ export function createRuns(store: RunStore, input: RunConfigInput | SweepInput, 
 export class RunManager {
   readonly store: RunStore;
   readonly maxConcurrent: number;
+  private readonly lockStaleMs: number | undefined;
   private readonly live = new Map<string, LiveRun>();
   private readonly queue: { id: string; steps?: number }[] = [];
   private readonly listeners = new Set<RunListener>();
@@ -97,6 +105,7 @@ export class RunManager {
   constructor(opts: RunManagerOptions) {
     this.store = new RunStore(opts.runsDir);
     this.maxConcurrent = Math.max(1, opts.maxConcurrent ?? availableParallelism());
+    this.lockStaleMs = opts.lockStaleMs;
     this.discover();
   }
 
@@ -248,7 +257,7 @@ export class RunManager {
     }
     let lock: RunLock | null = null;
     try {
-      lock = RunLock.acquire(run.dir, id);
+      lock = RunLock.acquire(run.dir, id, { ...(this.lockStaleMs ? { staleMs: this.lockStaleMs } : {}), onLost: () => this.lockLost(id) });
       if (opts.startOver) {
         run.setAsideForStartOver();
         this.setStatus(run, { status: 'queued', step: 0, steps: target, latestEval: null, bestEval: null, checkpointStep: null, reason: null, pid: process.pid });
@@ -267,6 +276,25 @@ export class RunManager {
     this.pump();
   }
 
+  /**
+   * Another trainer took the run's lock over (this process was thought dead: a machine that slept
+   * or stalled past the lock's staleness). The run is theirs now: a queued run leaves the queue, a
+   * training one has its thread ended at once (no checkpoint, no status: writing would corrupt the
+   * other trainer's run), and listeners hear why.
+   */
+  private lockLost(id: string): void {
+    this.locks.delete(id);
+    const q = this.queue.findIndex((x) => x.id === id);
+    if (q >= 0) this.queue.splice(q, 1);
+    const l = this.live.get(id);
+    if (l) {
+      l.lockLost = true;
+      void l.worker.kill();
+    } else {
+      this.emit({ runId: id, type: 'status', status: 'stopped', step: 0, reason: LOCK_LOST_REASON });
+    }
+  }
+
   private pump(): void {
     while (this.live.size < this.maxConcurrent && this.queue.length) {
       const next = this.queue.shift()!;
@@ -281,6 +309,13 @@ export class RunManager {
     entry.worker = new RunWorker({ runDir: run.dir, ...(steps !== undefined ? { steps } : {}) }, (e) => this.emit(e));
     void entry.worker.ended.then((end) => {
       this.live.delete(id);
+      if (entry.lockLost) {
+        this.emit({ runId: id, type: 'status', status: 'stopped', step: entry.step, reason: LOCK_LOST_REASON });
+        for (const w of this.endWaiters.get(id) ?? []) w({ ...end, status: 'stopped', reason: LOCK_LOST_REASON });
+        this.endWaiters.delete(id);
+        this.pump();
+        return;
+      }
       const onDisk = run.readStatus().status;
       // A session that ended paused leaves no process behind it: pid null keeps it 'paused' for the next studio.
       if (!onDisk || onDisk.status !== end.status || onDisk.status === 'running' || (end.status === 'paused' && onDisk.pid !== null)) {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TrainEvent } from '../../../src-main/api/events.ts';
 import { TrainEventSchema } from '../../../src-main/api/events.ts';
-import { RunManager } from '../../../src-main/train/run-manager.ts';
+import { LOCK_LOST_REASON, RunManager } from '../../../src-main/train/run-manager.ts';
+import { LOCK_FILE } from '../../../src-main/store/run-lock.ts';
 import { LIVE_FRAME_MS } from '../../../src-main/train/trainer.ts';
 import { RunFiles } from '../../../src-main/store/run-store.ts';
 
@@ -123,6 +124,25 @@ describe('RunManager', () => {
     // Warm-up (DDPG: 64 random-action steps) then one update per env step, none lost or repeated by the pause.
     const updates = files.readMetrics().records.filter((r) => r.kind === 'update');
     expect(updates[updates.length - 1].updates).toBe(1200 - 64 + 1);
+  });
+
+  it('a run whose lock another trainer takes over stops here at once and is no longer written by this process', async () => {
+    const m = new RunManager({ runsDir: mkdtempSync(join(tmpdir(), 'rls-rm-')), maxConcurrent: 1, lockStaleMs: 1000 });
+    const [run] = m.create({ steps: 200_000, checkpointEvery: 100_000, evalEpisodes: 0, hyperparams: SMALL }, { start: true });
+    const files = new RunFiles(run.dir);
+    await waitFor(m, (e) => e.type === 'progress' && e.step >= 200);
+    // Another machine's worker decided this process had stalled and took the lock (store/run-lock.ts).
+    const theirs = JSON.stringify({ pid: 4242, processStart: '1', host: 'another-machine', since: new Date().toISOString(), owner: 'worker another-machine:4242', heartbeatAt: Date.now() }) + '\n';
+    writeFileSync(join(run.dir, LOCK_FILE), theirs);
+    const stopped = (await waitFor(m, (e) => e.type === 'status' && e.runId === run.id, 10_000)) as Extract<TrainEvent, { type: 'status' }>;
+    expect(stopped).toMatchObject({ status: 'stopped', reason: LOCK_LOST_REASON });
+    const metricsSize = statSync(files.metricsFile).size;
+    await sleep(1500);
+    // Nothing more from this process: its curve stopped growing and the other trainer's lock stands.
+    expect(statSync(files.metricsFile).size).toBe(metricsSize);
+    expect(readFileSync(join(run.dir, LOCK_FILE), 'utf8')).toBe(theirs);
+    await m.shutdown();
+    expect(readFileSync(join(run.dir, LOCK_FILE), 'utf8')).toBe(theirs);
   });
 
   it('physics that diverges truncates the episode, counts it, and training goes on; evaluations are recorded', async () => {
