@@ -257,6 +257,12 @@ export class ArenaExecutor implements Executor {
     for (let i = 0; i < n; i++) av[i] = Math.max(lo, Math.min(hi, av[i] + nv[i]));
   }
 
+  axpy(y: Buf, x: Buf, alpha: number, n: number): void {
+    const yv = this.view(y);
+    const xv = this.view(x);
+    for (let i = 0; i < n; i++) yv[i] += alpha * xv[i];
+  }
+
   dispose(): void {
     this.ar.dispose();
   }

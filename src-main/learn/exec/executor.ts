@@ -123,6 +123,8 @@ export interface Executor {
   squashedGaussianBackward(dOut: Buf, out: Buf, eps: Buf, actions: Buf, sigma: Buf, qA: Buf, qB: Buf, dA: Buf, dB: Buf, alpha: number, rows: number, A: number): void;
   /** a <- clamp(a + noise, lo, hi) over n floats. */
   addClamped(a: Buf, noise: Buf, n: number, lo: number, hi: number): void;
+  /** y <- y + alpha x over n floats. */
+  axpy(y: Buf, x: Buf, alpha: number, n: number): void;
 
   /** Releases everything this executor holds. */
   dispose(): void;

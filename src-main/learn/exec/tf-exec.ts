@@ -360,6 +360,10 @@ export class TfExecutor implements Executor {
     this.put(a, tf.tidy(() => tf.clipByValue(tf.add(this.vec(a, n), this.vec(noise, n)), lo, hi)));
   }
 
+  axpy(y: Buf, x: Buf, alpha: number, n: number): void {
+    this.put(y, tf.tidy(() => tf.add(this.vec(y, n), tf.mul(this.vec(x, n), alpha))));
+  }
+
   dispose(): void {
     for (const b of this.bufs.values()) b.t?.dispose();
     this.bufs.clear();

@@ -93,6 +93,32 @@ describe('agents', () => {
     });
   }
 
+  it('the action penalty keeps the actor out of saturation while the reward carries no signal', () => {
+    // A replay with no reward anywhere (a sparse task before its first success): dQ/da is noise,
+    // which Adam scales to full-size steps. Mean |a| of the deterministic actor over the replay's
+    // states after 600 updates, without and with actionL2.
+    const meanAbsAction = (actionL2: number) => {
+      const agent = createAgent('ddpg', 5, 2, { actorHidden: [32, 32], criticHidden: [32, 32], batchSize: 32, actorLr: 1e-3, actionL2 }, 7);
+      const rng = new Rng(5);
+      const buf = new ReplayBuffer({ capacity: 500, obsSize: 5, actionSize: 2 });
+      for (let i = 0; i < 500; i++) {
+        const o = Float32Array.from({ length: 5 }, () => rng.normal());
+        buf.add(o, Float32Array.from({ length: 2 }, () => rng.range(-1, 1)), 0, o.map((v) => v + 0.1 * rng.normal()), false);
+      }
+      const batch = buf.makeBatch(32);
+      for (let i = 0; i < 600; i++) agent.update(buf.sample(rng, batch));
+      const probe = buf.sample(new Rng(9), buf.makeBatch(64));
+      let sum = 0;
+      for (let i = 0; i < 64; i++) for (const a of agent.act(probe.obs.slice(i * 5, i * 5 + 5), false)) sum += Math.abs(a);
+      agent.dispose();
+      return sum / 128;
+    };
+    const free = meanAbsAction(0);
+    const penalised = meanAbsAction(1);
+    expect(penalised).toBeLessThan(0.05);
+    expect(penalised).toBeLessThan(free / 3);
+  });
+
   it('does not leak tensors over 10^4 updates', () => {
     const agent = createAgent('td3', 3, 1, { actorHidden: [8], criticHidden: [8], batchSize: 8, exploration: 'param' }, 1);
     const buf = filledBuffer(3, 1, 3);

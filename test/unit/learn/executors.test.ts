@@ -63,7 +63,7 @@ type Ported = ActorCriticAgent | SacAgent;
 
 function agentOn(algo: 'ddpg' | 'td3' | 'sac', executor: Executor): Ported {
   const { criticL2, ...common } = HP;
-  const hp = resolveHyperparams(algo, algo === 'sac' ? common : { ...common, criticL2, ...(algo === 'td3' ? { policyDelay: 2 } : {}) });
+  const hp = resolveHyperparams(algo, algo === 'sac' ? common : { ...common, criticL2, ...(algo === 'td3' ? { policyDelay: 2, actionL2: 0.5 } : {}) });
   if (algo === 'sac') return new SacAgent({ obsSize: OBS, actionSize: ACT, hp: hp as SacHyperparams, seed: 11, executor });
   return new ActorCriticAgent({ algo, obsSize: OBS, actionSize: ACT, hp: hp as ActorCriticHyperparams, seed: 11, executor });
 }

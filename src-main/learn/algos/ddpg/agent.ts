@@ -240,7 +240,7 @@ export class ActorCriticAgent implements Agent {
     const A = this.actionSize;
     for (const name of ['s', 's2', 's.a', 's2.a']) exec.buffer(name, rows * O);
     for (let j = 0; j < net.critics.length; j++) for (const name of [`s.c${j}`, `s2.c${j}`]) exec.buffer(name, rows * O);
-    for (const name of ['a', 'a2', 'a2.noise']) exec.buffer(name, rows * A);
+    for (const name of ['a', 'a2', 'a2.noise', 'a.dloss']) exec.buffer(name, rows * A);
     for (const name of ['dq', 'y', 'r', 'discount', 'w']) exec.buffer(name, rows);
     exec.buffer('act.x', O);
     const x = exec.buffer('s', rows * O);
@@ -419,7 +419,16 @@ export class ActorCriticAgent implements Agent {
       const x = this.features(this.enc.actor, obsArr, B, 's.a');
       const mu = this.actorNet.forward(net.actor, x, B, 'update');
       const { dAction, q } = criticActionGrad(exec, net.critics[0], criticL, mu, B, 'c0');
-      const dInput = this.actorNet.backward(net.actor, net.actorGrad, x, dAction, B, this.enc.actor.trainable);
+      // The action penalty lambda mean(mu^2) adds 2 lambda mu / (B A) to d(loss)/d(mu); dAction
+      // itself stays -dQ/da for the diagnostics.
+      let dLoss = dAction;
+      if (hp.actionL2 > 0) {
+        dLoss = exec.buffer('a.dloss', B * A);
+        exec.fill(dLoss, 0);
+        exec.axpy(dLoss, dAction, 1, B * A);
+        exec.axpy(dLoss, mu, (2 * hp.actionL2) / (B * A), B * A);
+      }
+      const dInput = this.actorNet.backward(net.actor, net.actorGrad, x, dLoss, B, this.enc.actor.trainable);
       if (dInput) this.encoderStep(this.enc.actor, obsArr, dInput, B);
       actorReads = { q: reads.push(q) - 1, mu: diagnose ? reads.push(mu) - 1 : -1, dAction: diagnose ? reads.push(dAction) - 1 : -1, grad: diagnose ? reads.push(net.actorGrad) - 1 : -1 };
     }

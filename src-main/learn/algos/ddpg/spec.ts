@@ -25,6 +25,7 @@ export const ActorCriticFields = z.strictObject({
   policyDelay: int(1, 100, 'critic updates per actor and target update (TD3: 2)'),
   targetNoise: num(0, 10, 'target policy smoothing noise std (TD3: 0.2)'),
   targetNoiseClip: num(0, 10, 'clip of the target smoothing noise'),
+  actionL2: num(0, 100, 'penalty lambda x mean(a^2) on the actor\'s actions in its loss (HER, Andrychowicz et al. 2017: 1.0): keeps the tanh actor out of saturation while dQ/da carries no signal'),
   updatesPerStep: common.updatesPerStep,
   learningStarts: common.learningStarts,
   randomSteps: common.randomSteps,
@@ -72,6 +73,8 @@ export const DDPG_PAPER_DEFAULTS: Readonly<DdpgHyperparams> = Object.freeze({
   policyDelay: 1,
   targetNoise: 0,
   targetNoiseClip: 0.5,
+  /** Not in DDPG or TD3: no action penalty. */
+  actionL2: 0,
   /** Both papers: one update per environment step. */
   updatesPerStep: 1,
   /** Not stated by DDPG: one minibatch. */
