@@ -21,6 +21,8 @@ export interface ExecutorRequest {
   arenaBytes: number;
   /** Algorithms not written over the executor yet (NAF, pixel nets) pass the reason. */
   notPorted?: string;
+  /** Why the agent reads its weights synchronously (DDPG's parameter-space noise), if it does: then not on webgpu. */
+  needsSyncReads?: string;
 }
 
 export interface ExecutorChoice {
@@ -33,15 +35,17 @@ export function networkExecutor(req: ExecutorRequest): ExecutorChoice {
   const backend = activeBackend();
   const arena = (why: string): ExecutorChoice => ({ exec: ArenaExecutor.create(req.arenaBytes), note: `wasm: ${req.what} networks on the WebAssembly SIMD arena${why ? ` (${why})` : ''}` });
   if (!backend || backend === 'wasm') return arena('');
-  const reason = unsupported(req);
+  const reason = unsupported(req, backend);
   if (reason) return arena(`${backend} not used: ${reason}`);
   return { exec: new TfExecutor(), note: `${backend}: ${req.what} networks as TF.js ops on ${backend}` };
 }
 
-/** Why the TF.js executor (on any of its backends) cannot run this agent, or null. */
-function unsupported(req: Omit<ExecutorRequest, 'arenaBytes'>): string | null {
+/** Why the TF.js executor on `backend` cannot run this agent, or null. */
+function unsupported(req: Omit<ExecutorRequest, 'arenaBytes'>, backend: string): string | null {
   if (req.notPorted) return req.notPorted;
   if (req.batchNorm) return 'batch normalisation runs on the wasm arena only';
   if (req.encoder) return 'the pixel conv torso is not ported to the executor yet';
+  // Dawn in Node reads GPU memory only asynchronously (tf-exec.ts syncRead).
+  if (req.needsSyncReads && backend === 'webgpu') return req.needsSyncReads;
   return null;
 }

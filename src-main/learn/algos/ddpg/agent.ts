@@ -152,7 +152,13 @@ export class ActorCriticAgent implements Agent {
     // Arena: parameters, targets, Adam m/v/decay and gradients: ~6 copies per network, plus scratch.
     const chosen = opts.executor
       ? { exec: opts.executor, note: `${opts.executor.name}: given by the caller` }
-      : networkExecutor({ what: this.algo.toUpperCase(), batchNorm: bn, encoder: !(this.enc.actor instanceof IdentityEncoder), arenaBytes: 4 * 6 * (2 * size(aSpecs) + 2 * nCritics * size(cSpecs)) + (8 << 20) });
+      : networkExecutor({
+          what: this.algo.toUpperCase(),
+          batchNorm: bn,
+          encoder: !(this.enc.actor instanceof IdentityEncoder),
+          ...(hp.exploration === 'param' ? { needsSyncReads: "parameter-space noise perturbs the actor's weights on the host, and webgpu returns them only asynchronously" } : {}),
+          arenaBytes: 4 * 6 * (2 * size(aSpecs) + 2 * nCritics * size(cSpecs)) + (8 << 20),
+        });
     this.exec = chosen.exec;
     this.syncRead = this.exec.syncRead;
     this.host = new HostParams(this.exec);
