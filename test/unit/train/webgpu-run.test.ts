@@ -10,6 +10,7 @@ import { decodeCheckpoint } from '../../../src-main/train/checkpoint.ts';
 import { ControlState, runSession, type SessionEnd } from '../../../src-main/train/session.ts';
 import { loadRunPolicy } from '../../../src-main/export/run-policy.ts';
 import type { DenseLayer } from '../../../src-main/export/policy-graph.ts';
+import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
 
 /**
  * A DDPG run on webgpu, end to end through the product's own run path (runSession: backend
@@ -88,6 +89,17 @@ function maxRelDiff(a: Float32Array, b: Float32Array): number {
   }
   return diff / Math.max(scale, 1e-12);
 }
+
+describe('when webgpu is chosen', () => {
+  it('only when asked, and not for a caller that reads synchronously (a pixel run), saying why', async () => {
+    const auto = await selectBackend({ env: {} });
+    expect(auto.name).not.toBe('webgpu');
+    expect(auto.tried.find((t) => t.name === 'webgpu')?.error).toMatch(/only when asked/);
+    const pixels = await selectBackend({ env: { RL_STUDIO_BACKEND: 'webgpu' }, needsSyncReads: 'pixel runs read synchronously' });
+    expect(pixels.name).toBe('wasm');
+    expect(pixels.reason).toContain('fell back from webgpu (pixel runs read synchronously)');
+  });
+});
 
 describe('a DDPG run with RL_STUDIO_BACKEND=webgpu (Dawn on SwiftShader, CPU-emulated)', () => {
   it('trains, evaluates, checkpoints, resumes and exports on webgpu, matching the same run on wasm', async () => {
