@@ -1,6 +1,6 @@
 import type { FlatParams } from '../learn/nets/params.ts';
 import { algorithmOf } from '../learn/algos/index.ts';
-import type { Agent } from '../learn/types.ts';
+import type { Agent, AgentState } from '../learn/types.ts';
 import type { RunningObsNorm } from '../learn/nets/obs-norm.ts';
 import { bnAffine } from '../learn/nets/batch-norm.ts';
 import { LAYER_NORM_EPS, PixelEncoder, type ConvLayerSpec, type PixelShape } from '../learn/nets/pixel-nets.ts';
@@ -26,9 +26,12 @@ export interface PixelTorso {
  * Pixel agents (pass their torso) start with the actor's conv layers, (conv 'valid', ReLU) x n,
  * then flatten (H, W, C order, as the encoder reshapes) [and the feature trunk, dense (+ LayerNorm) + tanh], on
  * images of height x width x channels.
+ *
+ * `state`: the agent's state when the caller has it (a checkpoint just loaded); on an executor that
+ * reads only asynchronously (webgpu) pass it, and await the agent's host views first
+ * (learn/agent-reads.ts refreshHostViews), as export/run-policy.ts does.
  */
-export function policyGraphFromAgent(agent: Agent, action: { low: ArrayLike<number>; high: ArrayLike<number> }, pixels?: PixelTorso): PolicyGraph {
-  const state = agent.getState();
+export function policyGraphFromAgent(agent: Agent, action: { low: ArrayLike<number>; high: ArrayLike<number> }, pixels?: PixelTorso, state: AgentState = agent.getState()): PolicyGraph {
   const encoded = Object.keys(state.tensors).some((name) => name.startsWith('encoder.'));
   if (encoded && !pixels) throw new Error('the agent has a conv encoder: pass its pixel torso');
   const n = agent.actionSize;

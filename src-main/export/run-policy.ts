@@ -7,6 +7,7 @@ import { decodeTensorFile } from '../store/tensor-file.ts';
 import { decodeCheckpoint } from '../train/checkpoint.ts';
 import { runEnvSource, versions } from '../train/config.ts';
 import { setUpRun } from '../train/run-setup.ts';
+import { refreshHostViews } from '../learn/agent-reads.ts';
 import { PIXEL_CONV_DEFAULTS } from '../learn/nets/pixel-nets.ts';
 import { PixelEnv } from '../render/pixel-env.ts';
 import { UserError } from '../util/errors.ts';
@@ -48,11 +49,13 @@ export async function loadRunPolicy(runDir: string, checkpoint = 'best'): Promis
   let graph: PolicyGraph;
   try {
     setup.agent.setState(decoded.agent);
+    // On an executor that reads only asynchronously (webgpu) the policy's host views are read now.
+    await refreshHostViews(setup.agent);
     // Pixel runs train the default conv layers (run-setup: createPixelAgent without layers) and the run's trunk.
     const env = setup.envs[0];
     const { trunk, trunkNorm } = pixelSettings(config);
     const torso = env instanceof PixelEnv ? { shape: env.shape, layers: PIXEL_CONV_DEFAULTS, trunk, trunkNorm } : undefined;
-    graph = policyGraphFromAgent(setup.agent, info.action, torso);
+    graph = policyGraphFromAgent(setup.agent, info.action, torso, decoded.agent);
   } finally {
     await setup.close();
   }

@@ -78,6 +78,17 @@ export interface Agent {
   readonly hooks?: AgentHooks | null;
   /** Where its networks run and why (learn/exec/select.ts), for agents written over the executor. */
   readonly executorNote?: string;
+  /**
+   * False when the networks' results can be read only asynchronously (webgpu through Dawn): the
+   * trainer, evaluation, checkpoints and the exporter then await the *Async counterparts below
+   * (learn/agent-reads.ts). Absent or true: act/update/getState answer synchronously.
+   */
+  readonly syncRead?: boolean;
+  actAsync?(obs: Float32Array, explore: boolean): Promise<Float32Array>;
+  updateAsync?(batch: Batch): Promise<UpdateStats>;
+  getStateAsync?(): Promise<AgentState>;
+  /** Reads the networks into the host views the exporter reads (the policy's FlatParams). */
+  refreshHostViews?(): Promise<void>;
   /** Action in [-1, 1]^n for one observation; explore adds the configured exploration noise. */
   act(obs: Float32Array, explore: boolean): Float32Array;
   /** Called at episode start (resets OU noise, parameter noise, ...). */

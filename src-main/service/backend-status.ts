@@ -27,9 +27,6 @@ export function installedTensorflowPackages(): string[] {
 
 /** Refuses a backend setting that cannot work here, with the reason and the fix. */
 export function checkBackendSetting(backend: Settings['backend']): void {
-  if (backend === 'webgpu') {
-    throw new UserError({ field: 'backend', message: 'runs cannot train on webgpu yet: Dawn in Node reads GPU results only asynchronously and the trainer reads synchronously (see README, Backends and executors); choose auto, wasm or cpu' });
-  }
   if (backend !== 'tensorflow' || installedTensorflowPackages().length) return;
   throw new UserError({
     field: 'backend',
@@ -60,5 +57,5 @@ export function backendInUse(setting: Settings['backend'], newestRun: { id: stri
   const native = installedTensorflowPackages();
   return native.length
     ? { name: 'tensorflow', reason: `auto: ${native[0]} is installed; confirmed when a run starts` }
-    : { name: 'wasm', reason: 'auto: the native TensorFlow packages are not installed, so runs use the WebAssembly SIMD arena (webgpu serves only code that awaits its results so far)' };
+    : { name: 'wasm', reason: 'auto: the native TensorFlow packages are not installed, so runs use the WebAssembly SIMD arena (webgpu only when chosen: DDPG, TD3 and SAC state runs train on it)' };
 }

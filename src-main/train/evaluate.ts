@@ -1,5 +1,6 @@
 import type { Env } from '../sim/types.ts';
 import type { Agent } from '../learn/types.ts';
+import { actAwaited, readsAsync } from '../learn/agent-reads.ts';
 import type { EpisodeRecording } from '../store/episodes.ts';
 
 /** Seeds of evaluation episodes: fixed per episode index, so every evaluation of a run meets the same start states. */
@@ -21,7 +22,9 @@ export interface EvalResult {
  * observation per frame (the low-dimensional state where the agent sees pixels) and the reward's
  * top-level terms per step, for replay's traces.
  */
-export function evaluatePolicy(env: Env, agent: Pick<Agent, 'act'>, opts: { episodes: number; runSeed: number; step: number; record: boolean }): EvalResult {
+export async function evaluatePolicy(env: Env, agent: Agent, opts: { episodes: number; runSeed: number; step: number; record: boolean }): Promise<EvalResult> {
+  // An agent on webgpu answers only asynchronously (learn/agent-reads.ts); the others without an await per step.
+  const awaited = readsAsync(agent);
   const returns: number[] = [];
   const recordings: EpisodeRecording[] = [];
   const { nq, action, episodeLength, id, controlTimestep } = env.info;
@@ -46,7 +49,7 @@ export function evaluatePolicy(env: Env, agent: Pick<Agent, 'act'>, opts: { epis
     let t = 0;
     let diverged = false;
     for (;;) {
-      const a = agent.act(obs, false);
+      const a = awaited ? await actAwaited(agent, obs, false) : agent.act(obs, false);
       const r = env.step(a);
       if (qpos && actions && rewards && observations && t < episodeLength) {
         actions.set(a, t * na);

@@ -1,5 +1,6 @@
 import { pixelSettings, type PixelSettings, type RunConfig } from '../api/run-config.ts';
 import { createAgent } from '../learn/algos/factory.ts';
+import { selectBackend, type BackendChoice } from '../learn/exec/backend.ts';
 import { createPixelAgent } from '../learn/algos/pixel-agent.ts';
 import type { Agent } from '../learn/types.ts';
 import { PixelEnv, type PixelEnvOptions } from '../render/pixel-env.ts';
@@ -18,6 +19,16 @@ export interface RunSetup {
 /** The PixelEnv options of a run's pixel settings on a task with this spec camera. */
 export function pixelEnvOptions(p: PixelSettings, specCamera: string | undefined): PixelEnvOptions {
   return { specCamera, width: p.size, height: p.size, actionRepeat: p.actionRepeat, stacking: p.stacking, stack: p.stack, antialias: p.antialias };
+}
+
+/**
+ * Selects the backend for a run (learn/exec/backend.ts). A pixel run's conv torso reads its
+ * features synchronously on the active TF.js backend, which webgpu in Node cannot: pixel runs pass
+ * webgpu over with that reason and run on the next backend (wasm), as NAF's networks stay on the
+ * arena under any backend (exec/select.ts).
+ */
+export function selectRunBackend(config: RunConfig): Promise<BackendChoice> {
+  return selectBackend(config.obs === 'pixels' ? { needsSyncReads: 'pixel runs: the conv torso reads its features synchronously, and Dawn in Node returns GPU results only asynchronously' } : {});
 }
 
 /**

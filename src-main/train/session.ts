@@ -3,7 +3,6 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainEvent } from '../api/events.ts';
 import type { RunStatus } from '../api/runs.ts';
-import { selectBackend } from '../learn/exec/backend.ts';
 import { PixelReplay } from '../learn/replay/pixel-replay.ts';
 import { ReplayBuffer } from '../learn/replay/replay.ts';
 import { Rng } from '../util/rng.ts';
@@ -12,7 +11,7 @@ import { isUserError, UserError } from '../util/errors.ts';
 import { RunFiles, storageProblem } from '../store/run-store.ts';
 import { decodeCheckpoint, type TrainerState } from './checkpoint.ts';
 import { runEnvSource } from './config.ts';
-import { setUpRun } from './run-setup.ts';
+import { selectRunBackend, setUpRun } from './run-setup.ts';
 import { LowDimTrainReplay, PixelTrainReplay, type TrainReplay } from './replay-kinds.ts';
 import { OffPolicyTrainer, type TrainerControl } from './trainer.ts';
 
@@ -85,7 +84,7 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
   try {
     const stored = run.readConfig();
     const config = stored.config;
-    const backend = await selectBackend();
+    const backend = await selectRunBackend(config);
     try {
       run.writeConfig({ ...stored, backend: { name: backend.name, reason: backend.reason } });
     } catch (e) {

@@ -2,7 +2,8 @@ import type { RunConfig } from '../api/run-config.ts';
 import type { TrainEvent } from '../api/events.ts';
 import type { MetricRecord, RunStatus } from '../api/runs.ts';
 import type { Env } from '../sim/types.ts';
-import type { Agent, Batch } from '../learn/types.ts';
+import type { Agent, Batch, UpdateStats } from '../learn/types.ts';
+import { actAwaited, readsAsync, stateAwaited, updateAwaited } from '../learn/agent-reads.ts';
 import { RESERVED_METRIC_NAMES } from '../learn/algos/spec.ts';
 import { Rng } from '../util/rng.ts';
 import type { Trajectory } from '../learn/model/dynamics.ts';
@@ -177,7 +178,7 @@ export class OffPolicyTrainer {
     this.s.elapsed = this.elapsed();
     if (this.activeSince >= 0) this.activeSince = performance.now();
     this.s.rng = this.rng.getState();
-    const bytes = encodeCheckpoint(this.s, this.o.agent.getState(), this.o.config.saveReplay ? this.o.replay.buffer : null);
+    const bytes = encodeCheckpoint(this.s, await stateAwaited(this.o.agent), this.o.config.saveReplay ? this.o.replay.buffer : null);
     await this.durable('a checkpoint', () => {
       path = this.o.run.writeCheckpoint(this.s.step, bytes, this.o.config.keepCheckpoints, this.s.bestEval?.step ?? null);
     });
@@ -188,7 +189,7 @@ export class OffPolicyTrainer {
 
   private async evaluate(): Promise<void> {
     const { config } = this.o;
-    const result = evaluatePolicy(this.o.evalEnv, this.o.agent, { episodes: config.evalEpisodes, runSeed: config.seed, step: this.s.step, record: true });
+    const result = await evaluatePolicy(this.o.evalEnv, this.o.agent, { episodes: config.evalEpisodes, runSeed: config.seed, step: this.s.step, record: true });
     const ids: string[] = [];
     await this.durable('recorded episodes', () => {
       ids.length = 0;
@@ -238,8 +239,8 @@ export class OffPolicyTrainer {
     this.win = { steps: 0, updates: 0, t0: now };
   }
 
-  private learn(batch: Batch): void {
-    const stats = this.o.agent.update(batch);
+  /** Counts an update and adds what it reported to the window. */
+  private learned(batch: Batch, stats: UpdateStats): void {
     this.s.updates++;
     this.win.updates++;
     for (const [name, value] of Object.entries(stats.metrics)) {
@@ -281,6 +282,9 @@ export class OffPolicyTrainer {
     // What the algorithm adds to the loop (NAF's model-based part), each piece optional.
     const hooks = agent.hooks ?? null;
     const exploreAt = hooks?.exploreAt ? hooks.exploreAt : null;
+    // An agent on webgpu reads its actions and update results only asynchronously: awaited then,
+    // and only then, so the synchronous executors' loop pays no await per step.
+    const awaited = readsAsync(agent);
     const actionSize = env.info.action.size;
     const random = new Float32Array(actionSize);
     const betaStart = hp.priorityBeta;
@@ -311,7 +315,7 @@ export class OffPolicyTrainer {
         action = random;
       } else {
         // An agent may drive the episode with its own controller, indexed by the episode's step (NAF's iLQG).
-        action = exploreAt ? exploreAt(obs, epLength) : agent.act(obs, true);
+        action = exploreAt ? exploreAt(obs, epLength) : awaited ? await actAwaited(agent, obs, true) : agent.act(obs, true);
       }
       const r = env.step(action);
       replay.add(action, r);
@@ -338,12 +342,15 @@ export class OffPolicyTrainer {
       if (this.s.step >= this.learnFrom && replay.size >= hp.batchSize) {
         // Schaul et al. 2016, section 3.4: beta annealed linearly to 1 over training.
         if (replay.prioritized) replay.beta = betaStart + (1 - betaStart) * Math.min(1, this.s.step / steps);
-        for (let u = 0; u < hp.updatesPerStep; u++) this.learn(replay.sample(this.rng, this.batch));
+        for (let u = 0; u < hp.updatesPerStep; u++) {
+          const batch = replay.sample(this.rng, this.batch);
+          this.learned(batch, awaited ? await updateAwaited(agent, batch) : agent.update(batch));
+        }
         if (hooks?.extraBatch) {
           for (let u = 0; u < hp.updatesPerStep; u++) {
             const extra = hooks.extraBatch();
             if (!extra) break;
-            this.learn(extra);
+            this.learned(extra, awaited ? await updateAwaited(agent, extra) : agent.update(extra));
           }
         }
       }

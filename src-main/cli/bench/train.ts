@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { BenchSuite } from './suite.ts';
 import { selectBackend } from '../../learn/exec/backend.ts';
 import { createAgent } from '../../learn/algos/factory.ts';
+import { readsAsync } from '../../learn/agent-reads.ts';
 import { ReplayBuffer } from '../../learn/replay/replay.ts';
 import { Rng } from '../../util/rng.ts';
 import { createEnv } from '../../sim/env.ts';
@@ -17,11 +18,11 @@ function timeCalls<T extends object, K extends string>(obj: T, name: keyof T, ac
   const fn = (obj[name] as (...a: unknown[]) => unknown).bind(obj);
   (obj as Record<keyof T, unknown>)[name] = (...args: unknown[]) => {
     const t = performance.now();
-    try {
-      return fn(...args);
-    } finally {
-      acc[key] += performance.now() - t;
-    }
+    const out = fn(...args);
+    // An awaited call (an agent on webgpu, learn/agent-reads.ts) counts until its result arrives.
+    if (out instanceof Promise) return out.finally(() => (acc[key] += performance.now() - t));
+    acc[key] += performance.now() - t;
+    return out;
   };
 }
 
@@ -46,8 +47,9 @@ export const run: BenchSuite = async function* ({ quick, log }) {
     const replay = new ReplayBuffer({ capacity: config.hyperparams.replayCapacity, obsSize, actionSize: env.info.action.size });
     const t = { env: 0, act: 0, update: 0, sample: 0 };
     timeCalls(env, 'step', t, 'env');
-    timeCalls(agent, 'act', t, 'act');
-    timeCalls(agent, 'update', t, 'update');
+    const awaited = readsAsync(agent);
+    timeCalls(agent, awaited ? 'actAsync' : 'act', t, 'act');
+    timeCalls(agent, awaited ? 'updateAsync' : 'update', t, 'update');
     timeCalls(replay, 'sample', t, 'sample');
     const state = { step: 0, episodes: 0, episodeIndex: 0, divergedEpisodes: 0, updates: 0, elapsed: 0, latestEval: null, bestEval: null, rng: new Rng(5).getState() };
     const trainer = new OffPolicyTrainer({ runId: runFiles.id, config, run: runFiles, env, evalEnv, agent, replay, state, steps, control: new ControlState(), emit: () => {} });

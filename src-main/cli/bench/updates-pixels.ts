@@ -21,7 +21,8 @@ export interface PixelUpdatesOptions {
 }
 
 export async function* runPixelUpdates(opts: PixelUpdatesOptions): AsyncIterable<Record<string, unknown>> {
-  const backend = await selectBackend();
+  // The pixel torso reads its features synchronously: webgpu is passed over, as for a pixel run (train/run-setup.ts).
+  const backend = await selectBackend({ needsSyncReads: 'the pixel torso reads its features synchronously' });
   const size = opts.size ?? 64;
   const stack = 3;
   const actionSize = 1;

@@ -3,14 +3,11 @@ import { BACKEND_NAMES, selectBackend, type BackendName } from '../../learn/exec
 import { createAgent, resolveHyperparams } from '../../learn/algos/factory.ts';
 import { ActorCriticAgent } from '../../learn/algos/ddpg/agent.ts';
 import { SacAgent } from '../../learn/algos/sac/agent.ts';
-import { TfExecutor } from '../../learn/exec/tf-exec.ts';
-import { unsupported } from '../../learn/exec/select.ts';
 import { ReplayBuffer } from '../../learn/replay/replay.ts';
 import { Rng } from '../../util/rng.ts';
 import { algorithmIds, allPresets } from '../../learn/algos/specs.ts';
-import type { ActorCriticHyperparams } from '../../learn/algos/ddpg/spec.ts';
-import type { SacHyperparams } from '../../learn/algos/sac/spec.ts';
-import type { Agent, Batch, UpdateStats } from '../../learn/types.ts';
+import type { Batch, UpdateStats } from '../../learn/types.ts';
+import { readsAsync, updateAwaited } from '../../learn/agent-reads.ts';
 import { UserError } from '../../util/errors.ts';
 import { runPixelUpdates } from './updates-pixels.ts';
 import { gemmPool } from '../../learn/nets/gemm-pool.ts';
@@ -56,10 +53,11 @@ async function* lowdimCases(backend: BackendName, quick: boolean, log: (text: st
     ...algorithmIds().map((algo) => ({ name: `${algo}-lowdim`, algo, hp: {} })),
   ];
   for (const { name, algo, hp } of cases) {
-    const agent = benchAgent(backend, algo, obsSize, actionSize, hp);
+    // The agent as a run on this backend gets it (exec/select.ts chooses its executor).
+    const agent = createAgent(algo, obsSize, actionSize, hp, 1);
     const ported = agent instanceof ActorCriticAgent || agent instanceof SacAgent ? agent : null;
     const exec = ported?.exec ?? null;
-    const update: (b: Batch) => Promise<UpdateStats> | UpdateStats = ported && !ported.exec.syncRead ? (b) => ported.updateAsync(b) : (b) => agent.update(b);
+    const update: (b: Batch) => Promise<UpdateStats> | UpdateStats = readsAsync(agent) ? (b) => updateAwaited(agent, b) : (b) => agent.update(b);
     const { batchSize } = resolveHyperparams(algo, hp) as { batchSize: number };
     const rng = new Rng(2);
     const buf = new ReplayBuffer({ capacity: 10_000, obsSize, actionSize });
@@ -94,15 +92,3 @@ async function* lowdimCases(backend: BackendName, quick: boolean, log: (text: st
   }
 }
 
-/**
- * The agent as a run would get it, except that on webgpu DDPG/TD3/SAC take the TF.js executor anyway
- * (the trainer cannot await their updates yet; this loop does).
- */
-function benchAgent(backend: BackendName, algo: string, obsSize: number, actionSize: number, hp: Record<string, unknown>): Agent {
-  if (backend === 'webgpu' && algo === 'sac') return new SacAgent({ obsSize, actionSize, hp: resolveHyperparams(algo, hp) as SacHyperparams, seed: 1, executor: new TfExecutor() });
-  if (backend === 'webgpu' && (algo === 'ddpg' || algo === 'td3')) {
-    const resolved = resolveHyperparams(algo, hp) as ActorCriticHyperparams;
-    if (!unsupported({ what: algo, batchNorm: resolved.batchNorm, encoder: false, sync: false }, backend)) return new ActorCriticAgent({ algo: algo as 'ddpg' | 'td3', obsSize, actionSize, hp: resolved, seed: 1, executor: new TfExecutor() });
-  }
-  return createAgent(algo, obsSize, actionSize, hp, 1);
-}

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { UserError } from '../../util/errors.ts';
 import { RunFiles } from '../../store/run-store.ts';
-import { selectBackend } from '../../learn/exec/backend.ts';
 import { decodeCheckpoint } from '../../train/checkpoint.ts';
 import { runEnvSource } from '../../train/config.ts';
-import { setUpRun } from '../../train/run-setup.ts';
+import { selectRunBackend, setUpRun } from '../../train/run-setup.ts';
 import { evaluatePolicy } from '../../train/evaluate.ts';
 import { evaluatePolicyFile } from '../../export/evaluate.ts';
 import { makeOutput } from '../output.ts';
@@ -35,13 +34,13 @@ export function registerEval(program: Command): void {
       const { checkpoint, problems } = run.latestCheckpoint();
       for (const p of problems) out.info(`warning: ${p.file}: ${p.message}`);
       if (!checkpoint) throw new UserError({ file: run.dir, message: 'the run has no intact checkpoint to evaluate' });
-      await selectBackend();
+      await selectRunBackend(config);
       const setup = await setUpRun(config, runEnvSource(run), 1);
       const [env] = setup.envs;
       const agent = setup.agent;
       try {
         agent.setState(decodeCheckpoint(checkpoint.meta, checkpoint.arrays).agent);
-        const r = evaluatePolicy(env, agent, { episodes, runSeed: config.seed, step: checkpoint.step, record: false });
+        const r = await evaluatePolicy(env, agent, { episodes, runSeed: config.seed, step: checkpoint.step, record: false });
         out.result(
           { eval_return: r.evalReturn, episodes, returns: r.returns, step: checkpoint.step, run_dir: run.dir },
           `eval return ${r.evalReturn.toFixed(2)} over ${episodes} episodes (checkpoint at step ${checkpoint.step})`,

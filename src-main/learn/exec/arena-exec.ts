@@ -150,6 +150,10 @@ export class ArenaExecutor implements Executor {
     return (opt as ArenaAdam).impl.getState();
   }
 
+  readAdamAsync(opt: AdamOptimizer): Promise<AdamState> {
+    return Promise.resolve(this.readAdam(opt));
+  }
+
   writeAdam(opt: AdamOptimizer, state: AdamState): void {
     (opt as ArenaAdam).impl.setState(state);
   }

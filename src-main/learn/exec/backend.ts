@@ -5,9 +5,10 @@ import { dirname, sep } from 'node:path';
 
 /**
  * Backend selection at start: native TensorFlow (tfjs-node-gpu, then tfjs-node) where those
- * optional packages load, then WebGPU (Dawn through the `webgpu` package, on a hardware adapter),
- * then WebAssembly, then plain JS. The chosen backend and the reason for every fallback are
- * returned so the UI, the CLI and a run's config can show them.
+ * optional packages load, then WebGPU (Dawn through the `webgpu` package; only when asked, with
+ * RL_STUDIO_BACKEND=webgpu or the option, and not for callers that read synchronously, such as
+ * pixel runs), then WebAssembly, then plain JS. The chosen backend and the reason for every
+ * fallback are returned so the UI, the CLI and a run's config can show them.
  *
  * The name decides where the agents' dense networks run (exec/select.ts): `wasm` is the
  * hand-written WebAssembly SIMD arena (with TF.js's wasm backend for the TF.js-only parts: export,
@@ -47,6 +48,11 @@ export interface BackendOptions {
   backend?: BackendName;
   /** Environment to read RL_STUDIO_BACKEND from (default process.env). */
   env?: Record<string, string | undefined>;
+  /**
+   * Why the caller reads TF.js results synchronously (a pixel run's conv torso), if it does: then
+   * webgpu, whose results Dawn in Node returns only asynchronously, is passed over with this reason.
+   */
+  needsSyncReads?: string;
 }
 
 let pending: Promise<BackendChoice> | null = null;
@@ -65,19 +71,19 @@ export function selectBackend(opts: BackendOptions = {}): Promise<BackendChoice>
   }
   const forced: BackendName | undefined = opts.backend ?? (fromEnv as BackendName | undefined) ?? undefined;
   const source = opts.backend ? 'option' : fromEnv ? 'env' : 'default';
-  const key = `${forced ?? ''}`;
+  const key = `${forced ?? ''}|${opts.needsSyncReads ?? ''}`;
   if (!pending || key !== pendingKey) {
     pendingKey = key;
-    pending = choose(forced, source);
+    pending = choose(forced, source, opts.needsSyncReads ?? null);
   }
   return pending;
 }
 
-async function choose(forced: BackendName | undefined, source: BackendChoice['source']): Promise<BackendChoice> {
+async function choose(forced: BackendName | undefined, source: BackendChoice['source'], needsSyncReads: string | null): Promise<BackendChoice> {
   const tried: BackendAttempt[] = [];
   const order: BackendName[] = forced ? [forced, ...BACKEND_NAMES.filter((b) => b !== forced)] : [...BACKEND_NAMES];
   for (const name of order) {
-    const error = await tryBackend(name, tried, forced === name && source === 'option');
+    const error = await tryBackend(name, tried, forced === name, needsSyncReads);
     if (error === null) {
       const failed = tried.filter((t) => !t.ok);
       const why = failed.length ? `; fell back from ${failed.map((t) => `${t.name} (${t.error})`).join(', ')}` : '';
@@ -90,7 +96,7 @@ async function choose(forced: BackendName | undefined, source: BackendChoice['so
 }
 
 /** Returns null when the backend is active, else the error text (also recorded in `tried`). */
-async function tryBackend(name: BackendName, tried: BackendAttempt[], askedInCode: boolean): Promise<string | null> {
+async function tryBackend(name: BackendName, tried: BackendAttempt[], asked: boolean, needsSyncReads: string | null): Promise<string | null> {
   if (name === 'tensorflow') {
     // Native TensorFlow ships only through tfjs-node(-gpu), optional packages whose install
     // downloads libtensorflow; importing them registers the 'tensorflow' backend on our tfjs-core.
@@ -110,13 +116,13 @@ async function tryBackend(name: BackendName, tried: BackendAttempt[], askedInCod
     return 'not installed';
   }
   if (name === 'webgpu') {
-    if (!askedInCode) {
-      // Dawn in Node maps GPU memory only asynchronously (tfjs-backend-webgpu's dataSync needs
-      // OffscreenCanvas), while the trainer, the pixel torso and policy evaluation read results
-      // synchronously: webgpu serves only code that awaits (the agents' updateAsync, bench updates).
-      const msg = 'reads GPU results only asynchronously, and runs, the pixel torso and evaluation read synchronously (webgpu runs the updates of bench updates and the tests)';
-      tried.push({ name: 'webgpu', ok: false, error: msg });
-      return msg;
+    // Runs of DDPG, TD3 and SAC train on webgpu (their agents' reads are awaited, learn/agent-reads.ts),
+    // but only when asked: its speed against the wasm arena on a real GPU is not measured yet, and
+    // the only adapter on a machine without one is CPU-emulated and far slower.
+    const why = needsSyncReads ?? (asked ? null : 'chosen only when asked (RL_STUDIO_BACKEND=webgpu): not yet measured faster than the wasm arena on a GPU');
+    if (why) {
+      tried.push({ name: 'webgpu', ok: false, error: why });
+      return why;
     }
     try {
       tried.push({ name: `webgpu (${await startWebgpu()})`, ok: true });

@@ -87,6 +87,7 @@ export interface Executor {
   /** One Adam step with gradients `grads` (a Params of the same specs), fused with L2 decay. */
   adamStep(opt: AdamOptimizer, grads: Params): void;
   readAdam(opt: AdamOptimizer): AdamState;
+  readAdamAsync(opt: AdamOptimizer): Promise<AdamState>;
   writeAdam(opt: AdamOptimizer, state: AdamState): void;
 
   /** y = act(x W + b [+ e A]) (or act(BN(x W + b)) for a layer with `bn`); `pre` gets x W + b. */

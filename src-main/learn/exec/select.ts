@@ -5,11 +5,11 @@ import { TfExecutor } from './tf-exec.ts';
 
 /**
  * Which executor an agent's networks run on, from the backend selectBackend chose (learn/exec/backend.ts):
- * `wasm` (or no selection yet, as in unit tests) -> the WebAssembly SIMD arena; `tensorflow` and
- * `cpu` -> TF.js ops on that backend. What the TF.js executor does not have yet keeps the arena,
- * and the note says why in one line: batch normalisation, the pixel conv torso, and webgpu for the
- * trainer (Dawn in Node reads results only asynchronously, and the trainer's act()/update() are
- * synchronous; the agents' actAsync()/updateAsync() run on webgpu).
+ * `wasm` (or no selection yet, as in unit tests) -> the WebAssembly SIMD arena; `tensorflow`,
+ * `webgpu` and `cpu` -> TF.js ops on that backend (on webgpu the trainer, evaluation and checkpoints
+ * await the agents' reads, learn/agent-reads.ts). What the TF.js executor does not have yet keeps
+ * the arena, and the note says why in one line: batch normalisation, the pixel conv torso, and the
+ * algorithms not written over the executor (NAF).
  */
 export interface ExecutorRequest {
   /** The algorithm, for the note (`DDPG`). */
@@ -19,10 +19,10 @@ export interface ExecutorRequest {
   encoder: boolean;
   /** Initial arena size (it grows). */
   arenaBytes: number;
-  /** The caller drives act()/update() synchronously (the trainer): default true. */
-  sync?: boolean;
   /** Algorithms not written over the executor yet (NAF, pixel nets) pass the reason. */
   notPorted?: string;
+  /** Why the agent reads its weights synchronously (DDPG's parameter-space noise), if it does: then not on webgpu. */
+  needsSyncReads?: string;
 }
 
 export interface ExecutorChoice {
@@ -41,10 +41,11 @@ export function networkExecutor(req: ExecutorRequest): ExecutorChoice {
 }
 
 /** Why the TF.js executor on `backend` cannot run this agent, or null. */
-export function unsupported(req: Omit<ExecutorRequest, 'arenaBytes'>, backend: string): string | null {
+function unsupported(req: Omit<ExecutorRequest, 'arenaBytes'>, backend: string): string | null {
   if (req.notPorted) return req.notPorted;
   if (req.batchNorm) return 'batch normalisation runs on the wasm arena only';
   if (req.encoder) return 'the pixel conv torso is not ported to the executor yet';
-  if (backend === 'webgpu' && req.sync !== false) return 'Dawn in Node reads GPU results only asynchronously and the trainer steps synchronously';
+  // Dawn in Node reads GPU memory only asynchronously (tf-exec.ts syncRead).
+  if (req.needsSyncReads && backend === 'webgpu') return req.needsSyncReads;
   return null;
 }

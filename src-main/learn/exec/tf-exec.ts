@@ -221,6 +221,12 @@ export class TfExecutor implements Executor {
     return { m: this.readParams(o.m), v: this.readParams(o.v), t: o.t };
   }
 
+  async readAdamAsync(opt: AdamOptimizer): Promise<AdamState> {
+    const o = opt as TfAdam;
+    const t = o.t;
+    return { m: await this.readParamsAsync(o.m), v: await this.readParamsAsync(o.v), t };
+  }
+
   writeAdam(opt: AdamOptimizer, state: AdamState): void {
     const o = opt as TfAdam;
     this.writeParams(o.m, state.m);
@@ -236,6 +242,18 @@ export class TfExecutor implements Executor {
     void norm;
     this.noNorm(L);
     const tp = p as TfParams;
+    if (!pre && !(extra && L.A)) {
+      // One fused kernel for x W + b (and a ReLU): on a GPU each op is a dispatch, and dispatches,
+      // not flops, bound these small layers.
+      this.put(
+        y,
+        tf.tidy(() => {
+          const z = tf.fused.matMul({ a: this.mat(x, rows, L.in), b: tp.get(L.W) as tf.Tensor2D, bias: tp.get(L.b), activation: L.act === 'relu' ? 'relu' : 'linear' });
+          return L.act === 'tanh' ? tf.tanh(z) : z;
+        }),
+      );
+      return;
+    }
     const [preT, yT] = tf.tidy(() => {
       const base = tf.add(tf.matMul(this.mat(x, rows, L.in), tp.get(L.W) as tf.Tensor2D), tp.get(L.b));
       const z = extra && L.A ? tf.add(base, tf.matMul(this.mat(extra, rows, L.extra!), tp.get(L.A) as tf.Tensor2D)) : base;

@@ -17,9 +17,9 @@ import { ControlState } from '../../../src-main/train/session.ts';
 /**
  * DDPG learns the dense pendulum with its networks as TF.js ops (the TF.js executor), through the
  * product trainer, on TF.js's `cpu` backend (what `--backend cpu` gives). Not on webgpu: SwiftShader,
- * the only adapter here, takes about a second an update on this loaded 2-core machine, and the
- * trainer steps synchronously while Dawn reads only asynchronously (exec/select.ts); the webgpu
- * update itself is checked against the arena in executors.test.ts.
+ * the only adapter here, takes about a second an update on this loaded 2-core machine; a webgpu run
+ * is checked step for step against the same run on the arena instead (train/webgpu-run.test.ts),
+ * and the webgpu update against the arena's in executors.test.ts.
  *
  * Smaller than ddpg-quick (32-32, batch 64) so the plain-JS backend does it in about a minute.
  * Random actions score about -1250 here, a pump-then-balance controller about -150.

@@ -5,6 +5,7 @@ import { FlatParams, fanInBound, type ParamSpec } from '../../nets/params.ts';
 import { mlpLayers, mlpSpecs, type Layer } from '../../nets/mlp.ts';
 import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from '../../exec/executor.ts';
 import { HostParams } from '../../exec/host-params.ts';
+import { adamStepsFromMeta, adamStepsMeta, readNetworkState, readNetworkStateAsync, writeNetworkState, type StateNetwork } from '../../exec/network-state.ts';
 import { criticActionGrad, criticBackward, criticForward, ExecChain } from '../../exec/nets.ts';
 import { networkExecutor } from '../../exec/select.ts';
 import { bnSpecs } from '../../nets/batch-norm.ts';
@@ -100,6 +101,8 @@ export class ActorCriticAgent implements Agent {
   readonly exec: Executor;
   /** One line: which executor and why (the run config and `bench updates` show it). */
   readonly executorNote: string;
+  /** False on webgpu: callers await actAsync/updateAsync/getStateAsync (learn/agent-reads.ts). */
+  readonly syncRead: boolean;
   private readonly actorL: Layer[];
   private readonly criticL: Layer[];
   private readonly actorNet: ExecChain;
@@ -119,7 +122,6 @@ export class ActorCriticAgent implements Agent {
   updates = 0;
   /** Batch rows the executor's buffers have been laid out for (see reserve). */
   private rowsCap = 0;
-  /** Host copies of the networks for callers that read FlatParams (exporter, tests) on a TF.js executor. */
   /** Host views of the networks (exec/host-params.ts). */
   private readonly host: HostParams;
 
@@ -150,8 +152,15 @@ export class ActorCriticAgent implements Agent {
     // Arena: parameters, targets, Adam m/v/decay and gradients: ~6 copies per network, plus scratch.
     const chosen = opts.executor
       ? { exec: opts.executor, note: `${opts.executor.name}: given by the caller` }
-      : networkExecutor({ what: this.algo.toUpperCase(), batchNorm: bn, encoder: !(this.enc.actor instanceof IdentityEncoder), arenaBytes: 4 * 6 * (2 * size(aSpecs) + 2 * nCritics * size(cSpecs)) + (8 << 20) });
+      : networkExecutor({
+          what: this.algo.toUpperCase(),
+          batchNorm: bn,
+          encoder: !(this.enc.actor instanceof IdentityEncoder),
+          ...(hp.exploration === 'param' ? { needsSyncReads: "parameter-space noise perturbs the actor's weights on the host, and webgpu returns them only asynchronously" } : {}),
+          arenaBytes: 4 * 6 * (2 * size(aSpecs) + 2 * nCritics * size(cSpecs)) + (8 << 20),
+        });
     this.exec = chosen.exec;
+    this.syncRead = this.exec.syncRead;
     this.host = new HostParams(this.exec);
     this.executorNote = chosen.note;
     const exec = this.exec;
@@ -514,48 +523,57 @@ export class ActorCriticAgent implements Agent {
     tf.tidy(() => enc.applyGradient(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize]), tf.tensor2d(d.slice(0, rows * enc.outSize), [rows, enc.outSize])));
   }
 
+  /** The networks as checkpoints store them (exec/network-state.ts). */
+  private stateNetworks(): StateNetwork[] {
+    const { net } = this;
+    return [
+      { name: 'actor', params: net.actor, adam: this.actorOpt },
+      { name: 'actorTarget', params: net.actorTarget },
+      ...net.critics.flatMap((c, j) => [
+        { name: `critic${j}`, params: c, adam: this.criticOpts[j] },
+        { name: `criticTarget${j}`, params: net.criticTargets[j] },
+      ]),
+    ];
+  }
+
   getState(): AgentState {
-    const { exec, net } = this;
-    const tensors: AgentState['tensors'] = {};
-    const put = (name: string, data: Float32Array) => (tensors[name] = { shape: [data.length], data: data.slice() });
-    put('actor', exec.readParams(net.actor));
-    put('actorTarget', exec.readParams(net.actorTarget));
-    const actorAdam = exec.readAdam(this.actorOpt);
-    put('actorAdam.m', actorAdam.m);
-    put('actorAdam.v', actorAdam.v);
-    net.critics.forEach((c, j) => {
-      put(`critic${j}`, exec.readParams(c));
-      put(`criticTarget${j}`, exec.readParams(net.criticTargets[j]));
-      const s = exec.readAdam(this.criticOpts[j]);
-      put(`critic${j}Adam.m`, s.m);
-      put(`critic${j}Adam.v`, s.v);
-    });
+    const perturbed = this.net.perturbed && this.perturbedReady ? this.exec.readParams(this.net.perturbed) : null;
+    return this.stateOf(readNetworkState(this.exec, this.stateNetworks()), perturbed);
+  }
+
+  /** getState() on an executor that reads only asynchronously (webgpu). */
+  async getStateAsync(): Promise<AgentState> {
+    const perturbed = this.net.perturbed && this.perturbedReady ? await this.exec.readParamsAsync(this.net.perturbed) : null;
+    return this.stateOf(await readNetworkStateAsync(this.exec, this.stateNetworks()), perturbed);
+  }
+
+  private stateOf(tensors: AgentState['tensors'], perturbed: Float32Array | null): AgentState {
     for (const [n, e] of Object.entries(this.encoders())) for (const [tn, t] of Object.entries(e.getState())) tensors[`encoder.${n}.${tn}`] = t;
     return {
       algo: this.algo,
       tensors,
       meta: {
         updates: this.updates,
-        actorAdamT: this.actorOpt.t,
-        criticAdamT: this.criticOpts.map((o) => o.t),
+        ...adamStepsMeta(this.stateNetworks()),
         rng: this.rng.getState(),
         noise: this.noise.getState(),
         paramNoise: this.paramNoise?.getState() ?? null,
-        perturbed: net.perturbed && this.perturbedReady ? Array.from(exec.readParams(net.perturbed)) : null,
+        perturbed: perturbed ? Array.from(perturbed) : null,
         obsNorm: this.obsNorm?.getState() ?? null,
       },
     };
   }
 
-  /** The networks' parameters read back, on any executor (getState reads synchronously). */
+  /** The networks' parameters read back, on any executor. */
   async readNetworks(): Promise<Record<string, Float32Array>> {
-    const { exec, net } = this;
-    const out: Record<string, Float32Array> = { actor: await exec.readParamsAsync(net.actor), actorTarget: await exec.readParamsAsync(net.actorTarget) };
-    for (let j = 0; j < net.critics.length; j++) {
-      out[`critic${j}`] = await exec.readParamsAsync(net.critics[j]);
-      out[`criticTarget${j}`] = await exec.readParamsAsync(net.criticTargets[j]);
-    }
-    return out;
+    const tensors = await readNetworkStateAsync(this.exec, this.stateNetworks().map(({ name, params }) => ({ name, params })));
+    return Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, t.data]));
+  }
+
+  /** Reads the networks into the host views (actor, critics, ...) on an executor that reads only asynchronously. */
+  async refreshHostViews(): Promise<void> {
+    const { net } = this;
+    await this.host.refresh([net.actor, net.actorTarget, ...net.critics, ...net.criticTargets, ...(net.perturbed ? [net.perturbed] : [])]);
   }
 
   private encoders(): Record<string, ObsEncoder> {
@@ -567,28 +585,14 @@ export class ActorCriticAgent implements Agent {
   setState(state: AgentState): void {
     if (state.algo !== this.algo) throw new Error(`state is for ${state.algo}, not ${this.algo}`);
     const { exec, net } = this;
-    const get = (name: string, len: number) => {
-      const t = state.tensors[name];
-      if (!t || t.data.length !== len) throw new Error(`agent state '${name}' is missing or has the wrong size`);
-      return t.data;
-    };
-    const load = (p: Params, name: string) => exec.writeParams(p, get(name, p.size));
-    load(net.actor, 'actor');
-    load(net.actorTarget, 'actorTarget');
-    exec.writeAdam(this.actorOpt, { m: get('actorAdam.m', net.actor.size), v: get('actorAdam.v', net.actor.size), t: state.meta.actorAdamT as number });
-    const ts = state.meta.criticAdamT as number[];
-    net.critics.forEach((c, j) => {
-      load(c, `critic${j}`);
-      load(net.criticTargets[j], `criticTarget${j}`);
-      exec.writeAdam(this.criticOpts[j], { m: get(`critic${j}Adam.m`, c.size), v: get(`critic${j}Adam.v`, c.size), t: ts[j] });
-    });
+    const m = state.meta;
+    writeNetworkState(exec, this.stateNetworks(), state.tensors, adamStepsFromMeta(m));
     for (const [n, e] of Object.entries(this.encoders())) {
       const prefix = `encoder.${n}.`;
       const part: Record<string, { shape: number[]; data: Float32Array }> = {};
       for (const [tn, t] of Object.entries(state.tensors)) if (tn.startsWith(prefix)) part[tn.slice(prefix.length)] = t;
       e.setState(part);
     }
-    const m = state.meta;
     this.updates = m.updates as number;
     this.rng.setState(m.rng as ReturnType<Rng['getState']>);
     this.noise.setState(m.noise as NoiseState);

@@ -8,6 +8,7 @@ import { criticLayers, criticSpecs } from '../ddpg/agent.ts';
 import { DIAGNOSTICS_EVERY, l2norm, saturation, type UpdateDiagnostic } from '../diagnostics.ts';
 import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from '../../exec/executor.ts';
 import { HostParams } from '../../exec/host-params.ts';
+import { adamStepsFromMeta, adamStepsMeta, readNetworkState, readNetworkStateAsync, writeNetworkState, type StateNetwork } from '../../exec/network-state.ts';
 import { criticActionGrad, criticBackward, criticForward, ExecChain } from '../../exec/nets.ts';
 import { networkExecutor } from '../../exec/select.ts';
 import { squashedGaussian } from '../../exec/squashed-gaussian.ts';
@@ -66,6 +67,8 @@ export class SacAgent implements Agent {
   readonly exec: Executor;
   /** One line: which executor and why (the run config and `bench updates` show it). */
   readonly executorNote: string;
+  /** False on webgpu: callers await actAsync/updateAsync/getStateAsync (learn/agent-reads.ts). */
+  readonly syncRead: boolean;
   readonly actorLayers: Layer[];
   private readonly criticL: Layer[];
   private readonly actorNet: ExecChain;
@@ -83,7 +86,6 @@ export class SacAgent implements Agent {
   readonly obsNorm: RunningObsNorm | null;
   updates = 0;
   private rowsCap = 0;
-  /** Host copies of the networks for callers that read FlatParams (exporter, tests) on a TF.js executor. */
   /** Host views of the networks (exec/host-params.ts). */
   private readonly host: HostParams;
 
@@ -100,6 +102,7 @@ export class SacAgent implements Agent {
     const size = (specs: ParamSpec[]) => specs.reduce((n, s) => n + s.shape.reduce((x, y) => x * y, 1), 0);
     const chosen = opts.executor ? { exec: opts.executor, note: `${opts.executor.name}: given by the caller` } : networkExecutor({ what: 'SAC', batchNorm: false, encoder: false, arenaBytes: 4 * 6 * (size(aSpecs) + 4 * size(cSpecs)) + (8 << 20) });
     this.exec = chosen.exec;
+    this.syncRead = this.exec.syncRead;
     this.host = new HostParams(this.exec);
     this.executorNote = chosen.note;
     const exec = this.exec;
@@ -388,28 +391,34 @@ export class SacAgent implements Agent {
     this.logAlpha -= (this.hp.alphaLr * mHat) / (Math.sqrt(vHat) + 1e-8);
   }
 
+  /** The networks as checkpoints store them (exec/network-state.ts). */
+  private stateNetworks(): StateNetwork[] {
+    const { net } = this;
+    return [
+      { name: 'actor', params: net.actor, adam: this.actorOpt },
+      ...net.critics.flatMap((c, j) => [
+        { name: `critic${j}`, params: c, adam: this.criticOpts[j] },
+        { name: `criticTarget${j}`, params: net.criticTargets[j] },
+      ]),
+    ];
+  }
+
   getState(): AgentState {
-    const { exec, net } = this;
-    const tensors: AgentState['tensors'] = {};
-    const put = (name: string, data: Float32Array) => (tensors[name] = { shape: [data.length], data: data.slice() });
-    put('actor', exec.readParams(net.actor));
-    const actorAdam = exec.readAdam(this.actorOpt);
-    put('actorAdam.m', actorAdam.m);
-    put('actorAdam.v', actorAdam.v);
-    net.critics.forEach((c, j) => {
-      put(`critic${j}`, exec.readParams(c));
-      put(`criticTarget${j}`, exec.readParams(net.criticTargets[j]));
-      const st = exec.readAdam(this.criticOpts[j]);
-      put(`critic${j}Adam.m`, st.m);
-      put(`critic${j}Adam.v`, st.v);
-    });
+    return this.stateOf(readNetworkState(this.exec, this.stateNetworks()));
+  }
+
+  /** getState() on an executor that reads only asynchronously (webgpu). */
+  async getStateAsync(): Promise<AgentState> {
+    return this.stateOf(await readNetworkStateAsync(this.exec, this.stateNetworks()));
+  }
+
+  private stateOf(tensors: AgentState['tensors']): AgentState {
     return {
       algo: this.algo,
       tensors,
       meta: {
         updates: this.updates,
-        actorAdamT: this.actorOpt.t,
-        criticAdamT: this.criticOpts.map((o) => o.t),
+        ...adamStepsMeta(this.stateNetworks()),
         logAlpha: this.logAlpha,
         alphaAdam: { ...this.alphaAdam },
         rng: this.rng.getState(),
@@ -419,35 +428,22 @@ export class SacAgent implements Agent {
     };
   }
 
-  /** The networks' parameters read back, on any executor (getState reads synchronously). */
+  /** The networks' parameters read back, on any executor. */
   async readNetworks(): Promise<Record<string, Float32Array>> {
-    const { exec, net } = this;
-    const out: Record<string, Float32Array> = { actor: await exec.readParamsAsync(net.actor) };
-    for (let j = 0; j < 2; j++) {
-      out[`critic${j}`] = await exec.readParamsAsync(net.critics[j]);
-      out[`criticTarget${j}`] = await exec.readParamsAsync(net.criticTargets[j]);
-    }
-    return out;
+    const tensors = await readNetworkStateAsync(this.exec, this.stateNetworks().map(({ name, params }) => ({ name, params })));
+    return Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, t.data]));
+  }
+
+  /** Reads the networks into the host views (actor, critics, ...) on an executor that reads only asynchronously. */
+  async refreshHostViews(): Promise<void> {
+    const { net } = this;
+    await this.host.refresh([net.actor, ...net.critics, ...net.criticTargets]);
   }
 
   setState(state: AgentState): void {
     if (state.algo !== this.algo) throw new Error(`state is for ${state.algo}, not ${this.algo}`);
-    const { exec, net } = this;
-    const get = (name: string, len: number) => {
-      const t = state.tensors[name];
-      if (!t || t.data.length !== len) throw new Error(`agent state '${name}' is missing or has the wrong size`);
-      return t.data;
-    };
-    const load = (p: Params, name: string) => exec.writeParams(p, get(name, p.size));
-    load(net.actor, 'actor');
-    exec.writeAdam(this.actorOpt, { m: get('actorAdam.m', net.actor.size), v: get('actorAdam.v', net.actor.size), t: state.meta.actorAdamT as number });
-    const ts = state.meta.criticAdamT as number[];
-    net.critics.forEach((c, j) => {
-      load(c, `critic${j}`);
-      load(net.criticTargets[j], `criticTarget${j}`);
-      exec.writeAdam(this.criticOpts[j], { m: get(`critic${j}Adam.m`, c.size), v: get(`critic${j}Adam.v`, c.size), t: ts[j] });
-    });
     const m = state.meta;
+    writeNetworkState(this.exec, this.stateNetworks(), state.tensors, adamStepsFromMeta(m));
     this.updates = m.updates as number;
     this.logAlpha = m.logAlpha as number;
     this.alphaAdam = { ...(m.alphaAdam as { m: number; v: number; t: number }) };
