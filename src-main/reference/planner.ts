@@ -5,6 +5,7 @@
  * control step the env's state is saved, `samples` perturbed action sequences of `horizon` steps are
  * rolled out from copies of that state with the task's own reward, the plan becomes their
  * reward-weighted mean, and its first action is applied. The plan shifts by one step and is reused.
+ * While no sample scores at all (a sparse reward), it follows the most novel sample instead.
  *
  * Deviation from the paper, said so: not iLQG. iLQG from finite-difference derivatives needs
  * (state + action) extra simulations per time step per iteration and second derivatives of the
@@ -151,6 +152,7 @@ export class TrueModelPlanner {
     this.visitedCount++;
   }
 
+  /** Keeps one observation a sample reached, for mostNovelSample(). */
   private keepCheckpoint(sample: number, obs: Float32Array): void {
     const c = this.checkpointCounts[sample]++;
     this.checkpoints.set(obs, (sample * this.checkpointsPerSample + c) * obs.length);
@@ -158,7 +160,9 @@ export class TrueModelPlanner {
 
   /**
    * The sample whose checkpoints reach farthest from everything visited: the largest, over its
-   * checkpoints, of the squared distance to the nearest visited observation.
+   * checkpoints, of the squared distance to the nearest visited observation (novelty search,
+   * Lehman & Stanley 2011). Distances are in the observation's own units, unscaled: velocities
+   * are the largest entries, so motion not yet seen counts most.
    */
   private mostNovelSample(): number {
     const n = this.env.info.obs.size;
@@ -226,7 +230,10 @@ export class TrueModelPlanner {
     if (best - worst < 1e-12 && returns.length > 1) {
       // Every sample scored the same (a sparse reward not reached yet, e.g. pendulum swing-up):
       // their average is the plan plus zero-mean noise, i.e. no exploration at all. Follow one
-      // perturbed sample instead, so the system gets moving until some sample finds reward.
+      // sample instead until some sample finds reward. Random ones barely move a weak pendulum
+      // (its torque is a fifth of gravity's: random smooth torque never lifts it past horizontal
+      // in 1000 steps); the most novel one keeps going where the episode has not been, which
+      // pumps energy in over the swings.
       const pick = options.explore === 'novelty' ? this.mostNovelSample() : 1;
       this.plan.set(candidates.subarray(pick * seqLen, (pick + 1) * seqLen));
       return;
