@@ -22,6 +22,8 @@ export const PlannerSettingsSchema = z.object({
   temperature: z.number().positive(),
   iterations: z.number().int().min(1),
   noiseEvery: z.number().int().min(1),
+  /** What the planner followed while no sample scored (see reference/planner.ts); references made before 'novelty' existed followed one perturbed sample. */
+  explore: z.enum(['follow', 'novelty']).default('follow'),
 });
 export type PlannerSettings = z.infer<typeof PlannerSettingsSchema>;
 

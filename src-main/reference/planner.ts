@@ -5,6 +5,7 @@
  * control step the env's state is saved, `samples` perturbed action sequences of `horizon` steps are
  * rolled out from copies of that state with the task's own reward, the plan becomes their
  * reward-weighted mean, and its first action is applied. The plan shifts by one step and is reused.
+ * While no sample scores at all (a sparse reward), it follows the most novel sample instead.
  *
  * Deviation from the paper, said so: not iLQG. iLQG from finite-difference derivatives needs
  * (state + action) extra simulations per time step per iteration and second derivatives of the
@@ -31,10 +32,17 @@ export interface PlannerOptions {
    * Smooth perturbations explore the slow motions white noise averages away (a cart's drift).
    */
   noiseEvery: number;
+  /**
+   * What to follow while every sample scores the same (a sparse reward no sample has reached):
+   * 'follow' one perturbed sample; 'novelty', the sample that reaches the observation farthest
+   * from every one the episode has visited (novelty search: task-agnostic exploration; the task's
+   * reward decides again as soon as any sample scores).
+   */
+  explore: 'follow' | 'novelty';
 }
 
 /** Settings that fit the 2-core development machine (see resources/envs/references.json). */
-export const PLANNER_DEFAULTS: PlannerOptions = Object.freeze({ samples: 16, horizon: 100, noise: 0.3, temperature: 0.1, iterations: 1, noiseEvery: 5 });
+export const PLANNER_DEFAULTS: PlannerOptions = Object.freeze({ samples: 16, horizon: 100, noise: 0.3, temperature: 0.1, iterations: 1, noiseEvery: 5, explore: 'novelty' });
 
 /** What one planner episode cost, for the data file and `bench planner`. */
 export interface PlannerStats {
@@ -48,6 +56,16 @@ export class TrueModelPlanner {
   private plan: Float64Array;
   private readonly candidates: Float64Array;
   private readonly returns: Float64Array;
+  /**
+   * Per sample, the observations it reached every `noiseEvery` steps (and at its end), kept so
+   * that their novelty is computed only when the reward gives no signal.
+   */
+  private readonly checkpoints: Float32Array;
+  private readonly checkpointCounts: Int32Array;
+  private readonly checkpointsPerSample: number;
+  /** Observations the episode has visited (one row per control step, obs size wide). */
+  private readonly visited: Float32Array;
+  private visitedCount = 0;
   private readonly state: SimState;
   private readonly rng: Rng;
   private readonly nu: number;
@@ -65,6 +83,10 @@ export class TrueModelPlanner {
     this.plan = new Float64Array(H * this.nu);
     this.candidates = new Float64Array(options.samples * H * this.nu);
     this.returns = new Float64Array(options.samples);
+    this.checkpointsPerSample = Math.ceil(H / Math.max(1, options.noiseEvery)) + 1;
+    this.checkpoints = new Float32Array(options.explore === 'novelty' ? options.samples * this.checkpointsPerSample * env.info.obs.size : 0);
+    this.checkpointCounts = new Int32Array(options.samples);
+    this.visited = new Float32Array(env.info.episodeLength * env.info.obs.size);
     this.rng = new Rng(seed);
     this.knotLow = new Float64Array(this.nu);
     this.knotHigh = new Float64Array(this.nu);
@@ -74,33 +96,39 @@ export class TrueModelPlanner {
   /** Forgets the plan (call after env.reset()). */
   reset(): void {
     this.plan.fill(0);
+    this.visitedCount = 0;
   }
 
   /**
-   * The action to take now from the env's current state; the env is left exactly in that state
-   * (restored after the rollouts).
+   * The action to take now from the env's current state, whose observation is `current`; the env is
+   * left exactly in that state (restored after the rollouts).
    */
-  act(): Float64Array {
+  act(current: Float32Array): Float64Array {
     const started = performance.now();
     const { env, options, nu } = this;
     const H = options.horizon;
     const K = options.samples;
     const seqLen = H * nu;
     env.saveState(this.state);
+    this.remember(current);
     const obs = new Float32Array(env.info.obs.size);
     const action = new Float64Array(nu);
+    const every = Math.max(1, options.noiseEvery);
     for (let iter = 0; iter < options.iterations; iter++) {
       for (let k = 0; k < K; k++) {
         const seq = this.candidates.subarray(k * seqLen, (k + 1) * seqLen);
         this.samplePerturbation(seq, k === 0);
         env.restoreState(this.state);
         let total = 0;
+        this.checkpointCounts[k] = 0;
         for (let t = 0; t < H; t++) {
           for (let j = 0; j < nu; j++) action[j] = seq[t * nu + j];
           const o = env.stepInto(action, obs, 0);
           this.stats.simulatedSteps++;
           total += o.reward;
-          if (o.terminated || o.truncated) break;
+          const ended = o.terminated || o.truncated;
+          if (options.explore === 'novelty' && ((t + 1) % every === 0 || ended || t === H - 1)) this.keepCheckpoint(k, obs);
+          if (ended) break;
         }
         this.returns[k] = total;
       }
@@ -114,6 +142,51 @@ export class TrueModelPlanner {
     this.stats.controlSteps++;
     this.stats.seconds += (performance.now() - started) / 1000;
     return now;
+  }
+
+  /** Adds the current observation to the episode's visited ones (the oldest go once it is full). */
+  private remember(current: Float32Array): void {
+    const n = current.length;
+    const rows = this.visited.length / n;
+    this.visited.set(current, (this.visitedCount % rows) * n);
+    this.visitedCount++;
+  }
+
+  /** Keeps one observation a sample reached, for mostNovelSample(). */
+  private keepCheckpoint(sample: number, obs: Float32Array): void {
+    const c = this.checkpointCounts[sample]++;
+    this.checkpoints.set(obs, (sample * this.checkpointsPerSample + c) * obs.length);
+  }
+
+  /**
+   * The sample whose checkpoints reach farthest from everything visited: the largest, over its
+   * checkpoints, of the squared distance to the nearest visited observation (novelty search,
+   * Lehman & Stanley 2011). Distances are in the observation's own units, unscaled: velocities
+   * are the largest entries, so motion not yet seen counts most.
+   */
+  private mostNovelSample(): number {
+    const n = this.env.info.obs.size;
+    const rows = Math.min(this.visitedCount, this.visited.length / n);
+    let pick = 1;
+    let pickNovelty = -1;
+    for (let k = 0; k < this.returns.length; k++) {
+      let novelty = 0;
+      for (let c = 0; c < this.checkpointCounts[k]; c++) {
+        const at = (k * this.checkpointsPerSample + c) * n;
+        let nearest = Infinity;
+        for (let r = 0; r < rows && nearest > novelty; r++) {
+          let d2 = 0;
+          for (let i = 0; i < n; i++) d2 += (this.checkpoints[at + i] - this.visited[r * n + i]) ** 2;
+          if (d2 < nearest) nearest = d2;
+        }
+        if (nearest > novelty) novelty = nearest;
+      }
+      if (novelty > pickNovelty) {
+        pick = k;
+        pickNovelty = novelty;
+      }
+    }
+    return pick;
   }
 
   /**
@@ -157,8 +230,12 @@ export class TrueModelPlanner {
     if (best - worst < 1e-12 && returns.length > 1) {
       // Every sample scored the same (a sparse reward not reached yet, e.g. pendulum swing-up):
       // their average is the plan plus zero-mean noise, i.e. no exploration at all. Follow one
-      // perturbed sample instead, so the system gets moving until some sample finds reward.
-      this.plan.set(candidates.subarray(seqLen, 2 * seqLen));
+      // sample instead until some sample finds reward. Random ones barely move a weak pendulum
+      // (its torque is a fifth of gravity's: in 64 tries, 1000 steps of random smooth torque never
+      // brought it within 70 degrees of upright); the most novel one keeps going where the episode
+      // has not been, which pumps energy in over the swings.
+      const pick = options.explore === 'novelty' ? this.mostNovelSample() : 1;
+      this.plan.set(candidates.subarray(pick * seqLen, (pick + 1) * seqLen));
       return;
     }
     const lambda = options.temperature * Math.max(best - worst, 1e-9);
@@ -175,12 +252,11 @@ export class TrueModelPlanner {
 
 /** One episode driven by the planner from reset(seed): its return and cost. */
 export function plannerEpisode(env: MujocoEnv, options: PlannerOptions, seed: number, onStep?: (step: number, ret: number) => void): { episodeReturn: number; stats: PlannerStats } {
-  env.reset(seed);
+  const obs = env.reset(seed);
   const planner = new TrueModelPlanner(env, options, seed + 1);
   let episodeReturn = 0;
-  const obs = new Float32Array(env.info.obs.size);
   for (let t = 0; ; t++) {
-    const a = planner.act();
+    const a = planner.act(obs);
     const o = env.stepInto(a, obs, 0);
     episodeReturn += o.reward;
     onStep?.(t + 1, episodeReturn);

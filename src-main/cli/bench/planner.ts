@@ -15,14 +15,16 @@ export const run: BenchSuite = async function* ({ quick, log }) {
     const env = await createEnv(resolveEnv(id));
     try {
       const options = plannerOptionsFor(env.info.controlTimestep);
-      env.reset(0);
+      const obs = env.reset(0);
       const planner = new TrueModelPlanner(env, options, 1);
       const controlSteps = quick ? 10 : 40;
       log(`${id}: ${controlSteps} control steps of MPPI, ${options.samples} samples x ${options.horizon} steps`);
-      const obs = new Float32Array(env.info.obs.size);
       for (let t = 0; t < controlSteps; t++) {
-        const o = env.stepInto(planner.act(), obs, 0);
-        if (o.terminated || o.truncated) env.reset(t);
+        const o = env.stepInto(planner.act(obs), obs, 0);
+        if (o.terminated || o.truncated) {
+          env.resetInto(obs, 0, t);
+          planner.reset();
+        }
       }
       const { simulatedSteps, seconds } = planner.stats;
       yield {

@@ -32,9 +32,10 @@ export function registerBaseline(program: Command): void {
     .option('--noise <x>', 'planner: action noise (std, in [-1, 1] action units)')
     .option('--iterations <n>', 'planner: sampling rounds per control step')
     .option('--noise-every <n>', 'planner: agent steps between independent noise draws (default: a tenth of the horizon)')
+    .option('--explore <how>', "planner: what to follow while no sample scores: 'novelty' (the sample reaching the least visited observation) or 'follow' (one perturbed sample)")
     .option('--save', 'write the result into references.json beside the env', false)
     .option('--json', 'print JSON only', false)
-    .action(async (opts: { env: string; episodes: string; randomEpisodes: string; samples?: string; horizon?: string; noise?: string; iterations?: string; noiseEvery?: string; save: boolean; json: boolean }) => {
+    .action(async (opts: { env: string; episodes: string; randomEpisodes: string; samples?: string; horizon?: string; noise?: string; iterations?: string; noiseEvery?: string; explore?: string; save: boolean; json: boolean }) => {
       const out = makeOutput(opts.json);
       const plannerEpisodes = wholeNumber('--episodes', opts.episodes, 0);
       const randomEpisodes = wholeNumber('--random-episodes', opts.randomEpisodes, 1);
@@ -44,6 +45,10 @@ export function registerBaseline(program: Command): void {
       if (opts.noise !== undefined) planner.noise = positiveNumber('--noise', opts.noise);
       if (opts.iterations !== undefined) planner.iterations = wholeNumber('--iterations', opts.iterations, 1);
       if (opts.noiseEvery !== undefined) planner.noiseEvery = wholeNumber('--noise-every', opts.noiseEvery, 1);
+      if (opts.explore !== undefined) {
+        if (opts.explore !== 'novelty' && opts.explore !== 'follow') throw new UserError({ field: '--explore', message: `'${opts.explore}' is not one of novelty, follow` });
+        planner.explore = opts.explore;
+      }
       const env = resolveEnv(opts.env);
       const r = await computeBaseline(env, { randomEpisodes, plannerEpisodes, planner, log: out.info });
       let saved: string | null = null;
