@@ -28,14 +28,25 @@ export default tseslint.config(
     files: ['src-main/**/*.ts'],
     ignores: ['src-main/app/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['electron', 'electron-store'], message: 'only src-main/app imports electron' }, { group: ['**/src-renderer/**'], message: 'the engine does not import the renderer' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['electron', 'electron-store'], message: 'only src-main/app imports electron' },
+            { group: ['**/src-renderer/**'], message: 'the engine does not import the renderer' },
+          ],
+        },
+      ],
     },
   },
   {
     // The renderer never imports Node modules.
     files: ['src-renderer/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'child_process', 'worker_threads'], message: 'the renderer runs in a browser' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*', 'fs', 'path', 'child_process', 'worker_threads'], message: 'the renderer runs in a browser' }] },
+      ],
     },
   },
 );

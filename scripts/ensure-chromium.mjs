@@ -14,7 +14,9 @@ if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v apt-get']).st
   process.exit(1);
 }
 console.error('Installing Debian chromium for the browser tests…');
-execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', { stdio: ['ignore', 'ignore', 'inherit'] });
+execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 if (!chromiumPath()) {
   console.error('chromium is still missing after apt-get install');
   process.exit(1);

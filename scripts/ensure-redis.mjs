@@ -8,12 +8,16 @@ const has = () => spawnSync('sh', ['-c', 'command -v redis-server']).status === 
 
 if (process.env.REDIS_SERVER || has()) process.exit(0);
 if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v apt-get']).status !== 0) {
-  console.error('The sweep tests need redis-server: install it (Debian: sudo apt-get install redis-server) or set REDIS_SERVER to its path.');
+  console.error(
+    'The sweep tests need redis-server: install it (Debian: sudo apt-get install redis-server) or set REDIS_SERVER to its path.',
+  );
   process.exit(1);
 }
 console.error('Installing Debian redis-server for the sweep tests…');
 // Only the binary is wanted: the package's own service is not started in containers without systemd.
-execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server', { stdio: ['ignore', 'ignore', 'inherit'] });
+execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server', {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 if (!has()) {
   console.error('redis-server is still missing after apt-get install');
   process.exit(1);

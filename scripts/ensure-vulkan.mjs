@@ -14,7 +14,9 @@ if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v apt-get']).st
   process.exit(1);
 }
 console.error('Installing Debian libvulkan1 for the webgpu tests…');
-execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvulkan1', { stdio: ['ignore', 'ignore', 'inherit'] });
+execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libvulkan1', {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 if (!has()) {
   console.error('libvulkan1 is still missing after apt-get install');
   process.exit(1);

@@ -127,7 +127,13 @@ type StepEnv = Pick<Env, 'reset' | 'step' | 'dispose'>;
  * Mean return over `episodes` deterministic episodes, and the mean |action| taken (saturation
  * shows as ~1). `visit` sees every observation with its episode (for the feature probe).
  */
-function evaluate(env: StepEnv, policy: (obs: Float32Array) => Float32Array, episodes: number, seed: number, visit?: (obs: Float32Array, episode: number) => void): { ret: number; absAction: number } {
+function evaluate(
+  env: StepEnv,
+  policy: (obs: Float32Array) => Float32Array,
+  episodes: number,
+  seed: number,
+  visit?: (obs: Float32Array, episode: number) => void,
+): { ret: number; absAction: number } {
   let total = 0;
   let abs = 0;
   let n = 0;
@@ -170,8 +176,14 @@ class FeatureProbe {
   r2(): number[] {
     const fit = this.rows.filter((r) => r.fit);
     const test = this.rows.filter((r) => !r.fit);
-    const readout = fitRidge(fit.map((r) => r.x), fit.map((r) => r.y));
-    return rSquared(test.map((r) => readOut(readout, r.x)), test.map((r) => r.y)).map((v) => +v.toFixed(3));
+    const readout = fitRidge(
+      fit.map((r) => r.x),
+      fit.map((r) => r.y),
+    );
+    return rSquared(
+      test.map((r) => readOut(readout, r.x)),
+      test.map((r) => r.y),
+    ).map((v) => +v.toFixed(3));
   }
 }
 
@@ -190,7 +202,15 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   const trainSource = o.trainEpisodeLength > 0 ? { ...source, spec: { ...source.spec, episode_length: o.trainEpisodeLength } } : source;
   const pixels = o.obs === 'pixels';
   const host = pixels ? await SyncRenderHost.start() : null;
-  const pixelOpts = { specCamera: source.spec.camera, width: o.size, height: o.size, actionRepeat: o.actionRepeat, stacking: o.stacking, stack: o.stack, antialias: o.antialias > 0 };
+  const pixelOpts = {
+    specCamera: source.spec.camera,
+    width: o.size,
+    height: o.size,
+    actionRepeat: o.actionRepeat,
+    stacking: o.stacking,
+    stack: o.stack,
+    antialias: o.antialias > 0,
+  };
   let env: PixelEnv | RepeatEnv;
   let evalEnv: PixelEnv | RepeatEnv;
   if (host) {
@@ -206,7 +226,17 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   let batchSize: number;
   if (env instanceof PixelEnv) {
     const pe = env;
-    const a = createPixelAgent({ algo: o.algo, shape: pe.shape, actionSize: A, seed: o.seed, hyperparams: o.hyperparams, trunk: o.trunk, trunkNorm: o.trunkNorm > 0, ...(o.layers ? { layers: o.layers } : {}), ...(o.actorEncoderLr !== undefined ? { actorEncoder: 'own', actorEncoderLr: o.actorEncoderLr } : {}) });
+    const a = createPixelAgent({
+      algo: o.algo,
+      shape: pe.shape,
+      actionSize: A,
+      seed: o.seed,
+      hyperparams: o.hyperparams,
+      trunk: o.trunk,
+      trunkNorm: o.trunkNorm > 0,
+      ...(o.layers ? { layers: o.layers } : {}),
+      ...(o.actorEncoderLr !== undefined ? { actorEncoder: 'own', actorEncoderLr: o.actorEncoderLr } : {}),
+    });
     const hp = a.hp;
     batchSize = hp.batchSize;
     const buf = pe.newReplay(Math.min(hp.replayCapacity, o.steps), { shift: o.shift, nStep: o.nStep, gamma: hp.gamma });
@@ -237,11 +267,36 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
   }
   const rng = new Rng(o.seed + 7);
   const randomPolicy = () => Float32Array.from({ length: A }, () => rng.range(-1, 1));
-  emit({ event: 'start', env: o.env, algo: o.algo, obs: o.obs, hyperparams: o.hyperparams, action_repeat: o.actionRepeat, stacking: o.stacking, stack: o.stack, shift: o.shift, n_step: o.nStep, antialias: o.antialias > 0, trunk: o.trunk, trunk_norm: o.trunkNorm > 0, layers: o.layers ?? null, train_episode_length: o.trainEpisodeLength || null, actor_encoder_lr: o.actorEncoderLr ?? null, backend: backend.name, batch: batchSize, shape: env instanceof PixelEnv ? env.shape : env.info.obs.size, steps: o.steps });
+  emit({
+    event: 'start',
+    env: o.env,
+    algo: o.algo,
+    obs: o.obs,
+    hyperparams: o.hyperparams,
+    action_repeat: o.actionRepeat,
+    stacking: o.stacking,
+    stack: o.stack,
+    shift: o.shift,
+    n_step: o.nStep,
+    antialias: o.antialias > 0,
+    trunk: o.trunk,
+    trunk_norm: o.trunkNorm > 0,
+    layers: o.layers ?? null,
+    train_episode_length: o.trainEpisodeLength || null,
+    actor_encoder_lr: o.actorEncoderLr ?? null,
+    backend: backend.name,
+    batch: batchSize,
+    shape: env instanceof PixelEnv ? env.shape : env.info.obs.size,
+    steps: o.steps,
+  });
   emit({ event: 'random', eval_return: +evaluate(evalEnv, randomPolicy, o.evalEpisodes, o.seed).ret.toFixed(1), episodes: o.evalEpisodes });
   // Doing nothing is a second yardstick: on cartpole-balance the pole, released near upright and
   // undamped, swings through the top slowly, and zero control earns the full control term.
-  emit({ event: 'zero', eval_return: +evaluate(evalEnv, () => new Float32Array(A), o.evalEpisodes, o.seed).ret.toFixed(1), episodes: o.evalEpisodes });
+  emit({
+    event: 'zero',
+    eval_return: +evaluate(evalEnv, () => new Float32Array(A), o.evalEpisodes, o.seed).ret.toFixed(1),
+    episodes: o.evalEpisodes,
+  });
   const t0 = performance.now();
   let updateSeconds = 0;
   let updates = 0;
@@ -290,7 +345,13 @@ export async function trainPixels(o: PixelTrainOptions, emit: (event: Record<str
       }
       if (step % o.evalEvery === 0 || step === o.steps) {
         const probe = evalEnv instanceof PixelEnv ? new FeatureProbe(agent, evalEnv) : null;
-        const ev = evaluate(evalEnv, (x) => agent.act(x, false), o.evalEpisodes, o.seed, probe ? (x, e) => probe.visit(x, e < o.evalEpisodes - 2) : undefined);
+        const ev = evaluate(
+          evalEnv,
+          (x) => agent.act(x, false),
+          o.evalEpisodes,
+          o.seed,
+          probe ? (x, e) => probe.visit(x, e < o.evalEpisodes - 2) : undefined,
+        );
         const wall = (performance.now() - t0) / 1000;
         emit({
           event: 'eval',
@@ -327,12 +388,14 @@ function parseArgs(argv: string[]): PixelTrainOptions {
     else if (k === 'algo') o.algo = v as PixelTrainOptions['algo'];
     else if (k === 'obs') o.obs = v as PixelTrainOptions['obs'];
     else if (k === 'stacking') o.stacking = v as PixelTrainOptions['stacking'];
-    else if (k === 'layers') o.layers = v.split(',').map((l) => {
-      const m = /^(\d+)x\1\/(\d+)$/.exec(l.trim());
-      if (!m) throw new Error(`--layers: '${l}' is not kernel x kernel / stride, e.g. 3x3/2`);
-      return { kernel: Number(m[1]), stride: Number(m[2]), filters: 32 };
-    });
-    else if (camel === 'actorEncoderLr' || (camel in o && typeof (o as unknown as Record<string, unknown>)[camel] === 'number')) (o as unknown as Record<string, number>)[camel] = Number(v);
+    else if (k === 'layers')
+      o.layers = v.split(',').map((l) => {
+        const m = /^(\d+)x\1\/(\d+)$/.exec(l.trim());
+        if (!m) throw new Error(`--layers: '${l}' is not kernel x kernel / stride, e.g. 3x3/2`);
+        return { kernel: Number(m[1]), stride: Number(m[2]), filters: 32 };
+      });
+    else if (camel === 'actorEncoderLr' || (camel in o && typeof (o as unknown as Record<string, unknown>)[camel] === 'number'))
+      (o as unknown as Record<string, number>)[camel] = Number(v);
     else throw new Error(`unknown option --${k}`);
   }
   return o;

@@ -26,7 +26,9 @@ for (const i of result.issues) {
   const explained = reviewed[i.id];
   const blocking = sev === 'HIGH' ? !explained : sev === 'MEDIUM' && !explained;
   if (blocking) failed++;
-  console.log(`${blocking ? 'FAIL' : explained ? 'reviewed' : 'info'}  ${sev.padEnd(13)} ${i.id}  ${i.file}:${i.location?.line ?? ''}${explained ? `  (${explained})` : ''}`);
+  console.log(
+    `${blocking ? 'FAIL' : explained ? 'reviewed' : 'info'}  ${sev.padEnd(13)} ${i.id}  ${i.file}:${i.location?.line ?? ''}${explained ? `  (${explained})` : ''}`,
+  );
 }
 console.log(`electronegativity: ${result.issues.length} findings, ${failed} unexplained at MEDIUM or HIGH`);
 process.exit(failed ? 1 : 0);

@@ -20,7 +20,10 @@ function newest(dir) {
 const bundle = join(root, 'out/renderer/index.html');
 if (!existsSync(bundle) || statSync(bundle).mtimeMs < Math.max(newest(join(root, 'src-renderer')), newest(join(root, 'src-main')))) {
   console.error('Building the studio…');
-  const r = spawnSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 

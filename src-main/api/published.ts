@@ -47,7 +47,10 @@ export function publishedFor(env: string, obs: string): { source: string; value:
   const ddpg = DDPG_TABLE1[env];
   if (ddpg) {
     const s = obs === 'pixels' ? ddpg.pix : ddpg.lowd;
-    out.push({ source: `DDPG Table 1 (${ddpg.task}, ${obs === 'pixels' ? 'pix' : 'lowd'})`, value: `R_av ${s.rAv.toFixed(3)} / R_best ${s.rBest.toFixed(3)}` });
+    out.push({
+      source: `DDPG Table 1 (${ddpg.task}, ${obs === 'pixels' ? 'pix' : 'lowd'})`,
+      value: `R_av ${s.rAv.toFixed(3)} / R_best ${s.rBest.toFixed(3)}`,
+    });
   }
   const curl = CURL_STATE_SAC[env];
   if (curl && obs !== 'pixels') out.push({ source: 'CURL Table 1, State SAC', value: `${curl.at100k} @100k, ${curl.at500k} @500k` });

@@ -58,7 +58,9 @@ export function curveSvg(row: ReportRow): string {
   const px = (x: number) => PAD.left + ((x - xLo) / (xHi - xLo)) * (W - PAD.left - PAD.right);
   const py = (y: number) => H - PAD.bottom - ((y - yLo) / (yHi - yLo)) * (H - PAD.top - PAD.bottom);
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   parts.push(`<text x="${PAD.left}" y="20" font-size="14" fill="#222">${escapeXml(figureTitle(row))}</text>`);
   for (const t of niceTicks(yLo, yHi, 5)) {
@@ -69,13 +71,18 @@ export function curveSvg(row: ReportRow): string {
     parts.push(`<text x="${px(t).toFixed(1)}" y="${H - PAD.bottom + 16}" text-anchor="middle" fill="#555">${fmt(t)}</text>`);
   }
   parts.push(`<text x="${(PAD.left + W - PAD.right) / 2}" y="${H - 8}" text-anchor="middle" fill="#333">env steps</text>`);
-  parts.push(`<text x="14" y="${(PAD.top + H - PAD.bottom) / 2}" text-anchor="middle" fill="#333" transform="rotate(-90 14 ${(PAD.top + H - PAD.bottom) / 2})">eval return</text>`);
+  parts.push(
+    `<text x="14" y="${(PAD.top + H - PAD.bottom) / 2}" text-anchor="middle" fill="#333" transform="rotate(-90 14 ${(PAD.top + H - PAD.bottom) / 2})">eval return</text>`,
+  );
   if (xs.length > 0) {
     const upper = xs.map((x, i) => `${px(x).toFixed(1)},${py(curve.high[i]).toFixed(1)}`);
     const lower = xs.map((x, i) => `${px(x).toFixed(1)},${py(curve.low[i]).toFixed(1)}`).reverse();
     parts.push(`<polygon data-series="band" points="${[...upper, ...lower].join(' ')}" fill="#3b82f6" fill-opacity="0.2" stroke="none"/>`);
-    parts.push(`<polyline data-series="mean" points="${xs.map((x, i) => `${px(x).toFixed(1)},${py(curve.mean[i]).toFixed(1)}`).join(' ')}" fill="none" stroke="#1d4ed8" stroke-width="2"/>`);
-    if (xs.length === 1) parts.push(`<circle data-series="mean" cx="${px(xs[0]).toFixed(1)}" cy="${py(curve.mean[0]).toFixed(1)}" r="3" fill="#1d4ed8"/>`);
+    parts.push(
+      `<polyline data-series="mean" points="${xs.map((x, i) => `${px(x).toFixed(1)},${py(curve.mean[i]).toFixed(1)}`).join(' ')}" fill="none" stroke="#1d4ed8" stroke-width="2"/>`,
+    );
+    if (xs.length === 1)
+      parts.push(`<circle data-series="mean" cx="${px(xs[0]).toFixed(1)}" cy="${py(curve.mean[0]).toFixed(1)}" r="3" fill="#1d4ed8"/>`);
   }
   if (reference) {
     for (const [name, value, colour] of [
@@ -83,8 +90,12 @@ export function curveSvg(row: ReportRow): string {
       ['random', reference.random_return, '#b91c1c'],
     ] as const) {
       const y = py(value).toFixed(1);
-      parts.push(`<line data-series="${name}" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}" stroke="${colour}" stroke-dasharray="6 4" stroke-width="1.5"/>`);
-      parts.push(`<text x="${W - PAD.right - 4}" y="${(Number(y) + (name === "random" ? 14 : -4)).toFixed(1)}" text-anchor="end" fill="${colour}">${name} ${fmt(value)}</text>`);
+      parts.push(
+        `<line data-series="${name}" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}" stroke="${colour}" stroke-dasharray="6 4" stroke-width="1.5"/>`,
+      );
+      parts.push(
+        `<text x="${W - PAD.right - 4}" y="${(Number(y) + (name === 'random' ? 14 : -4)).toFixed(1)}" text-anchor="end" fill="${colour}">${name} ${fmt(value)}</text>`,
+      );
     }
   }
   parts.push(`<line x1="${PAD.left}" x2="${PAD.left}" y1="${PAD.top}" y2="${H - PAD.bottom}" stroke="#888"/>`);

@@ -15,7 +15,7 @@ export type ObsKind = (typeof OBS_KINDS)[number];
 /** Defaults of a new run: DDPG on the dense pendulum, sized to give a result in about a minute on one core. */
 export const RUN_DEFAULTS = Object.freeze({
   env: 'pendulum',
-  algo: ('ddpg' satisfies BuiltInAlgo) as string,
+  algo: 'ddpg' satisfies BuiltInAlgo as string,
   obs: 'lowdim' as ObsKind,
   seed: 0,
   steps: 4000,
@@ -49,17 +49,55 @@ export const PIXEL_SETTINGS_DEFAULTS = Object.freeze({
 
 export const PixelSettingsSchema = z.strictObject({
   size: z.number().int().min(32).max(256).default(PIXEL_SETTINGS_DEFAULTS.size).describe('frames are size x size pixels (paper: 64)'),
-  actionRepeat: z.number().int().min(1).max(50).default(PIXEL_SETTINGS_DEFAULTS.actionRepeat).describe('physics steps per agent step, the action held (paper: 3)'),
+  actionRepeat: z
+    .number()
+    .int()
+    .min(1)
+    .max(50)
+    .default(PIXEL_SETTINGS_DEFAULTS.actionRepeat)
+    .describe('physics steps per agent step, the action held (paper: 3)'),
   stacking: z
     .enum(['repeats', 'sliding'])
     .default(PIXEL_SETTINGS_DEFAULTS.stacking)
-    .describe("'repeats': every repeat rendered and stacked (paper); 'sliding': one frame per step, the last `stack` steps (a third of the replay memory)"),
-  stack: z.number().int().min(1).max(8).default(PIXEL_SETTINGS_DEFAULTS.stack).describe("frames per observation with 'sliding' stacking ('repeats': the action repeats)"),
-  shift: z.number().int().min(0).max(16).default(PIXEL_SETTINGS_DEFAULTS.shift).describe('random-shift augmentation of replayed frames, in pixels (DrQ); 0: none'),
-  trunk: z.number().int().min(0).max(1024).default(PIXEL_SETTINGS_DEFAULTS.trunk).describe('units of a dense + tanh feature trunk after the conv layers (SAC-AE); 0: none (paper)'),
-  trunkNorm: z.boolean().default(PIXEL_SETTINGS_DEFAULTS.trunkNorm).describe("LayerNorm before the trunk's tanh (DrQ-v2): without it the tanh saturates within ~100 updates"),
-  nStep: z.number().int().min(1).max(20).default(PIXEL_SETTINGS_DEFAULTS.nStep).describe('n-step returns: rewards of n steps summed before bootstrapping (DrQ-v2: 3); 1: none (paper)'),
-  antialias: z.boolean().default(PIXEL_SETTINGS_DEFAULTS.antialias).describe('multisample anti-aliased frames, as MuJoCo renders: a thin pole shows sub-pixel motion'),
+    .describe(
+      "'repeats': every repeat rendered and stacked (paper); 'sliding': one frame per step, the last `stack` steps (a third of the replay memory)",
+    ),
+  stack: z
+    .number()
+    .int()
+    .min(1)
+    .max(8)
+    .default(PIXEL_SETTINGS_DEFAULTS.stack)
+    .describe("frames per observation with 'sliding' stacking ('repeats': the action repeats)"),
+  shift: z
+    .number()
+    .int()
+    .min(0)
+    .max(16)
+    .default(PIXEL_SETTINGS_DEFAULTS.shift)
+    .describe('random-shift augmentation of replayed frames, in pixels (DrQ); 0: none'),
+  trunk: z
+    .number()
+    .int()
+    .min(0)
+    .max(1024)
+    .default(PIXEL_SETTINGS_DEFAULTS.trunk)
+    .describe('units of a dense + tanh feature trunk after the conv layers (SAC-AE); 0: none (paper)'),
+  trunkNorm: z
+    .boolean()
+    .default(PIXEL_SETTINGS_DEFAULTS.trunkNorm)
+    .describe("LayerNorm before the trunk's tanh (DrQ-v2): without it the tanh saturates within ~100 updates"),
+  nStep: z
+    .number()
+    .int()
+    .min(1)
+    .max(20)
+    .default(PIXEL_SETTINGS_DEFAULTS.nStep)
+    .describe('n-step returns: rewards of n steps summed before bootstrapping (DrQ-v2: 3); 1: none (paper)'),
+  antialias: z
+    .boolean()
+    .default(PIXEL_SETTINGS_DEFAULTS.antialias)
+    .describe('multisample anti-aliased frames, as MuJoCo renders: a thin pole shows sub-pixel motion'),
 });
 export type PixelSettings = z.output<typeof PixelSettingsSchema>;
 
@@ -79,21 +117,46 @@ export const RunConfigInputSchema = z.strictObject({
   algo: z
     .string()
     .default(RUN_DEFAULTS.algo)
-    .refine((id) => findAlgorithmSpec(id) !== undefined, { error: (i) => `unknown algorithm '${String(i.input)}' (choose ${algorithmIds().join(', ')})` })
+    .refine((id) => findAlgorithmSpec(id) !== undefined, {
+      error: (i) => `unknown algorithm '${String(i.input)}' (choose ${algorithmIds().join(', ')})`,
+    })
     .describe('learning algorithm'),
   obs: z.enum(OBS_KINDS).default(RUN_DEFAULTS.obs).describe('observation type: low-dimensional state or rendered pixels'),
   pixels: PixelSettingsSchema.default(() => ({ ...PIXEL_SETTINGS_DEFAULTS })).describe('pixel observation settings (obs pixels)'),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).default(RUN_DEFAULTS.seed).describe('seed of the env, the networks and exploration'),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(RUN_DEFAULTS.seed)
+    .describe('seed of the env, the networks and exploration'),
   steps: count(RUN_DEFAULTS.steps, 1, 'environment steps to train for'),
   evalEvery: count(RUN_DEFAULTS.evalEvery, 1, 'environment steps between evaluations'),
   evalEpisodes: count(RUN_DEFAULTS.evalEpisodes, 0, 'deterministic episodes per evaluation (recorded for replay)'),
-  checkpointEvery: count(RUN_DEFAULTS.checkpointEvery, 1, 'environment steps between checkpoints (at most this much work is lost on a crash)'),
-  keepCheckpoints: z.number().int().min(1).max(1000).default(RUN_DEFAULTS.keepCheckpoints).describe('checkpoints kept on disk (older ones are deleted)'),
+  checkpointEvery: count(
+    RUN_DEFAULTS.checkpointEvery,
+    1,
+    'environment steps between checkpoints (at most this much work is lost on a crash)',
+  ),
+  keepCheckpoints: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(RUN_DEFAULTS.keepCheckpoints)
+    .describe('checkpoints kept on disk (older ones are deleted)'),
   /**
    * Warm-up: uniform random actions and no updates for the first steps. null takes the algorithm's
    * own numbers, max(randomSteps, learningStarts) (DDPG: 64, one minibatch; TD3: 10^4).
    */
-  warmupSteps: z.number().int().min(0).max(1_000_000_000).nullable().default(null).describe('random-action steps before learning; null: the algorithm default'),
+  warmupSteps: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000_000)
+    .nullable()
+    .default(null)
+    .describe('random-action steps before learning; null: the algorithm default'),
   saveReplay: z.boolean().default(RUN_DEFAULTS.saveReplay).describe('store the replay buffer in checkpoints (exact resume; larger files)'),
   hyperparams: z.record(z.string(), z.unknown()).default({}).describe('algorithm hyperparameters; missing ones take the paper defaults'),
   name: z.string().max(200).optional().describe('display name'),
@@ -139,12 +202,21 @@ export function parseRunConfig(raw: unknown): ParseResult {
   const c = base.data;
   const spec = findAlgorithmSpec(c.algo)!;
   const hp = spec.schema.safeParse(c.hyperparams);
-  if (!hp.success) return { ok: false, issues: hp.error.issues.map((i) => ({ field: fieldOf(['hyperparams', ...i.path]), message: i.message })) };
+  if (!hp.success)
+    return { ok: false, issues: hp.error.issues.map((i) => ({ field: fieldOf(['hyperparams', ...i.path]), message: i.message })) };
   const h = hp.data as ResolvedHyperparams;
   const issues: ConfigIssue[] = [];
-  if (h.batchSize > h.replayCapacity) issues.push({ field: 'hyperparams.batchSize', message: `batch size ${h.batchSize} is larger than the replay buffer (${h.replayCapacity})` });
+  if (h.batchSize > h.replayCapacity)
+    issues.push({
+      field: 'hyperparams.batchSize',
+      message: `batch size ${h.batchSize} is larger than the replay buffer (${h.replayCapacity})`,
+    });
   issues.push(...(spec.check?.(h, c.obs) ?? []));
-  if (c.obs === 'pixels' && spec.pixelDefaults === null) issues.push({ field: 'algo', message: `pixel runs train ${pixelAlgos().join(', ')}; ${c.algo} trains from low-dimensional state in this version` });
+  if (c.obs === 'pixels' && spec.pixelDefaults === null)
+    issues.push({
+      field: 'algo',
+      message: `pixel runs train ${pixelAlgos().join(', ')}; ${c.algo} trains from low-dimensional state in this version`,
+    });
   if (issues.length) return { ok: false, issues };
   const warmupSteps = c.warmupSteps ?? Math.max(h.randomSteps, h.learningStarts);
   return { ok: true, config: { ...c, hyperparams: h, warmupSteps } };

@@ -120,7 +120,9 @@ const LOOP_METRICS_AFTER: Record<string, MetricInfo> = {
  */
 export function metricInfo(algo: string): Record<string, MetricInfo> {
   const declared = findAlgorithmSpec(algo)?.metrics ?? {};
-  const own = Object.fromEntries(Object.entries(declared).map(([name, m]) => [name, { label: m.label ?? name, description: m.description }]));
+  const own = Object.fromEntries(
+    Object.entries(declared).map(([name, m]) => [name, { label: m.label ?? name, description: m.description }]),
+  );
   return { ...LOOP_METRICS, ...own, ...LOOP_METRICS_AFTER };
 }
 
@@ -154,7 +156,12 @@ export const EpisodeMetaSchema = z.object({
   episodeReturn: z.number(),
   diverged: z.boolean(),
   /** The observation recorded per frame (the low-dimensional one for pixel runs); absent in episodes recorded before it was. */
-  observation: z.object({ size: z.number().int().min(0), parts: z.array(z.object({ name: z.string(), offset: z.number().int(), size: z.number().int() })) }).optional(),
+  observation: z
+    .object({
+      size: z.number().int().min(0),
+      parts: z.array(z.object({ name: z.string(), offset: z.number().int(), size: z.number().int() })),
+    })
+    .optional(),
   /** The reward's top-level terms recorded per step (sim/reward-terms.ts); absent in older episodes. */
   rewardTerms: z.object({ labels: z.array(z.string()), combine: z.enum(['sum', 'product', 'min', 'max', 'one']) }).optional(),
   /**

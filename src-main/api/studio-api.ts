@@ -106,9 +106,7 @@ export interface ErrorPayload {
   errors: { file?: string; field?: string; message: string }[];
 }
 
-export type ResponseEnvelope =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: ErrorPayload };
+export type ResponseEnvelope = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ErrorPayload };
 
 /** A pushed event (training progress, status change, live frames). */
 export interface EventEnvelope {
@@ -182,7 +180,11 @@ export type RunRow = RunSummary & { hyperparams: Record<string, unknown> } & Not
  * getRun: the run's detail, its live progress, and how to title and explain each metric its
  * algorithm logs (api/runs.ts metricInfo), so a metric a new algorithm adds charts with no renderer change.
  */
-export type RunView = RunDetail & { progress: ProgressEvent | null; backend: BackendInfo | null; metricInfo: Record<string, MetricInfo> } & NotStarted;
+export type RunView = RunDetail & {
+  progress: ProgressEvent | null;
+  backend: BackendInfo | null;
+  metricInfo: Record<string, MetricInfo>;
+} & NotStarted;
 
 /** getMetrics */
 export type MetricsChunk = MetricsRead;

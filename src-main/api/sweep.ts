@@ -13,14 +13,16 @@ import { parseRunConfig, RunConfigInputSchema, type ConfigIssue, type RunConfigI
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
 /** A distribution a random search samples one parameter from. */
-export const DistributionSchema = z.discriminatedUnion('dist', [
-  z.strictObject({ dist: z.literal('choice'), values: z.array(z.unknown()).min(1).max(1000) }),
-  z.strictObject({ dist: z.literal('uniform'), min: finite, max: finite }),
-  z.strictObject({ dist: z.literal('log-uniform'), min: finite.positive(), max: finite.positive() }),
-  z.strictObject({ dist: z.literal('int'), min: z.number().int(), max: z.number().int() }),
-]).superRefine((d, ctx) => {
-  if ('max' in d && !(d.max > d.min)) ctx.addIssue({ code: 'custom', path: ['max'], message: `must be larger than min (${d.min})` });
-});
+export const DistributionSchema = z
+  .discriminatedUnion('dist', [
+    z.strictObject({ dist: z.literal('choice'), values: z.array(z.unknown()).min(1).max(1000) }),
+    z.strictObject({ dist: z.literal('uniform'), min: finite, max: finite }),
+    z.strictObject({ dist: z.literal('log-uniform'), min: finite.positive(), max: finite.positive() }),
+    z.strictObject({ dist: z.literal('int'), min: z.number().int(), max: z.number().int() }),
+  ])
+  .superRefine((d, ctx) => {
+    if ('max' in d && !(d.max > d.min)) ctx.addIssue({ code: 'custom', path: ['max'], message: `must be larger than min (${d.min})` });
+  });
 export type Distribution = z.infer<typeof DistributionSchema>;
 
 /**
@@ -50,18 +52,29 @@ const NOT_SEARCHABLE = new Set(['seed', 'name', 'tags', 'hyperparams']);
 const paramKey = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_.]{0,63}$/, 'not a parameter name')
-  .refine((k) => !NOT_SEARCHABLE.has(k), { message: 'cannot be searched over (the seed: use seeds; name, tags: the sweep names its runs)' });
+  .refine((k) => !NOT_SEARCHABLE.has(k), {
+    message: 'cannot be searched over (the seed: use seeds; name, tags: the sweep names its runs)',
+  });
 
 export const SweepFileSchema = z
   .strictObject({
     name: z.string().min(1).max(120).describe('shown in lists; run names start with it'),
-    base: z.record(z.string(), z.unknown()).default({}).describe('the run config as `train` takes it (env, algo, steps, hyperparams, …, and optionally a preset)'),
+    base: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe('the run config as `train` takes it (env, algo, steps, hyperparams, …, and optionally a preset)'),
     grid: z.record(paramKey, z.array(z.unknown()).min(1).max(1000)).optional().describe('every combination of these values'),
     random: z
       .strictObject({
         count: z.number().int().min(1).max(1000).describe('random points (crossed with the grid when both are given)'),
         params: z.record(paramKey, DistributionSchema),
-        seed: z.number().int().min(0).max(2 ** 31 - 1).default(0).describe('seed of the sampler (the same file gives the same points)'),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1)
+          .default(0)
+          .describe('seed of the sampler (the same file gives the same points)'),
       })
       .optional(),
     seeds: z.number().int().min(1).max(64).default(1).describe('seeds per point: base seed, base seed + 1, …'),
@@ -69,7 +82,8 @@ export const SweepFileSchema = z
   })
   .superRefine((s, ctx) => {
     const points = (s.grid ? Object.values(s.grid).reduce((n, v) => n * v.length, 1) : 1) * (s.random?.count ?? 1) * s.seeds;
-    if (points > 1000) ctx.addIssue({ code: 'custom', path: s.grid ? ['grid'] : ['seeds'], message: `the sweep has ${points} runs; at most 1000` });
+    if (points > 1000)
+      ctx.addIssue({ code: 'custom', path: s.grid ? ['grid'] : ['seeds'], message: `the sweep has ${points} runs; at most 1000` });
     for (const k of Object.keys(s.random?.params ?? {})) {
       if (s.grid && k in s.grid) ctx.addIssue({ code: 'custom', path: ['random', 'params', k], message: `'${k}' is also in grid` });
     }
@@ -141,8 +155,16 @@ function baseConfig(base: Record<string, unknown>): { config: Record<string, unk
   if (preset === undefined) return { config: rest, issues: [] };
   const presets = allPresets();
   const p = typeof preset === 'string' ? presets[preset] : undefined;
-  if (!p) return { config: rest, issues: [{ field: 'base.preset', message: `unknown preset ${JSON.stringify(preset)}; presets: ${Object.keys(presets).join(', ')}` }] };
-  if (rest.algo !== undefined && rest.algo !== p.algo) return { config: rest, issues: [{ field: 'base.preset', message: `preset '${String(preset)}' is for ${p.algo}, not ${String(rest.algo)}` }] };
+  if (!p)
+    return {
+      config: rest,
+      issues: [{ field: 'base.preset', message: `unknown preset ${JSON.stringify(preset)}; presets: ${Object.keys(presets).join(', ')}` }],
+    };
+  if (rest.algo !== undefined && rest.algo !== p.algo)
+    return {
+      config: rest,
+      issues: [{ field: 'base.preset', message: `preset '${String(preset)}' is for ${p.algo}, not ${String(rest.algo)}` }],
+    };
   const given = typeof rest.hyperparams === 'object' && rest.hyperparams !== null ? (rest.hyperparams as Record<string, unknown>) : {};
   return { config: { ...rest, algo: p.algo, hyperparams: { ...structuredClone(p.hyperparams), ...given } }, issues: [] };
 }
@@ -175,7 +197,9 @@ export function parseSweep(raw: unknown): SweepParse {
   for (const [key, values] of Object.entries(sweep.grid ?? {})) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [key]: v })));
   if (sweep.random) {
     const random = sampler(sweep.random.seed);
-    const samples = Array.from({ length: sweep.random.count }, () => Object.fromEntries(Object.entries(sweep.random!.params).map(([k, d]) => [k, sample(d, random)])));
+    const samples = Array.from({ length: sweep.random.count }, () =>
+      Object.fromEntries(Object.entries(sweep.random!.params).map(([k, d]) => [k, sample(d, random)])),
+    );
     combos = combos.flatMap((c) => samples.map((s) => ({ ...c, ...s })));
   }
 
@@ -190,7 +214,10 @@ export function parseSweep(raw: unknown): SweepParse {
       for (const issue of check.issues) {
         const key = Object.keys(params).find((k) => causedBy(issue, configPath(k)));
         const where = key === undefined ? `base.${issue.field}` : sweep.grid && key in sweep.grid ? `grid.${key}` : `random.params.${key}`;
-        const message = key === undefined ? issue.message : `${JSON.stringify(params[key])}: ${issue.field !== configPath(key).join('.') ? `${issue.field}: ` : ''}${issue.message}`;
+        const message =
+          key === undefined
+            ? issue.message
+            : `${JSON.stringify(params[key])}: ${issue.field !== configPath(key).join('.') ? `${issue.field}: ` : ''}${issue.message}`;
         const line = `${where}\0${message}`;
         if (!seen.has(line)) issues.push({ field: where, message });
         seen.add(line);

@@ -108,7 +108,7 @@ function std(xs: number[]): number | null {
 export function ranks(xs: number[]): number[] {
   const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
   const out = new Array<number>(xs.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
     for (let k = i; k <= j; k++) out[order[k]![1]] = (i + j) / 2 + 1;
@@ -152,7 +152,16 @@ function numericValues(values: unknown[], results: number[]): number[] {
 export function importance(params: string[], runs: SweepRunView[]): ParamImportance[] {
   const scored = runs.filter((r) => r.finalReturn !== null);
   const results = scored.map((r) => r.finalReturn!);
-  return params.map((key) => ({ key, correlation: spearman(numericValues(scored.map((r) => r.params[key]), results), results) }));
+  return params.map((key) => ({
+    key,
+    correlation: spearman(
+      numericValues(
+        scored.map((r) => r.params[key]),
+        results,
+      ),
+      results,
+    ),
+  }));
 }
 
 /** The points with their seeds summarised. */
@@ -164,7 +173,14 @@ export function summarisePoints(runs: SweepRunView[]): PointSummary[] {
     .map(([point, rs]) => {
       const finals = rs.map((r) => r.finalReturn).filter((x): x is number => x !== null);
       const bests = rs.map((r) => r.bestReturn).filter((x): x is number => x !== null);
-      return { point, params: rs[0]!.params, runs: rs.map((r) => r.id), meanFinal: mean(finals), stdFinal: std(finals), meanBest: mean(bests) };
+      return {
+        point,
+        params: rs[0]!.params,
+        runs: rs.map((r) => r.id),
+        meanFinal: mean(finals),
+        stdFinal: std(finals),
+        meanBest: mean(bests),
+      };
     });
 }
 
@@ -182,6 +198,18 @@ export function sweepView(record: SweepRecord, runs: SweepRunView[]): SweepView 
     counts[k] = (counts[k] ?? 0) + 1;
   }
   const points = summarisePoints(runs);
-  return { id: record.id, name: record.name, file: record.file, createdAt: record.createdAt, queue: record.queue, params: record.params, state: sweepState(runs), counts, runs, points, best: bestPoint(points), importance: importance(record.params, runs) };
+  return {
+    id: record.id,
+    name: record.name,
+    file: record.file,
+    createdAt: record.createdAt,
+    queue: record.queue,
+    params: record.params,
+    state: sweepState(runs),
+    counts,
+    runs,
+    points,
+    best: bestPoint(points),
+    importance: importance(record.params, runs),
+  };
 }
-

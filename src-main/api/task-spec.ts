@@ -35,7 +35,14 @@ const INSTANT_QUANTITIES = [
   /** Generalised velocity of hinge/slide joints. */
   z.object({ type: z.literal('joint_vel'), joints: z.array(Name).min(1) }).strict(),
   /** Part of a free joint: its position (world), quaternion (w x y z), linear velocity (world) or angular velocity (body frame, as MuJoCo's qvel). */
-  z.object({ type: z.literal('free_joint'), joint: Name, part: z.enum(['position', 'quaternion', 'linear_velocity', 'angular_velocity']), axes: Axes }).strict(),
+  z
+    .object({
+      type: z.literal('free_joint'),
+      joint: Name,
+      part: z.enum(['position', 'quaternion', 'linear_velocity', 'angular_velocity']),
+      axes: Axes,
+    })
+    .strict(),
   /** Every qpos entry, then every qvel entry (Gymnasium's `state_vector()`). */
   z.object({ type: z.literal('state') }).strict(),
   /** A sensor's output (all of it, or the entries listed in `index`). */
@@ -79,7 +86,10 @@ const InstantQuantitySchema = z.discriminatedUnion('type', INSTANT_QUANTITIES);
  * observations. `displacement` is the change of another quantity over the agent step divided by the
  * control timestep ((x_after - x_before) / dt: Gymnasium's forward velocity).
  */
-export const QuantitySchema = z.discriminatedUnion('type', [...INSTANT_QUANTITIES, z.object({ type: z.literal('displacement'), of: InstantQuantitySchema }).strict()]);
+export const QuantitySchema = z.discriminatedUnion('type', [
+  ...INSTANT_QUANTITIES,
+  z.object({ type: z.literal('displacement'), of: InstantQuantitySchema }).strict(),
+]);
 export type Quantity = z.infer<typeof QuantitySchema>;
 
 /** dm_control `rewards.tolerance` sigmoids. */
@@ -108,7 +118,11 @@ export const ToleranceSchema = z
       // As in dm_control: these sigmoids reach 0 only at infinity, so value_at_margin must be in (0, 1).
       const open = ['gaussian', 'hyperbolic', 'long_tail', 'reciprocal', 'tanh_squared'].includes(t.sigmoid);
       if (open ? !(v > 0 && v < 1) : !(v >= 0 && v < 1)) {
-        ctx.addIssue({ code: 'custom', path: ['value_at_margin'], message: `must be in ${open ? '(0, 1)' : '[0, 1)'} for the ${t.sigmoid} sigmoid` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['value_at_margin'],
+          message: `must be in ${open ? '(0, 1)' : '[0, 1)'} for the ${t.sigmoid} sigmoid`,
+        });
       }
     }
   });
@@ -181,7 +195,10 @@ const REWARD_NODES: Record<string, () => z.ZodType> = {
     z
       .object({ sum: Nodes(), weights: z.array(Finite).optional() })
       .strict()
-      .refine((s) => !s.weights || s.weights.length === s.sum.length, { message: 'weights must have one entry per summed term', path: ['weights'] }),
+      .refine((s) => !s.weights || s.weights.length === s.sum.length, {
+        message: 'weights must have one entry per summed term',
+        path: ['weights'],
+      }),
   min: () => z.object({ min: Nodes() }).strict(),
   max: () => z.object({ max: Nodes() }).strict(),
   abs: () => z.object({ abs: RewardNodeSchema }).strict(),
@@ -189,7 +206,8 @@ const REWARD_NODES: Record<string, () => z.ZodType> = {
   exp: () => z.object({ exp: RewardNodeSchema }).strict(),
   clip: () => z.object({ clip: RewardNodeSchema, range: z.tuple([Bound, Bound]) }).strict(),
   /** The inner node's value, or 0 while any of the conditions holds ("terminated": the spec's terminations). */
-  gate: () => z.object({ gate: RewardNodeSchema, unless: z.union([z.literal('terminated'), z.array(ConditionSchema).min(1).max(32)]) }).strict(),
+  gate: () =>
+    z.object({ gate: RewardNodeSchema, unless: z.union([z.literal('terminated'), z.array(ConditionSchema).min(1).max(32)]) }).strict(),
   quantity: () => RewardTermSchema,
 };
 const NODE_KINDS = Object.keys(REWARD_NODES);
@@ -203,12 +221,16 @@ export const RewardNodeSchema: z.ZodType<RewardNode> = z.lazy(() =>
   z.unknown().transform((v, ctx) => {
     const kinds = v && typeof v === 'object' && !Array.isArray(v) ? NODE_KINDS.filter((k) => k in v) : [];
     if (kinds.length !== 1) {
-      ctx.addIssue({ code: 'custom', message: `a reward node has exactly one of the keys ${NODE_KINDS.map((k) => `"${k}"`).join(', ')}${kinds.length ? ` (this one has ${kinds.join(', ')})` : ''}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `a reward node has exactly one of the keys ${NODE_KINDS.map((k) => `"${k}"`).join(', ')}${kinds.length ? ` (this one has ${kinds.join(', ')})` : ''}`,
+      });
       return z.NEVER;
     }
     const r = REWARD_NODES[kinds[0]]().safeParse(v);
     if (r.success) return r.data as RewardNode;
-    for (const i of r.error.issues) ctx.addIssue({ ...(i as object), code: 'custom', message: i.message, path: i.path as PropertyKey[] } as never);
+    for (const i of r.error.issues)
+      ctx.addIssue({ ...(i as object), code: 'custom', message: i.message, path: i.path as PropertyKey[] } as never);
     return z.NEVER;
   }),
 ) as unknown as z.ZodType<RewardNode>;
@@ -216,7 +238,10 @@ export const RewardNodeSchema: z.ZodType<RewardNode> = z.lazy(() =>
 /** Applied to every value of an observation part, in this order: transform, then clip (Gymnasium clips qvel to ±10). */
 const Post = {
   transform: z.enum(['none', 'log1p', 'sin', 'cos']).default('none'),
-  clip: z.tuple([Finite, Finite]).refine(([a, b]) => a <= b, 'first value must not exceed the second').optional(),
+  clip: z
+    .tuple([Finite, Finite])
+    .refine(([a, b]) => a <= b, 'first value must not exceed the second')
+    .optional(),
 };
 
 /** One named part of the observation vector. */
@@ -229,11 +254,23 @@ export const ObservationSchema = z.discriminatedUnion('type', [
   /** World positions of points (sites, bodies, geoms, goals). */
   z.object({ name: Name, type: z.literal('positions'), points: z.array(PointSchema).min(1), axes: Axes, ...Post }).strict(),
   /** `to - from` in world coordinates (e.g. finger to target), or in a body's axes with `frame`. */
-  z.object({ name: Name, type: z.literal('relative'), from: PointSchema, to: PointSchema, axes: Axes, frame: Name.optional(), ...Post }).strict(),
+  z
+    .object({ name: Name, type: z.literal('relative'), from: PointSchema, to: PointSchema, axes: Axes, frame: Name.optional(), ...Post })
+    .strict(),
   /** Entries of body rotation matrices (all bodies but the world when `bodies` is omitted), as dm_control's orientations. */
-  z.object({ name: Name, type: z.literal('orientations'), bodies: z.array(Name).optional(), entries: z.array(XmatEntry).min(1), ...Post }).strict(),
+  z
+    .object({ name: Name, type: z.literal('orientations'), bodies: z.array(Name).optional(), entries: z.array(XmatEntry).min(1), ...Post })
+    .strict(),
   /** Linear (centre of mass) and/or angular velocity of bodies in world axes. */
-  z.object({ name: Name, type: z.literal('body_velocity'), bodies: z.array(Name).min(1), kind: z.enum(['linear', 'angular', 'both']).default('linear'), ...Post }).strict(),
+  z
+    .object({
+      name: Name,
+      type: z.literal('body_velocity'),
+      bodies: z.array(Name).min(1),
+      kind: z.enum(['linear', 'angular', 'both']).default('linear'),
+      ...Post,
+    })
+    .strict(),
   /** World height (z) of points. */
   z.object({ name: Name, type: z.literal('height'), points: z.array(PointSchema).min(1), ...Post }).strict(),
   /** Any quantity (e.g. part of a free joint, contact forces, a displacement). */
@@ -249,7 +286,10 @@ const Place = {
   value: Vec3.optional(),
   uniform: z.tuple([Range, Range, Range]).optional(),
   /** `uniform_area`: uniform over the annulus's area (Gymnasium reacher's draw) rather than in radius (dm_control's). */
-  disc: z.object({ radius: Range, angle: Range.default([0, 2 * Math.PI]), z: Finite.default(0), uniform_area: z.boolean().default(false) }).strict().optional(),
+  disc: z
+    .object({ radius: Range, angle: Range.default([0, 2 * Math.PI]), z: Finite.default(0), uniform_area: z.boolean().default(false) })
+    .strict()
+    .optional(),
 };
 
 /** A goal point: constant, or drawn at the start of each episode; rewards and observations read it as a point (`{goal: name}`). */
@@ -268,8 +308,26 @@ export const InitStepSchema = z.discriminatedUnion('type', [
    * Set (or with `add`, perturb) joint positions: uniform in `uniform`, normal with std `normal`, or
    * `value`. Without `joints`, every qpos entry (free-joint quaternions too, as Gymnasium's reset noise).
    */
-  z.object({ type: z.literal('qpos'), joints: z.array(Name).min(1).optional(), uniform: Range.optional(), normal: Finite.min(0).optional(), value: Finite.optional(), add: z.boolean().default(false) }).strict(),
-  z.object({ type: z.literal('qvel'), joints: z.array(Name).optional(), uniform: Range.optional(), normal: Finite.min(0).optional(), value: Finite.optional(), add: z.boolean().default(false) }).strict(),
+  z
+    .object({
+      type: z.literal('qpos'),
+      joints: z.array(Name).min(1).optional(),
+      uniform: Range.optional(),
+      normal: Finite.min(0).optional(),
+      value: Finite.optional(),
+      add: z.boolean().default(false),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('qvel'),
+      joints: z.array(Name).optional(),
+      uniform: Range.optional(),
+      normal: Finite.min(0).optional(),
+      value: Finite.optional(),
+      add: z.boolean().default(false),
+    })
+    .strict(),
   /** Initial control in actuator units (all actuators, or those listed): what `settle` steps and the first step start from. */
   z.object({ type: z.literal('ctrl'), actuators: z.array(Name).min(1).optional(), value: Finite }).strict(),
   /** Move a body fixed to the world (e.g. a target) to a random point of a disc/annulus in its xy plane, as reacher does. */
@@ -278,9 +336,26 @@ export const InitStepSchema = z.discriminatedUnion('type', [
    * Move a geom, site or body (its position in its parent's frame: the world's for a world child) to a
    * goal point or a drawn place: dm_control reacher moves its target geom, finger-turn its target site.
    */
-  z.object({ type: z.literal('move'), geom: Name.optional(), site: Name.optional(), body: Name.optional(), goal: Name.optional(), ...Place }).strict(),
+  z
+    .object({
+      type: z.literal('move'),
+      geom: Name.optional(),
+      site: Name.optional(),
+      body: Name.optional(),
+      goal: Name.optional(),
+      ...Place,
+    })
+    .strict(),
   /** Put a point on two slide joints (x, y) at a random place of a disc/annulus: a target whose place is part of qpos. */
-  z.object({ type: z.literal('joints_in_disc'), joints: z.tuple([Name, Name]), radius: Range, angle: Range.default([0, 2 * Math.PI]), uniform_area: z.boolean().default(false) }).strict(),
+  z
+    .object({
+      type: z.literal('joints_in_disc'),
+      joints: z.tuple([Name, Name]),
+      radius: Range,
+      angle: Range.default([0, 2 * Math.PI]),
+      uniform_area: z.boolean().default(false),
+    })
+    .strict(),
   /** Let the model settle for n physics steps with the current control (zero unless a `ctrl` step set it), then reset the clock (dm_control cheetah: 200). */
   z.object({ type: z.literal('settle'), steps: z.number().int().min(1).max(10_000) }).strict(),
   /** Redraw all previous randomisation until no contacts remain (dm_control finger: up to 1000 tries). */
@@ -353,11 +428,16 @@ export const TaskSpecSchema = z
         ctx.addIssue({ code: 'custom', path: ['init', i], message: 'give exactly one of `geom`, `site`, `body` to move' });
       }
       if (st.type === 'move' && [st.goal, st.value, st.uniform, st.disc].filter((v) => v !== undefined).length !== 1) {
-        ctx.addIssue({ code: 'custom', path: ['init', i], message: 'give exactly one of `goal`, `value`, `uniform`, `disc` (where to move it)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['init', i],
+          message: 'give exactly one of `goal`, `value`, `uniform`, `disc` (where to move it)',
+        });
       }
     });
     s.goals.forEach((g, i) => {
-      if ([g.value, g.uniform, g.disc].filter((v) => v !== undefined).length !== 1) ctx.addIssue({ code: 'custom', path: ['goals', i], message: 'give exactly one of `value`, `uniform`, `disc`' });
+      if ([g.value, g.uniform, g.disc].filter((v) => v !== undefined).length !== 1)
+        ctx.addIssue({ code: 'custom', path: ['goals', i], message: 'give exactly one of `value`, `uniform`, `disc`' });
     });
   });
 /** A parsed task spec (defaults filled in). */

@@ -4,7 +4,15 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { StudioService } from '../service/studio-service.ts';
 import { ElectronSettingsStore } from './settings-electron.ts';
-import { isTrustedSender, navigationAllowed, parseSaveRequest, permissionGranted, rendererUrlOf, webviewAllowed, windowOpenDecision } from './policy.ts';
+import {
+  isTrustedSender,
+  navigationAllowed,
+  parseSaveRequest,
+  permissionGranted,
+  rendererUrlOf,
+  webviewAllowed,
+  windowOpenDecision,
+} from './policy.ts';
 
 // The decisions live in policy.ts (pure, unit-tested); this file only wires them to Electron.
 const here = fileURLToPath(new URL('.', import.meta.url));

@@ -121,17 +121,31 @@ const SaveRequestSchema = z.tuple([
  * where the user picks the real path; it is reduced to a plain file name (no folders, no '..', no
  * control characters) so it cannot point the dialog anywhere.
  */
-export function parseSaveRequest(suggestedName: unknown, bytes: unknown): { ok: true; name: string; bytes: Uint8Array } | { ok: false; message: string } {
+export function parseSaveRequest(
+  suggestedName: unknown,
+  bytes: unknown,
+): { ok: true; name: string; bytes: Uint8Array } | { ok: false; message: string } {
   const r = SaveRequestSchema.safeParse([suggestedName, bytes]);
-  if (!r.success) return { ok: false, message: `refused: bad save request (${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})` };
+  if (!r.success)
+    return {
+      ok: false,
+      message: `refused: bad save request (${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`,
+    };
   const [name, data] = r.data;
   return { ok: true, name: safeFileName(name), bytes: data };
 }
 
 export function safeFileName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  const base = name.replace(/[\u0000-\u001f\u007f]/g, '').split(/[/\\]/).pop() ?? '';
-  const cleaned = base.replace(/[:*?"<>|]/g, '_').replace(/^\.+/, '').trim();
+  const base =
+    name
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f]/g, '')
+      .split(/[/\\]/)
+      .pop() ?? '';
+  const cleaned = base
+    .replace(/[:*?"<>|]/g, '_')
+    .replace(/^\.+/, '')
+    .trim();
   return cleaned.length ? cleaned.slice(0, 200) : 'download';
 }
 
@@ -148,7 +162,7 @@ export function cspProblems(csp: string): string[] {
   }
   const problems: string[] = [];
   const def = directives.get('default-src');
-  if (!def) problems.push("no default-src (everything would be allowed)");
+  if (!def) problems.push('no default-src (everything would be allowed)');
   else if (def.some((v) => v !== "'self'" && v !== "'none'")) problems.push(`default-src allows ${def.join(' ')}`);
   const script = directives.get('script-src') ?? def ?? [];
   for (const bad of ["'unsafe-inline'", "'unsafe-eval'", '*', 'data:', 'blob:', 'http:', 'https:']) {
@@ -156,8 +170,14 @@ export function cspProblems(csp: string): string[] {
   }
   if (script.some((v) => /^https?:\/\//.test(v))) problems.push('script-src allows a remote origin');
   if (directives.get('object-src')?.join(' ') !== "'none'") problems.push("object-src is not 'none'");
-  if (directives.has('base-uri') && directives.get('base-uri')!.join(' ') !== "'none'" && directives.get('base-uri')!.join(' ') !== "'self'") problems.push('base-uri is open');
+  if (
+    directives.has('base-uri') &&
+    directives.get('base-uri')!.join(' ') !== "'none'" &&
+    directives.get('base-uri')!.join(' ') !== "'self'"
+  )
+    problems.push('base-uri is open');
   const connect = directives.get('connect-src') ?? def ?? [];
-  if (connect.some((v) => v === '*' || v === 'http:' || v === 'https:' || /^https?:\/\//.test(v))) problems.push('connect-src reaches other origins');
+  if (connect.some((v) => v === '*' || v === 'http:' || v === 'https:' || /^https?:\/\//.test(v)))
+    problems.push('connect-src reaches other origins');
   return problems;
 }

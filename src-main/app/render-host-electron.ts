@@ -72,7 +72,15 @@ export class ElectronRenderHost implements RenderHost {
 
   async setScene(scene: SceneModel, camera: PixelCamera, size: FrameSize): Promise<void> {
     checkFrameSize(size);
-    const setup: RenderSetup = { scene, camera, width: size.width, height: size.height, maxFrames: this.maxFrames, shadows: this.shadows, antialias: size.antialias ?? false };
+    const setup: RenderSetup = {
+      scene,
+      camera,
+      width: size.width,
+      height: size.height,
+      maxFrames: this.maxFrames,
+      shadows: this.shadows,
+      antialias: size.antialias ?? false,
+    };
     await this.win.webContents.executeJavaScript(`window.${RENDER_HOST_GLOBAL}.setScene(${JSON.stringify(setup)}), true`);
     this.scene = scene;
     this.frameBytes = size.width * size.height * 3;
@@ -87,10 +95,13 @@ export class ElectronRenderHost implements RenderHost {
       const n = Math.min(this.maxFrames, frames - f0);
       const chunk = poses.subarray(f0 * per, (f0 + n) * per);
       const b64 = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('base64');
-      const result: unknown = await this.win.webContents.executeJavaScript(`window.${RENDER_HOST_GLOBAL}.render(${JSON.stringify(b64)}, ${n})`);
+      const result: unknown = await this.win.webContents.executeJavaScript(
+        `window.${RENDER_HOST_GLOBAL}.render(${JSON.stringify(b64)}, ${n})`,
+      );
       if (typeof result !== 'string') throw new Error('render host page answered with something other than base64 frames');
       const bytes = Buffer.from(result, 'base64');
-      if (bytes.length !== n * this.frameBytes) throw new Error(`render host returned ${bytes.length} bytes for ${n} frames of ${this.frameBytes}`);
+      if (bytes.length !== n * this.frameBytes)
+        throw new Error(`render host returned ${bytes.length} bytes for ${n} frames of ${this.frameBytes}`);
       out.set(bytes, f0 * this.frameBytes);
     }
     return out;

@@ -16,7 +16,11 @@ import { toUnitAction } from './meta.ts';
  * render host (headless Chromium) from the task's camera at the policy's input size, one per
  * action repeat, stacked (render/pixel-env.ts).
  */
-export async function evaluatePolicyFile(opts: { policy: string; env?: string; episodes: number }): Promise<{ evalReturn: number; returns: number[]; env: string; seed: number }> {
+export async function evaluatePolicyFile(opts: {
+  policy: string;
+  env?: string;
+  episodes: number;
+}): Promise<{ evalReturn: number; returns: number[]; env: string; seed: number }> {
   const policy = await loadExportedPolicy(opts.policy);
   let host: SyncRenderHost | null = null;
   try {
@@ -24,16 +28,25 @@ export async function evaluatePolicyFile(opts: { policy: string; env?: string; e
     const source = resolveEnv(opts.env ?? policy.meta.env.id);
     const [height, width, channels] = policy.meta.observation.shape;
     const pixels = policy.meta.observation.kind === 'pixels';
-    if (pixels && !(channels > 0 && channels % 3 === 0)) throw new UserError({ file: opts.policy, message: `a pixel policy takes stacked RGB frames; its input has ${channels} channels` });
+    if (pixels && !(channels > 0 && channels % 3 === 0))
+      throw new UserError({ file: opts.policy, message: `a pixel policy takes stacked RGB frames; its input has ${channels} channels` });
     const inner = await createEnv(source, { seed });
     let env: Env = inner;
     if (pixels) {
       try {
         host = await SyncRenderHost.start();
-        env = await PixelEnv.create(inner, host, { specCamera: source.spec.camera, width, height, ...pixelSettingsOf(policy.meta.trainingConfig, channels / 3) });
+        env = await PixelEnv.create(inner, host, {
+          specCamera: source.spec.camera,
+          width,
+          height,
+          ...pixelSettingsOf(policy.meta.trainingConfig, channels / 3),
+        });
       } catch (e) {
         inner.dispose();
-        throw new UserError({ file: opts.policy, message: `a pixel policy needs the render host to draw its frames, and it did not start: ${e instanceof Error ? e.message : String(e)}` });
+        throw new UserError({
+          file: opts.policy,
+          message: `a pixel policy needs the render host to draw its frames, and it did not start: ${e instanceof Error ? e.message : String(e)}`,
+        });
       }
     }
     try {
@@ -53,7 +66,11 @@ export async function evaluatePolicyFile(opts: { policy: string; env?: string; e
  * episodes from the run's evaluation seeds, no noise. The policy answers in actuator units; the env
  * takes [-1, 1], so each action is mapped back through the ranges in the policy's metadata.
  */
-export async function evaluateExportedPolicy(env: Env, policy: ExportedPolicy, opts: { episodes: number; runSeed: number }): Promise<{ evalReturn: number; returns: number[] }> {
+export async function evaluateExportedPolicy(
+  env: Env,
+  policy: ExportedPolicy,
+  opts: { episodes: number; runSeed: number },
+): Promise<{ evalReturn: number; returns: number[] }> {
   checkCompatible(env, policy);
   const returns: number[] = [];
   for (let k = 0; k < opts.episodes; k++) {
@@ -76,10 +93,16 @@ export function checkCompatible(env: Env, policy: ExportedPolicy): void {
   const { meta } = policy;
   const info = env.info;
   if (info.obs.size !== policy.inputSize) {
-    throw new UserError({ field: '--env', message: `${info.id} has ${info.obs.size} observation values; the policy (trained on ${meta.env.id}) takes ${policy.inputSize}` });
+    throw new UserError({
+      field: '--env',
+      message: `${info.id} has ${info.obs.size} observation values; the policy (trained on ${meta.env.id}) takes ${policy.inputSize}`,
+    });
   }
   if (info.action.size !== meta.action.size) {
-    throw new UserError({ field: '--env', message: `${info.id} has ${info.action.size} actuators; the policy (trained on ${meta.env.id}) drives ${meta.action.size}` });
+    throw new UserError({
+      field: '--env',
+      message: `${info.id} has ${info.action.size} actuators; the policy (trained on ${meta.env.id}) drives ${meta.action.size}`,
+    });
   }
 }
 
@@ -87,7 +110,10 @@ export function checkCompatible(env: Env, policy: ExportedPolicy): void {
  * The frame settings of the run a pixel policy comes from (its training config), else those of runs
  * before the settings existed: one frame per action repeat (DDPG paper: 3), all stacked, no anti-aliasing.
  */
-function pixelSettingsOf(trainingConfig: unknown, frames: number): { actionRepeat: number; stacking: 'repeats' | 'sliding'; stack: number; antialias: boolean } {
+function pixelSettingsOf(
+  trainingConfig: unknown,
+  frames: number,
+): { actionRepeat: number; stacking: 'repeats' | 'sliding'; stack: number; antialias: boolean } {
   const given = (trainingConfig as { config?: { pixels?: unknown } } | null)?.config?.pixels;
   const parsed = given === undefined ? null : PixelSettingsSchema.safeParse(given);
   if (parsed?.success) {

@@ -18,7 +18,12 @@ export interface ExportFile {
  * save dialog / download (ONNX as is; JSON with its inline weights; TF.js as model.json with the
  * weights inline as base64, loaded with tf.io.fromMemory).
  */
-export async function renderExport(graph: PolicyGraph, meta: PolicyMeta, format: ExportFormatName, form: 'folder' | 'single'): Promise<ExportFile[]> {
+export async function renderExport(
+  graph: PolicyGraph,
+  meta: PolicyMeta,
+  format: ExportFormatName,
+  form: 'folder' | 'single',
+): Promise<ExportFile[]> {
   const text = (s: string) => new TextEncoder().encode(s);
   switch (format) {
     case 'onnx':
@@ -31,7 +36,9 @@ export async function renderExport(graph: PolicyGraph, meta: PolicyMeta, format:
     case 'tfjs': {
       const { modelJson, weights } = await policyToTfjs(graph, meta);
       if (form === 'single') {
-        return [{ name: 'model.json', bytes: text(JSON.stringify({ ...modelJson, weightsBase64: Buffer.from(weights).toString('base64') })) }];
+        return [
+          { name: 'model.json', bytes: text(JSON.stringify({ ...modelJson, weightsBase64: Buffer.from(weights).toString('base64') })) },
+        ];
       }
       return [
         { name: 'model.json', bytes: text(JSON.stringify(modelJson)) },
@@ -54,13 +61,23 @@ function readme(format: 'tfjs' | 'json', meta: PolicyMeta): string {
           'const action = model.predict(tf.tensor([obs])).dataSync();',
           '```',
         ]
-      : ['```js', "import { createPolicy } from './runner.mjs';", 'const policy = createPolicy(JSON.parse(policyJsonText));', 'const action = policy.act(obs);', '```', '', "From a shell: `node runner.mjs policy.json '[obs, …]'`."];
+      : [
+          '```js',
+          "import { createPolicy } from './runner.mjs';",
+          'const policy = createPolicy(JSON.parse(policyJsonText));',
+          'const action = policy.act(obs);',
+          '```',
+          '',
+          "From a shell: `node runner.mjs policy.json '[obs, …]'`.",
+        ];
   return [
     `# ${meta.algo.toUpperCase()} policy for ${meta.env.id}`,
     '',
-    `Exported by RL Studio from run \`${meta.run.id}\`, checkpoint \`${meta.checkpoint.name}\`` + (meta.evalReturn === null ? '.' : ` (eval return ${meta.evalReturn}).`),
+    `Exported by RL Studio from run \`${meta.run.id}\`, checkpoint \`${meta.checkpoint.name}\`` +
+      (meta.evalReturn === null ? '.' : ` (eval return ${meta.evalReturn}).`),
     '',
-    `Input: the raw observation, ${obs.shape.join(' x ')} float32` + (obs.normalization ? ' (the running normalisation is inside the model).' : '.'),
+    `Input: the raw observation, ${obs.shape.join(' x ')} float32` +
+      (obs.normalization ? ' (the running normalisation is inside the model).' : '.'),
     '',
     layout,
     '',

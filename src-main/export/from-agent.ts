@@ -31,7 +31,12 @@ export interface PixelTorso {
  * reads only asynchronously (webgpu) pass it, and await the agent's host views first
  * (learn/agent-reads.ts refreshHostViews), as export/run-policy.ts does.
  */
-export function policyGraphFromAgent(agent: Agent, action: { low: ArrayLike<number>; high: ArrayLike<number> }, pixels?: PixelTorso, state: AgentState = agent.getState()): PolicyGraph {
+export function policyGraphFromAgent(
+  agent: Agent,
+  action: { low: ArrayLike<number>; high: ArrayLike<number> },
+  pixels?: PixelTorso,
+  state: AgentState = agent.getState(),
+): PolicyGraph {
   const encoded = Object.keys(state.tensors).some((name) => name.startsWith('encoder.'));
   if (encoded && !pixels) throw new Error('the agent has a conv encoder: pass its pixel torso');
   const n = agent.actionSize;
@@ -49,7 +54,9 @@ export function policyGraphFromAgent(agent: Agent, action: { low: ArrayLike<numb
   if (agent.obsNorm) layers.push(normalizeLayer(agent.obsNorm));
   for (const h of policy.hidden) layers.push(denseFrom(policy.params, h.prefix, h.inNorm ?? null, h.outNorm ?? null), { kind: 'relu' });
   const { out } = policy;
-  layers.push(out.columns ? headColumns(policy.params, out.prefix, out.columns.start, n) : denseFrom(policy.params, out.prefix), { kind: 'tanh' });
+  layers.push(out.columns ? headColumns(policy.params, out.prefix, out.columns.start, n) : denseFrom(policy.params, out.prefix), {
+    kind: 'tanh',
+  });
   layers.push({ kind: 'actionScale', low: Float32Array.from(action.low), high: Float32Array.from(action.high) });
   return { inputShape, layers };
 }
@@ -81,8 +88,21 @@ function convLayers(torso: PixelTorso, tensors: Record<string, { shape: number[]
     out.push({ kind: 'flatten' });
     if (enc.trunk > 0) {
       // t.W is [convOut, trunk] over the flattened (H, W, C) features: a dense layer as it stands.
-      out.push({ kind: 'dense', inSize: enc.convOut, outSize: enc.trunk, weight: enc.params.view('t.W').slice(), bias: enc.params.view('t.b').slice() });
-      if (enc.trunkNorm) out.push({ kind: 'layernorm', size: enc.trunk, gamma: enc.params.view('ln.g').slice(), beta: enc.params.view('ln.b').slice(), epsilon: LAYER_NORM_EPS });
+      out.push({
+        kind: 'dense',
+        inSize: enc.convOut,
+        outSize: enc.trunk,
+        weight: enc.params.view('t.W').slice(),
+        bias: enc.params.view('t.b').slice(),
+      });
+      if (enc.trunkNorm)
+        out.push({
+          kind: 'layernorm',
+          size: enc.trunk,
+          gamma: enc.params.view('ln.g').slice(),
+          beta: enc.params.view('ln.b').slice(),
+          epsilon: LAYER_NORM_EPS,
+        });
       out.push({ kind: 'tanh' });
     }
     return out;

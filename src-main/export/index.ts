@@ -20,7 +20,8 @@ export function parseExportFormat(format: string): ExportFormatName {
 function runDirOf(source: PolicySource): string {
   if (typeof source === 'string') return source;
   // Ids come from the renderer: a bare name inside the runs folder, never a path out of it.
-  if (!/^[A-Za-z0-9._-]{1,128}$/.test(source.id) || /^\.+$/.test(source.id)) throw new UserError({ field: 'id', message: `'${source.id}' is not a run id` });
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(source.id) || /^\.+$/.test(source.id))
+    throw new UserError({ field: 'id', message: `'${source.id}' is not a run id` });
   return join(source.runsDir, source.id);
 }
 
@@ -30,7 +31,11 @@ function runDirOf(source: PolicySource): string {
  * `model.json` with the weights inline as base64 (`weightsBase64`; load with tf.io.fromMemory).
  * `checkpoint`: 'best' (default), 'latest', a step, or a checkpoint file name.
  */
-export async function exportPolicy(source: PolicySource, format: string, checkpoint?: string): Promise<{ files: ExportFile[]; meta: PolicyMeta }> {
+export async function exportPolicy(
+  source: PolicySource,
+  format: string,
+  checkpoint?: string,
+): Promise<{ files: ExportFile[]; meta: PolicyMeta }> {
   const fmt = parseExportFormat(format);
   const { graph, meta } = await loadRunPolicy(runDirOf(source), checkpoint);
   return { files: await renderExport(graph, meta, fmt, 'single'), meta };
@@ -40,7 +45,12 @@ export async function exportPolicy(source: PolicySource, format: string, checkpo
  * The CLI's export: ONNX to a file (policy.onnx inside `out` when it is a folder), TF.js
  * (model.json + weights.bin) and JSON (policy.json + runner.mjs) into the folder `out`.
  */
-export async function exportPolicyTo(source: PolicySource, format: string, out: string, checkpoint?: string): Promise<{ paths: string[]; meta: PolicyMeta }> {
+export async function exportPolicyTo(
+  source: PolicySource,
+  format: string,
+  out: string,
+  checkpoint?: string,
+): Promise<{ paths: string[]; meta: PolicyMeta }> {
   const fmt = parseExportFormat(format);
   const { graph, meta } = await loadRunPolicy(runDirOf(source), checkpoint);
   const files = await renderExport(graph, meta, fmt, 'folder');

@@ -31,7 +31,14 @@ function layerToJson(layer: PolicyLayer): Record<string, unknown> {
     case 'dense':
       return { type: 'dense', inSize: layer.inSize, outSize: layer.outSize, weight: a(layer.weight), bias: a(layer.bias) };
     case 'batchnorm':
-      return { type: 'batchnorm', gamma: a(layer.gamma), beta: a(layer.beta), mean: a(layer.mean), variance: a(layer.variance), epsilon: layer.epsilon };
+      return {
+        type: 'batchnorm',
+        gamma: a(layer.gamma),
+        beta: a(layer.beta),
+        mean: a(layer.mean),
+        variance: a(layer.variance),
+        epsilon: layer.epsilon,
+      };
     case 'layernorm':
       return { type: 'layernorm', gamma: a(layer.gamma), beta: a(layer.beta), epsilon: layer.epsilon };
     case 'conv2d':

@@ -65,7 +65,12 @@ function checkObs(obs: Float32Array, n: number): void {
   if (obs.length !== n) throw new UserError(`the policy takes ${n} observation values, got ${obs.length}`);
 }
 
-function makePolicy(format: ExportFormat, meta: PolicyMeta, act: (obs: Float32Array) => Promise<Float32Array>, dispose: () => Promise<void>): ExportedPolicy {
+function makePolicy(
+  format: ExportFormat,
+  meta: PolicyMeta,
+  act: (obs: Float32Array) => Promise<Float32Array>,
+  dispose: () => Promise<void>,
+): ExportedPolicy {
   const inputSize = inputSizeOf(meta);
   const fn = async (obs: Float32Array) => {
     checkObs(obs, inputSize);
@@ -134,7 +139,13 @@ async function openTfjs(file: string, modelJson: TfjsModelJson): Promise<Exporte
         const parts = await Promise.all(modelJson.weightsManifest.flatMap((g) => g.paths).map((p) => readFile(join(dirname(file), p))));
         weightData = toArrayBuffer(Buffer.concat(parts));
       }
-      return { modelTopology: modelJson.modelTopology as object, weightSpecs, weightData, format: modelJson.format, userDefinedMetadata: modelJson.userDefinedMetadata as unknown as Record<string, object> };
+      return {
+        modelTopology: modelJson.modelTopology as object,
+        weightSpecs,
+        weightData,
+        format: modelJson.format,
+        userDefinedMetadata: modelJson.userDefinedMetadata as unknown as Record<string, object>,
+      };
     },
   };
   await selectBackend();

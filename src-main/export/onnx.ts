@@ -1,7 +1,16 @@
 import type { PolicyGraph } from './policy-graph.ts';
 import { actionAffine, inferShapes, samePadding } from './policy-graph.ts';
 import type { PolicyMeta } from './meta.ts';
-import { ATTR, TENSOR_DOUBLE, TENSOR_FLOAT, encodeModel, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnx-proto.ts';
+import {
+  ATTR,
+  TENSOR_DOUBLE,
+  TENSOR_FLOAT,
+  encodeModel,
+  type OnnxAttribute,
+  type OnnxModel,
+  type OnnxNode,
+  type OnnxTensor,
+} from './onnx-proto.ts';
 
 /**
  * ONNX export: obs -> action with normalisation and actuator scaling inside the graph, so a
@@ -58,14 +67,25 @@ export function policyToOnnx(graph: PolicyGraph, meta: PolicyMeta): Uint8Array {
         break;
       }
       case 'dense':
-        node('Gemm', [current, init(`${p}_weight`, layer.weight, [layer.inSize, layer.outSize]), init(`${p}_bias`, layer.bias, [layer.outSize])], [], `${p}_gemm`);
+        node(
+          'Gemm',
+          [current, init(`${p}_weight`, layer.weight, [layer.inSize, layer.outSize]), init(`${p}_bias`, layer.bias, [layer.outSize])],
+          [],
+          `${p}_gemm`,
+        );
         break;
       case 'batchnorm': {
         if (inShape.length !== 1) throw new Error('ONNX export: batch norm is only supported on flat features');
         const n = layer.size;
         node(
           'BatchNormalization',
-          [current, init(`${p}_gamma`, layer.gamma, [n]), init(`${p}_beta`, layer.beta, [n]), init(`${p}_mean`, layer.mean, [n]), init(`${p}_var`, layer.variance, [n])],
+          [
+            current,
+            init(`${p}_gamma`, layer.gamma, [n]),
+            init(`${p}_beta`, layer.beta, [n]),
+            init(`${p}_mean`, layer.mean, [n]),
+            init(`${p}_var`, layer.variance, [n]),
+          ],
           [{ name: 'epsilon', type: ATTR.FLOAT, f: layer.epsilon }],
           `${p}_bn`,
         );
@@ -98,7 +118,16 @@ export function policyToOnnx(graph: PolicyGraph, meta: PolicyMeta): Uint8Array {
         const pads = layer.padding === 'same' ? samePadding(inShape[0], inShape[1], layer) : [0, 0, 0, 0];
         node(
           'Conv',
-          [current, init(`${p}_kernel`, kernelToOihw(layer.kernel, kh, kw, layer.inChannels, layer.outChannels), [layer.outChannels, layer.inChannels, kh, kw]), init(`${p}_bias`, layer.bias, [layer.outChannels])],
+          [
+            current,
+            init(`${p}_kernel`, kernelToOihw(layer.kernel, kh, kw, layer.inChannels, layer.outChannels), [
+              layer.outChannels,
+              layer.inChannels,
+              kh,
+              kw,
+            ]),
+            init(`${p}_bias`, layer.bias, [layer.outChannels]),
+          ],
           [
             { name: 'kernel_shape', type: ATTR.INTS, ints: [kh, kw] },
             { name: 'strides', type: ATTR.INTS, ints: [...layer.strides] },

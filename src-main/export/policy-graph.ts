@@ -81,7 +81,8 @@ export interface ActionScaleLayer {
   high: Float32Array;
 }
 
-export type PolicyLayer = NormalizeLayer | DenseLayer | BatchNormLayer | LayerNormLayer | Conv2dLayer | ActivationLayer | FlattenLayer | ActionScaleLayer;
+export type PolicyLayer =
+  NormalizeLayer | DenseLayer | BatchNormLayer | LayerNormLayer | Conv2dLayer | ActivationLayer | FlattenLayer | ActionScaleLayer;
 
 export interface PolicyGraph {
   /** Shape of one observation: [size] for low-dimensional state, [height, width, channels] for pixels. */
@@ -128,7 +129,8 @@ export function inferShapes(graph: PolicyGraph): number[][] {
       case 'conv2d': {
         if (shape.length !== 3 || shape[2] !== layer.inChannels) fail(`expects [h, w, ${layer.inChannels}]`);
         const [kh, kw] = layer.kernelSize;
-        if (layer.kernel.length !== kh * kw * layer.inChannels * layer.outChannels || layer.bias.length !== layer.outChannels) fail('kernel size');
+        if (layer.kernel.length !== kh * kw * layer.inChannels * layer.outChannels || layer.bias.length !== layer.outChannels)
+          fail('kernel size');
         const [sh, sw] = layer.strides;
         const out = (n: number, k: number, s: number) => (layer.padding === 'same' ? Math.ceil(n / s) : Math.floor((n - k) / s) + 1);
         shape = [out(shape[0], kh, sh), out(shape[1], kw, sw), layer.outChannels];

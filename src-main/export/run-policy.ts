@@ -72,7 +72,13 @@ export async function loadRunPolicy(runDir: string, checkpoint = 'best'): Promis
       layout: info.obs.parts,
       normalization: norm ? { mean: Array.from(norm.mean), std: Array.from(norm.std), clip: norm.clip } : null,
     },
-    action: { size: info.action.size, names: info.action.names, low: info.action.low, high: info.action.high, scaling: ACTION_SCALING_TEXT },
+    action: {
+      size: info.action.size,
+      names: info.action.names,
+      low: info.action.low,
+      high: info.action.high,
+      scaling: ACTION_SCALING_TEXT,
+    },
     checkpoint: { name: basename(chosen.file), step: chosen.step },
     evalReturn: evals.get(chosen.step) ?? null,
     run: { id: run.id, seed: config.seed },
@@ -95,7 +101,10 @@ function evalReturns(run: RunFiles): Map<number, number> {
 function pickCheckpoint(run: RunFiles, which: string, evals: Map<number, number>): CheckpointInfo {
   const all = run.listCheckpoints(); // newest first
   if (all.length === 0) {
-    throw new UserError({ file: run.dir, message: 'the run has no checkpoint to export yet (train it for at least --checkpoint-every steps)' });
+    throw new UserError({
+      file: run.dir,
+      message: 'the run has no checkpoint to export yet (train it for at least --checkpoint-every steps)',
+    });
   }
   const have = () => all.map((c) => c.step).join(', ');
   if (which === 'latest') return all[0];
@@ -113,6 +122,7 @@ function pickCheckpoint(run: RunFiles, which: string, evals: Map<number, number>
     return c;
   }
   const c = all.find((x) => basename(x.file) === basename(which) && (basename(which) === which || resolve(which) === x.file));
-  if (!c) throw new UserError({ field: '--checkpoint', message: `no checkpoint '${which}' (use best, latest, or one of the steps ${have()})` });
+  if (!c)
+    throw new UserError({ field: '--checkpoint', message: `no checkpoint '${which}' (use best, latest, or one of the steps ${have()})` });
   return c;
 }

@@ -155,7 +155,8 @@ function conv2d(layer, shape) {
 }
 
 // Command line: node runner.mjs policy.json '[obs...]'
-const invokedDirectly = typeof process !== 'undefined' && process.argv?.[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href;
+const invokedDirectly =
+  typeof process !== 'undefined' && process.argv?.[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href;
 if (invokedDirectly) {
   const [file, obsText] = process.argv.slice(2);
   if (!file || !obsText) {

@@ -81,7 +81,13 @@ export function buildLayersModel(graph: PolicyGraph): tf.Sequential {
         } else {
           // clip(z, -c, c) = min(max(z + c, 0), 2c) - c: a ReLU with maxValue between two affine maps.
           const c = layer.clip;
-          add(diagonalDense(`${name}_shift`, n), diagonalWeights(scale, offset.map((o) => o + c)));
+          add(
+            diagonalDense(`${name}_shift`, n),
+            diagonalWeights(
+              scale,
+              offset.map((o) => o + c),
+            ),
+          );
           add(tf.layers.reLU({ maxValue: 2 * c, name: `${name}_clip` }));
           add(diagonalDense(`${name}_unshift`, n), diagonalWeights(new Float32Array(n).fill(1), new Float32Array(n).fill(-c)));
         }

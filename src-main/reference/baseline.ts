@@ -50,7 +50,8 @@ export async function computeBaseline(
     let controlSteps = 0;
     for (let i = 0; i < opts.plannerEpisodes; i++) {
       const r = plannerEpisode(env, options, 1000 + i, (step, ret) => {
-        if (step % 100 === 0) opts.log?.(`${source.id}: planner episode ${i + 1}/${opts.plannerEpisodes}, step ${step}, return so far ${ret.toFixed(1)}`);
+        if (step % 100 === 0)
+          opts.log?.(`${source.id}: planner episode ${i + 1}/${opts.plannerEpisodes}, step ${step}, return so far ${ret.toFixed(1)}`);
       });
       plannerReturns.push(r.episodeReturn);
       simulated += r.stats.simulatedSteps;
@@ -121,8 +122,8 @@ export function saveReference(env: { id: string; dir: string }, result: Baseline
 
 /** The note a new references file starts with (the suite's own file states exactly what was run). */
 export const REFERENCES_NOTE =
-  'Reference scores of the DDPG paper\'s normalisation (random policy = 0, planner with the true model = 1). ' +
+  "Reference scores of the DDPG paper's normalisation (random policy = 0, planner with the true model = 1). " +
   'random: mean return of uniformly random actions over random_episodes episodes (seeds 0..n-1). ' +
-  'planner: MPPI on MuJoCo itself (copied simulator states, the task\'s own reward), not the paper\'s iLQG; ' +
+  "planner: MPPI on MuJoCo itself (copied simulator states, the task's own reward), not the paper's iLQG; " +
   'settings and cost per env below. Made with: nice -n 10 npx rl-studio baseline --env ID --save ' +
   'with the planner options it printed.';

@@ -42,7 +42,15 @@ export interface PlannerOptions {
 }
 
 /** Settings that fit the 2-core development machine (see resources/envs/references.json). */
-export const PLANNER_DEFAULTS: PlannerOptions = Object.freeze({ samples: 16, horizon: 100, noise: 0.3, temperature: 0.1, iterations: 1, noiseEvery: 5, explore: 'novelty' });
+export const PLANNER_DEFAULTS: PlannerOptions = Object.freeze({
+  samples: 16,
+  horizon: 100,
+  noise: 0.3,
+  temperature: 0.1,
+  iterations: 1,
+  noiseEvery: 5,
+  explore: 'novelty',
+});
 
 /** What one planner episode cost, for the data file and `bench planner`. */
 export interface PlannerStats {
@@ -84,7 +92,9 @@ export class TrueModelPlanner {
     this.candidates = new Float64Array(options.samples * H * this.nu);
     this.returns = new Float64Array(options.samples);
     this.checkpointsPerSample = Math.ceil(H / Math.max(1, options.noiseEvery)) + 1;
-    this.checkpoints = new Float32Array(options.explore === 'novelty' ? options.samples * this.checkpointsPerSample * env.info.obs.size : 0);
+    this.checkpoints = new Float32Array(
+      options.explore === 'novelty' ? options.samples * this.checkpointsPerSample * env.info.obs.size : 0,
+    );
     this.checkpointCounts = new Int32Array(options.samples);
     this.visited = new Float32Array(env.info.episodeLength * env.info.obs.size);
     this.rng = new Rng(seed);
@@ -251,7 +261,12 @@ export class TrueModelPlanner {
 }
 
 /** One episode driven by the planner from reset(seed): its return and cost. */
-export function plannerEpisode(env: MujocoEnv, options: PlannerOptions, seed: number, onStep?: (step: number, ret: number) => void): { episodeReturn: number; stats: PlannerStats } {
+export function plannerEpisode(
+  env: MujocoEnv,
+  options: PlannerOptions,
+  seed: number,
+  onStep?: (step: number, ret: number) => void,
+): { episodeReturn: number; stats: PlannerStats } {
   const obs = env.reset(seed);
   const planner = new TrueModelPlanner(env, options, seed + 1);
   let episodeReturn = 0;

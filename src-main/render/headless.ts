@@ -20,7 +20,14 @@ import { RENDER_HOST_GLOBAL, type RenderHostPage, type RenderSetup } from './pro
 const ORIGIN = 'http://render-host.rl-studio.invalid';
 /** The page's global object as seen from evaluate() callbacks (which run in the page, typed here without DOM types). */
 declare const window: Record<string, unknown>;
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.wasm': 'application/wasm', '.json': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
 
 export interface HeadlessOptions {
   /** Chromium binary; default $CHROMIUM_PATH, else `chromium` / `chromium-browser` on PATH. */
@@ -59,7 +66,8 @@ export const VIEWER_CHROMIUM_ARGS: readonly string[] = [...CHROMIUM_ARGS, '--dis
 export function findChromium(): string {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
   const r = spawnSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' });
-  if (r.status !== 0 || !r.stdout.trim()) throw new Error('Chromium not found for the render host: install Debian\'s chromium (apt-get install chromium) or set CHROMIUM_PATH');
+  if (r.status !== 0 || !r.stdout.trim())
+    throw new Error("Chromium not found for the render host: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH");
   return r.stdout.trim();
 }
 
@@ -101,11 +109,16 @@ export class HeadlessRenderHost implements RenderHost {
         }
       });
       // Anything not on the private origin (there should be nothing) is refused.
-      await page.route((url) => !url.href.startsWith(ORIGIN), (route) => route.abort());
+      await page.route(
+        (url) => !url.href.startsWith(ORIGIN),
+        (route) => route.abort(),
+      );
       await page.goto(`${ORIGIN}/render-host.html`);
-      await page.waitForFunction((name) => name in window, RENDER_HOST_GLOBAL, { timeout: 30_000 }).catch(() => {
-        throw new Error(`the render-host page did not start${errors.length ? `: ${errors.join('; ')}` : ''}`);
-      });
+      await page
+        .waitForFunction((name) => name in window, RENDER_HOST_GLOBAL, { timeout: 30_000 })
+        .catch(() => {
+          throw new Error(`the render-host page did not start${errors.length ? `: ${errors.join('; ')}` : ''}`);
+        });
       await page.evaluate(installRunLength, [RENDER_HOST_GLOBAL, RUN_LENGTH_GLOBAL] as const);
       const cdp = await page.context().newCDPSession(page);
       return new HeadlessRenderHost(browser, page, cdp, opts.maxFrames ?? 64, opts.shadows ?? false);
@@ -117,8 +130,19 @@ export class HeadlessRenderHost implements RenderHost {
 
   async setScene(scene: SceneModel, camera: PixelCamera, size: FrameSize): Promise<void> {
     checkFrameSize(size);
-    const setup: RenderSetup = { scene, camera, width: size.width, height: size.height, maxFrames: this.maxFrames, shadows: this.shadows, antialias: size.antialias ?? false };
-    await this.page.evaluate(([name, s]) => (window[name as string] as RenderHostPage).setScene(s as RenderSetup), [RENDER_HOST_GLOBAL, setup] as const);
+    const setup: RenderSetup = {
+      scene,
+      camera,
+      width: size.width,
+      height: size.height,
+      maxFrames: this.maxFrames,
+      shadows: this.shadows,
+      antialias: size.antialias ?? false,
+    };
+    await this.page.evaluate(([name, s]) => (window[name as string] as RenderHostPage).setScene(s as RenderSetup), [
+      RENDER_HOST_GLOBAL,
+      setup,
+    ] as const);
     this.scene = scene;
     this.size = { ...size };
   }
@@ -146,7 +170,10 @@ export class HeadlessRenderHost implements RenderHost {
   }
 
   private async call(expression: string): Promise<string> {
-    const r = (await this.cdp.send('Runtime.evaluate', { expression, returnByValue: true })) as { result: { value?: unknown }; exceptionDetails?: { text: string; exception?: { description?: string } } };
+    const r = (await this.cdp.send('Runtime.evaluate', { expression, returnByValue: true })) as {
+      result: { value?: unknown };
+      exceptionDetails?: { text: string; exception?: { description?: string } };
+    };
     if (r.exceptionDetails) throw new Error(`render host page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
     if (typeof r.result.value !== 'string') throw new Error('render host page returned no frames');
     return r.result.value;

@@ -4,10 +4,21 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { HeadlessRenderHost } from './headless.ts';
-import { C_DONE, C_FRAMES, C_REQUEST, C_STATUS, ERROR_BYTES, type SyncHostBuffers, type WorkerReply, type WorkerRequest } from './sync-shared.ts';
+import {
+  C_DONE,
+  C_FRAMES,
+  C_REQUEST,
+  C_STATUS,
+  ERROR_BYTES,
+  type SyncHostBuffers,
+  type WorkerReply,
+  type WorkerRequest,
+} from './sync-shared.ts';
 
 /** Atomics.waitAsync (Node 16+; typed in ES2024 lib, newer than this project's ES2023 target). */
-const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+const waitAsync = (
+  Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }
+).waitAsync;
 
 let host: HeadlessRenderHost | null = null;
 let generation = 0;

@@ -35,7 +35,9 @@ export interface RenderHost {
 export function renderHostPageDir(root = appRoot()): string {
   const dir = join(root, 'out', 'renderer');
   if (!existsSync(join(dir, 'render-host.html'))) {
-    throw new Error(`the render-host page is not built (${join(dir, 'render-host.html')} is missing): run \`npx electron-vite build\` first`);
+    throw new Error(
+      `the render-host page is not built (${join(dir, 'render-host.html')} is missing): run \`npx electron-vite build\` first`,
+    );
   }
   return dir;
 }
@@ -43,7 +45,8 @@ export function renderHostPageDir(root = appRoot()): string {
 /** The camera for a task: the spec's named camera, else a tracking camera on the first body under the world. */
 export function taskCamera(scene: SceneModel, specCamera?: string): PixelCamera {
   if (specCamera) {
-    if (!scene.cameras.some((c) => c.name === specCamera)) throw new Error(`the task names camera '${specCamera}', which the model does not have`);
+    if (!scene.cameras.some((c) => c.name === specCamera))
+      throw new Error(`the task names camera '${specCamera}', which the model does not have`);
     return { kind: 'camera', name: specCamera };
   }
   const root = scene.bodies.find((b) => b.id !== 0 && b.parent === 0)?.id ?? 0;
@@ -54,7 +57,8 @@ export function taskCamera(scene: SceneModel, specCamera?: string): PixelCamera 
 /** Checks a pose batch against the loaded scene; returns the number of frames. */
 export function poseFrames(poses: Float32Array, scene: SceneModel): number {
   const per = scene.bodies.length * 7;
-  if (poses.length === 0 || poses.length % per !== 0) throw new RangeError(`poses hold ${poses.length} values, not a multiple of nbody x 7 = ${per}`);
+  if (poses.length === 0 || poses.length % per !== 0)
+    throw new RangeError(`poses hold ${poses.length} values, not a multiple of nbody x 7 = ${per}`);
   return poses.length / per;
 }
 

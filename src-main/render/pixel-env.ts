@@ -197,7 +197,13 @@ export class PixelEnv implements Env {
       this.ids.shift();
       this.ids.push(nextFrameId++);
     }
-    return { obs: framesToObservation(this.frames, this.stack), reward, terminated: r.terminated, truncated: r.truncated, diverged: r.diverged };
+    return {
+      obs: framesToObservation(this.frames, this.stack),
+      reward,
+      terminated: r.terminated,
+      truncated: r.truncated,
+      diverged: r.diverged,
+    };
   }
 
   /**
@@ -205,7 +211,15 @@ export class PixelEnv implements Env {
    * transition with 'sliding' stacking and every repeat's with 'repeats'.
    */
   newReplay(capacity: number, sampling: Pick<PixelReplayOptions, 'shift' | 'nStep' | 'gamma'> = {}): PixelReplay {
-    return new PixelReplay({ ...sampling, capacity, height: this.height, width: this.width, stack: this.stack, newFramesPerStep: this.stacking === 'repeats' ? this.stack : 1, actionSize: this.info.action.size });
+    return new PixelReplay({
+      ...sampling,
+      capacity,
+      height: this.height,
+      width: this.width,
+      stack: this.stack,
+      newFramesPerStep: this.stacking === 'repeats' ? this.stack : 1,
+      actionSize: this.info.action.size,
+    });
   }
 
   /** The current observation as uint8 frames with ids (a copy), for PixelReplay. */

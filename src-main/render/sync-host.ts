@@ -11,7 +11,16 @@ import type { SceneModel } from '../api/scene.ts';
 import { spawnWorker } from '../util/worker.ts';
 import { checkFrameSize, poseFrames, type FrameSize, type PixelCamera, type RenderHost } from './host.ts';
 import type { HeadlessOptions } from './headless.ts';
-import { C_DONE, C_FRAMES, C_REQUEST, C_STATUS, ERROR_BYTES, type SyncHostBuffers, type WorkerReply, type WorkerRequest } from './sync-shared.ts';
+import {
+  C_DONE,
+  C_FRAMES,
+  C_REQUEST,
+  C_STATUS,
+  ERROR_BYTES,
+  type SyncHostBuffers,
+  type WorkerReply,
+  type WorkerRequest,
+} from './sync-shared.ts';
 
 export interface SyncHostOptions extends HeadlessOptions {
   /** Longest wait for one batch before giving up (ms, default 60 s). */

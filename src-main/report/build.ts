@@ -6,9 +6,18 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { combineSeeds, meanOverSeeds, normalise, runScores, type EnvReference, type EvalCurve, type Report, type ReportRow } from '../api/scores.ts';
+import {
+  combineSeeds,
+  meanOverSeeds,
+  normalise,
+  runScores,
+  type EnvReference,
+  type EvalCurve,
+  type Report,
+  type ReportRow,
+} from '../api/scores.ts';
 import { publishedFor } from '../api/published.ts';
-import type { RunFiles} from '../store/run-store.ts';
+import type { RunFiles } from '../store/run-store.ts';
 import { RunStore } from '../store/run-store.ts';
 import { referenceFor } from '../reference/baseline.ts';
 import { builtinEnvsDir } from '../util/paths.ts';

@@ -26,9 +26,9 @@ export function reportMarkdown(report: Report, opts: { command?: string; generat
   lines.push(`Generated ${opts.generated}${opts.command ? ` by \`${opts.command}\`` : ''}.`, '');
   lines.push(
     'Scores are normalised so that uniformly random actions score 0 and a planner with the true model scores 1 ' +
-      '(references from `references.json` beside each env; this studio\'s planner is MPPI on MuJoCo, not the paper\'s iLQG). ' +
-      'Per run, R_av is the mean evaluation return over training and R_best the best; over seeds, R_av is the mean and R_best the best of the runs\'. ' +
-      'The published DDPG numbers are for the paper\'s own models of these tasks (its task name is given), after up to 2.5M steps; CURL\'s State SAC are raw dm_control returns.',
+      "(references from `references.json` beside each env; this studio's planner is MPPI on MuJoCo, not the paper's iLQG). " +
+      "Per run, R_av is the mean evaluation return over training and R_best the best; over seeds, R_av is the mean and R_best the best of the runs'. " +
+      "The published DDPG numbers are for the paper's own models of these tasks (its task name is given), after up to 2.5M steps; CURL's State SAC are raw dm_control returns.",
     '',
   );
   lines.push('| task | algo | obs | seeds | steps | R_av | R_best | R_av raw | R_best raw | final raw | random | planner | published |');
@@ -41,16 +41,30 @@ export function reportMarkdown(report: Report, opts: { command?: string; generat
   }
   lines.push('');
   const noRef = report.rows.filter((r) => !r.reference).map((r) => r.env);
-  if (noRef.length) lines.push(`No references yet for ${[...new Set(noRef)].join(', ')}: run \`rl-studio baseline --env ID --save\` to normalise them.`, '');
+  if (noRef.length)
+    lines.push(
+      `No references yet for ${[...new Set(noRef)].join(', ')}: run \`rl-studio baseline --env ID --save\` to normalise them.`,
+      '',
+    );
   if (report.skipped.length) {
     lines.push('Left out:', '');
     for (const s of report.skipped) lines.push(`- ${s.run}: ${s.reason}`);
     lines.push('');
   }
   lines.push('## Learning curves', '');
-  lines.push('Mean evaluation return over seeds, the band from the lowest to the highest seed; dashed: the random policy (red) and the planner (green).', '');
+  lines.push(
+    'Mean evaluation return over seeds, the band from the lowest to the highest seed; dashed: the random policy (red) and the planner (green).',
+    '',
+  );
   for (const r of report.rows) {
-    lines.push(`### ${r.env} · ${r.algo} · ${r.obs}`, '', `![${r.env} ${r.algo} ${r.obs}](figures/${figureName(r)}.png)`, '', `Runs: ${r.runs.join(', ')}`, '');
+    lines.push(
+      `### ${r.env} · ${r.algo} · ${r.obs}`,
+      '',
+      `![${r.env} ${r.algo} ${r.obs}](figures/${figureName(r)}.png)`,
+      '',
+      `Runs: ${r.runs.join(', ')}`,
+      '',
+    );
   }
   return lines.join('\n');
 }

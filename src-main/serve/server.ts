@@ -58,7 +58,8 @@ export interface ServeOptions {
 }
 
 /** What a client may not change over the network: the runs folder is the server owner's choice. */
-export const LOCKED_BEYOND_LOOPBACK = "the runs folder of a studio served beyond loopback is chosen where it runs (`rl-studio serve --runs-dir`), not from the browser";
+export const LOCKED_BEYOND_LOOPBACK =
+  'the runs folder of a studio served beyond loopback is chosen where it runs (`rl-studio serve --runs-dir`), not from the browser';
 
 export interface RunningServer {
   url: string;
@@ -118,7 +119,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       const status = failure(req, e);
       try {
         if (res.headersSent) res.destroy();
-        else res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 400 ? `bad request: ${(e as Error).message}` : 'internal error');
+        else
+          res
+            .writeHead(status, { 'content-type': 'text/plain' })
+            .end(status === 400 ? `bad request: ${(e as Error).message}` : 'internal error');
       } catch {
         res.destroy();
       }

@@ -57,5 +57,9 @@ export function backendInUse(setting: Settings['backend'], newestRun: { id: stri
   const native = installedTensorflowPackages();
   return native.length
     ? { name: 'tensorflow', reason: `auto: ${native[0]} is installed; confirmed when a run starts` }
-    : { name: 'wasm', reason: 'auto: the native TensorFlow packages are not installed, so runs use the WebAssembly SIMD arena (webgpu only when chosen: DDPG, TD3 and SAC state runs train on it)' };
+    : {
+        name: 'wasm',
+        reason:
+          'auto: the native TensorFlow packages are not installed, so runs use the WebAssembly SIMD arena (webgpu only when chosen: DDPG, TD3 and SAC state runs train on it)',
+      };
 }

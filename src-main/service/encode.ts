@@ -10,5 +10,8 @@ export function encodeF32(a: ArrayLike<number>): F32Base64 {
 
 /** Dropped files as the sim layer takes them: text stays text, binary (meshes) becomes bytes. */
 export function toEnvFiles(files: InFile[]): EnvFile[] {
-  return files.map((f) => ({ name: f.name, content: f.encoding === 'base64' ? new Uint8Array(Buffer.from(f.content, 'base64')) : f.content }));
+  return files.map((f) => ({
+    name: f.name,
+    content: f.encoding === 'base64' ? new Uint8Array(Buffer.from(f.content, 'base64')) : f.content,
+  }));
 }

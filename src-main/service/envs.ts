@@ -6,7 +6,16 @@ import type { EnvCheck, EnvListEntry, EnvPreview, InFile } from '../api/studio-a
 import type { EnvStarter } from '../api/task-spec.ts';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { addUserEnv, fileSetProblem, listEnvIds, listEnvs, parseTaskSpec, pickEnvFiles, resolveEnvId, validateEnvFiles } from '../sim/registry.ts';
+import {
+  addUserEnv,
+  fileSetProblem,
+  listEnvIds,
+  listEnvs,
+  parseTaskSpec,
+  pickEnvFiles,
+  resolveEnvId,
+  validateEnvFiles,
+} from '../sim/registry.ts';
 import { UserError } from '../util/errors.ts';
 import { MujocoEnv, type EnvSource } from '../sim/env.ts';
 import { loadMujocoModule } from '../sim/mujoco.ts';
@@ -61,7 +70,13 @@ export class EnvService {
     if (!v.ok || !v.info) return v;
     const pick = pickEnvFiles(envFiles);
     const specFile = envFiles.find((f) => f.name === pick.spec)!;
-    const source: EnvSource = { id: v.info.id, xml: pick.xml, specFile: pick.spec, spec: parseTaskSpec(pick.spec, asText(specFile.content)), files: envFiles };
+    const source: EnvSource = {
+      id: v.info.id,
+      xml: pick.xml,
+      specFile: pick.spec,
+      spec: parseTaskSpec(pick.spec, asText(specFile.content)),
+      files: envFiles,
+    };
     return { ...v, preview: await previewOf(source, 'path') };
   }
 
@@ -94,7 +109,10 @@ function removeUserEnv(id: string): void {
 }
 
 /** The env after reset(0): its scene, initial body poses and summary. */
-async function previewOf(source: EnvSource & { name?: string; description?: string }, origin: 'builtin' | 'user' | 'path'): Promise<EnvPreview> {
+async function previewOf(
+  source: EnvSource & { name?: string; description?: string },
+  origin: 'builtin' | 'user' | 'path',
+): Promise<EnvPreview> {
   const mj = await loadMujocoModule();
   const env = new MujocoEnv(mj, source);
   try {

@@ -5,7 +5,17 @@
  * training env turned into body poses as they arrive).
  */
 import type { TrainEvent } from '../api/events.ts';
-import type { BackendInfo, EpisodeList, EpisodeReplay, LiveFrame, MetricSeriesSet, MetricsChunk, PolicyExport, RunRow, RunView } from '../api/studio-api.ts';
+import type {
+  BackendInfo,
+  EpisodeList,
+  EpisodeReplay,
+  LiveFrame,
+  MetricSeriesSet,
+  MetricsChunk,
+  PolicyExport,
+  RunRow,
+  RunView,
+} from '../api/studio-api.ts';
 import { exportPolicy } from '../export/index.ts';
 import { metricInfo, type RunDetail, type RunSummary } from '../api/runs.ts';
 import type { SceneModel } from '../api/scene.ts';
@@ -129,10 +139,21 @@ export class RunService {
       // Config first: an unreadable one is named here, as getRun with records names it.
       const config = run.readConfig();
       const cols = this.metricColumns(id);
-      detail = { summary: this.summary(id), config, metrics: { records: [], lines: cols.lines, problems: cols.problems }, checkpoints: run.checkCheckpoints() };
+      detail = {
+        summary: this.summary(id),
+        config,
+        metrics: { records: [], lines: cols.lines, problems: cols.problems },
+        checkpoints: run.checkCheckpoints(),
+      };
     }
     const config = detail.config as { backend?: BackendInfo | null };
-    return { ...detail, progress: this.manager.progress(id), backend: config.backend ?? null, metricInfo: metricInfo(detail.summary.algo), ...this.startFlag(detail.summary) };
+    return {
+      ...detail,
+      progress: this.manager.progress(id),
+      backend: config.backend ?? null,
+      metricInfo: metricInfo(detail.summary.algo),
+      ...this.startFlag(detail.summary),
+    };
   }
 
   /**
@@ -160,7 +181,12 @@ export class RunService {
     const series: MetricSeriesSet['series'] = {};
     let downsampled = false;
     for (const key of keys) {
-      const s = cols.downsample(key, { points, ...(opts.x ? { x: opts.x } : {}), ...(opts.from !== undefined ? { from: opts.from } : {}), ...(opts.to !== undefined ? { to: opts.to } : {}) });
+      const s = cols.downsample(key, {
+        points,
+        ...(opts.x ? { x: opts.x } : {}),
+        ...(opts.from !== undefined ? { from: opts.from } : {}),
+        ...(opts.to !== undefined ? { to: opts.to } : {}),
+      });
       if (s.count > s.value.length) downsampled = true;
       series[key] = s;
     }

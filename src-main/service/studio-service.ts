@@ -70,7 +70,10 @@ export class StudioService {
     this.on('watchLive', ({ id, on }) => this.runs.watch(id, on));
     this.on('getReport', ({ ids }) => this.runs.report(ids));
 
-    this.sweeps = new SweepService(() => this.runs.runManager, (event, data) => this.emit(event, data));
+    this.sweeps = new SweepService(
+      () => this.runs.runManager,
+      (event, data) => this.emit(event, data),
+    );
     this.on('createSweep', ({ file, queue }) => this.sweeps.create(file, queue));
     this.on('listSweeps', () => this.sweeps.list());
     this.on('getSweep', ({ id }) => this.sweeps.get(id));

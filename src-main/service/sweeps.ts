@@ -70,7 +70,8 @@ export class SweepService {
         void m.stop(e.runId).then(() => {
           const run = m.store.open(e.runId);
           const status = run.readStatus().status;
-          if (status?.status === 'stopped' && !(status.reason ?? '').startsWith(EARLY_STOP_PREFIX)) run.writeStatus({ ...status, reason, updatedAt: new Date().toISOString() });
+          if (status?.status === 'stopped' && !(status.reason ?? '').startsWith(EARLY_STOP_PREFIX))
+            run.writeStatus({ ...status, reason, updatedAt: new Date().toISOString() });
           this.emit('run', { runId: e.runId, type: 'status', status: 'stopped', step: status?.step ?? e.step, reason });
         });
       }

@@ -8,7 +8,17 @@
  */
 import { UserError, type ErrorDetail } from '../util/errors.ts';
 import type { Env, EnvInfo, EnvSource, StepOutcome, StepResult } from './types.ts';
-import { actuatorCtrlLimited, loadModel, loadMujocoModule, nameOf, OBJ, WARNING_NAMES, type Mujoco, type MjData, type MjModel } from './mujoco.ts';
+import {
+  actuatorCtrlLimited,
+  loadModel,
+  loadMujocoModule,
+  nameOf,
+  OBJ,
+  WARNING_NAMES,
+  type Mujoco,
+  type MjData,
+  type MjModel,
+} from './mujoco.ts';
 import { compileTask, type CompiledTask } from './task.ts';
 import { Rng } from '../util/rng.ts';
 import { SimViews } from './views.ts';
@@ -65,10 +75,16 @@ export class MujocoEnv implements Env {
       data = new mj.MjData(model);
       const { task, errors } = compileTask(mj, model, data, source.spec, source.specFile);
       if (!task) throw new UserError(errors);
-      if (model.nu === 0) throw new UserError({ file: source.xml, message: 'the model has no actuators, so there is nothing for an agent to control' });
+      if (model.nu === 0)
+        throw new UserError({ file: source.xml, message: 'the model has no actuators, so there is nothing for an agent to control' });
       // MuJoCo accepts timestep="nan" and "0": time would never advance (or be NaN) in every episode.
       const ts = model.opt.timestep;
-      if (!Number.isFinite(ts) || ts <= 0) throw new UserError({ file: source.xml, field: '<option timestep>', message: `is ${ts}; the timestep must be a positive number of seconds` });
+      if (!Number.isFinite(ts) || ts <= 0)
+        throw new UserError({
+          file: source.xml,
+          field: '<option timestep>',
+          message: `is ${ts}; the timestep must be a positive number of seconds`,
+        });
       this.model = model;
       this.data = data;
       this.task = task;
@@ -143,7 +159,11 @@ export class MujocoEnv implements Env {
   setState(qpos: ArrayLike<number>, qvel: ArrayLike<number>): Float32Array {
     this.assertLive();
     const { mj, model, data, views } = this;
-    if (qpos.length !== model.nq || qvel.length !== model.nv) throw new UserError({ field: 'state', message: `expected ${model.nq} qpos and ${model.nv} qvel values, got ${qpos.length} and ${qvel.length}` });
+    if (qpos.length !== model.nq || qvel.length !== model.nv)
+      throw new UserError({
+        field: 'state',
+        message: `expected ${model.nq} qpos and ${model.nv} qvel values, got ${qpos.length} and ${qvel.length}`,
+      });
     views.ensure();
     views.qpos.set(qpos);
     views.qvel.set(qvel);
@@ -184,7 +204,8 @@ export class MujocoEnv implements Env {
     const ctrl = views.ctrl;
     for (let i = 0; i < nu; i++) {
       const a = action[i];
-      if (!Number.isFinite(a)) throw new UserError({ field: `action[${i}]`, message: `is ${a}; actions must be finite numbers in [-1, 1]` });
+      if (!Number.isFinite(a))
+        throw new UserError({ field: `action[${i}]`, message: `is ${a}; actions must be finite numbers in [-1, 1]` });
       const c = a < -1 ? -1 : a > 1 ? 1 : a;
       views.action[i] = c;
       ctrl[i] = this.ctrlLow[i] + (c + 1) * this.ctrlHalf[i];
@@ -249,7 +270,17 @@ export class MujocoEnv implements Env {
     const v = this.views;
     v.ensure();
     const d = this.data;
-    const s = into ?? { time: 0, qpos: new Float64Array(v.qpos.length), qvel: new Float64Array(v.qvel.length), act: new Float64Array(this.model.na), warmstart: new Float64Array(v.qvel.length), ctrl: new Float64Array(v.ctrl.length), action: new Float64Array(v.action.length), stepsInEpisode: 0, simTime: 0 };
+    const s = into ?? {
+      time: 0,
+      qpos: new Float64Array(v.qpos.length),
+      qvel: new Float64Array(v.qvel.length),
+      act: new Float64Array(this.model.na),
+      warmstart: new Float64Array(v.qvel.length),
+      ctrl: new Float64Array(v.ctrl.length),
+      action: new Float64Array(v.action.length),
+      stepsInEpisode: 0,
+      simTime: 0,
+    };
     s.time = d.time;
     s.qpos.set(v.qpos);
     s.qvel.set(v.qvel);
@@ -351,8 +382,11 @@ export class MujocoEnv implements Env {
   private notRunning(): Error {
     if (this.phase === 'disposed') return new Error('env used after dispose()');
     const id = this.info.id;
-    if (this.phase === 'new') return new UserError({ message: `env '${id}': step() called before the first reset(); call reset() to start an episode` });
-    return new UserError({ message: `env '${id}': step() called after its episode ended (${this.ending}, after ${this.stepsInEpisode} steps); call reset() to start the next episode` });
+    if (this.phase === 'new')
+      return new UserError({ message: `env '${id}': step() called before the first reset(); call reset() to start an episode` });
+    return new UserError({
+      message: `env '${id}': step() called after its episode ended (${this.ending}, after ${this.stepsInEpisode} steps); call reset() to start the next episode`,
+    });
   }
 
   private assertLive(): void {

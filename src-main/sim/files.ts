@@ -77,7 +77,11 @@ export function scanXml(name: string, text: string): XmlRefs {
   const errors: ErrorDetail[] = [];
   const decl = /<!(DOCTYPE|ENTITY)/i.exec(text);
   if (decl) {
-    errors.push({ file: name, field: `line ${lineOf(text, decl.index)}`, message: `XML ${decl[1].toUpperCase()} declarations are not accepted (entity expansion); remove it` });
+    errors.push({
+      file: name,
+      field: `line ${lineOf(text, decl.index)}`,
+      message: `XML ${decl[1].toUpperCase()} declarations are not accepted (entity expansion); remove it`,
+    });
     return { refs: [], errors };
   }
   const valid = XMLValidator.validate(text);
@@ -85,7 +89,14 @@ export function scanXml(name: string, text: string): XmlRefs {
     errors.push({ file: name, field: `line ${valid.err.line}`, message: `malformed XML: ${valid.err.msg}` });
     return { refs: [], errors };
   }
-  const parser = new XMLParser({ maxNestedTags: MAX_XML_DEPTH, ignoreAttributes: false, attributeNamePrefix: '', preserveOrder: true, processEntities: false, allowBooleanAttributes: true });
+  const parser = new XMLParser({
+    maxNestedTags: MAX_XML_DEPTH,
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    preserveOrder: true,
+    processEntities: false,
+    allowBooleanAttributes: true,
+  });
   let tree: unknown[];
   try {
     tree = parser.parse(text) as unknown[];
@@ -93,7 +104,12 @@ export function scanXml(name: string, text: string): XmlRefs {
     // The parser refuses elements nested deeper than MAX_XML_DEPTH (a hostile file would otherwise
     // exhaust the stack in every recursive walk after it): the user's mistake, not a studio fault.
     const msg = (e as Error).message;
-    errors.push({ file: name, message: /nested/i.test(msg) ? `elements are nested deeper than ${MAX_XML_DEPTH} levels; MJCF this deep is not accepted` : `malformed XML: ${msg}` });
+    errors.push({
+      file: name,
+      message: /nested/i.test(msg)
+        ? `elements are nested deeper than ${MAX_XML_DEPTH} levels; MJCF this deep is not accepted`
+        : `malformed XML: ${msg}`,
+    });
     return { refs: [], errors };
   }
   // meshdir / texturedir / assetdir from <compiler> apply to meshes, skins, hfields / textures.
@@ -112,7 +128,8 @@ export function scanXml(name: string, text: string): XmlRefs {
           if (attrs.meshdir) dirs.mesh = attrs.meshdir;
           if (attrs.texturedir) dirs.texture = attrs.texturedir;
         }
-        for (const attr of FILE_ATTRS[tag] ?? []) if (typeof attrs[attr] === 'string') pending.push({ element: tag, attr, value: attrs[attr] });
+        for (const attr of FILE_ATTRS[tag] ?? [])
+          if (typeof attrs[attr] === 'string') pending.push({ element: tag, attr, value: attrs[attr] });
         if (Array.isArray(children)) walk(children);
       }
     }
@@ -121,7 +138,12 @@ export function scanXml(name: string, text: string): XmlRefs {
   for (const r of pending) {
     const dir = r.element === 'include' || r.element === 'model' ? '' : r.element === 'texture' ? dirs.texture : dirs.mesh;
     const path = resolveRef(name, r.value, dir);
-    if (path === null) errors.push({ file: name, field: `<${r.element} ${r.attr}="${r.value}">`, message: "the path leaves the env's folder (absolute or '..' above it); keep assets beside the MJCF" });
+    if (path === null)
+      errors.push({
+        file: name,
+        field: `<${r.element} ${r.attr}="${r.value}">`,
+        message: "the path leaves the env's folder (absolute or '..' above it); keep assets beside the MJCF",
+      });
     else refs.push({ path, element: r.element, attr: r.attr });
   }
   return { refs, errors };
@@ -137,7 +159,8 @@ export function precheckFiles(files: EnvFile[], mainXml: string): ErrorDetail[] 
   const byName = new Map(files.map((f) => [f.name, f]));
   for (const f of files) {
     const n = byteLength(f.content);
-    if (n > MAX_FILE_BYTES) errors.push({ file: f.name, message: `file is ${(n / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` });
+    if (n > MAX_FILE_BYTES)
+      errors.push({ file: f.name, message: `file is ${(n / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` });
   }
   if (errors.length) return errors;
   const seen = new Set<string>();
@@ -149,7 +172,12 @@ export function precheckFiles(files: EnvFile[], mainXml: string): ErrorDetail[] 
     const scan = scanXml(name, asText(f.content));
     errors.push(...scan.errors);
     for (const r of scan.refs) {
-      if (!byName.has(r.path)) errors.push({ file: name, field: `<${r.element} ${r.attr}>`, message: `references '${r.path}', which is not among the env's files` });
+      if (!byName.has(r.path))
+        errors.push({
+          file: name,
+          field: `<${r.element} ${r.attr}>`,
+          message: `references '${r.path}', which is not among the env's files`,
+        });
       else if (r.element === 'include' || r.element === 'model') visit(r.path);
     }
   };

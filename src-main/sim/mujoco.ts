@@ -21,7 +21,20 @@ export function loadMujocoModule(): Promise<Mujoco> {
 }
 
 /** MuJoCo object types used with mj_name2id (values of mjtObj, stable across 3.x). */
-export const OBJ = { body: 1, joint: 3, geom: 5, site: 6, camera: 7, light: 8, mesh: 10, texture: 13, material: 14, actuator: 19, sensor: 20, key: 24 } as const;
+export const OBJ = {
+  body: 1,
+  joint: 3,
+  geom: 5,
+  site: 6,
+  camera: 7,
+  light: 8,
+  mesh: 10,
+  texture: 13,
+  material: 14,
+  actuator: 19,
+  sensor: 20,
+  key: 24,
+} as const;
 
 /** mjtJoint values. */
 export const JOINT = { free: 0, ball: 1, slide: 2, hinge: 3 } as const;
@@ -30,7 +43,15 @@ export const JOINT = { free: 0, ball: 1, slide: 2, hinge: 3 } as const;
 export const WARN_BADQPOS = 3;
 export const WARN_BADQVEL = 4;
 export const WARN_BADQACC = 5;
-export const WARNING_NAMES = ['inertia', 'contact buffer full', 'constraint buffer full', 'bad qpos (NaN/inf or huge)', 'bad qvel (NaN/inf or huge)', 'bad qacc (unstable simulation)', 'bad ctrl'];
+export const WARNING_NAMES = [
+  'inertia',
+  'contact buffer full',
+  'constraint buffer full',
+  'bad qpos (NaN/inf or huge)',
+  'bad qvel (NaN/inf or huge)',
+  'bad qacc (unstable simulation)',
+  'bad ctrl',
+];
 
 /** Turns an error thrown from inside the WASM module into its message text. */
 export function wasmErrorMessage(mj: Mujoco, e: unknown): string {

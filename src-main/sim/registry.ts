@@ -73,12 +73,16 @@ function modelPathFor(specPath: string): string {
  */
 export function pickEnvFiles(files: { name: string; content?: string | Uint8Array }[]): { xml: string; spec: string } {
   const specs = files.filter((f) => f.name.endsWith(TASK_SUFFIX) && !f.name.includes('/'));
-  if (specs.length === 0) throw new UserError({ message: `no task spec: add a '<name>${TASK_SUFFIX}' file beside the MJCF (\`rl-studio envs init MODEL.xml\` writes a starter)` });
+  if (specs.length === 0)
+    throw new UserError({
+      message: `no task spec: add a '<name>${TASK_SUFFIX}' file beside the MJCF (\`rl-studio envs init MODEL.xml\` writes a starter)`,
+    });
   const xmls = files.filter((f) => f.name.toLowerCase().endsWith('.xml') && !f.name.includes('/'));
   for (const s of specs) {
     const named = s.content === undefined ? undefined : specModel(asText(s.content));
     if (named) {
-      if (!files.some((f) => f.name === named)) throw new UserError({ file: s.name, field: 'model', message: `names '${named}', which is not among the env's files` });
+      if (!files.some((f) => f.name === named))
+        throw new UserError({ file: s.name, field: 'model', message: `names '${named}', which is not among the env's files` });
       return { xml: named, spec: s.name };
     }
     const stem = s.name.slice(0, -TASK_SUFFIX.length);
@@ -86,7 +90,9 @@ export function pickEnvFiles(files: { name: string; content?: string | Uint8Arra
   }
   if (specs.length === 1 && xmls.length === 1) return { xml: xmls[0].name, spec: specs[0].name };
   if (xmls.length === 0) throw new UserError({ file: specs[0].name, message: 'no MJCF (.xml) file beside the task spec' });
-  throw new UserError({ message: `cannot tell which MJCF goes with which task spec: name them '<name>.xml' and '<name>${TASK_SUFFIX}', or name the MJCF in the spec's "model" field` });
+  throw new UserError({
+    message: `cannot tell which MJCF goes with which task spec: name them '<name>.xml' and '<name>${TASK_SUFFIX}', or name the MJCF in the spec's "model" field`,
+  });
 }
 
 /** Reads an env from disk: the MJCF at `xmlPath`, its task spec, and every file the MJCF references. */
@@ -104,11 +110,16 @@ function readEnvFromDisk(xmlPath: string, specPath: string, id: string, origin: 
     const p = join(dir, name);
     if (!existsSync(p)) throw new UserError({ file: xml, message: `references '${name}', which does not exist in ${dir}` });
     const size = statSync(p).size;
-    if (size > MAX_FILE_BYTES) throw new UserError({ file: name, message: `file is ${(size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` });
+    if (size > MAX_FILE_BYTES)
+      throw new UserError({
+        file: name,
+        message: `file is ${(size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB`,
+      });
     files.push({ name, content: name.toLowerCase().endsWith('.xml') ? readFileSync(p, 'utf8') : new Uint8Array(readFileSync(p)) });
   }
   const specName = basename(specPath);
-  if (statSync(specPath).size > MAX_FILE_BYTES) throw new UserError({ file: specName, message: `file is over ${MAX_FILE_BYTES / 1048576} MB` });
+  if (statSync(specPath).size > MAX_FILE_BYTES)
+    throw new UserError({ file: specName, message: `file is over ${MAX_FILE_BYTES / 1048576} MB` });
   const specText = readFileSync(specPath, 'utf8');
   const spec = parseTaskSpec(specName, specText);
   files.push({ name: specName, content: specText });
@@ -121,7 +132,9 @@ function envAtPath(p: string): ResolvedEnv | null {
   if (!existsSync(abs)) return null;
   if (statSync(abs).isDirectory()) {
     const entries = readdirSync(abs);
-    const { xml, spec } = pickEnvFiles(entries.map((name) => ({ name, ...(name.endsWith(TASK_SUFFIX) ? { content: readFileSync(join(abs, name), 'utf8') } : {}) })));
+    const { xml, spec } = pickEnvFiles(
+      entries.map((name) => ({ name, ...(name.endsWith(TASK_SUFFIX) ? { content: readFileSync(join(abs, name), 'utf8') } : {}) })),
+    );
     return readEnvFromDisk(join(abs, xml), join(abs, spec), spec.slice(0, -TASK_SUFFIX.length), 'path');
   }
   if (abs.endsWith(TASK_SUFFIX)) {
@@ -131,7 +144,11 @@ function envAtPath(p: string): ResolvedEnv | null {
   }
   const stem = abs.replace(/\.xml$/i, '');
   const specPath = `${stem}${TASK_SUFFIX}`;
-  if (!existsSync(specPath)) throw new UserError({ file: basename(abs), message: `no task spec beside it: expected ${basename(specPath)} (\`rl-studio envs init ${basename(abs)}\` writes a starter)` });
+  if (!existsSync(specPath))
+    throw new UserError({
+      file: basename(abs),
+      message: `no task spec beside it: expected ${basename(specPath)} (\`rl-studio envs init ${basename(abs)}\` writes a starter)`,
+    });
   return readEnvFromDisk(abs, specPath, basename(stem), 'path');
 }
 
@@ -161,7 +178,10 @@ export function resolveEnv(idOrPath: string): ResolvedEnv {
   const env = envAtPath(idOrPath);
   if (env) return env;
   const known = listEnvIds().map((e) => e.id);
-  throw new UserError({ field: 'env', message: `no env '${idOrPath}': not a built-in or library id (${known.join(', ')}) and no such file or folder` });
+  throw new UserError({
+    field: 'env',
+    message: `no env '${idOrPath}': not a built-in or library id (${known.join(', ')}) and no such file or folder`,
+  });
 }
 
 /**
@@ -171,7 +191,10 @@ export function resolveEnv(idOrPath: string): ResolvedEnv {
  */
 export function resolveEnvId(id: string): ResolvedEnv {
   if (!listEnvIds().some((e) => e.id === id)) {
-    throw new UserError({ field: 'env', message: `no env '${id.slice(0, 200)}' among the studio's environments (built-in or added); add it first, then use its id` });
+    throw new UserError({
+      field: 'env',
+      message: `no env '${id.slice(0, 200)}' among the studio's environments (built-in or added); add it first, then use its id`,
+    });
   }
   return resolveEnv(id);
 }
@@ -197,7 +220,9 @@ export function listEnvIds(): { id: string; origin: 'builtin' | 'user'; dir: str
 }
 
 /** Summary of a resolved env (compiles the model once to count observations and actions). */
-export async function summarizeEnv(env: ResolvedEnv): Promise<EnvSummary & { obsParts: { name: string; offset: number; size: number }[]; actuators: string[]; timestep: number }> {
+export async function summarizeEnv(
+  env: ResolvedEnv,
+): Promise<EnvSummary & { obsParts: { name: string; offset: number; size: number }[]; actuators: string[]; timestep: number }> {
   const mj = await loadMujocoModule();
   const e = new MujocoEnv(mj, env);
   try {
@@ -276,7 +301,18 @@ export async function listEnvs(): Promise<ListedEnv[]> {
 }
 
 function brokenEnv(id: string, origin: 'builtin' | 'user', e: unknown): ListedEnv {
-  return { id, name: id, source: origin, obsSize: 0, actionSize: 0, episodeLength: 0, frameSkip: 0, controlTimestep: 0, description: '', error: (e as Error).message };
+  return {
+    id,
+    name: id,
+    source: origin,
+    obsSize: 0,
+    actionSize: 0,
+    episodeLength: 0,
+    frameSkip: 0,
+    controlTimestep: 0,
+    description: '',
+    error: (e as Error).message,
+  };
 }
 
 /**
@@ -289,7 +325,11 @@ export function fileSetProblem(files: EnvFile[]): ErrorDetail | null {
     if (!/^[^\\:*?"<>|\0]+$/.test(f.name) || f.name.split('/').some((s) => s === '..' || s === '') || f.name.startsWith('/')) {
       return { file: f.name, message: "file names must be relative paths inside the env's folder" };
     }
-    if (byteLength(f.content) > MAX_FILE_BYTES) return { file: f.name, message: `file is ${(byteLength(f.content) / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` };
+    if (byteLength(f.content) > MAX_FILE_BYTES)
+      return {
+        file: f.name,
+        message: `file is ${(byteLength(f.content) / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB`,
+      };
   }
   return null;
 }
@@ -322,7 +362,12 @@ export async function validateEnvFiles(files: EnvFile[], id?: string): Promise<E
     try {
       const warnings = rolloutCheck(mj, env);
       if (warnings.diverged) {
-        return fail([{ file: pick.xml, message: `the simulation diverged within ${VALIDATION_STEPS} steps of random actions (${warnings.list.join(', ') || 'non-finite state'}); check masses, inertias, timestep and actuator gains` }]);
+        return fail([
+          {
+            file: pick.xml,
+            message: `the simulation diverged within ${VALIDATION_STEPS} steps of random actions (${warnings.list.join(', ') || 'non-finite state'}); check masses, inertias, timestep and actuator gains`,
+          },
+        ]);
       }
       return {
         ok: true,
@@ -402,7 +447,11 @@ export function readEnvPath(p: string): { files: EnvFile[]; id: string } {
         }
         if (files.length >= MAX_FILES) throw new UserError({ file: p, message: `more than ${MAX_FILES} files in the folder` });
         const name = relative(abs, full).split(sep).join('/');
-        if (st.size > MAX_FILE_BYTES) throw new UserError({ file: name, message: `file is ${(st.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` });
+        if (st.size > MAX_FILE_BYTES)
+          throw new UserError({
+            file: name,
+            message: `file is ${(st.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB`,
+          });
         files.push({ name, content: /\.(xml|json)$/i.test(name) ? readFileSync(full, 'utf8') : new Uint8Array(readFileSync(full)) });
       }
     };
@@ -412,10 +461,18 @@ export function readEnvPath(p: string): { files: EnvFile[]; id: string } {
   const xmlPath = abs.endsWith(TASK_SUFFIX) ? modelPathFor(abs) : abs;
   const st = statSync(xmlPath, { throwIfNoEntry: false });
   if (!st) throw new UserError({ file: basename(xmlPath), message: 'no such file' });
-  if (st.size > MAX_FILE_BYTES) throw new UserError({ file: basename(xmlPath), message: `file is ${(st.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` });
+  if (st.size > MAX_FILE_BYTES)
+    throw new UserError({
+      file: basename(xmlPath),
+      message: `file is ${(st.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB`,
+    });
   const specPath = abs.endsWith(TASK_SUFFIX) ? abs : `${xmlPath.replace(/\.xml$/i, '')}${TASK_SUFFIX}`;
   const stem = specPath.slice(0, -TASK_SUFFIX.length);
-  if (!existsSync(specPath)) throw new UserError({ file: basename(xmlPath), message: `no task spec beside it: expected ${basename(specPath)} (\`rl-studio envs init ${basename(xmlPath)}\` writes a starter)` });
+  if (!existsSync(specPath))
+    throw new UserError({
+      file: basename(xmlPath),
+      message: `no task spec beside it: expected ${basename(specPath)} (\`rl-studio envs init ${basename(xmlPath)}\` writes a starter)`,
+    });
   const files = readModelFiles(xmlPath);
   files.push({ name: basename(specPath), content: readFileSync(specPath, 'utf8') });
   return { files, id: basename(stem) };
@@ -435,7 +492,11 @@ export function readModelFiles(xmlPath: string): EnvFile[] {
     const f = join(dir, name);
     const s = statSync(f, { throwIfNoEntry: false });
     if (!s?.isFile()) continue; // reported as missing by validation
-    if (s.size > MAX_FILE_BYTES) throw new UserError({ file: name, message: `file is ${(s.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB` });
+    if (s.size > MAX_FILE_BYTES)
+      throw new UserError({
+        file: name,
+        message: `file is ${(s.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB`,
+      });
     files.push({ name, content: /\.(xml|json)$/i.test(name) ? readFileSync(f, 'utf8') : new Uint8Array(readFileSync(f)) });
   }
   return files;
@@ -447,12 +508,14 @@ export function readModelFiles(xmlPath: string): EnvFile[] {
  */
 export async function addUserEnv(files: EnvFile[], id: string, opts: { overwrite?: boolean } = {}): Promise<{ id: string; dir: string }> {
   if (!ID_RE.test(id)) throw new UserError({ field: 'id', message: `'${id}' is not a valid env id (letters, digits, '.', '_', '-')` });
-  if (existsSync(join(builtinEnvsDir(), `${id}${TASK_SUFFIX}`))) throw new UserError({ field: 'id', message: `'${id}' is a built-in env; choose another name` });
+  if (existsSync(join(builtinEnvsDir(), `${id}${TASK_SUFFIX}`)))
+    throw new UserError({ field: 'id', message: `'${id}' is a built-in env; choose another name` });
   const v = await validateEnvFiles(files, id);
   if (!v.ok) throw new UserError(v.errors);
   const root = userEnvsDir();
   const dest = join(root, id);
-  if (existsSync(dest) && !opts.overwrite) throw new UserError({ field: 'id', message: `an env '${id}' is already in the library (${dest})` });
+  if (existsSync(dest) && !opts.overwrite)
+    throw new UserError({ field: 'id', message: `an env '${id}' is already in the library (${dest})` });
   const tmp = join(root, `.${id}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   const { xml, spec } = pickEnvFiles(files);

@@ -17,10 +17,20 @@ export interface RewardTerms {
 
 export function rewardTerms(reward: RewardNode): RewardTerms {
   const [combine, nodes]: [TermsCombine, RewardNode[]] =
-    'sum' in reward ? ['sum', reward.sum] : 'product' in reward ? ['product', reward.product] : 'min' in reward ? ['min', reward.min] : 'max' in reward ? ['max', reward.max] : ['one', [reward]];
+    'sum' in reward
+      ? ['sum', reward.sum]
+      : 'product' in reward
+        ? ['product', reward.product]
+        : 'min' in reward
+          ? ['min', reward.min]
+          : 'max' in reward
+            ? ['max', reward.max]
+            : ['one', [reward]];
   const raw = nodes.map((n) => nodeLabel(n));
   // Two terms reading the same quantity (a tolerance and a cost of one joint) are told apart by position.
-  const labels = raw.map((l, k) => (raw.indexOf(l) !== raw.lastIndexOf(l) ? `${l} #${raw.slice(0, k + 1).filter((x) => x === l).length}` : l));
+  const labels = raw.map((l, k) =>
+    raw.indexOf(l) !== raw.lastIndexOf(l) ? `${l} #${raw.slice(0, k + 1).filter((x) => x === l).length}` : l,
+  );
   return { combine, labels };
 }
 

@@ -56,13 +56,14 @@ export function starterSpec(inv: ModelInventory, xml: string): TaskSpecInput {
       ...(sensors.length ? [{ name: 'sensors', type: 'sensors' as const, sensors }] : []),
     ],
     reward: {
-      sum: [
-        { quantity: { type: 'alive' } },
-        { quantity: { type: 'control' }, reduce: 'sumsq', scale: -0.001 },
-      ],
+      sum: [{ quantity: { type: 'alive' } }, { quantity: { type: 'control' }, reduce: 'sumsq', scale: -0.001 }],
     },
     // Free joints' quaternions take the noise too (as Gymnasium's reset noise does); MuJoCo normalises them.
-    init: [...(key ? [{ type: 'keyframe' as const, key }] : []), { type: 'qpos', uniform: [-0.01, 0.01], add: true }, { type: 'qvel', uniform: [-0.01, 0.01], add: true }],
+    init: [
+      ...(key ? [{ type: 'keyframe' as const, key }] : []),
+      { type: 'qpos', uniform: [-0.01, 0.01], add: true },
+      { type: 'qvel', uniform: [-0.01, 0.01], add: true },
+    ],
     termination: hasFree ? [{ state_not_finite: true }] : [],
     ...(camera ? { camera } : {}),
   };
@@ -76,7 +77,11 @@ export async function scaffoldEnv(files: EnvFile[], xml: string): Promise<{ inve
   const model = loadModel(mj, files, xml);
   try {
     const inv = inventory(mj, model);
-    if (model.nu === 0) throw new UserError({ file: xml, message: 'the model has no actuators, so there is nothing for an agent to control; add an <actuator> section first' });
+    if (model.nu === 0)
+      throw new UserError({
+        file: xml,
+        message: 'the model has no actuators, so there is nothing for an agent to control; add an <actuator> section first',
+      });
     return { inventory: inv, spec: starterSpec(inv, xml) };
   } finally {
     model.delete();
@@ -94,11 +99,19 @@ export function bareModel(files: EnvFile[]): string | null {
   if (files.some((f) => f.name.endsWith(TASK_SUFFIX) && !f.name.includes('/'))) return null;
   const xmls = files.filter((f) => f.name.toLowerCase().endsWith('.xml'));
   if (!xmls.length) throw new UserError({ message: 'no MJCF (.xml) among the files' });
-  const included = new Set(xmls.flatMap((f) => scanXml(f.name, asText(f.content)).refs.filter((r) => r.element === 'include').map((r) => r.path)));
+  const included = new Set(
+    xmls.flatMap((f) =>
+      scanXml(f.name, asText(f.content))
+        .refs.filter((r) => r.element === 'include')
+        .map((r) => r.path),
+    ),
+  );
   const roots = xmls.filter((f) => !f.name.includes('/') && !included.has(f.name)).map((f) => f.name);
   if (roots.length === 1) return roots[0];
   if (!roots.length) throw new UserError({ message: 'no top-level MJCF: every .xml is included by another or sits in a subfolder' });
-  throw new UserError({ message: `several MJCF files (${roots.join(', ')}) and no task spec to say which is the model: drop one MJCF with its assets, or run \`rl-studio envs init\` on the one you mean` });
+  throw new UserError({
+    message: `several MJCF files (${roots.join(', ')}) and no task spec to say which is the model: drop one MJCF with its assets, or run \`rl-studio envs init\` on the one you mean`,
+  });
 }
 
 /** The starter for a bare MJCF as files: what `envs init` writes beside it, as text, with the inventory. */

@@ -64,7 +64,10 @@ function buildScene(mj: Mujoco, model: MjModel, data: MjData): SceneModel {
     const own = v4(gRgba, id);
     // MuJoCo's renderer (setMaterial in engine_vis_visualize.c): a geom's rgba set to anything but
     // the default overrides its material's.
-    const rgba = m >= 0 && own[0] === DEFAULT_RGBA[0] && own[1] === DEFAULT_RGBA[1] && own[2] === DEFAULT_RGBA[2] && own[3] === DEFAULT_RGBA[3] ? v4(matRgba, m) : own;
+    const rgba =
+      m >= 0 && own[0] === DEFAULT_RGBA[0] && own[1] === DEFAULT_RGBA[1] && own[2] === DEFAULT_RGBA[2] && own[3] === DEFAULT_RGBA[3]
+        ? v4(matRgba, m)
+        : own;
     const meshId = type === 'mesh' ? gData[id] : -1;
     const texId = m >= 0 && meshId >= 0 && meshTexAdr && meshTexAdr[meshId] >= 0 ? matTex[m * texPerMat + TEXROLE_RGB] : -1;
     const texture = texId >= 0 ? textures.index(texId) : undefined;
@@ -77,7 +80,9 @@ function buildScene(mj: Mujoco, model: MjModel, data: MjData): SceneModel {
       quat: v4(gQuat, id),
       body: gBody[id],
       rgba,
-      ...(m >= 0 ? { material: nameOf(mj, model, OBJ.material, m), specular: matSpecular[m], shininess: matShininess[m], emission: matEmission[m] } : {}),
+      ...(m >= 0
+        ? { material: nameOf(mj, model, OBJ.material, m), specular: matSpecular[m], shininess: matShininess[m], emission: matEmission[m] }
+        : {}),
       ...(texture !== undefined ? { texture } : {}),
       textured,
       ...(type === 'mesh' && gData[id] >= 0 ? { mesh: gData[id] } : {}),
@@ -106,7 +111,12 @@ function buildScene(mj: Mujoco, model: MjModel, data: MjData): SceneModel {
         uv[2 * c + 1] = texcoord[2 * t + 1];
       }
     }
-    return { name: nameOf(mj, model, OBJ.mesh, i), vertices: Array.from(vert.subarray(3 * vertAdr[i], 3 * (vertAdr[i] + vertNum[i]))), faces, ...(uv ? { uv } : {}) };
+    return {
+      name: nameOf(mj, model, OBJ.mesh, i),
+      vertices: Array.from(vert.subarray(3 * vertAdr[i], 3 * (vertAdr[i] + vertNum[i]))),
+      faces,
+      ...(uv ? { uv } : {}),
+    };
   });
   const texType = model.tex_type as Int32Array;
   const skyboxTex = Array.from(texType).findIndex((t) => t === TEX_SKYBOX);
@@ -126,7 +136,14 @@ function buildScene(mj: Mujoco, model: MjModel, data: MjData): SceneModel {
     } finally {
       acc.delete();
     }
-    return { pos: v3(lPos, i), dir: v3(lDir, i), body: lBody[i], directional: lType[i] === LIGHT_DIRECTIONAL, diffuse: v3(lDiffuse, i), castShadow };
+    return {
+      pos: v3(lPos, i),
+      dir: v3(lDir, i),
+      body: lBody[i],
+      directional: lType[i] === LIGHT_DIRECTIONAL,
+      diffuse: v3(lDiffuse, i),
+      castShadow,
+    };
   });
 
   const cBody = model.cam_bodyid as Int32Array;
@@ -154,7 +171,9 @@ function buildScene(mj: Mujoco, model: MjModel, data: MjData): SceneModel {
       mode: tracking ? 'tracking' : mujocoMode.startsWith('target') ? 'targeting' : 'fixed',
       mujocoMode,
       ...(cTarget[i] >= 0 && mujocoMode.startsWith('target') ? { target: cTarget[i] } : {}),
-      ...(tracking ? { trackOffset: [world[0] - tracked[0], world[1] - tracked[1], world[2] - tracked[2]] as [number, number, number] } : {}),
+      ...(tracking
+        ? { trackOffset: [world[0] - tracked[0], world[1] - tracked[1], world[2] - tracked[2]] as [number, number, number] }
+        : {}),
       worldQuat: mat2quat(camXmat, 9 * i),
     };
   });
@@ -264,7 +283,10 @@ export function bodyPoses(mj: Mujoco, model: MjModel, qposFrames: ArrayLike<numb
 }
 
 /** extractScene + bodyPoses for an env source, loading and freeing its model. */
-export async function sceneFor(source: EnvSource, qposFrames?: ArrayLike<number>[] | Float64Array): Promise<{ scene: SceneModel; poses?: Float32Array }> {
+export async function sceneFor(
+  source: EnvSource,
+  qposFrames?: ArrayLike<number>[] | Float64Array,
+): Promise<{ scene: SceneModel; poses?: Float32Array }> {
   const mj = await loadMujocoModule();
   const model = loadModel(mj, source.files, source.xml);
   try {

@@ -63,7 +63,8 @@ export function initStep(ix: ModelIndex, st: InitStep, field: string): InitFn {
           if (j < 0) continue;
           const a = ix.jntQposAdr[j];
           const t = ix.jntType[j];
-          if ((t === JOINT.hinge || t === JOINT.slide) && ix.jntLimited[j]) v.qpos[a] = rng.range(ix.jntRange[2 * j], ix.jntRange[2 * j + 1]);
+          if ((t === JOINT.hinge || t === JOINT.slide) && ix.jntLimited[j])
+            v.qpos[a] = rng.range(ix.jntRange[2 * j], ix.jntRange[2 * j + 1]);
           else if (t === JOINT.hinge) v.qpos[a] = rng.range(-Math.PI, Math.PI);
           else if (t === JOINT.ball) randomQuat(rng, v.qpos, a);
           else if (t === JOINT.free) randomQuat(rng, v.qpos, a + 3);
@@ -100,7 +101,8 @@ export function initStep(ix: ModelIndex, st: InitStep, field: string): InitFn {
     }
     case 'body_in_disc': {
       const b = ix.id(OBJ.body, st.body, `${field}.body`);
-      if (b >= 0 && (ix.bodyParent[b] !== 0 || ix.bodyJntNum[b] !== 0)) ix.add(`${field}.body`, `body '${st.body}' must be a direct child of the world with no joints`);
+      if (b >= 0 && (ix.bodyParent[b] !== 0 || ix.bodyJntNum[b] !== 0))
+        ix.add(`${field}.body`, `body '${st.body}' must be a direct child of the world with no joints`);
       return (v, rng) => {
         const [x, y] = discPoint(rng, st.radius, st.angle, false);
         v.body_pos[3 * b] = x;
@@ -108,7 +110,12 @@ export function initStep(ix: ModelIndex, st: InitStep, field: string): InitFn {
       };
     }
     case 'move': {
-      const [type, name, key] = st.geom !== undefined ? [OBJ.geom, st.geom, 'geom'] : st.site !== undefined ? [OBJ.site, st.site, 'site'] : [OBJ.body, st.body ?? '', 'body'];
+      const [type, name, key] =
+        st.geom !== undefined
+          ? [OBJ.geom, st.geom, 'geom']
+          : st.site !== undefined
+            ? [OBJ.site, st.site, 'site']
+            : [OBJ.body, st.body ?? '', 'body'];
       const i = ix.id(type, name, `${field}.${key}`);
       if (type === OBJ.body && i === 0) ix.add(`${field}.body`, 'the world body cannot move');
       const g = st.goal !== undefined ? ix.goal(st.goal, `${field}.goal`) : -1;

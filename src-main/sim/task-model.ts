@@ -16,7 +16,16 @@ export class Problems {
   }
 }
 
-const OBJ_WORDS: Record<number, string> = { [OBJ.body]: 'body', [OBJ.joint]: 'joint', [OBJ.geom]: 'geom', [OBJ.site]: 'site', [OBJ.camera]: 'camera', [OBJ.actuator]: 'actuator', [OBJ.sensor]: 'sensor', [OBJ.key]: 'keyframe' };
+const OBJ_WORDS: Record<number, string> = {
+  [OBJ.body]: 'body',
+  [OBJ.joint]: 'joint',
+  [OBJ.geom]: 'geom',
+  [OBJ.site]: 'site',
+  [OBJ.camera]: 'camera',
+  [OBJ.actuator]: 'actuator',
+  [OBJ.sensor]: 'sensor',
+  [OBJ.key]: 'keyframe',
+};
 
 export class ModelIndex {
   readonly jntType: number[];
@@ -62,7 +71,11 @@ export class ModelIndex {
   /** The id of a named element, or -1 (and a problem listing the names the model has). */
   id(type: number, name: string, field: string): number {
     const i = this.mj.mj_name2id(this.model, type, name);
-    if (i < 0) this.add(field, `unknown ${OBJ_WORDS[type] ?? 'element'} '${name}' (the MJCF has ${listNames(this.mj, this.model, type) || 'none named'})`);
+    if (i < 0)
+      this.add(
+        field,
+        `unknown ${OBJ_WORDS[type] ?? 'element'} '${name}' (the MJCF has ${listNames(this.mj, this.model, type) || 'none named'})`,
+      );
     return i;
   }
 
@@ -73,7 +86,11 @@ export class ModelIndex {
 
   goal(name: string, field: string): number {
     const g = this.goals.findIndex((x) => x.name === name);
-    if (g < 0) this.add(field, `unknown goal '${name}' (the spec's goals: ${this.goals.map((x) => x.name).join(', ') || 'none; declare it under "goals"'})`);
+    if (g < 0)
+      this.add(
+        field,
+        `unknown goal '${name}' (the spec's goals: ${this.goals.map((x) => x.name).join(', ') || 'none; declare it under "goals"'})`,
+      );
     return g;
   }
 
@@ -89,7 +106,8 @@ export class ModelIndex {
   scalarJoints(names: string[], field: string): number[] {
     return names.map((n, k) => {
       const j = this.id(OBJ.joint, n, `${field}[${k}]`);
-      if (j >= 0 && this.jntType[j] !== JOINT.hinge && this.jntType[j] !== JOINT.slide) this.add(`${field}[${k}]`, `joint '${n}' is a ball or free joint; only hinge and slide joints have a scalar position`);
+      if (j >= 0 && this.jntType[j] !== JOINT.hinge && this.jntType[j] !== JOINT.slide)
+        this.add(`${field}[${k}]`, `joint '${n}' is a ball or free joint; only hinge and slide joints have a scalar position`);
       return j;
     });
   }
@@ -101,7 +119,19 @@ export class ModelIndex {
 
 /** The first 20 named elements of a type, for "unknown name" messages (unnamed elements are skipped). */
 export function listNames(mj: Mujoco, model: MjModel, type: number): string {
-  const n = ({ [OBJ.body]: model.nbody, [OBJ.joint]: model.njnt, [OBJ.site]: model.nsite, [OBJ.geom]: model.ngeom, [OBJ.sensor]: model.nsensor, [OBJ.camera]: model.ncam, [OBJ.actuator]: model.nu, [OBJ.key]: model.nkey } as Record<number, number>)[type] ?? 0;
+  const n =
+    (
+      {
+        [OBJ.body]: model.nbody,
+        [OBJ.joint]: model.njnt,
+        [OBJ.site]: model.nsite,
+        [OBJ.geom]: model.ngeom,
+        [OBJ.sensor]: model.nsensor,
+        [OBJ.camera]: model.ncam,
+        [OBJ.actuator]: model.nu,
+        [OBJ.key]: model.nkey,
+      } as Record<number, number>
+    )[type] ?? 0;
   const names: string[] = [];
   for (let i = 0; i < n && names.length < 20; i++) {
     const s = nameOf(mj, model, type, i);

@@ -4,7 +4,7 @@
  */
 import type { Observation, Point, Quantity } from '../api/task-spec.ts';
 import { JOINT, OBJ } from './mujoco.ts';
-import type { Elements} from './task-elements.ts';
+import type { Elements } from './task-elements.ts';
 import { AXIS, MAX_DIST_AXES, OP, POST, XMAT, type Span } from './task-elements.ts';
 import type { ModelIndex } from './task-model.ts';
 
@@ -57,7 +57,12 @@ export class QuantityCompiler {
           const da = ix.jntDofAdr[j] ?? 0;
           if (q.part === 'quaternion') for (let k = 0; k < 4; k++) el.add(OP.COPY, 'qpos', qa + 3 + k);
           else {
-            const [arr, base] = q.part === 'position' ? (['qpos', qa] as const) : q.part === 'linear_velocity' ? (['qvel', da] as const) : (['qvel', da + 3] as const);
+            const [arr, base] =
+              q.part === 'position'
+                ? (['qpos', qa] as const)
+                : q.part === 'linear_velocity'
+                  ? (['qvel', da] as const)
+                  : (['qvel', da + 3] as const);
             for (const a of q.axes) el.add(OP.COPY, arr, base + AXIS[a]);
           }
           return;
@@ -70,7 +75,9 @@ export class QuantityCompiler {
           const s = ix.id(OBJ.sensor, q.sensor, `${field}.sensor`);
           const dim = s >= 0 ? ix.sensorDim[s] : 1;
           const idx = q.index ?? ix.range(dim);
-          idx.forEach((k, n) => k >= dim && ix.add(`${field}.index[${n}]`, `sensor '${q.sensor}' has ${dim} values; index ${k} is out of range`));
+          idx.forEach(
+            (k, n) => k >= dim && ix.add(`${field}.index[${n}]`, `sensor '${q.sensor}' has ${dim} values; index ${k} is out of range`),
+          );
           for (const k of idx) el.add(OP.COPY, 'sensordata', (s >= 0 ? ix.sensorAdr[s] : 0) + k);
           return;
         }
@@ -92,8 +99,11 @@ export class QuantityCompiler {
           const from = this.point(q.from, `${field}.from`);
           const to = this.point(q.to, `${field}.to`);
           // The axes in their given order (the sum's order), 2 bits each after a 4-bit count.
-          if (q.axes.length > MAX_DIST_AXES) ix.add(`${field}.axes`, `lists ${q.axes.length} axes; a distance takes at most ${MAX_DIST_AXES}`);
-          const axes = q.axes.slice(0, MAX_DIST_AXES).reduce((m, a, n) => m | (AXIS[a] << (4 + 2 * n)), Math.min(q.axes.length, MAX_DIST_AXES));
+          if (q.axes.length > MAX_DIST_AXES)
+            ix.add(`${field}.axes`, `lists ${q.axes.length} axes; a distance takes at most ${MAX_DIST_AXES}`);
+          const axes = q.axes
+            .slice(0, MAX_DIST_AXES)
+            .reduce((m, a, n) => m | (AXIS[a] << (4 + 2 * n)), Math.min(q.axes.length, MAX_DIST_AXES));
           el.add(OP.DIST, to.arr, 3 * to.i, from.arr, 3 * from.i, axes);
           return;
         }
@@ -119,7 +129,8 @@ export class QuantityCompiler {
         }
         case 'contact_force': {
           this.needs.forces = true;
-          for (const b of ix.ids(OBJ.body, q.bodies, `${field}.bodies`, ix.range(model.nbody, 1))) for (let k = 0; k < 6; k++) el.add(OP.COPY, 'cfrc_ext', 6 * b + k);
+          for (const b of ix.ids(OBJ.body, q.bodies, `${field}.bodies`, ix.range(model.nbody, 1)))
+            for (let k = 0; k < 6; k++) el.add(OP.COPY, 'cfrc_ext', 6 * b + k);
           return;
         }
         case 'actuator_force':
@@ -127,7 +138,8 @@ export class QuantityCompiler {
           return;
         case 'constraint_force': {
           const joints = ix.ids(OBJ.joint, q.joints, `${field}.joints`, ix.range(model.njnt));
-          for (const j of joints) for (let d = 0; d < (j >= 0 ? ix.dofWidth(j) : 0); d++) el.add(OP.COPY, 'qfrc_constraint', ix.jntDofAdr[j] + d);
+          for (const j of joints)
+            for (let d = 0; d < (j >= 0 ? ix.dofWidth(j) : 0); d++) el.add(OP.COPY, 'qfrc_constraint', ix.jntDofAdr[j] + d);
           return;
         }
         case 'contact_count':
@@ -181,9 +193,13 @@ export class QuantityCompiler {
       case 'sensors':
         return this.span(() => o.sensors.forEach((name, k) => this.quantity({ type: 'sensor', sensor: name }, `${field}.sensors[${k}]`)));
       case 'positions':
-        return this.span(() => o.points.forEach((pt, k) => this.quantity({ type: 'position', point: pt, axes: o.axes }, `${field}.points[${k}]`)));
+        return this.span(() =>
+          o.points.forEach((pt, k) => this.quantity({ type: 'position', point: pt, axes: o.axes }, `${field}.points[${k}]`)),
+        );
       case 'height':
-        return this.span(() => o.points.forEach((pt, k) => this.quantity({ type: 'position', point: pt, axes: ['z'] }, `${field}.points[${k}]`)));
+        return this.span(() =>
+          o.points.forEach((pt, k) => this.quantity({ type: 'position', point: pt, axes: ['z'] }, `${field}.points[${k}]`)),
+        );
       case 'relative':
         return this.quantity({ type: 'relative', from: o.from, to: o.to, axes: o.axes, frame: o.frame }, field);
       case 'orientations': {

@@ -41,7 +41,13 @@ export interface CompiledTask {
   initialise(v: SimViews, rng: Rng): void;
 }
 
-export function compileTask(mj: Mujoco, model: MjModel, data: MjData, spec: TaskSpec, file: string): { task?: CompiledTask; errors: ErrorDetail[] } {
+export function compileTask(
+  mj: Mujoco,
+  model: MjModel,
+  data: MjData,
+  spec: TaskSpec,
+  file: string,
+): { task?: CompiledTask; errors: ErrorDetail[] } {
   const ix = new ModelIndex(mj, model, data, file, spec.goals);
   const el = new Elements();
   el.perSecond = 1 / (model.opt.timestep * spec.frame_skip);

@@ -14,10 +14,24 @@ import { UserError } from '../util/errors.ts';
 import type { EnvInfo } from './types.ts';
 import { MujocoEnv, type EnvSource } from './env.ts';
 import { loadMujocoModule } from './mujoco.ts';
-import { allocBuffers, awaitChange, CMD_CLOSE, CMD_RESET, CMD_STEP, EnvSlice, publish, sharedViews, SPIN_MS, type SharedViews, type VectorWorkerData } from './vector-shared.ts';
+import {
+  allocBuffers,
+  awaitChange,
+  CMD_CLOSE,
+  CMD_RESET,
+  CMD_STEP,
+  EnvSlice,
+  publish,
+  sharedViews,
+  SPIN_MS,
+  type SharedViews,
+  type VectorWorkerData,
+} from './vector-shared.ts';
 
 /** Atomics.waitAsync (Node 16+; typed in ES2024 lib, newer than this project's ES2023 target). */
-const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+const waitAsync = (
+  Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }
+).waitAsync;
 
 export interface VectorEnvOptions {
   numEnvs: number;
@@ -65,7 +79,8 @@ export class VectorEnv {
 
   static async create(source: EnvSource, options: VectorEnvOptions): Promise<VectorEnv> {
     const numEnvs = options.numEnvs;
-    if (!Number.isInteger(numEnvs) || numEnvs < 1 || numEnvs > 1024) throw new UserError({ field: 'numEnvs', message: 'must be an integer from 1 to 1024' });
+    if (!Number.isInteger(numEnvs) || numEnvs < 1 || numEnvs > 1024)
+      throw new UserError({ field: 'numEnvs', message: 'must be an integer from 1 to 1024' });
     const threads = Math.max(1, Math.min(numEnvs, options.numWorkers ?? availableParallelism()));
     const seed = options.seed ?? 0;
     const sliceOf = (t: number): [number, number] => [Math.floor((t * numEnvs) / threads), Math.floor(((t + 1) * numEnvs) / threads)];
@@ -89,7 +104,18 @@ export class VectorEnv {
     const ready: Promise<void>[] = [];
     for (let w = 0; w < numWorkers; w++) {
       const [start, end] = sliceOf(w + 1);
-      const data: VectorWorkerData = { source, buffers, numEnvs, numWorkers, obsSize: info.obs.size, actSize: info.action.size, worker: w, start, end, seed };
+      const data: VectorWorkerData = {
+        source,
+        buffers,
+        numEnvs,
+        numWorkers,
+        obsSize: info.obs.size,
+        actSize: info.action.size,
+        worker: w,
+        start,
+        end,
+        seed,
+      };
       const worker = spawnWorker(new URL('./vector-worker.ts', import.meta.url), { workerData: data });
       workers.push(worker);
       errors.push(null);
@@ -178,10 +204,15 @@ export class VectorEnv {
 
   private writeActions(actions: ArrayLike<number>): void {
     const n = this.numEnvs * this.info.action.size;
-    if (actions.length !== n) throw new UserError({ field: 'actions', message: `expected ${n} values (${this.numEnvs} envs x ${this.info.action.size}), got ${actions.length}` });
+    if (actions.length !== n)
+      throw new UserError({
+        field: 'actions',
+        message: `expected ${n} values (${this.numEnvs} envs x ${this.info.action.size}), got ${actions.length}`,
+      });
     for (let i = 0; i < n; i++) {
       const a = actions[i];
-      if (!Number.isFinite(a)) throw new UserError({ field: `actions[${i}]`, message: `is ${a}; actions must be finite numbers in [-1, 1]` });
+      if (!Number.isFinite(a))
+        throw new UserError({ field: `actions[${i}]`, message: `is ${a}; actions must be finite numbers in [-1, 1]` });
       this.v.actions[i] = a;
     }
   }

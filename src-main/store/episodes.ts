@@ -126,7 +126,10 @@ export function readEpisode(dir: string, id: string, inside: Inside = anywhere):
   }
   const bin = existsSync(join(dir, `${id}.bin`)) ? readFileSync(inside(join(dir, `${id}.bin`))) : null;
   if (!bin || bin.length !== meta.layout.byteLength) {
-    throw new UserError({ file: `episodes/${id}.bin`, message: `frames are missing or truncated (${bin?.length ?? 0} of ${meta.layout.byteLength} bytes)` });
+    throw new UserError({
+      file: `episodes/${id}.bin`,
+      message: `frames are missing or truncated (${bin?.length ?? 0} of ${meta.layout.byteLength} bytes)`,
+    });
   }
   const copy = new Uint8Array(bin.length);
   copy.set(bin);

@@ -68,7 +68,10 @@ export function readMetrics(file: string, sinceLine = 0): MetricsRead {
     } else {
       problems.push({
         file: name,
-        message: last && !complete ? `line ${i + 1} is cut off (a write was interrupted); it is ignored` : `line ${i + 1} is not a valid metric record; it is ignored`,
+        message:
+          last && !complete
+            ? `line ${i + 1} is cut off (a write was interrupted); it is ignored`
+            : `line ${i + 1} is not a valid metric record; it is ignored`,
       });
     }
   }
@@ -216,7 +219,15 @@ export class MetricColumns {
     }
     const step = r?.step;
     const time = r?.time;
-    if (!r || typeof step !== 'number' || !Number.isInteger(step) || step < 0 || typeof time !== 'number' || typeof r.kind !== 'string' || !KINDS.has(r.kind)) {
+    if (
+      !r ||
+      typeof step !== 'number' ||
+      !Number.isInteger(step) ||
+      step < 0 ||
+      typeof time !== 'number' ||
+      typeof r.kind !== 'string' ||
+      !KINDS.has(r.kind)
+    ) {
       this.problem(`line ${this.lines} is not a valid metric record; it is ignored`);
       return;
     }
@@ -224,7 +235,8 @@ export class MetricColumns {
       const v = r[key];
       if (typeof v !== 'number' || !Number.isFinite(v) || NOT_CURVES.has(key)) continue;
       let c = this.columns.get(key);
-      if (!c) this.columns.set(key, (c = { length: 0, step: new Float64Array(64), time: new Float64Array(64), value: new Float64Array(64) }));
+      if (!c)
+        this.columns.set(key, (c = { length: 0, step: new Float64Array(64), time: new Float64Array(64), value: new Float64Array(64) }));
       if (c.length === c.step.length) {
         const grow = (a: Float64Array): Float64Array => {
           const b = new Float64Array(a.length * 2);

@@ -111,7 +111,14 @@ export class RunLock {
   static acquire(dir: string, runId: string, opts: RunLockOptions = {}): RunLock {
     const staleMs = opts.staleMs ?? DEFAULT_LOCK_STALE_MS;
     const file = join(dir, LOCK_FILE);
-    const me: LockHolder = { pid: process.pid, processStart: processStart(process.pid), host: hostname(), since: new Date().toISOString(), ...(opts.owner ? { owner: opts.owner } : {}), heartbeatAt: Date.now() };
+    const me: LockHolder = {
+      pid: process.pid,
+      processStart: processStart(process.pid),
+      host: hostname(),
+      since: new Date().toISOString(),
+      ...(opts.owner ? { owner: opts.owner } : {}),
+      heartbeatAt: Date.now(),
+    };
     const text = JSON.stringify(me) + '\n';
     const draft = `${file}.tmp-${process.pid}-${Date.now()}`;
     writeFileSync(draft, text);
@@ -130,7 +137,10 @@ export class RunLock {
         if (!found) continue;
         if (found.holder && holderAlive(found.holder, staleMs)) {
           const who = found.holder.pid === process.pid && found.holder.host === me.host ? 'this process' : 'another process';
-          throw new UserError({ field: 'run', message: `run ${runId} is being trained by ${who} (${describeHolder(found.holder)}); one trainer per run` });
+          throw new UserError({
+            field: 'run',
+            message: `run ${runId} is being trained by ${who} (${describeHolder(found.holder)}); one trainer per run`,
+          });
         }
         // The holder is gone (or the lock is unreadable): take it over, unless someone else just did.
         if (readHolder(file)?.text === found.text) rmSync(file, { force: true });

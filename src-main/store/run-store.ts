@@ -1,8 +1,29 @@
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { RunConfig } from '../api/run-config.ts';
-import { RunMetaSchema, StatusFileSchema, type MetricsRead, type RunMeta, type RunSummary, type StatusFile, type StoreProblem } from '../api/runs.ts';
+import {
+  RunMetaSchema,
+  StatusFileSchema,
+  type MetricsRead,
+  type RunMeta,
+  type RunSummary,
+  type StatusFile,
+  type StoreProblem,
+} from '../api/runs.ts';
 import { isUserError, UserError } from '../util/errors.ts';
 import { writeFileAtomicSync } from './atomic.ts';
 import { MetricsWriter, readMetrics, truncateMetricsAfter } from './metrics.ts';
@@ -130,7 +151,15 @@ export class RunStore {
   }
 
   /** Creates a run directory with its config, meta and a 'queued' status. */
-  create(config: RunConfig, env: { source: { id: string; xml: string; specFile: string; files: { name: string; content: string | Uint8Array }[] }; origin: string; dir: string }, opts: { experiment?: string | null; versions: Record<string, string>; pid?: number | null }): RunFiles {
+  create(
+    config: RunConfig,
+    env: {
+      source: { id: string; xml: string; specFile: string; files: { name: string; content: string | Uint8Array }[] };
+      origin: string;
+      dir: string;
+    },
+    opts: { experiment?: string | null; versions: Record<string, string>; pid?: number | null },
+  ): RunFiles {
     this.ensureWritable();
     const id = newRunId(config);
     const dir = join(this.root, id);
@@ -152,14 +181,32 @@ export class RunStore {
         createdAt: now,
         experiment: opts.experiment ?? null,
         config,
-        env: { id: env.source.id, xml: env.source.xml, specFile: env.source.specFile, origin: env.origin, dir: env.dir, files: env.source.files.map((f) => f.name), sha256: hash.digest() },
+        env: {
+          id: env.source.id,
+          xml: env.source.xml,
+          specFile: env.source.specFile,
+          origin: env.origin,
+          dir: env.dir,
+          files: env.source.files.map((f) => f.name),
+          sha256: hash.digest(),
+        },
         versions: opts.versions,
         backend: null,
       };
       const run = new RunFiles(dir);
       run.writeConfig(stored);
       run.writeMeta({ name: config.name ?? id, tags: config.tags, archived: false, experiment: opts.experiment ?? null });
-      run.writeStatus({ status: 'queued', step: 0, steps: config.steps, latestEval: null, bestEval: null, reason: null, checkpointStep: null, pid: opts.pid ?? null, updatedAt: now });
+      run.writeStatus({
+        status: 'queued',
+        step: 0,
+        steps: config.steps,
+        latestEval: null,
+        bestEval: null,
+        reason: null,
+        checkpointStep: null,
+        pid: opts.pid ?? null,
+        updatedAt: now,
+      });
       writeFileAtomicSync(run.metricsFile, '');
       return run;
     } catch (e) {
@@ -185,9 +232,11 @@ export class RunStore {
   }
 
   open(id: string): RunFiles {
-    if (!/^[A-Za-z0-9._-]{1,128}$/.test(id) || id === '.' || id === '..') throw new UserError({ field: 'id', message: `'${id}' is not a run id` });
+    if (!/^[A-Za-z0-9._-]{1,128}$/.test(id) || id === '.' || id === '..')
+      throw new UserError({ field: 'id', message: `'${id}' is not a run id` });
     const run = RunFiles.open(join(this.root, id));
-    if (!this.inside(run.dir)) throw new UserError({ field: 'id', message: `run '${id}' is a link to a folder outside the runs folder; refused` });
+    if (!this.inside(run.dir))
+      throw new UserError({ field: 'id', message: `run '${id}' is a link to a folder outside the runs folder; refused` });
     return run;
   }
 
@@ -223,12 +272,21 @@ function isWithin(root: string, p: string): boolean {
 
 /** A relative file name with no '..' and no root: it stays in the folder it is joined to. */
 function isPlainRelative(name: unknown): name is string {
-  return typeof name === 'string' && name.length > 0 && !name.includes('\0') && !/^([a-zA-Z]:|[\\/])/.test(name) && !name.split(/[\\/]/).some((s) => s === '..' || s === '');
+  return (
+    typeof name === 'string' &&
+    name.length > 0 &&
+    !name.includes('\0') &&
+    !/^([a-zA-Z]:|[\\/])/.test(name) &&
+    !name.split(/[\\/]/).some((s) => s === '..' || s === '')
+  );
 }
 
 function newRunId(config: RunConfig): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  const env = basename(config.env).replace(/\.(xml|json)$/i, '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40);
+  const env = basename(config.env)
+    .replace(/\.(xml|json)$/i, '')
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .slice(0, 40);
   return `${t}-${env}-${config.algo}-s${config.seed}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -260,7 +318,8 @@ export class RunFiles {
   /** Opens an existing run directory; a path that is not a run is a UserError. */
   static open(dir: string): RunFiles {
     const full = resolve(dir);
-    if (!existsSync(join(full, 'config.json'))) throw new UserError({ field: 'run', message: `${dir} is not a run folder (no config.json)` });
+    if (!existsSync(join(full, 'config.json')))
+      throw new UserError({ field: 'run', message: `${dir} is not a run folder (no config.json)` });
     return new RunFiles(full);
   }
 
@@ -272,7 +331,8 @@ export class RunFiles {
    */
   inside(path: string): string {
     const root = (this.realDir ??= realpathSync(this.dir));
-    const refuse = () => new UserError({ file: relative(this.dir, path) || '.', message: `links to a place outside the run folder ${this.dir}; refused` });
+    const refuse = () =>
+      new UserError({ file: relative(this.dir, path) || '.', message: `links to a place outside the run folder ${this.dir}; refused` });
     // The nearest part of the path that exists decides where a write would land.
     for (let p = path; ; p = dirname(p)) {
       let real: string;
@@ -395,7 +455,10 @@ export class RunFiles {
    * The newest checkpoint that reads back intact, with the problems of any newer ones that did not
    * (they are reported and skipped: the run falls back to the previous checkpoint).
    */
-  latestCheckpoint(): { checkpoint: { step: number; file: string; meta: unknown; arrays: ReturnType<typeof decodeTensorFile>['arrays'] } | null; problems: StoreProblem[] } {
+  latestCheckpoint(): {
+    checkpoint: { step: number; file: string; meta: unknown; arrays: ReturnType<typeof decodeTensorFile>['arrays'] } | null;
+    problems: StoreProblem[];
+  } {
     const problems: StoreProblem[] = [];
     for (const c of this.listCheckpoints()) {
       try {
@@ -475,10 +538,20 @@ export class RunFiles {
     return c.env.files.map((name) => {
       // config.json is a file on disk like any other: a hand-edited or hostile one must not name
       // files outside the run's env/ folder (by '..', an absolute path or a link).
-      if (!isPlainRelative(name)) throw new UserError({ file: this.configFile, field: 'env.files', message: `'${String(name)}' is not a file name inside the run's env folder` });
+      if (!isPlainRelative(name))
+        throw new UserError({
+          file: this.configFile,
+          field: 'env.files',
+          message: `'${String(name)}' is not a file name inside the run's env folder`,
+        });
       const p = join(this.envDir, name);
       if (!existsSync(p) || !statSync(p).isFile()) throw new UserError({ file: p, message: "the run's copy of its env file is missing" });
-      if (!isWithin(realpathSync(this.envDir), realpathSync(p))) throw new UserError({ file: this.configFile, field: 'env.files', message: `'${name}' links to a file outside the run's env folder` });
+      if (!isWithin(realpathSync(this.envDir), realpathSync(p)))
+        throw new UserError({
+          file: this.configFile,
+          field: 'env.files',
+          message: `'${name}' links to a file outside the run's env folder`,
+        });
       return { name, content: /\.(xml|json)$/i.test(name) ? readFileSync(p, 'utf8') : new Uint8Array(readFileSync(p)) };
     });
   }

@@ -62,7 +62,10 @@ export function encodeTensorFile(meta: unknown, arrays: Record<string, StoredArr
     const a = arrays[e.name];
     out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), start + e.offset);
   }
-  createHash('sha256').update(out.subarray(0, start + payload)).digest().copy(out, start + payload);
+  createHash('sha256')
+    .update(out.subarray(0, start + payload))
+    .digest()
+    .copy(out, start + payload);
   return out;
 }
 
@@ -77,7 +80,8 @@ export function verifyTensorFile(bytes: Uint8Array): void {
 
 function readTensorFile(bytes: Uint8Array, copyArrays: boolean): { meta: unknown; arrays: Record<string, StoredArray> } {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length < MAGIC.length + 4 + 32 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new CorruptFileError('not an RL Studio checkpoint (bad header)');
+  if (buf.length < MAGIC.length + 4 + 32 || !buf.subarray(0, MAGIC.length).equals(MAGIC))
+    throw new CorruptFileError('not an RL Studio checkpoint (bad header)');
   const body = buf.subarray(0, buf.length - 32);
   const sum = createHash('sha256').update(body).digest();
   if (!sum.equals(buf.subarray(buf.length - 32))) throw new CorruptFileError('checksum mismatch (the file is truncated or damaged)');
@@ -88,7 +92,8 @@ function readTensorFile(bytes: Uint8Array, copyArrays: boolean): { meta: unknown
   } catch {
     throw new CorruptFileError('unreadable header');
   }
-  if (header.version !== FORMAT_VERSION) throw new CorruptFileError(`format version ${header.version} is not supported (expected ${FORMAT_VERSION})`);
+  if (header.version !== FORMAT_VERSION)
+    throw new CorruptFileError(`format version ${header.version} is not supported (expected ${FORMAT_VERSION})`);
   const start = align8(MAGIC.length + 4 + hlen);
   const arrays: Record<string, StoredArray> = {};
   for (const e of header.arrays) {
@@ -100,7 +105,13 @@ function readTensorFile(bytes: Uint8Array, copyArrays: boolean): { meta: unknown
     const copy = new Uint8Array(n);
     copy.set(buf.subarray(at, at + n));
     arrays[e.name] =
-      e.dtype === 'f32' ? new Float32Array(copy.buffer) : e.dtype === 'f64' ? new Float64Array(copy.buffer) : e.dtype === 'i32' ? new Int32Array(copy.buffer) : copy;
+      e.dtype === 'f32'
+        ? new Float32Array(copy.buffer)
+        : e.dtype === 'f64'
+          ? new Float64Array(copy.buffer)
+          : e.dtype === 'i32'
+            ? new Int32Array(copy.buffer)
+            : copy;
   }
   return { meta: header.meta, arrays };
 }

@@ -18,7 +18,10 @@ export function readSweepFile(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UserError({ file: path, message: `cannot read the sweep file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+    throw new UserError({
+      file: path,
+      message: `cannot read the sweep file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    });
   }
   try {
     return JSON.parse(text);
@@ -37,7 +40,8 @@ export function createSweep(o: { file: unknown; fileName?: string; runsDir: stri
     try {
       resolveRunConfig(p.config);
     } catch (e) {
-      if (e instanceof UserError) throw new UserError(e.details.map((d) => ({ ...where, ...d, field: `point ${JSON.stringify(p.params)}: ${d.field ?? ''}` })));
+      if (e instanceof UserError)
+        throw new UserError(e.details.map((d) => ({ ...where, ...d, field: `point ${JSON.stringify(p.params)}: ${d.field ?? ''}` })));
       throw e;
     }
   }
@@ -55,7 +59,16 @@ export function createSweep(o: { file: unknown; fileName?: string; runsDir: stri
     }
   }
   const params = [...Object.keys(sweep.grid ?? {}), ...Object.keys(sweep.random?.params ?? {})];
-  const record: SweepRecord = { format: 1, id, name: sweep.name, createdAt: new Date().toISOString(), file: o.file, queue: o.queue, params, runs };
+  const record: SweepRecord = {
+    format: 1,
+    id,
+    name: sweep.name,
+    createdAt: new Date().toISOString(),
+    file: o.file,
+    queue: o.queue,
+    params,
+    runs,
+  };
   sweeps.write(record);
   return record;
 }

@@ -42,7 +42,9 @@ export function earlyStopDecision(rule: EarlyStop, runId: string, curves: Map<st
   if (!latest) return null;
   if (rule.rule === 'asha') {
     const previous = own.length > 1 ? own[own.length - 2]!.step : -1;
-    const rung = ashaRungs(rule, latest.step).filter((r) => r > previous).pop();
+    const rung = ashaRungs(rule, latest.step)
+      .filter((r) => r > previous)
+      .pop();
     if (rung === undefined) return null;
     const reached = [...curves.values()].map((c) => atRung(c, rung)).filter((x): x is number => x !== null);
     const keep = Math.floor(reached.length / rule.reduction);
@@ -73,7 +75,9 @@ export function readCurves(store: RunStore, sweep: SweepRecord): Map<string, Eva
       const { records } = store.open(ref.id).readMetrics();
       curves.set(
         ref.id,
-        records.filter((r) => r.kind === 'eval' && typeof r.eval_return === 'number').map((r) => ({ step: r.step, evalReturn: r.eval_return as number })),
+        records
+          .filter((r) => r.kind === 'eval' && typeof r.eval_return === 'number')
+          .map((r) => ({ step: r.step, evalReturn: r.eval_return as number })),
       );
     } catch {
       curves.set(ref.id, []);
@@ -86,12 +90,18 @@ export function readCurves(store: RunStore, sweep: SweepRecord): Map<string, Eva
  * The sweep's rule applied at one evaluation of one of its runs: the reason to stop it, or null (no
  * rule, or the run goes on). The event may come before its metrics line is read back: it counts.
  */
-export function earlyStopOnEval(store: RunStore, sweep: SweepRecord, runId: string, e: { step: number; evalReturn: number }): string | null {
+export function earlyStopOnEval(
+  store: RunStore,
+  sweep: SweepRecord,
+  runId: string,
+  e: { step: number; evalReturn: number },
+): string | null {
   const parsed = parseSweep(sweep.file);
   const rule = parsed.ok ? parsed.sweep.earlyStop : undefined;
   if (!rule) return null;
   const curves = readCurves(store, sweep);
   const own = curves.get(runId) ?? [];
-  if (!own.some((p) => p.step === e.step)) curves.set(runId, [...own.filter((p) => p.step < e.step), { step: e.step, evalReturn: e.evalReturn }]);
+  if (!own.some((p) => p.step === e.step))
+    curves.set(runId, [...own.filter((p) => p.step < e.step), { step: e.step, evalReturn: e.evalReturn }]);
   return earlyStopDecision(rule, runId, curves);
 }

@@ -19,7 +19,13 @@ export interface PoolInfo {
   startedAt: string;
 }
 
-export async function runLocalPool(o: { runsDir: string; sweepId: string; concurrency?: number; onEvent?: (e: TrainEvent) => void; signal?: AbortSignal }): Promise<void> {
+export async function runLocalPool(o: {
+  runsDir: string;
+  sweepId: string;
+  concurrency?: number;
+  onEvent?: (e: TrainEvent) => void;
+  signal?: AbortSignal;
+}): Promise<void> {
   const sweeps = new SweepStore(o.runsDir);
   const sweep = sweeps.read(o.sweepId);
   sweeps.runs.ensureWritable();

@@ -33,7 +33,8 @@ export function parseQueueUrl(url: string): { host: string; port: number; db: nu
   if (u.protocol !== 'redis:') throw new UserError({ field: '--queue', message: `'${url}' is not a redis:// URL` });
   const port = u.port ? Number(u.port) : 6379;
   const db = u.pathname && u.pathname !== '/' ? Number(u.pathname.slice(1)) : 0;
-  if (!u.hostname || !Number.isInteger(db) || db < 0) throw new UserError({ field: '--queue', message: `'${url}' has no host or a bad database number` });
+  if (!u.hostname || !Number.isInteger(db) || db < 0)
+    throw new UserError({ field: '--queue', message: `'${url}' has no host or a bad database number` });
   return { host: u.hostname, port, db };
 }
 
@@ -46,7 +47,15 @@ export function connectionOptions(url: string): RedisOptions {
 /** Fails fast with one line when Redis cannot be reached (nothing else is started first). */
 export async function probeRedis(url: string, timeoutMs = 3000): Promise<void> {
   const { host, port, db } = parseQueueUrl(url);
-  const client = new Redis({ host, port, db, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis({
+    host,
+    port,
+    db,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   let cause: Error | null = null;
   client.on('error', (e: Error) => (cause ??= e)); // the socket's error says why ("Connection is closed" does not)
   try {
@@ -69,7 +78,13 @@ export async function enqueueSweep(url: string, sweep: SweepRecord, runIds: stri
   await probeRedis(url);
   const queue = openQueue(url);
   try {
-    await queue.addBulk(runIds.map((runId) => ({ name: 'train', data: { sweepId: sweep.id, runId }, opts: { jobId: jobId(runId), attempts: 20, backoff: { type: 'fixed', delay: 2000 }, removeOnComplete: 1000, removeOnFail: 1000 } })));
+    await queue.addBulk(
+      runIds.map((runId) => ({
+        name: 'train',
+        data: { sweepId: sweep.id, runId },
+        opts: { jobId: jobId(runId), attempts: 20, backoff: { type: 'fixed', delay: 2000 }, removeOnComplete: 1000, removeOnFail: 1000 },
+      })),
+    );
   } finally {
     await queue.close();
   }

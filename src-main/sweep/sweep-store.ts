@@ -81,7 +81,16 @@ export class SweepStore {
           bestReturn: s.bestEval?.evalReturn ?? null,
         };
       } catch (e) {
-        return { ...ref, status: 'failed' as const, step: 0, steps: 1, reason: `run folder unreadable: ${(e as Error).message}`, earlyStopped: false, finalReturn: null, bestReturn: null };
+        return {
+          ...ref,
+          status: 'failed' as const,
+          step: 0,
+          steps: 1,
+          reason: `run folder unreadable: ${(e as Error).message}`,
+          earlyStopped: false,
+          finalReturn: null,
+          bestReturn: null,
+        };
       }
     });
   }

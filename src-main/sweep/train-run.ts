@@ -43,17 +43,30 @@ export interface TrainSweepRunOptions {
 /** Whether the run has ended as the sweep meant it to, and needs no further training. */
 export function runFinished(store: RunStore, runId: string): boolean {
   const { status } = store.open(runId).readStatus();
-  return status !== null && (status.status === 'done' || (status.status === 'stopped' && (status.reason ?? '').startsWith(EARLY_STOP_PREFIX)));
+  return (
+    status !== null && (status.status === 'done' || (status.status === 'stopped' && (status.reason ?? '').startsWith(EARLY_STOP_PREFIX)))
+  );
 }
 
 export async function trainSweepRun(o: TrainSweepRunOptions): Promise<SessionEnd> {
   const run = o.store.open(o.runId);
   const before = run.readStatus().status;
-  if (runFinished(o.store, o.runId)) return { status: before!.status, step: before!.step, reason: before!.reason, evalReturn: before!.latestEval?.evalReturn ?? null };
+  if (runFinished(o.store, o.runId))
+    return { status: before!.status, step: before!.step, reason: before!.reason, evalReturn: before!.latestEval?.evalReturn ?? null };
   let trainer: RunWorker | null = null;
-  const lock = RunLock.acquire(run.dir, o.runId, { owner: o.owner, ...(o.lockStaleMs ? { staleMs: o.lockStaleMs } : {}), onLost: () => trainer?.stop() });
+  const lock = RunLock.acquire(run.dir, o.runId, {
+    owner: o.owner,
+    ...(o.lockStaleMs ? { staleMs: o.lockStaleMs } : {}),
+    onLost: () => trainer?.stop(),
+  });
   try {
-    const session: SessionRecord = { owner: o.owner, host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), fromStep: run.latestCheckpoint().checkpoint?.step ?? 0 };
+    const session: SessionRecord = {
+      owner: o.owner,
+      host: hostname(),
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      fromStep: run.latestCheckpoint().checkpoint?.step ?? 0,
+    };
     appendFileSync(join(run.dir, SESSIONS_FILE), JSON.stringify(session) + '\n');
     let earlyStop: string | null = null;
     trainer = new RunWorker({ runDir: run.dir }, (e) => {

@@ -62,7 +62,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       });
       log(`${runId}: ${end.status} at step ${end.step}${end.reason ? ` (${end.reason.split('\n')[0]})` : ''}`);
       // Stopped because this worker is shutting down: the job goes back to the queue for another.
-      if (closing && end.status === 'stopped' && !(end.reason ?? '').startsWith('early-stopped')) throw new Error(`${owner} shut down at step ${end.step}; the run resumes on another worker`);
+      if (closing && end.status === 'stopped' && !(end.reason ?? '').startsWith('early-stopped'))
+        throw new Error(`${owner} shut down at step ${end.step}; the run resumes on another worker`);
       return { status: end.status, step: end.step };
     } finally {
       if (mine) trainers.delete(mine);

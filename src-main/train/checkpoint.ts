@@ -68,12 +68,21 @@ export function encodeCheckpoint(trainer: TrainerState, agent: AgentState, repla
     for (const [name, a] of Object.entries(saved.arrays as Record<string, StoredArray | undefined>)) if (a) arrays[`replay:${name}`] = a;
   }
   const replayKind = replay instanceof PixelReplay ? { replayKind: PIXEL_REPLAY } : {};
-  return encodeTensorFile({ kind: KIND, trainer, agent: { algo: agent.algo, meta: agent.meta, shapes }, replay: replayMeta, ...replayKind }, arrays);
+  return encodeTensorFile(
+    { kind: KIND, trainer, agent: { algo: agent.algo, meta: agent.meta, shapes }, replay: replayMeta, ...replayKind },
+    arrays,
+  );
 }
 
 /** Rebuilds a checkpoint from a decoded file; a file of another kind or with missing parts is corrupt. */
 export function decodeCheckpoint(meta: unknown, arrays: Record<string, StoredArray>): Checkpoint {
-  const m = meta as { kind?: string; trainer?: TrainerState; agent?: { algo: string; meta: Record<string, unknown>; shapes: Record<string, number[]> }; replay?: ReplayMeta | PixelReplayMeta | null; replayKind?: string };
+  const m = meta as {
+    kind?: string;
+    trainer?: TrainerState;
+    agent?: { algo: string; meta: Record<string, unknown>; shapes: Record<string, number[]> };
+    replay?: ReplayMeta | PixelReplayMeta | null;
+    replayKind?: string;
+  };
   if (m?.kind !== KIND || !m.trainer || !m.agent) throw new CorruptFileError('not a training checkpoint');
   const tensors: AgentState['tensors'] = {};
   for (const [name, shape] of Object.entries(m.agent.shapes)) {
@@ -97,7 +106,13 @@ export function decodeCheckpoint(meta: unknown, arrays: Record<string, StoredArr
     }
   } else if (m.replay) {
     const get = (n: string) => arrays[`replay:${n}`] as Float32Array | undefined;
-    const ra: ReplayArrays = { obs: get('obs')!, actions: get('actions')!, rewards: get('rewards')!, nextObs: get('nextObs')!, dones: get('dones')! };
+    const ra: ReplayArrays = {
+      obs: get('obs')!,
+      actions: get('actions')!,
+      rewards: get('rewards')!,
+      nextObs: get('nextObs')!,
+      dones: get('dones')!,
+    };
     const pr = get('priorities');
     if (pr) ra.priorities = pr;
     try {

@@ -29,7 +29,8 @@ export function resolveRunConfig(raw: unknown): { config: RunConfig; env: Resolv
         issues.push({ field: 'obs', message: `pixel observations need the render host: ${(e as Error).message}` });
       }
     }
-    if (config.hyperparams.prioritizedReplay) issues.push({ field: 'hyperparams.prioritizedReplay', message: 'prioritized replay is not available with pixel observations' });
+    if (config.hyperparams.prioritizedReplay)
+      issues.push({ field: 'hyperparams.prioritizedReplay', message: 'prioritized replay is not available with pixel observations' });
     if (issues.length) throw new UserError(issues);
   }
   const env = resolveEnv(config.env);
@@ -64,7 +65,13 @@ export function runEnvSource(run: RunFiles): EnvSource {
   const files = run.readEnvFiles();
   const spec = files.find((f) => f.name === c.env.specFile);
   if (!spec) throw new UserError({ file: join(run.envDir, c.env.specFile), message: "the run's task spec is missing" });
-  return { id: c.env.id, xml: c.env.xml, specFile: c.env.specFile, spec: parseTaskSpec(c.env.specFile, typeof spec.content === 'string' ? spec.content : Buffer.from(spec.content).toString('utf8')), files };
+  return {
+    id: c.env.id,
+    xml: c.env.xml,
+    specFile: c.env.specFile,
+    spec: parseTaskSpec(c.env.specFile, typeof spec.content === 'string' ? spec.content : Buffer.from(spec.content).toString('utf8')),
+    files,
+  };
 }
 
 /** Versions recorded in every run's config.json (read from the packages, so TF.js is not loaded here). */

@@ -22,7 +22,11 @@ export interface EvalResult {
  * observation per frame (the low-dimensional state where the agent sees pixels) and the reward's
  * top-level terms per step, for replay's traces.
  */
-export async function evaluatePolicy(env: Env, agent: Agent, opts: { episodes: number; runSeed: number; step: number; record: boolean }): Promise<EvalResult> {
+export async function evaluatePolicy(
+  env: Env,
+  agent: Agent,
+  opts: { episodes: number; runSeed: number; step: number; record: boolean },
+): Promise<EvalResult> {
   // An agent on webgpu answers only asynchronously (learn/agent-reads.ts); the others without an await per step.
   const awaited = readsAsync(agent);
   const returns: number[] = [];
@@ -78,7 +82,9 @@ export async function evaluatePolicy(env: Env, agent: Agent, opts: { episodes: n
         actions: actions.slice(0, T * na),
         rewards: rewards.slice(0, T),
         observations: { spec: obsSpec, values: observations.slice(0, (T + 1) * no) },
-        ...(terms && termValues ? { rewardTerms: { labels: terms.labels, combine: terms.combine, values: termValues.slice(0, T * nt) } } : {}),
+        ...(terms && termValues
+          ? { rewardTerms: { labels: terms.labels, combine: terms.combine, values: termValues.slice(0, T * nt) } }
+          : {}),
         episodeReturn: ret,
         diverged,
       });
@@ -86,7 +92,11 @@ export async function evaluatePolicy(env: Env, agent: Agent, opts: { episodes: n
   }
   const evalReturn = returns.length ? returns.reduce((a, b) => a + b, 0) / returns.length : 0;
   const spread = returns.length
-    ? { min: Math.min(...returns), max: Math.max(...returns), std: Math.sqrt(returns.reduce((a, r) => a + (r - evalReturn) ** 2, 0) / returns.length) }
+    ? {
+        min: Math.min(...returns),
+        max: Math.max(...returns),
+        std: Math.sqrt(returns.reduce((a, r) => a + (r - evalReturn) ** 2, 0) / returns.length),
+      }
     : { min: 0, max: 0, std: 0 };
   return { returns, evalReturn, spread, recordings };
 }

@@ -34,7 +34,14 @@ export class RunWorker {
       this.worker.on('error', (e) => (error = e));
       this.worker.on('exit', (code) => {
         this.finished = true;
-        resolve(end ?? { status: 'failed', step: 0, reason: `the trainer thread stopped unexpectedly (exit ${code}${error ? `: ${error.message}` : ''})`, evalReturn: null });
+        resolve(
+          end ?? {
+            status: 'failed',
+            step: 0,
+            reason: `the trainer thread stopped unexpectedly (exit ${code}${error ? `: ${error.message}` : ''})`,
+            evalReturn: null,
+          },
+        );
       });
     });
   }

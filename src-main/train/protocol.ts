@@ -15,5 +15,4 @@ export type HostMessage = { type: 'pause' } | { type: 'resume' } | { type: 'stop
 
 /** Worker -> host. `end` is the last message; a worker that exits without it crashed. */
 export type WorkerMessage =
-  | { type: 'event'; event: TrainEvent }
-  | { type: 'end'; status: RunStatus; step: number; reason: string | null; evalReturn: number | null };
+  { type: 'event'; event: TrainEvent } | { type: 'end'; status: RunStatus; step: number; reason: string | null; evalReturn: number | null };

@@ -38,7 +38,8 @@ interface LiveRun {
 }
 
 /** Why a run this studio trained stopped when another trainer took its lock over. */
-export const LOCK_LOST_REASON = 'another trainer took over this run (its lock looked stale: this process had stalled); training here stopped without writing to the run';
+export const LOCK_LOST_REASON =
+  'another trainer took over this run (its lock looked stale: this process had stalled); training here stopped without writing to the run';
 
 const ACTIVE: RunStatus[] = ['running', 'paused', 'queued'];
 
@@ -62,18 +63,31 @@ function pidAlive(pid: number | null): boolean {
  * one, e.g. a sweep's, or a new one), queued and not started. An invalid config is refused before
  * anything is written. Used by RunManager and by sweeps, which hand runs to other processes.
  */
-export function createRuns(store: RunStore, input: RunConfigInput | SweepInput, opts: { pid?: number | null; experiment?: string } = {}): RunFiles[] {
+export function createRuns(
+  store: RunStore,
+  input: RunConfigInput | SweepInput,
+  opts: { pid?: number | null; experiment?: string } = {},
+): RunFiles[] {
   const sweep = typeof input === 'object' && input !== null && 'config' in input && 'seeds' in input;
   const raw = (sweep ? (input as SweepInput).config : input) as RunConfigInput;
   const seeds = sweep ? (input as SweepInput).seeds : 1;
-  if (!Number.isInteger(seeds) || seeds < 1 || seeds > 64) throw new UserError({ field: 'seeds', message: 'must be a whole number from 1 to 64' });
+  if (!Number.isInteger(seeds) || seeds < 1 || seeds > 64)
+    throw new UserError({ field: 'seeds', message: 'must be a whole number from 1 to 64' });
   const { config, env } = resolveRunConfig(raw);
   store.ensureWritable();
-  const experiment = opts.experiment ?? (seeds > 1 ? `exp-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}` : null);
+  const experiment =
+    opts.experiment ??
+    (seeds > 1
+      ? `exp-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`
+      : null);
   const v = versions();
   const runs: RunFiles[] = [];
   for (let k = 0; k < seeds; k++) {
-    const c = { ...config, seed: config.seed + k, ...(seeds > 1 && config.name ? { name: `${config.name} (seed ${config.seed + k})` } : {}) };
+    const c = {
+      ...config,
+      seed: config.seed + k,
+      ...(seeds > 1 && config.name ? { name: `${config.name} (seed ${config.seed + k})` } : {}),
+    };
     // No pid until started: 'queued' without one is how a run created not to start reads on disk,
     // so it stays ready to start across restarts (see notStarted()).
     runs.push(store.create(c, { source: env, origin: env.origin, dir: env.dir }, { experiment, versions: v, pid: opts.pid ?? null }));
@@ -117,7 +131,13 @@ export class RunManager {
       const pausedAtRest = status?.status === 'paused' && status.pid === null;
       if (status && ACTIVE.includes(status.status) && !pidAlive(status.pid) && !neverStarted(status) && !pausedAtRest) {
         try {
-          run.writeStatus({ ...status, status: 'interrupted', pid: null, reason: `left ${status.status} by a process that is gone; resume continues from the last checkpoint`, updatedAt: new Date().toISOString() });
+          run.writeStatus({
+            ...status,
+            status: 'interrupted',
+            pid: null,
+            reason: `left ${status.status} by a process that is gone; resume continues from the last checkpoint`,
+            updatedAt: new Date().toISOString(),
+          });
         } catch {
           /* a read-only runs folder still lists */
         }
@@ -187,7 +207,12 @@ export class RunManager {
 
   get(id: string, opts: { sinceLine?: number } = {}): RunDetail {
     const run = this.open(id);
-    return { summary: this.summaryOf(run), config: run.readConfig(), metrics: run.readMetrics(opts.sinceLine ?? 0), checkpoints: run.checkCheckpoints() };
+    return {
+      summary: this.summaryOf(run),
+      config: run.readConfig(),
+      metrics: run.readMetrics(opts.sinceLine ?? 0),
+      checkpoints: run.checkCheckpoints(),
+    };
   }
 
   /** Whether a run was created not to start and nobody has started it since (here, or another process). */
@@ -251,7 +276,8 @@ export class RunManager {
     if (this.live.has(id) || this.queue.some((q) => q.id === id)) return;
     const { status } = run.readStatus();
     const target = opts.steps ?? status?.steps ?? run.readConfig().config.steps;
-    if (opts.steps !== undefined && (!Number.isInteger(opts.steps) || opts.steps < 1)) throw new UserError({ field: 'steps', message: 'must be a positive whole number' });
+    if (opts.steps !== undefined && (!Number.isInteger(opts.steps) || opts.steps < 1))
+      throw new UserError({ field: 'steps', message: 'must be a positive whole number' });
     if (!opts.startOver && status && status.step >= target && status.status === 'done') {
       throw new UserError({ field: 'steps', message: `run ${id} already reached ${status.step} steps; give a larger total with --steps` });
     }
@@ -260,7 +286,16 @@ export class RunManager {
       lock = RunLock.acquire(run.dir, id, { ...(this.lockStaleMs ? { staleMs: this.lockStaleMs } : {}), onLost: () => this.lockLost(id) });
       if (opts.startOver) {
         run.setAsideForStartOver();
-        this.setStatus(run, { status: 'queued', step: 0, steps: target, latestEval: null, bestEval: null, checkpointStep: null, reason: null, pid: process.pid });
+        this.setStatus(run, {
+          status: 'queued',
+          step: 0,
+          steps: target,
+          latestEval: null,
+          bestEval: null,
+          checkpointStep: null,
+          reason: null,
+          pid: process.pid,
+        });
       } else {
         this.assertResumable(run);
         this.setStatus(run, { status: 'queued', steps: target, reason: null, pid: process.pid });
@@ -304,7 +339,14 @@ export class RunManager {
 
   private spawn(id: string, steps: number | undefined): void {
     const run = this.open(id);
-    const entry: LiveRun = { worker: null as unknown as RunWorker, status: 'running', step: run.readStatus().status?.step ?? 0, reason: null, progress: null, live: false };
+    const entry: LiveRun = {
+      worker: null as unknown as RunWorker,
+      status: 'running',
+      step: run.readStatus().status?.step ?? 0,
+      reason: null,
+      progress: null,
+      live: false,
+    };
     this.live.set(id, entry);
     entry.worker = new RunWorker({ runDir: run.dir, ...(steps !== undefined ? { steps } : {}) }, (e) => this.emit(e));
     void entry.worker.ended.then((end) => {
@@ -337,7 +379,12 @@ export class RunManager {
   waitForEnd(id: string): Promise<SessionEnd> {
     if (!this.live.has(id) && !this.queue.some((q) => q.id === id)) {
       const s = this.open(id).readStatus().status;
-      return Promise.resolve({ status: s?.status ?? 'failed', step: s?.step ?? 0, reason: s?.reason ?? null, evalReturn: s?.latestEval?.evalReturn ?? null });
+      return Promise.resolve({
+        status: s?.status ?? 'failed',
+        step: s?.step ?? 0,
+        reason: s?.reason ?? null,
+        evalReturn: s?.latestEval?.evalReturn ?? null,
+      });
     }
     return new Promise((res) => {
       const list = this.endWaiters.get(id) ?? [];
@@ -366,7 +413,8 @@ export class RunManager {
     if (l) return l.worker.resume();
     const run = this.open(id);
     const s = run.readStatus().status;
-    if (s?.status === 'done' && opts.steps === undefined && !opts.startOver) throw new UserError({ field: 'id', message: `run ${id} is done; give a larger total (--steps) to train further` });
+    if (s?.status === 'done' && opts.steps === undefined && !opts.startOver)
+      throw new UserError({ field: 'id', message: `run ${id} is done; give a larger total (--steps) to train further` });
     this.start(id, opts);
   }
 
@@ -390,14 +438,23 @@ export class RunManager {
   async delete(id: string): Promise<void> {
     await this.stop(id);
     const holder = runLockHolder(this.open(id).dir);
-    if (holder) throw new UserError({ field: 'id', message: `run ${id} is being trained by another process (${describeHolder(holder)}); stop it there first` });
+    if (holder)
+      throw new UserError({
+        field: 'id',
+        message: `run ${id} is being trained by another process (${describeHolder(holder)}); stop it there first`,
+      });
     this.store.delete(id);
   }
 
   update(id: string, patch: { name?: string; tags?: string[]; archived?: boolean }): RunSummary {
     const run = this.open(id);
     const meta = run.readMeta();
-    run.writeMeta({ ...meta, ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.tags !== undefined ? { tags: patch.tags } : {}), ...(patch.archived !== undefined ? { archived: patch.archived } : {}) });
+    run.writeMeta({
+      ...meta,
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.tags !== undefined ? { tags: patch.tags } : {}),
+      ...(patch.archived !== undefined ? { archived: patch.archived } : {}),
+    });
     return this.summaryOf(run);
   }
 

@@ -18,7 +18,15 @@ export interface RunSetup {
 
 /** The PixelEnv options of a run's pixel settings on a task with this spec camera. */
 export function pixelEnvOptions(p: PixelSettings, specCamera: string | undefined): PixelEnvOptions {
-  return { specCamera, width: p.size, height: p.size, actionRepeat: p.actionRepeat, stacking: p.stacking, stack: p.stack, antialias: p.antialias };
+  return {
+    specCamera,
+    width: p.size,
+    height: p.size,
+    actionRepeat: p.actionRepeat,
+    stacking: p.stacking,
+    stack: p.stack,
+    antialias: p.antialias,
+  };
 }
 
 /**
@@ -28,7 +36,14 @@ export function pixelEnvOptions(p: PixelSettings, specCamera: string | undefined
  * arena under any backend (exec/select.ts).
  */
 export function selectRunBackend(config: RunConfig): Promise<BackendChoice> {
-  return selectBackend(config.obs === 'pixels' ? { needsSyncReads: 'pixel runs: the conv torso reads its features synchronously, and Dawn in Node returns GPU results only asynchronously' } : {});
+  return selectBackend(
+    config.obs === 'pixels'
+      ? {
+          needsSyncReads:
+            'pixel runs: the conv torso reads its features synchronously, and Dawn in Node returns GPU results only asynchronously',
+        }
+      : {},
+  );
 }
 
 /**
@@ -52,7 +67,15 @@ export async function setUpRun(config: RunConfig, source: EnvSource, envCount: n
       const opts = pixelEnvOptions(p, source.spec.camera);
       for (let i = 0; i < envCount; i++) envs.push(await PixelEnv.create(await createEnv(source, { seed: config.seed }), host, opts));
       const shape = (envs[0] as PixelEnv).shape;
-      agent = createPixelAgent({ algo: config.algo, shape, actionSize: envs[0].info.action.size, seed: config.seed, hyperparams: { ...config.hyperparams }, trunk: p.trunk, trunkNorm: p.trunkNorm });
+      agent = createPixelAgent({
+        algo: config.algo,
+        shape,
+        actionSize: envs[0].info.action.size,
+        seed: config.seed,
+        hyperparams: { ...config.hyperparams },
+        trunk: p.trunk,
+        trunkNorm: p.trunkNorm,
+      });
     } else {
       for (let i = 0; i < envCount; i++) envs.push(await createEnv(source, { seed: config.seed }));
       agent = createAgent(config.algo, envs[0].info.obs.size, envs[0].info.action, { ...config.hyperparams }, config.seed);

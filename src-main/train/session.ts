@@ -54,7 +54,11 @@ export interface SessionEnd {
  * intact checkpoint (dropping metric lines and recordings past it), and trains. Everything the user
  * should know (a damaged checkpoint skipped, a cut episode) is emitted as a warning.
  */
-export async function runSession(input: { runDir: string; steps?: number }, control: ControlState, emit: (e: TrainEvent) => void): Promise<SessionEnd> {
+export async function runSession(
+  input: { runDir: string; steps?: number },
+  control: ControlState,
+  emit: (e: TrainEvent) => void,
+): Promise<SessionEnd> {
   const run = RunFiles.open(input.runDir);
   const runId = run.id;
   const warn = (message: string) => emit({ runId, type: 'warning', message });
@@ -95,7 +99,11 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
     const setup = await setUpRun(config, runEnvSource(run), 2);
     closeSetup = setup.close;
     // Where the networks run can differ from the backend (learn/exec/select.ts): recorded with it.
-    const networks = setup.agent.executorNote ?? (backend.name !== 'wasm' ? `wasm: ${config.algo.toUpperCase()} networks on the WebAssembly SIMD arena (${backend.name} not used: not ported to the executor yet)` : null);
+    const networks =
+      setup.agent.executorNote ??
+      (backend.name !== 'wasm'
+        ? `wasm: ${config.algo.toUpperCase()} networks on the WebAssembly SIMD arena (${backend.name} not used: not ported to the executor yet)`
+        : null);
     if (networks) {
       try {
         run.writeConfig({ ...run.readConfig(), backend: { name: backend.name, reason: backend.reason, networks } });
@@ -133,12 +141,14 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
     const hp = agent.hp;
     let trainReplay: TrainReplay;
     if (env instanceof PixelEnv) {
-      if (replay && !(replay instanceof PixelReplay)) throw new UserError({ message: 'the checkpoint holds a low-dim replay buffer but the run observes pixels' });
+      if (replay && !(replay instanceof PixelReplay))
+        throw new UserError({ message: 'the checkpoint holds a low-dim replay buffer but the run observes pixels' });
       const { shift, nStep } = pixelSettings(config);
       replay ??= env.newReplay(hp.replayCapacity, { shift, nStep, gamma: hp.gamma });
       trainReplay = new PixelTrainReplay(replay, env);
     } else {
-      if (replay && !(replay instanceof ReplayBuffer)) throw new UserError({ message: 'the checkpoint holds a pixel replay buffer but the run observes low-dim states' });
+      if (replay && !(replay instanceof ReplayBuffer))
+        throw new UserError({ message: 'the checkpoint holds a pixel replay buffer but the run observes low-dim states' });
       replay ??= new ReplayBuffer({
         capacity: hp.replayCapacity,
         obsSize: env.info.obs.size,
@@ -151,7 +161,8 @@ export async function runSession(input: { runDir: string; steps?: number }, cont
     // Work past the checkpoint is redone: its metric lines and recordings go, so nothing repeats.
     const cut = run.truncateMetricsAfter(state.step);
     for (const p of cut.problems) warn(`${p.file}: ${p.message}`);
-    if (cut.dropped > 0) warn(`dropped ${cut.dropped} metric records after step ${state.step} (the newest checkpoint); that work is redone`);
+    if (cut.dropped > 0)
+      warn(`dropped ${cut.dropped} metric records after step ${state.step} (the newest checkpoint); that work is redone`);
     removeEpisodesAfter(run.inside(run.episodesDir), state.step);
     removeTempFiles(run);
     if (checkpoint && state.step > 0 && state.step < (input.steps ?? config.steps)) {

@@ -189,7 +189,12 @@ export class OffPolicyTrainer {
 
   private async evaluate(): Promise<void> {
     const { config } = this.o;
-    const result = await evaluatePolicy(this.o.evalEnv, this.o.agent, { episodes: config.evalEpisodes, runSeed: config.seed, step: this.s.step, record: true });
+    const result = await evaluatePolicy(this.o.evalEnv, this.o.agent, {
+      episodes: config.evalEpisodes,
+      runSeed: config.seed,
+      step: this.s.step,
+      record: true,
+    });
     const ids: string[] = [];
     await this.durable('recorded episodes', () => {
       ids.length = 0;
@@ -198,9 +203,23 @@ export class OffPolicyTrainer {
     const ev = { step: this.s.step, evalReturn: result.evalReturn };
     this.s.latestEval = ev;
     if (!this.s.bestEval || ev.evalReturn > this.s.bestEval.evalReturn) this.s.bestEval = ev;
-    this.record('eval', { eval_return: result.evalReturn, eval_return_min: result.spread.min, eval_return_max: result.spread.max, eval_return_std: result.spread.std, eval_returns: result.returns, episodes: ids });
+    this.record('eval', {
+      eval_return: result.evalReturn,
+      eval_return_min: result.spread.min,
+      eval_return_max: result.spread.max,
+      eval_return_std: result.spread.std,
+      eval_returns: result.returns,
+      episodes: ids,
+    });
     await this.durable('status.json', () => this.writeStatus());
-    this.o.emit({ runId: this.o.runId, type: 'eval', step: this.s.step, evalReturn: result.evalReturn, returns: result.returns, episodes: ids });
+    this.o.emit({
+      runId: this.o.runId,
+      type: 'eval',
+      step: this.s.step,
+      evalReturn: result.evalReturn,
+      returns: result.returns,
+      episodes: ids,
+    });
   }
 
   private progress(): void {
@@ -334,7 +353,13 @@ export class OffPolicyTrainer {
         this.s.episodes++;
         if (r.diverged) this.s.divergedEpisodes++;
         this.last.episodeReturn = epReturn;
-        this.record('episode', { episode: this.s.episodes, episode_return: epReturn, episode_length: epLength, diverged: r.diverged, diverged_episodes: this.s.divergedEpisodes });
+        this.record('episode', {
+          episode: this.s.episodes,
+          episode_return: epReturn,
+          episode_length: epLength,
+          diverged: r.diverged,
+          diverged_episodes: this.s.divergedEpisodes,
+        });
         if (traj) hooks?.onEpisodeEnd?.(traj);
         obs = null;
       }

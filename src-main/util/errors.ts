@@ -32,7 +32,10 @@ export function isUserError(e: unknown): e is UserError {
 }
 
 /** Turn zod issues into error details that name the file and the field path. */
-export function zodDetails(file: string | undefined, issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): ErrorDetail[] {
+export function zodDetails(
+  file: string | undefined,
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+): ErrorDetail[] {
   return issues.map((i) => ({
     ...(file ? { file } : {}),
     field: i.path.map((p, k) => (typeof p === 'number' ? `[${p}]` : `${k ? '.' : ''}${String(p)}`)).join('') || '(root)',

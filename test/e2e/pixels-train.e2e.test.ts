@@ -14,7 +14,11 @@ import { listEpisodes, readEpisode } from '../../src-main/store/episodes.ts';
 type Line = Record<string, unknown> & { event: string };
 
 function cli(args: string[]): { code: number | null; lines: Line[]; stderr: string } {
-  const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], { encoding: 'utf8', timeout: 170_000, env: { ...process.env, RL_STUDIO_HOME: mkdtempSync(join(tmpdir(), 'rls-home-')) } });
+  const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], {
+    encoding: 'utf8',
+    timeout: 170_000,
+    env: { ...process.env, RL_STUDIO_HOME: mkdtempSync(join(tmpdir(), 'rls-home-')) },
+  });
   const lines = r.stdout
     .split('\n')
     .filter((l) => l.trim().startsWith('{'))
@@ -25,7 +29,28 @@ function cli(args: string[]): { code: number | null; lines: Line[]; stderr: stri
 describe('train --obs pixels', () => {
   it('trains, evaluates and checkpoints from pixels, and resumes from the checkpoint', () => {
     const runs = mkdtempSync(join(tmpdir(), 'rls-pixels-'));
-    const first = cli(['train', '--env', 'cartpole-balance', '--obs', 'pixels', '--steps', '200', '--eval-every', '200', '--eval-episodes', '1', '--checkpoint-every', '100', '--json', '--runs-dir', runs, '--set', 'batchSize=16', '--set', 'replayCapacity=2000']);
+    const first = cli([
+      'train',
+      '--env',
+      'cartpole-balance',
+      '--obs',
+      'pixels',
+      '--steps',
+      '200',
+      '--eval-every',
+      '200',
+      '--eval-episodes',
+      '1',
+      '--checkpoint-every',
+      '100',
+      '--json',
+      '--runs-dir',
+      runs,
+      '--set',
+      'batchSize=16',
+      '--set',
+      'replayCapacity=2000',
+    ]);
     expect(first.code, first.stderr).toBe(0);
     const done = first.lines.find((l) => l.event === 'done');
     expect(done, first.stderr).toMatchObject({ status: 'done', step: 200 });
@@ -36,9 +61,17 @@ describe('train --obs pixels', () => {
 
     // The run records the pixel hyperparameters it trained with (user overrides over the pixel defaults).
     const runDir = done!.run_dir as string;
-    const stored = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { config: { obs: string; hyperparams: Record<string, unknown> } };
+    const stored = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as {
+      config: { obs: string; hyperparams: Record<string, unknown> };
+    };
     expect(stored.config.obs).toBe('pixels');
-    expect(stored.config.hyperparams).toMatchObject({ batchSize: 16, replayCapacity: 2000, actorHidden: [200, 200], criticHidden: [200, 200], finalLayerInit: 3e-4 });
+    expect(stored.config.hyperparams).toMatchObject({
+      batchSize: 16,
+      replayCapacity: 2000,
+      actorHidden: [200, 200],
+      criticHidden: [200, 200],
+      finalLayerInit: 3e-4,
+    });
 
     // The recorded episode keeps the state under the pixels (for replay's observation traces) and
     // the reward's terms, summed over the action repeats as the reward is.
@@ -46,7 +79,10 @@ describe('train --obs pixels', () => {
     const episode = readEpisode(join(runDir, 'episodes'), episodes[0].id);
     expect(episode.meta.observation!.parts.map((p) => p.name)).not.toContain('pixels');
     expect(episode.observations!.length).toBe(episode.meta.frames * episode.meta.observation!.size);
-    expect(episode.meta.rewardTerms).toMatchObject({ labels: ['upright pole_1', 'joint_pos slider', 'control', 'joint_vel hinge_1'], combine: 'product' });
+    expect(episode.meta.rewardTerms).toMatchObject({
+      labels: ['upright pole_1', 'joint_pos slider', 'control', 'joint_vel hinge_1'],
+      combine: 'product',
+    });
     expect(episode.rewardTerms!.length).toBe((episode.meta.frames - 1) * 4);
     // Each factor is in [0, 1] per physics step, so at most 3 over the paper's 3 repeats.
     for (const x of episode.rewardTerms!) expect(x >= 0 && x <= 3).toBe(true);
@@ -70,7 +106,10 @@ describe('train --obs pixels', () => {
     expect(fromFile.code, fromFile.stderr).toBe(0);
     expect(fromFile.lines[0]).toMatchObject({ episodes: 1, env: 'cartpole-balance' });
     const recorded = done!.eval_return as number;
-    expect(Math.abs((fromFile.lines[0].eval_return as number) - recorded), `eval --policy ${String(fromFile.lines[0].eval_return)} vs run ${recorded}`).toBeLessThan(1e-3 * Math.abs(recorded) + 1e-3);
+    expect(
+      Math.abs((fromFile.lines[0].eval_return as number) - recorded),
+      `eval --policy ${String(fromFile.lines[0].eval_return)} vs run ${recorded}`,
+    ).toBeLessThan(1e-3 * Math.abs(recorded) + 1e-3);
 
     const resumed = cli(['resume', runDir, '--steps', '240', '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -84,8 +123,41 @@ describe('train --obs pixels', () => {
 
   it('trains with its own pixel settings (size, action repeats, sliding stack, shift, LayerNorm trunk, n-step returns, anti-aliasing), records them, and its exported policy sees the same frames', () => {
     const runs = mkdtempSync(join(tmpdir(), 'rls-pixels-'));
-    const pixels = { size: 48, actionRepeat: 4, stacking: 'sliding', stack: 2, shift: 2, trunk: 16, trunkNorm: true, nStep: 2, antialias: true };
-    const first = cli(['train', '--env', 'cartpole-balance', '--obs', 'pixels', '--steps', '150', '--eval-every', '150', '--eval-episodes', '1', '--checkpoint-every', '150', '--json', '--runs-dir', runs, '--set', 'batchSize=16', '--set', 'replayCapacity=1000', '--set', `pixels=${JSON.stringify(pixels)}`]);
+    const pixels = {
+      size: 48,
+      actionRepeat: 4,
+      stacking: 'sliding',
+      stack: 2,
+      shift: 2,
+      trunk: 16,
+      trunkNorm: true,
+      nStep: 2,
+      antialias: true,
+    };
+    const first = cli([
+      'train',
+      '--env',
+      'cartpole-balance',
+      '--obs',
+      'pixels',
+      '--steps',
+      '150',
+      '--eval-every',
+      '150',
+      '--eval-episodes',
+      '1',
+      '--checkpoint-every',
+      '150',
+      '--json',
+      '--runs-dir',
+      runs,
+      '--set',
+      'batchSize=16',
+      '--set',
+      'replayCapacity=1000',
+      '--set',
+      `pixels=${JSON.stringify(pixels)}`,
+    ]);
     expect(first.code, first.stderr).toBe(0);
     const done = first.lines.find((l) => l.event === 'done');
     expect(done, first.stderr).toMatchObject({ status: 'done', step: 150 });
@@ -100,9 +172,25 @@ describe('train --obs pixels', () => {
     const fromFile = cli(['eval', '--policy', onnx, '--episodes', String(1), '--json']);
     expect(fromFile.code, fromFile.stderr).toBe(0);
     const recorded = done!.eval_return as number;
-    expect(Math.abs((fromFile.lines[0].eval_return as number) - recorded), `eval --policy ${String(fromFile.lines[0].eval_return)} vs run ${recorded}`).toBeLessThan(1e-3 * Math.abs(recorded) + 1e-3);
+    expect(
+      Math.abs((fromFile.lines[0].eval_return as number) - recorded),
+      `eval --policy ${String(fromFile.lines[0].eval_return)} vs run ${recorded}`,
+    ).toBeLessThan(1e-3 * Math.abs(recorded) + 1e-3);
 
-    const bad = cli(['train', '--env', 'cartpole-balance', '--obs', 'pixels', '--steps', '10', '--json', '--runs-dir', runs, '--set', 'pixels={"size":8}']);
+    const bad = cli([
+      'train',
+      '--env',
+      'cartpole-balance',
+      '--obs',
+      'pixels',
+      '--steps',
+      '10',
+      '--json',
+      '--runs-dir',
+      runs,
+      '--set',
+      'pixels={"size":8}',
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr + JSON.stringify(bad.lines)).toMatch(/pixels\.size/);
   });

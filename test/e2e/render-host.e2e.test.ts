@@ -179,7 +179,13 @@ describe('PixelEnv over the blocking host', () => {
     // The pole falls from near upright with no force; early on its tip moves by a fraction of a pixel per step.
     const source = resolveEnv('cartpole-balance');
     const changes = async (antialias: boolean) => {
-      const env = await PixelEnv.create(await createEnv(source, { seed: 1 }), host, { specCamera: source.spec.camera, stacking: 'sliding', stack: 1, actionRepeat: 1, antialias });
+      const env = await PixelEnv.create(await createEnv(source, { seed: 1 }), host, {
+        specCamera: source.spec.camera,
+        stacking: 'sliding',
+        stack: 1,
+        actionRepeat: 1,
+        antialias,
+      });
       try {
         env.reset(3);
         let prev = env.pixels().frames;
@@ -209,7 +215,11 @@ describe('PixelEnv over the blocking host', () => {
 
   it("'sliding' stacking: one frame per step, the observation holds the last 3 steps' frames", async () => {
     const source = resolveEnv('cartpole-balance');
-    const env = await PixelEnv.create(await createEnv(source, { seed: 1 }), host, { specCamera: source.spec.camera, stacking: 'sliding', actionRepeat: 8 });
+    const env = await PixelEnv.create(await createEnv(source, { seed: 1 }), host, {
+      specCamera: source.spec.camera,
+      stacking: 'sliding',
+      actionRepeat: 8,
+    });
     try {
       expect(env.shape).toEqual({ height: 64, width: 64, channels: 9 });
       env.reset(2);

@@ -18,10 +18,32 @@ const runIds: string[] = [];
 beforeAll(async () => {
   studio = await serveStudio();
   for (const seed of [0, 1]) {
-    const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', 'train', '--env', 'pendulum', '--preset', 'ddpg-quick', '--steps', '400', '--eval-every', '200', '--eval-episodes', '1', '--seed', String(seed), '--runs-dir', studio.runsDir, '--json'], {
-      encoding: 'utf8',
-      env: { ...process.env, RL_STUDIO_HOME: studio.home },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        'bin/rl-studio.mjs',
+        'train',
+        '--env',
+        'pendulum',
+        '--preset',
+        'ddpg-quick',
+        '--steps',
+        '400',
+        '--eval-every',
+        '200',
+        '--eval-episodes',
+        '1',
+        '--seed',
+        String(seed),
+        '--runs-dir',
+        studio.runsDir,
+        '--json',
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, RL_STUDIO_HOME: studio.home },
+      },
+    );
     if (r.status !== 0) throw new Error(r.stderr);
     const done = r.stdout
       .trim()

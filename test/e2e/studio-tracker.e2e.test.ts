@@ -63,13 +63,24 @@ describe('the studio as a tracker', () => {
   it('keeps every chart following a training run after a drag-zoom and a double-click reset', async () => {
     const run = await create(
       studio.url,
-      { env: 'pendulum', name: 'zoom follows', steps: 60_000, evalEvery: 400, evalEpisodes: 1, warmupSteps: 200, hyperparams: { actorHidden: [16], criticHidden: [16, 16], batchSize: 16 } },
+      {
+        env: 'pendulum',
+        name: 'zoom follows',
+        steps: 60_000,
+        evalEvery: 400,
+        evalEpisodes: 1,
+        warmupSteps: 200,
+        hyperparams: { actorHidden: [16], criticHidden: [16, 16], batchSize: 16 },
+      },
       true,
     );
     await page.goto(`${studio.url}#/run/${encodeURIComponent(run.id)}`);
     await page.locator('header [data-status=running]').waitFor({ timeout: 60_000 });
     const charts = ['Episode return', 'Eval return', 'Critic loss', 'Actor loss', 'Q'];
-    for (const c of charts) await page.waitForFunction((t) => Number(document.querySelector(`[data-chart="${t}"]`)?.getAttribute('data-points')) >= 2, c, { timeout: 90_000 });
+    for (const c of charts)
+      await page.waitForFunction((t) => Number(document.querySelector(`[data-chart="${t}"]`)?.getAttribute('data-points')) >= 2, c, {
+        timeout: 90_000,
+      });
 
     // Drag across the first half of one chart: every chart of the run zooms with it.
     const over = page.locator('[data-chart="Episode return"] .u-over');
@@ -87,7 +98,11 @@ describe('the studio as a tracker', () => {
     for (const c of charts) await expect.poll(() => attr(page, `[data-chart="${c}"]`, 'data-zoomed')).toBe('no');
     const resetAt = Number(await attr(page, '[data-steps]', 'data-steps'));
     for (const c of charts) {
-      await page.waitForFunction(([t, s]) => Number(document.querySelector(`[data-chart="${t}"]`)?.getAttribute('data-last-x')) > Number(s), [c, resetAt] as const, { timeout: 90_000 });
+      await page.waitForFunction(
+        ([t, s]) => Number(document.querySelector(`[data-chart="${t}"]`)?.getAttribute('data-last-x')) > Number(s),
+        [c, resetAt] as const,
+        { timeout: 90_000 },
+      );
     }
     await screenshot(page, 'tracker-run-1440');
     await page.setViewportSize({ width: 1024, height: 700 });
@@ -105,7 +120,9 @@ describe('the studio as a tracker', () => {
   it('saves a replay video as long as the episode and 1280×720, whatever the playback speed and window', async () => {
     const rows = (await rpc(studio.url, 'listRuns', {})) as { id: string; name: string }[];
     const run = rows.find((r) => r.name === 'zoom follows')!;
-    const { episodes } = (await rpc(studio.url, 'listEpisodes', { id: run.id })) as { episodes: { id: string; frames: number; dt: number }[] };
+    const { episodes } = (await rpc(studio.url, 'listEpisodes', { id: run.id })) as {
+      episodes: { id: string; frames: number; dt: number }[];
+    };
     const episode = episodes[0];
     await page.setViewportSize({ width: 1024, height: 700 });
     await page.goto(`${studio.url}#/replay/${encodeURIComponent(run.id)}/${encodeURIComponent(episode.id)}`);
@@ -145,7 +162,8 @@ describe('the studio as a tracker', () => {
     const episode = episodes[0];
     const rep = (await rpc(studio.url, 'getEpisode', { id: run.id, episode: episode.id })) as EpisodeReplay;
     await page.goto(`${studio.url}#/replay/${encodeURIComponent(run.id)}/${encodeURIComponent(episode.id)}`);
-    const labels = (chart: string): Promise<(string | null)[]> => page.locator(`[data-trace="${chart}"] [data-trace-label]`).evaluateAll((els) => els.map((e) => e.getAttribute('data-trace-label')));
+    const labels = (chart: string): Promise<(string | null)[]> =>
+      page.locator(`[data-trace="${chart}"] [data-trace-label]`).evaluateAll((els) => els.map((e) => e.getAttribute('data-trace-label')));
     await page.locator('[data-trace="Reward terms"] [data-trace-label]').first().waitFor();
     // The dense pendulum's spec sums an angle cost, a velocity cost and a control cost.
     expect(await labels('Reward terms')).toEqual(['joint_pos hinge', 'joint_vel hinge', 'control']);
@@ -159,7 +177,8 @@ describe('the studio as a tracker', () => {
     const at = 40;
     await page.locator('input[aria-label=Timeline]').fill(String(at));
     await page.locator(`[data-frame="${at}"]`).waitFor();
-    const value = (chart: string, label: string): Promise<string | null> => page.locator(`[data-trace="${chart}"] [data-trace-label="${label}"] .value`).textContent();
+    const value = (chart: string, label: string): Promise<string | null> =>
+      page.locator(`[data-trace="${chart}"] [data-trace-label="${label}"] .value`).textContent();
     const terms = decodeF32(rep.rewardTerms!.values);
     const obs = decodeF32(rep.observations!.values);
     const velocity = rep.observations!.parts.find((p) => p.name === 'velocity')!;
@@ -167,7 +186,12 @@ describe('the studio as a tracker', () => {
     expect(await value('Reward terms', 'joint_vel hinge')).toBe(fmtNum(terms[at * 3 + 1]));
     expect(await value('Actions', 'torque')).toBe(fmtNum(decodeF32(rep.actions)[at]));
     expect(await value('Observation', 'velocity')).toBe(fmtNum(obs[at * rep.observations!.size + velocity.offset]));
-    for (const [chart, points] of [['Reward', episode.frames - 1], ['Reward terms', episode.frames - 1], ['Actions', episode.frames - 1], ['Observation', episode.frames]] as const) {
+    for (const [chart, points] of [
+      ['Reward', episode.frames - 1],
+      ['Reward terms', episode.frames - 1],
+      ['Actions', episode.frames - 1],
+      ['Observation', episode.frames],
+    ] as const) {
       const over = (await page.locator(`[data-trace="${chart}"] .u-over`).boundingBox())!;
       const head = (await page.locator(`[data-trace="${chart}"] .playhead`).boundingBox())!;
       expect(Math.abs(head.x - (over.x + (over.width * at) / (points - 1)))).toBeLessThan(3);
@@ -219,10 +243,37 @@ describe('the studio as a tracker', () => {
   });
 
   it('charts every metric a run logs, draws a one-point curve, the eval spread, and nested config fields', async () => {
-    const run = await create(studio.url, { env: 'pendulum', name: 'diagnostics', tags: ['alpha', 'beta'], obs: 'pixels', pixels: { size: 48 } });
+    const run = await create(studio.url, {
+      env: 'pendulum',
+      name: 'diagnostics',
+      tags: ['alpha', 'beta'],
+      obs: 'pixels',
+      pixels: { size: 48 },
+    });
     const lines: Record<string, unknown>[] = [];
-    for (let i = 1; i <= 50; i++) lines.push({ step: i * 100, time: i, kind: 'update', critic_loss: 1 / i, actor_loss: -i, q: i, actor_saturation: i / 50, q_scale: 10 + i, updates: i });
-    lines.push({ step: 5000, time: 50, kind: 'eval', eval_return: -400, eval_return_min: -600, eval_return_max: -200, eval_return_std: 100, eval_returns: [-600, -200], episodes: [] });
+    for (let i = 1; i <= 50; i++)
+      lines.push({
+        step: i * 100,
+        time: i,
+        kind: 'update',
+        critic_loss: 1 / i,
+        actor_loss: -i,
+        q: i,
+        actor_saturation: i / 50,
+        q_scale: 10 + i,
+        updates: i,
+      });
+    lines.push({
+      step: 5000,
+      time: 50,
+      kind: 'eval',
+      eval_return: -400,
+      eval_return_min: -600,
+      eval_return_max: -200,
+      eval_return_std: 100,
+      eval_returns: [-600, -200],
+      episodes: [],
+    });
     writeMetrics(run, lines);
     await page.goto(`${studio.url}#/run/${encodeURIComponent(run.id)}`);
     await page.locator('[data-chart="actor_saturation"]').waitFor();
@@ -234,11 +285,17 @@ describe('the studio as a tracker', () => {
     await expect(attr(page, '[data-chart="Eval return"]', 'data-points')).resolves.toBe('1');
     await expect(attr(page, '[data-chart="Eval return"]', 'data-bands')).resolves.toBe('1');
     const evalPixels = await page.evaluate(() => {
-      const canvas = document.querySelector('[data-chart="Eval return"] canvas') as unknown as { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      const canvas = document.querySelector('[data-chart="Eval return"] canvas') as unknown as {
+        width: number;
+        height: number;
+        getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+      };
       const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
       let n = 0;
       // #f28e2b, the eval curve's colour.
-      for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - 0xf2) < 24 && Math.abs(data[i + 1] - 0x8e) < 24 && Math.abs(data[i + 2] - 0x2b) < 24 && data[i + 3] > 200) n++;
+      for (let i = 0; i < data.length; i += 4)
+        if (Math.abs(data[i] - 0xf2) < 24 && Math.abs(data[i + 1] - 0x8e) < 24 && Math.abs(data[i + 2] - 0x2b) < 24 && data[i + 3] > 200)
+          n++;
       return n;
     });
     expect(evalPixels).toBeGreaterThan(10);
@@ -259,7 +316,9 @@ describe('the studio as a tracker', () => {
     const file = await csv;
     expect(file.suggestedFilename()).toBe('diagnostics-actor_saturation.csv');
     const { readFileSync } = await import('node:fs');
-    const text = readFileSync(await file.path(), 'utf8').trim().split('\n');
+    const text = readFileSync(await file.path(), 'utf8')
+      .trim()
+      .split('\n');
     expect(text[0]).toBe('curve,step,value');
     expect(text).toHaveLength(51);
     expect(text[50]).toBe('actor_saturation,5000,1');
@@ -281,7 +340,11 @@ describe('the studio as a tracker', () => {
       [c, -100],
     ] as const) {
       const lines: Record<string, unknown>[] = [];
-      for (let i = 1; i <= 10; i++) lines.push({ step: i * 500, time: i, kind: 'eval', eval_return: -1000 + i * 80 + off }, { step: i * 500, time: i, kind: 'episode', episode_return: -1100 + i * 70 + off });
+      for (let i = 1; i <= 10; i++)
+        lines.push(
+          { step: i * 500, time: i, kind: 'eval', eval_return: -1000 + i * 80 + off },
+          { step: i * 500, time: i, kind: 'episode', episode_return: -1100 + i * 70 + off },
+        );
       writeMetrics(run, lines);
     }
     await page.goto(`${studio.url}#/compare/${[a.id, b.id, c.id].join(',')}`);
@@ -325,7 +388,11 @@ describe('the studio as a tracker', () => {
     expect(list.y + list.height <= preview.y || list.x + list.width <= preview.x).toBe(true);
     await screenshot(page, 'tracker-envs-1024');
 
-    await page.locator('input[aria-label="Choose env files"]').setInputFiles(validMeshEnv().map((f) => ({ name: f.name, mimeType: 'application/octet-stream', buffer: Buffer.from(f.b64, 'base64') })));
+    await page
+      .locator('input[aria-label="Choose env files"]')
+      .setInputFiles(
+        validMeshEnv().map((f) => ({ name: f.name, mimeType: 'application/octet-stream', buffer: Buffer.from(f.b64, 'base64') })),
+      );
     await page.locator('[data-drop-result=valid] [data-env-preview] canvas').waitFor();
     await page.getByRole('button', { name: 'Add environment' }).click();
     await page.locator('[data-env=mesh-pendulum]').waitFor();
@@ -362,7 +429,10 @@ describe('the studio as a tracker', () => {
       ['replay', `#/replay/${encodeURIComponent(run.id)}`, '[data-trace="Reward terms"] [data-trace-label]'],
       ['envs', '#/envs', '[data-env-preview] canvas'],
     ];
-    for (const [width, height] of [[1440, 900], [1024, 700]]) {
+    for (const [width, height] of [
+      [1440, 900],
+      [1024, 700],
+    ]) {
       await page.setViewportSize({ width, height });
       for (const [name, hash, ready] of views) {
         await page.goto(`${studio.url}${hash}`);

@@ -180,7 +180,11 @@ describe('the studio in browser mode with real runs', () => {
   it('grows the curves while the run trains and updates them at least once a second', async () => {
     await page.locator('[data-status=running]').first().waitFor({ timeout: 60_000 });
     const episodeChart = page.locator('[data-chart="Episode return"]');
-    await page.waitForFunction(() => Number(document.querySelector('[data-chart="Episode return"]')?.getAttribute('data-points')) > 1, null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-chart="Episode return"]')?.getAttribute('data-points')) > 1,
+      null,
+      { timeout: 60_000 },
+    );
     const before = Number(await episodeChart.getAttribute('data-points'));
     // Every change of the curves, for 6 s.
     const stamps = await page.evaluate(
@@ -228,7 +232,9 @@ describe('the studio in browser mode with real runs', () => {
     expect(await steps()).toBe(held);
     await page.getByRole('button', { name: 'Resume' }).click();
     await page.locator('header [data-status=running]').waitFor({ timeout: 30_000 });
-    await page.waitForFunction((h) => Number(document.querySelector('[data-steps]')?.getAttribute('data-steps')) > h, held, { timeout: 30_000 });
+    await page.waitForFunction((h) => Number(document.querySelector('[data-steps]')?.getAttribute('data-steps')) > h, held, {
+      timeout: 30_000,
+    });
   });
 
   it('replays a recorded episode: plays while training (frame rate recorded), scrubs, saves WebM', async () => {
@@ -238,7 +244,9 @@ describe('the studio in browser mode with real runs', () => {
     const canvas = 'canvas[aria-label="Replay of a recorded episode"]';
     await page.locator(canvas).waitFor();
     await page.getByRole('button', { name: 'Play' }).click();
-    await page.waitForFunction(() => Number(document.querySelector('[data-frame]')?.getAttribute('data-frame')) > 10, null, { timeout: 20_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-frame]')?.getAttribute('data-frame')) > 10, null, {
+      timeout: 20_000,
+    });
     await page.waitForTimeout(1500);
     const fps = await sampleFps(page, canvas, 5);
     figures.replayFps = fps;
@@ -337,7 +345,10 @@ describe('the studio in browser mode with real runs', () => {
   it('keeps a curve of 10^6 points interactive (min/max downsampling)', async () => {
     // A run that is never started, with a million Q records appended to its metrics file: the
     // same path as a very long run (metrics.jsonl -> getMetricSeries, downsampled -> the chart).
-    const [run] = (await rpc(studio.url, 'createRun', { config: { env: 'pendulum', name: 'million points' }, start: false })) as { id: string; dir: string }[];
+    const [run] = (await rpc(studio.url, 'createRun', { config: { env: 'pendulum', name: 'million points' }, start: false })) as {
+      id: string;
+      dir: string;
+    }[];
     // Never started: the run view offers Start, not Pause.
     await page.goto(`${studio.url}#/run/${encodeURIComponent(run.id)}`);
     await page.locator('header [data-not-started]').waitFor();
@@ -345,17 +356,24 @@ describe('the studio in browser mode with real runs', () => {
     await expect(page.getByRole('button', { name: 'Pause' }).count()).resolves.toBe(0);
     const N = 1_000_000;
     const lines: string[] = [];
-    for (let i = 0; i < N; i++) lines.push(`{"step":${i * 10},"time":${(i * 0.01).toFixed(2)},"kind":"update","q":${(Math.sin(i / 5000) * 50 - i / 20000 + (i % 97) / 40).toFixed(3)}}`);
+    for (let i = 0; i < N; i++)
+      lines.push(
+        `{"step":${i * 10},"time":${(i * 0.01).toFixed(2)},"kind":"update","q":${(Math.sin(i / 5000) * 50 - i / 20000 + (i % 97) / 40).toFixed(3)}}`,
+      );
     appendFileSync(join(run.dir, 'metrics.jsonl'), lines.join('\n') + '\n');
 
     // The largest message the studio receives while opening and zooming the run.
     let largest = 0;
-    page.on('websocket', (ws) => ws.on('framereceived', (f) => (largest = Math.max(largest, typeof f.payload === 'string' ? f.payload.length : f.payload.byteLength))));
+    page.on('websocket', (ws) =>
+      ws.on('framereceived', (f) => (largest = Math.max(largest, typeof f.payload === 'string' ? f.payload.length : f.payload.byteLength))),
+    );
     const t0 = Date.now();
     // A fresh page (and WebSocket) for the measurement.
     await page.goto('about:blank');
     await page.goto(`${studio.url}#/run/${encodeURIComponent(run.id)}`);
-    await page.waitForFunction(() => Number(document.querySelector('[data-chart="Q"]')?.getAttribute('data-points')) > 0, null, { timeout: 90_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-chart="Q"]')?.getAttribute('data-points')) > 0, null, {
+      timeout: 90_000,
+    });
     figures.millionPointsLoadMs = Date.now() - t0;
     const drawn = Number(await page.locator('[data-chart="Q"]').getAttribute('data-points'));
     figures.millionPointsDrawn = drawn;
@@ -370,18 +388,25 @@ describe('the studio in browser mode with real runs', () => {
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 4 });
     await page.mouse.move(box.x + box.width * 0.66, box.y + box.height / 2, { steps: 4 });
     await page.mouse.up();
-    await page.waitForFunction((d) => Number(document.querySelector('[data-chart="Q"]')?.getAttribute('data-points')) !== d, drawn, { timeout: 10_000 });
+    await page.waitForFunction((d) => Number(document.querySelector('[data-chart="Q"]')?.getAttribute('data-points')) !== d, drawn, {
+      timeout: 10_000,
+    });
     figures.millionPointsZoomMs = Date.now() - z0;
 
     // The cursor over the chart: milliseconds per animation frame while it moves.
     figures.millionPointsCursorFrameMs = await page.evaluate(async () => {
-      const el = document.querySelector('[data-chart="Q"] .u-over') as unknown as { getBoundingClientRect(): { left: number; top: number; width: number; height: number }; dispatchEvent(e: unknown): void };
+      const el = document.querySelector('[data-chart="Q"] .u-over') as unknown as {
+        getBoundingClientRect(): { left: number; top: number; width: number; height: number };
+        dispatchEvent(e: unknown): void;
+      };
       const r = el.getBoundingClientRect();
       const frame = (): Promise<number> => new Promise((res) => requestAnimationFrame(res));
       const start = await frame();
       let t = start;
       for (let i = 0; i < 30; i++) {
-        el.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + (r.width * i) / 30, clientY: r.top + r.height / 2, bubbles: true }));
+        el.dispatchEvent(
+          new MouseEvent('mousemove', { clientX: r.left + (r.width * i) / 30, clientY: r.top + r.height / 2, bubbles: true }),
+        );
         t = await frame();
       }
       return +((t - start) / 30).toFixed(1);

@@ -50,9 +50,12 @@ describe('a sweep in the studio', () => {
     await page.waitForTimeout(300);
     const lines = await page.locator('[data-testid=parallel-coordinates] polyline').count();
     expect(lines).toBe(4);
-    for (const axis of ['tau', 'final', 'best']) expect(await page.locator(`[data-testid=parallel-coordinates] [data-axis=${axis}]`).count()).toBe(1);
+    for (const axis of ['tau', 'final', 'best'])
+      expect(await page.locator(`[data-testid=parallel-coordinates] [data-axis=${axis}]`).count()).toBe(1);
     // Every run crosses all three axes once it has an eval return.
-    const points = await page.locator('[data-testid=parallel-coordinates] polyline').evaluateAll((els) => els.map((e) => (e.getAttribute('points') ?? '').split(' ').length));
+    const points = await page
+      .locator('[data-testid=parallel-coordinates] polyline')
+      .evaluateAll((els) => els.map((e) => (e.getAttribute('points') ?? '').split(' ').length));
     expect(points).toEqual([3, 3, 3, 3]);
     expect(await page.locator('[data-testid=sweep-runs] [data-status=done]').count()).toBe(4);
     expect(await page.locator('[data-testid=sweep-points] tbody tr').count()).toBe(2);
@@ -64,10 +67,13 @@ describe('a sweep in the studio', () => {
 
     await page.getByRole('button', { name: 'New run from this' }).first().click();
     await page.waitForURL(/#\/new/);
-    await page.locator('#hp-tau').waitFor({ timeout: 10_000 }).catch(async (e: unknown) => {
-      await screenshot(page, 'sweep-new-run-from');
-      throw new Error(`${String(e)}\npage errors: ${errors.join('\n')}`);
-    });
+    await page
+      .locator('#hp-tau')
+      .waitFor({ timeout: 10_000 })
+      .catch(async (e: unknown) => {
+        await screenshot(page, 'sweep-new-run-from');
+        throw new Error(`${String(e)}\npage errors: ${errors.join('\n')}`);
+      });
     await page.waitForFunction(() => document.querySelectorAll('#search').length === 1);
     // The form is filled once the run's config has come back (getRun), after it first renders.
     await expect.poll(() => page.locator('#hp-tau').inputValue(), { timeout: 10_000 }).toBe(best.replace('tau = ', ''));

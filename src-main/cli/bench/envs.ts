@@ -123,7 +123,12 @@ export const run: BenchSuite = async function* ({ quick, log }) {
  * plain env.step: same seeds, same actions, same auto-resets (included in both), so the ratio is
  * what the threads buy. Windows of each alternate and the best of each counts, as above.
  */
-async function* vectorCases(mj: Mujoco, seconds: number, quick: boolean, log: (text: string) => void): AsyncGenerator<Record<string, unknown>> {
+async function* vectorCases(
+  mj: Mujoco,
+  seconds: number,
+  quick: boolean,
+  log: (text: string) => void,
+): AsyncGenerator<Record<string, unknown>> {
   const id = 'cheetah-run';
   const source = resolveEnv(id);
   for (const numEnvs of [2, 8]) {
@@ -166,7 +171,15 @@ async function* vectorCases(mj: Mujoco, seconds: number, quick: boolean, log: (t
         one = Math.max(one, singleWindow((seconds * 1000) / rounds / 2));
         rate = Math.max(rate, vectorWindow((seconds * 1000) / rounds / 2));
       }
-      yield { case: `vector-${id}-2w-${numEnvs}envs`, model: join(source.dir, `${id}.xml`), env_steps_per_s: Math.round(rate), one_env_steps_per_s: Math.round(one), speedup_vs_one: +(rate / one).toFixed(2), workers: 2, num_envs: numEnvs };
+      yield {
+        case: `vector-${id}-2w-${numEnvs}envs`,
+        model: join(source.dir, `${id}.xml`),
+        env_steps_per_s: Math.round(rate),
+        one_env_steps_per_s: Math.round(one),
+        speedup_vs_one: +(rate / one).toFixed(2),
+        workers: 2,
+        num_envs: numEnvs,
+      };
     } finally {
       await vec.close();
       for (const e of singles) e.dispose();

@@ -56,7 +56,16 @@ interface Case {
 }
 
 /** The dm_control-style tasks of the built-in suite (1000 steps, reward in [0, 1] per step). */
-export const SUITE_TASKS = ['cartpole-balance', 'cartpole-swingup', 'pendulum-swingup', 'reacher-easy', 'cheetah-run', 'walker-walk', 'finger-spin', 'hopper-stand'] as const;
+export const SUITE_TASKS = [
+  'cartpole-balance',
+  'cartpole-swingup',
+  'pendulum-swingup',
+  'reacher-easy',
+  'cheetah-run',
+  'walker-walk',
+  'finger-spin',
+  'hopper-stand',
+] as const;
 
 /** CURL's State SAC at 100k env steps (Srinivas et al. 2020, Table 1), where it reports the task. */
 export const CURL_STATE_SAC_100K: Partial<Record<(typeof SUITE_TASKS)[number], number>> = {
@@ -72,7 +81,16 @@ const NAF_SMALL = { hidden: [64, 64], tau: 0.005, batchSize: 128, updatesPerStep
 const SPECS = algorithmSpecs();
 
 /** The pixel settings of the 'ddpg-pixels-cartpole-balance' case (also a case of `bench probe`). */
-export const PIXEL_CASE_SETTINGS: Partial<PixelSettings> = Object.freeze({ actionRepeat: 8, stacking: 'sliding', stack: 3, shift: 4, trunk: 50, trunkNorm: true, nStep: 3, antialias: true });
+export const PIXEL_CASE_SETTINGS: Partial<PixelSettings> = Object.freeze({
+  actionRepeat: 8,
+  stacking: 'sliding',
+  stack: 3,
+  shift: 4,
+  trunk: 50,
+  trunkNorm: true,
+  nStep: 3,
+  antialias: true,
+});
 
 /** The hyperparameters of the pixel cases (on top of the pixel defaults: the paper's networks, batch 16). */
 const PIXEL_CASE_HYPERPARAMS = Object.freeze({
@@ -89,14 +107,64 @@ const PIXEL_CASE_HYPERPARAMS = Object.freeze({
 });
 
 export const CASES: Case[] = [
-  { name: 'ddpg-quick-pendulum', env: 'pendulum', algo: 'ddpg', steps: 10_000, hyperparams: structuredClone(allPresets()['ddpg-quick']!.hyperparams) as Record<string, unknown>, evalEpisodes: 10, byDefault: true },
-  ...SPECS.flatMap(({ id: algo }) => SUITE_TASKS.map((env) => ({ name: `${algo}-${env}`, env, algo, steps: SUITE_STEPS, hyperparams: {}, evalEpisodes: 5, byDefault: false }))),
-  ...SPECS.flatMap(({ id: algo, paperDefaults }) =>
-    SUITE_TASKS.map((env) => ({ name: `${algo}-paper-${env}`, env, algo, steps: SUITE_STEPS, hyperparams: structuredClone(paperDefaults) as Record<string, unknown>, evalEpisodes: 5, byDefault: false })),
+  {
+    name: 'ddpg-quick-pendulum',
+    env: 'pendulum',
+    algo: 'ddpg',
+    steps: 10_000,
+    hyperparams: structuredClone(allPresets()['ddpg-quick']!.hyperparams) as Record<string, unknown>,
+    evalEpisodes: 10,
+    byDefault: true,
+  },
+  ...SPECS.flatMap(({ id: algo }) =>
+    SUITE_TASKS.map((env) => ({
+      name: `${algo}-${env}`,
+      env,
+      algo,
+      steps: SUITE_STEPS,
+      hyperparams: {},
+      evalEpisodes: 5,
+      byDefault: false,
+    })),
   ),
-  { name: 'naf-small-cartpole-balance', env: 'cartpole-balance', algo: 'naf', steps: 50_000, hyperparams: structuredClone(NAF_SMALL), evalEpisodes: 3, byDefault: true },
-  { name: 'naf-imagination-cartpole-balance', env: 'cartpole-balance', algo: 'naf', steps: 50_000, hyperparams: { ...structuredClone(NAF_SMALL), modelBased: true }, evalEpisodes: 3, byDefault: true },
-  { name: 'naf-ilqg-cartpole-balance', env: 'cartpole-balance', algo: 'naf', steps: 50_000, hyperparams: { ...structuredClone(NAF_SMALL), modelBased: true, ilqgExploration: 0.5 }, evalEpisodes: 3, byDefault: true },
+  ...SPECS.flatMap(({ id: algo, paperDefaults }) =>
+    SUITE_TASKS.map((env) => ({
+      name: `${algo}-paper-${env}`,
+      env,
+      algo,
+      steps: SUITE_STEPS,
+      hyperparams: structuredClone(paperDefaults) as Record<string, unknown>,
+      evalEpisodes: 5,
+      byDefault: false,
+    })),
+  ),
+  {
+    name: 'naf-small-cartpole-balance',
+    env: 'cartpole-balance',
+    algo: 'naf',
+    steps: 50_000,
+    hyperparams: structuredClone(NAF_SMALL),
+    evalEpisodes: 3,
+    byDefault: true,
+  },
+  {
+    name: 'naf-imagination-cartpole-balance',
+    env: 'cartpole-balance',
+    algo: 'naf',
+    steps: 50_000,
+    hyperparams: { ...structuredClone(NAF_SMALL), modelBased: true },
+    evalEpisodes: 3,
+    byDefault: true,
+  },
+  {
+    name: 'naf-ilqg-cartpole-balance',
+    env: 'cartpole-balance',
+    algo: 'naf',
+    steps: 50_000,
+    hyperparams: { ...structuredClone(NAF_SMALL), modelBased: true, ilqgExploration: 0.5 },
+    evalEpisodes: 3,
+    byDefault: true,
+  },
   // Pixel DDPG (the paper's networks and batch 16) with the settings that learned best here (see
   // the README): 8 action repeats, a sliding stack of 3, anti-aliased frames, random shift 4
   // (DrQ), a 50-unit LayerNorm trunk and 3-step returns (DrQ-v2), twin critics with target-policy
@@ -138,7 +206,14 @@ export const CASES: Case[] = [
 
 /** Whether a case name matches a pattern with `*` wildcards. */
 export function matchesCase(pattern: string, name: string): boolean {
-  const re = new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  const re = new RegExp(
+    '^' +
+      pattern
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*') +
+      '$',
+  );
   return re.test(name);
 }
 
@@ -150,87 +225,129 @@ export const run: BenchSuite = async function* ({ quick, log }) {
   const curveFile = join(outDir, `learning-${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.jsonl`);
   writeFileSync(curveFile, '');
   log(`curves: ${curveFile}`);
-  const pick = process.env.RL_STUDIO_BENCH_CASES?.split(',').map((s) => s.trim()).filter(Boolean);
+  const pick = process.env.RL_STUDIO_BENCH_CASES?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const seeds = (process.env.RL_STUDIO_BENCH_SEEDS ?? '0').split(',').map((s) => Number(s.trim()));
-  if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new UserError({ field: 'RL_STUDIO_BENCH_SEEDS', message: 'comma-separated whole numbers, e.g. 0,1' });
+  if (seeds.some((s) => !Number.isInteger(s) || s < 0))
+    throw new UserError({ field: 'RL_STUDIO_BENCH_SEEDS', message: 'comma-separated whole numbers, e.g. 0,1' });
   const chosen = CASES.filter((c) => (pick ? pick.some((p) => matchesCase(p, c.name)) : c.byDefault));
-  if (pick && !chosen.length) throw new UserError({ field: 'RL_STUDIO_BENCH_CASES', message: `no case matches ${pick.join(', ')}; cases: ${CASES.map((c) => c.name).join(', ')}` });
-  for (const c of chosen) for (const seed of seeds) {
-    const steps = quick ? Math.round(c.steps / 5) : c.steps;
-    const evalEvery = Math.max(1000, Math.round(steps / 20 / 1000) * 1000);
-    const { config, env: resolved } = resolveRunConfig({
-      env: c.env,
-      algo: c.algo,
-      steps,
-      seed,
-      evalEvery,
-      evalEpisodes: c.evalEpisodes,
-      checkpointEvery: steps,
-      keepCheckpoints: 1,
-      saveReplay: false,
-      hyperparams: c.hyperparams,
-      ...(c.pixels ? { obs: 'pixels', pixels: c.pixels } : {}),
+  if (pick && !chosen.length)
+    throw new UserError({
+      field: 'RL_STUDIO_BENCH_CASES',
+      message: `no case matches ${pick.join(', ')}; cases: ${CASES.map((c) => c.name).join(', ')}`,
     });
-    // Pixel cases build their envs (one render host) and agent as training does.
-    const setup = c.pixels ? await setUpRun(config, resolved, 2) : null;
-    const env = setup ? setup.envs[0] : await createEnv(resolved, { seed: 1 });
-    const evalEnv = setup ? setup.envs[1] : await createEnv(resolved, { seed: 1 });
-    const dir = mkdtempSync(join(tmpdir(), 'rl-studio-bench-'));
-    try {
-      const runFiles = new RunStore(dir).create(config, { source: resolved, origin: resolved.origin, dir: resolved.dir }, { versions: versions() });
-      const obsSize = env.info.obs.size;
-      const agent = setup ? setup.agent : createAgent(c.algo, obsSize, env.info.action, { ...config.hyperparams }, config.seed);
-      const capacity = Math.min(config.hyperparams.replayCapacity, steps);
-      const replay =
-        env instanceof PixelEnv
-          ? new PixelTrainReplay(env.newReplay(capacity, { shift: config.pixels.shift, nStep: config.pixels.nStep, gamma: config.hyperparams.gamma }), env)
-          : new ReplayBuffer({ capacity, obsSize, actionSize: env.info.action.size });
-      const state = { step: 0, episodes: 0, episodeIndex: 0, divergedEpisodes: 0, updates: 0, elapsed: 0, latestEval: null, bestEval: null, rng: new Rng(config.seed + 5).getState() };
-      const t0 = performance.now();
-      let final: number | null = null;
-      let best: number | null = null;
-      const trainer = new OffPolicyTrainer({
-        runId: runFiles.id,
-        config,
-        run: runFiles,
-        env,
-        evalEnv,
-        agent,
-        replay,
-        state,
-        steps,
-        control: new ControlState(),
-        emit: (e) => {
-          if (e.type !== 'eval') return;
-          final = e.evalReturn;
-          best = best === null ? e.evalReturn : Math.max(best, e.evalReturn);
-          const wall = (performance.now() - t0) / 1000;
-          appendFileSync(curveFile, JSON.stringify({ case: c.name, env: c.env, algo: c.algo, seed, step: e.step, eval_return: +e.evalReturn.toFixed(2), wall_s: +wall.toFixed(1) }) + '\n');
-          log(`${c.name}: step ${e.step} eval return ${e.evalReturn.toFixed(1)} (${wall.toFixed(0)} s)`);
-        },
-      });
-      await trainer.run();
-      if (!setup) agent.dispose();
-      const reference = (CURL_STATE_SAC_100K as Record<string, number | undefined>)[c.env];
-      yield {
-        case: c.name,
+  for (const c of chosen)
+    for (const seed of seeds) {
+      const steps = quick ? Math.round(c.steps / 5) : c.steps;
+      const evalEvery = Math.max(1000, Math.round(steps / 20 / 1000) * 1000);
+      const { config, env: resolved } = resolveRunConfig({
         env: c.env,
-        seed,
-        algo: c.algo + (c.pixels ? '+pixels' : '') + (c.hyperparams.modelBased ? '+imagination' : '') + (c.hyperparams.ilqgExploration ? '+ilqg' : ''),
+        algo: c.algo,
         steps,
-        final_eval_return: final === null ? null : +(final as number).toFixed(2),
-        best_eval_return: best === null ? null : +(best as number).toFixed(2),
-        ...(reference !== undefined && steps === SUITE_STEPS ? { goal: +(0.6 * reference).toFixed(1), curl_state_sac_100k: reference } : {}),
-        wall_s: +((performance.now() - t0) / 1000).toFixed(1),
-        curve_file: curveFile,
-      };
-    } finally {
-      if (setup) await setup.close();
-      else {
-        env.dispose();
-        evalEnv.dispose();
+        seed,
+        evalEvery,
+        evalEpisodes: c.evalEpisodes,
+        checkpointEvery: steps,
+        keepCheckpoints: 1,
+        saveReplay: false,
+        hyperparams: c.hyperparams,
+        ...(c.pixels ? { obs: 'pixels', pixels: c.pixels } : {}),
+      });
+      // Pixel cases build their envs (one render host) and agent as training does.
+      const setup = c.pixels ? await setUpRun(config, resolved, 2) : null;
+      const env = setup ? setup.envs[0] : await createEnv(resolved, { seed: 1 });
+      const evalEnv = setup ? setup.envs[1] : await createEnv(resolved, { seed: 1 });
+      const dir = mkdtempSync(join(tmpdir(), 'rl-studio-bench-'));
+      try {
+        const runFiles = new RunStore(dir).create(
+          config,
+          { source: resolved, origin: resolved.origin, dir: resolved.dir },
+          { versions: versions() },
+        );
+        const obsSize = env.info.obs.size;
+        const agent = setup ? setup.agent : createAgent(c.algo, obsSize, env.info.action, { ...config.hyperparams }, config.seed);
+        const capacity = Math.min(config.hyperparams.replayCapacity, steps);
+        const replay =
+          env instanceof PixelEnv
+            ? new PixelTrainReplay(
+                env.newReplay(capacity, { shift: config.pixels.shift, nStep: config.pixels.nStep, gamma: config.hyperparams.gamma }),
+                env,
+              )
+            : new ReplayBuffer({ capacity, obsSize, actionSize: env.info.action.size });
+        const state = {
+          step: 0,
+          episodes: 0,
+          episodeIndex: 0,
+          divergedEpisodes: 0,
+          updates: 0,
+          elapsed: 0,
+          latestEval: null,
+          bestEval: null,
+          rng: new Rng(config.seed + 5).getState(),
+        };
+        const t0 = performance.now();
+        let final: number | null = null;
+        let best: number | null = null;
+        const trainer = new OffPolicyTrainer({
+          runId: runFiles.id,
+          config,
+          run: runFiles,
+          env,
+          evalEnv,
+          agent,
+          replay,
+          state,
+          steps,
+          control: new ControlState(),
+          emit: (e) => {
+            if (e.type !== 'eval') return;
+            final = e.evalReturn;
+            best = best === null ? e.evalReturn : Math.max(best, e.evalReturn);
+            const wall = (performance.now() - t0) / 1000;
+            appendFileSync(
+              curveFile,
+              JSON.stringify({
+                case: c.name,
+                env: c.env,
+                algo: c.algo,
+                seed,
+                step: e.step,
+                eval_return: +e.evalReturn.toFixed(2),
+                wall_s: +wall.toFixed(1),
+              }) + '\n',
+            );
+            log(`${c.name}: step ${e.step} eval return ${e.evalReturn.toFixed(1)} (${wall.toFixed(0)} s)`);
+          },
+        });
+        await trainer.run();
+        if (!setup) agent.dispose();
+        const reference = (CURL_STATE_SAC_100K as Record<string, number | undefined>)[c.env];
+        yield {
+          case: c.name,
+          env: c.env,
+          seed,
+          algo:
+            c.algo +
+            (c.pixels ? '+pixels' : '') +
+            (c.hyperparams.modelBased ? '+imagination' : '') +
+            (c.hyperparams.ilqgExploration ? '+ilqg' : ''),
+          steps,
+          final_eval_return: final === null ? null : +(final as number).toFixed(2),
+          best_eval_return: best === null ? null : +(best as number).toFixed(2),
+          ...(reference !== undefined && steps === SUITE_STEPS
+            ? { goal: +(0.6 * reference).toFixed(1), curl_state_sac_100k: reference }
+            : {}),
+          wall_s: +((performance.now() - t0) / 1000).toFixed(1),
+          curve_file: curveFile,
+        };
+      } finally {
+        if (setup) await setup.close();
+        else {
+          env.dispose();
+          evalEnv.dispose();
+        }
+        rmSync(dir, { recursive: true, force: true });
       }
-      rmSync(dir, { recursive: true, force: true });
     }
-  }
 };

@@ -94,7 +94,10 @@ export const run: BenchSuite = async function* ({ quick }) {
       const obsSize = fit[0].obs[0].length;
       const actionSize = fit[0].actions[0].length;
       const horizon = fit[0].actions.length;
-      for (const [kind, window] of [['per-step', NAF_PAPER_DEFAULTS.modelWindow], ['global', horizon]] as const) {
+      for (const [kind, window] of [
+        ['per-step', NAF_PAPER_DEFAULTS.modelWindow],
+        ['global', horizon],
+      ] as const) {
         const t0 = performance.now();
         const model = new LinearGaussianDynamics(obsSize, actionSize);
         model.fit(fit, NAF_PAPER_DEFAULTS.modelRidge, window);

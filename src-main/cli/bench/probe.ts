@@ -50,7 +50,18 @@ const BATCH = 32;
 const LR = 1e-3;
 
 /** The DDPG paper's pixel setting (Lillicrap et al. 2015, section 7), spelled out so it stays the paper's if the defaults move. */
-const PAPER: PixelSettings = { ...PIXEL_SETTINGS_DEFAULTS, size: 64, actionRepeat: 3, stacking: 'repeats', stack: 3, shift: 0, trunk: 0, trunkNorm: false, nStep: 1, antialias: false };
+const PAPER: PixelSettings = {
+  ...PIXEL_SETTINGS_DEFAULTS,
+  size: 64,
+  actionRepeat: 3,
+  stacking: 'repeats',
+  stack: 3,
+  shift: 0,
+  trunk: 0,
+  trunkNorm: false,
+  nStep: 1,
+  antialias: false,
+};
 
 interface ProbeCase {
   name: string;
@@ -99,7 +110,8 @@ function collect(env: PixelEnv, perSource: number, rng: Rng): Sample[] {
   ];
   for (const source of sources) {
     const first = samples.length;
-    for (let e = 0; samples.length - first < perSource; e++) rollout(() => source.start(e), source.action, Math.min(source.steps, perSource - (samples.length - first)), e % 4 === 3);
+    for (let e = 0; samples.length - first < perSource; e++)
+      rollout(() => source.start(e), source.action, Math.min(source.steps, perSource - (samples.length - first)), e % 4 === 3);
   }
   return samples;
 }
@@ -134,7 +146,9 @@ class SupervisedProbe {
   private forward(rows: Sample[]): { features: Float32Array; predicted: Float32Array[] } {
     rows.forEach((s, i) => framesToObservation(s.frames, this.stack, this.obs.subarray(i * this.inSize, (i + 1) * this.inSize)));
     const n = rows.length;
-    const features = tf.tidy(() => Float32Array.from(this.torso.encode(tf.tensor2d(this.obs.subarray(0, n * this.inSize), [n, this.inSize])).dataSync()));
+    const features = tf.tidy(() =>
+      Float32Array.from(this.torso.encode(tf.tensor2d(this.obs.subarray(0, n * this.inSize), [n, this.inSize])).dataSync()),
+    );
     const F = this.torso.outSize;
     const D = this.outSize;
     const W = this.head.view('W');
@@ -172,7 +186,9 @@ class SupervisedProbe {
         }
       }
     }
-    tf.tidy(() => this.torso.applyGradient(tf.tensor2d(this.obs.subarray(0, n * this.inSize), [n, this.inSize]), tf.tensor2d(dFeatures, [n, F])));
+    tf.tidy(() =>
+      this.torso.applyGradient(tf.tensor2d(this.obs.subarray(0, n * this.inSize), [n, this.inSize]), tf.tensor2d(dFeatures, [n, F])),
+    );
     this.headOpt.step(g);
     return loss / (n * D);
   }
@@ -201,11 +217,18 @@ export const run: BenchSuite = async function* ({ quick, log }) {
   const backend = await selectBackend();
   log(`backend ${backend.reason}`);
   const updates = Number(process.env.RL_STUDIO_PROBE_UPDATES ?? (quick ? 300 : 1000));
-  if (!Number.isInteger(updates) || updates < 1) throw new UserError({ field: 'RL_STUDIO_PROBE_UPDATES', message: 'a whole number of updates, at least 1' });
+  if (!Number.isInteger(updates) || updates < 1)
+    throw new UserError({ field: 'RL_STUDIO_PROBE_UPDATES', message: 'a whole number of updates, at least 1' });
   const perSource = quick ? 400 : 1000;
-  const pick = process.env.RL_STUDIO_BENCH_CASES?.split(',').map((s) => s.trim()).filter(Boolean);
+  const pick = process.env.RL_STUDIO_BENCH_CASES?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const chosen = PROBE_CASES.filter((c) => !pick || pick.some((p) => matchesCase(p, c.name)));
-  if (!chosen.length) throw new UserError({ field: 'RL_STUDIO_BENCH_CASES', message: `no case matches ${pick?.join(', ')}; cases: ${PROBE_CASES.map((c) => c.name).join(', ')}` });
+  if (!chosen.length)
+    throw new UserError({
+      field: 'RL_STUDIO_BENCH_CASES',
+      message: `no case matches ${pick?.join(', ')}; cases: ${PROBE_CASES.map((c) => c.name).join(', ')}`,
+    });
   const source = resolveEnv(ENV);
   const host = await SyncRenderHost.start();
   try {
@@ -214,7 +237,8 @@ export const run: BenchSuite = async function* ({ quick, log }) {
       const env = await PixelEnv.create(await createEnv(source, { seed: 0 }), host, pixelEnvOptions(p, source.spec.camera));
       let probe: SupervisedProbe | null = null;
       try {
-        if (env.inner.info.obs.size !== DIMS.length) throw new Error(`${ENV} observes ${env.inner.info.obs.size} values, the probe names ${DIMS.length}`);
+        if (env.inner.info.obs.size !== DIMS.length)
+          throw new Error(`${ENV} observes ${env.inner.info.obs.size} values, the probe names ${DIMS.length}`);
         const rng = new Rng(0);
         const t0 = performance.now();
         const samples = collect(env, perSource, rng);
@@ -225,17 +249,35 @@ export const run: BenchSuite = async function* ({ quick, log }) {
         const standardise = (s: Sample) => Float32Array.from(s.state, (v, d) => (v - mean[d]) / std[d]);
         const fitTargets = fit.map(standardise);
         const testTargets = test.map(standardise);
-        const upright = test.map((s, i) => ({ i, angle: Math.atan2(s.state[2], s.state[1]) })).filter((r) => Math.abs(r.angle) < UPRIGHT_RAD).map((r) => r.i);
-        const torso = pixelEncoderFactory({ ...env.shape, layers: PIXEL_CONV_DEFAULTS, lr: LR, seed: 0x5eed, trunk: p.trunk, trunkNorm: p.trunkNorm })(env.shape.height * env.shape.width * env.shape.channels, { network: 'critic', lr: LR });
+        const upright = test
+          .map((s, i) => ({ i, angle: Math.atan2(s.state[2], s.state[1]) }))
+          .filter((r) => Math.abs(r.angle) < UPRIGHT_RAD)
+          .map((r) => r.i);
+        const torso = pixelEncoderFactory({
+          ...env.shape,
+          layers: PIXEL_CONV_DEFAULTS,
+          lr: LR,
+          seed: 0x5eed,
+          trunk: p.trunk,
+          trunkNorm: p.trunkNorm,
+        })(env.shape.height * env.shape.width * env.shape.channels, { network: 'critic', lr: LR });
         probe = new SupervisedProbe(torso, env.stack, DIMS.length, rng.fork());
-        log(`${c.name}: ${samples.length} samples (${test.length} held out, ${upright.length} of them near upright) rendered in ${renderSeconds.toFixed(0)} s; ${torso.outSize} features`);
+        log(
+          `${c.name}: ${samples.length} samples (${test.length} held out, ${upright.length} of them near upright) rendered in ${renderSeconds.toFixed(0)} s; ${torso.outSize} features`,
+        );
         const t1 = performance.now();
         let loss = 0;
         const order = fit.map((_, i) => i);
         let cursor = order.length;
         const evaluate = () => {
           const predicted = probe!.predict(test);
-          return { all: rSquared(predicted, testTargets), upright: rSquared(upright.map((i) => predicted[i]), upright.map((i) => testTargets[i])) };
+          return {
+            all: rSquared(predicted, testTargets),
+            upright: rSquared(
+              upright.map((i) => predicted[i]),
+              upright.map((i) => testTargets[i]),
+            ),
+          };
         };
         for (let u = 1; u <= updates; u++) {
           if (cursor + BATCH > order.length) {
@@ -247,10 +289,15 @@ export const run: BenchSuite = async function* ({ quick, log }) {
           }
           const rows = order.slice(cursor, cursor + BATCH);
           cursor += BATCH;
-          loss += probe.update(rows.map((i) => fit[i]), rows.map((i) => fitTargets[i]));
+          loss += probe.update(
+            rows.map((i) => fit[i]),
+            rows.map((i) => fitTargets[i]),
+          );
           if (u % Math.max(1, Math.round(updates / 4)) === 0 && u < updates) {
             const r2 = evaluate();
-            log(`${c.name}: ${u} updates, train loss ${(loss / Math.round(updates / 4)).toFixed(3)}, held-out R^2 ${r2.all.map(round).join(' ')}, near upright ${r2.upright.map(round).join(' ')} (${((performance.now() - t1) / 1000).toFixed(0)} s)`);
+            log(
+              `${c.name}: ${u} updates, train loss ${(loss / Math.round(updates / 4)).toFixed(3)}, held-out R^2 ${r2.all.map(round).join(' ')}, near upright ${r2.upright.map(round).join(' ')} (${((performance.now() - t1) / 1000).toFixed(0)} s)`,
+            );
             loss = 0;
           }
         }

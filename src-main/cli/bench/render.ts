@@ -35,7 +35,11 @@ export const run: BenchSuite = async function* ({ quick, log }) {
   env.dispose();
   const host = await HeadlessRenderHost.start({ maxFrames: frames });
   try {
-    for (const [size, antialias] of [[64, false], [84, false], [64, true]] as const) {
+    for (const [size, antialias] of [
+      [64, false],
+      [84, false],
+      [64, true],
+    ] as const) {
       await host.setScene(scene, taskCamera(scene, source.spec.camera), { width: size, height: size, antialias });
       for (let i = 0; i < 3; i++) await host.render(poses);
       const seconds = quick ? 2 : 6;
@@ -49,7 +53,8 @@ export const run: BenchSuite = async function* ({ quick, log }) {
       log(`${envId} ${size}x${size}${antialias ? ' anti-aliased' : ''}: ${n} frames in ${dt.toFixed(1)} s`);
       yield { case: `render-${size}${antialias ? '-aa' : ''}`, frames_per_s: Math.round(n / dt), env: envId, frames_per_call: frames };
     }
-    for (const id of quick ? ['cartpole-balance'] : ['cartpole-balance', 'cheetah-run', 'walker-walk']) yield await replayMemory(host, id, frames);
+    for (const id of quick ? ['cartpole-balance'] : ['cartpole-balance', 'cheetah-run', 'walker-walk'])
+      yield await replayMemory(host, id, frames);
   } finally {
     await host.close();
   }
@@ -75,7 +80,8 @@ async function replayMemory(host: HeadlessRenderHost, envId: string, perCall: nu
   await host.setScene(scene, taskCamera(scene, source.spec.camera), { width: size, height: size, antialias: true });
   const frameBytes = size * size * 3;
   const rendered = new Uint8Array(distinct * frameBytes);
-  for (let f0 = 0; f0 < distinct; f0 += perCall) rendered.set(await host.render(poses.subarray(f0 * nb * 7, (f0 + perCall) * nb * 7)), f0 * frameBytes);
+  for (let f0 = 0; f0 < distinct; f0 += perCall)
+    rendered.set(await host.render(poses.subarray(f0 * nb * 7, (f0 + perCall) * nb * 7)), f0 * frameBytes);
   const options = { capacity: 100_000, height: size, width: size, stack: 3, newFramesPerStep: 3, actionSize, shift: 4 };
   const replay = new PixelReplay(options);
   const observation = (t: number) => {

@@ -58,13 +58,21 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 export const run: BenchSuite = async function* ({ quick, log }) {
   const redisServer = process.env.REDIS_SERVER ?? 'redis-server';
-  if (spawnSync('sh', ['-c', `command -v ${redisServer}`]).status !== 0) throw new UserError({ field: 'suite', message: 'bench sweep needs redis-server (Debian: apt-get install redis-server) or REDIS_SERVER' });
+  if (spawnSync('sh', ['-c', `command -v ${redisServer}`]).status !== 0)
+    throw new UserError({
+      field: 'suite',
+      message: 'bench sweep needs redis-server (Debian: apt-get install redis-server) or REDIS_SERVER',
+    });
   const runs = quick ? 4 : 8;
   const steps = quick ? 600 : 1500;
   const root = mkdtempSync(join(tmpdir(), 'rl-studio-bench-sweep-'));
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  const redis = startGroup(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', root], join(root, 'redis.log'));
+  const redis = startGroup(
+    redisServer,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', root],
+    join(root, 'redis.log'),
+  );
   const workers: ChildProcess[] = [];
   try {
     for (let i = 0; ; i++) {
@@ -76,14 +84,24 @@ export const run: BenchSuite = async function* ({ quick, log }) {
         await new Promise((r) => setTimeout(r, 250));
       }
     }
-    const file = { name: 'bench', base: { env: 'pendulum', preset: 'ddpg-quick', steps, evalEvery: steps, evalEpisodes: 1, checkpointEvery: steps, warmupSteps: 200 }, seeds: runs };
+    const file = {
+      name: 'bench',
+      base: { env: 'pendulum', preset: 'ddpg-quick', steps, evalEvery: steps, evalEpisodes: 1, checkpointEvery: steps, warmupSteps: 200 },
+      seeds: runs,
+    };
     const latencies: number[] = [];
     const toSession: number[] = [];
     const walls: number[] = [];
     for (const count of [1, 2]) {
       const runsDir = join(root, `runs-${count}`);
       for (let w = 0; w < count; w++) {
-        workers.push(startGroup(process.execPath, [join(appRoot(), 'bin', 'rl-studio.mjs'), 'worker', '--queue', url, '--runs-dir', runsDir, '--concurrency', '1'], join(root, `worker-${count}-${w}.log`)));
+        workers.push(
+          startGroup(
+            process.execPath,
+            [join(appRoot(), 'bin', 'rl-studio.mjs'), 'worker', '--queue', url, '--runs-dir', runsDir, '--concurrency', '1'],
+            join(root, `worker-${count}-${w}.log`),
+          ),
+        );
       }
       // Workers are up when they have registered with the queue.
       const queue = openQueue(url);
@@ -102,20 +120,36 @@ export const run: BenchSuite = async function* ({ quick, log }) {
         const view = sweeps.view(sweep.id);
         if (view.state !== 'finished') throw new Error(`the benchmark sweep ended with problems: ${JSON.stringify(view.counts)}`);
         // Jobs taken by an idle worker: the first `count` to start.
-        const jobs = (await Promise.all(sweep.runs.map((r) => queue.getJob(jobId(r.id))))).filter((j) => j?.processedOn).sort((a, b) => a!.processedOn! - b!.processedOn!);
+        const jobs = (await Promise.all(sweep.runs.map((r) => queue.getJob(jobId(r.id)))))
+          .filter((j) => j?.processedOn)
+          .sort((a, b) => a!.processedOn! - b!.processedOn!);
         for (const job of jobs.slice(0, count)) {
           latencies.push(job!.processedOn! - job!.timestamp);
-          const first = JSON.parse(readFileSync(join(runsDir, job!.data.runId as string, SESSIONS_FILE), 'utf8').split('\n')[0]!) as SessionRecord;
+          const first = JSON.parse(
+            readFileSync(join(runsDir, job!.data.runId as string, SESSIONS_FILE), 'utf8').split('\n')[0]!,
+          ) as SessionRecord;
           toSession.push(Date.parse(first.startedAt) - job!.timestamp);
         }
         log(`${count} worker(s): ${runs} runs of ${steps} steps in ${wall.toFixed(1)} s`);
-        yield { case: `sweep-${count}-worker${count > 1 ? 's' : ''}`, runs, steps, wall_s: wall, ...(count > 1 ? { speedup: walls[0]! / wall } : {}) };
+        yield {
+          case: `sweep-${count}-worker${count > 1 ? 's' : ''}`,
+          runs,
+          steps,
+          wall_s: wall,
+          ...(count > 1 ? { speedup: walls[0]! / wall } : {}),
+        };
       } finally {
         await queue.close();
         await Promise.all(workers.splice(0).map((w) => endGroup(w, 'SIGTERM')));
       }
     }
-    yield { case: 'job-start-latency', jobs: latencies.length, median_ms: median(latencies), max_ms: Math.max(...latencies), to_session_median_ms: median(toSession) };
+    yield {
+      case: 'job-start-latency',
+      jobs: latencies.length,
+      median_ms: median(latencies),
+      max_ms: Math.max(...latencies),
+      to_session_median_ms: median(toSession),
+    };
   } finally {
     await Promise.all(workers.map((w) => endGroup(w, 'SIGKILL')));
     await endGroup(redis, 'SIGTERM');

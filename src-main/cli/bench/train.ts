@@ -36,13 +36,24 @@ export const run: BenchSuite = async function* ({ quick, log }) {
   const backend = await selectBackend();
   log(`backend ${backend.reason}`);
   const steps = quick ? 1000 : 3000;
-  const { config, env: resolved } = resolveRunConfig({ env: 'pendulum', algo: 'ddpg', steps, evalEpisodes: 0, checkpointEvery: 1000, warmupSteps: 0 });
+  const { config, env: resolved } = resolveRunConfig({
+    env: 'pendulum',
+    algo: 'ddpg',
+    steps,
+    evalEpisodes: 0,
+    checkpointEvery: 1000,
+    warmupSteps: 0,
+  });
   const env = await createEnv(resolved, { seed: 1 });
   const evalEnv = await createEnv(resolved, { seed: 1 });
   const obsSize = env.info.obs.size;
   const dir = mkdtempSync(join(tmpdir(), 'rl-studio-bench-'));
   try {
-    const runFiles = new RunStore(dir).create(config, { source: resolved, origin: resolved.origin, dir: resolved.dir }, { versions: versions() });
+    const runFiles = new RunStore(dir).create(
+      config,
+      { source: resolved, origin: resolved.origin, dir: resolved.dir },
+      { versions: versions() },
+    );
     const agent = createAgent('ddpg', obsSize, env.info.action, { ...config.hyperparams }, 1);
     const replay = new ReplayBuffer({ capacity: config.hyperparams.replayCapacity, obsSize, actionSize: env.info.action.size });
     const t = { env: 0, act: 0, update: 0, sample: 0 };
@@ -51,8 +62,30 @@ export const run: BenchSuite = async function* ({ quick, log }) {
     timeCalls(agent, awaited ? 'actAsync' : 'act', t, 'act');
     timeCalls(agent, awaited ? 'updateAsync' : 'update', t, 'update');
     timeCalls(replay, 'sample', t, 'sample');
-    const state = { step: 0, episodes: 0, episodeIndex: 0, divergedEpisodes: 0, updates: 0, elapsed: 0, latestEval: null, bestEval: null, rng: new Rng(5).getState() };
-    const trainer = new OffPolicyTrainer({ runId: runFiles.id, config, run: runFiles, env, evalEnv, agent, replay, state, steps, control: new ControlState(), emit: () => {} });
+    const state = {
+      step: 0,
+      episodes: 0,
+      episodeIndex: 0,
+      divergedEpisodes: 0,
+      updates: 0,
+      elapsed: 0,
+      latestEval: null,
+      bestEval: null,
+      rng: new Rng(5).getState(),
+    };
+    const trainer = new OffPolicyTrainer({
+      runId: runFiles.id,
+      config,
+      run: runFiles,
+      env,
+      evalEnv,
+      agent,
+      replay,
+      state,
+      steps,
+      control: new ControlState(),
+      emit: () => {},
+    });
     const t0 = performance.now();
     await trainer.run();
     const ms = performance.now() - t0;

@@ -43,7 +43,14 @@ export async function* runPixelUpdates(opts: PixelUpdatesOptions): AsyncIterable
     obs = next;
   }
   for (const batchSize of opts.batches ?? [16, 64]) {
-    const agent = createPixelAgent({ algo: 'ddpg', shape: { height: size, width: size, channels: 3 * stack }, actionSize, seed: 1, hyperparams: { batchSize }, layers: opts.layers ?? PIXEL_CONV_DEFAULTS });
+    const agent = createPixelAgent({
+      algo: 'ddpg',
+      shape: { height: size, width: size, channels: 3 * stack },
+      actionSize,
+      seed: 1,
+      hyperparams: { batchSize },
+      layers: opts.layers ?? PIXEL_CONV_DEFAULTS,
+    });
     try {
       const batch = replay.makeBatch(batchSize);
       for (let i = 0; i < 3; i++) agent.update(replay.sample(rng, batch));

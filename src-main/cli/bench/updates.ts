@@ -28,8 +28,12 @@ import { loadavg } from 'node:os';
  * The pixel cases follow when no list is given.
  */
 export const run: BenchSuite = async function* ({ quick, log }) {
-  const listed = process.env.RL_STUDIO_BENCH_BACKENDS?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  for (const b of listed ?? []) if (!BACKEND_NAMES.includes(b as BackendName)) throw new UserError({ field: 'RL_STUDIO_BENCH_BACKENDS', message: `'${b}' is not one of ${BACKEND_NAMES.join(', ')}` });
+  const listed = process.env.RL_STUDIO_BENCH_BACKENDS?.split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  for (const b of listed ?? [])
+    if (!BACKEND_NAMES.includes(b as BackendName))
+      throw new UserError({ field: 'RL_STUDIO_BENCH_BACKENDS', message: `'${b}' is not one of ${BACKEND_NAMES.join(', ')}` });
   for (const wanted of listed ?? [undefined]) {
     const backend = await selectBackend(wanted ? { backend: wanted as BackendName } : {});
     log(`backend ${backend.reason}`);
@@ -57,7 +61,9 @@ async function* lowdimCases(backend: BackendName, quick: boolean, log: (text: st
     const agent = createAgent(algo, obsSize, actionSize, hp, 1);
     const ported = agent instanceof ActorCriticAgent || agent instanceof SacAgent ? agent : null;
     const exec = ported?.exec ?? null;
-    const update: (b: Batch) => Promise<UpdateStats> | UpdateStats = readsAsync(agent) ? (b) => updateAwaited(agent, b) : (b) => agent.update(b);
+    const update: (b: Batch) => Promise<UpdateStats> | UpdateStats = readsAsync(agent)
+      ? (b) => updateAwaited(agent, b)
+      : (b) => agent.update(b);
     const { batchSize } = resolveHyperparams(algo, hp) as { batchSize: number };
     const rng = new Rng(2);
     const buf = new ReplayBuffer({ capacity: 10_000, obsSize, actionSize });
@@ -88,7 +94,16 @@ async function* lowdimCases(backend: BackendName, quick: boolean, log: (text: st
     const note = ported ? ported.executorNote : `wasm: ${algo.toUpperCase()} is not ported to the executor yet`;
     if (executor !== backend) log(`${name}: ${note}`);
     agent.dispose();
-    yield { case: name, backend, executor, batch: batchSize, threads, chose_helpers: gemmPool.stats().chose.helpers - before.helpers, chose_alone: gemmPool.stats().chose.alone - before.alone, updates_per_s: +(n / dt).toFixed(n / dt < 10 ? 3 : 1), load_avg: +loadavg()[0].toFixed(2) };
+    yield {
+      case: name,
+      backend,
+      executor,
+      batch: batchSize,
+      threads,
+      chose_helpers: gemmPool.stats().chose.helpers - before.helpers,
+      chose_alone: gemmPool.stats().chose.alone - before.alone,
+      updates_per_s: +(n / dt).toFixed(n / dt < 10 ? 3 : 1),
+      load_avg: +loadavg()[0].toFixed(2),
+    };
   }
 }
-

@@ -38,11 +38,15 @@ interface Served {
 }
 
 async function serve(home: string): Promise<Served> {
-  const child: ChildProcess = spawn(process.execPath, [join(appRoot(), 'bin', 'rl-studio.mjs'), 'serve', '--port', '0', '--json', '--runs-dir', join(home, 'runs')], {
-    cwd: appRoot(),
-    env: { ...process.env, RL_STUDIO_HOME: home },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(appRoot(), 'bin', 'rl-studio.mjs'), 'serve', '--port', '0', '--json', '--runs-dir', join(home, 'runs')],
+    {
+      cwd: appRoot(),
+      env: { ...process.env, RL_STUDIO_HOME: home },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
@@ -183,11 +187,24 @@ export const run: BenchSuite = async function* ({ quick, log }) {
     const hp = allPresets()['ddpg-quick']!.hyperparams;
     for (const env of ['pendulum', 'cheetah-run']) {
       const [created] = await rpc<{ id: string }[]>(url, 'createRun', {
-        config: { env, algo: 'ddpg', name: `bench viewer ${env}`, steps: 1_000_000, evalEvery: 1000, evalEpisodes: 1, checkpointEvery: 100_000, hyperparams: { ...hp } },
+        config: {
+          env,
+          algo: 'ddpg',
+          name: `bench viewer ${env}`,
+          steps: 1_000_000,
+          evalEvery: 1000,
+          evalEpisodes: 1,
+          checkpointEvery: 100_000,
+          hyperparams: { ...hp },
+        },
       });
       const id = created.id;
       log(`${env}: run ${id} training; waiting for its first recorded episode`);
-      await until(`a recorded episode of ${id}`, 180_000, async () => (await rpc<{ episodes: unknown[] }>(url, 'listEpisodes', { id })).episodes.length > 0);
+      await until(
+        `a recorded episode of ${id}`,
+        180_000,
+        async () => (await rpc<{ episodes: unknown[] }>(url, 'listEpisodes', { id })).episodes.length > 0,
+      );
 
       await page.goto(`${url}#/run/${encodeURIComponent(id)}`);
       await page.getByRole('button', { name: 'Watch the policy' }).click();

@@ -26,11 +26,17 @@ export function registerBench(program: Command): void {
     .option('--json', 'print JSON lines only', false)
     .action(async (suite: string, opts: { quick: boolean; json: boolean }) => {
       const load = SUITES[suite];
-      if (!load) throw new UserError({ field: 'suite', message: `unknown benchmark '${suite}' (choose one of ${Object.keys(SUITES).join(', ')})` });
+      if (!load)
+        throw new UserError({ field: 'suite', message: `unknown benchmark '${suite}' (choose one of ${Object.keys(SUITES).join(', ')})` });
       const out = makeOutput(opts.json);
       const { run } = await load();
       for await (const row of run({ quick: opts.quick, log: out.info })) {
-        out.result(row, Object.entries(row).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toPrecision(4) : v}`).join('  '));
+        out.result(
+          row,
+          Object.entries(row)
+            .map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toPrecision(4) : v}`)
+            .join('  '),
+        );
       }
     });
 }

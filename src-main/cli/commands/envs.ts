@@ -59,7 +59,10 @@ export function registerEnvs(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      out.result({ ok: true, info: v.info }, `ok: ${v.info?.name} (obs ${v.info?.obsSize}, act ${v.info?.actionSize}, ${v.info?.episodeLength} steps)${v.info?.warnings.length ? `\nwarnings: ${v.info.warnings.join(', ')}` : ''}`);
+      out.result(
+        { ok: true, info: v.info },
+        `ok: ${v.info?.name} (obs ${v.info?.obsSize}, act ${v.info?.actionSize}, ${v.info?.episodeLength} steps)${v.info?.warnings.length ? `\nwarnings: ${v.info.warnings.join(', ')}` : ''}`,
+      );
     });
 
   envs
@@ -89,8 +92,10 @@ export function registerEnvs(program: Command): void {
       if (!existsSync(xmlPath) || !statSync(xmlPath).isFile()) throw new UserError({ file: model, message: 'no such file' });
       const specPath = resolve(opts.out ?? `${xmlPath.replace(/\.xml$/i, '')}.task.json`);
       if (!specPath.endsWith('.task.json')) throw new UserError({ field: '--out', message: `'${opts.out}' must end in .task.json` });
-      if (dirname(specPath) !== dirname(xmlPath)) throw new UserError({ field: '--out', message: 'the task spec must sit in the MJCF\'s folder' });
-      if (existsSync(specPath) && !opts.force) throw new UserError({ file: basename(specPath), message: 'already exists; pass --force to replace it' });
+      if (dirname(specPath) !== dirname(xmlPath))
+        throw new UserError({ field: '--out', message: "the task spec must sit in the MJCF's folder" });
+      if (existsSync(specPath) && !opts.force)
+        throw new UserError({ file: basename(specPath), message: 'already exists; pass --force to replace it' });
       const xml = basename(xmlPath);
       const { inventory, spec } = await scaffoldEnv(readModelFiles(xmlPath), xml);
       const text = JSON.stringify(spec, null, 2) + '\n';
@@ -104,7 +109,10 @@ export function registerEnvs(program: Command): void {
         { ok: true, spec: specPath, inventory, obsSize: v.info?.obsSize, actionSize: v.info?.actionSize },
         [
           `${xml}: timestep ${inventory.timestep} s`,
-          list('joints', inventory.joints.map((j) => `${j.name}(${j.type})`)),
+          list(
+            'joints',
+            inventory.joints.map((j) => `${j.name}(${j.type})`),
+          ),
           list('bodies', inventory.bodies),
           list('sites', inventory.sites),
           list('sensors', inventory.sensors),

@@ -11,20 +11,29 @@ import { makeOutput } from '../output.ts';
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description("Evaluate a run's newest intact checkpoint, or an exported policy (--policy): N deterministic episodes (no exploration noise)")
+    .description(
+      "Evaluate a run's newest intact checkpoint, or an exported policy (--policy): N deterministic episodes (no exploration noise)",
+    )
     .argument('[run-dir]', 'the run folder (or --policy)')
     .option('--episodes <n>', 'episodes to run', '10')
-    .option('--policy <path>', 'an exported policy (.onnx, TF.js or JSON export) instead of a run; a pixel policy sees frames drawn by the render host (headless Chromium)')
+    .option(
+      '--policy <path>',
+      'an exported policy (.onnx, TF.js or JSON export) instead of a run; a pixel policy sees frames drawn by the render host (headless Chromium)',
+    )
     .option('--env <id>', 'with --policy: env id or path (default: the env the policy was trained on)')
     .option('--json', 'print JSON only', false)
     .action(async (runDir: string | undefined, opts: { episodes: string; policy?: string; env?: string; json: boolean }) => {
       const out = makeOutput(opts.json);
       const episodes = Number(opts.episodes);
-      if (!/^\d+$/.test(opts.episodes) || episodes < 1) throw new UserError({ field: '--episodes', message: `'${opts.episodes}' is not a whole number of at least 1` });
+      if (!/^\d+$/.test(opts.episodes) || episodes < 1)
+        throw new UserError({ field: '--episodes', message: `'${opts.episodes}' is not a whole number of at least 1` });
       if (opts.policy !== undefined) {
         if (runDir !== undefined) throw new UserError({ field: '--policy', message: 'give a run folder or --policy, not both' });
         const r = await evaluatePolicyFile({ policy: opts.policy, ...(opts.env !== undefined ? { env: opts.env } : {}), episodes });
-        out.result({ eval_return: r.evalReturn, episodes, returns: r.returns, policy: opts.policy, env: r.env }, `eval return ${r.evalReturn.toFixed(2)} over ${episodes} episodes (exported policy on ${r.env})`);
+        out.result(
+          { eval_return: r.evalReturn, episodes, returns: r.returns, policy: opts.policy, env: r.env },
+          `eval return ${r.evalReturn.toFixed(2)} over ${episodes} episodes (exported policy on ${r.env})`,
+        );
         return;
       }
       if (runDir === undefined) throw new UserError({ field: 'run-dir', message: 'give a run folder or --policy PATH' });

@@ -13,7 +13,7 @@ interface ExportOpts {
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('Export a run\'s policy (obs -> action in actuator units, with normalisation and scaling) as TF.js, ONNX or JSON')
+    .description("Export a run's policy (obs -> action in actuator units, with normalisation and scaling) as TF.js, ONNX or JSON")
     .argument('<run-dir>', 'run folder (runs/<id>)')
     .option('--format <format>', `one of ${EXPORT_FORMATS.join(', ')}`)
     .option('--out <path>', 'ONNX: the .onnx file (or a folder for policy.onnx); TF.js and JSON: the folder to write')
@@ -38,7 +38,10 @@ export function registerExport(program: Command): void {
           step: meta.checkpoint.step,
           eval_return: meta.evalReturn,
         },
-        [`exported the ${meta.algo} policy of ${meta.run.id} on ${meta.env.id} (${meta.checkpoint.name}, step ${meta.checkpoint.step}, ${evalText}) as ${format}:`, ...paths.map((p) => `  ${p}`)].join('\n'),
+        [
+          `exported the ${meta.algo} policy of ${meta.run.id} on ${meta.env.id} (${meta.checkpoint.name}, step ${meta.checkpoint.step}, ${evalText}) as ${format}:`,
+          ...paths.map((p) => `  ${p}`),
+        ].join('\n'),
       );
     });
 }

@@ -37,7 +37,10 @@ export function registerRuns(program: Command): void {
       const list = manager.list({ includeArchived: opts.all });
       if (!list.length && !opts.json) out.info(`no runs in ${manager.store.root}`);
       for (const s of list) {
-        out.result({ ...s }, `${s.id}  ${s.status.padEnd(11)} ${`${s.step}/${s.steps}`.padStart(15)}  eval ${evalText(s).padEnd(16)} ${s.experiment ? `exp ${s.experiment}` : ''}${s.tags.length ? ` [${s.tags.join(', ')}]` : ''}`);
+        out.result(
+          { ...s },
+          `${s.id}  ${s.status.padEnd(11)} ${`${s.step}/${s.steps}`.padStart(15)}  eval ${evalText(s).padEnd(16)} ${s.experiment ? `exp ${s.experiment}` : ''}${s.tags.length ? ` [${s.tags.join(', ')}]` : ''}`,
+        );
       }
     });
 
@@ -54,7 +57,10 @@ export function registerRuns(program: Command): void {
       const s = d.summary;
       const evals = d.metrics.records.filter((r) => r.kind === 'eval');
       const episodes = d.metrics.records.filter((r) => r.kind === 'episode');
-      const problems = [...d.metrics.problems, ...d.checkpoints.filter((c) => !c.ok).map((c) => ({ file: c.file, message: c.problem ?? 'damaged' }))];
+      const problems = [
+        ...d.metrics.problems,
+        ...d.checkpoints.filter((c) => !c.ok).map((c) => ({ file: c.file, message: c.problem ?? 'damaged' })),
+      ];
       const text = [
         `${s.name} (${s.id})`,
         `  ${s.algo} on ${s.env} (${s.obs}), seed ${s.seed}${s.experiment ? `, experiment ${s.experiment}` : ''}`,

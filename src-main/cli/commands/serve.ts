@@ -18,7 +18,8 @@ export function registerServe(program: Command): void {
     .option('--json', 'print JSON lines only', false)
     .action(async (opts: { port: string; host: string; token?: string; runsDir?: string; json: boolean }) => {
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError({ field: '--port', message: `'${opts.port}' is not a port number` });
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UserError({ field: '--port', message: `'${opts.port}' is not a port number` });
       if (opts.token !== undefined && !/^[A-Za-z0-9_-]{16,}$/.test(opts.token)) {
         throw new UserError({ field: '--token', message: 'use at least 16 letters, digits, - or _' });
       }
@@ -35,7 +36,10 @@ export function registerServe(program: Command): void {
       out.result({ event: 'listening', url: server.url, port: server.port }, `RL Studio is running at ${server.url}`);
       await new Promise<void>((done) => {
         const stop = () => {
-          void server.close().then(() => service.close()).then(done);
+          void server
+            .close()
+            .then(() => service.close())
+            .then(done);
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

@@ -28,7 +28,10 @@ function positiveInt(flag: string, v: string | undefined): number | undefined {
 /** Starts the local pool for a sweep as a process of its own (its own process group), logging to the sweep's folder. */
 function startPoolProcess(runsDir: string, sweepId: string, dir: string): number {
   const log = openSync(join(dir, 'pool.log'), 'a');
-  const child = spawn(process.execPath, [join(appRoot(), 'bin', 'rl-studio.mjs'), 'sweep', 'run', sweepId, '--runs-dir', runsDir], { detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [join(appRoot(), 'bin', 'rl-studio.mjs'), 'sweep', 'run', sweepId, '--runs-dir', runsDir], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
   closeSync(log);
   child.unref();
   return child.pid ?? 0;
@@ -55,10 +58,21 @@ function poolGone(sweeps: SweepStore, view: SweepView): string | null {
 
 function printView(out: ReturnType<typeof makeOutput>, v: SweepView): void {
   if (out.json) return out.result({ ...v });
-  const lines = [`${v.id}  ${v.name}  ${v.state}  ${v.queue ?? 'local pool'}  ${Object.entries(v.counts).map(([k, n]) => `${n} ${k}`).join(', ')}`];
-  for (const r of v.runs) lines.push(`  ${r.id}  ${(r.earlyStopped ? 'early-stop' : r.status).padEnd(11)} ${`${r.step}/${r.steps}`.padStart(13)}  final ${fmt(r.finalReturn).padStart(8)}  best ${fmt(r.bestReturn).padStart(8)}  ${JSON.stringify(r.params)} seed ${r.seed}`);
-  if (v.best) lines.push(`best: ${JSON.stringify(v.best.params)}  final ${fmt(v.best.meanFinal)} ± ${fmt(v.best.stdFinal)} over ${v.best.runs.length} seed(s)`);
-  for (const i of v.importance) lines.push(`importance ${i.key}: rank correlation ${i.correlation === null ? '-' : i.correlation.toFixed(2)}`);
+  const lines = [
+    `${v.id}  ${v.name}  ${v.state}  ${v.queue ?? 'local pool'}  ${Object.entries(v.counts)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ')}`,
+  ];
+  for (const r of v.runs)
+    lines.push(
+      `  ${r.id}  ${(r.earlyStopped ? 'early-stop' : r.status).padEnd(11)} ${`${r.step}/${r.steps}`.padStart(13)}  final ${fmt(r.finalReturn).padStart(8)}  best ${fmt(r.bestReturn).padStart(8)}  ${JSON.stringify(r.params)} seed ${r.seed}`,
+    );
+  if (v.best)
+    lines.push(
+      `best: ${JSON.stringify(v.best.params)}  final ${fmt(v.best.meanFinal)} ± ${fmt(v.best.stdFinal)} over ${v.best.runs.length} seed(s)`,
+    );
+  for (const i of v.importance)
+    lines.push(`importance ${i.key}: rank correlation ${i.correlation === null ? '-' : i.correlation.toFixed(2)}`);
   out.result({ ...v }, lines.join('\n'));
 }
 
@@ -81,7 +95,10 @@ export function registerSweep(program: Command): void {
       const sweeps = new SweepStore(runsDir);
       if (opts.queue) await enqueueSweep(opts.queue, record);
       else startPoolProcess(runsDir, record.id, sweeps.dir(record.id));
-      out.result({ event: 'sweep', id: record.id, runs_dir: runsDir, queue: record.queue, runs: record.runs }, `sweep ${record.id}: ${record.runs.length} runs on ${opts.queue ?? 'this machine'}`);
+      out.result(
+        { event: 'sweep', id: record.id, runs_dir: runsDir, queue: record.queue, runs: record.runs },
+        `sweep ${record.id}: ${record.runs.length} runs on ${opts.queue ?? 'this machine'}`,
+      );
       if (!opts.json) for (const r of record.runs) out.result({}, `  ${r.id}  ${JSON.stringify(r.params)} seed ${r.seed}`);
     });
 
@@ -99,7 +116,9 @@ export function registerSweep(program: Command): void {
         const v = sweeps.view(r.id);
         out.result(
           { id: v.id, name: v.name, state: v.state, queue: v.queue, counts: v.counts, best: v.best },
-          `${v.id}  ${v.name.padEnd(20)} ${v.state.padEnd(10)} ${Object.entries(v.counts).map(([k, n]) => `${n} ${k}`).join(', ')}${v.best ? `  best final ${fmt(v.best.meanFinal)}` : ''}`,
+          `${v.id}  ${v.name.padEnd(20)} ${v.state.padEnd(10)} ${Object.entries(v.counts)
+            .map(([k, n]) => `${n} ${k}`)
+            .join(', ')}${v.best ? `  best final ${fmt(v.best.meanFinal)}` : ''}`,
         );
       }
     });
@@ -167,7 +186,8 @@ export function registerSweep(program: Command): void {
           signal: abort.signal,
           onEvent: (e) => {
             if (e.type === 'eval') out.info(`${e.runId} step ${e.step}: eval return ${e.evalReturn.toFixed(2)}`);
-            else if (e.type === 'status' || e.type === 'warning') out.info(`${e.runId} ${e.type === 'status' ? `${e.status}${e.reason ? `: ${e.reason}` : ''}` : `warning: ${e.message}`}`);
+            else if (e.type === 'status' || e.type === 'warning')
+              out.info(`${e.runId} ${e.type === 'status' ? `${e.status}${e.reason ? `: ${e.reason}` : ''}` : `warning: ${e.message}`}`);
           },
         });
       } finally {

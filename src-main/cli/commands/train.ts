@@ -33,7 +33,11 @@ interface TrainOpts {
 function wholeNumber(flag: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw new UserError({ field: flag, message: `'${v}' is not a whole number${min > 0 ? ` of at least ${min}` : min === 0 ? ' (0 or more)' : ''}` });
+  if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min)
+    throw new UserError({
+      field: flag,
+      message: `'${v}' is not a whole number${min > 0 ? ` of at least ${min}` : min === 0 ? ' (0 or more)' : ''}`,
+    });
   return n;
 }
 
@@ -93,7 +97,8 @@ function applyPreset(c: Record<string, unknown>, name: string): void {
   const presets = allPresets();
   const preset = presets[name];
   if (!preset) throw new UserError({ field: '--preset', message: `unknown preset '${name}'; presets: ${Object.keys(presets).join(', ')}` });
-  if (c.algo !== undefined && c.algo !== preset.algo) throw new UserError({ field: '--preset', message: `preset '${name}' is for ${preset.algo}, not ${String(c.algo)}` });
+  if (c.algo !== undefined && c.algo !== preset.algo)
+    throw new UserError({ field: '--preset', message: `preset '${name}' is for ${preset.algo}, not ${String(c.algo)}` });
   c.algo = preset.algo;
   c.hyperparams = structuredClone(preset.hyperparams) as Record<string, unknown>;
 }
@@ -126,12 +131,25 @@ export function eventPrinter(out: Output, runDirs: Map<string, string>): { onEve
     if (e.type === 'progress') {
       if (out.json) {
         // The update metrics first: whatever names the algorithm reports, the loop's own fields win.
-        out.result({ event: 'progress', ...e.metrics, run_id: e.runId, step: e.step, steps: e.steps, steps_per_s: e.stepsPerS, episode_return: e.episodeReturn, episodes: e.episodes, updates: e.updates, diverged_episodes: e.divergedEpisodes });
+        out.result({
+          event: 'progress',
+          ...e.metrics,
+          run_id: e.runId,
+          step: e.step,
+          steps: e.steps,
+          steps_per_s: e.stepsPerS,
+          episode_return: e.episodeReturn,
+          episodes: e.episodes,
+          updates: e.updates,
+          diverged_episodes: e.divergedEpisodes,
+        });
       } else if (bar) {
         const width = 24;
         const filled = Math.round((width * e.step) / e.steps);
         const ret = e.episodeReturn === null ? '' : `  return ${e.episodeReturn.toFixed(1)}`;
-        process.stderr.write(`\r\x1b[K${tag(e.runId)}[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.step}/${e.steps}  ${Math.round(e.stepsPerS)} steps/s${ret}`);
+        process.stderr.write(
+          `\r\x1b[K${tag(e.runId)}[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.step}/${e.steps}  ${Math.round(e.stepsPerS)} steps/s${ret}`,
+        );
         drawn = true;
       }
     } else if (e.type === 'eval') {
@@ -183,7 +201,15 @@ export async function followRuns(manager: RunManager, ids: string[], out: Output
       const dir = dirs.get(id)!;
       const evalReturn = end.evalReturn ?? manager.store.open(id).readStatus().status?.latestEval?.evalReturn ?? null;
       out.result(
-        { event: 'done', run_id: id, run_dir: dir, status: end.status, step: end.step, eval_return: evalReturn, ...(end.reason ? { reason: end.reason } : {}) },
+        {
+          event: 'done',
+          run_id: id,
+          run_dir: dir,
+          status: end.status,
+          step: end.step,
+          eval_return: evalReturn,
+          ...(end.reason ? { reason: end.reason } : {}),
+        },
         `${end.status}: ${dir} at step ${end.step}${evalReturn !== null ? `, eval return ${evalReturn.toFixed(2)}` : ''}${end.reason ? ` (${end.reason.split('\n')[0]})` : ''}`,
       );
       if (end.status === 'failed') code = Math.max(code, 1);
@@ -216,7 +242,12 @@ export function registerTrain(program: Command): void {
     .option('--checkpoint-every <n>', 'environment steps between checkpoints')
     .option('--warmup-steps <n>', 'random-action steps before learning (default: the algorithm default)')
     .option('--preset <name>', `named hyperparameters, under any --set (${Object.keys(allPresets()).join(', ')})`)
-    .option('--set <key=value>', 'a hyperparameter or run-config field, e.g. --set actorHidden=[64,64] (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--set <key=value>',
+      'a hyperparameter or run-config field, e.g. --set actorHidden=[64,64] (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--name <name>', 'display name')
     .option('--tag <tag>', 'tag (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--parallel <n>', 'runs trained at once for --seeds (default: number of cores)')
@@ -226,7 +257,10 @@ export function registerTrain(program: Command): void {
       const config = applyQuickDefaults(opts, configFromFlags(opts));
       const seeds = wholeNumber('--seeds', opts.seeds, 1) ?? 1;
       const parallel = wholeNumber('--parallel', opts.parallel, 1);
-      const manager = new RunManager({ runsDir: resolve(opts.runsDir ?? defaultRunsDir()), ...(parallel ? { maxConcurrent: parallel } : {}) });
+      const manager = new RunManager({
+        runsDir: resolve(opts.runsDir ?? defaultRunsDir()),
+        ...(parallel ? { maxConcurrent: parallel } : {}),
+      });
       const runs = manager.create(seeds > 1 ? { config, seeds } : config);
       for (const r of runs) out.info(`run ${r.id}: ${r.algo} on ${r.env}, seed ${r.seed}, ${r.steps} steps -> ${r.dir}`);
       const ids = runs.map((r) => r.id);
@@ -239,8 +273,12 @@ export function registerTrain(program: Command): void {
     .command('resume')
     .description('Continue a run from its newest intact checkpoint (after a stop, a crash or kill -9)')
     .argument('<run-dir>', 'the run folder')
-    .option('--steps <n>', 'train until this many environment steps in total (default: the run\'s own)')
-    .option('--start-over', 'train it again from step 0 (when its checkpoints are all damaged); the old curve, checkpoints and episodes move to a before-start-over-* folder in the run', false)
+    .option('--steps <n>', "train until this many environment steps in total (default: the run's own)")
+    .option(
+      '--start-over',
+      'train it again from step 0 (when its checkpoints are all damaged); the old curve, checkpoints and episodes move to a before-start-over-* folder in the run',
+      false,
+    )
     .option('--json', 'print JSON lines only', false)
     .action(async (runDir: string, opts: { steps?: string; startOver: boolean; json: boolean }) => {
       const out = makeOutput(opts.json);

@@ -20,7 +20,8 @@ export function registerWorker(program: Command): void {
       const out = makeOutput(false);
       const int = (flag: string, v: string | undefined, min: number) => {
         if (v === undefined) return undefined;
-        if (!/^\d+$/.test(v) || Number(v) < min) throw new UserError({ field: flag, message: `'${v}' is not a whole number of at least ${min}` });
+        if (!/^\d+$/.test(v) || Number(v) < min)
+          throw new UserError({ field: flag, message: `'${v}' is not a whole number of at least ${min}` });
         return Number(v);
       };
       const concurrency = int('--concurrency', opts.concurrency, 1);

@@ -15,7 +15,7 @@ export const UPDATE_DIAGNOSTICS = {
   actor_saturation: 'fraction of actor outputs with |a| > 0.99 on the update batch',
   actor_abs_action: 'mean |a| of the actor outputs on the update batch',
   dq_da: "mean |dQ/da| at a = mu(s): the actor's learning signal",
-  q_target: 'mean TD target r + gamma Q(s\', a\') of the batch',
+  q_target: "mean TD target r + gamma Q(s', a') of the batch",
   critic_grad_norm: "L2 norm of the critic's TD-loss gradient",
   critic_decay_norm: "L2 norm of the critic's weight-decay gradient (criticL2 x W)",
   actor_grad_norm: "L2 norm of the actor's gradient",

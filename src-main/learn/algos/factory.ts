@@ -14,7 +14,14 @@ export type AgentFor<K extends string> = K extends BuiltInAlgo ? AgentOf<K> : Ag
  * hyperparameters (validated against the algorithm's zod schema; missing fields take its defaults)
  * and a seed. An unknown algorithm or an invalid value is a UserError naming the field.
  */
-export function createAgent<K extends string>(algo: K, obsSize: number, action: ActionSpec | number, hyperparams: Record<string, unknown>, seed: number, encoder?: EncoderFactory): AgentFor<K> {
+export function createAgent<K extends string>(
+  algo: K,
+  obsSize: number,
+  action: ActionSpec | number,
+  hyperparams: Record<string, unknown>,
+  seed: number,
+  encoder?: EncoderFactory,
+): AgentFor<K> {
   const algorithm = getAlgorithm(algo);
   const hp = resolveHyperparams(algo, hyperparams);
   const actionSize = typeof action === 'number' ? action : action.size;
@@ -24,6 +31,12 @@ export function createAgent<K extends string>(algo: K, obsSize: number, action: 
 /** Validated hyperparameters with defaults filled in (what a run's config records). */
 export function resolveHyperparams(algo: string, hyperparams: Record<string, unknown>): Record<string, unknown> {
   const parsed = getAlgorithm(algo).schema.safeParse(hyperparams);
-  if (!parsed.success) throw new UserError(zodDetails(undefined, parsed.error.issues.map((i) => ({ ...i, path: ['hyperparams', ...i.path] }))));
+  if (!parsed.success)
+    throw new UserError(
+      zodDetails(
+        undefined,
+        parsed.error.issues.map((i) => ({ ...i, path: ['hyperparams', ...i.path] })),
+      ),
+    );
   return parsed.data;
 }

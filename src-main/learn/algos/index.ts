@@ -20,7 +20,9 @@ export const BUILT_IN_ALGORITHMS = { ddpg, td3, naf, sac } as const satisfies Re
 export type AgentOf<K extends BuiltInAlgo> = ReturnType<(typeof BUILT_IN_ALGORITHMS)[K]['create']>;
 
 // Stored type-erased: each module's hyperparameter and agent types are its own business.
-const algorithms = new Map<string, Algorithm>((Object.keys(BUILT_IN_SPECS) as BuiltInAlgo[]).map((id) => [id, BUILT_IN_ALGORITHMS[id] as unknown as Algorithm]));
+const algorithms = new Map<string, Algorithm>(
+  (Object.keys(BUILT_IN_SPECS) as BuiltInAlgo[]).map((id) => [id, BUILT_IN_ALGORITHMS[id] as unknown as Algorithm]),
+);
 
 /** Every registered module, in the order of the spec registry. */
 export function allAlgorithms(): Algorithm[] {

@@ -201,7 +201,12 @@ export interface NoiseParams {
 }
 
 export function makeActionNoise(kind: 'ou' | 'gaussian' | 'param' | 'none', size: number, p: NoiseParams, rng: Rng): ActionNoise {
-  const base = kind === 'ou' ? new OrnsteinUhlenbeckNoise(size, p.ouTheta, p.ouSigma, rng) : kind === 'gaussian' ? new GaussianNoise(size, p.gaussianSigma, rng) : new NoNoise(size);
+  const base =
+    kind === 'ou'
+      ? new OrnsteinUhlenbeckNoise(size, p.ouTheta, p.ouSigma, rng)
+      : kind === 'gaussian'
+        ? new GaussianNoise(size, p.gaussianSigma, rng)
+        : new NoNoise(size);
   const start = p.noiseStartScale ?? 1;
   const steps = p.noiseDecaySteps ?? 0;
   return steps > 0 && start !== 1 && base.kind !== 'none' ? new ScheduledNoise(base, start, steps) : base;

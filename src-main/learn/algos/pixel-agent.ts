@@ -55,8 +55,21 @@ export function createPixelAgent(opts: PixelAgentOptions): Agent {
   if (!algorithm.pixelEncoders) throw new Error(`algorithm '${opts.algo}' has pixel defaults but no pixelEncoders`);
   const hp = resolveHyperparams(opts.algo, overrides);
   const obsSize = opts.shape.height * opts.shape.width * opts.shape.channels;
-  const make = pixelEncoderFactory({ ...opts.shape, layers: opts.layers ?? PIXEL_CONV_DEFAULTS, lr: 1e-3, seed: opts.seed ^ 0x5eed, trunk: opts.trunk ?? 0, trunkNorm: opts.trunkNorm ?? false, ...(opts.kernels ? { kernels: opts.kernels } : {}) });
-  const torso = { obsSize, ...(opts.encoderLr !== undefined ? { encoderLr: opts.encoderLr } : {}), ...(opts.actorEncoder ? { actorEncoder: opts.actorEncoder } : {}), ...(opts.actorEncoderLr !== undefined ? { actorEncoderLr: opts.actorEncoderLr } : {}) };
+  const make = pixelEncoderFactory({
+    ...opts.shape,
+    layers: opts.layers ?? PIXEL_CONV_DEFAULTS,
+    lr: 1e-3,
+    seed: opts.seed ^ 0x5eed,
+    trunk: opts.trunk ?? 0,
+    trunkNorm: opts.trunkNorm ?? false,
+    ...(opts.kernels ? { kernels: opts.kernels } : {}),
+  });
+  const torso = {
+    obsSize,
+    ...(opts.encoderLr !== undefined ? { encoderLr: opts.encoderLr } : {}),
+    ...(opts.actorEncoder ? { actorEncoder: opts.actorEncoder } : {}),
+    ...(opts.actorEncoderLr !== undefined ? { actorEncoderLr: opts.actorEncoderLr } : {}),
+  };
   const encoder = algorithm.pixelEncoders(hp, make, torso);
   return algorithm.create({ obsSize, actionSize: opts.actionSize, hp, seed: opts.seed, encoder });
 }

@@ -60,7 +60,10 @@ type Defaulted<T extends z.ZodRawShape> = { -readonly [K in keyof T]: z.ZodDefau
  * The strict schema of `fields` with `defaults` as every field's default (the description kept):
  * the fields are declared once, the values that fill them where the algorithm documents them.
  */
-export function withDefaults<T extends z.ZodRawShape>(fields: z.ZodObject<T>, defaults: Readonly<z.output<z.ZodObject<T>>>): z.ZodObject<Defaulted<T>, z.core.$strict> {
+export function withDefaults<T extends z.ZodRawShape>(
+  fields: z.ZodObject<T>,
+  defaults: Readonly<z.output<z.ZodObject<T>>>,
+): z.ZodObject<Defaulted<T>, z.core.$strict> {
   const shape: Record<string, z.ZodType> = {};
   const d = defaults as Record<string, unknown>;
   for (const [name, field] of Object.entries(fields.shape) as [string, z.ZodType][]) {
@@ -105,15 +108,40 @@ export const exploration = {
   gaussianSigma: num(0, 10, 'Gaussian action noise std'),
   paramNoiseTarget: num(1e-4, 10, 'parameter noise: target action-space std (delta)'),
   paramNoiseInitial: num(1e-6, 10, 'parameter noise: initial weight std'),
-  noiseStartScale: num(1, 100, 'action noise at the first exploring step as a multiple of its sigma; it decays linearly to 1x over noiseDecaySteps (DrQ-v2: std 1.0 to 0.1, i.e. 10 with gaussianSigma 0.1)'),
-  noiseDecaySteps: int(0, 100_000_000, 'exploring steps over which the action noise decays from noiseStartScale x sigma to sigma (0: constant noise)'),
+  noiseStartScale: num(
+    1,
+    100,
+    'action noise at the first exploring step as a multiple of its sigma; it decays linearly to 1x over noiseDecaySteps (DrQ-v2: std 1.0 to 0.1, i.e. 10 with gaussianSigma 0.1)',
+  ),
+  noiseDecaySteps: int(
+    0,
+    100_000_000,
+    'exploring steps over which the action noise decays from noiseStartScale x sigma to sigma (0: constant noise)',
+  ),
 };
 
 /**
  * Fields of metrics.jsonl records the training loop writes itself: no update metric may take
  * these names (the trainer drops one that does).
  */
-export const RESERVED_METRIC_NAMES: ReadonlySet<string> = new Set(['step', 'time', 'kind', 'updates', 'steps_per_s', 'episode', 'episode_return', 'episode_length', 'diverged', 'diverged_episodes', 'eval_return', 'eval_return_min', 'eval_return_max', 'eval_return_std', 'eval_returns', 'episodes']);
+export const RESERVED_METRIC_NAMES: ReadonlySet<string> = new Set([
+  'step',
+  'time',
+  'kind',
+  'updates',
+  'steps_per_s',
+  'episode',
+  'episode_return',
+  'episode_length',
+  'diverged',
+  'diverged_episodes',
+  'eval_return',
+  'eval_return_min',
+  'eval_return_max',
+  'eval_return_std',
+  'eval_returns',
+  'episodes',
+]);
 
 /** A metric name as metrics.jsonl and the charts key it: snake_case, not a reserved field. */
 export function metricNameProblem(name: string): string | null {

@@ -37,7 +37,8 @@ export function addAlgorithmSpec(spec: AlgorithmSpec): void {
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(spec.id)) throw new Error(`algorithm id '${spec.id}': lower-case letters, digits and '-'`);
   if (specs.has(spec.id)) throw new Error(`algorithm '${spec.id}' is registered already`);
   const taken = new Set(Object.keys(allPresets()));
-  for (const name of Object.keys(spec.presets)) if (taken.has(name)) throw new Error(`preset '${name}' of ${spec.id} is registered already`);
+  for (const name of Object.keys(spec.presets))
+    if (taken.has(name)) throw new Error(`preset '${name}' of ${spec.id} is registered already`);
   for (const name of Object.keys(spec.metrics)) {
     const problem = metricNameProblem(name);
     if (problem) throw new Error(`${spec.id}: ${problem}`);

@@ -1,6 +1,18 @@
 import { Arena } from '../nets/simd.ts';
 import { Adam, FlatParams, softUpdate, type ParamSpec } from '../nets/params.ts';
-import { activationBackward, backToInput, backToPre, denseBackward, denseForward, denseFromPre, normalizeInput, transpose, type Activation, type Layer, type NormCtx } from '../nets/mlp.ts';
+import {
+  activationBackward,
+  backToInput,
+  backToPre,
+  denseBackward,
+  denseForward,
+  denseFromPre,
+  normalizeInput,
+  transpose,
+  type Activation,
+  type Layer,
+  type NormCtx,
+} from '../nets/mlp.ts';
 import { squashedGaussian, squashedGaussianBackward } from './squashed-gaussian.ts';
 import type { AdamOptimizer, AdamState, Buf, DenseGrads, Executor, Params } from './executor.ts';
 
@@ -182,7 +194,16 @@ export class ArenaExecutor implements Executor {
     const d = dpre as ArenaBuf;
     d.transposed = null;
     d.hasT = forInput && cols > 1;
-    activationBackward(this.view(dy), (dy as ArenaBuf).transposed !== null, this.view(y), rows, cols, act, this.view(dpre), d.hasT ? this.ar.get(`${d.name}~T`, d.n) : null);
+    activationBackward(
+      this.view(dy),
+      (dy as ArenaBuf).transposed !== null,
+      this.view(y),
+      rows,
+      cols,
+      act,
+      this.view(dpre),
+      d.hasT ? this.ar.get(`${d.name}~T`, d.n) : null,
+    );
   }
 
   backToPre(p: Params, g: Params, L: Layer, dy: Buf, y: Buf, rows: number, dpre: Buf, forInput: boolean, scratch: string): void {
@@ -191,7 +212,18 @@ export class ArenaExecutor implements Executor {
     const d = dpre as ArenaBuf;
     d.transposed = null;
     d.hasT = forInput && L.out > 1;
-    backToPre(this.ar, this.flat(p), this.flat(g).values, L, this.view(dy), this.view(y), rows, this.view(dpre), d.hasT ? this.ar.get(`${d.name}~T`, d.n) : null, scratch);
+    backToPre(
+      this.ar,
+      this.flat(p),
+      this.flat(g).values,
+      L,
+      this.view(dy),
+      this.view(y),
+      rows,
+      this.view(dpre),
+      d.hasT ? this.ar.get(`${d.name}~T`, d.n) : null,
+      scratch,
+    );
   }
 
   backToInput(p: Params, g: Params, L: Layer, dIn: Buf, rows: number, dx: Buf | null, scratch: string): Buf | null {
@@ -219,7 +251,19 @@ export class ArenaExecutor implements Executor {
     if (out.dIn) (out.dIn as ArenaBuf).transposed = { rows, cols: L.in };
     if (out.dExtra) (out.dExtra as ArenaBuf).transposed = null;
     const scratch = out.dExtra ? this.ar.get(`${d.name}~eT`, rows * L.extra!) : null;
-    denseBackward(this.ar, this.flat(p), g ? this.flat(g).values : NO_GRADS, L, this.view(x), e && this.view(e), rows, this.view(dpre), dpreT, { weights: g !== null, dExtra: out.dExtra && this.view(out.dExtra), dInT: out.dIn && this.view(out.dIn) }, scratch);
+    denseBackward(
+      this.ar,
+      this.flat(p),
+      g ? this.flat(g).values : NO_GRADS,
+      L,
+      this.view(x),
+      e && this.view(e),
+      rows,
+      this.view(dpre),
+      dpreT,
+      { weights: g !== null, dExtra: out.dExtra && this.view(out.dExtra), dInT: out.dIn && this.view(out.dIn) },
+      scratch,
+    );
   }
 
   tdTarget(y: Buf, rewards: Buf, discounts: Buf, qA: Buf, qB: Buf | null, rows: number, entropy?: { logp: Buf; alpha: number }): void {
@@ -238,13 +282,38 @@ export class ArenaExecutor implements Executor {
 
   squashedGaussian(out: Buf, eps: Buf, rows: number, A: number, actions: Buf, logp: Buf, sigma: Buf): void {
     for (const b of [actions, logp, sigma]) (b as ArenaBuf).transposed = null;
-    squashedGaussian(this.view(out), this.view(eps), rows, A, this.view(actions), this.view(logp), this.ar.get(`${actions.name}~u`, rows * A), this.view(sigma));
+    squashedGaussian(
+      this.view(out),
+      this.view(eps),
+      rows,
+      A,
+      this.view(actions),
+      this.view(logp),
+      this.ar.get(`${actions.name}~u`, rows * A),
+      this.view(sigma),
+    );
   }
 
-  squashedGaussianBackward(dOut: Buf, out: Buf, eps: Buf, actions: Buf, sigma: Buf, qA: Buf, qB: Buf, dA: Buf, dB: Buf, alpha: number, rows: number, A: number): void {
+  squashedGaussianBackward(
+    dOut: Buf,
+    out: Buf,
+    eps: Buf,
+    actions: Buf,
+    sigma: Buf,
+    qA: Buf,
+    qB: Buf,
+    dA: Buf,
+    dB: Buf,
+    alpha: number,
+    rows: number,
+    A: number,
+  ): void {
     (dOut as ArenaBuf).transposed = null;
     const v = (b: Buf) => this.view(b);
-    squashedGaussianBackward({ out: v(out), eps: v(eps), actions: v(actions), sigma: v(sigma), qA: v(qA), qB: v(qB), dA: v(dA), dB: v(dB), alpha, rows, A }, v(dOut));
+    squashedGaussianBackward(
+      { out: v(out), eps: v(eps), actions: v(actions), sigma: v(sigma), qA: v(qA), qB: v(qB), dA: v(dA), dB: v(dB), alpha, rows, A },
+      v(dOut),
+    );
   }
 
   squaredErrorGrad(dq: Buf, q: Buf, y: Buf, weights: Buf | null, rows: number): void {

@@ -79,7 +79,11 @@ export function selectBackend(opts: BackendOptions = {}): Promise<BackendChoice>
   return pending;
 }
 
-async function choose(forced: BackendName | undefined, source: BackendChoice['source'], needsSyncReads: string | null): Promise<BackendChoice> {
+async function choose(
+  forced: BackendName | undefined,
+  source: BackendChoice['source'],
+  needsSyncReads: string | null,
+): Promise<BackendChoice> {
   const tried: BackendAttempt[] = [];
   const order: BackendName[] = forced ? [forced, ...BACKEND_NAMES.filter((b) => b !== forced)] : [...BACKEND_NAMES];
   for (const name of order) {
@@ -87,7 +91,10 @@ async function choose(forced: BackendName | undefined, source: BackendChoice['so
     if (error === null) {
       const failed = tried.filter((t) => !t.ok);
       const why = failed.length ? `; fell back from ${failed.map((t) => `${t.name} (${t.error})`).join(', ')}` : '';
-      const head = forced && forced === name ? `${name}: requested by ${source === 'env' ? 'RL_STUDIO_BACKEND' : 'option'}` : `${name}: first available in ${BACKEND_NAMES.join(' > ')}`;
+      const head =
+        forced && forced === name
+          ? `${name}: requested by ${source === 'env' ? 'RL_STUDIO_BACKEND' : 'option'}`
+          : `${name}: first available in ${BACKEND_NAMES.join(' > ')}`;
       active = name;
       return { name, reason: head + why, tried, source };
     }
@@ -96,7 +103,12 @@ async function choose(forced: BackendName | undefined, source: BackendChoice['so
 }
 
 /** Returns null when the backend is active, else the error text (also recorded in `tried`). */
-async function tryBackend(name: BackendName, tried: BackendAttempt[], asked: boolean, needsSyncReads: string | null): Promise<string | null> {
+async function tryBackend(
+  name: BackendName,
+  tried: BackendAttempt[],
+  asked: boolean,
+  needsSyncReads: string | null,
+): Promise<string | null> {
   if (name === 'tensorflow') {
     // Native TensorFlow ships only through tfjs-node(-gpu), optional packages whose install
     // downloads libtensorflow; importing them registers the 'tensorflow' backend on our tfjs-core.
@@ -119,7 +131,9 @@ async function tryBackend(name: BackendName, tried: BackendAttempt[], asked: boo
     // Runs of DDPG, TD3 and SAC train on webgpu (their agents' reads are awaited, learn/agent-reads.ts),
     // but only when asked: its speed against the wasm arena on a real GPU is not measured yet, and
     // the only adapter on a machine without one is CPU-emulated and far slower.
-    const why = needsSyncReads ?? (asked ? null : 'chosen only when asked (RL_STUDIO_BACKEND=webgpu): not yet measured faster than the wasm arena on a GPU');
+    const why =
+      needsSyncReads ??
+      (asked ? null : 'chosen only when asked (RL_STUDIO_BACKEND=webgpu): not yet measured faster than the wasm arena on a GPU');
     if (why) {
       tried.push({ name: 'webgpu', ok: false, error: why });
       return why;
@@ -173,7 +187,10 @@ async function tryBackend(name: BackendName, tried: BackendAttempt[], asked: boo
  * (SwiftShader: Vulkan on the CPU) works, far slower than the wasm arena, and is named as such.
  */
 async function startWebgpu(): Promise<string> {
-  const { create, globals } = (await import('webgpu')) as unknown as { create: (flags: string[]) => GpuLike; globals: Record<string, unknown> };
+  const { create, globals } = (await import('webgpu')) as unknown as {
+    create: (flags: string[]) => GpuLike;
+    globals: Record<string, unknown>;
+  };
   const g = globalThis as unknown as { navigator?: { gpu?: GpuLike } };
   if (!g.navigator?.gpu) {
     const gpu = create([]);
@@ -182,9 +199,11 @@ async function startWebgpu(): Promise<string> {
     else g.navigator = { gpu };
   }
   const adapter = await g.navigator!.gpu!.requestAdapter();
-  if (!adapter) throw new Error('no WebGPU adapter (needs a GPU with its Vulkan/Metal/D3D12 driver; on Linux libvulkan1 and the vendor driver)');
+  if (!adapter)
+    throw new Error('no WebGPU adapter (needs a GPU with its Vulkan/Metal/D3D12 driver; on Linux libvulkan1 and the vendor driver)');
   const info = adapter.info ?? {};
-  const software = info.isFallbackAdapter === true || /swiftshader|llvmpipe/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
+  const software =
+    info.isFallbackAdapter === true || /swiftshader|llvmpipe/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not initialise');
   await tf.ready();
@@ -193,10 +212,13 @@ async function startWebgpu(): Promise<string> {
 }
 
 interface GpuLike {
-  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean } } | null>;
+  requestAdapter(): Promise<{
+    info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
+  } | null>;
 }
 
 function firstLine(e: unknown): string {
-  const text = e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String((e as { message: unknown }).message) : String(e);
+  const text =
+    e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String((e as { message: unknown }).message) : String(e);
   return text.split('\n')[0].slice(0, 200);
 }

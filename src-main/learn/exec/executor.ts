@@ -121,7 +121,20 @@ export interface Executor {
    */
   squashedGaussian(out: Buf, eps: Buf, rows: number, A: number, actions: Buf, logp: Buf, sigma: Buf): void;
   /** dL/d(out) [rows x 2A] of mean(alpha log pi - min(qA, qB)) given each critic's d(-mean Q)/da (dA, dB). */
-  squashedGaussianBackward(dOut: Buf, out: Buf, eps: Buf, actions: Buf, sigma: Buf, qA: Buf, qB: Buf, dA: Buf, dB: Buf, alpha: number, rows: number, A: number): void;
+  squashedGaussianBackward(
+    dOut: Buf,
+    out: Buf,
+    eps: Buf,
+    actions: Buf,
+    sigma: Buf,
+    qA: Buf,
+    qB: Buf,
+    dA: Buf,
+    dB: Buf,
+    alpha: number,
+    rows: number,
+    A: number,
+  ): void;
   /** a <- clamp(a + noise, lo, hi) over n floats. */
   addClamped(a: Buf, noise: Buf, n: number, lo: number, hi: number): void;
   /** y <- y + alpha x over n floats. */

@@ -20,7 +20,8 @@ export class HostParams {
     if (this.exec instanceof ArenaExecutor) return this.exec.flat(p);
     const m = this.mirror(p);
     if (this.exec.syncRead) m.values.set(this.exec.readParams(p));
-    else if (!this.fresh.has(p)) throw new Error(`the ${this.exec.name} executor reads networks only asynchronously: await the agent's refreshHostViews() first`);
+    else if (!this.fresh.has(p))
+      throw new Error(`the ${this.exec.name} executor reads networks only asynchronously: await the agent's refreshHostViews() first`);
     return m;
   }
 

@@ -72,7 +72,16 @@ export class ExecChain {
  * the obs-only pre-activation of the action layer (x W + b) under `${name}.base` (for
  * criticActionGrad). Returns Q [rows].
  */
-export function criticForward(exec: Executor, p: Params, layers: Layer[], x: Buf, a: Buf, rows: number, name: string, mode: NormMode = 'infer'): Buf {
+export function criticForward(
+  exec: Executor,
+  p: Params,
+  layers: Layer[],
+  x: Buf,
+  a: Buf,
+  rows: number,
+  name: string,
+  mode: NormMode = 'infer',
+): Buf {
   let h = x;
   for (let i = 0; i < layers.length; i++) {
     const L = layers[i];
@@ -89,7 +98,18 @@ export function criticForward(exec: Executor, p: Params, layers: Layer[], x: Buf
  * Critic parameter gradients into g for dL/dQ = dq [rows], after criticForward(name) on the same
  * x, a; returns dL/dx [rows x in] when wantInput (a trainable encoder), else null.
  */
-export function criticBackward(exec: Executor, p: Params, g: Params, layers: Layer[], x: Buf, a: Buf, dq: Buf, rows: number, wantInput: boolean, name: string): Buf | null {
+export function criticBackward(
+  exec: Executor,
+  p: Params,
+  g: Params,
+  layers: Layer[],
+  x: Buf,
+  a: Buf,
+  dq: Buf,
+  rows: number,
+  wantInput: boolean,
+  name: string,
+): Buf | null {
   const top = layers.length - 1;
   const needIn = (i: number) => i > 0 || wantInput || !!layers[i].bnIn;
   // The output layer is linear with one unit: dpre = dq.
@@ -114,7 +134,14 @@ export function criticBackward(exec: Executor, p: Params, g: Params, layers: Lay
  * `name` on the same states (no critic weight gradients). Returns dL/d(mu) [rows x act] and
  * Q(s, mu) [rows].
  */
-export function criticActionGrad(exec: Executor, p: Params, layers: Layer[], mu: Buf, rows: number, name: string): { dAction: Buf; q: Buf } {
+export function criticActionGrad(
+  exec: Executor,
+  p: Params,
+  layers: Layer[],
+  mu: Buf,
+  rows: number,
+  name: string,
+): { dAction: Buf; q: Buf } {
   const k = layers.findIndex((L) => L.A);
   const top = layers.length - 1;
   const pre = exec.buffer(`${name}.base`, rows * layers[k].out);

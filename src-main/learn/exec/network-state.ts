@@ -54,14 +54,25 @@ function collect(nets: readonly StateNetwork[], params: Float32Array[], adams: (
  * the wrong size is an error naming it. Each optimiser's step count is set from `adamSteps`
  * (by network name) when given there. Writes never need to wait on any executor.
  */
-export function writeNetworkState(exec: Executor, nets: readonly StateNetwork[], tensors: StateTensors, adamSteps: Record<string, number>): void {
+export function writeNetworkState(
+  exec: Executor,
+  nets: readonly StateNetwork[],
+  tensors: StateTensors,
+  adamSteps: Record<string, number>,
+): void {
   const get = (name: string, len: number) => {
     const t = tensors[name];
-    if (!t || t.data.length !== len) throw new Error(`agent state '${name}' is missing or has the wrong size (${t ? t.data.length : 'absent'}, expected ${len})`);
+    if (!t || t.data.length !== len)
+      throw new Error(`agent state '${name}' is missing or has the wrong size (${t ? t.data.length : 'absent'}, expected ${len})`);
     return t.data;
   };
   // Every tensor is checked before any network is written, so a bad state leaves the agent as it was.
-  const loads = nets.map((n) => ({ n, values: get(n.name, n.params.size), m: n.adam && get(`${n.name}Adam.m`, n.params.size), v: n.adam && get(`${n.name}Adam.v`, n.params.size) }));
+  const loads = nets.map((n) => ({
+    n,
+    values: get(n.name, n.params.size),
+    m: n.adam && get(`${n.name}Adam.m`, n.params.size),
+    v: n.adam && get(`${n.name}Adam.v`, n.params.size),
+  }));
   for (const { n, values, m, v } of loads) {
     exec.writeParams(n.params, values);
     if (n.adam && m && v) exec.writeAdam(n.adam, { m, v, t: adamSteps[n.name] ?? n.adam.t });

@@ -33,7 +33,10 @@ export interface ExecutorChoice {
 
 export function networkExecutor(req: ExecutorRequest): ExecutorChoice {
   const backend = activeBackend();
-  const arena = (why: string): ExecutorChoice => ({ exec: ArenaExecutor.create(req.arenaBytes), note: `wasm: ${req.what} networks on the WebAssembly SIMD arena${why ? ` (${why})` : ''}` });
+  const arena = (why: string): ExecutorChoice => ({
+    exec: ArenaExecutor.create(req.arenaBytes),
+    note: `wasm: ${req.what} networks on the WebAssembly SIMD arena${why ? ` (${why})` : ''}`,
+  });
   if (!backend || backend === 'wasm') return arena('');
   const reason = unsupported(req, backend);
   if (reason) return arena(`${backend} not used: ${reason}`);

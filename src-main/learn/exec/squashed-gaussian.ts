@@ -19,7 +19,16 @@ function logOneMinusTanhSq(u: number): number {
  * Actions a = tanh(u), u = mu + sigma eps, and per-row log pi(a|s) (the Gaussian log density minus
  * sum log(1 - tanh(u)^2)) for actor outputs `out` [rows x 2A] and standard normal noise eps [rows x A].
  */
-export function squashedGaussian(out: Float32Array, eps: Float32Array, rows: number, A: number, actions: Float32Array, logp: Float32Array, u: Float32Array, sigma: Float32Array): void {
+export function squashedGaussian(
+  out: Float32Array,
+  eps: Float32Array,
+  rows: number,
+  A: number,
+  actions: Float32Array,
+  logp: Float32Array,
+  u: Float32Array,
+  sigma: Float32Array,
+): void {
   for (let r = 0; r < rows; r++) {
     let lp = 0;
     for (let i = 0; i < A; i++) {

@@ -2,7 +2,19 @@ import * as tf from '@tensorflow/tfjs';
 import type { ParamSpec } from '../nets/params.ts';
 import type { Activation, Layer, NormCtx } from '../nets/mlp.ts';
 import { HALF_LOG_2PI, LOG_STD_MAX, LOG_STD_MIN } from './squashed-gaussian.ts';
-import { ADAM_BETA1, ADAM_BETA2, ADAM_EPS, specSize, type AdamOptimizer, type AdamState, type Buf, type DenseGrads, type Executor, type ExecutorName, type Params } from './executor.ts';
+import {
+  ADAM_BETA1,
+  ADAM_BETA2,
+  ADAM_EPS,
+  specSize,
+  type AdamOptimizer,
+  type AdamState,
+  type Buf,
+  type DenseGrads,
+  type Executor,
+  type ExecutorName,
+  type Params,
+} from './executor.ts';
 
 /**
  * The TF.js executor: the primitives of executor.ts as TF.js ops on the active backend (webgpu,
@@ -70,7 +82,8 @@ export class TfExecutor implements Executor {
   /** On the TF.js backend active now (selectBackend has set it). */
   constructor() {
     const backend = tf.getBackend();
-    if (backend !== 'webgpu' && backend !== 'tensorflow' && backend !== 'cpu') throw new Error(`the TF.js executor runs on webgpu, tensorflow or cpu, not '${backend}' (the wasm networks run on the arena)`);
+    if (backend !== 'webgpu' && backend !== 'tensorflow' && backend !== 'cpu')
+      throw new Error(`the TF.js executor runs on webgpu, tensorflow or cpu, not '${backend}' (the wasm networks run on the arena)`);
     this.name = backend;
     // Dawn in Node cannot map GPU memory synchronously (tfjs-backend-webgpu's readSync needs OffscreenCanvas).
     this.syncRead = backend !== 'webgpu';
@@ -185,7 +198,11 @@ export class TfExecutor implements Executor {
   softUpdate(target: Params, source: Params, tau: number): void {
     const t = target as TfParams;
     const s = source as TfParams;
-    for (const spec of t.specs) t.set(spec.name, tf.tidy(() => tf.add(tf.mul(t.get(spec.name), 1 - tau), tf.mul(s.get(spec.name), tau))));
+    for (const spec of t.specs)
+      t.set(
+        spec.name,
+        tf.tidy(() => tf.add(tf.mul(t.get(spec.name), 1 - tau), tf.mul(s.get(spec.name), tau))),
+      );
   }
 
   adam(params: Params, lr: number, l2 = 0): AdamOptimizer {
@@ -208,11 +225,17 @@ export class TfExecutor implements Executor {
       const [m, v] = tf.tidy(() => {
         let gi = g.get(s.name);
         if (o.l2 !== 0 && s.decay) gi = tf.add(gi, tf.mul(w, o.l2));
-        return [tf.add(tf.mul(o.m.get(s.name), b1), tf.mul(gi, 1 - b1)), tf.add(tf.mul(o.v.get(s.name), b2), tf.mul(tf.square(gi), 1 - b2))];
+        return [
+          tf.add(tf.mul(o.m.get(s.name), b1), tf.mul(gi, 1 - b1)),
+          tf.add(tf.mul(o.v.get(s.name), b2), tf.mul(tf.square(gi), 1 - b2)),
+        ];
       });
       o.m.set(s.name, m);
       o.v.set(s.name, v);
-      o.params.set(s.name, tf.tidy(() => tf.sub(w, tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), epsHat)))));
+      o.params.set(
+        s.name,
+        tf.tidy(() => tf.sub(w, tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(v), epsHat)))),
+      );
     }
   }
 
@@ -248,7 +271,12 @@ export class TfExecutor implements Executor {
       this.put(
         y,
         tf.tidy(() => {
-          const z = tf.fused.matMul({ a: this.mat(x, rows, L.in), b: tp.get(L.W) as tf.Tensor2D, bias: tp.get(L.b), activation: L.act === 'relu' ? 'relu' : 'linear' });
+          const z = tf.fused.matMul({
+            a: this.mat(x, rows, L.in),
+            b: tp.get(L.W) as tf.Tensor2D,
+            bias: tp.get(L.b),
+            activation: L.act === 'relu' ? 'relu' : 'linear',
+          });
           return L.act === 'tanh' ? tf.tanh(z) : z;
         }),
       );
@@ -268,7 +296,12 @@ export class TfExecutor implements Executor {
 
   denseFromPre(p: Params, L: Layer, pre: Buf, e: Buf, rows: number, y: Buf): void {
     const tp = p as TfParams;
-    this.put(y, tf.tidy(() => activate(tf.add(this.mat(pre, rows, L.out), tf.matMul(this.mat(e, rows, L.extra!), tp.get(L.A!) as tf.Tensor2D)), L.act)));
+    this.put(
+      y,
+      tf.tidy(() =>
+        activate(tf.add(this.mat(pre, rows, L.out), tf.matMul(this.mat(e, rows, L.extra!), tp.get(L.A!) as tf.Tensor2D)), L.act),
+      ),
+    );
   }
 
   normalizeInput(): Buf {
@@ -295,7 +328,11 @@ export class TfExecutor implements Executor {
 
   backToInput(p: Params, g: Params, L: Layer, dIn: Buf, rows: number, dx: Buf | null): Buf | null {
     this.noNorm(L);
-    if (dx) this.put(dx, tf.tidy(() => tf.clone(this.mat(dIn, rows, L.in))));
+    if (dx)
+      this.put(
+        dx,
+        tf.tidy(() => tf.clone(this.mat(dIn, rows, L.in))),
+      );
     return dx;
   }
 
@@ -304,12 +341,30 @@ export class TfExecutor implements Executor {
     const d = () => this.mat(dpre, rows, L.out);
     if (g) {
       const tg = g as TfParams;
-      tg.set(L.W, tf.tidy(() => tf.matMul(this.mat(x, rows, L.in), d(), true, false)));
-      tg.set(L.b, tf.tidy(() => tf.sum(d(), 0)));
-      if (L.A && e) tg.set(L.A, tf.tidy(() => tf.matMul(this.mat(e, rows, L.extra!), d(), true, false)));
+      tg.set(
+        L.W,
+        tf.tidy(() => tf.matMul(this.mat(x, rows, L.in), d(), true, false)),
+      );
+      tg.set(
+        L.b,
+        tf.tidy(() => tf.sum(d(), 0)),
+      );
+      if (L.A && e)
+        tg.set(
+          L.A,
+          tf.tidy(() => tf.matMul(this.mat(e, rows, L.extra!), d(), true, false)),
+        );
     }
-    if (out.dIn) this.put(out.dIn, tf.tidy(() => tf.matMul(d(), tp.get(L.W) as tf.Tensor2D, false, true)));
-    if (out.dExtra && L.A) this.put(out.dExtra, tf.tidy(() => tf.matMul(d(), tp.get(L.A!) as tf.Tensor2D, false, true)));
+    if (out.dIn)
+      this.put(
+        out.dIn,
+        tf.tidy(() => tf.matMul(d(), tp.get(L.W) as tf.Tensor2D, false, true)),
+      );
+    if (out.dExtra && L.A)
+      this.put(
+        out.dExtra,
+        tf.tidy(() => tf.matMul(d(), tp.get(L.A!) as tf.Tensor2D, false, true)),
+      );
   }
 
   tdTarget(y: Buf, rewards: Buf, discounts: Buf, qA: Buf, qB: Buf | null, rows: number, entropy?: { logp: Buf; alpha: number }): void {
@@ -347,7 +402,20 @@ export class TfExecutor implements Executor {
     this.put(sigma, s);
   }
 
-  squashedGaussianBackward(dOut: Buf, out: Buf, eps: Buf, actions: Buf, sigma: Buf, qA: Buf, qB: Buf, dA: Buf, dB: Buf, alpha: number, rows: number, A: number): void {
+  squashedGaussianBackward(
+    dOut: Buf,
+    out: Buf,
+    eps: Buf,
+    actions: Buf,
+    sigma: Buf,
+    qA: Buf,
+    qB: Buf,
+    dA: Buf,
+    dB: Buf,
+    alpha: number,
+    rows: number,
+    A: number,
+  ): void {
     this.put(
       dOut,
       tf.tidy(() => {
@@ -375,11 +443,17 @@ export class TfExecutor implements Executor {
   }
 
   addClamped(a: Buf, noise: Buf, n: number, lo: number, hi: number): void {
-    this.put(a, tf.tidy(() => tf.clipByValue(tf.add(this.vec(a, n), this.vec(noise, n)), lo, hi)));
+    this.put(
+      a,
+      tf.tidy(() => tf.clipByValue(tf.add(this.vec(a, n), this.vec(noise, n)), lo, hi)),
+    );
   }
 
   axpy(y: Buf, x: Buf, alpha: number, n: number): void {
-    this.put(y, tf.tidy(() => tf.add(this.vec(y, n), tf.mul(this.vec(x, n), alpha))));
+    this.put(
+      y,
+      tf.tidy(() => tf.add(this.vec(y, n), tf.mul(this.vec(x, n), alpha))),
+    );
   }
 
   dispose(): void {

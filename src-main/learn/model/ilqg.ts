@@ -258,7 +258,13 @@ export class LinearGaussianController {
  * reward fitted convex in some state direction V can grow without bound. Returns null when the
  * pass yields non-finite values.
  */
-export function lqgBackward(dynamics: readonly { F: Float64Array }[], reward: readonly QuadraticReward[], obsSize: number, actionSize: number, discount = 1): LinearGaussianController | null {
+export function lqgBackward(
+  dynamics: readonly { F: Float64Array }[],
+  reward: readonly QuadraticReward[],
+  obsSize: number,
+  actionSize: number,
+  discount = 1,
+): LinearGaussianController | null {
   const O = obsSize;
   const A = actionSize;
   const n = O + A;

@@ -36,7 +36,16 @@ export function bnSpecs(prefix: string, units: number): ParamSpec[] {
  * the batch statistics are used and xhat and 1/sqrt(var + eps) are kept under `scratch` for
  * bnBackward; one row always uses the running statistics.
  */
-export function bnForward(ar: Arena, p: FlatParams, prefix: string, v: Float32Array, rows: number, n: number, mode: NormMode, scratch: string): void {
+export function bnForward(
+  ar: Arena,
+  p: FlatParams,
+  prefix: string,
+  v: Float32Array,
+  rows: number,
+  n: number,
+  mode: NormMode,
+  scratch: string,
+): void {
   const gamma = p.view(`${prefix}.gamma`);
   const beta = p.view(`${prefix}.beta`);
   const rMean = p.view(`${prefix}.mean`);
@@ -87,7 +96,18 @@ export function bnForward(ar: Arena, p: FlatParams, prefix: string, v: Float32Ar
  * d is row-major [rows x n], or transposed [n x rows] when `transposed`. When dT is given, the
  * input gradient is also written there in the other layout.
  */
-export function bnBackward(ar: Arena, p: FlatParams, g: Float32Array | null, prefix: string, d: Float32Array, transposed: boolean, rows: number, n: number, scratch: string, dT: Float32Array | null): void {
+export function bnBackward(
+  ar: Arena,
+  p: FlatParams,
+  g: Float32Array | null,
+  prefix: string,
+  d: Float32Array,
+  transposed: boolean,
+  rows: number,
+  n: number,
+  scratch: string,
+  dT: Float32Array | null,
+): void {
   const gamma = p.view(`${prefix}.gamma`);
   const xhat = ar.get(`${scratch}.xhat`, rows * n);
   const istd = ar.get(`${scratch}.istd`, n);

@@ -53,7 +53,12 @@ export function convDims(g: ConvGeometry): ConvDims {
 }
 
 /** col2im: scatter-adds rows of dcols [N, K] back onto the input grid (the adjoint of im2col). */
-export function col2im(dcols: Float32Array, batch: number, d: ConvDims, out: Float32Array = new Float32Array(batch * d.inH * d.inW * d.inC)): Float32Array {
+export function col2im(
+  dcols: Float32Array,
+  batch: number,
+  d: ConvDims,
+  out: Float32Array = new Float32Array(batch * d.inH * d.inW * d.inC),
+): Float32Array {
   const { inH, inW, inC, kernel, stride, outH, outW } = d;
   out.fill(0, 0, batch * inH * inW * inC);
   const span = kernel * inC;
@@ -75,7 +80,12 @@ export function col2im(dcols: Float32Array, batch: number, d: ConvDims, out: Flo
 }
 
 /** Transpose of a [rows, cols] row-major matrix (the filter as [K, cout] -> [cout, K]). */
-export function transposeMatrix(src: Float32Array, rows: number, cols: number, out: Float32Array = new Float32Array(rows * cols)): Float32Array {
+export function transposeMatrix(
+  src: Float32Array,
+  rows: number,
+  cols: number,
+  out: Float32Array = new Float32Array(rows * cols),
+): Float32Array {
   for (let i = 0; i < rows; i++) {
     const r = i * cols;
     for (let j = 0; j < cols; j++) out[j * rows + i] = src[r + j];
@@ -89,7 +99,16 @@ export type ConvActivation = 'relu' | 'linear';
  * y = act(conv(x, W) + b) for `batch` samples. x is NHWC (batch x inH x inW x inC), `w` the
  * [K, cout] filter, `y` batch x outH x outW x cout; all views of `ar`.
  */
-export function convForwardGemm(ar: Arena, x: Float32Array, batch: number, d: ConvDims, w: Float32Array, b: Float32Array, y: Float32Array, act: ConvActivation): void {
+export function convForwardGemm(
+  ar: Arena,
+  x: Float32Array,
+  batch: number,
+  d: ConvDims,
+  w: Float32Array,
+  b: Float32Array,
+  y: Float32Array,
+  act: ConvActivation,
+): void {
   const { inH, inW, inC, kernel, stride, outH, outW, outC } = d;
   const span = kernel * inC;
   const rowStride = inW * inC;
@@ -99,7 +118,8 @@ export function convForwardGemm(ar: Arena, x: Float32Array, batch: number, d: Co
     for (let oy = 0; oy < outH; oy++) {
       const out = y.subarray((s * outH + oy) * outW * outC);
       const top = (s * inH + oy * stride) * rowStride;
-      for (let i = 0; i < kernel; i++) ar.gemm(outW, outC, span, x.subarray(top + i * rowStride), stride * inC, 1, wRows[i], outC, out, outC, i > 0);
+      for (let i = 0; i < kernel; i++)
+        ar.gemm(outW, outC, span, x.subarray(top + i * rowStride), stride * inC, 1, wRows[i], outC, out, outC, i > 0);
     }
   }
   const n = batch * outH * outW * outC;
@@ -121,7 +141,17 @@ export function convForwardGemm(ar: Arena, x: Float32Array, batch: number, d: Co
  * given it receives dpre W^T [batch x outH x outW, K] (col2im of it is dL/dx), with `wT` the
  * filter as [cout, K].
  */
-export function convBackwardGemm(ar: Arena, x: Float32Array, dpre: Float32Array, batch: number, d: ConvDims, dW: Float32Array, db: Float32Array, dcols: Float32Array | null, wT: Float32Array | null): void {
+export function convBackwardGemm(
+  ar: Arena,
+  x: Float32Array,
+  dpre: Float32Array,
+  batch: number,
+  d: ConvDims,
+  dW: Float32Array,
+  db: Float32Array,
+  dcols: Float32Array | null,
+  wT: Float32Array | null,
+): void {
   const { inH, inW, inC, kernel, stride, outH, outW, outC, K } = d;
   const N = batch * outH * outW;
   db.fill(0);
@@ -136,7 +166,8 @@ export function convBackwardGemm(ar: Arena, x: Float32Array, dpre: Float32Array,
       const g = dpre.subarray((s * outH + oy) * outW * outC);
       const top = (s * inH + oy * stride) * rowStride;
       // X_i^T: row k' of the kernel-row slice is column k' of X_i (row stride 1, column stride s x cin).
-      for (let i = 0; i < kernel; i++) ar.gemm(span, outC, outW, x.subarray(top + i * rowStride), 1, stride * inC, g, outC, dWRows[i], outC, true);
+      for (let i = 0; i < kernel; i++)
+        ar.gemm(span, outC, outW, x.subarray(top + i * rowStride), 1, stride * inC, g, outC, dWRows[i], outC, true);
     }
   }
   if (dcols) {

@@ -3,7 +3,19 @@ import { availableParallelism } from 'node:os';
 import { spawnWorker } from '../../util/worker.ts';
 
 /** One wasm GEMM kernel of simd.ts (row/column strides; acc = 1 adds into C). */
-export type GemmFn = (M: number, N: number, K: number, a: number, rsA: number, csA: number, b: number, ldb: number, c: number, ldc: number, acc: number) => void;
+export type GemmFn = (
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  rsA: number,
+  csA: number,
+  b: number,
+  ldb: number,
+  c: number,
+  ldc: number,
+  acc: number,
+) => void;
 
 /** A WebAssembly memory as the pool shares it with its helpers (no WebAssembly lib in ES2023). */
 export interface WasmMemory {
@@ -78,7 +90,19 @@ function resolveThreads(): { threads: number; adaptive: boolean } {
 /** Runs chunk `idx` of the published job with the given GEMM driver. */
 function runChunk(gemm: GemmFn, job: Int32Array, idx: number): void {
   const g = J.args;
-  const [M, N, K, a, rs, cs, b, lb, c, lc, acc] = [job[g], job[g + 1], job[g + 2], job[g + 3], job[g + 4], job[g + 5], job[g + 6], job[g + 7], job[g + 8], job[g + 9], job[g + 10]];
+  const [M, N, K, a, rs, cs, b, lb, c, lc, acc] = [
+    job[g],
+    job[g + 1],
+    job[g + 2],
+    job[g + 3],
+    job[g + 4],
+    job[g + 5],
+    job[g + 6],
+    job[g + 7],
+    job[g + 8],
+    job[g + 9],
+    job[g + 10],
+  ];
   const step = job[J.step];
   if (job[J.axis] === 0) {
     const j0 = idx * step;
@@ -141,7 +165,11 @@ class GemmPool {
   }
 
   /** Runs the product on the pool; false when it should run on the caller alone. */
-  run(arena: PooledArena, gemm: GemmFn, args: readonly [number, number, number, number, number, number, number, number, number, number, number]): boolean {
+  run(
+    arena: PooledArena,
+    gemm: GemmFn,
+    args: readonly [number, number, number, number, number, number, number, number, number, number, number],
+  ): boolean {
     if (this.threads < 2 || this.broken) return false;
     const probing = this.adaptive && this.phase !== 'exploit';
     const start = probing ? performance.now() : 0;
@@ -280,7 +308,10 @@ class GemmPool {
   private spawnHelpers(job: Int32Array): void {
     for (let t = this.workers.length + 1; t < this.threads; t++) {
       const { port1, port2 } = new MessageChannel();
-      const worker = spawnWorker(new URL('./gemm-worker.ts', import.meta.url), { workerData: { job: job.buffer, port: port2 }, transferList: [port2] });
+      const worker = spawnWorker(new URL('./gemm-worker.ts', import.meta.url), {
+        workerData: { job: job.buffer, port: port2 },
+        transferList: [port2],
+      });
       // A helper that cannot start only costs parallelism: the caller claims every chunk itself.
       worker.on('error', () => this.workers.splice(this.workers.indexOf(worker), 1));
       worker.unref();

@@ -42,7 +42,17 @@ export interface NormCtx {
  * (optional) receives x W + b before e A is added. A layer's input normalisation (`bnIn`) is the
  * caller's (normalizeInput).
  */
-export function denseForward(ar: Arena, p: FlatParams, L: Layer, x: Float32Array, rows: number, y: Float32Array, extra?: Float32Array, pre?: Float32Array, norm?: NormCtx): void {
+export function denseForward(
+  ar: Arena,
+  p: FlatParams,
+  L: Layer,
+  x: Float32Array,
+  rows: number,
+  y: Float32Array,
+  extra?: Float32Array,
+  pre?: Float32Array,
+  norm?: NormCtx,
+): void {
   const W = p.view(L.W);
   const b = p.view(L.b);
   const n = L.out;
@@ -67,7 +77,18 @@ export function normalizeInput(ar: Arena, p: FlatParams, L: Layer, x: Float32Arr
  * dpre^T: through the activation, and through the layer's batch norm when it has one (which also
  * writes the norm's gamma/beta gradients into g).
  */
-export function backToPre(ar: Arena, p: FlatParams, g: Float32Array, L: Layer, dyT: Float32Array, y: Float32Array, rows: number, dpre: Float32Array, dpreT: Float32Array | null, scratch: string): void {
+export function backToPre(
+  ar: Arena,
+  p: FlatParams,
+  g: Float32Array,
+  L: Layer,
+  dyT: Float32Array,
+  y: Float32Array,
+  rows: number,
+  dpre: Float32Array,
+  dpreT: Float32Array | null,
+  scratch: string,
+): void {
   if (!L.bn) return activationBackward(dyT, true, y, rows, L.out, L.act, dpre, dpreT);
   activationBackward(dyT, true, y, rows, L.out, L.act, dpre, null);
   bnBackward(ar, p, g, L.bn, dpre, false, rows, L.out, scratch, dpreT);
@@ -78,7 +99,16 @@ export function backToPre(ar: Arena, p: FlatParams, g: Float32Array, L: Layer, d
  * null): through its input normalisation when it has one (writing that norm's gradients into g),
  * else a transpose.
  */
-export function backToInput(ar: Arena, p: FlatParams, g: Float32Array, L: Layer, dInT: Float32Array, rows: number, dIn: Float32Array | null, scratch: string): Float32Array | null {
+export function backToInput(
+  ar: Arena,
+  p: FlatParams,
+  g: Float32Array,
+  L: Layer,
+  dInT: Float32Array,
+  rows: number,
+  dIn: Float32Array | null,
+  scratch: string,
+): Float32Array | null {
   if (L.bnIn) {
     bnBackward(ar, p, g, L.bnIn, dInT, true, rows, L.in, scratch, dIn);
     return dIn;
@@ -107,7 +137,16 @@ function activate(y: Float32Array, n: number, act: Activation): void {
  * dpre = dy * act'(y) for y [rows x cols]; dy row-major, or transposed ([cols x rows]) when
  * `dyT`. Writes dpre (row-major) and, when given, dpreT (its transpose).
  */
-export function activationBackward(dy: Float32Array, dyT: boolean, y: Float32Array, rows: number, cols: number, act: Activation, dpre: Float32Array, dpreT: Float32Array | null): void {
+export function activationBackward(
+  dy: Float32Array,
+  dyT: boolean,
+  y: Float32Array,
+  rows: number,
+  cols: number,
+  act: Activation,
+  dpre: Float32Array,
+  dpreT: Float32Array | null,
+): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     for (let j = 0; j < cols; j++) {
@@ -135,7 +174,19 @@ export interface BackwardOut {
  * gradient x^T dpre, bias gradient (column sums), extra-input weight gradient e^T dpre, dx^T = W
  * dpre^T, de^T = A dpre^T.
  */
-export function denseBackward(ar: Arena, p: FlatParams, g: Float32Array, L: Layer, x: Float32Array, e: Float32Array | null, rows: number, dpre: Float32Array, dpreT: Float32Array | null, out: BackwardOut, scratch: Float32Array | null): void {
+export function denseBackward(
+  ar: Arena,
+  p: FlatParams,
+  g: Float32Array,
+  L: Layer,
+  x: Float32Array,
+  e: Float32Array | null,
+  rows: number,
+  dpre: Float32Array,
+  dpreT: Float32Array | null,
+  out: BackwardOut,
+  scratch: Float32Array | null,
+): void {
   const n = L.out;
   if (out.weights) {
     const sw = p.slot(L.W);
@@ -237,7 +288,14 @@ export class Chain {
  * DDPG supplement's inits (hidden U(+-1/sqrt(fan_in)), head U(+-finalInit)), and its layers.
  * DDPG/TD3's actor (head `out`, tanh) and NAF's network (head `heads`, linear) are both this.
  */
-export function mlpSpecs(obs: number, hidden: number[], head: string, out: number, finalInit: number | null, batchNorm = false): ParamSpec[] {
+export function mlpSpecs(
+  obs: number,
+  hidden: number[],
+  head: string,
+  out: number,
+  finalInit: number | null,
+  batchNorm = false,
+): ParamSpec[] {
   const specs: ParamSpec[] = batchNorm ? bnSpecs('bnIn', obs) : [];
   let fan = obs;
   hidden.forEach((h, i) => {

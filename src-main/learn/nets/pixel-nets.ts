@@ -114,7 +114,8 @@ export function tensorValues(t: tf.Tensor): Float32Array {
   const b = tf.engine().backend as unknown as WasmBackendInternals;
   const heap = b.wasm?.HEAPU8;
   const offset = b.dataIdMap?.get(t.dataId)?.memoryOffset;
-  if (t.dtype === 'float32' && heap && typeof offset === 'number' && offset % 4 === 0) return new Float32Array(heap.buffer, heap.byteOffset + offset, t.size);
+  if (t.dtype === 'float32' && heap && typeof offset === 'number' && offset % 4 === 0)
+    return new Float32Array(heap.buffer, heap.byteOffset + offset, t.size);
   return t.dataSync() as Float32Array;
 }
 
@@ -212,7 +213,9 @@ export class PixelEncoder implements ObsEncoder {
 
   private rowsOf(obs: tf.Tensor2D): number {
     if (obs.shape[1] !== this.inSize) {
-      throw new Error(`pixel encoder expects ${this.shape.height}x${this.shape.width}x${this.shape.channels} observations, got rows of ${obs.shape[1]}`);
+      throw new Error(
+        `pixel encoder expects ${this.shape.height}x${this.shape.width}x${this.shape.channels} observations, got rows of ${obs.shape[1]}`,
+      );
     }
     return obs.shape[0];
   }
@@ -341,7 +344,19 @@ export class PixelEncoder implements ObsEncoder {
       const sw = this.params.slot('t.W');
       const sb = this.params.slot('t.b');
       // dW = x^T dt (x: the last conv output, read transposed), db = column sums of dt, dx = dt W^T.
-      this.ar.gemm(C, F, rows, this.ar.get(`${k}.y${L - 1}`, rows * C), 1, C, dt, F, grad.subarray(sw.offset, sw.offset + sw.size), F, false);
+      this.ar.gemm(
+        C,
+        F,
+        rows,
+        this.ar.get(`${k}.y${L - 1}`, rows * C),
+        1,
+        C,
+        dt,
+        F,
+        grad.subarray(sw.offset, sw.offset + sw.size),
+        F,
+        false,
+      );
       const db = grad.subarray(sb.offset, sb.offset + sb.size).fill(0);
       for (let r = 0; r < rows; r++) for (let j = 0; j < F; j++) db[j] += dt[r * F + j];
       const wT = transposeMatrix(this.params.view('t.W'), C, F, this.ar.get(`${k}.wT`, C * F));
@@ -410,7 +425,8 @@ export class PixelEncoder implements ObsEncoder {
     const n = this.params.size;
     const get = (k: string, len: number) => {
       const t = state[k];
-      if (!t || t.data.length !== len) throw new Error(`pixel encoder state '${k}' is missing or has the wrong size (the conv layers differ?)`);
+      if (!t || t.data.length !== len)
+        throw new Error(`pixel encoder state '${k}' is missing or has the wrong size (the conv layers differ?)`);
       return t.data;
     };
     this.params.values.set(get('params', n));
@@ -459,7 +475,10 @@ export class NativeConvEncoder extends PixelEncoder {
   }
 
   private input(obs: tf.Tensor2D): tf.Tensor4D {
-    if (obs.shape[1] !== this.inSize) throw new Error(`pixel encoder expects ${this.shape.height}x${this.shape.width}x${this.shape.channels} observations, got rows of ${obs.shape[1]}`);
+    if (obs.shape[1] !== this.inSize)
+      throw new Error(
+        `pixel encoder expects ${this.shape.height}x${this.shape.width}x${this.shape.channels} observations, got rows of ${obs.shape[1]}`,
+      );
     return obs.reshape([obs.shape[0], this.shape.height, this.shape.width, this.shape.channels]);
   }
 
@@ -516,8 +535,17 @@ export function pixelEncoderFactory(config: PixelEncoderConfig): EncoderFactory 
   const shape = { height: config.height, width: config.width, channels: config.channels };
   return (obsSize: number, role?: EncoderRole) => {
     const expected = shape.height * shape.width * shape.channels;
-    if (obsSize !== expected) throw new Error(`observation size ${obsSize} does not match ${shape.height}x${shape.width}x${shape.channels} pixels (${expected})`);
+    if (obsSize !== expected)
+      throw new Error(`observation size ${obsSize} does not match ${shape.height}x${shape.width}x${shape.channels} pixels (${expected})`);
     const native = (config.kernels ?? (tf.getBackend() === 'tensorflow' ? 'native' : 'arena')) === 'native';
-    return new (native ? NativeConvEncoder : PixelEncoder)(shape, config.layers, root.fork(), role?.lr ?? config.lr, role?.l2 ?? 0, config.trunk ?? 0, config.trunkNorm ?? false);
+    return new (native ? NativeConvEncoder : PixelEncoder)(
+      shape,
+      config.layers,
+      root.fork(),
+      role?.lr ?? config.lr,
+      role?.l2 ?? 0,
+      config.trunk ?? 0,
+      config.trunkNorm ?? false,
+    );
   };
 }

@@ -103,7 +103,17 @@ const OP = {
   f32mul: 0x94,
   f32const0: [0x43, 0, 0, 0, 0],
 };
-const SIMD = { load: 0x00, splat32: 0x09, store: 0x0b, f32x4splat: 0x13, f32x4sqrt: 0xe3, f32x4add: 0xe4, f32x4sub: 0xe5, f32x4mul: 0xe6, f32x4div: 0xe7 };
+const SIMD = {
+  load: 0x00,
+  splat32: 0x09,
+  store: 0x0b,
+  f32x4splat: 0x13,
+  f32x4sqrt: 0xe3,
+  f32x4add: 0xe4,
+  f32x4sub: 0xe5,
+  f32x4mul: 0xe6,
+  f32x4div: 0xe7,
+};
 
 interface FuncDef {
   name: string;
@@ -285,7 +295,10 @@ function adamKernel(): FuncDef {
   const [gi, mi, vi] = [18, 19, 20];
   const locals = [V128, V128, V128, V128, V128, V128, V128, V128, V128];
   const b = new Body();
-  for (let i = 0; i < 6; i++) b.get(6 + i).simd(SIMD.f32x4splat).set(splats[i]);
+  for (let i = 0; i < 6; i++)
+    b.get(6 + i)
+      .simd(SIMD.f32x4splat)
+      .set(splats[i]);
   b.get(n).op(OP.i32eqz).op(OP.if, OP.empty).op(OP.br, 1).op(OP.end);
   b.op(OP.loop, OP.empty);
   // gi = g + d * w
@@ -294,10 +307,32 @@ function adamKernel(): FuncDef {
   b.get(m).get(splats[0]).get(m).simd(SIMD.load, 0).simd(SIMD.f32x4mul).get(splats[1]).get(gi).simd(SIMD.f32x4mul).simd(SIMD.f32x4add);
   b.set(mi).get(mi).simd(SIMD.store, 0);
   // v = b2 v + c2 gi^2
-  b.get(v).get(splats[2]).get(v).simd(SIMD.load, 0).simd(SIMD.f32x4mul).get(splats[3]).get(gi).get(gi).simd(SIMD.f32x4mul).simd(SIMD.f32x4mul).simd(SIMD.f32x4add);
+  b.get(v)
+    .get(splats[2])
+    .get(v)
+    .simd(SIMD.load, 0)
+    .simd(SIMD.f32x4mul)
+    .get(splats[3])
+    .get(gi)
+    .get(gi)
+    .simd(SIMD.f32x4mul)
+    .simd(SIMD.f32x4mul)
+    .simd(SIMD.f32x4add);
   b.set(vi).get(vi).simd(SIMD.store, 0);
   // w -= step m / (sqrt v + eps)
-  b.get(w).get(w).simd(SIMD.load, 0).get(splats[4]).get(mi).simd(SIMD.f32x4mul).get(vi).simd(SIMD.f32x4sqrt).get(splats[5]).simd(SIMD.f32x4add).simd(SIMD.f32x4div).simd(SIMD.f32x4sub).simd(SIMD.store, 0);
+  b.get(w)
+    .get(w)
+    .simd(SIMD.load, 0)
+    .get(splats[4])
+    .get(mi)
+    .simd(SIMD.f32x4mul)
+    .get(vi)
+    .simd(SIMD.f32x4sqrt)
+    .get(splats[5])
+    .simd(SIMD.f32x4add)
+    .simd(SIMD.f32x4div)
+    .simd(SIMD.f32x4sub)
+    .simd(SIMD.store, 0);
   for (const p of [w, g, m, v, d]) b.get(p).i32(16).op(OP.i32add).set(p);
   b.get(n).i32(4).op(OP.i32sub).set(n).get(n).op(OP.brIf, 0);
   b.op(OP.end);
@@ -313,7 +348,17 @@ function lerpKernel(): FuncDef {
   b.get(3).simd(SIMD.f32x4splat).set(K).get(4).simd(SIMD.f32x4splat).set(T);
   b.get(n).op(OP.i32eqz).op(OP.if, OP.empty).op(OP.br, 1).op(OP.end);
   b.op(OP.loop, OP.empty);
-  b.get(t).get(K).get(t).simd(SIMD.load, 0).simd(SIMD.f32x4mul).get(T).get(s).simd(SIMD.load, 0).simd(SIMD.f32x4mul).simd(SIMD.f32x4add).simd(SIMD.store, 0);
+  b.get(t)
+    .get(K)
+    .get(t)
+    .simd(SIMD.load, 0)
+    .simd(SIMD.f32x4mul)
+    .get(T)
+    .get(s)
+    .simd(SIMD.load, 0)
+    .simd(SIMD.f32x4mul)
+    .simd(SIMD.f32x4add)
+    .simd(SIMD.store, 0);
   b.get(t).i32(16).op(OP.i32add).set(t).get(s).i32(16).op(OP.i32add).set(s);
   b.get(n).i32(4).op(OP.i32sub).set(n).get(n).op(OP.brIf, 0);
   b.op(OP.end);
@@ -367,7 +412,20 @@ function kernelIndex(mr: number, nr: number): number {
   return (mr === MR ? 0 : NRS.length) + NRS.indexOf(nr as (typeof NRS)[number]);
 }
 
-type AdamFn = (w: number, g: number, m: number, v: number, d: number, n: number, b1: number, c1: number, b2: number, c2: number, step: number, eps: number) => void;
+type AdamFn = (
+  w: number,
+  g: number,
+  m: number,
+  v: number,
+  d: number,
+  n: number,
+  b1: number,
+  c1: number,
+  b2: number,
+  c2: number,
+  step: number,
+  eps: number,
+) => void;
 type LerpFn = (t: number, s: number, n: number, keep: number, tau: number) => void;
 
 interface WasmApi {
@@ -454,7 +512,8 @@ export class Arena {
       this.top += padded * 4;
       const need = this.top - this.memory.buffer.byteLength;
       if (need > 0) {
-        if (this.memory.buffer.byteLength / 65536 + Math.ceil(need / 65536) > MAX_PAGES) throw new Error(`networks need more than the ${MAX_PAGES * 64} KiB an arena can hold`);
+        if (this.memory.buffer.byteLength / 65536 + Math.ceil(need / 65536) > MAX_PAGES)
+          throw new Error(`networks need more than the ${MAX_PAGES * 64} KiB an arena can hold`);
         this.memory.grow(Math.ceil(need / 65536));
         this.refresh();
       }
@@ -488,7 +547,19 @@ export class Arena {
    * stride ldb, C row-major with row stride ldc. All three are views of this arena. Large products
    * are shared with the helper threads (gemm-pool.ts).
    */
-  gemm(M: number, N: number, K: number, A: Float32Array, rsA: number, csA: number, B: Float32Array, ldb: number, C: Float32Array, ldc: number, accumulate: boolean): void {
+  gemm(
+    M: number,
+    N: number,
+    K: number,
+    A: Float32Array,
+    rsA: number,
+    csA: number,
+    B: Float32Array,
+    ldb: number,
+    C: Float32Array,
+    ldc: number,
+    accumulate: boolean,
+  ): void {
     if (M === 0 || N === 0) return;
     if (K === 0) {
       if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, i * ldc, i * ldc + N);
@@ -500,7 +571,19 @@ export class Arena {
   }
 
   /** Fused Adam step over whole regions (w, g, m, v, d of equal padded length; see adamKernel). */
-  adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, d: Float32Array, b1: number, c1: number, b2: number, c2: number, step: number, eps: number): void {
+  adam(
+    w: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    d: Float32Array,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    step: number,
+    eps: number,
+  ): void {
     const n = Math.ceil(w.length / 4) * 4;
     this.adamFn(this.off(w), this.off(g), this.off(m), this.off(v), this.off(d), n, b1, c1, b2, c2, step, eps);
   }

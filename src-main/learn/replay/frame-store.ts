@@ -159,11 +159,13 @@ export class FrameStore {
     let o = 0;
     for (let k = 0; k < ids.length; k++) {
       const len = lengths[k];
-      if (!(len > 0 && len <= this.frameBytes && (len === this.frameBytes || len % 4 === 0)) || o + len > bytes.length) throw new Error(`frame store: frame ${k} has a bad length ${len}`);
+      if (!(len > 0 && len <= this.frameBytes && (len === this.frameBytes || len % 4 === 0)) || o + len > bytes.length)
+        throw new Error(`frame store: frame ${k} has a bad length ${len}`);
       if (len < this.frameBytes) {
         let pixels = 0;
         for (let i = o; i < o + len; i += 4) pixels += bytes[i];
-        if (pixels * 3 !== this.frameBytes) throw new Error(`frame store: frame ${k} decodes to ${pixels * 3} bytes, not ${this.frameBytes}`);
+        if (pixels * 3 !== this.frameBytes)
+          throw new Error(`frame store: frame ${k} decodes to ${pixels * 3} bytes, not ${this.frameBytes}`);
       }
       if (!this.slotOf.has(ids[k])) this.append(ids[k], bytes, o, len);
       o += len;

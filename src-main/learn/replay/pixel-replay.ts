@@ -114,11 +114,13 @@ export class PixelReplay {
     this.height = height;
     this.width = width;
     this.shift = opts.shift ?? 0;
-    if (!(Number.isInteger(this.shift) && this.shift >= 0 && this.shift < Math.min(height, width))) throw new Error('pixel replay: shift must be a whole number of pixels below the frame size');
+    if (!(Number.isInteger(this.shift) && this.shift >= 0 && this.shift < Math.min(height, width)))
+      throw new Error('pixel replay: shift must be a whole number of pixels below the frame size');
     this.nStep = opts.nStep ?? 1;
     this.gamma = opts.gamma ?? 1;
     if (!(Number.isInteger(this.nStep) && this.nStep >= 1)) throw new Error('pixel replay: nStep must be a whole number >= 1');
-    if (this.nStep > 1 && !(opts.gamma !== undefined && opts.gamma >= 0 && opts.gamma <= 1)) throw new Error('pixel replay: n-step returns need gamma in [0, 1]');
+    if (this.nStep > 1 && !(opts.gamma !== undefined && opts.gamma >= 0 && opts.gamma <= 1))
+      throw new Error('pixel replay: n-step returns need gamma in [0, 1]');
     this.obsSize = this.frameBytes * stack;
     // Room for every live transition's new frames plus one observation's worth (an episode's first).
     this.frameCapacity = capacity * newFramesPerStep + stack;
@@ -170,7 +172,8 @@ export class PixelReplay {
   add(obs: PixelObservation, action: ArrayLike<number>, reward: number, nextObs: PixelObservation, done: boolean): void {
     const S = this.stack;
     if (obs.ids.length !== S || nextObs.ids.length !== S) throw new Error(`pixel replay: observations need ${S} frame ids`);
-    if (obs.frames.length !== S * this.frameBytes || nextObs.frames.length !== S * this.frameBytes) throw new Error(`pixel replay: observations need ${S} frames of ${this.frameBytes} bytes`);
+    if (obs.frames.length !== S * this.frameBytes || nextObs.frames.length !== S * this.frameBytes)
+      throw new Error(`pixel replay: observations need ${S} frames of ${this.frameBytes} bytes`);
     if (this.count === this.capacity) this.dropOldest();
     const t = (this.start + this.count) % this.capacity;
     // Store frames first, then read their slots back: storing next's frames may not evict obs's.

@@ -183,7 +183,9 @@ export class ReplayBuffer {
       capacity: meta.capacity,
       obsSize: meta.obsSize,
       actionSize: meta.actionSize,
-      ...(meta.prioritized ? { prioritized: { alpha: meta.prioritized.alpha, beta: meta.prioritized.beta, eps: meta.prioritized.eps } } : {}),
+      ...(meta.prioritized
+        ? { prioritized: { alpha: meta.prioritized.alpha, beta: meta.prioritized.beta, eps: meta.prioritized.eps } }
+        : {}),
     });
     const n = meta.size;
     const check = (name: string, arr: Float32Array | undefined, len: number) => {

@@ -83,7 +83,8 @@ function wsClient(url: string): StudioClient {
       };
       sock.onclose = () => {
         if (ws === sock) ws = null;
-        for (const p of pending.values()) p.reject(new StudioError({ user: false, errors: [{ message: 'connection to the studio closed' }] }));
+        for (const p of pending.values())
+          p.reject(new StudioError({ user: false, errors: [{ message: 'connection to the studio closed' }] }));
         pending.clear();
         if (connected) setConnected(false);
         // Reconnect so a restarted `rl-studio serve` is picked up again.

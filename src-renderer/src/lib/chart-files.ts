@@ -29,4 +29,3 @@ export function fileStem(text: string): string {
       .replace(/^-+|-+$/g, '') || 'chart'
   );
 }
-

@@ -26,5 +26,7 @@ export async function chartPng(canvas: HTMLCanvasElement, title: string): Promis
   ctx.font = `600 ${Math.round(pad * 0.5)}px system-ui, sans-serif`;
   ctx.fillText(title, pad * 0.4, pad * 0.7);
   ctx.drawImage(canvas, 0, pad);
-  return new Promise((resolve, reject) => out.toBlob((b) => (b ? resolve(b) : reject(new Error('the chart could not be drawn as PNG'))), 'image/png'));
+  return new Promise((resolve, reject) =>
+    out.toBlob((b) => (b ? resolve(b) : reject(new Error('the chart could not be drawn as PNG'))), 'image/png'),
+  );
 }

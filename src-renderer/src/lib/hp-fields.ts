@@ -42,16 +42,30 @@ export function hpFields(algo: string, obs: 'lowdim' | 'pixels' = 'lowdim'): HpF
     const text = toText(paper[f.key]);
     if (text !== f.defaultText) f.paperText = text;
   }
-  return pixels ? [...fields, ...schemaFields(PixelSettingsSchema.shape as Record<string, z.ZodType>, PIXEL_SETTINGS_DEFAULTS, 'pixels.', 'pixels.')] : fields;
+  return pixels
+    ? [...fields, ...schemaFields(PixelSettingsSchema.shape as Record<string, z.ZodType>, PIXEL_SETTINGS_DEFAULTS, 'pixels.', 'pixels.')]
+    : fields;
 }
 
-function schemaFields(shape: Record<string, z.ZodType>, defaults: Record<string, unknown>, fieldPrefix: string, keyPrefix: string): HpField[] {
+function schemaFields(
+  shape: Record<string, z.ZodType>,
+  defaults: Record<string, unknown>,
+  fieldPrefix: string,
+  keyPrefix: string,
+): HpField[] {
   return Object.entries(shape).map(([name, outer]) => {
     const key = keyPrefix + name;
     let inner: z.ZodType = outer instanceof z.ZodDefault ? (outer.unwrap() as z.ZodType) : outer;
     const nullable = inner instanceof z.ZodNullable;
     if (inner instanceof z.ZodNullable) inner = inner.unwrap() as z.ZodType;
-    const f: HpField = { key, field: fieldPrefix + name, kind: 'number', description: outer.description ?? '', nullable, defaultText: toText(defaults[name]) };
+    const f: HpField = {
+      key,
+      field: fieldPrefix + name,
+      kind: 'number',
+      description: outer.description ?? '',
+      nullable,
+      defaultText: toText(defaults[name]),
+    };
     if (inner instanceof z.ZodNumber) {
       f.kind = inner.isInt ? 'int' : 'number';
       if (inner.minValue !== null && Number.isFinite(inner.minValue)) f.min = inner.minValue;

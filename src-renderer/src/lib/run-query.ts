@@ -87,7 +87,13 @@ function test(v: unknown, op: NonNullable<Term['op']>, want: string): boolean {
       return text.includes(w);
     default:
       if (!isNum) return false;
-      return op === '<' ? (v as number) < num : op === '<=' ? (v as number) <= num : op === '>' ? (v as number) > num : (v as number) >= num;
+      return op === '<'
+        ? (v as number) < num
+        : op === '<='
+          ? (v as number) <= num
+          : op === '>'
+            ? (v as number) > num
+            : (v as number) >= num;
   }
 }
 

@@ -146,14 +146,21 @@ export function debiasedEma(y: ArrayLike<number>, weight: number, out = new Floa
  * of each bucket, in x order), keeping every peak visible. Points outside [x0, x1] are dropped except
  * the neighbours, so lines run to the edges of a zoomed view.
  */
-export function downsampleMinMax(x: ArrayLike<number>, y: ArrayLike<number>, buckets: number, x0 = -Infinity, x1 = Infinity): { x: number[]; y: number[] } {
+export function downsampleMinMax(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  buckets: number,
+  x0 = -Infinity,
+  x1 = Infinity,
+): { x: number[]; y: number[] } {
   const n = x.length;
   let lo = 0;
   let hi = n;
   if (Number.isFinite(x0)) lo = Math.max(0, lowerBound(x, x0) - 1);
   if (Number.isFinite(x1)) hi = Math.min(n, lowerBound(x, x1) + 1);
   const count = hi - lo;
-  if (count <= buckets * 4) return { x: Array.prototype.slice.call(x, lo, hi) as number[], y: Array.prototype.slice.call(y, lo, hi) as number[] };
+  if (count <= buckets * 4)
+    return { x: Array.prototype.slice.call(x, lo, hi) as number[], y: Array.prototype.slice.call(y, lo, hi) as number[] };
   const ox: number[] = [];
   const oy: number[] = [];
   const xs = x[lo];
@@ -198,7 +205,10 @@ function lowerBound(a: ArrayLike<number>, v: number): number {
  * Mean and spread of several curves (the seeds of one experiment) on a shared x grid: each curve
  * is linearly interpolated at the grid points inside its own range.
  */
-export function meanBand(curves: { x: ArrayLike<number>; y: ArrayLike<number> }[], points = 200): { x: number[]; mean: number[]; lo: number[]; hi: number[] } {
+export function meanBand(
+  curves: { x: ArrayLike<number>; y: ArrayLike<number> }[],
+  points = 200,
+): { x: number[]; mean: number[]; lo: number[]; hi: number[] } {
   const live = curves.filter((c) => c.x.length > 0);
   if (!live.length) return { x: [], mean: [], lo: [], hi: [] };
   const xMin = Math.min(...live.map((c) => c.x[0]));

@@ -21,7 +21,10 @@ function read(): Stored {
       smoothing: typeof v.smoothing === 'number' && v.smoothing >= 0 && v.smoothing < 1 ? v.smoothing : DEFAULTS.smoothing,
       axis: v.axis === 'time' ? 'time' : 'step',
       logMetrics: Array.isArray(v.logMetrics) ? v.logMetrics.filter((k) => typeof k === 'string') : [],
-      compareMetrics: Array.isArray(v.compareMetrics) && v.compareMetrics.length ? v.compareMetrics.filter((k) => typeof k === 'string') : DEFAULTS.compareMetrics,
+      compareMetrics:
+        Array.isArray(v.compareMetrics) && v.compareMetrics.length
+          ? v.compareMetrics.filter((k) => typeof k === 'string')
+          : DEFAULTS.compareMetrics,
     };
   } catch {
     return { ...DEFAULTS };
@@ -38,7 +41,12 @@ export class ViewPrefs {
     Object.assign(this, read());
     $effect.root(() => {
       $effect(() => {
-        const v: Stored = { smoothing: this.smoothing, axis: this.axis, logMetrics: [...this.logMetrics], compareMetrics: [...this.compareMetrics] };
+        const v: Stored = {
+          smoothing: this.smoothing,
+          axis: this.axis,
+          logMetrics: [...this.logMetrics],
+          compareMetrics: [...this.compareMetrics],
+        };
         try {
           localStorage.setItem(KEY, JSON.stringify(v));
         } catch {

@@ -93,7 +93,11 @@ export function modelBounds(model: SceneModel, poses: ArrayLike<number>, offset 
     const quat = mul(bodyQuat, geom.quat);
     const centre = rotate(bodyQuat, geom.pos);
     for (let corner = 0; corner < 8; corner++) {
-      const p = rotate(quat, [corner & 1 ? local.max[0] : local.min[0], corner & 2 ? local.max[1] : local.min[1], corner & 4 ? local.max[2] : local.min[2]]);
+      const p = rotate(quat, [
+        corner & 1 ? local.max[0] : local.min[0],
+        corner & 2 ? local.max[1] : local.min[1],
+        corner & 4 ? local.max[2] : local.min[2],
+      ]);
       for (let k = 0; k < 3; k++) {
         const w = poses[o + k] + centre[k] + p[k];
         if (!Number.isFinite(w)) continue;

@@ -50,7 +50,10 @@ export function geomVolume(g: SceneGeom, model: SceneModel): number {
         const i = 3 * m.faces[f];
         const j = 3 * m.faces[f + 1];
         const k = 3 * m.faces[f + 2];
-        vol += v[i] * (v[j + 1] * v[k + 2] - v[j + 2] * v[k + 1]) - v[i + 1] * (v[j] * v[k + 2] - v[j + 2] * v[k]) + v[i + 2] * (v[j] * v[k + 1] - v[j + 1] * v[k]);
+        vol +=
+          v[i] * (v[j + 1] * v[k + 2] - v[j + 2] * v[k + 1]) -
+          v[i + 1] * (v[j] * v[k + 2] - v[j + 2] * v[k]) +
+          v[i + 2] * (v[j] * v[k + 1] - v[j + 1] * v[k]);
       }
       return Math.abs(vol) / 6;
     }
@@ -202,7 +205,18 @@ function lookAtQuat(eye: ArrayLike<number>, target: ArrayLike<number>, out: Floa
 }
 
 /** Row-major rotation matrix to a unit quaternion (w, x, y, z) with w >= 0. */
-export function matToQuat(m00: number, m01: number, m02: number, m10: number, m11: number, m12: number, m20: number, m21: number, m22: number, out: Float64Array): void {
+export function matToQuat(
+  m00: number,
+  m01: number,
+  m02: number,
+  m10: number,
+  m11: number,
+  m12: number,
+  m20: number,
+  m21: number,
+  m22: number,
+  out: Float64Array,
+): void {
   const tr = m00 + m11 + m22;
   let w: number;
   let x: number;

@@ -204,7 +204,8 @@ export class MujocoScene {
   setPoses(poses: Float32Array, frame = 0): void {
     const nb = this.bodies.length;
     const base = frame * nb * 7;
-    if (base + nb * 7 > poses.length) throw new RangeError(`frame ${frame} is past the end of the poses (${poses.length / (nb * 7)} frames)`);
+    if (base + nb * 7 > poses.length)
+      throw new RangeError(`frame ${frame} is past the end of the poses (${poses.length / (nb * 7)} frames)`);
     const applied = this.applied;
     let same = applied.length === nb * 7;
     for (let k = 0; same && k < nb * 7; k++) same = applied[k] === poses[base + k];
@@ -233,7 +234,12 @@ export class MujocoScene {
     if (!m) return false;
     const bounds = modelBounds(m, this.applied);
     if (!bounds) return false;
-    const fit = frameBounds(bounds, { fovy: this.camera.fov, aspect: this.camera.aspect, azimuth: this.orbit.azimuth, elevation: this.orbit.elevation });
+    const fit = frameBounds(bounds, {
+      fovy: this.camera.fov,
+      aspect: this.camera.aspect,
+      azimuth: this.orbit.azimuth,
+      elevation: this.orbit.elevation,
+    });
     this.orbit.target.set(fit.target[0], fit.target[1], fit.target[2]);
     this.orbit.distance = fit.distance;
     this.camera.near = Math.max(0.001, fit.distance / 500);
@@ -447,7 +453,7 @@ export class MujocoScene {
         break;
       case 'mesh': {
         const m = geom.mesh !== undefined ? model.meshes[geom.mesh] : undefined;
-        if (m?.uv && m.uv.length === (m.faces.length * 2)) {
+        if (m?.uv && m.uv.length === m.faces.length * 2) {
           // Texture coordinates belong to face corners: one vertex per corner.
           const pos = new Float32Array(m.faces.length * 3);
           for (let c = 0; c < m.faces.length; c++) for (let k = 0; k < 3; k++) pos[3 * c + k] = m.vertices[3 * m.faces[c] + k];
@@ -477,7 +483,8 @@ export class MujocoScene {
     const [r, g, b, alpha] = geom.rgba;
     const floor = geom.type === 'plane' && geom.textured;
     const look = this.viewerLook ? materialLook(geom) : CLASSIC_LOOK;
-    const texture = geom.type === 'mesh' && geom.texture !== undefined && this.model?.meshes[geom.mesh ?? -1]?.uv ? geom.texture : undefined;
+    const texture =
+      geom.type === 'mesh' && geom.texture !== undefined && this.model?.meshes[geom.mesh ?? -1]?.uv ? geom.texture : undefined;
     const key = `${r}:${g}:${b}:${alpha}:${floor}:${look.specular}:${look.shininess}:${look.emission}:${texture ?? ''}`;
     const cached = this.materials.get(key);
     if (cached) return cached;
@@ -485,7 +492,11 @@ export class MujocoScene {
     const mat = new THREE.MeshPhongMaterial({
       color,
       shininess: floor ? 10 : look.shininess,
-      specular: floor ? new THREE.Color(0x111111) : this.viewerLook ? new THREE.Color().setScalar(look.specular) : new THREE.Color(0x333333),
+      specular: floor
+        ? new THREE.Color(0x111111)
+        : this.viewerLook
+          ? new THREE.Color().setScalar(look.specular)
+          : new THREE.Color(0x333333),
       emissive: color.clone().multiplyScalar(floor ? 0 : look.emission),
     });
     if (floor && this.proceduralFloor) proceduralChecker(mat);
@@ -513,7 +524,7 @@ export class MujocoScene {
     for (let y = 0; y < n; y++) {
       for (let x = 0; x < n; x++) {
         const edge = x % half === 0 || y % half === 0;
-        const odd = (x < half) !== (y < half);
+        const odd = x < half !== y < half;
         const c = edge ? FLOOR_COLORS.line : odd ? FLOOR_COLORS.a : FLOOR_COLORS.b;
         const o = 4 * (y * n + x);
         data[o] = Math.round(c[0] * 255);
@@ -619,7 +630,12 @@ function rgbaOf(b64: string, pixels: number): Uint8Array {
 
 /** The floor's colours as the checker texture stores them (8-bit sRGB), in the shader's linear space. */
 function floorColor(c: number[]): THREE.Color {
-  return new THREE.Color().setRGB(Math.round(c[0] * 255) / 255, Math.round(c[1] * 255) / 255, Math.round(c[2] * 255) / 255, THREE.SRGBColorSpace);
+  return new THREE.Color().setRGB(
+    Math.round(c[0] * 255) / 255,
+    Math.round(c[1] * 255) / 255,
+    Math.round(c[2] * 255) / 255,
+    THREE.SRGBColorSpace,
+  );
 }
 
 /**

@@ -30,7 +30,12 @@ export class CompareState {
   /** Titles and descriptions of the compared runs' metrics (runs of several algorithms: all of theirs). */
   readonly metricInfo = $derived(Object.assign({}, ...this.runs.map((r) => r.metricInfo)) as MetricInfos);
   /** Every metric some compared run logs, in chart order. */
-  readonly metrics = $derived(chartedMetrics(this.runs.flatMap((r) => r.series.keys()).filter((k, i, all) => all.indexOf(k) === i), this.metricInfo));
+  readonly metrics = $derived(
+    chartedMetrics(
+      this.runs.flatMap((r) => r.series.keys()).filter((k, i, all) => all.indexOf(k) === i),
+      this.metricInfo,
+    ),
+  );
   /** Experiments (groups of runs differing only by seed), or one group per run when not grouping. */
   readonly groups = $derived(this.groupSeeds ? groupByExperiment(this.runs, (r) => r.config) : this.runs.map((r) => [r]));
   /** Config paths (`hyperparams.actorLr`) whose values differ among the runs; the seed among them. */
@@ -70,7 +75,10 @@ export class CompareState {
       const loaded = await Promise.all(
         ids.map(async (id) => {
           // The curves downsampled by the engine: a long run's metrics file never crosses whole.
-          const [v, r] = await Promise.all([this.studio.client.call('getRun', { id, metrics: 'none' }), this.studio.client.call('getMetricSeries', { id, points: COMPARE_POINTS })]);
+          const [v, r] = await Promise.all([
+            this.studio.client.call('getRun', { id, metrics: 'none' }),
+            this.studio.client.call('getMetricSeries', { id, points: COMPARE_POINTS }),
+          ]);
           const series = new SeriesSet();
           series.fill(r.series);
           const stored = v.config as { config?: Record<string, unknown> } | null;

@@ -86,7 +86,8 @@ export class NewRunForm {
         if (!parsed.ok) for (const i of parsed.issues) local.push({ field: 'search', message: `${i.field}: ${i.message}` });
       }
     }
-    if (this.queue.trim() && !/^redis:\/\/[^\s/]+(:\d+)?(\/\d+)?$/.test(this.queue.trim())) local.push({ field: 'queue', message: 'redis://HOST:PORT, or empty for this machine' });
+    if (this.queue.trim() && !/^redis:\/\/[^\s/]+(:\d+)?(\/\d+)?$/.test(this.queue.trim()))
+      local.push({ field: 'queue', message: 'redis://HOST:PORT, or empty for this machine' });
     return [...local, ...this.serverIssues];
   });
   readonly isSweep = $derived(this.search.trim() !== '');
@@ -210,16 +211,23 @@ export class NewRunForm {
     } catch (e) {
       return { ok: false, message: `not JSON: ${(e as Error).message}` };
     }
-    if (typeof search !== 'object' || search === null || Array.isArray(search)) return { ok: false, message: 'an object with grid, random and/or earlyStop' };
+    if (typeof search !== 'object' || search === null || Array.isArray(search))
+      return { ok: false, message: 'an object with grid, random and/or earlyStop' };
     const { name, tags: _tags, ...base } = this.config;
-    return { ok: true, file: { name: (name as string | undefined) ?? 'sweep', base, seeds: Number(this.seeds), ...(search as Record<string, unknown>) } };
+    return {
+      ok: true,
+      file: { name: (name as string | undefined) ?? 'sweep', base, seeds: Number(this.seeds), ...(search as Record<string, unknown>) },
+    };
   }
 
   /** Creates and starts the sweep; returns its id, or null when refused (issues shown inline). */
   async submitSweep(): Promise<string | null> {
     const sweep = this.sweepFile();
     if (this.issues.length || !sweep.ok) return null;
-    return this.send(async () => (await this.studio.client.call('createSweep', { file: sweep.file, ...(this.queue.trim() ? { queue: this.queue.trim() } : {}) })).id);
+    return this.send(
+      async () =>
+        (await this.studio.client.call('createSweep', { file: sweep.file, ...(this.queue.trim() ? { queue: this.queue.trim() } : {}) })).id,
+    );
   }
 
   private async send(call: () => Promise<string | null>): Promise<string | null> {
@@ -229,7 +237,10 @@ export class NewRunForm {
       return await call();
     } catch (e) {
       if (e instanceof StudioError && e.payload.user) {
-        this.serverIssues = e.payload.errors.map((x) => ({ field: this.isSweep ? 'search' : (x.field ?? ''), message: this.isSweep && x.field ? `${x.field}: ${x.message}` : x.message }));
+        this.serverIssues = e.payload.errors.map((x) => ({
+          field: this.isSweep ? 'search' : (x.field ?? ''),
+          message: this.isSweep && x.field ? `${x.field}: ${x.message}` : x.message,
+        }));
         if (this.serverIssues.some((i) => !i.field)) this.error = e.message;
       } else this.error = errorText(e);
       return null;
@@ -241,6 +252,8 @@ export class NewRunForm {
   /** Creates and queues the run(s); returns the first run's id, or null when refused (issues shown inline). */
   async submit(): Promise<string | null> {
     if (this.issues.length) return null;
-    return this.send(async () => (await this.studio.client.call('createRun', { config: this.config, seeds: Number(this.seeds) }))[0]?.id ?? null);
+    return this.send(
+      async () => (await this.studio.client.call('createRun', { config: this.config, seeds: Number(this.seeds) }))[0]?.id ?? null,
+    );
   }
 }

@@ -127,7 +127,14 @@ export class RunState {
   async range(key: string, axis: 'step' | 'time', x0: number, x1: number): Promise<{ x: number[]; y: number[] } | null> {
     if (!this.downsampled) return null;
     try {
-      const r = await this.studio.client.call('getMetricSeries', { id: this.id, keys: [key], points: RANGE_POINTS, x: axis, from: x0, to: x1 });
+      const r = await this.studio.client.call('getMetricSeries', {
+        id: this.id,
+        keys: [key],
+        points: RANGE_POINTS,
+        x: axis,
+        from: x0,
+        to: x1,
+      });
       const s = r.series[key];
       return s ? { x: axis === 'step' ? s.step : s.time, y: s.value } : null;
     } catch (e) {

@@ -79,7 +79,10 @@ export class RunsState {
   }
 
   toggleSort(key: SortKey): void {
-    this.sort = this.sort.key === key ? { key, dir: this.sort.dir === 1 ? -1 : 1 } : { key, dir: key === 'createdAt' || key === 'best' || key === 'latest' ? -1 : 1 };
+    this.sort =
+      this.sort.key === key
+        ? { key, dir: this.sort.dir === 1 ? -1 : 1 }
+        : { key, dir: key === 'createdAt' || key === 'best' || key === 'latest' ? -1 : 1 };
   }
 
   toggle(id: string, on: boolean): void {

@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], { encoding: 'utf8', env: { ...process.env, RL_STUDIO_HOME: '/tmp/rls-cli-test' } });
+  const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, RL_STUDIO_HOME: '/tmp/rls-cli-test' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -13,7 +16,8 @@ describe('rl-studio CLI contract', () => {
   it('prints help listing every command of the contract', () => {
     const r = cli(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['envs', 'train', 'resume', 'eval', 'export', 'runs', 'serve', 'bench']) expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
+    for (const c of ['envs', 'train', 'resume', 'eval', 'export', 'runs', 'serve', 'bench'])
+      expect(r.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
   });
 
   it('has --help on each command', () => {
@@ -56,10 +60,29 @@ describe('rl-studio CLI contract', () => {
   it('trains with a named preset under --set overrides, and refuses unknown or mismatched presets', () => {
     const runs = mkdtempSync(join(tmpdir(), 'rls-cli-preset-'));
     try {
-      const r = cli(['train', '--preset', 'ddpg-quick', '--set', 'batchSize=32', '--steps', '200', '--eval-episodes', '0', '--runs-dir', runs, '--json']);
+      const r = cli([
+        'train',
+        '--preset',
+        'ddpg-quick',
+        '--set',
+        'batchSize=32',
+        '--steps',
+        '200',
+        '--eval-episodes',
+        '0',
+        '--runs-dir',
+        runs,
+        '--json',
+      ]);
       expect(r.code, r.stderr).toBe(0);
-      const done = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event?: string; run_dir?: string }).find((e) => e.event === 'done')!;
-      const { config } = JSON.parse(readFileSync(join(done.run_dir!, 'config.json'), 'utf8')) as { config: { algo: string; hyperparams: { actorHidden: number[]; batchSize: number; tau: number } } };
+      const done = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { event?: string; run_dir?: string })
+        .find((e) => e.event === 'done')!;
+      const { config } = JSON.parse(readFileSync(join(done.run_dir!, 'config.json'), 'utf8')) as {
+        config: { algo: string; hyperparams: { actorHidden: number[]; batchSize: number; tau: number } };
+      };
       expect(config.algo).toBe('ddpg');
       expect(config.hyperparams.actorHidden).toEqual([64, 64]);
       expect(config.hyperparams.tau).toBe(0.005);

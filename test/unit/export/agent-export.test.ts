@@ -115,7 +115,10 @@ describe.each([
       const rng = new Rng(4);
       for (const [name, t] of Object.entries(state.tensors)) {
         if (!name.startsWith('encoder.') || !name.endsWith('.params')) continue;
-        for (const [slot, lo, hi] of [['ln.g', 0.5, 1.5], ['ln.b', -0.5, 0.5]] as const) {
+        for (const [slot, lo, hi] of [
+          ['ln.g', 0.5, 1.5],
+          ['ln.b', -0.5, 0.5],
+        ] as const) {
           const { offset, size } = layout.params.slot(slot);
           for (let i = offset; i < offset + size; i++) t.data[i] = rng.range(lo, hi);
         }
@@ -150,7 +153,9 @@ describe.each([
         for (let j = 0; j < 2; j++) worst = Math.max(worst, Math.abs(got[j] - want[k][j]));
       }
       await policy.dispose();
-      console.log(`pixels ${algo} ${format}: max |exported - in-app| = ${worst.toExponential(2)} over 200 images (spread ${spread.toFixed(2)})`);
+      console.log(
+        `pixels ${algo} ${format}: max |exported - in-app| = ${worst.toExponential(2)} over 200 images (spread ${spread.toFixed(2)})`,
+      );
       expect(worst).toBeLessThan(TOL);
     }
     agent.dispose();

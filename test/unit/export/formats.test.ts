@@ -45,14 +45,26 @@ function lowdimGraph(rng: Rng, obs: number, act: number): PolicyGraph {
     inputShape: [obs],
     layers: [
       { kind: 'normalize', mean: Float64Array.from(uniform(rng, obs, 2), (v) => v / 3), std, clip: 5 },
-      { kind: 'batchnorm', size: obs, gamma: uniform(rng, obs, 1), beta: uniform(rng, obs, 0.5), mean: uniform(rng, obs, 0.3), variance: uniform(rng, obs, 1).map((v) => 0.2 + Math.abs(v)), epsilon: 1e-3 },
+      {
+        kind: 'batchnorm',
+        size: obs,
+        gamma: uniform(rng, obs, 1),
+        beta: uniform(rng, obs, 0.5),
+        mean: uniform(rng, obs, 0.3),
+        variance: uniform(rng, obs, 1).map((v) => 0.2 + Math.abs(v)),
+        epsilon: 1e-3,
+      },
       dense(rng, obs, 64),
       { kind: 'relu' },
       dense(rng, 64, 48),
       { kind: 'relu' },
       dense(rng, 48, act, 3e-1),
       { kind: 'tanh' },
-      { kind: 'actionScale', low: Float32Array.from({ length: act }, (_, i) => -1 - i), high: Float32Array.from({ length: act }, (_, i) => 0.5 + 2 * i) },
+      {
+        kind: 'actionScale',
+        low: Float32Array.from({ length: act }, (_, i) => -1 - i),
+        high: Float32Array.from({ length: act }, (_, i) => 0.5 + 2 * i),
+      },
     ],
   };
 }
@@ -71,7 +83,18 @@ function pixelGraph(rng: Rng, act: number): PolicyGraph {
   // 13x11x6 -> same/2 -> 7x6x8 -> valid/1 -> 5x4x8 -> flatten 160.
   return {
     inputShape: [13, 11, 6],
-    layers: [conv(6, 8, 2, 'same'), { kind: 'relu' }, conv(8, 8, 1, 'valid'), { kind: 'relu' }, { kind: 'flatten' }, dense(rng, 160, 32), { kind: 'relu' }, dense(rng, 32, act), { kind: 'tanh' }, { kind: 'actionScale', low: new Float32Array(act).fill(-2), high: new Float32Array(act).fill(2) }],
+    layers: [
+      conv(6, 8, 2, 'same'),
+      { kind: 'relu' },
+      conv(8, 8, 1, 'valid'),
+      { kind: 'relu' },
+      { kind: 'flatten' },
+      dense(rng, 160, 32),
+      { kind: 'relu' },
+      dense(rng, 32, act),
+      { kind: 'tanh' },
+      { kind: 'actionScale', low: new Float32Array(act).fill(-2), high: new Float32Array(act).fill(2) },
+    ],
   };
 }
 
@@ -106,7 +129,10 @@ function reference(graph: PolicyGraph, obs: Float32Array, batch: number): Float3
           x = tf.tanh(x);
           break;
         case 'conv2d':
-          x = tf.add(tf.conv2d(x as tf.Tensor4D, tf.tensor4d(l.kernel, [...l.kernelSize, l.inChannels, l.outChannels]), l.strides, l.padding), tf.tensor1d(l.bias));
+          x = tf.add(
+            tf.conv2d(x as tf.Tensor4D, tf.tensor4d(l.kernel, [...l.kernelSize, l.inChannels, l.outChannels]), l.strides, l.padding),
+            tf.tensor1d(l.bias),
+          );
           break;
         case 'flatten':
           x = tf.reshape(x, [batch, -1]);
@@ -185,7 +211,22 @@ describe('exported formats compute the policy graph', () => {
     expect(model.opset_import[0].version).toBeGreaterThanOrEqual(13);
     expect(model.graph.input.map((i) => i.name)).toEqual(['obs']);
     expect(model.graph.output.map((o) => o.name)).toEqual(['action']);
-    expect(model.graph.node.map((n) => n.op_type)).toEqual(['Cast', 'Sub', 'Div', 'Clip', 'Cast', 'BatchNormalization', 'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm', 'Tanh', 'Mul', 'Add']);
+    expect(model.graph.node.map((n) => n.op_type)).toEqual([
+      'Cast',
+      'Sub',
+      'Div',
+      'Clip',
+      'Cast',
+      'BatchNormalization',
+      'Gemm',
+      'Relu',
+      'Gemm',
+      'Relu',
+      'Gemm',
+      'Tanh',
+      'Mul',
+      'Add',
+    ]);
     const meta = JSON.parse(model.metadata_props.find((p) => p.key === 'rl_studio')!.value) as PolicyMeta;
     expect(meta.env.id).toBe('synthetic');
   });
@@ -195,13 +236,18 @@ describe('exported formats compute the policy graph', () => {
     const graph = lowdimGraph(rng, 4, 2);
     const paths = await writeAll('runner-cli', graph, fakeMeta(graph, 2));
     const obs = uniform(rng, 4, 1);
-    const r = spawnSync(process.execPath, ['runner.mjs', 'policy.json', JSON.stringify(Array.from(obs))], { cwd: paths.json, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['runner.mjs', 'policy.json', JSON.stringify(Array.from(obs))], {
+      cwd: paths.json,
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     const got = JSON.parse(r.stdout) as number[];
     const want = reference(graph, obs, 1);
     for (let j = 0; j < 2; j++) expect(Math.abs(got[j] - want[j])).toBeLessThan(TOL);
     // Only dynamic imports of node: built-ins, and only when run as a command.
-    const code = readFileSync(join(paths.json, 'runner.mjs'), 'utf8').split('\n').filter((l) => !l.trimStart().startsWith('//'));
+    const code = readFileSync(join(paths.json, 'runner.mjs'), 'utf8')
+      .split('\n')
+      .filter((l) => !l.trimStart().startsWith('//'));
     expect(code.filter((l) => /^\s*import\s/.test(l))).toEqual([]);
     expect(code.join('\n').match(/import\('([^']+)'\)/g)).toEqual(["import('node:url')", "import('node:fs/promises')"]);
   });

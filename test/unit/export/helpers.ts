@@ -8,8 +8,25 @@ export function fakeMeta(graph: PolicyGraph, act: number): PolicyMeta {
     format: 'rl-studio-policy',
     version: 1,
     algo: 'ddpg',
-    env: { id: 'synthetic', spec: { id: 'synthetic', obs: { size, parts: [{ name: 'x', offset: 0, size }] }, action: { size: act, names: [], low: [], high: [] }, controlTimestep: 0.01, frameSkip: 1, episodeLength: 10, nq: 1, nbody: 1 } },
-    observation: { kind: graph.inputShape.length === 3 ? 'pixels' : 'lowdim', shape: graph.inputShape, layout: [{ name: 'x', offset: 0, size }], normalization: null },
+    env: {
+      id: 'synthetic',
+      spec: {
+        id: 'synthetic',
+        obs: { size, parts: [{ name: 'x', offset: 0, size }] },
+        action: { size: act, names: [], low: [], high: [] },
+        controlTimestep: 0.01,
+        frameSkip: 1,
+        episodeLength: 10,
+        nq: 1,
+        nbody: 1,
+      },
+    },
+    observation: {
+      kind: graph.inputShape.length === 3 ? 'pixels' : 'lowdim',
+      shape: graph.inputShape,
+      layout: [{ name: 'x', offset: 0, size }],
+      normalization: null,
+    },
     action: { size: act, names: Array.from({ length: act }, (_, i) => `a${i}`), low: [], high: [], scaling: '' },
     checkpoint: { name: 'synthetic', step: 0 },
     evalReturn: 1.5,
@@ -19,4 +36,3 @@ export function fakeMeta(graph: PolicyGraph, act: number): PolicyMeta {
     producer: 'rl-studio test',
   };
 }
-

@@ -28,7 +28,10 @@ let root = '';
 let runDir = '';
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], { encoding: 'utf8', env: { ...process.env, RL_STUDIO_HOME: join(root, 'home') } });
+  const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, RL_STUDIO_HOME: join(root, 'home') },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -68,9 +71,34 @@ async function inApp(step: number): Promise<{ agent: Agent; env: Env; seed: numb
 beforeAll(async () => {
   await selectBackend();
   root = mkdtempSync(join(tmpdir(), 'rls-export-run-'));
-  const r = cli(['train', '--env', FIXTURE, '--algo', 'ddpg', '--steps', '200', '--eval-every', '100', '--eval-episodes', '2', '--checkpoint-every', '100', '--seed', '4', '--set', 'obsNormalization=true', '--runs-dir', join(root, 'runs'), '--json']);
+  const r = cli([
+    'train',
+    '--env',
+    FIXTURE,
+    '--algo',
+    'ddpg',
+    '--steps',
+    '200',
+    '--eval-every',
+    '100',
+    '--eval-episodes',
+    '2',
+    '--checkpoint-every',
+    '100',
+    '--seed',
+    '4',
+    '--set',
+    'obsNormalization=true',
+    '--runs-dir',
+    join(root, 'runs'),
+    '--json',
+  ]);
   if (r.code !== 0) throw new Error(`training the fixture run failed (${r.code}): ${r.stderr}`);
-  const done = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; run_dir?: string }).find((e) => e.event === 'done');
+  const done = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; run_dir?: string })
+    .find((e) => e.event === 'done');
   runDir = done!.run_dir!;
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -170,16 +198,25 @@ describe.concurrent('export refuses bad input with one line and exit code 2', ()
   it('an unwritable path (a folder inside a regular file)', async () => {
     const file = join(root, 'a-regular-file');
     writeFileSync(file, 'x');
-    await expectUserError(['export', runDir, '--format', 'tfjs', '--out', join(file, 'sub')], /cannot write the export here: a part of the path is a file/);
+    await expectUserError(
+      ['export', runDir, '--format', 'tfjs', '--out', join(file, 'sub')],
+      /cannot write the export here: a part of the path is a file/,
+    );
   });
 
   it('an unknown format', async () => {
-    await expectUserError(['export', runDir, '--format', 'pickle', '--out', join(root, 'x')], /unknown export format 'pickle' \(choose tfjs, onnx, json\)/);
+    await expectUserError(
+      ['export', runDir, '--format', 'pickle', '--out', join(root, 'x')],
+      /unknown export format 'pickle' \(choose tfjs, onnx, json\)/,
+    );
   });
 
   it('an unknown checkpoint and a folder that is not a run', async () => {
     await Promise.all([
-      expectUserError(['export', runDir, '--format', 'onnx', '--checkpoint', '12345', '--out', join(root, 'x.onnx')], /no checkpoint at step 12345/),
+      expectUserError(
+        ['export', runDir, '--format', 'onnx', '--checkpoint', '12345', '--out', join(root, 'x.onnx')],
+        /no checkpoint at step 12345/,
+      ),
       expectUserError(['export', root, '--format', 'onnx', '--out', join(root, 'x.onnx')], /not a run folder/),
     ]);
     expect(readdirSync(root)).not.toContain('x.onnx');

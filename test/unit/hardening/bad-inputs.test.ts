@@ -4,7 +4,18 @@
 // is unchanged, other runs' files are byte-identical).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -87,7 +98,11 @@ function expectDetail(d: ErrorDetail | undefined, e: Expect, label: string): voi
 }
 
 const toInFiles = (files: EnvFile[]): InFile[] =>
-  files.map((f) => (typeof f.content === 'string' ? { name: f.name, encoding: 'utf8', content: f.content } : { name: f.name, encoding: 'base64', content: Buffer.from(f.content).toString('base64') }));
+  files.map((f) =>
+    typeof f.content === 'string'
+      ? { name: f.name, encoding: 'utf8', content: f.content }
+      : { name: f.name, encoding: 'base64', content: Buffer.from(f.content).toString('base64') },
+  );
 
 /** SHA-256 of every file under a folder (relative names), to prove nothing was touched. */
 function treeHash(dir: string): Record<string, string> {
@@ -129,11 +144,35 @@ describe('bad-inputs corpus', () => {
     runsDir = join(home, 'runs');
     // One real, finished run: the "other run" that must come through every bad input untouched,
     // and the source of the damaged copies below.
-    const r = await cli(['train', '--steps', '300', '--checkpoint-every', '100', '--eval-every', '300', '--eval-episodes', '1', '--set', 'actorHidden=[8]', '--set', 'criticHidden=[8,8]', '--runs-dir', runsDir, '--json'], env());
+    const r = await cli(
+      [
+        'train',
+        '--steps',
+        '300',
+        '--checkpoint-every',
+        '100',
+        '--eval-every',
+        '300',
+        '--eval-episodes',
+        '1',
+        '--set',
+        'actorHidden=[8]',
+        '--set',
+        'criticHidden=[8,8]',
+        '--runs-dir',
+        runsDir,
+        '--json',
+      ],
+      env(),
+    );
     expect(r.status, r.stderr).toBe(0);
     goodRun = new RunFiles(join(runsDir, readdirSync(runsDir)[0]));
     goodHash = treeHash(goodRun.dir);
-    service = await StudioService.create({ mode: 'browser', settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir }), maxConcurrentRuns: 1 });
+    service = await StudioService.create({
+      mode: 'browser',
+      settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir }),
+      maxConcurrentRuns: 1,
+    });
   });
 
   afterAll(async () => {
@@ -144,9 +183,16 @@ describe('bad-inputs corpus', () => {
   });
 
   it('the corpus on disk is what the table lists (nothing untested)', () => {
-    const onDisk = [...readdirSync(join(FIX, 'bad/envs')).map((d) => `bad/envs/${d}`), ...readdirSync(join(FIX, 'envs')).map((d) => `envs/${d}`)].sort();
+    const onDisk = [
+      ...readdirSync(join(FIX, 'bad/envs')).map((d) => `bad/envs/${d}`),
+      ...readdirSync(join(FIX, 'envs')).map((d) => `envs/${d}`),
+    ].sort();
     expect(onDisk).toEqual(Object.keys(ENV_CASES).sort());
-    expect(readdirSync(join(FIX, 'bad/configs')).map((f) => f.replace(/\.json$/, '')).sort()).toEqual(Object.keys(CONFIG_CASES).sort());
+    expect(
+      readdirSync(join(FIX, 'bad/configs'))
+        .map((f) => f.replace(/\.json$/, ''))
+        .sort(),
+    ).toEqual(Object.keys(CONFIG_CASES).sort());
   });
 
   it('envs: validateEnvFiles, StudioService validateEnv and addEnv each refuse with the file, field and reason', async () => {
@@ -194,8 +240,16 @@ describe('bad-inputs corpus', () => {
     } catch (e) {
       expectDetail((e as UserError).details[0], { file: 'env.xml', message: /21.0 MB; the limit is 20 MB/ }, 'readEnvPath');
     }
-    const r = await service.dispatch('validateEnv', { files: [{ name: 'env.xml', encoding: 'utf8', content: '<'.repeat(21 * 1024 * 1024) }, { name: 'env.task.json', encoding: 'utf8', content: '{}' }] });
-    expect(r).toMatchObject({ ok: true, result: { ok: false, errors: [{ file: 'env.xml', message: expect.stringMatching(/limit is 20 MB/) }] } });
+    const r = await service.dispatch('validateEnv', {
+      files: [
+        { name: 'env.xml', encoding: 'utf8', content: '<'.repeat(21 * 1024 * 1024) },
+        { name: 'env.task.json', encoding: 'utf8', content: '{}' },
+      ],
+    });
+    expect(r).toMatchObject({
+      ok: true,
+      result: { ok: false, errors: [{ file: 'env.xml', message: expect.stringMatching(/limit is 20 MB/) }] },
+    });
   });
 
   it('CLI envs validate --json: exit 2, {ok:false, errors} naming the file, one line on stderr, no stack', async () => {
@@ -250,7 +304,10 @@ describe('bad-inputs corpus', () => {
         try {
           e.step(a);
         } catch (err) {
-          expect((err as UserError).details[0]).toEqual({ field: `action[${n - 1}]`, message: `is ${bad}; actions must be finite numbers in [-1, 1]` });
+          expect((err as UserError).details[0]).toEqual({
+            field: `action[${n - 1}]`,
+            message: `is ${bad}; actions must be finite numbers in [-1, 1]`,
+          });
         }
       }
       expect(() => e.step([])).toThrow(/expected \d+ values, got 0/);
@@ -270,7 +327,10 @@ describe('bad-inputs corpus', () => {
     // metrics.jsonl torn mid-line (a crash during an append) and a garbage line in the middle.
     const torn = copy('torn-metrics');
     const lines = readFileSync(torn.metricsFile, 'utf8').trimEnd().split('\n');
-    writeFileSync(torn.metricsFile, [lines[0], '{"kind":"update","st\u0000\u0000', ...lines.slice(1), '{"kind":"update","step":3'].join('\n'));
+    writeFileSync(
+      torn.metricsFile,
+      [lines[0], '{"kind":"update","st\u0000\u0000', ...lines.slice(1), '{"kind":"update","step":3'].join('\n'),
+    );
     const m = (await service.dispatch('getMetrics', { id: 'torn-metrics' })) as { ok: true; result: MetricsChunk };
     expect(m.ok).toBe(true);
     expect(m.result.records.length).toBe(lines.length);
@@ -290,7 +350,9 @@ describe('bad-inputs corpus', () => {
     truncateSync(ckpts[0].file, Math.floor(statSync(ckpts[0].file).size / 2));
     const latest = ck.latestCheckpoint();
     expect(latest.checkpoint?.step).toBe(ckpts[1].step);
-    expect(latest.problems).toEqual([{ file: `checkpoints/${ckpts[0].file.split('/').pop()}`, message: expect.stringMatching(/truncated or damaged.*skipped/) }]);
+    expect(latest.problems).toEqual([
+      { file: `checkpoints/${ckpts[0].file.split('/').pop()}`, message: expect.stringMatching(/truncated or damaged.*skipped/) },
+    ]);
     for (const c of ckpts) truncateSync(c.file, 7);
     expect(ck.latestCheckpoint().checkpoint).toBeNull();
     expect(ck.checkCheckpoints().every((c) => !c.ok && /not an RL Studio checkpoint|truncated/.test(c.problem ?? ''))).toBe(true);
@@ -314,7 +376,10 @@ describe('bad-inputs corpus', () => {
     const epId = ep.listEpisodes().episodes[0].id;
     truncateSync(join(ep.episodesDir, `${epId}.bin`), 10);
     const replay = await service.dispatch('getEpisode', { id: 'truncated-episode', episode: epId });
-    expect(replay).toMatchObject({ ok: false, error: { user: true, errors: [{ file: `episodes/${epId}.bin`, message: expect.stringMatching(/truncated/) }] } });
+    expect(replay).toMatchObject({
+      ok: false,
+      error: { user: true, errors: [{ file: `episodes/${epId}.bin`, message: expect.stringMatching(/truncated/) }] },
+    });
 
     const rows = (await service.dispatch('listRuns', {})) as { ok: true; result: RunRow[] };
     expect(rows.ok).toBe(true);
@@ -328,7 +393,11 @@ describe('bad-inputs corpus', () => {
     const goodEp = goodRun.listEpisodes().episodes[0].id;
     expect((await service.dispatch('getEpisode', { id: goodRun.id, episode: goodEp })).ok).toBe(true);
     // And the CLI reads the damaged folder without a stack trace.
-    const show = spawnSync(process.execPath, [CLI, 'runs', 'list', '--runs-dir', runsDir, '--json'], { cwd: ROOT, encoding: 'utf8', env: env() });
+    const show = spawnSync(process.execPath, [CLI, 'runs', 'list', '--runs-dir', runsDir, '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: env(),
+    });
     expect(show.status, show.stderr).toBe(0);
     expect(show.stderr).not.toMatch(STACK);
   });

@@ -98,18 +98,35 @@ describe('Electron policy (pure decisions)', () => {
   it('navigation, redirects, webviews and every permission request are refused', () => {
     for (const url of ['https://example.com/', 'file:///etc/passwd', rendererUrl]) expect(navigationAllowed(url)).toBe(false);
     expect(webviewAllowed()).toBe(false);
-    for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'hid', 'serial', 'usb', 'openExternal', 'fullscreen', 'unknown']) {
+    for (const p of [
+      'media',
+      'geolocation',
+      'notifications',
+      'clipboard-read',
+      'hid',
+      'serial',
+      'usb',
+      'openExternal',
+      'fullscreen',
+      'unknown',
+    ]) {
       expect(permissionGranted(p), p).toBe(false);
     }
   });
 
   it('webPreferences: the required set, and what breaks it', () => {
     expect(webPreferencesProblems({ ...REQUIRED_WEB_PREFERENCES })).toEqual([]);
-    expect(webPreferencesProblems({ ...REQUIRED_WEB_PREFERENCES, contextIsolation: false })).toEqual([expect.stringContaining('contextIsolation must be true')]);
-    expect(webPreferencesProblems({ ...REQUIRED_WEB_PREFERENCES, nodeIntegration: true })).toEqual([expect.stringContaining('nodeIntegration must be false')]);
+    expect(webPreferencesProblems({ ...REQUIRED_WEB_PREFERENCES, contextIsolation: false })).toEqual([
+      expect.stringContaining('contextIsolation must be true'),
+    ]);
+    expect(webPreferencesProblems({ ...REQUIRED_WEB_PREFERENCES, nodeIntegration: true })).toEqual([
+      expect.stringContaining('nodeIntegration must be false'),
+    ]);
     const { sandbox: _s, ...noSandbox } = REQUIRED_WEB_PREFERENCES;
     expect(webPreferencesProblems(noSandbox)).toEqual([expect.stringContaining('sandbox must be true')]);
-    expect(webPreferencesProblems({ ...REQUIRED_WEB_PREFERENCES, enableBlinkFeatures: 'x' })).toEqual(['enableBlinkFeatures must not be set']);
+    expect(webPreferencesProblems({ ...REQUIRED_WEB_PREFERENCES, enableBlinkFeatures: 'x' })).toEqual([
+      'enableBlinkFeatures must not be set',
+    ]);
   });
 
   it('every BrowserWindow in src-main/app is created with the required webPreferences, and no other door exists', () => {
@@ -182,8 +199,12 @@ describe('Electron policy (pure decisions)', () => {
     }
     expect(cspProblems(SERVER_CSP)).toEqual([]);
     // The checker itself catches the usual weakenings.
-    expect(cspProblems("default-src 'self'; script-src 'self' 'unsafe-inline'; object-src 'none'")).toEqual(["script-src allows 'unsafe-inline'"]);
-    expect(cspProblems("default-src *; object-src 'none'")).toEqual(expect.arrayContaining(['default-src allows *', 'script-src allows *']));
+    expect(cspProblems("default-src 'self'; script-src 'self' 'unsafe-inline'; object-src 'none'")).toEqual([
+      "script-src allows 'unsafe-inline'",
+    ]);
+    expect(cspProblems("default-src *; object-src 'none'")).toEqual(
+      expect.arrayContaining(['default-src allows *', 'script-src allows *']),
+    );
     expect(cspProblems("default-src 'self'; script-src 'self' https://cdn.example; connect-src https:")).toEqual(
       expect.arrayContaining(['script-src allows a remote origin', "object-src is not 'none'", 'connect-src reaches other origins']),
     );

@@ -17,7 +17,20 @@ import type { TrainEvent } from '../../../src-main/api/events.ts';
 
 const ROOT = resolve(__dirname, '../../..');
 const CLI = join(ROOT, 'bin/rl-studio.mjs');
-const TINY = ['--set', 'actorHidden=[8]', '--set', 'criticHidden=[8,8]', '--set', 'learningStarts=64', '--set', 'randomSteps=0', '--eval-every', '1000000', '--eval-episodes', '0'];
+const TINY = [
+  '--set',
+  'actorHidden=[8]',
+  '--set',
+  'criticHidden=[8,8]',
+  '--set',
+  'learningStarts=64',
+  '--set',
+  'randomSteps=0',
+  '--eval-every',
+  '1000000',
+  '--eval-episodes',
+  '0',
+];
 const homes: string[] = [];
 
 afterAll(() => {
@@ -60,7 +73,10 @@ interface Proc {
 function start(args: string[], opts: { ulimitBlocks?: number } = {}): Proc {
   const child = opts.ulimitBlocks
     ? // sh's `ulimit -f` counts 512-byte blocks; exec keeps the pid the node process's own.
-      spawn('sh', ['-c', `ulimit -f ${opts.ulimitBlocks} && exec "$0" "$@"`, process.execPath, CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+      spawn('sh', ['-c', `ulimit -f ${opts.ulimitBlocks} && exec "$0" "$@"`, process.execPath, CLI, ...args], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
     : spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const p: Proc = { child, stdout: '', stderr: '', exited: new Promise((r) => child.once('exit', (code, signal) => r({ code, signal }))) };
   child.stdout!.on('data', (d: Buffer) => (p.stdout += d.toString()));
@@ -150,7 +166,14 @@ describe('fault tests (real processes)', () => {
   it('a trainer worker thread that dies abruptly fails its run with the reason; the run beside it finishes; the dead one resumes', async () => {
     const runsDir = tempDir('worker');
     const manager = new RunManager({ runsDir, maxConcurrent: 2 });
-    const tiny = { env: 'pendulum', algo: 'ddpg' as const, evalEvery: 1_000_000, evalEpisodes: 0, checkpointEvery: 50, hyperparams: { actorHidden: [8], criticHidden: [8, 8] } };
+    const tiny = {
+      env: 'pendulum',
+      algo: 'ddpg' as const,
+      evalEvery: 1_000_000,
+      evalEpisodes: 0,
+      checkpointEvery: 50,
+      hyperparams: { actorHidden: [8], criticHidden: [8, 8] },
+    };
     const [victim] = manager.create({ ...tiny, steps: 100_000 }, { start: false });
     const [bystander] = manager.create({ ...tiny, steps: 300, seed: 1 }, { start: false });
     const seen: TrainEvent[] = [];
@@ -184,9 +207,13 @@ describe('fault tests (real processes)', () => {
     const runsDir = tempDir('disk');
     const STEPS = 800;
     // 32 x 512 bytes: checkpoints (which carry the replay buffer) outgrow it after a few hundred steps.
-    const p = start(['train', '--steps', String(STEPS), '--checkpoint-every', '50', ...TINY, '--runs-dir', runsDir, '--json'], { ulimitBlocks: 32 });
+    const p = start(['train', '--steps', String(STEPS), '--checkpoint-every', '50', ...TINY, '--runs-dir', runsDir, '--json'], {
+      ulimitBlocks: 32,
+    });
     await until(p, () => /paused: .*(disk is full|file-size limit)/.test(p.stderr), 'the disk-full pause');
-    expect(p.stderr).toMatch(/the file is larger than the file system or the file-size limit allows: cannot write (a checkpoint|metrics\.jsonl|status\.json)/);
+    expect(p.stderr).toMatch(
+      /the file is larger than the file system or the file-size limit allows: cannot write (a checkpoint|metrics\.jsonl|status\.json)/,
+    );
     const run = new RunFiles(join(runsDir, readdirSync(runsDir)[0]));
     // The CLI cannot free space for the user: it ends by itself (no signal) and says how to continue.
     const end = await p.exited;
@@ -209,7 +236,10 @@ describe('fault tests (real processes)', () => {
     expect(rEnd.code, r.stderr).toBe(0);
     expect(events(r).pop()).toMatchObject({ event: 'done', status: 'done', step: STEPS });
     expectIntact(run, 'after resume');
-    const updates = run.readMetrics().records.filter((x) => x.kind === 'update').map((x) => x.step);
+    const updates = run
+      .readMetrics()
+      .records.filter((x) => x.kind === 'update')
+      .map((x) => x.step);
     expect(updates.every((s, i) => i === 0 || s > updates[i - 1])).toBe(true);
   });
 });

@@ -13,7 +13,14 @@ import { exportPolicyTo } from '../../../src-main/export/index.ts';
 import { RunStore } from '../../../src-main/store/run-store.ts';
 
 const ROOT = resolve(__dirname, '../../..');
-const TINY = { env: 'pendulum', algo: 'ddpg' as const, evalEpisodes: 0, evalEvery: 1_000_000, checkpointEvery: 100, hyperparams: { actorHidden: [8], criticHidden: [8, 8], learningStarts: 50, randomSteps: 0 } };
+const TINY = {
+  env: 'pendulum',
+  algo: 'ddpg' as const,
+  evalEpisodes: 0,
+  evalEvery: 1_000_000,
+  checkpointEvery: 100,
+  hyperparams: { actorHidden: [8], criticHidden: [8, 8], learningStarts: 50, randomSteps: 0 },
+};
 const homes: string[] = [];
 afterAll(() => {
   for (const h of homes) rmSync(h, { recursive: true, force: true });
@@ -67,7 +74,7 @@ describe('run guards', () => {
     await m.shutdown();
   });
 
-  it('one trainer per run: a second is refused naming the holder; a dead holder\'s lock (or a reused pid) is taken over', async () => {
+  it("one trainer per run: a second is refused naming the holder; a dead holder's lock (or a reused pid) is taken over", async () => {
     const { m, run, files } = await trainedRun('lock');
     const lockFile = join(files.dir, LOCK_FILE);
     m.resume(run.id, { steps: 100_000 });
@@ -77,7 +84,9 @@ describe('run guards', () => {
     // Another process (the CLI) and another manager in this one are refused; nothing of the run changes.
     const r = cli(['resume', files.dir, '--json']);
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`run ${run.id} is being trained by another process \\(pid ${process.pid}, since .*\\); one trainer per run`));
+    expect(r.stderr).toMatch(
+      new RegExp(`run ${run.id} is being trained by another process \\(pid ${process.pid}, since .*\\); one trainer per run`),
+    );
     const other = new RunManager({ runsDir: m.store.root });
     expect(() => other.resume(run.id)).toThrow(/is being trained by this process/);
     await expect(other.delete(run.id)).rejects.toThrow(/being trained by another process/);
@@ -86,7 +95,10 @@ describe('run guards', () => {
 
     // A holder that is gone: a pid that exited, and our own pid with another start time (reused).
     const dead = spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' });
-    for (const stale of [{ pid: Number(dead.stdout.trim()), processStart: '1' }, { pid: process.pid, processStart: 'not-this-process' }]) {
+    for (const stale of [
+      { pid: Number(dead.stdout.trim()), processStart: '1' },
+      { pid: process.pid, processStart: 'not-this-process' },
+    ]) {
       writeFileSync(lockFile, JSON.stringify({ ...stale, host: hostname(), since: '2026-01-01T00:00:00.000Z' }));
       other.resume(run.id, { steps: (files.readStatus().status?.step ?? 0) + 100 });
       expect(JSON.parse(readFileSync(lockFile, 'utf8'))).toMatchObject({ pid: process.pid, processStart: processStart(process.pid) });
@@ -114,7 +126,9 @@ describe('run guards', () => {
       if (root) expect(() => again.resume(run.id, { steps: 300 })).toThrow(reason);
       expect(() => new RunStore(join(dir, 'new-folder', 'runs')).ensureWritable()).toThrow(reason);
       expect(() => new RunStore(join(dir, 'new-folder', 'runs')).ensureWritable()).not.toThrow(/gone/);
-      await expect(exportPolicyTo(files.dir, 'json', join(dir, 'exports', 'policy'))).rejects.toThrow(root ? /read-only file system/ : /permission denied/);
+      await expect(exportPolicyTo(files.dir, 'json', join(dir, 'exports', 'policy'))).rejects.toThrow(
+        root ? /read-only file system/ : /permission denied/,
+      );
       expect(files.readStatus().status).toMatchObject({ status: 'done', step: 200 });
     } finally {
       undo();

@@ -18,7 +18,13 @@ function filledBuffer(obsSize: number, actionSize: number, seed: number): Replay
   for (let i = 0; i < 500; i++) {
     const o = Float32Array.from({ length: obsSize }, () => rng.normal());
     const o2 = Float32Array.from({ length: obsSize }, () => rng.normal());
-    buf.add(o, Float32Array.from({ length: actionSize }, () => rng.range(-1, 1)), rng.normal(), o2, rng.uniform() < 0.1);
+    buf.add(
+      o,
+      Float32Array.from({ length: actionSize }, () => rng.range(-1, 1)),
+      rng.normal(),
+      o2,
+      rng.uniform() < 0.1,
+    );
   }
   return buf;
 }
@@ -45,7 +51,8 @@ describe('agents', () => {
       const a = run();
       const b = run();
       expect(a.actions).toEqual(b.actions);
-      for (const k of Object.keys(a.state.tensors)) expect(Array.from(a.state.tensors[k].data)).toEqual(Array.from(b.state.tensors[k].data));
+      for (const k of Object.keys(a.state.tensors))
+        expect(Array.from(a.state.tensors[k].data)).toEqual(Array.from(b.state.tensors[k].data));
       const c = createAgent(algo, 5, 2, small, 43);
       const other = c.act(Float32Array.of(0.1, -0.2, 0.3, 0.4, -0.5), false);
       c.dispose();
@@ -66,7 +73,9 @@ describe('agents', () => {
       b.setState(saved);
       rng.setState(rngState);
       for (let i = 0; i < 5; i++) b.update(buf.sample(rng, batch));
-      expect(Array.from(b.getState().tensors[algo === 'naf' ? 'net' : 'actor'].data)).toEqual(Array.from(a.getState().tensors[algo === 'naf' ? 'net' : 'actor'].data));
+      expect(Array.from(b.getState().tensors[algo === 'naf' ? 'net' : 'actor'].data)).toEqual(
+        Array.from(a.getState().tensors[algo === 'naf' ? 'net' : 'actor'].data),
+      );
       a.dispose();
       b.dispose();
     });
@@ -103,7 +112,13 @@ describe('agents', () => {
       const buf = new ReplayBuffer({ capacity: 500, obsSize: 5, actionSize: 2 });
       for (let i = 0; i < 500; i++) {
         const o = Float32Array.from({ length: 5 }, () => rng.normal());
-        buf.add(o, Float32Array.from({ length: 2 }, () => rng.range(-1, 1)), 0, o.map((v) => v + 0.1 * rng.normal()), false);
+        buf.add(
+          o,
+          Float32Array.from({ length: 2 }, () => rng.range(-1, 1)),
+          0,
+          o.map((v) => v + 0.1 * rng.normal()),
+          false,
+        );
       }
       const batch = buf.makeBatch(32);
       for (let i = 0; i < 600; i++) agent.update(buf.sample(rng, batch));

@@ -19,7 +19,8 @@ import { parseRunConfig } from '../../../src-main/api/run-config.ts';
 /** The algorithm's defaults with every layer list at 8-8 units and a small batch: quick to build and update. */
 function small(shape: Record<string, z.ZodType>, defaults: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { batchSize: 16 };
-  for (const [name, field] of Object.entries(shape)) if (Array.isArray(defaults[name]) && field instanceof z.ZodDefault && field.unwrap() instanceof z.ZodArray) out[name] = [8, 8];
+  for (const [name, field] of Object.entries(shape))
+    if (Array.isArray(defaults[name]) && field instanceof z.ZodDefault && field.unwrap() instanceof z.ZodArray) out[name] = [8, 8];
   return out;
 }
 
@@ -44,7 +45,8 @@ describe('algorithm registry', () => {
         expect(algorithm.schema.parse(structuredClone(algorithm.paperDefaults))).toEqual(algorithm.paperDefaults);
         for (const [name, field] of Object.entries(algorithm.schema.shape)) expect(field.description, name).toMatch(/\w/);
         expect(algorithm.presets[`${algorithm.id}-paper`]?.hyperparams).toEqual(algorithm.paperDefaults);
-        for (const preset of Object.values(algorithm.presets)) expect(algorithm.schema.safeParse(structuredClone(preset.hyperparams)).success).toBe(true);
+        for (const preset of Object.values(algorithm.presets))
+          expect(algorithm.schema.safeParse(structuredClone(preset.hyperparams)).success).toBe(true);
         // The trainer and the replay read these from any agent.
         for (const name of Object.keys(common)) expect(Object.keys(algorithm.schema.shape)).toContain(name);
         if (algorithm.pixelDefaults) {
@@ -60,7 +62,13 @@ describe('algorithm registry', () => {
       it('makes an agent whose updates report exactly its declared metrics and whose policy exports', () => {
         const obsSize = 3;
         const actionSize = 2;
-        const agent = createAgent(algorithm.id, obsSize, actionSize, small(algorithm.schema.shape, algorithm.defaults as Record<string, unknown>), 1);
+        const agent = createAgent(
+          algorithm.id,
+          obsSize,
+          actionSize,
+          small(algorithm.schema.shape, algorithm.defaults as Record<string, unknown>),
+          1,
+        );
         try {
           expect(agent.algo).toBe(algorithm.id);
           const rng = new Rng(5);

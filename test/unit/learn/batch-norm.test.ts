@@ -59,7 +59,13 @@ describe('batch normalisation (DDPG supplement 7)', () => {
 
   it('a DDPG agent with batch norm updates, acts from running statistics, saves them, and never perturbs them', () => {
     const rng = new Rng(3);
-    const agent = createAgent('ddpg', OBS, ACT, { actorHidden: [16, 16], criticHidden: [16, 16], batchNorm: true, batchSize: 32, exploration: 'param', obsNormalization: false }, 5);
+    const agent = createAgent(
+      'ddpg',
+      OBS,
+      ACT,
+      { actorHidden: [16, 16], criticHidden: [16, 16], batchNorm: true, batchSize: 32, exploration: 'param', obsNormalization: false },
+      5,
+    );
     const B = 32;
     const batch = () => ({
       size: B,
@@ -83,10 +89,17 @@ describe('batch normalisation (DDPG supplement 7)', () => {
     agent.resetEpisode();
     agent.act(obs, true);
     const perturbed = (agent as unknown as { perturbed: FlatParams }).perturbed;
-    for (const name of ['bnIn.mean', 'bnIn.var', 'bn0.mean', 'bn0.var']) expect(Array.from(perturbed.view(name))).toEqual(Array.from(agent.actor.view(name)));
+    for (const name of ['bnIn.mean', 'bnIn.var', 'bn0.mean', 'bn0.var'])
+      expect(Array.from(perturbed.view(name))).toEqual(Array.from(agent.actor.view(name)));
     expect(Array.from(perturbed.view('l0.W'))).not.toEqual(Array.from(agent.actor.view('l0.W')));
     // A checkpoint round trip restores the statistics with the weights.
-    const copy = createAgent('ddpg', OBS, ACT, { actorHidden: [16, 16], criticHidden: [16, 16], batchNorm: true, batchSize: 32, exploration: 'param', obsNormalization: false }, 9);
+    const copy = createAgent(
+      'ddpg',
+      OBS,
+      ACT,
+      { actorHidden: [16, 16], criticHidden: [16, 16], batchNorm: true, batchSize: 32, exploration: 'param', obsNormalization: false },
+      9,
+    );
     copy.setState(agent.getState());
     expect(Array.from(copy.act(obs, false))).toEqual(Array.from(a));
     agent.dispose();

@@ -2,7 +2,13 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
 import { createPixelAgent } from '../../../src-main/learn/algos/pixel-agent.ts';
-import { DetachedEncoder, NativeConvEncoder, PixelEncoder, pixelConvDims, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/nets/pixel-nets.ts';
+import {
+  DetachedEncoder,
+  NativeConvEncoder,
+  PixelEncoder,
+  pixelConvDims,
+  PIXEL_CONV_DEFAULTS,
+} from '../../../src-main/learn/nets/pixel-nets.ts';
 import { PixelReplay } from '../../../src-main/learn/replay/pixel-replay.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import type { Agent } from '../../../src-main/learn/types.ts';
@@ -25,7 +31,13 @@ function filledReplay(rng: Rng, actionSize: number): PixelReplay {
   let o = obs();
   for (let t = 0; t < 64; t++) {
     const n = obs();
-    buf.add(o, Array.from({ length: actionSize }, () => rng.range(-1, 1)), rng.uniform(), n, false);
+    buf.add(
+      o,
+      Array.from({ length: actionSize }, () => rng.range(-1, 1)),
+      rng.uniform(),
+      n,
+      false,
+    );
     o = n;
   }
   return buf;
@@ -35,7 +47,10 @@ type AnyEncoder = PixelEncoder | DetachedEncoder;
 
 /** The agent's encoders: NAF [net, target]; DDPG/TD3 [actor, actor target, critics..., critic targets...]. */
 function encoders(agent: Agent): AnyEncoder[] {
-  const a = agent as unknown as { enc: PixelEncoder | { actor: AnyEncoder; actorTarget: AnyEncoder; critics: PixelEncoder[]; criticTargets: PixelEncoder[] }; encTarget?: PixelEncoder };
+  const a = agent as unknown as {
+    enc: PixelEncoder | { actor: AnyEncoder; actorTarget: AnyEncoder; critics: PixelEncoder[]; criticTargets: PixelEncoder[] };
+    encTarget?: PixelEncoder;
+  };
   if (a.enc instanceof PixelEncoder) return [a.enc, a.encTarget!];
   return [a.enc.actor, a.enc.actorTarget, ...a.enc.critics, ...a.enc.criticTargets];
 }
@@ -120,8 +135,28 @@ describe('pixel networks', () => {
     await tf.setBackend('cpu');
     try {
       const rng = new Rng(5);
-      const agent = createPixelAgent({ algo: 'ddpg', shape: SHAPE, actionSize: 2, seed: 4, layers: LAYERS, hyperparams: { batchSize: 8 }, trunk: 8, trunkNorm: true, kernels: 'native' });
-      const arena = createPixelAgent({ algo: 'ddpg', shape: SHAPE, actionSize: 2, seed: 4, layers: LAYERS, hyperparams: { batchSize: 8 }, trunk: 8, trunkNorm: true, kernels: 'arena' });
+      const agent = createPixelAgent({
+        algo: 'ddpg',
+        shape: SHAPE,
+        actionSize: 2,
+        seed: 4,
+        layers: LAYERS,
+        hyperparams: { batchSize: 8 },
+        trunk: 8,
+        trunkNorm: true,
+        kernels: 'native',
+      });
+      const arena = createPixelAgent({
+        algo: 'ddpg',
+        shape: SHAPE,
+        actionSize: 2,
+        seed: 4,
+        layers: LAYERS,
+        hyperparams: { batchSize: 8 },
+        trunk: 8,
+        trunkNorm: true,
+        kernels: 'arena',
+      });
       try {
         expect(torsos(agent)[0]).toBeInstanceOf(NativeConvEncoder);
         const buf = filledReplay(rng, 2);
@@ -174,7 +209,10 @@ describe('pixel networks', () => {
     const other = Float32Array.from({ length: 4 * n }, () => rng.uniform());
     try {
       tf.tidy(() => {
-        const before = critic.encode(tf.tensor2d(obs, [4, n])).dataSync().slice();
+        const before = critic
+          .encode(tf.tensor2d(obs, [4, n]))
+          .dataSync()
+          .slice();
         critic.applyGradient(tf.tensor2d(obs, [4, n]), tf.ones([4, critic.outSize]) as tf.Tensor2D);
         // Same observations (a new tensor of equal values): the pre-step features, as DrQ-v2.
         expect(Array.from(actor.encode(tf.tensor2d(obs, [4, n])).dataSync())).toEqual(Array.from(before));
@@ -184,7 +222,9 @@ describe('pixel networks', () => {
         // Other observations: a forward with the current weights (equal to a fresh torso's).
         const fresh = new PixelEncoder(SHAPE, LAYERS, new Rng(1), 1e-3);
         fresh.copyFrom(critic);
-        expect(Array.from(actor.encode(tf.tensor2d(other, [4, n])).dataSync())).toEqual(Array.from(fresh.encode(tf.tensor2d(other, [4, n])).dataSync()));
+        expect(Array.from(actor.encode(tf.tensor2d(other, [4, n])).dataSync())).toEqual(
+          Array.from(fresh.encode(tf.tensor2d(other, [4, n])).dataSync()),
+        );
         fresh.dispose();
       });
     } finally {
@@ -194,7 +234,16 @@ describe('pixel networks', () => {
 
   it("actorEncoder 'own' with learning rate 0: a frozen actor torso stays at its initialisation while the critic torso trains", () => {
     const rng = new Rng(8);
-    const agent = createPixelAgent({ algo: 'ddpg', shape: SHAPE, actionSize: 1, seed: 2, layers: LAYERS, hyperparams: { batchSize: 8 }, actorEncoder: 'own', actorEncoderLr: 0 });
+    const agent = createPixelAgent({
+      algo: 'ddpg',
+      shape: SHAPE,
+      actionSize: 1,
+      seed: 2,
+      layers: LAYERS,
+      hyperparams: { batchSize: 8 },
+      actorEncoder: 'own',
+      actorEncoderLr: 0,
+    });
     try {
       const [actor, , critic] = encoders(agent) as PixelEncoder[];
       expect(actor.trainable).toBe(false);
@@ -211,7 +260,15 @@ describe('pixel networks', () => {
   });
 
   it('refuses observations of another size', () => {
-    expect(() => createPixelAgent({ algo: 'ddpg', shape: { height: 16, width: 16, channels: 9 }, actionSize: 1, seed: 1, layers: [{ kernel: 32, stride: 1, filters: 4 }] })).toThrow(/smaller than the kernel/);
+    expect(() =>
+      createPixelAgent({
+        algo: 'ddpg',
+        shape: { height: 16, width: 16, channels: 9 },
+        actionSize: 1,
+        seed: 1,
+        layers: [{ kernel: 32, stride: 1, filters: 4 }],
+      }),
+    ).toThrow(/smaller than the kernel/);
     const enc = new PixelEncoder(SHAPE, LAYERS, new Rng(1), 1e-3);
     expect(() => tf.tidy(() => enc.encode(tf.zeros([1, 10]) as tf.Tensor2D))).toThrow(/expects 16x16x9/);
     enc.dispose();

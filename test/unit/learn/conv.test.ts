@@ -26,7 +26,10 @@ function naiveConv(x: ArrayLike<number>, w: ArrayLike<number>, batch: number, d:
           let s = 0;
           for (let i = 0; i < d.kernel; i++)
             for (let j = 0; j < d.kernel; j++)
-              for (let c = 0; c < d.inC; c++) s += x[((b * d.inH + oy * d.stride + i) * d.inW + ox * d.stride + j) * d.inC + c] * w[((i * d.kernel + j) * d.inC + c) * d.outC + o];
+              for (let c = 0; c < d.inC; c++)
+                s +=
+                  x[((b * d.inH + oy * d.stride + i) * d.inW + ox * d.stride + j) * d.inC + c] *
+                  w[((i * d.kernel + j) * d.inC + c) * d.outC + o];
           out[((b * d.outH + oy) * d.outW + ox) * d.outC + o] = s;
         }
   return out;
@@ -40,7 +43,9 @@ function im2col(x: Float32Array, B: number, d: ConvDims): Float32Array {
       for (let ox = 0; ox < d.outW; ox++)
         for (let i = 0; i < d.kernel; i++)
           for (let j = 0; j < d.kernel; j++)
-            for (let c = 0; c < d.inC; c++) out[((b * d.outH + oy) * d.outW + ox) * d.K + (i * d.kernel + j) * d.inC + c] = x[((b * d.inH + oy * d.stride + i) * d.inW + ox * d.stride + j) * d.inC + c];
+            for (let c = 0; c < d.inC; c++)
+              out[((b * d.outH + oy) * d.outW + ox) * d.K + (i * d.kernel + j) * d.inC + c] =
+                x[((b * d.inH + oy * d.stride + i) * d.inW + ox * d.stride + j) * d.inC + c];
   return out;
 }
 
@@ -78,7 +83,17 @@ describe('im2col and col2im', () => {
 function arenaConv(x: Float32Array, w: Float32Array, bias: Float32Array, r: Float32Array, B: number, d: ConvDims) {
   const ar = new Arena(1 << 16);
   const N = B * d.P;
-  const sizes = { x: x.length, w: w.length, b: d.outC, r: r.length, y: N * d.outC, dW: d.K * d.outC, db: d.outC, dcols: N * d.K, wT: d.K * d.outC };
+  const sizes = {
+    x: x.length,
+    w: w.length,
+    b: d.outC,
+    r: r.length,
+    y: N * d.outC,
+    dW: d.K * d.outC,
+    db: d.outC,
+    dcols: N * d.K,
+    wT: d.K * d.outC,
+  };
   // Allocate first: growing the arena detaches the views handed out before.
   for (const [name, n] of Object.entries(sizes)) ar.get(name, n);
   const v = (name: keyof typeof sizes) => ar.get(name, sizes[name]);
@@ -93,7 +108,7 @@ function arenaConv(x: Float32Array, w: Float32Array, bias: Float32Array, r: Floa
 }
 
 describe('conv layers as GEMMs on an arena', () => {
-  it('forward equals a float64 reference convolution (and the wasm backend\'s conv2d)', () => {
+  it("forward equals a float64 reference convolution (and the wasm backend's conv2d)", () => {
     const rng = new Rng(2);
     for (const g of [...GEOMETRIES, { inH: 64, inW: 64, inC: 9, kernel: 4, stride: 4, outC: 32 }]) {
       const d = convDims(g);
@@ -104,12 +119,16 @@ describe('conv layers as GEMMs on an arena', () => {
       const ref = naiveConv(x, w, B, d);
       const { y } = arenaConv(x, w, bias, new Float32Array(B * d.P * d.outC), B, d);
       for (let i = 0; i < ref.length; i++) expect(Math.abs(y[i] - ref[i] - bias[i % d.outC])).toBeLessThan(1e-4);
-      const tfy = tf.tidy(() => tf.conv2d(tf.tensor4d(x, [B, d.inH, d.inW, d.inC]), tf.tensor4d(w, [d.kernel, d.kernel, d.inC, d.outC]), d.stride, 'valid').dataSync());
+      const tfy = tf.tidy(() =>
+        tf
+          .conv2d(tf.tensor4d(x, [B, d.inH, d.inW, d.inC]), tf.tensor4d(w, [d.kernel, d.kernel, d.inC, d.outC]), d.stride, 'valid')
+          .dataSync(),
+      );
       for (let i = 0; i < ref.length; i++) expect(Math.abs(tfy[i] - ref[i])).toBeLessThan(1e-4);
     }
   });
 
-  it('backward equals the cpu backend\'s native Conv2DBackpropFilter / Input', async () => {
+  it("backward equals the cpu backend's native Conv2DBackpropFilter / Input", async () => {
     await tf.setBackend('cpu');
     try {
       const rng = new Rng(3);
@@ -120,10 +139,9 @@ describe('conv layers as GEMMs on an arena', () => {
         const w = data(rng, d.K * d.outC);
         const r = data(rng, B * d.P * d.outC);
         const mine = arenaConv(x, w, new Float32Array(d.outC), r, B, d);
-        const [gx, gw] = tf.grads((xt: tf.Tensor, wt: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xt as tf.Tensor4D, wt as tf.Tensor4D, d.stride, 'valid'), tf.tensor4d(r, [B, d.outH, d.outW, d.outC]))))([
-          tf.tensor4d(x, [B, d.inH, d.inW, d.inC]),
-          tf.tensor4d(w, [d.kernel, d.kernel, d.inC, d.outC]),
-        ]);
+        const [gx, gw] = tf.grads((xt: tf.Tensor, wt: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(xt as tf.Tensor4D, wt as tf.Tensor4D, d.stride, 'valid'), tf.tensor4d(r, [B, d.outH, d.outW, d.outC]))),
+        )([tf.tensor4d(x, [B, d.inH, d.inW, d.inC]), tf.tensor4d(w, [d.kernel, d.kernel, d.inC, d.outC])]);
         const nx = gx.dataSync();
         const nw = gw.dataSync();
         for (let i = 0; i < nw.length; i++) expect(Math.abs(mine.dW[i] - nw[i])).toBeLessThan(1e-4);
@@ -175,83 +193,88 @@ describe('PixelEncoder', () => {
     [0, false],
     [5, false],
     [5, true],
-  ])('weight gradient of the whole conv torso (feature trunk of %i units, LayerNorm %s) matches float64 finite differences (wasm)', async (trunk, norm) => {
-    await tf.setBackend('wasm');
-    const rng = new Rng(6);
-    const shape = { height: 12, width: 12, channels: 6 };
-    const layers = [
-      { kernel: 4, stride: 2, filters: 4 },
-      { kernel: 3, stride: 1, filters: 3 },
-      { kernel: 2, stride: 1, filters: 2 },
-    ];
-    const enc = new PixelEncoder(shape, layers, new Rng(7), 1e-3, 0, trunk, norm);
-    if (norm) {
-      // Away from the initial scale 1 and shift 0, so that their gradients are tested too.
-      enc.params.view('ln.g').set(Float32Array.from({ length: trunk }, () => rng.range(0.5, 1.5)));
-      enc.params.view('ln.b').set(Float32Array.from({ length: trunk }, () => rng.range(-0.5, 0.5)));
-    }
-    const B = 2;
-    const obs = Float32Array.from({ length: B * 12 * 12 * 6 }, () => rng.uniform());
-    const r = data(rng, B * enc.outSize);
-    // Float64 reference forward of the torso (conv + bias + relu per layer) with the encoder's weights.
-    const loss = (p: Float64Array) => {
-      let h: ArrayLike<number> = obs;
-      enc.dims.forEach((d, i) => {
-        const W = p.subarray(enc.params.slot(`c${i}.W`).offset, enc.params.slot(`c${i}.W`).offset + d.K * d.outC);
-        const b = p.subarray(enc.params.slot(`c${i}.b`).offset, enc.params.slot(`c${i}.b`).offset + d.outC);
-        const y = naiveConv(h, W, B, d);
-        for (let k = 0; k < y.length; k++) y[k] = Math.max(0, y[k] + b[k % d.outC]);
-        h = y;
-      });
-      if (trunk > 0) {
-        // Trunk: tanh(h W + b), or tanh(LayerNorm(h W + b)), with h the flattened last conv output.
-        const C = enc.convOut;
-        const view = (name: string, n: number) => p.subarray(enc.params.slot(name).offset, enc.params.slot(name).offset + n);
-        const W = view('t.W', C * trunk);
-        const b = view('t.b', trunk);
-        const t = new Float64Array(B * trunk);
-        for (let n = 0; n < B; n++) {
-          const z = new Float64Array(trunk);
-          for (let j = 0; j < trunk; j++) {
-            z[j] = b[j];
-            for (let c = 0; c < C; c++) z[j] += h[n * C + c] * W[c * trunk + j];
+  ])(
+    'weight gradient of the whole conv torso (feature trunk of %i units, LayerNorm %s) matches float64 finite differences (wasm)',
+    async (trunk, norm) => {
+      await tf.setBackend('wasm');
+      const rng = new Rng(6);
+      const shape = { height: 12, width: 12, channels: 6 };
+      const layers = [
+        { kernel: 4, stride: 2, filters: 4 },
+        { kernel: 3, stride: 1, filters: 3 },
+        { kernel: 2, stride: 1, filters: 2 },
+      ];
+      const enc = new PixelEncoder(shape, layers, new Rng(7), 1e-3, 0, trunk, norm);
+      if (norm) {
+        // Away from the initial scale 1 and shift 0, so that their gradients are tested too.
+        enc.params.view('ln.g').set(Float32Array.from({ length: trunk }, () => rng.range(0.5, 1.5)));
+        enc.params.view('ln.b').set(Float32Array.from({ length: trunk }, () => rng.range(-0.5, 0.5)));
+      }
+      const B = 2;
+      const obs = Float32Array.from({ length: B * 12 * 12 * 6 }, () => rng.uniform());
+      const r = data(rng, B * enc.outSize);
+      // Float64 reference forward of the torso (conv + bias + relu per layer) with the encoder's weights.
+      const loss = (p: Float64Array) => {
+        let h: ArrayLike<number> = obs;
+        enc.dims.forEach((d, i) => {
+          const W = p.subarray(enc.params.slot(`c${i}.W`).offset, enc.params.slot(`c${i}.W`).offset + d.K * d.outC);
+          const b = p.subarray(enc.params.slot(`c${i}.b`).offset, enc.params.slot(`c${i}.b`).offset + d.outC);
+          const y = naiveConv(h, W, B, d);
+          for (let k = 0; k < y.length; k++) y[k] = Math.max(0, y[k] + b[k % d.outC]);
+          h = y;
+        });
+        if (trunk > 0) {
+          // Trunk: tanh(h W + b), or tanh(LayerNorm(h W + b)), with h the flattened last conv output.
+          const C = enc.convOut;
+          const view = (name: string, n: number) => p.subarray(enc.params.slot(name).offset, enc.params.slot(name).offset + n);
+          const W = view('t.W', C * trunk);
+          const b = view('t.b', trunk);
+          const t = new Float64Array(B * trunk);
+          for (let n = 0; n < B; n++) {
+            const z = new Float64Array(trunk);
+            for (let j = 0; j < trunk; j++) {
+              z[j] = b[j];
+              for (let c = 0; c < C; c++) z[j] += h[n * C + c] * W[c * trunk + j];
+            }
+            if (norm) {
+              const g = view('ln.g', trunk);
+              const beta = view('ln.b', trunk);
+              const mean = z.reduce((a, v) => a + v, 0) / trunk;
+              const variance = z.reduce((a, v) => a + (v - mean) ** 2, 0) / trunk;
+              for (let j = 0; j < trunk; j++) z[j] = g[j] * ((z[j] - mean) / Math.sqrt(variance + LAYER_NORM_EPS)) + beta[j];
+            }
+            for (let j = 0; j < trunk; j++) t[n * trunk + j] = Math.tanh(z[j]);
           }
-          if (norm) {
-            const g = view('ln.g', trunk);
-            const beta = view('ln.b', trunk);
-            const mean = z.reduce((a, v) => a + v, 0) / trunk;
-            const variance = z.reduce((a, v) => a + (v - mean) ** 2, 0) / trunk;
-            for (let j = 0; j < trunk; j++) z[j] = g[j] * ((z[j] - mean) / Math.sqrt(variance + LAYER_NORM_EPS)) + beta[j];
-          }
-          for (let j = 0; j < trunk; j++) t[n * trunk + j] = Math.tanh(z[j]);
+          h = t;
         }
-        h = t;
+        let s = 0;
+        for (let k = 0; k < r.length; k++) s += h[k] * r[k];
+        return s;
+      };
+      const grad = tf.tidy(() => {
+        const o = tf.tensor2d(obs, [B, 12 * 12 * 6]);
+        const f = enc.encode(o);
+        expect(f.shape).toEqual([B, enc.outSize]);
+        return enc.gradient(o, tf.tensor2d(r, [B, enc.outSize]), new Float32Array(enc.params.size));
+      });
+      const p0 = Float64Array.from(enc.params.values);
+      const h = 1e-4;
+      for (const s of enc.params.slots) {
+        for (let n = 0; n < 5; n++) {
+          const i = s.offset + rng.int(s.size);
+          const up = Float64Array.from(p0);
+          up[i] += h;
+          const down = Float64Array.from(p0);
+          down[i] -= h;
+          const fd = (loss(up) - loss(down)) / (2 * h);
+          expect(Math.abs(fd - grad[i]), `${s.name}[${i - s.offset}] fd ${fd} analytic ${grad[i]}`).toBeLessThan(
+            2e-3 + 2e-3 * Math.abs(fd),
+          );
+        }
       }
-      let s = 0;
-      for (let k = 0; k < r.length; k++) s += h[k] * r[k];
-      return s;
-    };
-    const grad = tf.tidy(() => {
-      const o = tf.tensor2d(obs, [B, 12 * 12 * 6]);
-      const f = enc.encode(o);
-      expect(f.shape).toEqual([B, enc.outSize]);
-      return enc.gradient(o, tf.tensor2d(r, [B, enc.outSize]), new Float32Array(enc.params.size));
-    });
-    const p0 = Float64Array.from(enc.params.values);
-    const h = 1e-4;
-    for (const s of enc.params.slots) {
-      for (let n = 0; n < 5; n++) {
-        const i = s.offset + rng.int(s.size);
-        const up = Float64Array.from(p0);
-        up[i] += h;
-        const down = Float64Array.from(p0);
-        down[i] -= h;
-        const fd = (loss(up) - loss(down)) / (2 * h);
-        expect(Math.abs(fd - grad[i]), `${s.name}[${i - s.offset}] fd ${fd} analytic ${grad[i]}`).toBeLessThan(2e-3 + 2e-3 * Math.abs(fd));
-      }
-    }
-    enc.dispose();
-  });
+      enc.dispose();
+    },
+  );
 });
 
 describe('NativeConvEncoder (TensorFlow.js conv kernels, for the tensorflow backend)', () => {

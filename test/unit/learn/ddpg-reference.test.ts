@@ -55,7 +55,14 @@ function makeBatch(rng: Rng, n: number): Batch {
   const r = (k: number) => Float32Array.from({ length: k }, () => rng.range(-1, 1));
   const dones = new Float32Array(n);
   for (let i = 0; i < n; i += 2) dones[i] = 1;
-  return { size: n, obs: r(n * OBS), actions: r(n * ACT), rewards: Float32Array.from({ length: n }, () => rng.range(-3, 0)), nextObs: r(n * OBS), dones };
+  return {
+    size: n,
+    obs: r(n * OBS),
+    actions: r(n * ACT),
+    rewards: Float32Array.from({ length: n }, () => rng.range(-3, 0)),
+    nextObs: r(n * OBS),
+    dones,
+  };
 }
 
 describe('DDPG update against a float64 reference', () => {
@@ -63,7 +70,18 @@ describe('DDPG update against a float64 reference', () => {
     const gamma = 0.9;
     const tau = 0.1;
     // Fan-in init on the output layers so Q and mu are far from 0 and every term shows.
-    const hp = { actorHidden: H, criticHidden: H, criticActionLayer: 1, finalLayerInit: null, gamma, tau, batchSize: 16, actorLr: 1e-2, criticLr: 1e-7, criticL2: 0 };
+    const hp = {
+      actorHidden: H,
+      criticHidden: H,
+      criticActionLayer: 1,
+      finalLayerInit: null,
+      gamma,
+      tau,
+      batchSize: 16,
+      actorLr: 1e-2,
+      criticLr: 1e-7,
+      criticL2: 0,
+    };
     const agent = createAgent('ddpg', OBS, ACT, hp, 3);
     const rng = new Rng(11);
     // Make the targets differ from the online networks, so using the wrong one shows.

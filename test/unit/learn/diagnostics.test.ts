@@ -28,12 +28,24 @@ describe('learning diagnostics', () => {
     it(`${algo}: every ${DIAGNOSTICS_EVERY}th update reports the diagnostics, consistent with the agent's own outputs`, () => {
       const obsSize = 3;
       const act = 2;
-      const agent = createAgent(algo, obsSize, act, { actorHidden: [16], criticHidden: [16, 16], batchSize: 8, criticL2: 0.01, finalLayerInit: 1 }, 5) as ActorCriticAgent;
+      const agent = createAgent(
+        algo,
+        obsSize,
+        act,
+        { actorHidden: [16], criticHidden: [16, 16], batchSize: 8, criticL2: 0.01, finalLayerInit: 1 },
+        5,
+      ) as ActorCriticAgent;
       const rng = new Rng(1);
       const buf = new ReplayBuffer({ capacity: 64, obsSize, actionSize: act });
       for (let i = 0; i < 64; i++) {
         const o = Float32Array.from({ length: obsSize }, () => 3 * rng.normal());
-        buf.add(o, Float32Array.from({ length: act }, () => rng.range(-1, 1)), rng.uniform(), o.map((v) => v + 0.1), false);
+        buf.add(
+          o,
+          Float32Array.from({ length: act }, () => rng.range(-1, 1)),
+          rng.uniform(),
+          o.map((v) => v + 0.1),
+          false,
+        );
       }
       const batch = buf.makeBatch(8);
       const reported: Record<string, number>[] = [];
@@ -47,7 +59,9 @@ describe('learning diagnostics', () => {
         const d = Object.fromEntries(Object.entries(stats.metrics).filter(([k]) => k in UPDATE_DIAGNOSTICS));
         if (Object.keys(d).length === 0) continue;
         reported.push(d);
-        expect(Object.keys(stats.metrics).every((k) => k in UPDATE_DIAGNOSTICS || ['critic_loss', 'actor_loss', 'q'].includes(k))).toBe(true);
+        expect(Object.keys(stats.metrics).every((k) => k in UPDATE_DIAGNOSTICS || ['critic_loss', 'actor_loss', 'q'].includes(k))).toBe(
+          true,
+        );
         const expected = saturation(Float32Array.from(mu), mu.length);
         expect(d.actor_saturation).toBeCloseTo(expected.saturated, 6);
         expect(d.actor_abs_action).toBeCloseTo(expected.meanAbs, 5);

@@ -33,7 +33,13 @@ function filledBuffer(seed: number): { buf: ReplayBuffer; rng: Rng } {
   const buf = new ReplayBuffer({ capacity: 256, obsSize: OBS, actionSize: ACT });
   for (let i = 0; i < 256; i++) {
     const o = Float32Array.from({ length: OBS }, () => rng.normal());
-    buf.add(o, Float32Array.from({ length: ACT }, () => rng.range(-1, 1)), rng.normal(), o.map((v) => v + 0.1 * rng.normal()), rng.uniform() < 0.05);
+    buf.add(
+      o,
+      Float32Array.from({ length: ACT }, () => rng.range(-1, 1)),
+      rng.normal(),
+      o.map((v) => v + 0.1 * rng.normal()),
+      rng.uniform() < 0.05,
+    );
   }
   return { buf, rng };
 }
@@ -44,7 +50,14 @@ function batches(n: number, batchSize: number): Batch[] {
   const out: Batch[] = [];
   for (let i = 0; i < n; i++) {
     const b = buf.sample(rng, buf.makeBatch(batchSize));
-    out.push({ size: b.size, obs: b.obs.slice(), actions: b.actions.slice(), rewards: b.rewards.slice(), nextObs: b.nextObs.slice(), dones: b.dones.slice() });
+    out.push({
+      size: b.size,
+      obs: b.obs.slice(),
+      actions: b.actions.slice(),
+      rewards: b.rewards.slice(),
+      nextObs: b.nextObs.slice(),
+      dones: b.dones.slice(),
+    });
   }
   return out;
 }
@@ -63,7 +76,10 @@ type Ported = ActorCriticAgent | SacAgent;
 
 function agentOn(algo: 'ddpg' | 'td3' | 'sac', executor: Executor): Ported {
   const { criticL2, ...common } = HP;
-  const hp = resolveHyperparams(algo, algo === 'sac' ? common : { ...common, criticL2, ...(algo === 'td3' ? { policyDelay: 2, actionL2: 0.5 } : {}) });
+  const hp = resolveHyperparams(
+    algo,
+    algo === 'sac' ? common : { ...common, criticL2, ...(algo === 'td3' ? { policyDelay: 2, actionL2: 0.5 } : {}) },
+  );
   if (algo === 'sac') return new SacAgent({ obsSize: OBS, actionSize: ACT, hp: hp as SacHyperparams, seed: 11, executor });
   return new ActorCriticAgent({ algo, obsSize: OBS, actionSize: ACT, hp: hp as ActorCriticHyperparams, seed: 11, executor });
 }
@@ -116,7 +132,9 @@ async function flatOver(n: number): Promise<void> {
   expect(end.numTensors).toBe(start.numTensors);
   expect(end.numBytes).toBe(start.numBytes);
   if (start.numBytesInGPU !== undefined) expect(end.numBytesInGPU).toBe(start.numBytesInGPU);
-  console.log(`${tf.getBackend()}: ${n} TD3 updates (${HP.actorHidden.join('-')}, batch ${HP.batchSize}) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${end.numTensors} tensors throughout`);
+  console.log(
+    `${tf.getBackend()}: ${n} TD3 updates (${HP.actorHidden.join('-')}, batch ${HP.batchSize}) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${end.numTensors} tensors throughout`,
+  );
   const live = tf.memory().numTensors;
   agent.dispose();
   expect(tf.memory().numTensors).toBeLessThan(live);
@@ -132,7 +150,10 @@ describe('TF.js executor on cpu', () => {
 
 describe('TF.js executor on webgpu (Dawn on SwiftShader, CPU-emulated)', () => {
   beforeAll(async () => {
-    if (!existsSync(SWIFTSHADER)) throw new Error(`the webgpu tests need ${SWIFTSHADER} (Debian's chromium: node scripts/ensure-chromium.mjs) and libvulkan1 (node scripts/ensure-vulkan.mjs)`);
+    if (!existsSync(SWIFTSHADER))
+      throw new Error(
+        `the webgpu tests need ${SWIFTSHADER} (Debian's chromium: node scripts/ensure-chromium.mjs) and libvulkan1 (node scripts/ensure-vulkan.mjs)`,
+      );
     process.env.VK_ICD_FILENAMES = SWIFTSHADER;
     const choice = await selectBackend({ backend: 'webgpu' });
     expect(choice.name, choice.reason).toBe('webgpu');

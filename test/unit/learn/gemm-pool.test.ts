@@ -8,12 +8,29 @@ function fill(v: Float32Array, rng: Rng): void {
 }
 
 /** One row at a time: each product is below the parallel threshold, so it runs on this thread. */
-function rowByRow(ar: Arena, M: number, N: number, K: number, A: Float32Array, rsA: number, csA: number, B: Float32Array, C: Float32Array, accumulate = false): void {
+function rowByRow(
+  ar: Arena,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  rsA: number,
+  csA: number,
+  B: Float32Array,
+  C: Float32Array,
+  accumulate = false,
+): void {
   for (let i = 0; i < M; i++) ar.gemm(1, N, K, A.subarray(i * rsA), rsA, csA, B, N, C.subarray(i * N), N, accumulate);
 }
 
 /** Random A (M x K) and B (K x N) in the arena, their product computed row by row, and room for C. */
-function product(ar: Arena, rng: Rng, M: number, N: number, K: number): { A: Float32Array; B: Float32Array; ref: Float32Array; C: Float32Array } {
+function product(
+  ar: Arena,
+  rng: Rng,
+  M: number,
+  N: number,
+  K: number,
+): { A: Float32Array; B: Float32Array; ref: Float32Array; C: Float32Array } {
   const A = ar.get('A', M * K);
   const B = ar.get('B', K * N);
   fill(A, rng);

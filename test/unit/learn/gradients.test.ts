@@ -19,7 +19,14 @@ function data(rng: Rng, n: number): Float32Array {
 }
 
 /** Central-difference check of an analytic gradient of f w.r.t. x at a few indices of each [start, end) range. */
-function checkFd(x: Float32Array, ranges: { name: string; start: number; end: number }[], f: () => number, analytic: Float32Array, rng: Rng, h = 3e-3): void {
+function checkFd(
+  x: Float32Array,
+  ranges: { name: string; start: number; end: number }[],
+  f: () => number,
+  analytic: Float32Array,
+  rng: Rng,
+  h = 3e-3,
+): void {
   // h: small enough not to cross ReLU kinks at these sizes (batch norm rescales pre-activations to
   // unit spread over 5 rows, which brings kinks closer: those cases pass a smaller step).
   for (const s of ranges) {
@@ -32,7 +39,9 @@ function checkFd(x: Float32Array, ranges: { name: string; start: number; end: nu
       const down = f();
       x[i] = v;
       const fd = (up - down) / (2 * h);
-      expect(Math.abs(fd - analytic[i]), `${s.name}[${i - s.start}] fd ${fd} analytic ${analytic[i]}`).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd));
+      expect(Math.abs(fd - analytic[i]), `${s.name}[${i - s.start}] fd ${fd} analytic ${analytic[i]}`).toBeLessThan(
+        2e-3 + 2e-2 * Math.abs(fd),
+      );
     }
   }
 }
@@ -184,14 +193,21 @@ describe('hand-written gradients match finite differences', () => {
       const dAction = Float32Array.from(exec.read(grads.dAction));
       const dx = Float32Array.from(exec.read(chain.backward(actorP, G, xb, grads.dAction, B, true)!));
       checkFd(actor.values, paramRanges(actor), loss, exec.flat(G).values, rng, step);
-      checkFd(x, [{ name: 'input', start: 0, end: B * OBS }], () => {
-        // d/dx of -mean Q(x, mu(x)) through the actor only (critic's x held fixed) is not what
-        // the actor backward returns; check the actor's own input gradient against its output.
-        const out = exec.read(new ExecChain(exec, AL, 'fd').forward(actorP, xb, B, 'train'));
-        let l = 0;
-        for (let i = 0; i < B * ACT; i++) l += out[i] * dAction[i];
-        return l;
-      }, dx, rng, step);
+      checkFd(
+        x,
+        [{ name: 'input', start: 0, end: B * OBS }],
+        () => {
+          // d/dx of -mean Q(x, mu(x)) through the actor only (critic's x held fixed) is not what
+          // the actor backward returns; check the actor's own input gradient against its output.
+          const out = exec.read(new ExecChain(exec, AL, 'fd').forward(actorP, xb, B, 'train'));
+          let l = 0;
+          for (let i = 0; i < B * ACT; i++) l += out[i] * dAction[i];
+          return l;
+        },
+        dx,
+        rng,
+        step,
+      );
     });
   }
 

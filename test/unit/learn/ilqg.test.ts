@@ -1,5 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { lqgBackward, projectNegativeSemidefinite, QuadraticRewardModel, type QuadraticReward } from '../../../src-main/learn/model/ilqg.ts';
+import {
+  lqgBackward,
+  projectNegativeSemidefinite,
+  QuadraticRewardModel,
+  type QuadraticReward,
+} from '../../../src-main/learn/model/ilqg.ts';
 import { LinearGaussianDynamics, type Trajectory } from '../../../src-main/learn/model/dynamics.ts';
 import { NafAgent } from '../../../src-main/learn/algos/naf/agent.ts';
 import { resolveHyperparams } from '../../../src-main/learn/algos/factory.ts';
@@ -136,7 +141,10 @@ describe('iLQG backward pass on fitted linear models', () => {
     ];
     const f = [r(), r()];
     const Mr: Mat = Array.from({ length: n }, () => Array.from({ length: n }, r));
-    const negH = add(mul(Mr, tr(Mr)), Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 0.5 : 0))));
+    const negH = add(
+      mul(Mr, tr(Mr)),
+      Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 0.5 : 0))),
+    );
     const g = Array.from({ length: n }, r);
     const c0 = r();
     const gamma = 0.95;
@@ -148,26 +156,48 @@ describe('iLQG backward pass on fitted linear models', () => {
       F[i * (n + 1) + n] = f[i];
     }
     const H = Float64Array.from(negH.flat(), (v) => -v);
-    const c = lqgBackward(Array.from({ length: T }, () => ({ F })), Array.from({ length: T }, () => ({ H, g: Float64Array.from(g), c: c0 })), O, A, gamma)!;
+    const c = lqgBackward(
+      Array.from({ length: T }, () => ({ F })),
+      Array.from({ length: T }, () => ({ H, g: Float64Array.from(g), c: c0 })),
+      O,
+      A,
+      gamma,
+    )!;
     // Augmented state [x; 1]: cost = -r = 1/2 [x~; u]' C [x~; u].
     const idx = [0, 1, -1, 2, 3]; // x0 x1 one u0 u1 -> z index (-1: the constant)
     const C: Mat = idx.map((a) => idx.map((b) => (a >= 0 && b >= 0 ? negH[a][b] : a < 0 && b < 0 ? -2 * c0 : -g[a >= 0 ? a : b])));
     const Qt = C.slice(0, 3).map((row) => row.slice(0, 3));
     const N = C.slice(0, 3).map((row) => row.slice(3));
     const R = C.slice(3).map((row) => row.slice(3));
-    const At = [[...Am[0], f[0]], [...Am[1], f[1]], [0, 0, 1]];
+    const At = [
+      [...Am[0], f[0]],
+      [...Am[1], f[1]],
+      [0, 0, 1],
+    ];
     const Bt = [...Bm, [0, 0]];
     let P: Mat = Qt.map((row) => row.map(() => 0));
     let worst = 0;
     for (let t = T - 1; t >= 0; t--) {
-      const S = add(R, mul(tr(Bt), mul(P, Bt)).map((row) => row.map((v) => gamma * v)));
-      const G = add(mul(tr(Bt), mul(P, At)).map((row) => row.map((v) => gamma * v)), tr(N));
+      const S = add(
+        R,
+        mul(tr(Bt), mul(P, Bt)).map((row) => row.map((v) => gamma * v)),
+      );
+      const G = add(
+        mul(tr(Bt), mul(P, At)).map((row) => row.map((v) => gamma * v)),
+        tr(N),
+      );
       const Kt = mul(inv(S), G).map((row) => row.map((v) => -v));
       for (let a = 0; a < A; a++) {
         for (let j = 0; j < O; j++) worst = Math.max(worst, Math.abs(c.K[t][a * O + j] - Kt[a][j]));
         worst = Math.max(worst, Math.abs(c.k[t][a] - Kt[a][O]));
       }
-      P = sub(add(Qt, mul(tr(At), mul(P, At)).map((row) => row.map((v) => gamma * v))), mul(tr(G), mul(inv(S), G)));
+      P = sub(
+        add(
+          Qt,
+          mul(tr(At), mul(P, At)).map((row) => row.map((v) => gamma * v)),
+        ),
+        mul(tr(G), mul(inv(S), G)),
+      );
     }
     expect(worst).toBeLessThan(1e-8);
   });
@@ -228,7 +258,10 @@ describe('iLQG backward pass on fitted linear models', () => {
     expect(m.value(5, x, u)).toBeCloseTo(truth(x, u), 6);
     // The concave fit (H projected, g and c refitted) on a concave reward: the same reward.
     const Bm: Mat = Array.from({ length: n }, () => Array.from({ length: n }, () => rng.range(-1, 1)));
-    const negH = add(mul(Bm, tr(Bm)), Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 0.1 : 0))));
+    const negH = add(
+      mul(Bm, tr(Bm)),
+      Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 0.1 : 0))),
+    );
     for (let i = 0; i < n * n; i++) H[i] = -negH[Math.floor(i / n)][i % n];
     for (const e of episodes) e.rewards = e.actions.map((a, s) => truth(e.obs[s], a));
     const mc = new QuadraticRewardModel(O, A);
@@ -247,8 +280,20 @@ describe('iLQG backward pass on fitted linear models', () => {
       [0, 0, -c, s],
     ];
     const lam = [1.5, -2, 0.5, -0.25];
-    const S = mul(mul(R, lam.map((l, i) => lam.map((_, j) => (i === j ? l : 0)))), tr(R));
-    const want = mul(mul(R, lam.map((l, i) => lam.map((_, j) => (i === j ? Math.min(l, 0) : 0)))), tr(R));
+    const S = mul(
+      mul(
+        R,
+        lam.map((l, i) => lam.map((_, j) => (i === j ? l : 0))),
+      ),
+      tr(R),
+    );
+    const want = mul(
+      mul(
+        R,
+        lam.map((l, i) => lam.map((_, j) => (i === j ? Math.min(l, 0) : 0))),
+      ),
+      tr(R),
+    );
     const flat = Float64Array.from(S.flat());
     projectNegativeSemidefinite(flat, 4);
     for (let i = 0; i < 16; i++) expect(flat[i]).toBeCloseTo(want[Math.floor(i / 4)][i % 4], 10);
@@ -271,7 +316,9 @@ describe('iLQG backward pass on fitted linear models', () => {
     const zero = mean((seed) => episodeReturn(env, seed, () => Float32Array.of(0)));
     const ilqg = mean((seed) => episodeReturn(env, seed, (obs, t) => c.act(t, obs, out, 0, null)));
     const noisy = mean((seed) => episodeReturn(env, seed, (obs, t) => c.act(t, obs, out, 1, rng)));
-    console.log(`point mass mean return over 20 episodes: random ${random.toFixed(2)}, zero ${zero.toFixed(2)}, iLQG ${ilqg.toFixed(2)}, iLQG with its noise ${noisy.toFixed(2)}`);
+    console.log(
+      `point mass mean return over 20 episodes: random ${random.toFixed(2)}, zero ${zero.toFixed(2)}, iLQG ${ilqg.toFixed(2)}, iLQG with its noise ${noisy.toFixed(2)}`,
+    );
     expect(ilqg).toBeGreaterThan(random + 0.5 * Math.abs(random));
     expect(ilqg).toBeGreaterThan(zero + 0.5 * Math.abs(zero));
     expect(noisy).toBeGreaterThan(random + 0.3 * Math.abs(random));

@@ -35,21 +35,60 @@ describe('DDPG on the dense pendulum, networks on TF.js cpu', () => {
   it(`reaches an eval return above ${LEARNED} within ${STEPS} steps`, async () => {
     const t0 = performance.now();
     const hyperparams = { ...allPresets()['ddpg-quick']!.hyperparams, actorHidden: [32, 32], criticHidden: [32, 32], batchSize: 64 };
-    const { config, env: resolved } = resolveRunConfig({ env: 'pendulum', algo: 'ddpg', steps: STEPS, seed: 0, evalEvery: STEPS, evalEpisodes: 5, checkpointEvery: STEPS, keepCheckpoints: 1, saveReplay: false, hyperparams });
+    const { config, env: resolved } = resolveRunConfig({
+      env: 'pendulum',
+      algo: 'ddpg',
+      steps: STEPS,
+      seed: 0,
+      evalEvery: STEPS,
+      evalEpisodes: 5,
+      checkpointEvery: STEPS,
+      keepCheckpoints: 1,
+      saveReplay: false,
+      hyperparams,
+    });
     const env = await createEnv(resolved, { seed: 1 });
     const evalEnv = await createEnv(resolved, { seed: 1 });
     const dir = mkdtempSync(join(tmpdir(), 'rl-studio-learns-tfjs-'));
     try {
-      const run = new RunStore(dir).create(config, { source: resolved, origin: resolved.origin, dir: resolved.dir }, { versions: versions() });
+      const run = new RunStore(dir).create(
+        config,
+        { source: resolved, origin: resolved.origin, dir: resolved.dir },
+        { versions: versions() },
+      );
       const agent = createAgent('ddpg', env.info.obs.size, env.info.action, { ...config.hyperparams }, 0) as ActorCriticAgent;
       expect(agent.executorNote).toMatch(/^cpu: DDPG networks as TF.js ops/);
       const replay = new ReplayBuffer({ capacity: STEPS, obsSize: env.info.obs.size, actionSize: env.info.action.size });
-      const state = { step: 0, episodes: 0, episodeIndex: 0, divergedEpisodes: 0, updates: 0, elapsed: 0, latestEval: null, bestEval: null, rng: new Rng(5).getState() };
+      const state = {
+        step: 0,
+        episodes: 0,
+        episodeIndex: 0,
+        divergedEpisodes: 0,
+        updates: 0,
+        elapsed: 0,
+        latestEval: null,
+        bestEval: null,
+        rng: new Rng(5).getState(),
+      };
       let evalReturn = -Infinity;
-      const trainer = new OffPolicyTrainer({ runId: run.id, config, run, env, evalEnv, agent, replay, state, steps: STEPS, control: new ControlState(), emit: (e) => void (e.type === 'eval' && (evalReturn = e.evalReturn)) });
+      const trainer = new OffPolicyTrainer({
+        runId: run.id,
+        config,
+        run,
+        env,
+        evalEnv,
+        agent,
+        replay,
+        state,
+        steps: STEPS,
+        control: new ControlState(),
+        emit: (e) => void (e.type === 'eval' && (evalReturn = e.evalReturn)),
+      });
       expect(await trainer.run()).toBe('done');
       agent.dispose();
-      console.log(`pendulum ddpg on tfjs-cpu: eval return ${evalReturn.toFixed(1)} after ${STEPS} steps, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      console.log(
+        `pendulum ddpg on tfjs-cpu: eval return ${evalReturn.toFixed(1)} after ${STEPS} steps, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
       expect(evalReturn).toBeGreaterThan(LEARNED);
     } finally {
       env.dispose();

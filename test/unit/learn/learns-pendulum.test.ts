@@ -33,19 +33,61 @@ beforeAll(async () => {
   await selectBackend({ backend: 'wasm' });
 });
 
-async function trainPendulum(seed: number, steps: number, algo: Algo = 'ddpg', hyperparams: Record<string, unknown> = structuredClone(allPresets()['ddpg-quick']!.hyperparams) as Record<string, unknown>): Promise<number> {
-  const { config, env: resolved } = resolveRunConfig({ env: 'pendulum', algo, steps, seed, evalEvery: steps, evalEpisodes: 10, checkpointEvery: steps, keepCheckpoints: 1, saveReplay: false, hyperparams });
+async function trainPendulum(
+  seed: number,
+  steps: number,
+  algo: Algo = 'ddpg',
+  hyperparams: Record<string, unknown> = structuredClone(allPresets()['ddpg-quick']!.hyperparams) as Record<string, unknown>,
+): Promise<number> {
+  const { config, env: resolved } = resolveRunConfig({
+    env: 'pendulum',
+    algo,
+    steps,
+    seed,
+    evalEvery: steps,
+    evalEpisodes: 10,
+    checkpointEvery: steps,
+    keepCheckpoints: 1,
+    saveReplay: false,
+    hyperparams,
+  });
   const env = await createEnv(resolved, { seed: 1 });
   const evalEnv = await createEnv(resolved, { seed: 1 });
   const dir = mkdtempSync(join(tmpdir(), 'rl-studio-learns-'));
   try {
-    const run = new RunStore(dir).create(config, { source: resolved, origin: resolved.origin, dir: resolved.dir }, { versions: versions() });
+    const run = new RunStore(dir).create(
+      config,
+      { source: resolved, origin: resolved.origin, dir: resolved.dir },
+      { versions: versions() },
+    );
     const obsSize = env.info.obs.size;
     const agent = createAgent(algo, obsSize, env.info.action, { ...config.hyperparams }, seed);
     const replay = new ReplayBuffer({ capacity: steps, obsSize, actionSize: env.info.action.size });
-    const state = { step: 0, episodes: 0, episodeIndex: 0, divergedEpisodes: 0, updates: 0, elapsed: 0, latestEval: null, bestEval: null, rng: new Rng(seed + 5).getState() };
+    const state = {
+      step: 0,
+      episodes: 0,
+      episodeIndex: 0,
+      divergedEpisodes: 0,
+      updates: 0,
+      elapsed: 0,
+      latestEval: null,
+      bestEval: null,
+      rng: new Rng(seed + 5).getState(),
+    };
     let evalReturn = -Infinity;
-    const trainer = new OffPolicyTrainer({ runId: run.id, config, run, env, evalEnv, agent, replay, state, steps, control: new ControlState(), emit: (e) => void (e.type === 'eval' && (evalReturn = e.evalReturn)) });
+    const trainer = new OffPolicyTrainer({
+      runId: run.id,
+      config,
+      run,
+      env,
+      evalEnv,
+      agent,
+      replay,
+      state,
+      steps,
+      control: new ControlState(),
+      emit: (e) => void (e.type === 'eval' && (evalReturn = e.evalReturn)),
+    });
     expect(await trainer.run()).toBe('done');
     agent.dispose();
     return evalReturn;
@@ -60,7 +102,9 @@ describe('DDPG on the dense pendulum', () => {
   it(`the no-argument run (ddpg-quick, ${QUICK_STEPS} steps) reaches an eval return above ${LEARNED}`, async () => {
     const t0 = performance.now();
     const ret = await trainPendulum(SEED, QUICK_STEPS);
-    console.log(`pendulum ddpg-quick seed ${SEED}: eval return ${ret.toFixed(1)} after ${QUICK_STEPS} steps, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `pendulum ddpg-quick seed ${SEED}: eval return ${ret.toFixed(1)} after ${QUICK_STEPS} steps, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     expect(ret).toBeGreaterThan(LEARNED);
   }, 180_000);
 });
@@ -84,7 +128,9 @@ describe('every algorithm with its defaults on the dense pendulum', () => {
     it(`${algo} reaches an eval return above ${want.above} within ${want.steps} steps (measured ${want.measured})`, async () => {
       const t0 = performance.now();
       const ret = await trainPendulum(0, want.steps, algo, {});
-      console.log(`pendulum ${algo} defaults seed 0: eval return ${ret.toFixed(1)} after ${want.steps} steps, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      console.log(
+        `pendulum ${algo} defaults seed 0: eval return ${ret.toFixed(1)} after ${want.steps} steps, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
       expect(ret).toBeGreaterThan(want.above);
     }, 600_000);
   }

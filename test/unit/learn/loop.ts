@@ -4,7 +4,11 @@ import { ReplayBuffer } from '../../../src-main/learn/replay/replay.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 
 /** Minimal off-policy loop for tests (the product trainer lives in src-main/train). */
-export function trainLoop(env: Env, agent: Agent, opts: { episodes: number; batchSize: number; learningStarts: number; seed: number }): number[] {
+export function trainLoop(
+  env: Env,
+  agent: Agent,
+  opts: { episodes: number; batchSize: number; learningStarts: number; seed: number },
+): number[] {
   const rng = new Rng(opts.seed);
   const buf = new ReplayBuffer({ capacity: 100_000, obsSize: env.info.obs.size, actionSize: env.info.action.size });
   const batch = buf.makeBatch(opts.batchSize);

@@ -34,7 +34,14 @@ const reward = (x: Float32Array, u: Float32Array) => -(x[0] * x[0] + 0.1 * u[0] 
 
 describe('NAF imagination rollouts (Algorithm 2)', () => {
   it('fill the imagined buffer with transitions that follow the fitted linear model', () => {
-    const hp = resolveHyperparams('naf', { hidden: [16, 16], modelBased: true, modelEpisodes: 5, rolloutLength: 5, imagineStarts: 8, imagineEvery: 1000 }) as NafHyperparams;
+    const hp = resolveHyperparams('naf', {
+      hidden: [16, 16],
+      modelBased: true,
+      modelEpisodes: 5,
+      rolloutLength: 5,
+      imagineStarts: 8,
+      imagineEvery: 1000,
+    }) as NafHyperparams;
     const agent = new NafAgent({ obsSize: O, actionSize: A, hp, seed: 3, reward });
     const rng = new Rng(11);
     const T = 20;

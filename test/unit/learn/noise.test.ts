@@ -23,7 +23,9 @@ function std(noise: { sample(): Float32Array }, draws: number): number {
 describe('exploration noise', () => {
   it('is constant unless a decay is asked for', () => {
     expect(makeActionNoise('gaussian', 2, params, new Rng(1))).not.toBeInstanceOf(ScheduledNoise);
-    expect(makeActionNoise('gaussian', 2, { ...params, noiseStartScale: 10, noiseDecaySteps: 0 }, new Rng(1))).not.toBeInstanceOf(ScheduledNoise);
+    expect(makeActionNoise('gaussian', 2, { ...params, noiseStartScale: 10, noiseDecaySteps: 0 }, new Rng(1))).not.toBeInstanceOf(
+      ScheduledNoise,
+    );
     expect(makeActionNoise('none', 2, { ...params, noiseStartScale: 10, noiseDecaySteps: 100 }, new Rng(1)).kind).toBe('none');
   });
 

@@ -8,7 +8,13 @@ import { Rng } from '../../../src-main/util/rng.ts';
 export class PointMassEnv implements Env {
   readonly info: EnvInfo = {
     id: 'point-mass-1d',
-    obs: { size: 2, parts: [{ name: 'position', offset: 0, size: 1 }, { name: 'velocity', offset: 1, size: 1 }] },
+    obs: {
+      size: 2,
+      parts: [
+        { name: 'position', offset: 0, size: 1 },
+        { name: 'velocity', offset: 1, size: 1 },
+      ],
+    },
     action: { size: 1, names: ['force'], low: [-1], high: [1] },
     controlTimestep: 0.1,
     frameSkip: 1,

@@ -24,7 +24,13 @@ function buffer(seed: number): ReplayBuffer {
   const buf = new ReplayBuffer({ capacity: 64, obsSize: OBS, actionSize: ACT });
   for (let i = 0; i < 64; i++) {
     const o = Float32Array.from({ length: OBS }, () => rng.range(-1, 1));
-    buf.add(o, Float32Array.from({ length: ACT }, () => rng.range(-0.9, 0.9)), rng.range(0, 1), o.map((v) => v * 0.9), rng.uniform() < 0.2);
+    buf.add(
+      o,
+      Float32Array.from({ length: ACT }, () => rng.range(-0.9, 0.9)),
+      rng.range(0, 1),
+      o.map((v) => v * 0.9),
+      rng.uniform() < 0.2,
+    );
   }
   return buf;
 }
@@ -55,7 +61,10 @@ describe('SAC', () => {
     const buf = buffer(1);
     const rng = new Rng(2);
     const batch = buf.sample(rng, buf.makeBatch(B));
-    const noise = { next: Float32Array.from({ length: B * ACT }, () => rng.normal()), now: Float32Array.from({ length: B * ACT }, () => rng.normal()) };
+    const noise = {
+      next: Float32Array.from({ length: B * ACT }, () => rng.normal()),
+      now: Float32Array.from({ length: B * ACT }, () => rng.normal()),
+    };
     const g = agent.gradients(batch, noise);
     const criticGrads = g.criticGrads.map((x) => Float32Array.from(x.subarray(0, agent.critics[0].size)));
     const actorGrad = Float32Array.from(g.actorGrad.subarray(0, agent.actor.size));
@@ -71,12 +80,20 @@ describe('SAC', () => {
           const down = loss();
           p.values[i] = v;
           const fd = (up - down) / (2 * h);
-          expect(Math.abs(fd - analytic[i]), `${what} ${slot.name}: fd ${fd} analytic ${analytic[i]}`).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd));
+          expect(Math.abs(fd - analytic[i]), `${what} ${slot.name}: fd ${fd} analytic ${analytic[i]}`).toBeLessThan(
+            2e-3 + 2e-2 * Math.abs(fd),
+          );
         }
       }
     };
     // The reported critic loss is the mean of the two critics' losses: d/d(critic j) = grad j / 2.
-    for (let j = 0; j < 2; j++) check(agent.critics[j], criticGrads[j].map((x) => x / 2), () => agent.gradients(batch, noise).criticLoss, `critic ${j}`);
+    for (let j = 0; j < 2; j++)
+      check(
+        agent.critics[j],
+        criticGrads[j].map((x) => x / 2),
+        () => agent.gradients(batch, noise).criticLoss,
+        `critic ${j}`,
+      );
     check(agent.actor, actorGrad, () => agent.gradients(batch, noise).actorLoss, 'actor');
     agent.dispose();
   });

@@ -9,14 +9,7 @@ function runs(...entries: [number, number, number, number][]): string {
 describe('frames from the render-host page', () => {
   it('expands runs of pixels into packed RGB', () => {
     const out = new Uint8Array(3 * 6);
-    decodeFrames(
-      runs(
-        [4, 10, 20, 30],
-        [1, 1, 2, 3],
-        [1, 255, 0, 7],
-      ),
-      out,
-    );
+    decodeFrames(runs([4, 10, 20, 30], [1, 1, 2, 3], [1, 255, 0, 7]), out);
     expect(Array.from(out)).toEqual([10, 20, 30, 10, 20, 30, 10, 20, 30, 10, 20, 30, 1, 2, 3, 255, 0, 7]);
   });
 

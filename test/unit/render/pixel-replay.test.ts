@@ -110,8 +110,12 @@ describe('PixelReplay', () => {
     // Every kind of window was sampled: whole ones, ones cut by a termination, a time limit and the newest step.
     for (const t of [0, 4, 5, 9, 10, 14]) expect(seen.has(t), `step ${t} sampled`).toBe(true);
     // One-step replays leave the bootstrap factor to the agent.
-    expect(new PixelReplay({ capacity: 4, height: H, width: W, stack: 2, newFramesPerStep: 1, actionSize: 1 }).makeBatch(2).discounts).toBeUndefined();
-    expect(() => new PixelReplay({ capacity: 4, height: H, width: W, stack: 2, newFramesPerStep: 1, actionSize: 1, nStep: 3 })).toThrow(/gamma/);
+    expect(
+      new PixelReplay({ capacity: 4, height: H, width: W, stack: 2, newFramesPerStep: 1, actionSize: 1 }).makeBatch(2).discounts,
+    ).toBeUndefined();
+    expect(() => new PixelReplay({ capacity: 4, height: H, width: W, stack: 2, newFramesPerStep: 1, actionSize: 1, nStep: 3 })).toThrow(
+      /gamma/,
+    );
   });
 
   it('evicts the oldest transitions and never samples a transition whose frames were overwritten', () => {
@@ -171,7 +175,9 @@ describe('PixelReplay', () => {
     expect(buf.size).toBe(100_000);
     expect(buf.framesStored).toBe(300_003);
     expect(buf.byteLength).toBeLessThan(1.5e9);
-    console.log(`10^5 paper-setting transitions: ${(buf.byteLength / 1e6).toFixed(0)} MB held (raw ${(PixelReplay.bytesFor(options) / 1e9).toFixed(2)} GB)`);
+    console.log(
+      `10^5 paper-setting transitions: ${(buf.byteLength / 1e6).toFixed(0)} MB held (raw ${(PixelReplay.bytesFor(options) / 1e9).toFixed(2)} GB)`,
+    );
     const batch = buf.sample(new Rng(4), buf.makeBatch(8));
     for (let k = 0; k < 8; k++) {
       const t = batch.rewards[k] - 1;
@@ -215,7 +221,8 @@ describe('PixelReplay', () => {
               for (let x = 0; x < W && ok; x++) {
                 const sy = Math.min(H - 1, Math.max(0, y + dy));
                 const sx = Math.min(W - 1, Math.max(0, x + dx));
-                for (let c = 0; c < 3; c++) if (Math.round(o[offset + (y * W + x) * 9 + f * 3 + c] * 255) !== src[(sy * W + sx) * 3 + c]) ok = false;
+                for (let c = 0; c < 3; c++)
+                  if (Math.round(o[offset + (y * W + x) * 9 + f * 3 + c] * 255) !== src[(sy * W + sx) * 3 + c]) ok = false;
               }
             }
           }
@@ -243,8 +250,12 @@ describe('PixelReplay', () => {
     expect(seen.size).toBeGreaterThan(5);
     expect(independent).toBeGreaterThan(10);
     expect(plain.shift).toBe(0);
-    expect(() => new PixelReplay({ capacity: 8, height: H, width: W, stack: 3, newFramesPerStep: 3, actionSize: 1, shift: H })).toThrow(/shift/);
-    expect(() => new PixelReplay({ capacity: 8, height: H, width: W, stack: 3, newFramesPerStep: 3, actionSize: 1, shift: 1.5 })).toThrow(/shift/);
+    expect(() => new PixelReplay({ capacity: 8, height: H, width: W, stack: 3, newFramesPerStep: 3, actionSize: 1, shift: H })).toThrow(
+      /shift/,
+    );
+    expect(() => new PixelReplay({ capacity: 8, height: H, width: W, stack: 3, newFramesPerStep: 3, actionSize: 1, shift: 1.5 })).toThrow(
+      /shift/,
+    );
   });
 
   it('rejects observations of the wrong shape', () => {
@@ -315,7 +326,9 @@ describe('FrameStore', () => {
     const bad = saved.bytes.slice();
     bad[0] += 1;
     expect(() => new FrameStore(BYTES, 8).restore(saved.ids, saved.lengths, bad)).toThrow(/decodes to/);
-    expect(() => new FrameStore(BYTES, 8).restore(saved.ids, saved.lengths, saved.bytes.subarray(0, saved.bytes.length - 8))).toThrow(/bad length/);
+    expect(() => new FrameStore(BYTES, 8).restore(saved.ids, saved.lengths, saved.bytes.subarray(0, saved.bytes.length - 8))).toThrow(
+      /bad length/,
+    );
     expect(() => new FrameStore(BYTES, 8).restore(saved.ids, saved.lengths, Uint8Array.from([...saved.bytes, 0]))).toThrow(/left over/);
   });
 });
@@ -339,7 +352,10 @@ describe('PixelReplay checkpoints from before the frame store', () => {
       }
       rewards[p] = t;
     }
-    const buf = PixelReplay.load({ options, start: 3, count: 6, nextSlot: 3, framesHeld: 9 }, { frames, slotId, obsIds, nextIds, actions: new Float32Array(6), rewards, dones: new Float32Array(6) });
+    const buf = PixelReplay.load(
+      { options, start: 3, count: 6, nextSlot: 3, framesHeld: 9 },
+      { frames, slotId, obsIds, nextIds, actions: new Float32Array(6), rewards, dones: new Float32Array(6) },
+    );
     expect(buf.size).toBe(6);
     expect(buf.framesStored).toBe(9);
     const batch = buf.sample(new Rng(3), buf.makeBatch(32));

@@ -68,10 +68,22 @@ describe('reference scores on the true model', () => {
     const dir = mkdtempSync(join(tmpdir(), 'planner-refs-'));
     try {
       const planner = { method: 'mppi', samples: 16, horizon: 50, noise: 0.3, temperature: 0.1, iterations: 1, noiseEvery: 5 };
-      const entry = { random_return: 1, random_episodes: 10, planner_return: 900, planner_episodes: 1, planner, sim_steps_per_control_step: 780, seconds_per_control_step: 0.01, measured: '2026-12-03' };
+      const entry = {
+        random_return: 1,
+        random_episodes: 10,
+        planner_return: 900,
+        planner_episodes: 1,
+        planner,
+        sim_steps_per_control_step: 780,
+        seconds_per_control_step: 0.01,
+        measured: '2026-12-03',
+      };
       writeFileSync(join(dir, 'references.json'), JSON.stringify({ format: 1, note: 'old', envs: { 'reacher-easy': entry } }));
       expect(readReferences(dir).envs['reacher-easy'].planner.explore).toBe('follow');
-      writeFileSync(join(dir, 'references.json'), JSON.stringify({ format: 1, note: 'bad', envs: { 'reacher-easy': { ...entry, planner: { ...planner, explore: 'curiosity' } } } }));
+      writeFileSync(
+        join(dir, 'references.json'),
+        JSON.stringify({ format: 1, note: 'bad', envs: { 'reacher-easy': { ...entry, planner: { ...planner, explore: 'curiosity' } } } }),
+      );
       expect(() => readReferences(dir)).toThrow(/explore/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

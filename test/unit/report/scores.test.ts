@@ -27,7 +27,7 @@ describe('normalised scores (DDPG paper: random = 0, planner = 1)', () => {
     expect(runScores({ steps: [], returns: [] })).toBeNull();
   });
 
-  it('over seeds, R_av is the mean of the runs\' R_av and R_best the best of their R_best', () => {
+  it("over seeds, R_av is the mean of the runs' R_av and R_best the best of their R_best", () => {
     const a = runScores({ steps: [1, 2], returns: [100, 300] })!; // rAv 200, rBest 300
     const b = runScores({ steps: [1, 2], returns: [500, 700] })!; // rAv 600, rBest 700
     const c = combineSeeds([a, b])!;

@@ -25,10 +25,101 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-const TARGETS = ['/', '//', '///', '//%/', '//:99999/', '/api', '//api', '/%', '/%zz', '/%E0%A4%A', '/%C0%AF', '/..%2f..%2fetc/passwd', '/../../etc/passwd', '/api?token=%', '/?token=' + 'é'.repeat(24), '*', 'http://[x', '/\u00e9', '//[::1]:80/', '/%00', '/' + 'a'.repeat(9000), '/api#x', '/?a=%%', ''];
-const PIECES = ['/', '//', '%', '%2', '%zz', '%ff', ':', '[', ']', '@', '?', '#', '..', '\\', 'é', '\u0000', '\u202e', ' ', 'api', '%2e%2e', ':99999', '~'];
-const HEADERS = ['Host: 127.0.0.1', 'Host: evil.example', 'Host:', 'Host: [::1', 'Origin: http://evil.example', 'Origin: null', 'Cookie: rls_token=%%%', 'Cookie: ' + 'x'.repeat(10000), 'Content-Length: -1', 'Content-Length: 99999999999999999999', 'Transfer-Encoding: chunked', 'Transfer-Encoding: gzip, chunked', 'X-\u0001: y', 'Bad Header', ': empty', 'Sec-WebSocket-Version: 99', 'Sec-WebSocket-Key: x', 'Upgrade: websocket', 'Connection: Upgrade', 'Expect: 100-continue'];
-const METHODS = ['info', 'getSettings', 'listEnvs', 'getEnv', 'validateEnv', 'listRuns', 'getRun', 'getMetrics', 'getMetricSeries', 'controlRun', 'updateRun', 'deleteRun', 'getRunScene', 'listEpisodes', 'getEpisode', 'exportPolicy', 'watchLive', 'constructor', '__proto__', 'toString', ''];
+const TARGETS = [
+  '/',
+  '//',
+  '///',
+  '//%/',
+  '//:99999/',
+  '/api',
+  '//api',
+  '/%',
+  '/%zz',
+  '/%E0%A4%A',
+  '/%C0%AF',
+  '/..%2f..%2fetc/passwd',
+  '/../../etc/passwd',
+  '/api?token=%',
+  '/?token=' + 'é'.repeat(24),
+  '*',
+  'http://[x',
+  '/\u00e9',
+  '//[::1]:80/',
+  '/%00',
+  '/' + 'a'.repeat(9000),
+  '/api#x',
+  '/?a=%%',
+  '',
+];
+const PIECES = [
+  '/',
+  '//',
+  '%',
+  '%2',
+  '%zz',
+  '%ff',
+  ':',
+  '[',
+  ']',
+  '@',
+  '?',
+  '#',
+  '..',
+  '\\',
+  'é',
+  '\u0000',
+  '\u202e',
+  ' ',
+  'api',
+  '%2e%2e',
+  ':99999',
+  '~',
+];
+const HEADERS = [
+  'Host: 127.0.0.1',
+  'Host: evil.example',
+  'Host:',
+  'Host: [::1',
+  'Origin: http://evil.example',
+  'Origin: null',
+  'Cookie: rls_token=%%%',
+  'Cookie: ' + 'x'.repeat(10000),
+  'Content-Length: -1',
+  'Content-Length: 99999999999999999999',
+  'Transfer-Encoding: chunked',
+  'Transfer-Encoding: gzip, chunked',
+  'X-\u0001: y',
+  'Bad Header',
+  ': empty',
+  'Sec-WebSocket-Version: 99',
+  'Sec-WebSocket-Key: x',
+  'Upgrade: websocket',
+  'Connection: Upgrade',
+  'Expect: 100-continue',
+];
+const METHODS = [
+  'info',
+  'getSettings',
+  'listEnvs',
+  'getEnv',
+  'validateEnv',
+  'listRuns',
+  'getRun',
+  'getMetrics',
+  'getMetricSeries',
+  'controlRun',
+  'updateRun',
+  'deleteRun',
+  'getRunScene',
+  'listEpisodes',
+  'getEpisode',
+  'exportPolicy',
+  'watchLive',
+  'constructor',
+  '__proto__',
+  'toString',
+  '',
+];
 
 function pick<T>(r: () => number, xs: readonly T[]): T {
   return xs[Math.floor(r() * xs.length)];
@@ -46,20 +137,59 @@ function value(r: () => number, depth = 0): unknown {
   const k = Math.floor(r() * 12);
   if (k === 0) return null;
   if (k === 1) return pick(r, [-1, 0, 1e308, -1e308, 2 ** 53 + 1, 0.5]);
-  if (k === 2) return pick(r, ['..', '/etc/passwd', '../../outside', '%2e%2e', 'é'.repeat(300), '', 'x'.repeat(5000), 'pendulum', 'latest', 'best']);
+  if (k === 2)
+    return pick(r, ['..', '/etc/passwd', '../../outside', '%2e%2e', 'é'.repeat(300), '', 'x'.repeat(5000), 'pendulum', 'latest', 'best']);
   if (k === 3) return r() < 0.5;
   if (k === 4 && depth < 40) return [value(r, depth + 1)];
-  if (k === 5 && depth < 40) return { [pick(r, ['id', 'episode', 'files', 'checkpoint', 'format', '__proto__', 'constructor', 'settings', 'action', 'on', 'keys', 'points'])]: value(r, depth + 1) };
-  if (k === 6) return [{ name: pick(r, ['../x.xml', 'a.xml', '/abs.xml', 'm.task.json']), encoding: pick(r, ['utf8', 'base64', 'hex']), content: pick(r, ['<mujoco>', '<!DOCTYPE x [<!ENTITY a "b">]><mujoco/>', '{}', '%%%']) }];
+  if (k === 5 && depth < 40)
+    return {
+      [pick(r, [
+        'id',
+        'episode',
+        'files',
+        'checkpoint',
+        'format',
+        '__proto__',
+        'constructor',
+        'settings',
+        'action',
+        'on',
+        'keys',
+        'points',
+      ])]: value(r, depth + 1),
+    };
+  if (k === 6)
+    return [
+      {
+        name: pick(r, ['../x.xml', 'a.xml', '/abs.xml', 'm.task.json']),
+        encoding: pick(r, ['utf8', 'base64', 'hex']),
+        content: pick(r, ['<mujoco>', '<!DOCTYPE x [<!ENTITY a "b">]><mujoco/>', '{}', '%%%']),
+      },
+    ];
   return pick(r, ['start', 'pause', 'stop', 'json', 'onnx', 'tfjs', 'time', 'step']);
 }
 
 function message(r: () => number): string | Buffer {
   const k = Math.floor(r() * 8);
-  if (k === 0) return pick(r, ['not json', '{', '[]', 'null', '1', '"x"', '{"id":1}', '{"id":"1","method":"info"}', '{"id":1.5,"method":"info"}']);
+  if (k === 0)
+    return pick(r, ['not json', '{', '[]', 'null', '1', '"x"', '{"id":1}', '{"id":"1","method":"info"}', '{"id":1.5,"method":"info"}']);
   if (k === 1) return Buffer.from([0xff, 0xfe, 0x00, 0x80]);
   if (k === 2) return '['.repeat(5000) + ']'.repeat(5000);
-  const params = r() < 0.2 ? value(r) : { id: value(r), episode: value(r), format: value(r), checkpoint: value(r), action: value(r), on: value(r), files: value(r), keys: value(r), points: value(r), metrics: value(r) };
+  const params =
+    r() < 0.2
+      ? value(r)
+      : {
+          id: value(r),
+          episode: value(r),
+          format: value(r),
+          checkpoint: value(r),
+          action: value(r),
+          on: value(r),
+          files: value(r),
+          keys: value(r),
+          points: value(r),
+          metrics: value(r),
+        };
   return JSON.stringify({ id: Math.floor(r() * 1e6), method: pick(r, METHODS), params });
 }
 
@@ -86,7 +216,10 @@ function httpCase(r: () => number, port: number): Promise<string> {
   const method = pick(r, ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS', 'GE T', 'G\u00e9T', 'CONNECT']);
   const headers = Array.from({ length: Math.floor(r() * 5) }, () => pick(r, HEADERS));
   if (r() < 0.7) headers.unshift('Host: 127.0.0.1');
-  const upgrade = r() < 0.5 ? ['Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13'] : [];
+  const upgrade =
+    r() < 0.5
+      ? ['Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13']
+      : [];
   return raw(port, `${method} ${target(r)} HTTP/1.1\r\n${[...headers, ...upgrade].join('\r\n')}\r\n\r\n`);
 }
 
@@ -138,9 +271,19 @@ describe('serve under fuzzing', () => {
     let trainedTo = 0;
     ws.on('message', (m) => {
       const e = JSON.parse(m.toString()) as Envelope;
-      if (e.event === 'run' && (e.data as { type: string }).type === 'progress') trainedTo = Math.max(trainedTo, (e.data as { step: number }).step);
+      if (e.event === 'run' && (e.data as { type: string }).type === 'progress')
+        trainedTo = Math.max(trainedTo, (e.data as { step: number }).step);
     });
-    const created = await call(ws, 1, 'createRun', { config: { env: 'pendulum', steps: 1_000_000, evalEpisodes: 0, checkpointEvery: 500, hyperparams: { actorHidden: [8], criticHidden: [8, 8] } }, start: true });
+    const created = await call(ws, 1, 'createRun', {
+      config: {
+        env: 'pendulum',
+        steps: 1_000_000,
+        evalEpisodes: 0,
+        checkpointEvery: 500,
+        hyperparams: { actorHidden: [8], criticHidden: [8, 8] },
+      },
+      start: true,
+    });
     expect(created.ok, JSON.stringify(created)).toBe(true);
     const runId = (created.result as { id: string }[])[0].id;
     while (trainedTo === 0) await new Promise((r) => setTimeout(r, 100));

@@ -7,14 +7,21 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { request } from 'node:http';
 import WebSocket from 'ws';
-import { isLoopbackHostHeader, LOCKED_BEYOND_LOOPBACK, MAX_MESSAGE_BYTES, startServer, type RunningServer } from '../../../src-main/serve/server.ts';
+import {
+  isLoopbackHostHeader,
+  LOCKED_BEYOND_LOOPBACK,
+  MAX_MESSAGE_BYTES,
+  startServer,
+  type RunningServer,
+} from '../../../src-main/serve/server.ts';
 import { StudioService } from '../../../src-main/service/studio-service.ts';
 import { FileSettingsStore } from '../../../src-main/store/settings.ts';
 import { RunFiles } from '../../../src-main/store/run-store.ts';
 import type { RunSummary } from '../../../src-main/api/runs.ts';
 import type { InFile, RunRow } from '../../../src-main/api/studio-api.ts';
 
-const TINY = '<mujoco><worldbody><body><joint name="j"/><geom size=".1"/></body></worldbody><actuator><motor joint="j"/></actuator></mujoco>';
+const TINY =
+  '<mujoco><worldbody><body><joint name="j"/><geom size=".1"/></body></worldbody><actuator><motor joint="j"/></actuator></mujoco>';
 const SPEC = JSON.stringify({ name: 'tiny', observations: [{ name: 'q', type: 'qpos' }], reward: { quantity: { type: 'alive' } } });
 const tinyRun = { env: 'pendulum', algo: 'ddpg', steps: 400, hyperparams: { actorHidden: [8], criticHidden: [8, 8] } };
 
@@ -74,7 +81,11 @@ describe('path escapes and hostile requests', () => {
     outside = join(home, 'outside');
     mkdirSync(outside);
     writeFileSync(join(outside, 'secret.txt'), 'top secret');
-    service = await StudioService.create({ mode: 'browser', settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir }), maxConcurrentRuns: 1 });
+    service = await StudioService.create({
+      mode: 'browser',
+      settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir }),
+      maxConcurrentRuns: 1,
+    });
     const created = await call('createRun', { config: tinyRun, start: false });
     expect(created.ok, JSON.stringify(created)).toBe(true);
     run = (created.result as RunSummary[])[0];
@@ -132,7 +143,11 @@ describe('path escapes and hostile requests', () => {
     writeFileSync(join(outside, 'ckpt.bin'), 'top secret');
     const metrics = join(dir, 'metrics.jsonl');
     const original = readFileSync(metrics);
-    const links = [join(dir, 'episodes', '0000000100-0.json'), join(dir, 'episodes', '0000000100-0.bin'), join(dir, 'checkpoints', 'ckpt-0000000100.bin')];
+    const links = [
+      join(dir, 'episodes', '0000000100-0.json'),
+      join(dir, 'episodes', '0000000100-0.bin'),
+      join(dir, 'checkpoints', 'ckpt-0000000100.bin'),
+    ];
     try {
       rmSync(metrics);
       symlinkSync(join(outside, 'metrics.jsonl'), metrics);
@@ -152,7 +167,13 @@ describe('path escapes and hostile requests', () => {
       }
       // Listings name the bad file as a problem instead of its content.
       const episodes = await call('listEpisodes', { id: run.id });
-      expect(episodes).toMatchObject({ ok: true, result: { episodes: [], problems: [{ file: 'episodes/0000000100-0.json', message: expect.stringMatching(/outside the run folder/) }] } });
+      expect(episodes).toMatchObject({
+        ok: true,
+        result: {
+          episodes: [],
+          problems: [{ file: 'episodes/0000000100-0.json', message: expect.stringMatching(/outside the run folder/) }],
+        },
+      });
       const view = await call('getRun', { id: run.id, metrics: 'none' });
       expect(JSON.stringify(view)).toMatch(/outside the run folder/);
       for (const r of [...asked, episodes, view]) expect(JSON.stringify(r)).not.toContain('top secret');
@@ -176,7 +197,7 @@ describe('path escapes and hostile requests', () => {
     expect(await call('listEpisodes', { id: run.id })).toMatchObject({ ok: true, result: { problems: [] } });
   });
 
-  it("a tampered config.json cannot make a run read files outside its env folder", async () => {
+  it('a tampered config.json cannot make a run read files outside its env folder', async () => {
     const cfgFile = join(runsDir, run.id, 'config.json');
     const original = readFileSync(cfgFile, 'utf8');
     try {
@@ -208,7 +229,15 @@ describe('path escapes and hostile requests', () => {
       { name: xmlName, encoding: 'utf8', content: TINY },
       { name: 'tiny.task.json', encoding: 'utf8', content: SPEC },
     ];
-    for (const name of ['../tiny.xml', '/tmp/tiny.xml', 'a/../../tiny.xml', 'a//tiny.xml', 'C:\\tiny.xml', 'sub\\..\\..\\tiny.xml', 'ti\0ny.xml']) {
+    for (const name of [
+      '../tiny.xml',
+      '/tmp/tiny.xml',
+      'a/../../tiny.xml',
+      'a//tiny.xml',
+      'C:\\tiny.xml',
+      'sub\\..\\..\\tiny.xml',
+      'ti\0ny.xml',
+    ]) {
       for (const method of ['validateEnv', 'addEnv']) {
         const r = await call(method, { files: files(name) });
         if (method === 'validateEnv') {
@@ -225,7 +254,9 @@ describe('path escapes and hostile requests', () => {
     }
     for (const id of ['../escaped', '..', '.hidden', 'a/b', '/abs']) refused(await call('addEnv', { files: files('tiny.xml'), id }), 'id');
     // Nothing landed beside the library, and a good env still goes in.
-    expect(readdirSync(home).sort()).toEqual(['outside', 'renderer', 'runs', 'settings.json'].filter((n) => existsSync(join(home, n))).sort());
+    expect(readdirSync(home).sort()).toEqual(
+      ['outside', 'renderer', 'runs', 'settings.json'].filter((n) => existsSync(join(home, n))).sort(),
+    );
     const good = await call('addEnv', { files: files('tiny.xml'), id: 'tiny-ok' });
     expect(good).toMatchObject({ ok: true, result: { id: 'tiny-ok' } });
     expect(readdirSync(join(home, 'envs'))).toEqual(['tiny-ok']);
@@ -233,7 +264,15 @@ describe('path escapes and hostile requests', () => {
 
   it('getEnv takes ids only: a path anywhere on disk is refused, and the answer is the same whether it exists or not', async () => {
     const answers = new Set<string>();
-    for (const path of ['/etc/passwd', '/no/such/file.xml', join(outside, 'secret.txt'), resolve('resources/envs/pendulum.xml'), resolve('resources/envs'), '../resources/envs/pendulum', 'test/fixtures/envs/blowup']) {
+    for (const path of [
+      '/etc/passwd',
+      '/no/such/file.xml',
+      join(outside, 'secret.txt'),
+      resolve('resources/envs/pendulum.xml'),
+      resolve('resources/envs'),
+      '../resources/envs/pendulum',
+      'test/fixtures/envs/blowup',
+    ]) {
       const r = await call('getEnv', { id: path });
       refused(r, 'env');
       answers.add(r.error!.errors[0].message.replace(path, 'PATH'));
@@ -246,18 +285,36 @@ describe('path escapes and hostile requests', () => {
     expect(isLoopbackHostHeader('127.0.0.1:5317')).toBe(true);
     expect(isLoopbackHostHeader('localhost:8080')).toBe(true);
     expect(isLoopbackHostHeader('[::1]:5317')).toBe(true);
-    for (const h of ['evil.example:5317', 'localhost.evil.example', '127.0.0.1.evil.example', '0.0.0.0', '', undefined]) expect(isLoopbackHostHeader(h), String(h)).toBe(false);
+    for (const h of ['evil.example:5317', 'localhost.evil.example', '127.0.0.1.evil.example', '0.0.0.0', '', undefined])
+      expect(isLoopbackHostHeader(h), String(h)).toBe(false);
     expect((await httpGet(server.port, '/')).status).toBe(200);
     expect((await httpGet(server.port, '/', { host: `rebind.evil.example:${server.port}` })).status).toBe(403);
-    const rebound = await rpc(`ws://127.0.0.1:${server.port}/api`, { id: 1, method: 'listRuns', params: {} }, { host: `rebind.evil.example:${server.port}`, origin: `http://rebind.evil.example:${server.port}` });
+    const rebound = await rpc(
+      `ws://127.0.0.1:${server.port}/api`,
+      { id: 1, method: 'listRuns', params: {} },
+      { host: `rebind.evil.example:${server.port}`, origin: `http://rebind.evil.example:${server.port}` },
+    );
     expect(rebound).toEqual({ refused: 403 });
     expect(await rpc(`ws://127.0.0.1:${server.port}/api`, { id: 1, method: 'info', params: {} })).toMatchObject({ ok: true });
   });
 
   it('uploads: a message over the limit closes that socket only; a file over 20 MB is a clear error', async () => {
-    const huge = JSON.stringify({ id: 1, method: 'validateEnv', params: { files: [{ name: 'big.xml', encoding: 'utf8', content: 'x'.repeat(MAX_MESSAGE_BYTES) }] } });
+    const huge = JSON.stringify({
+      id: 1,
+      method: 'validateEnv',
+      params: { files: [{ name: 'big.xml', encoding: 'utf8', content: 'x'.repeat(MAX_MESSAGE_BYTES) }] },
+    });
     expect(await rpc(`ws://127.0.0.1:${server.port}/api`, huge)).toEqual({ closed: 1009 });
-    const big = { id: 2, method: 'validateEnv', params: { files: [{ name: 'big.xml', encoding: 'base64', content: Buffer.alloc(20 * 1024 * 1024 + 1, 32).toString('base64') }, { name: 'big.task.json', encoding: 'utf8', content: SPEC }] } };
+    const big = {
+      id: 2,
+      method: 'validateEnv',
+      params: {
+        files: [
+          { name: 'big.xml', encoding: 'base64', content: Buffer.alloc(20 * 1024 * 1024 + 1, 32).toString('base64') },
+          { name: 'big.task.json', encoding: 'utf8', content: SPEC },
+        ],
+      },
+    };
     const r = (await rpc(`ws://127.0.0.1:${server.port}/api`, big)) as Reply;
     expect(r.ok).toBe(true);
     expect(r.result).toMatchObject({ ok: false, errors: [{ file: 'big.xml', message: expect.stringMatching(/limit is 20 MB/) }] });
@@ -273,8 +330,14 @@ describe('path escapes and hostile requests', () => {
     try {
       const url = `ws://127.0.0.1:${wide.port}/api?token=${wide.token}`;
       const r = (await rpc(url, { id: 1, method: 'setSettings', params: { settings: { runsDir: '/' } } })) as Reply;
-      expect(r).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'settings.runsDir', message: LOCKED_BEYOND_LOOPBACK }] } });
-      expect(await rpc(url, { id: 2, method: 'setSettings', params: { settings: { theme: 'light' } } })).toMatchObject({ ok: true, result: { runsDir } });
+      expect(r).toMatchObject({
+        ok: false,
+        error: { user: true, errors: [{ field: 'settings.runsDir', message: LOCKED_BEYOND_LOOPBACK }] },
+      });
+      expect(await rpc(url, { id: 2, method: 'setSettings', params: { settings: { theme: 'light' } } })).toMatchObject({
+        ok: true,
+        result: { runsDir },
+      });
       // Without the token nothing is answered at all.
       expect(await rpc(`ws://127.0.0.1:${wide.port}/api`, { id: 3, method: 'info', params: {} })).toEqual({ refused: 403 });
     } finally {

@@ -18,7 +18,10 @@ function fixture() {
   return { home, staticDir };
 }
 
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers }, (res) => {
       let body = '';
@@ -76,7 +79,11 @@ describe('browser-mode server', () => {
 
   it('answers StudioApi calls over WebSocket and validates params', async () => {
     const s = await start();
-    const info = (await rpc(`ws://127.0.0.1:${s.port}/api`, { id: 1, method: 'info', params: {} })) as { id: number; ok: boolean; result: { mode: string } };
+    const info = (await rpc(`ws://127.0.0.1:${s.port}/api`, { id: 1, method: 'info', params: {} })) as {
+      id: number;
+      ok: boolean;
+      result: { mode: string };
+    };
     expect(info).toMatchObject({ id: 1, ok: true, result: { mode: 'browser' } });
     const bad = (await rpc(`ws://127.0.0.1:${s.port}/api`, { id: 2, method: 'setSettings', params: { settings: { theme: 'neon' } } })) as {
       ok: boolean;
@@ -91,7 +98,9 @@ describe('browser-mode server', () => {
 
   it('refuses WebSockets opened by another site', async () => {
     const s = await start();
-    await expect(rpc(`ws://127.0.0.1:${s.port}/api`, { id: 1, method: 'info', params: {} }, { origin: 'http://evil.example' })).rejects.toThrow('403');
+    await expect(
+      rpc(`ws://127.0.0.1:${s.port}/api`, { id: 1, method: 'info', params: {} }, { origin: 'http://evil.example' }),
+    ).rejects.toThrow('403');
   });
 
   it('requires a token on every request when bound beyond loopback', async () => {
@@ -104,7 +113,9 @@ describe('browser-mode server', () => {
     expect(ok.status).toBe(200);
     expect(String(ok.headers['set-cookie'])).toContain('HttpOnly');
     await expect(rpc(`ws://127.0.0.1:${s.port}/api`, { id: 1, method: 'info', params: {} })).rejects.toThrow('403');
-    await expect(rpc(`ws://127.0.0.1:${s.port}/api?token=${s.token}`, { id: 1, method: 'info', params: {} })).resolves.toMatchObject({ ok: true });
+    await expect(rpc(`ws://127.0.0.1:${s.port}/api?token=${s.token}`, { id: 1, method: 'info', params: {} })).resolves.toMatchObject({
+      ok: true,
+    });
   });
 });
 
@@ -167,6 +178,8 @@ describe('browser-mode server: malformed requests are answered, never fatal', ()
     expect((await get(`http://127.0.0.1:${s.port}/?token=${wrong}`)).status).toBe(401);
     expect(await raw(s.port, upgradeTo(`/api?token=${wrong}`))).toBe('HTTP/1.1 403 Forbidden');
     expect(logged.filter((l) => l.startsWith('500'))).toEqual([]);
-    await expect(rpc(`ws://127.0.0.1:${s.port}/api?token=${s.token}`, { id: 1, method: 'info', params: {} })).resolves.toMatchObject({ ok: true });
+    await expect(rpc(`ws://127.0.0.1:${s.port}/api?token=${s.token}`, { id: 1, method: 'info', params: {} })).resolves.toMatchObject({
+      ok: true,
+    });
   });
 });

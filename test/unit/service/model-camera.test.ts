@@ -13,7 +13,8 @@ import { ModelCameraRig, matToQuat, newCameraPose } from '../../../src-renderer/
 import { Rng } from '../../../src-main/util/rng.ts';
 
 /** Rotation angle (rad) between two unit quaternions (w, x, y, z). */
-const angle = (a: ArrayLike<number>, b: ArrayLike<number>): number => 2 * Math.acos(Math.min(1, Math.abs(a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3])));
+const angle = (a: ArrayLike<number>, b: ArrayLike<number>): number =>
+  2 * Math.acos(Math.min(1, Math.abs(a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3])));
 
 // pendulum-swingup sets its masses by hand (a massless pole, a 1 kg bob): the scene has no masses,
 // so its targetbodycom camera looks at the geoms' centre of volume instead (see model-camera.ts).

@@ -81,7 +81,13 @@ const row = (over: Partial<RunRow>): RunRow => ({
 
 describe('runs filter', () => {
   const naf = row({ id: 'naf1', algo: 'naf', hyperparams: { lr: 1e-4, hidden: [200, 200] }, tags: ['baseline'] });
-  const ddpg = row({ id: 'ddpg1', algo: 'ddpg', env: 'cheetah-run', hyperparams: { actorLr: 1e-4, criticLr: 1e-3 }, bestEval: { step: 5, evalReturn: 300 } });
+  const ddpg = row({
+    id: 'ddpg1',
+    algo: 'ddpg',
+    env: 'cheetah-run',
+    hyperparams: { actorLr: 1e-4, criticLr: 1e-3 },
+    bestEval: { step: 5, evalReturn: 300 },
+  });
 
   it('combines field comparisons, short hyperparameter names and free text', () => {
     const q = parseQuery('algo=naf lr<1e-3');
@@ -108,11 +114,13 @@ describe('replay pose blending', () => {
   // Two bodies, three frames: body 0 moves along x and turns about z by 90 degrees per frame;
   // body 1 stays put but its quaternion flips sign between frames 1 and 2 (the same rotation).
   const c = Math.SQRT1_2;
-  const poses = Float32Array.from([
-    [0, 0, 0, 1, 0, 0, 0, 5, 5, 5, 1, 0, 0, 0],
-    [2, 0, 0, c, 0, 0, c, 5, 5, 5, 1, 0, 0, 0],
-    [4, 0, 0, 0, 0, 0, 1, 5, 5, 5, -1, 0, 0, 0],
-  ].flat());
+  const poses = Float32Array.from(
+    [
+      [0, 0, 0, 1, 0, 0, 0, 5, 5, 5, 1, 0, 0, 0],
+      [2, 0, 0, c, 0, 0, c, 5, 5, 5, 1, 0, 0, 0],
+      [4, 0, 0, 0, 0, 0, 1, 5, 5, 5, -1, 0, 0, 0],
+    ].flat(),
+  );
   const out = new Float32Array(14);
 
   it('gives the recorded frame at whole frames and past the end', () => {

@@ -40,13 +40,28 @@ describe('metric series', () => {
     const info = metricInfo('ddpg');
     const charted = chartedMetrics(set.keys(), info);
     expect(charted.slice(0, 4)).toEqual(['episode_return', 'critic_loss', 'actor_loss', 'q']);
-    expect(charted.map((k) => metricLabel(k, info))).toEqual(['Episode return', 'Critic loss', 'Actor loss', 'Q', 'dq_da', 'Steps/s', 'episode_length']);
+    expect(charted.map((k) => metricLabel(k, info))).toEqual([
+      'Episode return',
+      'Critic loss',
+      'Actor loss',
+      'Q',
+      'dq_da',
+      'Steps/s',
+      'episode_length',
+    ]);
     expect(set.get('actor_loss').y()).toEqual(new Float64Array([-0.2]));
   });
 });
 
 describe('runs as experiments', () => {
-  const cfg = (seed: number, lr: number, name = 'x'): Record<string, unknown> => ({ env: 'pendulum', seed, name, tags: [name], hyperparams: { actorLr: lr, actorHidden: [64, 64] }, pixels: { size: 64 } });
+  const cfg = (seed: number, lr: number, name = 'x'): Record<string, unknown> => ({
+    env: 'pendulum',
+    seed,
+    name,
+    tags: [name],
+    hyperparams: { actorLr: lr, actorHidden: [64, 64] },
+    pixels: { size: 64 },
+  });
 
   it('puts runs differing only by seed (and name, tags) in one group, whatever sweep they came from', () => {
     expect(experimentKey(cfg(1, 1e-3, 'a'))).toBe(experimentKey(cfg(2, 1e-3, 'b')));

@@ -13,7 +13,15 @@ import type { MetricSeriesSet, MetricsChunk, RunRow, RunView } from '../../../sr
 import type { RunSummary } from '../../../src-main/api/runs.ts';
 import { callOk, closeTempService, openTempService, type TempService } from './temp-service.ts';
 
-const tinyRun = { env: 'pendulum', algo: 'ddpg', steps: 300, evalEvery: 300, evalEpisodes: 0, checkpointEvery: 300, hyperparams: { actorHidden: [8], criticHidden: [8, 8], batchSize: 16, learningStarts: 32, randomSteps: 0, replayCapacity: 1000 } };
+const tinyRun = {
+  env: 'pendulum',
+  algo: 'ddpg',
+  steps: 300,
+  evalEvery: 300,
+  evalEpisodes: 0,
+  checkpointEvery: 300,
+  hyperparams: { actorHidden: [8], criticHidden: [8, 8], batchSize: 16, learningStarts: 32, randomSteps: 0, replayCapacity: 1000 },
+};
 
 describe('run metrics and not-started runs over StudioApi', () => {
   let temp: TempService | undefined;
@@ -61,7 +69,14 @@ describe('run metrics and not-started runs over StudioApi', () => {
     expect(zoom.downsampled).toBe(false);
     expect(zoom.series.q.value.length).toBe(1003);
     expect(zoom.series.q.value).toContain(777);
-    const byTime = await call<MetricSeriesSet>('getMetricSeries', { id: run.id, keys: ['q'], points: 100, x: 'time', from: 5000, to: 6000 });
+    const byTime = await call<MetricSeriesSet>('getMetricSeries', {
+      id: run.id,
+      keys: ['q'],
+      points: 100,
+      x: 'time',
+      from: 5000,
+      to: 6000,
+    });
     expect(byTime.series.q.value.length).toBeLessThanOrEqual(100);
     expect(byTime.series.q.value).toContain(-777);
 
@@ -75,7 +90,8 @@ describe('run metrics and not-started runs over StudioApi', () => {
 
     const refused = await service.dispatch('getMetricSeries', { id: run.id, points: 10 ** 6 });
     expect(refused).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'points' }] } });
-    for (const id of ['../etc', '..', 'no-such-run']) expect(await service.dispatch('getMetricSeries', { id }), id).toMatchObject({ ok: false, error: { user: true } });
+    for (const id of ['../etc', '..', 'no-such-run'])
+      expect(await service.dispatch('getMetricSeries', { id }), id).toMatchObject({ ok: false, error: { user: true } });
     await call('deleteRun', { id: run.id });
   }, 120_000);
 
@@ -91,7 +107,11 @@ describe('run metrics and not-started runs over StudioApi', () => {
 
     // A restarted studio on the same folder still offers Start (not Resume of an 'interrupted' run).
     await service.close();
-    service = temp!.service = await StudioService.create({ mode: 'browser', settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir: join(home, 'runs') }), maxConcurrentRuns: 1 });
+    service = temp!.service = await StudioService.create({
+      mode: 'browser',
+      settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir: join(home, 'runs') }),
+      maxConcurrentRuns: 1,
+    });
     const reopened = await call<RunView>('getRun', { id: run.id, metrics: 'none' });
     expect(reopened.summary.status).toBe('queued');
     expect(reopened.notStarted).toBe(true);

@@ -41,7 +41,14 @@ const ROBOT = `<mujoco model="robot">
 
 async function robotScene(): Promise<SceneModel> {
   const mj = await loadMujocoModule();
-  const model = loadModel(mj, [{ name: 'robot.xml', content: ROBOT }, { name: 'paint.png', content: PNG }], 'robot.xml');
+  const model = loadModel(
+    mj,
+    [
+      { name: 'robot.xml', content: ROBOT },
+      { name: 'paint.png', content: PNG },
+    ],
+    'robot.xml',
+  );
   try {
     return extractScene(mj, model);
   } finally {
@@ -104,7 +111,14 @@ describe('the scene model as MuJoCo draws it', () => {
 });
 
 /** Every corner of `b` seen from the orbit camera: its offsets across and up the view over its depth, as shares of the half-view. */
-function cornerShares(b: Bounds, fit: { target: number[]; distance: number }, fovy: number, aspect: number, az: number, el: number): { x: number; y: number }[] {
+function cornerShares(
+  b: Bounds,
+  fit: { target: number[]; distance: number },
+  fovy: number,
+  aspect: number,
+  az: number,
+  el: number,
+): { x: number; y: number }[] {
   const { right, up, back } = orbitAxes(az, el);
   const tanV = Math.tan(((fovy / 2) * Math.PI) / 180);
   return Array.from({ length: 8 }, (_, c) => {

@@ -4,7 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StudioService } from '../../../src-main/service/studio-service.ts';
 import { FileSettingsStore } from '../../../src-main/store/settings.ts';
-import { decodeF32, type EnvCheck, type EnvListEntry, type EnvPreview, type EpisodeList, type EpisodeReplay, type InFile, type RunRow, type Settings, type StudioInfo } from '../../../src-main/api/studio-api.ts';
+import {
+  decodeF32,
+  type EnvCheck,
+  type EnvListEntry,
+  type EnvPreview,
+  type EpisodeList,
+  type EpisodeReplay,
+  type InFile,
+  type RunRow,
+  type Settings,
+  type StudioInfo,
+} from '../../../src-main/api/studio-api.ts';
 import { installedTensorflowPackages } from '../../../src-main/service/backend-status.ts';
 import type { RunSummary } from '../../../src-main/api/runs.ts';
 import type { TrainEvent } from '../../../src-main/api/events.ts';
@@ -12,12 +23,24 @@ import type { TrainEvent } from '../../../src-main/api/events.ts';
 const envFiles = (dir: string, rename?: string): InFile[] =>
   readdirSync(dir)
     .filter((n) => n.endsWith('.xml') || n.endsWith('.json'))
-    .map((n) => ({ name: rename ? n.replace(/^[^.]+/, rename) : n, encoding: 'utf8' as const, content: readFileSync(join(dir, n), 'utf8') }));
+    .map((n) => ({
+      name: rename ? n.replace(/^[^.]+/, rename) : n,
+      encoding: 'utf8' as const,
+      content: readFileSync(join(dir, n), 'utf8'),
+    }));
 
 /** The built-in pendulum as a user would drop it: MJCF, task spec and the included common/ files. */
 const pendulumFiles = (name: string): InFile[] => [
-  ...['pendulum.xml', 'pendulum.task.json'].map((n) => ({ name: n.replace('pendulum', name), encoding: 'utf8' as const, content: readFileSync(join('resources/envs', n), 'utf8') })),
-  ...readdirSync('resources/envs/common').map((n) => ({ name: `common/${n}`, encoding: 'utf8' as const, content: readFileSync(join('resources/envs/common', n), 'utf8') })),
+  ...['pendulum.xml', 'pendulum.task.json'].map((n) => ({
+    name: n.replace('pendulum', name),
+    encoding: 'utf8' as const,
+    content: readFileSync(join('resources/envs', n), 'utf8'),
+  })),
+  ...readdirSync('resources/envs/common').map((n) => ({
+    name: `common/${n}`,
+    encoding: 'utf8' as const,
+    content: readFileSync(join('resources/envs/common', n), 'utf8'),
+  })),
 ];
 
 /** Tiny nets and budgets so a real run trains in seconds on a shared 2-core machine. */
@@ -40,7 +63,11 @@ describe('StudioService dispatch', () => {
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'rls-service-'));
     process.env.RL_STUDIO_HOME = home;
-    service = await StudioService.create({ mode: 'browser', settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir: join(home, 'runs') }), maxConcurrentRuns: 1 });
+    service = await StudioService.create({
+      mode: 'browser',
+      settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir: join(home, 'runs') }),
+      maxConcurrentRuns: 1,
+    });
     service.subscribe((event, data) => events.push({ event, data }));
   });
 
@@ -97,9 +124,18 @@ describe('StudioService dispatch', () => {
     expect((await ok<EnvListEntry[]>('listEnvs', {})).some((e) => e.id === 'gone-pendulum')).toBe(true);
     await ok('removeEnv', { id: 'gone-pendulum' });
     expect((await ok<EnvListEntry[]>('listEnvs', {})).some((e) => e.id === 'gone-pendulum')).toBe(false);
-    expect(await service.dispatch('removeEnv', { id: 'gone-pendulum' })).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'id' }] } });
-    expect(await service.dispatch('removeEnv', { id: 'cheetah-run' })).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'id', message: expect.stringContaining('built-in') }] } });
-    expect(await service.dispatch('removeEnv', { id: '../runs' })).toMatchObject({ ok: false, error: { user: true, errors: [{ field: 'id' }] } });
+    expect(await service.dispatch('removeEnv', { id: 'gone-pendulum' })).toMatchObject({
+      ok: false,
+      error: { user: true, errors: [{ field: 'id' }] },
+    });
+    expect(await service.dispatch('removeEnv', { id: 'cheetah-run' })).toMatchObject({
+      ok: false,
+      error: { user: true, errors: [{ field: 'id', message: expect.stringContaining('built-in') }] },
+    });
+    expect(await service.dispatch('removeEnv', { id: '../runs' })).toMatchObject({
+      ok: false,
+      error: { user: true, errors: [{ field: 'id' }] },
+    });
   });
 
   it('refuses an invalid run config field by field and creates, tags, archives and deletes runs', async () => {
@@ -132,15 +168,22 @@ describe('StudioService dispatch', () => {
     await service.runs.runManager.waitForEnd(run.id);
     const runEvents = events.filter((e) => e.event === 'run').map((e) => e.data as TrainEvent);
     expect(runEvents.some((e) => e.type === 'eval' && e.runId === run.id)).toBe(true);
-    const view = await ok<{ summary: RunSummary; metrics: { records: { kind: string }[] }; backend: { name: string } }>('getRun', { id: run.id });
+    const view = await ok<{ summary: RunSummary; metrics: { records: { kind: string }[] }; backend: { name: string } }>('getRun', {
+      id: run.id,
+    });
     expect(view.summary.status).toBe('done');
     // The studio's status names the backend the newest run trained on, not the setting.
     const info = await ok<StudioInfo>('info', {});
     expect(info).toMatchObject({ backend: { name: view.backend.name }, backendSetting: 'auto' });
     expect(info.backend.reason).toContain(run.id);
-    const evalRecord = view.metrics.records.find((r) => r.kind === 'eval') as { eval_returns: number[]; eval_return_min: number; eval_return_max: number; eval_return_std: number } | undefined;
+    const evalRecord = view.metrics.records.find((r) => r.kind === 'eval') as
+      { eval_returns: number[]; eval_return_min: number; eval_return_max: number; eval_return_std: number } | undefined;
     // The spread over the evaluation episodes is recorded for the studio's eval band.
-    expect(evalRecord).toMatchObject({ eval_return_min: Math.min(...evalRecord!.eval_returns), eval_return_max: Math.max(...evalRecord!.eval_returns), eval_return_std: 0 });
+    expect(evalRecord).toMatchObject({
+      eval_return_min: Math.min(...evalRecord!.eval_returns),
+      eval_return_max: Math.max(...evalRecord!.eval_returns),
+      eval_return_std: 0,
+    });
     const chunk = await ok<{ records: unknown[]; lines: number }>('getMetrics', { id: run.id, sinceLine: 1 });
     expect(chunk.records.length).toBe(view.metrics.records.length - 1);
     const eps = await ok<EpisodeList>('listEpisodes', { id: run.id });

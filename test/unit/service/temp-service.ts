@@ -18,7 +18,11 @@ export async function openTempService(prefix: string, prepare?: (home: string) =
   const home = mkdtempSync(join(tmpdir(), prefix));
   process.env.RL_STUDIO_HOME = home;
   prepare?.(home);
-  const service = await StudioService.create({ mode: 'browser', settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir: join(home, 'runs') }), maxConcurrentRuns: 1 });
+  const service = await StudioService.create({
+    mode: 'browser',
+    settings: new FileSettingsStore(join(home, 'settings.json'), { runsDir: join(home, 'runs') }),
+    maxConcurrentRuns: 1,
+  });
   return { home, service };
 }
 

@@ -18,7 +18,8 @@ async function errorsOf(dir: string) {
 }
 
 const SPEC = JSON.stringify({ name: 'tiny', observations: [{ name: 'q', type: 'qpos' }], reward: { quantity: { type: 'alive' } } });
-const TINY = '<mujoco><worldbody><body><joint name="j"/><geom size=".1"/></body></worldbody><actuator><motor joint="j"/></actuator></mujoco>';
+const TINY =
+  '<mujoco><worldbody><body><joint name="j"/><geom size=".1"/></body></worldbody><actuator><motor joint="j"/></actuator></mujoco>';
 
 describe('bad input gets a clear error naming file, field and reason', () => {
   it('malformed XML: the line', async () => {
@@ -36,7 +37,11 @@ describe('bad input gets a clear error naming file, field and reason', () => {
   it('unknown joint, site and body names in the task spec', async () => {
     const errs = await errorsOf('unknown-names');
     expect(errs.map((e) => e.file)).toEqual(['env.task.json', 'env.task.json', 'env.task.json']);
-    expect(errs.map((e) => e.field)).toEqual(['observations[0].exclude[0]', expect.stringContaining('observations[1].points[0]'), 'reward.quantity.body']);
+    expect(errs.map((e) => e.field)).toEqual([
+      'observations[0].exclude[0]',
+      expect.stringContaining('observations[1].points[0]'),
+      'reward.quantity.body',
+    ]);
     expect(errs[0].message).toMatch(/unknown joint 'elbow' \(the MJCF has hinge\)/);
     expect(errs[1].message).toMatch(/unknown site 'fingertip'/);
     expect(errs[2].message).toMatch(/unknown body 'torso'/);
@@ -96,18 +101,32 @@ describe('bad input gets a clear error naming file, field and reason', () => {
       { name: 'm.task.json', content: SPEC },
     ]);
     expect(missing.errors[0].message).toMatch(/meshes\/m.stl.*not among/);
-    const odd = await validateEnvFiles([{ name: '../x.xml', content: TINY }, { name: 'x.task.json', content: SPEC }]);
+    const odd = await validateEnvFiles([
+      { name: '../x.xml', content: TINY },
+      { name: 'x.task.json', content: SPEC },
+    ]);
     expect(odd.ok).toBe(false);
-    const badJson = await validateEnvFiles([{ name: 'j.xml', content: TINY }, { name: 'j.task.json', content: '{"name": ' }]);
+    const badJson = await validateEnvFiles([
+      { name: 'j.xml', content: TINY },
+      { name: 'j.task.json', content: '{"name": ' },
+    ]);
     expect(badJson.errors[0]).toMatchObject({ file: 'j.task.json', message: expect.stringMatching(/not valid JSON/) });
-    const ok = await validateEnvFiles([{ name: 'tiny.xml', content: TINY }, { name: 'tiny.task.json', content: SPEC }]);
+    const ok = await validateEnvFiles([
+      { name: 'tiny.xml', content: TINY },
+      { name: 'tiny.task.json', content: SPEC },
+    ]);
     expect(ok).toMatchObject({ ok: true, info: { obsSize: 1, actionSize: 1 } });
   });
 
   it('CLI: envs validate --json exits 2 with {ok:false, errors} on a broken env, 0 on a good one', () => {
     const home = mkdtempSync(join(tmpdir(), 'rl-studio-'));
     try {
-      const run = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/rl-studio.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RL_STUDIO_HOME: home } });
+      const run = (...args: string[]) =>
+        spawnSync(process.execPath, [join(ROOT, 'bin/rl-studio.mjs'), ...args], {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { ...process.env, RL_STUDIO_HOME: home },
+        });
       const bad = run('envs', 'validate', join(FIX, 'mujoco-refuses', 'env.xml'), '--json');
       expect(bad.status).toBe(2);
       const out = JSON.parse(bad.stdout.trim());
@@ -121,7 +140,10 @@ describe('bad input gets a clear error naming file, field and reason', () => {
       const add = run('envs', 'add', join(ROOT, 'resources/envs/pendulum.xml'), '--id', 'my-pendulum', '--json');
       expect(add.status).toBe(0);
       const list = run('envs', 'list', '--json');
-      const rows = list.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const rows = list.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(rows.find((r) => r.id === 'my-pendulum')).toMatchObject({ source: 'user', obsSize: 3 });
       const missing = run('envs', 'show', 'no-such-env', '--json');
       expect(missing.status).toBe(2);

@@ -30,7 +30,12 @@ const ARM_XML = `<mujoco>
 </mujoco>`;
 
 function armEnv(task: Partial<TaskSpecInput>): MujocoEnv {
-  const spec = TaskSpecSchema.parse({ name: 'arm', observations: [{ name: 'q', type: 'qpos' }], reward: { quantity: { type: 'alive' } }, ...task });
+  const spec = TaskSpecSchema.parse({
+    name: 'arm',
+    observations: [{ name: 'q', type: 'qpos' }],
+    reward: { quantity: { type: 'alive' } },
+    ...task,
+  });
   const source: EnvSource = { id: 'arm', xml: 'arm.xml', specFile: 'arm.task.json', spec, files: [{ name: 'arm.xml', content: ARM_XML }] };
   return new MujocoEnvSync(source);
 }
@@ -109,9 +114,20 @@ describe('env core', async () => {
     expect(ctrlCost).toBeCloseTo(-0.1 * (0.25 + 1), 12);
     const alive = value({ sum: [{ quantity: { type: 'alive' } }, { quantity: { type: 'alive' }, scale: 2 }], weights: [1, 0.5] });
     expect(alive).toBe(2);
-    const product = value({ product: [{ quantity: { type: 'alive' }, scale: 0.5 }, { quantity: { type: 'alive' }, offset: 0.5, scale: 0.25 }] });
+    const product = value({
+      product: [
+        { quantity: { type: 'alive' }, scale: 0.5 },
+        { quantity: { type: 'alive' }, offset: 0.5, scale: 0.25 },
+      ],
+    });
     expect(product).toBeCloseTo(0.375, 12);
-    const tol = value({ quantity: { type: 'joint_vel', joints: ['x'] }, tolerance: { bounds: [10, 'inf'], margin: 10, sigmoid: 'linear', value_at_margin: 0 } }, [0, -1]);
+    const tol = value(
+      {
+        quantity: { type: 'joint_vel', joints: ['x'] },
+        tolerance: { bounds: [10, 'inf'], margin: 10, sigmoid: 'linear', value_at_margin: 0 },
+      },
+      [0, -1],
+    );
     expect(tol).toBeCloseTo(0.2, 6);
     const sensor = value({ quantity: { type: 'sensor', sensor: 'hinge_pos' } }, [0, -1]);
     expect(sensor).toBeCloseTo(Math.PI / 2, 6);
@@ -120,7 +136,11 @@ describe('env core', async () => {
   });
 
   it('terminates on a condition and truncates at the episode length', () => {
-    const env = armEnv({ episode_length: 5, termination: [{ quantity: { type: 'joint_pos', joints: ['x'] }, above: 0.05 }], init: [{ type: 'qvel', joints: ['x'], uniform: [1, 1] }] });
+    const env = armEnv({
+      episode_length: 5,
+      termination: [{ quantity: { type: 'joint_pos', joints: ['x'] }, above: 0.05 }],
+      init: [{ type: 'qvel', joints: ['x'], uniform: [1, 1] }],
+    });
     env.reset(0);
     const flags = [];
     for (;;) {
@@ -129,9 +149,19 @@ describe('env core', async () => {
       if (r.terminated || r.truncated) break;
     }
     // x = 0.01 t: above 0.05 at the 6th step, but the episode is cut at 5.
-    expect(flags).toEqual([[false, false], [false, false], [false, false], [false, false], [false, true]]);
+    expect(flags).toEqual([
+      [false, false],
+      [false, false],
+      [false, false],
+      [false, false],
+      [false, true],
+    ]);
     env.reset(0);
-    const env2 = armEnv({ episode_length: 100, termination: [{ quantity: { type: 'joint_pos', joints: ['x'] }, above: 0.05 }], init: [{ type: 'qvel', joints: ['x'], uniform: [1, 1] }] });
+    const env2 = armEnv({
+      episode_length: 100,
+      termination: [{ quantity: { type: 'joint_pos', joints: ['x'] }, above: 0.05 }],
+      init: [{ type: 'qvel', joints: ['x'], uniform: [1, 1] }],
+    });
     env2.reset(0);
     let n = 0;
     for (;;) {
@@ -162,7 +192,9 @@ describe('env core', async () => {
     expect(env.step([0, 0]).truncated).toBe(true);
     const after = stepError();
     expect(isUserError(after)).toBe(true);
-    expect((after as Error).message).toMatch(/env 'arm': step\(\) called after its episode ended \(it reached its length, after 2 steps\); call reset\(\)/);
+    expect((after as Error).message).toMatch(
+      /env 'arm': step\(\) called after its episode ended \(it reached its length, after 2 steps\); call reset\(\)/,
+    );
     // No auto-reset: the error repeats until the caller resets.
     expect(isUserError(stepError())).toBe(true);
     env.reset(0);
@@ -178,7 +210,12 @@ describe('env core', async () => {
       { type: 'qpos', joints: ['hinge_1'], value: 0.5 },
       { type: 'qvel', joints: ['slider'], uniform: [0.3, 0.3] },
     ];
-    const spec = TaskSpecSchema.parse({ name: 'rk4', observations: [{ name: 'q', type: 'qpos' }], reward: { quantity: { type: 'alive' } }, init });
+    const spec = TaskSpecSchema.parse({
+      name: 'rk4',
+      observations: [{ name: 'q', type: 'qpos' }],
+      reward: { quantity: { type: 'alive' } },
+      init,
+    });
     const env = new MujocoEnv(mj, { ...cartpole, spec });
     const model = loadModel(mj, cartpole.files, cartpole.xml);
     const data = new mj.MjData(model);

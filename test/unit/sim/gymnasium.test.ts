@@ -49,7 +49,10 @@ describe('Gymnasium v5 tasks against their definitions', () => {
   it('hopper-v5: forward velocity + 1 while healthy - 0.001 |a|^2; unhealthy (terminated, no healthy reward) below 0.7 m, beyond ±0.2 rad or |state[2:]| > 100; qvel clipped to ±10', async () => {
     const e = await env('hopper-v5');
     const a = [0.3, -0.4, 0.5];
-    const healthy = (qpos: Record<number, number>, qvel: Record<number, number> = {}): { reward: number; terminated: boolean; forward: number; obs: Float32Array; after: Float64Array } => {
+    const healthy = (
+      qpos: Record<number, number>,
+      qvel: Record<number, number> = {},
+    ): { reward: number; terminated: boolean; forward: number; obs: Float32Array; after: Float64Array } => {
       const [q, v] = state(e, qpos, qvel);
       const x0 = q[0];
       e.setState(q, v);

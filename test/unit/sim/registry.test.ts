@@ -4,8 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addUserEnv, listEnvs } from '../../../src-main/sim/registry.ts';
 
-const XML = '<mujoco><worldbody><body><joint name="j"/><geom size=".1"/></body></worldbody><actuator><motor joint="j"/></actuator></mujoco>';
-const spec = (episodeLength: number): string => JSON.stringify({ name: 'tiny', episode_length: episodeLength, observations: [{ name: 'q', type: 'qpos' }], reward: { quantity: { type: 'alive' } } });
+const XML =
+  '<mujoco><worldbody><body><joint name="j"/><geom size=".1"/></body></worldbody><actuator><motor joint="j"/></actuator></mujoco>';
+const spec = (episodeLength: number): string =>
+  JSON.stringify({
+    name: 'tiny',
+    episode_length: episodeLength,
+    observations: [{ name: 'q', type: 'qpos' }],
+    reward: { quantity: { type: 'alive' } },
+  });
 
 describe('listEnvs', () => {
   let home: string;
@@ -21,7 +28,13 @@ describe('listEnvs', () => {
   });
 
   it('compiles each env once and again only when its files change or it is added anew', async () => {
-    const { dir } = await addUserEnv([{ name: 'tiny.xml', content: XML }, { name: 'tiny.task.json', content: spec(100) }], 'tiny');
+    const { dir } = await addUserEnv(
+      [
+        { name: 'tiny.xml', content: XML },
+        { name: 'tiny.task.json', content: spec(100) },
+      ],
+      'tiny',
+    );
     const xmlPath = join(dir, 'tiny.xml');
     const stamp = new Date('2026-01-02T03:04:05Z'); // whole seconds: set back exactly below
     utimesSync(xmlPath, stamp, stamp);
@@ -40,10 +53,23 @@ describe('listEnvs', () => {
     expect((await tiny())?.error).toMatch(/'k'/);
 
     // Adding the env anew (same id) replaces its summary; a second env joins the list.
-    await addUserEnv([{ name: 'tiny.xml', content: XML }, { name: 'tiny.task.json', content: spec(250) }], 'tiny', { overwrite: true });
+    await addUserEnv(
+      [
+        { name: 'tiny.xml', content: XML },
+        { name: 'tiny.task.json', content: spec(250) },
+      ],
+      'tiny',
+      { overwrite: true },
+    );
     expect(await tiny()).toMatchObject({ episodeLength: 250 });
     expect((await tiny())?.error).toBeUndefined();
-    await addUserEnv([{ name: 'other.xml', content: XML }, { name: 'other.task.json', content: spec(50) }], 'other');
+    await addUserEnv(
+      [
+        { name: 'other.xml', content: XML },
+        { name: 'other.task.json', content: spec(50) },
+      ],
+      'other',
+    );
     expect((await listEnvs()).find((e) => e.id === 'other')).toMatchObject({ source: 'user', episodeLength: 50 });
   });
 });

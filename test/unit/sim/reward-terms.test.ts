@@ -19,9 +19,17 @@ describe('reward terms', () => {
       ],
     });
     expect(sum).toMatchObject({ combine: 'sum', labels: ['joint_pos hinge', 'control #1', 'control #2'] });
-    const product = rewardTerms({ product: [{ quantity: { type: 'upright', body: 'pole' }, reduce: 'mean', scale: 0.5, offset: 0.5 }, { min: [{ quantity: { type: 'alive' }, reduce: 'mean', scale: 1, offset: 0 }] }] });
+    const product = rewardTerms({
+      product: [
+        { quantity: { type: 'upright', body: 'pole' }, reduce: 'mean', scale: 0.5, offset: 0.5 },
+        { min: [{ quantity: { type: 'alive' }, reduce: 'mean', scale: 1, offset: 0 }] },
+      ],
+    });
     expect(product).toMatchObject({ combine: 'product', labels: ['upright pole', 'min(alive)'] });
-    expect(rewardTerms({ quantity: { type: 'body_speed', body: 'torso', axis: 'x' }, reduce: 'mean', scale: 1, offset: 0 })).toMatchObject({ combine: 'one', labels: ['speed torso.x'] });
+    expect(rewardTerms({ quantity: { type: 'body_speed', body: 'torso', axis: 'x' }, reduce: 'mean', scale: 1, offset: 0 })).toMatchObject({
+      combine: 'one',
+      labels: ['speed torso.x'],
+    });
   });
 
   for (const { id } of listEnvIds().filter((e) => e.origin === 'builtin')) {
@@ -37,7 +45,17 @@ describe('reward terms', () => {
           const terms = env.lastRewardTerms();
           expect(terms.length).toBe(labels.length);
           let combined = combine === 'sum' ? 0 : combine === 'product' ? 1 : combine === 'min' ? Infinity : -Infinity;
-          for (const x of terms) combined = combine === 'sum' ? combined + x : combine === 'product' ? combined * x : combine === 'min' ? Math.min(combined, x) : combine === 'max' ? Math.max(combined, x) : x;
+          for (const x of terms)
+            combined =
+              combine === 'sum'
+                ? combined + x
+                : combine === 'product'
+                  ? combined * x
+                  : combine === 'min'
+                    ? Math.min(combined, x)
+                    : combine === 'max'
+                      ? Math.max(combined, x)
+                      : x;
           expect(combined).toBe(r.reward);
           if (r.terminated || r.truncated) break;
         }

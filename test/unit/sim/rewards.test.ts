@@ -53,8 +53,8 @@ describe('reduce and wrapAngle', () => {
     expect(reduce(v, 3, 'first')).toBe(3);
   });
   it('wraps angles into [-pi, pi)', () => {
-    expect(wrapAngle(3 * Math.PI / 2)).toBeCloseTo(-Math.PI / 2, 12);
-    expect(wrapAngle(-3 * Math.PI / 2)).toBeCloseTo(Math.PI / 2, 12);
+    expect(wrapAngle((3 * Math.PI) / 2)).toBeCloseTo(-Math.PI / 2, 12);
+    expect(wrapAngle((-3 * Math.PI) / 2)).toBeCloseTo(Math.PI / 2, 12);
     expect(wrapAngle(0.3)).toBeCloseTo(0.3, 12);
   });
 });

@@ -61,7 +61,12 @@ describe('envs init', () => {
     rmSync(DIR, { recursive: true, force: true });
     mkdirSync(DIR, { recursive: true });
     writeFileSync(join(DIR, 'bare.xml'), BARE);
-    const run = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/rl-studio.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RL_STUDIO_HOME: DIR } });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [join(ROOT, 'bin/rl-studio.mjs'), ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, RL_STUDIO_HOME: DIR },
+      });
     const first = run('envs', 'init', join(DIR, 'bare.xml'), '--json');
     expect(first.status, first.stderr).toBe(0);
     const out = JSON.parse(first.stdout.trim());
@@ -99,10 +104,18 @@ describe('envs init', () => {
     expect(bareModel([robot, { name: 'bare.task.json', content: '{}' }])).toBeNull();
     expect(() => bareModel([robot, { name: 'other.xml', content: BARE }])).toThrow(/several MJCF files \(robot.xml, other.xml\)/);
     const service = new EnvService();
-    const still = await service.validate([{ name: 'still.xml', encoding: 'utf8', content: '<mujoco><worldbody><body><freejoint/><geom size=".1"/></body></worldbody></mujoco>' }]);
+    const still = await service.validate([
+      {
+        name: 'still.xml',
+        encoding: 'utf8',
+        content: '<mujoco><worldbody><body><freejoint/><geom size=".1"/></body></worldbody></mujoco>',
+      },
+    ]);
     expect(still.ok).toBe(false);
     expect(still.errors[0].message).toMatch(/no actuators/);
-    const broken = await service.validate([{ name: 'broken.xml', encoding: 'utf8', content: '<mujoco><worldbody><geom type="nosuch"/></worldbody></mujoco>' }]);
+    const broken = await service.validate([
+      { name: 'broken.xml', encoding: 'utf8', content: '<mujoco><worldbody><geom type="nosuch"/></worldbody></mujoco>' },
+    ]);
     expect(broken.ok).toBe(false);
     expect(broken.errors[0]).toMatchObject({ file: 'broken.xml' });
   });

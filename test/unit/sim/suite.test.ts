@@ -2,8 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { MujocoEnv } from '../../../src-main/sim/env.ts';
 import { listEnvIds, resolveEnv } from '../../../src-main/sim/registry.ts';
 
-const DM_CONTROL = ['pendulum', 'pendulum-swingup', 'cartpole-balance', 'cartpole-swingup', 'reacher-easy', 'cheetah-run', 'walker-walk', 'hopper-stand', 'finger-spin'];
-const GYMNASIUM = ['half-cheetah-v5', 'hopper-v5', 'walker2d-v5', 'swimmer-v5', 'ant-v5', 'reacher-v5', 'inverted-pendulum-v5', 'inverted-double-pendulum-v5'];
+const DM_CONTROL = [
+  'pendulum',
+  'pendulum-swingup',
+  'cartpole-balance',
+  'cartpole-swingup',
+  'reacher-easy',
+  'cheetah-run',
+  'walker-walk',
+  'hopper-stand',
+  'finger-spin',
+];
+const GYMNASIUM = [
+  'half-cheetah-v5',
+  'hopper-v5',
+  'walker2d-v5',
+  'swimmer-v5',
+  'ant-v5',
+  'reacher-v5',
+  'inverted-pendulum-v5',
+  'inverted-double-pendulum-v5',
+];
 const SUITE = [...DM_CONTROL, ...GYMNASIUM];
 
 /**
@@ -77,55 +96,63 @@ function episode(env: MujocoEnv, id: string, seed: number, policy: (a: Float64Ar
 
 describe('built-in suite', () => {
   it('has exactly the documented envs', () => {
-    expect(listEnvIds().filter((e) => e.origin === 'builtin').map((e) => e.id).sort()).toEqual([...SUITE].sort());
+    expect(
+      listEnvIds()
+        .filter((e) => e.origin === 'builtin')
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([...SUITE].sort());
   });
 
-  it.each(SUITE)('%s loads, steps deterministically, hands out fresh observations, and random and zero actions score in range', async (id) => {
-    const env = await MujocoEnv.create(resolveEnv(id), { seed: 1 });
-    try {
-      expect(env.info.obs.size).toBe(env.info.obs.parts.reduce((s, p) => s + p.size, 0));
-      const terminates = env.source.spec.termination.length > 0;
-      const first = env.reset(7);
-      const copy = first.slice();
-      let prev = first;
-      let s = 99;
-      const random = (a: Float64Array): void => {
-        for (let i = 0; i < a.length; i++) a[i] = ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296) * 2 - 1;
-      };
-      // Fresh observation buffers, and a first random episode.
-      env.reset(7);
-      for (let t = 0; t < 20; t++) {
-        const a = new Float64Array(env.info.action.size);
-        random(a);
-        const r = env.step(a);
-        expect(r.obs.buffer).not.toBe(prev.buffer);
-        prev = r.obs;
-        if (r.terminated || r.truncated) break;
+  it.each(SUITE)(
+    '%s loads, steps deterministically, hands out fresh observations, and random and zero actions score in range',
+    async (id) => {
+      const env = await MujocoEnv.create(resolveEnv(id), { seed: 1 });
+      try {
+        expect(env.info.obs.size).toBe(env.info.obs.parts.reduce((s, p) => s + p.size, 0));
+        const terminates = env.source.spec.termination.length > 0;
+        const first = env.reset(7);
+        const copy = first.slice();
+        let prev = first;
+        let s = 99;
+        const random = (a: Float64Array): void => {
+          for (let i = 0; i < a.length; i++) a[i] = ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296) * 2 - 1;
+        };
+        // Fresh observation buffers, and a first random episode.
+        env.reset(7);
+        for (let t = 0; t < 20; t++) {
+          const a = new Float64Array(env.info.action.size);
+          random(a);
+          const r = env.step(a);
+          expect(r.obs.buffer).not.toBe(prev.buffer);
+          prev = r.obs;
+          if (r.terminated || r.truncated) break;
+        }
+        // Observations handed out earlier are not views into the simulation: stepping did not change them.
+        expect(Array.from(first)).toEqual(Array.from(copy));
+        s = 99;
+        const a1 = episode(env, id, 7, random);
+        s = 99;
+        const a2 = episode(env, id, 7, random);
+        expect(a2).toEqual(a1);
+        if (terminates) expect(a1.steps).toBeLessThanOrEqual(env.info.episodeLength);
+        else expect(a1.steps).toBe(env.info.episodeLength);
+        const [lo, hi] = RANDOM_RETURN[id];
+        expect(a1.ret).toBeGreaterThanOrEqual(lo);
+        expect(a1.ret).toBeLessThanOrEqual(hi);
+        if (ZERO_RETURN[id]) {
+          const z = episode(env, id, 8, (a) => a.fill(0));
+          expect(z.ret).toBeGreaterThanOrEqual(ZERO_RETURN[id][0]);
+          expect(z.ret).toBeLessThanOrEqual(ZERO_RETURN[id][1]);
+        }
+        const poses = env.bodyPoses();
+        expect(poses.length).toBe(env.info.nbody * 7);
+        if (env.source.spec.camera) expect(env.scene().cameras.map((c) => c.name)).toContain(env.source.spec.camera);
+      } finally {
+        env.dispose();
       }
-      // Observations handed out earlier are not views into the simulation: stepping did not change them.
-      expect(Array.from(first)).toEqual(Array.from(copy));
-      s = 99;
-      const a1 = episode(env, id, 7, random);
-      s = 99;
-      const a2 = episode(env, id, 7, random);
-      expect(a2).toEqual(a1);
-      if (terminates) expect(a1.steps).toBeLessThanOrEqual(env.info.episodeLength);
-      else expect(a1.steps).toBe(env.info.episodeLength);
-      const [lo, hi] = RANDOM_RETURN[id];
-      expect(a1.ret).toBeGreaterThanOrEqual(lo);
-      expect(a1.ret).toBeLessThanOrEqual(hi);
-      if (ZERO_RETURN[id]) {
-        const z = episode(env, id, 8, (a) => a.fill(0));
-        expect(z.ret).toBeGreaterThanOrEqual(ZERO_RETURN[id][0]);
-        expect(z.ret).toBeLessThanOrEqual(ZERO_RETURN[id][1]);
-      }
-      const poses = env.bodyPoses();
-      expect(poses.length).toBe(env.info.nbody * 7);
-      if (env.source.spec.camera) expect(env.scene().cameras.map((c) => c.name)).toContain(env.source.spec.camera);
-    } finally {
-      env.dispose();
-    }
-  });
+    },
+  );
 
   it('cartpole-balance: a hand-written PD controller scores far above random actions', async () => {
     const env = await MujocoEnv.create(resolveEnv('cartpole-balance'));

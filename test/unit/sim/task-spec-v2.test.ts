@@ -54,13 +54,22 @@ const FLOOR_XML = `<mujoco>
 let mj: Mujoco;
 
 function env(task: Partial<TaskSpecInput>, xml = XML): MujocoEnv {
-  const spec = TaskSpecSchema.parse({ name: 't', observations: [{ name: 'q', type: 'qpos' }], reward: { quantity: { type: 'alive' } }, ...task });
+  const spec = TaskSpecSchema.parse({
+    name: 't',
+    observations: [{ name: 'q', type: 'qpos' }],
+    reward: { quantity: { type: 'alive' } },
+    ...task,
+  });
   const source: EnvSource = { id: 't', xml: 'm.xml', specFile: 't.task.json', spec, files: [{ name: 'm.xml', content: xml }] };
   return new MujocoEnv(mj, source);
 }
 
 /** The observation after reset(seed) of a task whose only observation is `quantity`. */
-function observeAtReset(quantity: object, init: object[] = [{ type: 'keyframe', key: 'home' }], extra: Partial<TaskSpecInput> = {}): number[] {
+function observeAtReset(
+  quantity: object,
+  init: object[] = [{ type: 'keyframe', key: 'home' }],
+  extra: Partial<TaskSpecInput> = {},
+): number[] {
   const e = env({ observations: [{ name: 'x', type: 'quantity', quantity } as never], init: init as never, ...extra });
   try {
     return Array.from(e.reset(0));
@@ -88,15 +97,30 @@ describe('task spec v2', () => {
     close(observeAtReset({ type: 'free_joint', joint: 'root', part: 'quaternion' }), [1, 0, 0, 0]);
     close(observeAtReset({ type: 'quaternion', body: 'arm' }), [Math.cos(h / 2), 0, 0, Math.sin(h / 2)]);
     // Box origin (0,0,2) seen from the arm (origin (3,0,1), turned by h about z): R^T (-3, 0, 1).
-    close(observeAtReset({ type: 'relative', from: { body: 'arm' }, to: { body: 'box' }, frame: 'arm' }), [-3 * Math.cos(h), 3 * Math.sin(h), 1]);
+    close(observeAtReset({ type: 'relative', from: { body: 'arm' }, to: { body: 'box' }, frame: 'arm' }), [
+      -3 * Math.cos(h),
+      3 * Math.sin(h),
+      1,
+    ]);
     // The keyframe's ctrl, in actuator units; a ctrl step overrides it.
     close(observeAtReset({ type: 'ctrl' }), [1]);
-    close(observeAtReset({ type: 'ctrl', actuators: ['turn'] }, [{ type: 'keyframe', key: 'home' }, { type: 'ctrl', value: -0.5 }]), [-0.5]);
+    close(
+      observeAtReset({ type: 'ctrl', actuators: ['turn'] }, [
+        { type: 'keyframe', key: 'home' },
+        { type: 'ctrl', value: -0.5 },
+      ]),
+      [-0.5],
+    );
     close(observeAtReset({ type: 'state' }).slice(7), [0.5, 0, 0, 0, 0, 0, 0, 0]);
 
     // After a step with action 0.5: ctrl = -2 + 1.5 * 2 = 1; the motor's force (actuator units, before
     // the gear) is gain x ctrl = 1 (the hinge feels gear x 1 = 3 N m).
-    const e = env({ observations: [{ name: 'c', type: 'quantity', quantity: { type: 'ctrl' } }, { name: 'f', type: 'quantity', quantity: { type: 'actuator_force' } }] });
+    const e = env({
+      observations: [
+        { name: 'c', type: 'quantity', quantity: { type: 'ctrl' } },
+        { name: 'f', type: 'quantity', quantity: { type: 'actuator_force' } },
+      ],
+    });
     e.reset(0);
     close(e.step([0.5]).obs, [1, 1]);
     e.dispose();
@@ -106,10 +130,17 @@ describe('task spec v2', () => {
     // Hinge at 0.5 rad turning at 2 rad/s, no torque: after one agent step (2 x 0.01 s) it is at 0.54.
     const e = env({
       frame_skip: 2,
-      init: [{ type: 'keyframe', key: 'home' }, { type: 'qvel', joints: ['hinge'], value: 2 }],
+      init: [
+        { type: 'keyframe', key: 'home' },
+        { type: 'qvel', joints: ['hinge'], value: 2 },
+      ],
       observations: [
         { name: 'dx', type: 'quantity', quantity: { type: 'displacement', of: { type: 'joint_pos', joints: ['hinge'] } } },
-        { name: 'dtip', type: 'quantity', quantity: { type: 'displacement', of: { type: 'position', point: { site: 'tip' }, axes: ['y'] } } },
+        {
+          name: 'dtip',
+          type: 'quantity',
+          quantity: { type: 'displacement', of: { type: 'position', point: { site: 'tip' }, axes: ['y'] } },
+        },
         { name: 'v', type: 'quantity', quantity: { type: 'com_velocity', axes: ['x', 'y'] } },
       ],
     });
@@ -150,7 +181,10 @@ describe('task spec v2', () => {
 
   it('observation transforms: sin, cos, log1p and clip', () => {
     const obs = (transform: string, clip?: [number, number]): Float32Array => {
-      const e = env({ init: [{ type: 'keyframe', key: 'home' }], observations: [{ name: 'h', type: 'qpos', joints: ['hinge'], transform, ...(clip ? { clip } : {}) } as never] });
+      const e = env({
+        init: [{ type: 'keyframe', key: 'home' }],
+        observations: [{ name: 'h', type: 'qpos', joints: ['hinge'], transform, ...(clip ? { clip } : {}) } as never],
+      });
       try {
         return e.reset(0);
       } finally {
@@ -180,7 +214,14 @@ describe('task spec v2', () => {
       [{ gate: { quantity: { type: 'alive' }, scale: 7 }, unless: [{ ...z, above: 1.5 }] }, 0],
       [{ gate: { quantity: { type: 'alive' }, scale: 7 }, unless: [{ ...z, above: 3 }] }, 7],
       // Box at (0, 0, 2): x inside [-0.1, 0.1] (1), z outside [0, 1] with no margin (0).
-      [{ quantity: { type: 'position', point: { body: 'box' }, axes: ['x', 'z'] }, tolerance: [{ bounds: [-0.1, 0.1] }, { bounds: [0, 1] }], reduce: 'sum' }, 1],
+      [
+        {
+          quantity: { type: 'position', point: { body: 'box' }, axes: ['x', 'z'] },
+          tolerance: [{ bounds: [-0.1, 0.1] }, { bounds: [0, 1] }],
+          reduce: 'sum',
+        },
+        1,
+      ],
       [{ quantity: { type: 'state' }, reduce: 'max_abs' }, 2],
       // Action 0.5 is ctrl 1 in actuator units (ctrlrange [-2, 2]); the normalised action squares to 0.25.
       [{ quantity: { type: 'ctrl' }, reduce: 'sumsq', scale: -0.1 }, -0.1, 0.5],
@@ -196,7 +237,11 @@ describe('task spec v2', () => {
     }
     // A gate on the spec's own terminations (Gymnasium's "healthy reward only while healthy").
     const gated = (above: number): number => {
-      const e = env({ init: [{ type: 'keyframe', key: 'home' }], termination: [{ ...z, above } as never], reward: { gate: { quantity: { type: 'alive' } }, unless: 'terminated' } });
+      const e = env({
+        init: [{ type: 'keyframe', key: 'home' }],
+        termination: [{ ...z, above } as never],
+        reward: { gate: { quantity: { type: 'alive' } }, unless: 'terminated' },
+      });
       e.reset(0);
       const r = e.step([0]);
       e.dispose();
@@ -211,7 +256,14 @@ describe('task spec v2', () => {
       ['before_step', 0.5],
       ['after_step', 0.52],
     ] as const) {
-      const e = env({ reward_at: at, init: [{ type: 'keyframe', key: 'home' }, { type: 'qvel', joints: ['hinge'], value: 2 }], reward: { quantity: { type: 'joint_pos', joints: ['hinge'] } } });
+      const e = env({
+        reward_at: at,
+        init: [
+          { type: 'keyframe', key: 'home' },
+          { type: 'qvel', joints: ['hinge'], value: 2 },
+        ],
+        reward: { quantity: { type: 'joint_pos', joints: ['hinge'] } },
+      });
       e.reset(0);
       expect(e.step([0]).reward).toBeCloseTo(expected, 9);
       e.dispose();
@@ -233,7 +285,12 @@ describe('task spec v2', () => {
     const model = mj.MjModel.from_xml_string(XML);
     const data = new mj.MjData(model);
     try {
-      const spec = TaskSpecSchema.parse({ name: 't', observations: [{ name: 'q', type: 'qpos' }], reward: { quantity: { type: 'alive' } }, termination: [{ state_not_finite: true }] });
+      const spec = TaskSpecSchema.parse({
+        name: 't',
+        observations: [{ name: 'q', type: 'qpos' }],
+        reward: { quantity: { type: 'alive' } },
+        termination: [{ state_not_finite: true }],
+      });
       const { task } = compileTask(mj, model, data, spec, 't.task.json');
       const v = new SimViews(model, data);
       task!.initialise(v, new Rng(0));
@@ -289,9 +346,21 @@ describe('task spec v2', () => {
   });
 
   it('a version-1 spec reads as before; version 2 is accepted', () => {
-    expect(TaskSpecSchema.parse({ name: 'a', observations: [{ name: 'q', type: 'qpos' }], reward: { quantity: { type: 'alive' } } }).version).toBe(1);
-    expect(TaskSpecSchema.parse({ version: 2, name: 'a', observations: [{ name: 'q', type: 'qpos' }], reward: { quantity: { type: 'alive' } } }).version).toBe(2);
-    expect(TaskSpecSchema.safeParse({ version: 3, name: 'a', observations: [{ name: 'q', type: 'qpos' }], reward: { quantity: { type: 'alive' } } }).success).toBe(false);
+    expect(
+      TaskSpecSchema.parse({ name: 'a', observations: [{ name: 'q', type: 'qpos' }], reward: { quantity: { type: 'alive' } } }).version,
+    ).toBe(1);
+    expect(
+      TaskSpecSchema.parse({ version: 2, name: 'a', observations: [{ name: 'q', type: 'qpos' }], reward: { quantity: { type: 'alive' } } })
+        .version,
+    ).toBe(2);
+    expect(
+      TaskSpecSchema.safeParse({
+        version: 3,
+        name: 'a',
+        observations: [{ name: 'q', type: 'qpos' }],
+        reward: { quantity: { type: 'alive' } },
+      }).success,
+    ).toBe(false);
   });
 });
 
@@ -307,7 +376,14 @@ describe('task spec mistakes and model files', () => {
   it('a reward mistake names its full path and the allowed values', () => {
     let err: unknown;
     try {
-      parseTaskSpec('t.task.json', JSON.stringify({ name: 't', observations: [{ name: 'q', type: 'qpos' }], reward: { product: [{ quantity: { type: 'speed' } }, { sum: [{ quantity: { type: 'alive' }, scale: 'x' }] }] } }));
+      parseTaskSpec(
+        't.task.json',
+        JSON.stringify({
+          name: 't',
+          observations: [{ name: 'q', type: 'qpos' }],
+          reward: { product: [{ quantity: { type: 'speed' } }, { sum: [{ quantity: { type: 'alive' }, scale: 'x' }] }] },
+        }),
+      );
     } catch (e) {
       err = e;
     }
@@ -318,11 +394,21 @@ describe('task spec mistakes and model files', () => {
     expect(type?.message).toContain("'displacement'");
     expect(details.some((d) => d.field === 'reward.product[1].sum[0].scale')).toBe(true);
     // A node with no known key lists the keys.
-    expect(() => parseTaskSpec('t.task.json', JSON.stringify({ name: 't', observations: [{ name: 'q', type: 'qpos' }], reward: { prod: [] } }))).toThrow(/"product", "sum"/);
+    expect(() =>
+      parseTaskSpec('t.task.json', JSON.stringify({ name: 't', observations: [{ name: 'q', type: 'qpos' }], reward: { prod: [] } })),
+    ).toThrow(/"product", "sum"/);
   });
 
   it('schema errors and name errors of one file come back together', async () => {
-    const spec = { name: 't', observations: [{ name: 'q', type: 'qpos', joints: ['nope'] }, { name: 'bad', type: 'sensorz' }], reward: { quantity: { type: 'position', point: { site: 'nosite' } } }, episode_length: -1 };
+    const spec = {
+      name: 't',
+      observations: [
+        { name: 'q', type: 'qpos', joints: ['nope'] },
+        { name: 'bad', type: 'sensorz' },
+      ],
+      reward: { quantity: { type: 'position', point: { site: 'nosite' } } },
+      episode_length: -1,
+    };
     const v = await validateEnvFiles([
       { name: 'm.xml', content: XML },
       { name: 'm.task.json', content: JSON.stringify(spec) },
@@ -345,7 +431,15 @@ describe('task spec mistakes and model files', () => {
 
   it('several task specs name one MJCF through "model"', async () => {
     writeFileSync(join(dir, 'arm.xml'), XML);
-    const spec = (name: string, key: string): string => JSON.stringify({ version: 2, name, model: 'arm.xml', observations: [{ name: 'q', type: 'qpos' }], reward: { quantity: { type: 'alive' } }, init: [{ type: 'keyframe', key }] });
+    const spec = (name: string, key: string): string =>
+      JSON.stringify({
+        version: 2,
+        name,
+        model: 'arm.xml',
+        observations: [{ name: 'q', type: 'qpos' }],
+        reward: { quantity: { type: 'alive' } },
+        init: [{ type: 'keyframe', key }],
+      });
     writeFileSync(join(dir, 'hold.task.json'), spec('hold', 'home'));
     writeFileSync(join(dir, 'bad.task.json'), spec('bad', 'away'));
     const hold = resolveEnv(join(dir, 'hold.task.json'));

@@ -15,13 +15,23 @@ function runDir(): string {
   dirs.push(d);
   return d;
 }
-const remote = (heartbeatAt: number) => JSON.stringify({ pid: 4242, processStart: '1', host: 'another-machine', since: '2026-01-01T00:00:00.000Z', owner: 'worker another-machine:4242', heartbeatAt });
+const remote = (heartbeatAt: number) =>
+  JSON.stringify({
+    pid: 4242,
+    processStart: '1',
+    host: 'another-machine',
+    since: '2026-01-01T00:00:00.000Z',
+    owner: 'worker another-machine:4242',
+    heartbeatAt,
+  });
 
 describe('run lock', () => {
   it("another host's lock holds while its heartbeat is fresh and is taken over once it is older than staleMs", () => {
     const dir = runDir();
     writeFileSync(join(dir, LOCK_FILE), remote(Date.now()));
-    expect(() => RunLock.acquire(dir, 'r1', { staleMs: 5000 })).toThrow(/run r1 is being trained by another process \(worker another-machine:4242, pid 4242 on another-machine, since .*\); one trainer per run/);
+    expect(() => RunLock.acquire(dir, 'r1', { staleMs: 5000 })).toThrow(
+      /run r1 is being trained by another process \(worker another-machine:4242, pid 4242 on another-machine, since .*\); one trainer per run/,
+    );
     writeFileSync(join(dir, LOCK_FILE), remote(Date.now() - 6000));
     const lock = RunLock.acquire(dir, 'r1', { staleMs: 5000, owner: 'local pool' });
     expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid, owner: 'local pool' });

@@ -188,7 +188,10 @@ describe('metric columns (downsampled curves of long runs)', () => {
 
   it('a line longer than a read slice is skipped as one bad line', () => {
     const f = join(tmp(), 'metrics.jsonl');
-    writeFileSync(f, '{"step":1,"time":0,"kind":"update","q":1}\n' + 'x'.repeat(9 * 1024 * 1024) + '\n{"step":2,"time":1,"kind":"update","q":2}\n');
+    writeFileSync(
+      f,
+      '{"step":1,"time":0,"kind":"update","q":1}\n' + 'x'.repeat(9 * 1024 * 1024) + '\n{"step":2,"time":1,"kind":"update","q":2}\n',
+    );
     const cols = new MetricColumns(f).refresh();
     expect(cols.lines).toBe(3);
     expect(cols.problems).toHaveLength(1);
@@ -200,7 +203,19 @@ describe('recorded episodes', () => {
   it('round-trip qpos, actions and rewards; truncated frames are refused clearly', () => {
     const dir = tmp();
     const qpos = Float64Array.from({ length: 4 * 2 }, (_, i) => i / 3);
-    const meta = writeEpisode(dir, { step: 500, index: 1, env: 'x', nq: 2, actionSize: 1, dt: 0.05, qpos, actions: Float32Array.from([0.1, 0.2, 0.3]), rewards: Float32Array.from([1, 2, 3]), episodeReturn: 6, diverged: false });
+    const meta = writeEpisode(dir, {
+      step: 500,
+      index: 1,
+      env: 'x',
+      nq: 2,
+      actionSize: 1,
+      dt: 0.05,
+      qpos,
+      actions: Float32Array.from([0.1, 0.2, 0.3]),
+      rewards: Float32Array.from([1, 2, 3]),
+      episodeReturn: 6,
+      diverged: false,
+    });
     expect(meta.id).toBe('0000000500-1');
     expect(meta.frames).toBe(4);
     const ep = readEpisode(dir, meta.id);
@@ -215,9 +230,34 @@ describe('recorded episodes', () => {
   it('round-trip the observations and reward terms after the rewards; an episode without them reads as before', () => {
     const dir = tmp();
     const qpos = Float64Array.from({ length: 3 * 1 }, (_, i) => i);
-    const observations = { spec: { size: 2, parts: [{ name: 'angle', offset: 0, size: 1 }, { name: 'velocity', offset: 1, size: 1 }] }, values: Float32Array.from([0, 1, 2, 3, 4, 5]) };
-    const rewardTerms = { labels: ['upright pole', 'control'], combine: 'product' as const, values: Float32Array.from([0.5, 1, 0.25, 0.5]) };
-    const base = { step: 7, index: 0, env: 'x', nq: 1, actionSize: 1, dt: 0.1, qpos, actions: Float32Array.from([0.1, 0.2]), rewards: Float32Array.from([0.5, 0.125]), episodeReturn: 0.625, diverged: false };
+    const observations = {
+      spec: {
+        size: 2,
+        parts: [
+          { name: 'angle', offset: 0, size: 1 },
+          { name: 'velocity', offset: 1, size: 1 },
+        ],
+      },
+      values: Float32Array.from([0, 1, 2, 3, 4, 5]),
+    };
+    const rewardTerms = {
+      labels: ['upright pole', 'control'],
+      combine: 'product' as const,
+      values: Float32Array.from([0.5, 1, 0.25, 0.5]),
+    };
+    const base = {
+      step: 7,
+      index: 0,
+      env: 'x',
+      nq: 1,
+      actionSize: 1,
+      dt: 0.1,
+      qpos,
+      actions: Float32Array.from([0.1, 0.2]),
+      rewards: Float32Array.from([0.5, 0.125]),
+      episodeReturn: 0.625,
+      diverged: false,
+    };
     const meta = writeEpisode(dir, { ...base, observations, rewardTerms });
     expect(meta).toMatchObject({ observation: observations.spec, rewardTerms: { labels: rewardTerms.labels, combine: 'product' } });
     const ep = readEpisode(dir, meta.id);
@@ -243,6 +283,8 @@ describe('runs folder', () => {
       err = e;
     }
     expect(isUserError(err)).toBe(true);
-    expect((err as Error).message).toMatch(/runsDir: runs folder .*a-file\/runs is not usable: cannot write the runs folder: a path in the runs folder is not a folder/);
+    expect((err as Error).message).toMatch(
+      /runsDir: runs folder .*a-file\/runs is not usable: cannot write the runs folder: a path in the runs folder is not a folder/,
+    );
   });
 });

@@ -11,7 +11,11 @@ const root = mkdtempSync('/tmp/issue-18-local-');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], { encoding: 'utf8', env: { ...process.env, RL_STUDIO_HOME: join(root, 'home') }, timeout: 300_000 });
+  const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, RL_STUDIO_HOME: join(root, 'home') },
+    timeout: 300_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -44,11 +48,18 @@ describe('sweep on the local pool', () => {
     expect(view.importance).toEqual([{ key: 'tau', correlation: expect.any(Number) }]);
 
     for (const r of line.runs) {
-      const config = JSON.parse(readFileSync(join(runsDir, r.id, 'config.json'), 'utf8')) as { config: { hyperparams: { tau: number; actorHidden: number[] }; seed: number }; experiment: string };
+      const config = JSON.parse(readFileSync(join(runsDir, r.id, 'config.json'), 'utf8')) as {
+        config: { hyperparams: { tau: number; actorHidden: number[] }; seed: number };
+        experiment: string;
+      };
       expect(config.config.hyperparams.tau).toBe(r.params.tau);
       expect(config.config.hyperparams.actorHidden).toEqual([64, 64]);
       expect(config.experiment).toBe(line.id);
-      const evals = readFileSync(join(runsDir, r.id, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; step: number }).filter((m) => m.kind === 'eval');
+      const evals = readFileSync(join(runsDir, r.id, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { kind: string; step: number })
+        .filter((m) => m.kind === 'eval');
       expect(evals.map((e) => e.step)).toEqual([300, 600]);
     }
 

@@ -21,7 +21,10 @@ describe('sweep file', () => {
   });
 
   it('crosses grid keys, and env / algo / obs / run fields land at the top of the config', () => {
-    const r = parseSweep({ name: 'x', grid: { algo: ['ddpg', 'td3'], env: ['pendulum', 'cartpole-balance'], steps: [100], 'hyperparams.gamma': [0.9] } });
+    const r = parseSweep({
+      name: 'x',
+      grid: { algo: ['ddpg', 'td3'], env: ['pendulum', 'cartpole-balance'], steps: [100], 'hyperparams.gamma': [0.9] },
+    });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.points).toHaveLength(4);
@@ -32,7 +35,16 @@ describe('sweep file', () => {
     const file = {
       name: 'r',
       base: { preset: 'ddpg-quick' },
-      random: { count: 40, seed: 7, params: { actorLr: { dist: 'log-uniform', min: 1e-5, max: 1e-2 }, tau: { dist: 'uniform', min: 0.001, max: 0.02 }, batchSize: { dist: 'int', min: 16, max: 64 }, exploration: { dist: 'choice', values: ['ou', 'gaussian'] } } },
+      random: {
+        count: 40,
+        seed: 7,
+        params: {
+          actorLr: { dist: 'log-uniform', min: 1e-5, max: 1e-2 },
+          tau: { dist: 'uniform', min: 0.001, max: 0.02 },
+          batchSize: { dist: 'int', min: 16, max: 64 },
+          exploration: { dist: 'choice', values: ['ou', 'gaussian'] },
+        },
+      },
     };
     const a = parseSweep(file);
     const b = parseSweep(file);
@@ -44,7 +56,11 @@ describe('sweep file', () => {
     expect(Math.max(...lr)).toBeLessThanOrEqual(1e-2);
     // Log-uniform: about half the samples below the geometric middle (3.2e-4), not ~3 % as uniform would give.
     expect(lr.filter((x) => x < 3.2e-4).length).toBeGreaterThan(10);
-    expect(a.points.every((p) => Number.isInteger(p.params.batchSize) && (p.params.batchSize as number) >= 16 && (p.params.batchSize as number) <= 64)).toBe(true);
+    expect(
+      a.points.every(
+        (p) => Number.isInteger(p.params.batchSize) && (p.params.batchSize as number) >= 16 && (p.params.batchSize as number) <= 64,
+      ),
+    ).toBe(true);
     expect(new Set(a.points.map((p) => p.params.exploration))).toEqual(new Set(['ou', 'gaussian']));
     // The preset's hyperparameters stay under the searched ones.
     expect(a.points[0]!.config.hyperparams).toMatchObject({ actorHidden: [64, 64] });
@@ -56,17 +72,27 @@ describe('sweep file', () => {
     expect(issuesOf({ base: {} })).toContainEqual(expect.objectContaining({ field: 'name' }));
     expect(issuesOf({ name: 'a', grid: { tau: [] } })).toContainEqual(expect.objectContaining({ field: 'grid.tau' }));
     expect(issuesOf({ name: 'a', grid: { seed: [1, 2] } })).toContainEqual(expect.objectContaining({ field: 'grid.seed' }));
-    expect(issuesOf({ name: 'a', random: { count: 2, params: { tau: { dist: 'uniform', min: 1, max: 0.5 } } } })).toContainEqual(expect.objectContaining({ field: 'random.params.tau.max' }));
-    expect(issuesOf({ name: 'a', random: { count: 2, params: { tau: { dist: 'log-uniform', min: 0, max: 1 } } } })).toContainEqual(expect.objectContaining({ field: 'random.params.tau.min' }));
-    expect(issuesOf({ name: 'a', random: { count: 2, params: { tau: { dist: 'normal', mean: 0 } } } })[0]!.field).toMatch(/^random\.params\.tau/);
+    expect(issuesOf({ name: 'a', random: { count: 2, params: { tau: { dist: 'uniform', min: 1, max: 0.5 } } } })).toContainEqual(
+      expect.objectContaining({ field: 'random.params.tau.max' }),
+    );
+    expect(issuesOf({ name: 'a', random: { count: 2, params: { tau: { dist: 'log-uniform', min: 0, max: 1 } } } })).toContainEqual(
+      expect.objectContaining({ field: 'random.params.tau.min' }),
+    );
+    expect(issuesOf({ name: 'a', random: { count: 2, params: { tau: { dist: 'normal', mean: 0 } } } })[0]!.field).toMatch(
+      /^random\.params\.tau/,
+    );
     expect(issuesOf({ name: 'a', seeds: 0 })).toContainEqual(expect.objectContaining({ field: 'seeds' }));
-    expect(issuesOf({ name: 'a', earlyStop: { rule: 'asha', minSteps: 0 } })).toContainEqual(expect.objectContaining({ field: 'earlyStop.minSteps' }));
+    expect(issuesOf({ name: 'a', earlyStop: { rule: 'asha', minSteps: 0 } })).toContainEqual(
+      expect.objectContaining({ field: 'earlyStop.minSteps' }),
+    );
     expect(issuesOf({ name: 'a', earlyStop: { rule: 'hyperband' } })[0]!.field).toMatch(/^earlyStop/);
     expect(issuesOf({ name: 'a', colour: 'red' })[0]!.message).toMatch(/colour/);
     // A searched value the run config refuses is reported on the searched key, with the value.
     const tau = issuesOf({ name: 'a', grid: { tau: [0.01, -1] } });
     expect(tau).toEqual([expect.objectContaining({ field: 'grid.tau', message: expect.stringContaining('-1') })]);
-    expect(issuesOf({ name: 'a', grid: { algo: ['ddpg', 'ppo'] } })).toContainEqual(expect.objectContaining({ field: 'grid.algo', message: expect.stringContaining('ppo') }));
+    expect(issuesOf({ name: 'a', grid: { algo: ['ddpg', 'ppo'] } })).toContainEqual(
+      expect.objectContaining({ field: 'grid.algo', message: expect.stringContaining('ppo') }),
+    );
     expect(issuesOf({ name: 'a', grid: { noSuchKnob: [1] } })).toContainEqual(expect.objectContaining({ field: 'grid.noSuchKnob' }));
     // And a bad base field on the base.
     expect(issuesOf({ name: 'a', base: { steps: -5 } })).toContainEqual(expect.objectContaining({ field: 'base.steps' }));
@@ -75,7 +101,26 @@ describe('sweep file', () => {
   });
 });
 
-const view = (id: string, point: number, params: Record<string, unknown>, finalReturn: number | null, status: SweepRunView['status'] = 'done', earlyStopped = false): SweepRunView => ({ id, point, seed: 0, params, status, step: 10, steps: 10, reason: null, earlyStopped, finalReturn, bestReturn: finalReturn });
+const view = (
+  id: string,
+  point: number,
+  params: Record<string, unknown>,
+  finalReturn: number | null,
+  status: SweepRunView['status'] = 'done',
+  earlyStopped = false,
+): SweepRunView => ({
+  id,
+  point,
+  seed: 0,
+  params,
+  status,
+  step: 10,
+  steps: 10,
+  reason: null,
+  earlyStopped,
+  finalReturn,
+  bestReturn: finalReturn,
+});
 
 describe('sweep analysis', () => {
   it('spearman: +1 for any increasing relation, -1 decreasing, null when constant', () => {
@@ -85,7 +130,12 @@ describe('sweep analysis', () => {
   });
 
   it('importance ranks the parameter that drives the result; categories by their mean', () => {
-    const runs = [view('a', 0, { lr: 1, env: 'x' }, 10), view('b', 1, { lr: 2, env: 'y' }, 20), view('c', 2, { lr: 3, env: 'x' }, 30), view('d', 3, { lr: 4, env: 'y' }, 40)];
+    const runs = [
+      view('a', 0, { lr: 1, env: 'x' }, 10),
+      view('b', 1, { lr: 2, env: 'y' }, 20),
+      view('c', 2, { lr: 3, env: 'x' }, 30),
+      view('d', 3, { lr: 4, env: 'y' }, 40),
+    ];
     const imp = importance(['lr', 'env'], runs);
     expect(imp[0]).toEqual({ key: 'lr', correlation: 1 });
     expect(imp[1]!.correlation!).toBeLessThan(1);

@@ -20,7 +20,11 @@ const started: ChildProcess[] = [];
 function start(cmd: string, args: string[], log: string): ChildProcess {
   const out = join(root, log);
   writeFileSync(out, '');
-  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RL_STUDIO_HOME: join(root, 'home') } });
+  const child = spawn(cmd, args, {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RL_STUDIO_HOME: join(root, 'home') },
+  });
   child.stdout!.on('data', (d: Buffer) => writeFileSync(out, d, { flag: 'a' }));
   child.stderr!.on('data', (d: Buffer) => writeFileSync(out, d, { flag: 'a' }));
   started.push(child);
@@ -35,12 +39,17 @@ function endGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void
   }
 }
 
-const exited = (child: ChildProcess) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+const exited = (child: ChildProcess) =>
+  new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
 
 const redisServer = process.env.REDIS_SERVER ?? 'redis-server';
 function startRedis(): ChildProcess {
   // Append-only file: the queue survives the restart, as a real deployment's would.
-  return start(redisServer, ['--port', String(PORT), '--bind', '127.0.0.1', '--dir', root, '--appendonly', 'yes', '--save', ''], 'redis.log');
+  return start(
+    redisServer,
+    ['--port', String(PORT), '--bind', '127.0.0.1', '--dir', root, '--appendonly', 'yes', '--save', ''],
+    'redis.log',
+  );
 }
 
 async function until<T>(what: string, f: () => T | null | undefined | false, timeoutMs = 120_000): Promise<T> {
@@ -48,23 +57,48 @@ async function until<T>(what: string, f: () => T | null | undefined | false, tim
   for (;;) {
     const v = f();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${readdirSync(root).filter((f) => f.endsWith('.log')).map((f) => `--- ${f}\n${readFileSync(join(root, f), 'utf8').slice(-3000)}`).join('\n')}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what}\n${readdirSync(root)
+          .filter((f) => f.endsWith('.log'))
+          .map((f) => `--- ${f}\n${readFileSync(join(root, f), 'utf8').slice(-3000)}`)
+          .join('\n')}`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
-const redisUp = () => spawnSync(process.execPath, ['-e', `require('net').connect(${PORT},'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))`]).status === 0;
+const redisUp = () =>
+  spawnSync(process.execPath, [
+    '-e',
+    `require('net').connect(${PORT},'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))`,
+  ]).status === 0;
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], { encoding: 'utf8', env: { ...process.env, RL_STUDIO_HOME: join(root, 'home') }, timeout: 400_000 });
+  const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, RL_STUDIO_HOME: join(root, 'home') },
+    timeout: 400_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const sessions = (runId: string): SessionRecord[] => {
   const f = join(runsDir, runId, 'sessions.jsonl');
-  return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as SessionRecord) : [];
+  return existsSync(f)
+    ? readFileSync(f, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as SessionRecord)
+    : [];
 };
-const checkpointSteps = (runId: string) => (existsSync(join(runsDir, runId, 'checkpoints')) ? readdirSync(join(runsDir, runId, 'checkpoints')).filter((f) => /^ckpt-\d+\.bin$/.test(f)).map((f) => Number(/\d+/.exec(f)![0])) : []);
+const checkpointSteps = (runId: string) =>
+  existsSync(join(runsDir, runId, 'checkpoints'))
+    ? readdirSync(join(runsDir, runId, 'checkpoints'))
+        .filter((f) => /^ckpt-\d+\.bin$/.test(f))
+        .map((f) => Number(/\d+/.exec(f)![0]))
+    : [];
 
 afterAll(async () => {
   for (const c of started) endGroup(c);
@@ -76,13 +110,38 @@ describe('sweep on BullMQ workers', () => {
   it('finishes every run after a worker is killed with -9 and Redis restarts', async () => {
     let redis = startRedis();
     await until('redis-server', redisUp, 20_000);
-    const worker = (name: string) => start(process.execPath, ['bin/rl-studio.mjs', 'worker', '--queue', QUEUE, '--runs-dir', runsDir, '--concurrency', '2', '--lock-ms', '3000'], `${name}.log`);
+    const worker = (name: string) =>
+      start(
+        process.execPath,
+        ['bin/rl-studio.mjs', 'worker', '--queue', QUEUE, '--runs-dir', runsDir, '--concurrency', '2', '--lock-ms', '3000'],
+        `${name}.log`,
+      );
     const a = worker('worker-a');
     const b = worker('worker-b');
-    await until('both workers to connect', () => ['worker-a', 'worker-b'].every((n) => readFileSync(join(root, `${n}.log`), 'utf8').includes('runs at once')), 60_000);
+    await until(
+      'both workers to connect',
+      () => ['worker-a', 'worker-b'].every((n) => readFileSync(join(root, `${n}.log`), 'utf8').includes('runs at once')),
+      60_000,
+    );
 
     const file = join(root, 'sweep.json');
-    writeFileSync(file, JSON.stringify({ name: 'tau', base: { env: 'pendulum', preset: 'ddpg-quick', steps: 1500, evalEvery: 500, evalEpisodes: 1, checkpointEvery: 300, warmupSteps: 100 }, grid: { tau: [0.005, 0.02] }, seeds: 2 }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'tau',
+        base: {
+          env: 'pendulum',
+          preset: 'ddpg-quick',
+          steps: 1500,
+          evalEvery: 500,
+          evalEpisodes: 1,
+          checkpointEvery: 300,
+          warmupSteps: 100,
+        },
+        grid: { tau: [0.005, 0.02] },
+        seeds: 2,
+      }),
+    );
     const created = cli(['sweep', 'create', file, '--queue', QUEUE, '--runs-dir', runsDir, '--json']);
     expect(created.code, created.stderr).toBe(0);
     const sweep = JSON.parse(created.stdout.trim()) as { id: string; runs: { id: string }[] };
@@ -90,7 +149,9 @@ describe('sweep on BullMQ workers', () => {
     expect(ids).toHaveLength(4);
 
     // Kill worker A once one of its runs has a checkpoint and is still training.
-    const victim = await until('a checkpoint of a run on worker A', () => ids.find((id) => sessions(id)[0]?.pid === a.pid && checkpointSteps(id).length > 0 && !checkpointSteps(id).includes(1500)));
+    const victim = await until('a checkpoint of a run on worker A', () =>
+      ids.find((id) => sessions(id)[0]?.pid === a.pid && checkpointSteps(id).length > 0 && !checkpointSteps(id).includes(1500)),
+    );
     endGroup(a, 'SIGKILL');
     await exited(a);
     const killedAt = Math.max(...checkpointSteps(victim));
@@ -118,7 +179,10 @@ describe('sweep on BullMQ workers', () => {
         expect(s[1]!.fromStep % 300).toBe(0);
       } else expect(s.map((x) => x.pid)).toEqual([b.pid]);
       // Metrics: every line parses; eval at each evaluation step once; steps never go back.
-      const records = readFileSync(join(runsDir, id, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; step: number });
+      const records = readFileSync(join(runsDir, id, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { kind: string; step: number });
       expect(records.filter((r) => r.kind === 'eval').map((r) => r.step)).toEqual([500, 1000, 1500]);
       const steps = records.filter((r) => r.kind === 'episode' || r.kind === 'update').map((r) => r.step);
       expect(steps.every((x, i) => i === 0 || x >= steps[i - 1]!)).toBe(true);

@@ -23,7 +23,10 @@ function fieldsOf(raw: unknown): string[] {
 }
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], { encoding: 'utf8', env: { ...process.env, RL_STUDIO_HOME: mkdtempSync(join(tmpdir(), 'rls-home-')) } });
+  const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, RL_STUDIO_HOME: mkdtempSync(join(tmpdir(), 'rls-home-')) },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -33,9 +36,23 @@ describe('run config', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config).toMatchObject({ env: 'pendulum', algo: 'ddpg', obs: 'lowdim', seed: 0, saveReplay: true, warmupSteps: 5000 });
-    expect(r.config.hyperparams).toMatchObject({ actorLr: 1e-3, criticLr: 1e-3, criticL2: 0, tau: 0.005, batchSize: 100, obsNormalization: true });
+    expect(r.config.hyperparams).toMatchObject({
+      actorLr: 1e-3,
+      criticLr: 1e-3,
+      criticL2: 0,
+      tau: 0.005,
+      batchSize: 100,
+      obsNormalization: true,
+    });
     // The paper's values are the preset, as data.
-    expect(PRESETS['ddpg-paper']!.hyperparams).toMatchObject({ actorLr: 1e-4, criticLr: 1e-3, criticL2: 1e-2, tau: 0.001, batchSize: 64, criticActionLayer: 1 });
+    expect(PRESETS['ddpg-paper']!.hyperparams).toMatchObject({
+      actorLr: 1e-4,
+      criticLr: 1e-3,
+      criticL2: 1e-2,
+      tau: 0.001,
+      batchSize: 64,
+      criticActionLayer: 1,
+    });
     // TD3's warm-up comes from its own defaults; an explicit one wins.
     const td3 = parseRunConfig({ algo: 'td3' });
     expect(td3.ok && td3.config.warmupSteps).toBe(5000);
@@ -58,7 +75,7 @@ describe('run config', () => {
     expect(fieldsOf({ obs: 'pixels', algo: 'sac' })).toEqual(['algo']);
   });
 
-  it('pixels: the pixel networks\' defaults under the user\'s values, recorded in the config', () => {
+  it("pixels: the pixel networks' defaults under the user's values, recorded in the config", () => {
     const { config } = resolveRunConfig({ obs: 'pixels', env: 'cartpole-balance', hyperparams: { batchSize: 32 } });
     expect(config.hyperparams).toMatchObject({ ...DDPG_PIXEL_DEFAULTS, batchSize: 32 });
     expect(resolveRunConfig({ obs: 'pixels', env: 'cartpole-balance', algo: 'naf' }).config.hyperparams).toMatchObject(NAF_PIXEL_DEFAULTS);
@@ -69,12 +86,16 @@ describe('run config', () => {
     expect(pixelHyperparamDefaults('sac')).toBeNull();
   });
 
-  it('pixel settings added later read as their defaults in older runs\' configs', () => {
+  it("pixel settings added later read as their defaults in older runs' configs", () => {
     // A config written before trunkNorm, nStep and antialias existed (and one before any pixel settings).
     const old = { pixels: { size: 48, actionRepeat: 4, stacking: 'sliding' as const, stack: 2, shift: 2, trunk: 16 } };
     expect(pixelSettings(old as never)).toEqual({ ...old.pixels, trunkNorm: false, nStep: 1, antialias: false });
     expect(pixelSettings({} as never)).toEqual(PIXEL_SETTINGS_DEFAULTS);
-    const { config } = resolveRunConfig({ obs: 'pixels', env: 'cartpole-balance', pixels: { trunk: 50, trunkNorm: true, nStep: 3, antialias: true } });
+    const { config } = resolveRunConfig({
+      obs: 'pixels',
+      env: 'cartpole-balance',
+      pixels: { trunk: 50, trunkNorm: true, nStep: 3, antialias: true },
+    });
     expect(pixelSettings(config)).toMatchObject({ trunk: 50, trunkNorm: true, nStep: 3, antialias: true, size: 64 });
     const bad = parseRunConfig({ obs: 'pixels', pixels: { nStep: 0 } });
     expect(bad.ok).toBe(false);
@@ -111,8 +132,14 @@ describe('train CLI refusals', () => {
       [['--set', 'actorLr=-1'], /hyperparams\.actorLr/],
       [['--env', 'no-such-env'], /env: no env 'no-such-env'/],
       [['--steps', 'many'], /--steps: 'many' is not a whole number/],
-      [['--obs', 'pixels', '--set', 'prioritizedReplay=true'], /hyperparams\.prioritizedReplay: prioritized replay is not available with pixel observations/],
-      [['--set', 'batchSize=500', '--set', 'replayCapacity=200'], /hyperparams\.batchSize: batch size 500 is larger than the replay buffer/],
+      [
+        ['--obs', 'pixels', '--set', 'prioritizedReplay=true'],
+        /hyperparams\.prioritizedReplay: prioritized replay is not available with pixel observations/,
+      ],
+      [
+        ['--set', 'batchSize=500', '--set', 'replayCapacity=200'],
+        /hyperparams\.batchSize: batch size 500 is larger than the replay buffer/,
+      ],
     ] as [string[], RegExp][]) {
       const r = cli(['train', '--runs-dir', runs, ...args]);
       expect(r.code, args.join(' ')).toBe(2);

@@ -38,7 +38,21 @@ const LinearFields = z.strictObject({
   obsNormalization: common.obsNormalization,
 });
 type LinearHyperparams = z.output<typeof LinearFields>;
-const LINEAR_DEFAULTS: LinearHyperparams = { lr: 0.05, gamma: 0.99, tau: 0.005, batchSize: 32, replayCapacity: 10_000, finalLayerInit: 0.1, updatesPerStep: 1, learningStarts: 100, randomSteps: 100, prioritizedReplay: false, priorityAlpha: 0.6, priorityBeta: 0.4, obsNormalization: false };
+const LINEAR_DEFAULTS: LinearHyperparams = {
+  lr: 0.05,
+  gamma: 0.99,
+  tau: 0.005,
+  batchSize: 32,
+  replayCapacity: 10_000,
+  finalLayerInit: 0.1,
+  updatesPerStep: 1,
+  learningStarts: 100,
+  randomSteps: 100,
+  prioritizedReplay: false,
+  priorityAlpha: 0.6,
+  priorityBeta: 0.4,
+  obsNormalization: false,
+};
 
 /**
  * Reward-weighted regression (Peters & Schaal 2007) of a linear tanh policy a = tanh(s W + b): the
@@ -100,7 +114,11 @@ class LinearRwrAgent implements Agent {
     return { metrics: { rwr_loss: loss } };
   }
   getState(): AgentState {
-    return { algo: this.algo, tensors: { policy: { shape: [this.policy.size], data: this.policy.values.slice() } }, meta: { updates: this.updates } };
+    return {
+      algo: this.algo,
+      tensors: { policy: { shape: [this.policy.size], data: this.policy.values.slice() } },
+      meta: { updates: this.updates },
+    };
   }
   setState(state: AgentState): void {
     this.policy.values.set(state.tensors.policy.data);
@@ -145,11 +163,25 @@ describe('an algorithm registered from outside the shipped ones', () => {
 
   it('trains through the run config, trainer and run store; its metric reaches metrics.jsonl, the events and getRun', async () => {
     // Its own schema checks its hyperparameters, as for the shipped algorithms.
-    const bad = await service.dispatch('createRun', { config: { env: 'pendulum', algo: 'linear-rwr', hyperparams: { lr: 5 } }, start: false });
+    const bad = await service.dispatch('createRun', {
+      config: { env: 'pendulum', algo: 'linear-rwr', hyperparams: { lr: 5 } },
+      start: false,
+    });
     expect(bad.ok).toBe(false);
     expect(JSON.stringify(bad)).toContain('hyperparams.lr');
 
-    const [run] = await call<(RunSummary & { dir: string })[]>('createRun', { config: { env: 'pendulum', algo: 'linear-rwr', steps: 600, evalEvery: 600, evalEpisodes: 1, checkpointEvery: 600, hyperparams: { batchSize: 16 } }, start: false });
+    const [run] = await call<(RunSummary & { dir: string })[]>('createRun', {
+      config: {
+        env: 'pendulum',
+        algo: 'linear-rwr',
+        steps: 600,
+        evalEvery: 600,
+        evalEpisodes: 1,
+        checkpointEvery: 600,
+        hyperparams: { batchSize: 16 },
+      },
+      start: false,
+    });
     const events: TrainEvent[] = [];
     const end = await runSession({ runDir: run.dir }, new ControlState(), (e) => events.push(e));
     expect(end.status).toBe('done');
@@ -181,7 +213,9 @@ describe('an algorithm registered from outside the shipped ones', () => {
   it('exports its policy through its own description of the policy network', async () => {
     const [summary] = await call<RunSummary[]>('listRuns', {});
     const exported = await call<PolicyExport>('exportPolicy', { id: summary.id, format: 'json' });
-    const doc = JSON.parse(Buffer.from(exported.base64, 'base64').toString('utf8')) as { layers: { type: string; inSize?: number; outSize?: number }[] };
+    const doc = JSON.parse(Buffer.from(exported.base64, 'base64').toString('utf8')) as {
+      layers: { type: string; inSize?: number; outSize?: number }[];
+    };
     expect(exported.meta).toMatchObject({ algo: 'linear-rwr' });
     expect(doc.layers.map((l) => l.type)).toEqual(['dense', 'tanh', 'actionScale']);
     expect(doc.layers[0]).toMatchObject({ inSize: 3, outSize: 1 });

@@ -21,9 +21,28 @@ function nonDecreasing(xs: number[]): boolean {
 describe('kill -9 during training, then resume', () => {
   it('continues from the last checkpoint with continuous metrics, no duplicate steps and no corrupt file', async () => {
     const runsDir = mkdtempSync(join(tmpdir(), 'rls-kill-'));
-    const child = spawn(process.execPath, ['bin/rl-studio.mjs', 'train', '--steps', '1600', '--checkpoint-every', '200', '--eval-every', '400', '--eval-episodes', '1', ...SMALL, '--runs-dir', runsDir, '--json'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/rl-studio.mjs',
+        'train',
+        '--steps',
+        '1600',
+        '--checkpoint-every',
+        '200',
+        '--eval-every',
+        '400',
+        '--eval-episodes',
+        '1',
+        ...SMALL,
+        '--runs-dir',
+        runsDir,
+        '--json',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const events: Record<string, unknown>[] = [];
     let buffered = '';
     let stderr = '';
@@ -37,12 +56,19 @@ describe('kill -9 during training, then resume', () => {
         const ckpts = events.filter((e) => e.event === 'checkpoint');
         // Past the second checkpoint, mid-interval: the work since it is lost and redone.
         const last = events[events.length - 1];
-        if (ckpts.length >= 2 && last.event === 'progress' && (last.step as number) > (ckpts[1].step as number) + 50 && child.exitCode === null) {
+        if (
+          ckpts.length >= 2 &&
+          last.event === 'progress' &&
+          (last.step as number) > (ckpts[1].step as number) + 50 &&
+          child.exitCode === null
+        ) {
           child.kill('SIGKILL');
           resolve(last.step as number);
         }
       });
-      child.on('exit', (code, sig) => (sig === 'SIGKILL' ? undefined : reject(new Error(`train exited (${code}) before it was killed: ${stderr}`))));
+      child.on('exit', (code, sig) =>
+        sig === 'SIGKILL' ? undefined : reject(new Error(`train exited (${code}) before it was killed: ${stderr}`)),
+      );
     });
     await new Promise((r) => child.once('exit', r));
     expect(killedAt).toBeGreaterThan(450);
@@ -59,7 +85,10 @@ describe('kill -9 during training, then resume', () => {
 
     const r = spawnSync(process.execPath, ['bin/rl-studio.mjs', 'resume', run.dir, '--json'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[lines.length - 1]).toMatchObject({ event: 'done', run_dir: run.dir, status: 'done', step: 1600 });
     expect(typeof lines[lines.length - 1].eval_return).toBe('number');
     // The resumed session starts at the checkpoint, not at 0 and not at the step it was killed at.
@@ -100,7 +129,24 @@ describe('kill -9 during training, then resume', () => {
 
   it('a damaged newest checkpoint is reported and the run resumes from the one before it', () => {
     const runsDir = mkdtempSync(join(tmpdir(), 'rls-corrupt-'));
-    const first = spawnSync(process.execPath, ['bin/rl-studio.mjs', 'train', '--steps', '600', '--checkpoint-every', '200', '--eval-episodes', '0', ...SMALL, '--runs-dir', runsDir, '--json'], { encoding: 'utf8' });
+    const first = spawnSync(
+      process.execPath,
+      [
+        'bin/rl-studio.mjs',
+        'train',
+        '--steps',
+        '600',
+        '--checkpoint-every',
+        '200',
+        '--eval-episodes',
+        '0',
+        ...SMALL,
+        '--runs-dir',
+        runsDir,
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(first.status, first.stderr).toBe(0);
     const run = new RunFiles(join(runsDir, readdirSync(runsDir)[0]));
     const newest = run.listCheckpoints()[0];
@@ -113,7 +159,10 @@ describe('kill -9 during training, then resume', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/ckpt-0000000600\.bin: checksum mismatch .*skipped/);
     expect(r.stderr).toMatch(/resuming from the checkpoint at step 400/);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.event === 'progress')!.step).toBe(400);
     expect(lines[lines.length - 1]).toMatchObject({ event: 'done', status: 'done', step: 800 });
     const m = run.readMetrics();

@@ -45,7 +45,9 @@ describe('a run from before the open metric map', () => {
     const end = await runSession({ runDir, steps: 800 }, new ControlState(), (e) => events.push(e));
     expect(end).toMatchObject({ status: 'done', step: 800 });
     // From the old checkpoint, nothing skipped as unreadable.
-    expect(events.filter((e) => e.type === 'warning').map((e) => (e.type === 'warning' ? e.message : ''))).toEqual(['resuming from the checkpoint at step 400']);
+    expect(events.filter((e) => e.type === 'warning').map((e) => (e.type === 'warning' ? e.message : ''))).toEqual([
+      'resuming from the checkpoint at step 400',
+    ]);
 
     const updates = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
       .trim()
@@ -53,7 +55,8 @@ describe('a run from before the open metric map', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((r) => r.kind === 'update');
     expect(updates.map((u) => u.step)).toEqual([200, 400, 600, 800]);
-    for (const u of updates) for (const name of ['critic_loss', 'actor_loss', 'q']) expect(Number.isFinite(u[name]), `${name} at ${String(u.step)}`).toBe(true);
+    for (const u of updates)
+      for (const name of ['critic_loss', 'actor_loss', 'q']) expect(Number.isFinite(u[name]), `${name} at ${String(u.step)}`).toBe(true);
     const after = await call<MetricSeriesSet>('getMetricSeries', { id: ID, keys: ['critic_loss', 'actor_loss', 'q'] });
     for (const name of ['critic_loss', 'actor_loss', 'q']) expect(after.series[name].count, name).toBe(4);
   });

@@ -72,7 +72,10 @@ describe('RunManager', () => {
     expect(again.step).toBe(stopped.step);
     await waitFor(m, (e) => e.type === 'progress' && e.step > stopped.step + 200);
     await m.shutdown();
-    const steps = files.readMetrics().records.filter((r) => r.kind === 'update').map((r) => r.step);
+    const steps = files
+      .readMetrics()
+      .records.filter((r) => r.kind === 'update')
+      .map((r) => r.step);
     expect(new Set(steps).size).toBe(steps.length);
     for (const e of seen) expect(TrainEventSchema.safeParse(e).success, JSON.stringify(e)).toBe(true);
   });
@@ -85,7 +88,12 @@ describe('RunManager', () => {
     expect(new Set(runs.map((r) => r.experiment)).size).toBe(1);
     expect(runs.map((r) => r.name)).toEqual(['sweep (seed 5)', 'sweep (seed 6)', 'sweep (seed 7)']);
     for (const r of runs) m.start(r.id);
-    expect(m.list().map((r) => r.status).sort()).toEqual(['queued', 'running', 'running']);
+    expect(
+      m
+        .list()
+        .map((r) => r.status)
+        .sort(),
+    ).toEqual(['queued', 'running', 'running']);
     const third = runs.find((r) => m.get(r.id).summary.status === 'queued')!;
     const first = runs.find((r) => r.id !== third.id)!;
     await waitFor(m, (e) => e.type === 'progress' && e.runId === first.id && e.step > 0);
@@ -132,7 +140,15 @@ describe('RunManager', () => {
     const files = new RunFiles(run.dir);
     await waitFor(m, (e) => e.type === 'progress' && e.step >= 200);
     // Another machine's worker decided this process had stalled and took the lock (store/run-lock.ts).
-    const theirs = JSON.stringify({ pid: 4242, processStart: '1', host: 'another-machine', since: new Date().toISOString(), owner: 'worker another-machine:4242', heartbeatAt: Date.now() }) + '\n';
+    const theirs =
+      JSON.stringify({
+        pid: 4242,
+        processStart: '1',
+        host: 'another-machine',
+        since: new Date().toISOString(),
+        owner: 'worker another-machine:4242',
+        heartbeatAt: Date.now(),
+      }) + '\n';
     writeFileSync(join(run.dir, LOCK_FILE), theirs);
     const stopped = (await waitFor(m, (e) => e.type === 'status' && e.runId === run.id, 10_000)) as Extract<TrainEvent, { type: 'status' }>;
     expect(stopped).toMatchObject({ status: 'stopped', reason: LOCK_LOST_REASON });
@@ -147,7 +163,10 @@ describe('RunManager', () => {
 
   it('physics that diverges truncates the episode, counts it, and training goes on; evaluations are recorded', async () => {
     const m = new RunManager({ runsDir: mkdtempSync(join(tmpdir(), 'rls-rm-')), maxConcurrent: 1 });
-    const [run] = m.create({ env: resolve('test/fixtures/envs/blowup'), steps: 300, evalEvery: 300, evalEpisodes: 2, warmupSteps: 300, hyperparams: SMALL }, { start: true });
+    const [run] = m.create(
+      { env: resolve('test/fixtures/envs/blowup'), steps: 300, evalEvery: 300, evalEpisodes: 2, warmupSteps: 300, hyperparams: SMALL },
+      { start: true },
+    );
     expect(await m.waitForEnd(run.id)).toMatchObject({ status: 'done', step: 300 });
     const records = m.get(run.id).metrics.records;
     const episodes = records.filter((r) => r.kind === 'episode');

@@ -46,13 +46,19 @@ let dir = '';
 const saved = { backend: process.env.RL_STUDIO_BACKEND, icd: process.env.VK_ICD_FILENAMES };
 
 beforeAll(() => {
-  if (!existsSync(SWIFTSHADER)) throw new Error(`the webgpu tests need ${SWIFTSHADER} (Debian's chromium: node scripts/ensure-chromium.mjs) and libvulkan1 (node scripts/ensure-vulkan.mjs)`);
+  if (!existsSync(SWIFTSHADER))
+    throw new Error(
+      `the webgpu tests need ${SWIFTSHADER} (Debian's chromium: node scripts/ensure-chromium.mjs) and libvulkan1 (node scripts/ensure-vulkan.mjs)`,
+    );
   process.env.VK_ICD_FILENAMES = SWIFTSHADER;
   dir = mkdtempSync(join(tmpdir(), 'rl-studio-webgpu-run-'));
 });
 
 afterAll(() => {
-  for (const [k, v] of [['RL_STUDIO_BACKEND', saved.backend], ['VK_ICD_FILENAMES', saved.icd]] as const) {
+  for (const [k, v] of [
+    ['RL_STUDIO_BACKEND', saved.backend],
+    ['VK_ICD_FILENAMES', saved.icd],
+  ] as const) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
@@ -143,7 +149,9 @@ describe('a DDPG run with RL_STUDIO_BACKEND=webgpu (Dawn on SwiftShader, CPU-emu
     }
     await train(onWasm, 'wasm', RESUMED_STEPS);
     const resumed = await train(onGpu, 'webgpu', RESUMED_STEPS);
-    expect(resumed.events.some((e) => e.type === 'warning' && e.message.includes(`resuming from the checkpoint at step ${STEPS}`))).toBe(true);
+    expect(resumed.events.some((e) => e.type === 'warning' && e.message.includes(`resuming from the checkpoint at step ${STEPS}`))).toBe(
+      true,
+    );
     const gpuResumed = checkpointAt(onGpu, RESUMED_STEPS);
     const wasmResumed = checkpointAt(onWasm, RESUMED_STEPS);
     expect(gpuResumed.agent.meta.updates).toBe(gpuCk.trainer.updates + RESUMED_STEPS - STEPS);

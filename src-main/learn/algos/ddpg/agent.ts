@@ -5,7 +5,14 @@ import { FlatParams, fanInBound, type ParamSpec } from '../../nets/params.ts';
 import { mlpLayers, mlpSpecs, type Layer } from '../../nets/mlp.ts';
 import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from '../../exec/executor.ts';
 import { HostParams } from '../../exec/host-params.ts';
-import { adamStepsFromMeta, adamStepsMeta, readNetworkState, readNetworkStateAsync, writeNetworkState, type StateNetwork } from '../../exec/network-state.ts';
+import {
+  adamStepsFromMeta,
+  adamStepsMeta,
+  readNetworkState,
+  readNetworkStateAsync,
+  writeNetworkState,
+  type StateNetwork,
+} from '../../exec/network-state.ts';
 import { criticActionGrad, criticBackward, criticForward, ExecChain } from '../../exec/nets.ts';
 import { networkExecutor } from '../../exec/select.ts';
 import { bnSpecs } from '../../nets/batch-norm.ts';
@@ -52,7 +59,14 @@ export function actorSpecs(obs: number, hidden: number[], act: number, finalInit
   return mlpSpecs(obs, hidden, 'out', act, finalInit, batchNorm);
 }
 
-export function criticSpecs(obs: number, hidden: number[], act: number, actionLayer: number, finalInit: number | null, batchNorm = false): ParamSpec[] {
+export function criticSpecs(
+  obs: number,
+  hidden: number[],
+  act: number,
+  actionLayer: number,
+  finalInit: number | null,
+  batchNorm = false,
+): ParamSpec[] {
   const specs: ParamSpec[] = batchNorm ? bnSpecs('bnIn', obs) : [];
   let fan = obs;
   hidden.forEach((h, i) => {
@@ -83,7 +97,15 @@ export function criticLayers(obs: number, hidden: number[], act: number, k: numb
   const ls: Layer[] = [];
   let fan = obs;
   hidden.forEach((h, i) => {
-    ls.push({ W: `l${i}.W`, b: `l${i}.b`, in: fan, out: h, act: 'relu', ...(i === k ? { A: `l${i}.A`, extra: act } : {}), ...(batchNorm && i < k ? { bn: `bn${i}` } : {}) });
+    ls.push({
+      W: `l${i}.W`,
+      b: `l${i}.b`,
+      in: fan,
+      out: h,
+      act: 'relu',
+      ...(i === k ? { A: `l${i}.A`, extra: act } : {}),
+      ...(batchNorm && i < k ? { bn: `bn${i}` } : {}),
+    });
     fan = h;
   });
   ls.push({ W: 'out.W', b: 'out.b', in: fan, out: 1, act: 'linear' });
@@ -109,7 +131,16 @@ export class ActorCriticAgent implements Agent {
   private readonly actNet: ExecChain;
   private readonly targetNet: ExecChain;
   private readonly noisyNet: ExecChain;
-  private readonly net: { actor: Params; actorTarget: Params; critics: Params[]; criticTargets: Params[]; actorGrad: Params; criticGrads: Params[]; perturbed: Params | null; decaySnapshot: Params };
+  private readonly net: {
+    actor: Params;
+    actorTarget: Params;
+    critics: Params[];
+    criticTargets: Params[];
+    actorGrad: Params;
+    criticGrads: Params[];
+    perturbed: Params | null;
+    decaySnapshot: Params;
+  };
   private readonly actorOpt: AdamOptimizer;
   private readonly criticOpts: AdamOptimizer[];
   /** Per-parameter L2 coefficient of the critic (the decay diagnostic). */
@@ -156,7 +187,12 @@ export class ActorCriticAgent implements Agent {
           what: this.algo.toUpperCase(),
           batchNorm: bn,
           encoder: !(this.enc.actor instanceof IdentityEncoder),
-          ...(hp.exploration === 'param' ? { needsSyncReads: "parameter-space noise perturbs the actor's weights on the host, and webgpu returns them only asynchronously" } : {}),
+          ...(hp.exploration === 'param'
+            ? {
+                needsSyncReads:
+                  "parameter-space noise perturbs the actor's weights on the host, and webgpu returns them only asynchronously",
+              }
+            : {}),
           arenaBytes: 4 * 6 * (2 * size(aSpecs) + 2 * nCritics * size(cSpecs)) + (8 << 20),
         });
     this.exec = chosen.exec;
@@ -214,7 +250,8 @@ export class ActorCriticAgent implements Agent {
       off += n;
     }
     this.noise = makeActionNoise(hp.exploration === 'param' ? 'none' : hp.exploration, actionSize, hp, noiseRng.fork());
-    this.paramNoise = hp.exploration === 'param' ? new ParameterNoise(size(aSpecs), hp.paramNoiseTarget, hp.paramNoiseInitial, noiseRng.fork()) : null;
+    this.paramNoise =
+      hp.exploration === 'param' ? new ParameterNoise(size(aSpecs), hp.paramNoiseTarget, hp.paramNoiseInitial, noiseRng.fork()) : null;
     this.obsNorm = hp.obsNormalization ? new RunningObsNorm(obsSize) : null;
     this.reserve(hp.batchSize);
   }
@@ -273,7 +310,13 @@ export class ActorCriticAgent implements Agent {
   private features(enc: ObsEncoder, obs: Float32Array, rows: number, name: string): Buf {
     const out = this.exec.buffer(name, rows * enc.outSize);
     if (enc instanceof IdentityEncoder) this.exec.write(out, obs.subarray(0, rows * this.obsSize));
-    else tf.tidy(() => this.exec.write(out, enc.encode(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize])).dataSync() as Float32Array));
+    else
+      tf.tidy(() =>
+        this.exec.write(
+          out,
+          enc.encode(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize])).dataSync() as Float32Array,
+        ),
+      );
     return out;
   }
 
@@ -356,14 +399,16 @@ export class ActorCriticAgent implements Agent {
 
   update(batch: Batch): UpdateStats {
     const stats = resolve(this.exec, this.updateStep(batch));
-    if (this.paramNoise && this.updates % 50 === 0) resolve(this.exec, this.adaptParamNoise(this.obsNorm ? this.obsNorm.apply(batch.obs) : batch.obs, batch.size));
+    if (this.paramNoise && this.updates % 50 === 0)
+      resolve(this.exec, this.adaptParamNoise(this.obsNorm ? this.obsNorm.apply(batch.obs) : batch.obs, batch.size));
     return stats;
   }
 
   /** update() on an executor that reads only asynchronously (webgpu). */
   async updateAsync(batch: Batch): Promise<UpdateStats> {
     const stats = await resolveAsync(this.exec, this.updateStep(batch));
-    if (this.paramNoise && this.updates % 50 === 0) await resolveAsync(this.exec, this.adaptParamNoise(this.obsNorm ? this.obsNorm.apply(batch.obs) : batch.obs, batch.size));
+    if (this.paramNoise && this.updates % 50 === 0)
+      await resolveAsync(this.exec, this.adaptParamNoise(this.obsNorm ? this.obsNorm.apply(batch.obs) : batch.obs, batch.size));
     return stats;
   }
 
@@ -388,12 +433,15 @@ export class ActorCriticAgent implements Agent {
     const a2 = this.targetNet.forward(net.actorTarget, this.features(this.enc.actorTarget, nextArr, B, 's2.a'), B);
     if (hp.targetNoise > 0) {
       const noise = new Float32Array(B * A);
-      for (let i = 0; i < noise.length; i++) noise[i] = Math.max(-hp.targetNoiseClip, Math.min(hp.targetNoiseClip, hp.targetNoise * this.rng.normal()));
+      for (let i = 0; i < noise.length; i++)
+        noise[i] = Math.max(-hp.targetNoiseClip, Math.min(hp.targetNoiseClip, hp.targetNoise * this.rng.normal()));
       const nb = exec.buffer('a2.noise', B * A);
       exec.write(nb, noise);
       exec.addClamped(a2, nb, B * A, -1, 1);
     }
-    const qT = net.criticTargets.map((c, j) => criticForward(exec, c, criticL, this.features(this.enc.criticTargets[j], nextArr, B, `s2.c${j}`), a2, B, `ct${j}`));
+    const qT = net.criticTargets.map((c, j) =>
+      criticForward(exec, c, criticL, this.features(this.enc.criticTargets[j], nextArr, B, `s2.c${j}`), a2, B, `ct${j}`),
+    );
     const discount = new Float32Array(B);
     for (let i = 0; i < B; i++) discount[i] = batch.discounts ? batch.discounts[i] : hp.gamma * (1 - batch.dones[i]);
     const rewards = exec.buffer('r', B);
@@ -439,12 +487,19 @@ export class ActorCriticAgent implements Agent {
       }
       const dInput = this.actorNet.backward(net.actor, net.actorGrad, x, dLoss, B, this.enc.actor.trainable);
       if (dInput) this.encoderStep(this.enc.actor, obsArr, dInput, B);
-      actorReads = { q: reads.push(q) - 1, mu: diagnose ? reads.push(mu) - 1 : -1, dAction: diagnose ? reads.push(dAction) - 1 : -1, grad: diagnose ? reads.push(net.actorGrad) - 1 : -1 };
+      actorReads = {
+        q: reads.push(q) - 1,
+        mu: diagnose ? reads.push(mu) - 1 : -1,
+        dAction: diagnose ? reads.push(dAction) - 1 : -1,
+        grad: diagnose ? reads.push(net.actorGrad) - 1 : -1,
+      };
     }
     // The decay diagnostic describes the critic before this step's optimiser update.
     const decayed = hp.criticL2 > 0;
     if (diagnose && decayed) exec.copyParams(net.decaySnapshot, net.critics[0]);
-    const criticReads = diagnose ? { grad: reads.push(net.criticGrads[0]) - 1, decay: decayed ? reads.push(net.decaySnapshot) - 1 : -1 } : null;
+    const criticReads = diagnose
+      ? { grad: reads.push(net.criticGrads[0]) - 1, decay: decayed ? reads.push(net.decaySnapshot) - 1 : -1 }
+      : null;
 
     for (let j = 0; j < net.critics.length; j++) exec.adamStep(this.criticOpts[j], net.criticGrads[j]);
     if (actorStep) {
@@ -490,7 +545,13 @@ export class ActorCriticAgent implements Agent {
         }
         if (criticReads) {
           const actor = actorReads && { mu: values[actorReads.mu], dAction: values[actorReads.dAction], grad: values[actorReads.grad] };
-          Object.assign(metrics, this.diagnostics(yv, B, actor, { grad: values[criticReads.grad], decaySnapshot: criticReads.decay >= 0 ? values[criticReads.decay] : null }));
+          Object.assign(
+            metrics,
+            this.diagnostics(yv, B, actor, {
+              grad: values[criticReads.grad],
+              decaySnapshot: criticReads.decay >= 0 ? values[criticReads.decay] : null,
+            }),
+          );
         }
         return { metrics, tdErrors };
       },
@@ -498,7 +559,12 @@ export class ActorCriticAgent implements Agent {
   }
 
   /** The learning diagnostics of an update (learn/algos/diagnostics.ts), from its read-back values. */
-  private diagnostics(y: Float32Array, B: number, actor: { mu: Float32Array; dAction: Float32Array; grad: Float32Array } | null, critic: { grad: Float32Array; decaySnapshot: Float32Array | null }): Record<string, number> {
+  private diagnostics(
+    y: Float32Array,
+    B: number,
+    actor: { mu: Float32Array; dAction: Float32Array; grad: Float32Array } | null,
+    critic: { grad: Float32Array; decaySnapshot: Float32Array | null },
+  ): Record<string, number> {
     const diag: Partial<Record<UpdateDiagnostic, number>> = {};
     const A = this.actionSize;
     let sum = 0;
@@ -520,7 +586,12 @@ export class ActorCriticAgent implements Agent {
   /** Hands dL/d(features) to a trainable encoder (it runs its own optimizer step; wasm executor only). */
   private encoderStep(enc: ObsEncoder, obs: Float32Array, dFeatures: Buf, rows: number): void {
     const d = this.exec.read(dFeatures);
-    tf.tidy(() => enc.applyGradient(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize]), tf.tensor2d(d.slice(0, rows * enc.outSize), [rows, enc.outSize])));
+    tf.tidy(() =>
+      enc.applyGradient(
+        tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize]),
+        tf.tensor2d(d.slice(0, rows * enc.outSize), [rows, enc.outSize]),
+      ),
+    );
   }
 
   /** The networks as checkpoints store them (exec/network-state.ts). */
@@ -548,7 +619,8 @@ export class ActorCriticAgent implements Agent {
   }
 
   private stateOf(tensors: AgentState['tensors'], perturbed: Float32Array | null): AgentState {
-    for (const [n, e] of Object.entries(this.encoders())) for (const [tn, t] of Object.entries(e.getState())) tensors[`encoder.${n}.${tn}`] = t;
+    for (const [n, e] of Object.entries(this.encoders()))
+      for (const [tn, t] of Object.entries(e.getState())) tensors[`encoder.${n}.${tn}`] = t;
     return {
       algo: this.algo,
       tensors,
@@ -566,7 +638,10 @@ export class ActorCriticAgent implements Agent {
 
   /** The networks' parameters read back, on any executor. */
   async readNetworks(): Promise<Record<string, Float32Array>> {
-    const tensors = await readNetworkStateAsync(this.exec, this.stateNetworks().map(({ name, params }) => ({ name, params })));
+    const tensors = await readNetworkStateAsync(
+      this.exec,
+      this.stateNetworks().map(({ name, params }) => ({ name, params })),
+    );
     return Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, t.data]));
   }
 

@@ -32,10 +32,16 @@ export function actorCriticEncoders(hp: ActorCriticHyperparams, make: TorsoMaker
   if ((opts.actorEncoder ?? 'critic') === 'own') {
     return (size) => {
       const actor = made++ < 2;
-      return make(size, actor ? { network: 'actor', lr: opts.actorEncoderLr ?? opts.encoderLr ?? hp.actorLr } : { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });
+      return make(
+        size,
+        actor
+          ? { network: 'actor', lr: opts.actorEncoderLr ?? opts.encoderLr ?? hp.actorLr }
+          : { network: 'critic', lr: opts.encoderLr ?? hp.criticLr },
+      );
     };
   }
-  if (opts.actorEncoderLr !== undefined) throw new Error("actorEncoderLr needs actorEncoder 'own' (by default the actor reads the critic's torso, which the critic trains)");
+  if (opts.actorEncoderLr !== undefined)
+    throw new Error("actorEncoderLr needs actorEncoder 'own' (by default the actor reads the critic's torso, which the critic trains)");
   // Made with the actor (and its target), handed to the first critic (and its target) after;
   // TD3's second critic (and its target) read them detached too.
   const critic = make(opts.obsSize, { network: 'critic', lr: opts.encoderLr ?? hp.criticLr });

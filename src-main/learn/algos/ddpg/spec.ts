@@ -5,7 +5,20 @@
  */
 import { z } from 'zod';
 import { UPDATE_DIAGNOSTICS } from '../diagnostics.ts';
-import { CRITIC_METRICS, common, described, exploration, int, layers, num, bool, withDefaults, type AlgorithmSpec, type MetricSpec, type SpecIssue } from '../spec.ts';
+import {
+  CRITIC_METRICS,
+  common,
+  described,
+  exploration,
+  int,
+  layers,
+  num,
+  bool,
+  withDefaults,
+  type AlgorithmSpec,
+  type MetricSpec,
+  type SpecIssue,
+} from '../spec.ts';
 
 /** The fields of DDPG and TD3, in the order the New-run form shows them. */
 export const ActorCriticFields = z.strictObject({
@@ -25,7 +38,11 @@ export const ActorCriticFields = z.strictObject({
   policyDelay: int(1, 100, 'critic updates per actor and target update (TD3: 2)'),
   targetNoise: num(0, 10, 'target policy smoothing noise std (TD3: 0.2)'),
   targetNoiseClip: num(0, 10, 'clip of the target smoothing noise'),
-  actionL2: num(0, 100, 'penalty lambda x mean(a^2) on the actor\'s actions in its loss (HER, Andrychowicz et al. 2017: 1.0): keeps the tanh actor out of saturation while dQ/da carries no signal'),
+  actionL2: num(
+    0,
+    100,
+    "penalty lambda x mean(a^2) on the actor's actions in its loss (HER, Andrychowicz et al. 2017: 1.0): keeps the tanh actor out of saturation while dQ/da carries no signal",
+  ),
   updatesPerStep: common.updatesPerStep,
   learningStarts: common.learningStarts,
   randomSteps: common.randomSteps,
@@ -192,7 +209,9 @@ export const ACTOR_CRITIC_METRICS: Readonly<Record<string, MetricSpec>> = Object
 /** The rule between fields the schema cannot state: the action enters at an existing critic layer. */
 export function checkActorCritic(hp: ActorCriticHyperparams): SpecIssue[] {
   if (hp.criticActionLayer < hp.criticHidden.length) return [];
-  return [{ field: 'hyperparams.criticActionLayer', message: `must be below the number of critic hidden layers (${hp.criticHidden.length})` }];
+  return [
+    { field: 'hyperparams.criticActionLayer', message: `must be below the number of critic hidden layers (${hp.criticHidden.length})` },
+  ];
 }
 
 export const ddpgSpec: AlgorithmSpec<DdpgHyperparams> = {
@@ -203,7 +222,10 @@ export const ddpgSpec: AlgorithmSpec<DdpgHyperparams> = {
   paperDefaults: DDPG_PAPER_DEFAULTS,
   defaults: DDPG_DEFAULTS,
   presets: {
-    'ddpg-quick': { hyperparams: DDPG_QUICK_PRESET, description: 'DDPG with small networks and fast targets for a result in about a minute (see DDPG_QUICK_PRESET)' },
+    'ddpg-quick': {
+      hyperparams: DDPG_QUICK_PRESET,
+      description: 'DDPG with small networks and fast targets for a result in about a minute (see DDPG_QUICK_PRESET)',
+    },
     'ddpg-paper': { hyperparams: DDPG_PAPER_DEFAULTS, description: 'DDPG with the exact values of Lillicrap et al. 2015, supplement 7' },
   },
   pixelDefaults: DDPG_PIXEL_DEFAULTS,

@@ -69,7 +69,15 @@ export interface QuadraticHeadResult {
  * L with the diagonal pre-exp): Q = V - 1/2 |L^T (u - mu)|^2, loss = mean w (Q - y)^2. Writes
  * dLoss/dHeads into dHeads [rows x H].
  */
-export function quadraticHead(heads: Float32Array, n: number, rows: number, actions: Float32Array, y: Float32Array, weights: Float32Array | undefined, dHeads: Float32Array): QuadraticHeadResult {
+export function quadraticHead(
+  heads: Float32Array,
+  n: number,
+  rows: number,
+  actions: Float32Array,
+  y: Float32Array,
+  weights: Float32Array | undefined,
+  dHeads: Float32Array,
+): QuadraticHeadResult {
   const H = 1 + n + (n * (n + 1)) / 2;
   const tdErrors = new Float32Array(rows);
   const L = new Float64Array(n * n);
@@ -209,7 +217,14 @@ export class NafAgent implements Agent {
     ar.get('dHeads', rows * this.heads);
     ar.get('grad', this.net.size);
     for (const c of [this.chain, this.targetChain]) c.forward(this.net, ar.get('s', rows * F), rows);
-    this.chain.backward(this.net, ar.get('grad', this.net.size), ar.get('s', rows * F), ar.get('dHeads', rows * this.heads), rows, this.enc.trainable);
+    this.chain.backward(
+      this.net,
+      ar.get('grad', this.net.size),
+      ar.get('s', rows * F),
+      ar.get('dHeads', rows * this.heads),
+      rows,
+      this.enc.trainable,
+    );
     ar.get('grad', this.net.size).fill(0);
   }
 
@@ -224,7 +239,10 @@ export class NafAgent implements Agent {
   private features(enc: ObsEncoder, obs: Float32Array, rows: number, name: string): Float32Array {
     const out = this.ar.get(name, rows * enc.outSize);
     if (enc instanceof IdentityEncoder) out.set(obs.subarray(0, rows * this.obsSize));
-    else tf.tidy(() => out.set(enc.encode(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize])).dataSync() as Float32Array));
+    else
+      tf.tidy(() =>
+        out.set(enc.encode(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize])).dataSync() as Float32Array),
+      );
     return out;
   }
 
@@ -283,7 +301,8 @@ export class NafAgent implements Agent {
     // y = r + gamma V'(x') (Algorithm 1).
     const tOut = this.targetChain.forward(this.target, this.features(this.encTarget, nextArr, B, 's2'), B);
     const y = new Float32Array(B);
-    for (let r = 0; r < B; r++) y[r] = batch.rewards[r] + (batch.discounts ? batch.discounts[r] : hp.gamma * (1 - batch.dones[r])) * tOut[r * H];
+    for (let r = 0; r < B; r++)
+      y[r] = batch.rewards[r] + (batch.discounts ? batch.discounts[r] : hp.gamma * (1 - batch.dones[r])) * tOut[r * H];
     const x = this.features(this.enc, obsArr, B, 's');
     const heads = this.chain.forward(this.net, x, B);
     const dHeads = ar.get('dHeads', B * H);
@@ -293,7 +312,12 @@ export class NafAgent implements Agent {
     const dIn = this.chain.backward(this.net, grad, x, dHeads, B, this.enc.trainable);
     if (dIn) {
       const enc = this.enc;
-      tf.tidy(() => enc.applyGradient(tf.tensor2d(obsArr.subarray(0, B * this.obsSize), [B, this.obsSize]), tf.tensor2d(dIn.slice(0, B * enc.outSize), [B, enc.outSize])));
+      tf.tidy(() =>
+        enc.applyGradient(
+          tf.tensor2d(obsArr.subarray(0, B * this.obsSize), [B, this.obsSize]),
+          tf.tensor2d(dIn.slice(0, B * enc.outSize), [B, enc.outSize]),
+        ),
+      );
     }
     this.opt.step(ar.get('grad', this.net.size));
     softUpdate(this.target, this.net, hp.tau);
@@ -386,7 +410,14 @@ export class NafAgent implements Agent {
     return {
       algo: this.algo,
       tensors,
-      meta: { updates: this.updates, adamT: this.opt.t, rng: this.rng.getState(), noise: this.noise.getState(), obsNorm: this.obsNorm?.getState() ?? null, envSteps: this.envSteps },
+      meta: {
+        updates: this.updates,
+        adamT: this.opt.t,
+        rng: this.rng.getState(),
+        noise: this.noise.getState(),
+        obsNorm: this.obsNorm?.getState() ?? null,
+        envSteps: this.envSteps,
+      },
     };
   }
 
@@ -400,7 +431,12 @@ export class NafAgent implements Agent {
     this.net.values.set(get('net'));
     this.target.values.set(get('target'));
     this.opt.setState({ m: get('adam.m'), v: get('adam.v'), t: state.meta.adamT as number });
-    const part = (prefix: string) => Object.fromEntries(Object.entries(state.tensors).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    const part = (prefix: string) =>
+      Object.fromEntries(
+        Object.entries(state.tensors)
+          .filter(([k]) => k.startsWith(prefix))
+          .map(([k, v]) => [k.slice(prefix.length), v]),
+      );
     this.enc.setState(part('encoder.net.'));
     this.encTarget.setState(part('encoder.target.'));
     this.updates = state.meta.updates as number;

@@ -30,7 +30,11 @@ export const NafFields = z.strictObject({
   imaginationCapacity: int(100, 10_000_000, 'imagined-transition buffer capacity'),
   modelRidge: num(0, 1e3, 'ridge regulariser of the dynamics fit'),
   modelWindow: int(0, 50, 'neighbouring time steps pooled per side in the fit'),
-  ilqgExploration: num(0, 1, 'fraction of training episodes driven by an iLQG controller from the fitted model (Gu et al. 5.2); needs modelBased'),
+  ilqgExploration: num(
+    0,
+    1,
+    'fraction of training episodes driven by an iLQG controller from the fitted model (Gu et al. 5.2); needs modelBased',
+  ),
   ilqgNoise: num(0, 10, "scale of the iLQG controller's noise std (covariance -Quu^-1 times its square)"),
 });
 
@@ -102,8 +106,13 @@ export const NAF_PIXEL_DEFAULTS: Readonly<Partial<NafHyperparams>> = Object.free
 
 function checkNaf(hp: NafHyperparams, obs: 'lowdim' | 'pixels'): SpecIssue[] {
   const issues: SpecIssue[] = [];
-  if (hp.ilqgExploration > 0 && !hp.modelBased) issues.push({ field: 'hyperparams.ilqgExploration', message: 'iLQG exploration acts on the fitted model: it needs modelBased=true' });
-  if (obs === 'pixels' && hp.modelBased) issues.push({ field: 'hyperparams.modelBased', message: "NAF's model-based mode needs low-dim states; it is not available with pixel observations" });
+  if (hp.ilqgExploration > 0 && !hp.modelBased)
+    issues.push({ field: 'hyperparams.ilqgExploration', message: 'iLQG exploration acts on the fitted model: it needs modelBased=true' });
+  if (obs === 'pixels' && hp.modelBased)
+    issues.push({
+      field: 'hyperparams.modelBased',
+      message: "NAF's model-based mode needs low-dim states; it is not available with pixel observations",
+    });
   return issues;
 }
 
@@ -115,9 +124,18 @@ export const nafSpec: AlgorithmSpec<NafHyperparams> = {
   paperDefaults: NAF_PAPER_DEFAULTS,
   defaults: NAF_DEFAULTS,
   presets: {
-    'naf-paper': { hyperparams: NAF_PAPER_DEFAULTS, description: 'NAF with the values of Gu et al. 2016 (200-200, 5 updates per step, tau 0.001)' },
+    'naf-paper': {
+      hyperparams: NAF_PAPER_DEFAULTS,
+      description: 'NAF with the values of Gu et al. 2016 (200-200, 5 updates per step, tau 0.001)',
+    },
   },
   pixelDefaults: NAF_PIXEL_DEFAULTS,
-  metrics: { critic_loss: { label: 'Critic loss', description: 'mean squared TD error of Q = V + A on the update batch (imagined batches included)' }, q: CRITIC_METRICS.q },
+  metrics: {
+    critic_loss: {
+      label: 'Critic loss',
+      description: 'mean squared TD error of Q = V + A on the update batch (imagined batches included)',
+    },
+    q: CRITIC_METRICS.q,
+  },
   check: checkNaf,
 };

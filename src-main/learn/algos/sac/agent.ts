@@ -8,7 +8,14 @@ import { criticLayers, criticSpecs } from '../ddpg/agent.ts';
 import { DIAGNOSTICS_EVERY, l2norm, saturation, type UpdateDiagnostic } from '../diagnostics.ts';
 import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from '../../exec/executor.ts';
 import { HostParams } from '../../exec/host-params.ts';
-import { adamStepsFromMeta, adamStepsMeta, readNetworkState, readNetworkStateAsync, writeNetworkState, type StateNetwork } from '../../exec/network-state.ts';
+import {
+  adamStepsFromMeta,
+  adamStepsMeta,
+  readNetworkState,
+  readNetworkStateAsync,
+  writeNetworkState,
+  type StateNetwork,
+} from '../../exec/network-state.ts';
 import { criticActionGrad, criticBackward, criticForward, ExecChain } from '../../exec/nets.ts';
 import { networkExecutor } from '../../exec/select.ts';
 import { squashedGaussian } from '../../exec/squashed-gaussian.ts';
@@ -100,7 +107,14 @@ export class SacAgent implements Agent {
     const aSpecs = mlpSpecs(obsSize, hp.actorHidden, 'out', 2 * A, hp.finalLayerInit);
     const cSpecs = criticSpecs(obsSize, hp.criticHidden, A, 0, hp.finalLayerInit);
     const size = (specs: ParamSpec[]) => specs.reduce((n, s) => n + s.shape.reduce((x, y) => x * y, 1), 0);
-    const chosen = opts.executor ? { exec: opts.executor, note: `${opts.executor.name}: given by the caller` } : networkExecutor({ what: 'SAC', batchNorm: false, encoder: false, arenaBytes: 4 * 6 * (size(aSpecs) + 4 * size(cSpecs)) + (8 << 20) });
+    const chosen = opts.executor
+      ? { exec: opts.executor, note: `${opts.executor.name}: given by the caller` }
+      : networkExecutor({
+          what: 'SAC',
+          batchNorm: false,
+          encoder: false,
+          arenaBytes: 4 * 6 * (size(aSpecs) + 4 * size(cSpecs)) + (8 << 20),
+        });
     this.exec = chosen.exec;
     this.syncRead = this.exec.syncRead;
     this.host = new HostParams(this.exec);
@@ -243,8 +257,14 @@ export class SacAgent implements Agent {
       exec.write(eps2, noise.next.subarray(0, B * A));
       exec.write(eps, noise.now.subarray(0, B * A));
     } else {
-      exec.write(eps2, Float32Array.from({ length: B * A }, () => this.rng.normal()));
-      exec.write(eps, Float32Array.from({ length: B * A }, () => this.rng.normal()));
+      exec.write(
+        eps2,
+        Float32Array.from({ length: B * A }, () => this.rng.normal()),
+      );
+      exec.write(
+        eps,
+        Float32Array.from({ length: B * A }, () => this.rng.normal()),
+      );
     }
 
     // Target y = r + gamma (1 - done) (min_j Q'_j(s', a') - alpha log pi(a'|s')), a' ~ pi(.|s').
@@ -430,7 +450,10 @@ export class SacAgent implements Agent {
 
   /** The networks' parameters read back, on any executor. */
   async readNetworks(): Promise<Record<string, Float32Array>> {
-    const tensors = await readNetworkStateAsync(this.exec, this.stateNetworks().map(({ name, params }) => ({ name, params })));
+    const tensors = await readNetworkStateAsync(
+      this.exec,
+      this.stateNetworks().map(({ name, params }) => ({ name, params })),
+    );
     return Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, t.data]));
   }
 

@@ -3,7 +3,14 @@
  * twin critics, delayed actor updates and target policy smoothing switched on. No Node imports:
  * the renderer imports this file.
  */
-import { ACTOR_CRITIC_METRICS, ActorCriticFields, checkActorCritic, DDPG_PAPER_DEFAULTS, DDPG_PIXEL_DEFAULTS, type ActorCriticHyperparams } from '../ddpg/spec.ts';
+import {
+  ACTOR_CRITIC_METRICS,
+  ActorCriticFields,
+  checkActorCritic,
+  DDPG_PAPER_DEFAULTS,
+  DDPG_PIXEL_DEFAULTS,
+  type ActorCriticHyperparams,
+} from '../ddpg/spec.ts';
 import { withDefaults, type AlgorithmSpec } from '../spec.ts';
 
 export type Td3Hyperparams = ActorCriticHyperparams;
