@@ -349,18 +349,20 @@ export class RunManager {
     };
     this.live.set(id, entry);
     entry.worker = new RunWorker({ runDir: run.dir, ...(steps !== undefined ? { steps } : {}) }, (e) => this.emit(e));
-    void entry.worker.ended.then((end) => {
+    void entry.worker.ended.then((ended) => {
       this.live.delete(id);
+      // A run whose lock was taken over is the other trainer's: its end is told, never written.
+      const end: SessionEnd = entry.lockLost ? { ...ended, status: 'stopped', step: entry.step, reason: LOCK_LOST_REASON } : ended;
+      const onDisk = entry.lockLost ? null : run.readStatus().status;
       if (entry.lockLost) {
-        this.emit({ runId: id, type: 'status', status: 'stopped', step: entry.step, reason: LOCK_LOST_REASON });
-        for (const w of this.endWaiters.get(id) ?? []) w({ ...end, status: 'stopped', reason: LOCK_LOST_REASON });
-        this.endWaiters.delete(id);
-        this.pump();
-        return;
-      }
-      const onDisk = run.readStatus().status;
-      // A session that ended paused leaves no process behind it: pid null keeps it 'paused' for the next studio.
-      if (!onDisk || onDisk.status !== end.status || onDisk.status === 'running' || (end.status === 'paused' && onDisk.pid !== null)) {
+        this.emit({ runId: id, type: 'status', status: end.status, step: end.step, reason: end.reason });
+      } else if (
+        !onDisk ||
+        onDisk.status !== end.status ||
+        onDisk.status === 'running' ||
+        (end.status === 'paused' && onDisk.pid !== null)
+      ) {
+        // A session that ended paused leaves no process behind it: pid null keeps it 'paused' for the next studio.
         // The thread died without recording its end (or could not write it): record it here.
         try {
           this.setStatus(run, { status: end.status, reason: end.reason, pid: null });

@@ -34,6 +34,12 @@ export async function readNetworkStateAsync(exec: Executor, nets: readonly State
   return collect(nets, params, adams);
 }
 
+/** The networks' parameters alone, by name (copies), on any executor. */
+export async function readNetworkParams(exec: Executor, nets: readonly StateNetwork[]): Promise<Record<string, Float32Array>> {
+  const params = await Promise.all(nets.map((n) => exec.readParamsAsync(n.params)));
+  return Object.fromEntries(nets.map((n, i) => [n.name, params[i].slice()]));
+}
+
 function collect(nets: readonly StateNetwork[], params: Float32Array[], adams: (AdamState | null)[]): StateTensors {
   const tensors: StateTensors = {};
   // Copies: the arena hands out live views of its memory.

@@ -9,6 +9,7 @@ import {
   adamStepsFromMeta,
   adamStepsMeta,
   readNetworkState,
+  readNetworkParams,
   readNetworkStateAsync,
   writeNetworkState,
   type StateNetwork,
@@ -637,12 +638,8 @@ export class ActorCriticAgent implements Agent {
   }
 
   /** The networks' parameters read back, on any executor. */
-  async readNetworks(): Promise<Record<string, Float32Array>> {
-    const tensors = await readNetworkStateAsync(
-      this.exec,
-      this.stateNetworks().map(({ name, params }) => ({ name, params })),
-    );
-    return Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, t.data]));
+  readNetworks(): Promise<Record<string, Float32Array>> {
+    return readNetworkParams(this.exec, this.stateNetworks());
   }
 
   /** Reads the networks into the host views (actor, critics, ...) on an executor that reads only asynchronously. */
