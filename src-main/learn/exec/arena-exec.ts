@@ -14,6 +14,7 @@ import {
   type NormCtx,
 } from '../nets/mlp.ts';
 import { squashedGaussian, squashedGaussianBackward } from './squashed-gaussian.ts';
+import { nafQuadratic } from './naf-head.ts';
 import type { AdamOptimizer, AdamState, Buf, DenseGrads, Executor, Params } from './executor.ts';
 
 /**
@@ -322,6 +323,19 @@ export class ArenaExecutor implements Executor {
     const yv = this.view(y);
     const w = weights ? this.view(weights) : null;
     for (let i = 0; i < rows; i++) out[i] = (2 * (w ? w[i] : 1) * (qv[i] - yv[i])) / rows;
+  }
+
+  nafQuadratic(heads: Buf, actions: Buf, y: Buf, weights: Buf | null, rows: number, n: number, dHeads: Buf, q: Buf): void {
+    for (const b of [dHeads, q]) (b as ArenaBuf).transposed = null;
+    const v = (b: Buf) => this.view(b);
+    nafQuadratic(v(heads), n, rows, v(actions), v(y), weights && v(weights), v(dHeads), v(q));
+  }
+
+  column(src: Buf, rows: number, cols: number, c: number, dst: Buf): void {
+    (dst as ArenaBuf).transposed = null;
+    const s = this.view(src);
+    const d = this.view(dst);
+    for (let r = 0; r < rows; r++) d[r] = s[r * cols + c];
   }
 
   addClamped(a: Buf, noise: Buf, n: number, lo: number, hi: number): void {

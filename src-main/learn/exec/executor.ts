@@ -135,6 +135,14 @@ export interface Executor {
     rows: number,
     A: number,
   ): void;
+  /**
+   * NAF's quadratic head (exec/naf-head.ts): from head outputs [rows x H] (V | pre-tanh mu | packed
+   * L) and actions [rows x n], Q per row into q and dLoss/dHeads (row-major) into dHeads, for the
+   * loss mean w (Q - y)^2 (weights null: 1).
+   */
+  nafQuadratic(heads: Buf, actions: Buf, y: Buf, weights: Buf | null, rows: number, n: number, dHeads: Buf, q: Buf): void;
+  /** dst[r] <- src[r * cols + c] for r < rows: one column of a row-major matrix. */
+  column(src: Buf, rows: number, cols: number, c: number, dst: Buf): void;
   /** a <- clamp(a + noise, lo, hi) over n floats. */
   addClamped(a: Buf, noise: Buf, n: number, lo: number, hi: number): void;
   /** y <- y + alpha x over n floats. */

@@ -8,8 +8,8 @@ import { TfExecutor } from './tf-exec.ts';
  * `wasm` (or no selection yet, as in unit tests) -> the WebAssembly SIMD arena; `tensorflow`,
  * `webgpu` and `cpu` -> TF.js ops on that backend (on webgpu the trainer, evaluation and checkpoints
  * await the agents' reads, learn/agent-reads.ts). What the TF.js executor does not have yet keeps
- * the arena, and the note says why in one line: batch normalisation, the pixel conv torso, and the
- * algorithms not written over the executor (NAF).
+ * the arena, and the note says why in one line: batch normalisation, the pixel conv torso, and
+ * agents that read their networks synchronously where webgpu reads only asynchronously.
  */
 export interface ExecutorRequest {
   /** The algorithm, for the note (`DDPG`). */
@@ -19,9 +19,7 @@ export interface ExecutorRequest {
   encoder: boolean;
   /** Initial arena size (it grows). */
   arenaBytes: number;
-  /** Algorithms not written over the executor yet (NAF, pixel nets) pass the reason. */
-  notPorted?: string;
-  /** Why the agent reads its weights synchronously (DDPG's parameter-space noise), if it does: then not on webgpu. */
+  /** Why the agent reads synchronously (DDPG's parameter-space noise, NAF's model), if it does: then not on webgpu. */
   needsSyncReads?: string;
 }
 
@@ -45,7 +43,6 @@ export function networkExecutor(req: ExecutorRequest): ExecutorChoice {
 
 /** Why the TF.js executor on `backend` cannot run this agent, or null. */
 function unsupported(req: Omit<ExecutorRequest, 'arenaBytes'>, backend: string): string | null {
-  if (req.notPorted) return req.notPorted;
   if (req.batchNorm) return 'batch normalisation runs on the wasm arena only';
   if (req.encoder) return 'the pixel conv torso is not ported to the executor yet';
   // Dawn in Node reads GPU memory only asynchronously (tf-exec.ts syncRead).

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ParamSpec } from '../nets/params.ts';
 import type { Activation, Layer, NormCtx } from '../nets/mlp.ts';
 import { HALF_LOG_2PI, LOG_STD_MAX, LOG_STD_MIN } from './squashed-gaussian.ts';
+import { triangleMaps } from './naf-head.ts';
 import {
   ADAM_BETA1,
   ADAM_BETA2,
@@ -442,6 +443,61 @@ export class TfExecutor implements Executor {
     );
   }
 
+  /** Index maps of NAF's packed triangle for n action dimensions, made once (exec/naf-head.ts). */
+  private readonly triangles = new Map<number, { unpack: tf.Tensor1D; pack: tf.Tensor1D; diagonal: tf.Tensor2D }>();
+
+  private triangle(n: number): { unpack: tf.Tensor1D; pack: tf.Tensor1D; diagonal: tf.Tensor2D } {
+    let t = this.triangles.get(n);
+    if (!t) {
+      const m = triangleMaps(n);
+      t = {
+        unpack: tf.keep(tf.tensor1d(m.unpack, 'int32')),
+        pack: tf.keep(tf.tensor1d(m.pack, 'int32')),
+        diagonal: tf.keep(tf.tensor2d(m.diagonal, [1, n * n])),
+      };
+      this.triangles.set(n, t);
+      const made = t;
+      this.owned.push({ dispose: () => (made.unpack.dispose(), made.pack.dispose(), made.diagonal.dispose()) });
+    }
+    return t;
+  }
+
+  nafQuadratic(heads: Buf, actions: Buf, y: Buf, weights: Buf | null, rows: number, n: number, dHeads: Buf, q: Buf): void {
+    const P = (n * (n + 1)) / 2;
+    const tri = this.triangle(n);
+    const [qT, dT] = tf.tidy(() => {
+      const h = this.mat(heads, rows, 1 + n + P);
+      const V = tf.reshape(tf.slice(h, [0, 0], [rows, 1]), [rows]);
+      const mu = tf.tanh(tf.slice(h, [0, 1], [rows, n]));
+      // L [rows x n*n]: the packed entries gathered into place (a zero column above the diagonal), the diagonal exponentiated.
+      const raw = tf.gather(tf.concat([tf.slice(h, [0, 1 + n], [rows, P]), tf.zeros([rows, 1])], 1), tri.unpack, 1);
+      const onDiag = tf.mul(tri.diagonal, tf.sub(tf.exp(raw), 1));
+      const L = tf.add(raw, tf.mul(tri.diagonal, tf.sub(tf.exp(raw), raw)));
+      const L3 = tf.reshape(L, [rows, n, n]);
+      const d = tf.sub(this.mat(actions, rows, n), mu);
+      // w = L^T d, Q = V - 1/2 |w|^2.
+      const w = tf.reshape(tf.matMul(L3, tf.reshape(d, [rows, n, 1]), true, false), [rows, n]);
+      const qv = tf.add(V, tf.mul(-0.5, tf.sum(tf.square(w), 1)));
+      const delta = tf.sub(qv, this.vec(y, rows));
+      const g = tf.reshape(weights ? tf.mul(tf.mul(this.vec(weights, rows), 2 / rows), delta) : tf.mul(delta, 2 / rows), [rows, 1]);
+      // dQ/dmu = L w through tanh; dQ/dL_ij = -w_j d_i, times L_ii on the diagonal (through exp).
+      const Lw = tf.reshape(tf.matMul(L3, tf.reshape(w, [rows, n, 1])), [rows, n]);
+      const dMu = tf.mul(tf.mul(g, Lw), tf.sub(1, tf.square(mu)));
+      const outer = tf.reshape(tf.mul(tf.reshape(d, [rows, n, 1]), tf.reshape(w, [rows, 1, n])), [rows, n * n]);
+      const dL = tf.mul(tf.mul(tf.neg(g), outer), tf.add(1, onDiag));
+      return [qv, tf.concat([g, dMu, tf.gather(dL, tri.pack, 1)], 1)];
+    });
+    this.put(q, qT);
+    this.put(dHeads, dT);
+  }
+
+  column(src: Buf, rows: number, cols: number, c: number, dst: Buf): void {
+    this.put(
+      dst,
+      tf.tidy(() => tf.reshape(tf.slice(this.mat(src, rows, cols), [0, c], [rows, 1]), [rows])),
+    );
+  }
+
   addClamped(a: Buf, noise: Buf, n: number, lo: number, hi: number): void {
     this.put(
       a,
@@ -461,6 +517,7 @@ export class TfExecutor implements Executor {
     this.bufs.clear();
     for (const o of this.owned) o.dispose();
     this.owned.length = 0;
+    this.triangles.clear();
   }
 }
 

@@ -5,6 +5,8 @@ import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
 import { ArenaExecutor } from '../../../src-main/learn/exec/arena-exec.ts';
 import { ActorCriticAgent } from '../../../src-main/learn/algos/ddpg/agent.ts';
 import { SacAgent } from '../../../src-main/learn/algos/sac/agent.ts';
+import { NafAgent } from '../../../src-main/learn/algos/naf/agent.ts';
+import type { NafHyperparams } from '../../../src-main/learn/algos/naf/spec.ts';
 import type { Executor } from '../../../src-main/learn/exec/executor.ts';
 import type { ActorCriticHyperparams } from '../../../src-main/learn/algos/ddpg/spec.ts';
 import type { SacHyperparams } from '../../../src-main/learn/algos/sac/spec.ts';
@@ -17,7 +19,7 @@ import type { Batch, UpdateStats } from '../../../src-main/learn/types.ts';
 /**
  * The TF.js executor against the wasm arena: the same agent (same seed, so the same initial
  * weights) on each executor, fed the same batches, must end with the same weights and report the
- * same losses, within float rounding (the executors sum in different orders): DDPG, TD3 and SAC. On `cpu` (TF.js's
+ * same losses, within float rounding (the executors sum in different orders): DDPG, TD3, SAC and NAF. On `cpu` (TF.js's
  * plain-JS backend) and on `webgpu` through Dawn, here on the SwiftShader Vulkan driver (a
  * CPU-emulated adapter: correct, slow). And the TF.js executor leaks nothing: tensors and bytes
  * stay flat over 10^3 updates on cpu, and GPU bytes over 10 on webgpu.
@@ -72,10 +74,17 @@ function maxRelDiff(a: Float32Array, b: Float32Array): number {
   return diff / Math.max(scale, 1e-12);
 }
 
-type Ported = ActorCriticAgent | SacAgent;
+type Ported = ActorCriticAgent | SacAgent | NafAgent;
+type PortedAlgo = 'ddpg' | 'td3' | 'sac' | 'naf';
+const PORTED: PortedAlgo[] = ['ddpg', 'td3', 'sac', 'naf'];
 
-function agentOn(algo: 'ddpg' | 'td3' | 'sac', executor: Executor): Ported {
+function agentOn(algo: PortedAlgo, executor: Executor): Ported {
   const { criticL2, ...common } = HP;
+  if (algo === 'naf') {
+    // Importance weights exercise the weighted loss of NAF's head.
+    const hp = resolveHyperparams('naf', { hidden: HP.actorHidden, batchSize: HP.batchSize, prioritizedReplay: true });
+    return new NafAgent({ obsSize: OBS, actionSize: ACT, hp: hp as NafHyperparams, seed: 11, executor });
+  }
   const hp = resolveHyperparams(
     algo,
     algo === 'sac' ? common : { ...common, criticL2, ...(algo === 'td3' ? { policyDelay: 2, actionL2: 0.5 } : {}) },
@@ -84,7 +93,7 @@ function agentOn(algo: 'ddpg' | 'td3' | 'sac', executor: Executor): Ported {
   return new ActorCriticAgent({ algo, obsSize: OBS, actionSize: ACT, hp: hp as ActorCriticHyperparams, seed: 11, executor });
 }
 
-async function compareWithArena(algo: 'ddpg' | 'td3' | 'sac'): Promise<void> {
+async function compareWithArena(algo: PortedAlgo): Promise<void> {
   const hp = HP;
   const arena = agentOn(algo, ArenaExecutor.create(1 << 20));
   const onTf = agentOn(algo, new TfExecutor());
@@ -92,7 +101,11 @@ async function compareWithArena(algo: 'ddpg' | 'td3' | 'sac'): Promise<void> {
   const before = await onTf.readNetworks();
   for (const [name, w] of Object.entries(await arena.readNetworks())) expect(before[name]).toEqual(w);
   const stats: [UpdateStats, UpdateStats][] = [];
-  for (const b of batches(UPDATES, hp.batchSize)) stats.push([arena.update(b), await onTf.updateAsync(b)]);
+  const rng = new Rng(9);
+  for (const b of batches(UPDATES, hp.batchSize)) {
+    if (algo === 'naf') b.weights = Float32Array.from({ length: b.size }, () => rng.range(0.5, 1.5));
+    stats.push([arena.update(b), await onTf.updateAsync(b)]);
+  }
   const after = await onTf.readNetworks();
   for (const [name, w] of Object.entries(await arena.readNetworks())) {
     // Weights moved by the updates (Adam steps of lr), and both executors moved them alike.
@@ -144,7 +157,7 @@ describe('TF.js executor on cpu', () => {
   beforeAll(async () => {
     expect((await selectBackend({ backend: 'cpu' })).name).toBe('cpu');
   });
-  for (const algo of ['ddpg', 'td3', 'sac'] as const) it(`${algo}: updates equal the wasm arena's`, () => compareWithArena(algo));
+  for (const algo of PORTED) it(`${algo}: updates equal the wasm arena's`, () => compareWithArena(algo));
   it('tensor count and bytes stay flat over 10^3 updates', () => flatOver(1000));
 });
 
@@ -161,7 +174,7 @@ describe('TF.js executor on webgpu (Dawn on SwiftShader, CPU-emulated)', () => {
   afterAll(() => {
     delete process.env.VK_ICD_FILENAMES;
   });
-  for (const algo of ['ddpg', 'td3', 'sac'] as const) it(`${algo}: updates equal the wasm arena's`, () => compareWithArena(algo));
+  for (const algo of PORTED) it(`${algo}: updates equal the wasm arena's`, () => compareWithArena(algo));
   // 10 updates here (after 8 that lay out every buffer): SwiftShader runs each of an update's few
   // hundred dispatches on the CPU (0.5-2 s an update on this loaded 2-core machine); the 10^3 on
   // cpu above run the same code.

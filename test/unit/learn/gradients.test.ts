@@ -6,7 +6,25 @@ import { Chain } from '../../../src-main/learn/nets/mlp.ts';
 import { actorLayers, actorSpecs, criticLayers, criticSpecs } from '../../../src-main/learn/algos/ddpg/agent.ts';
 import { ArenaExecutor } from '../../../src-main/learn/exec/arena-exec.ts';
 import { criticActionGrad, criticBackward, criticForward, ExecChain } from '../../../src-main/learn/exec/nets.ts';
-import { nafLayers, quadraticHead } from '../../../src-main/learn/algos/naf/agent.ts';
+import { nafLayers } from '../../../src-main/learn/algos/naf/agent.ts';
+import { nafQuadratic } from '../../../src-main/learn/exec/naf-head.ts';
+
+/** NAF's loss mean w (Q - y)^2 through nafQuadratic, its gradient into dHeads. */
+function nafLoss(
+  heads: Float32Array,
+  n: number,
+  rows: number,
+  u: Float32Array,
+  y: Float32Array,
+  w: Float32Array | null,
+  dHeads: Float32Array,
+): { loss: number; q: Float32Array } {
+  const q = new Float32Array(rows);
+  nafQuadratic(heads, n, rows, u, y, w, dHeads, q);
+  let loss = 0;
+  for (let r = 0; r < rows; r++) loss += ((w ? w[r] : 1) * (q[r] - y[r]) ** 2) / rows;
+  return { loss, q };
+}
 
 // The networks run in float32 (WebAssembly SIMD kernels); float32 central differences with a small
 // step and smooth-enough inputs keep the relative error well under 1e-2.
@@ -222,8 +240,8 @@ describe('hand-written gradients match finite differences', () => {
     const w = Float32Array.from({ length: B }, () => rng.range(0.5, 1.5));
     const dHeads = new Float32Array(B * H);
     const scratch = new Float32Array(B * H);
-    quadraticHead(heads, n, B, u, y, w, dHeads);
-    const loss = () => quadraticHead(heads, n, B, u, y, w, scratch).loss;
+    nafLoss(heads, n, B, u, y, w, dHeads);
+    const loss = () => nafLoss(heads, n, B, u, y, w, scratch).loss;
     const ranges = [];
     for (let r = 0; r < B; r++) {
       ranges.push({ name: `row${r}.V`, start: r * H, end: r * H + 1 });
@@ -234,8 +252,8 @@ describe('hand-written gradients match finite differences', () => {
     // Q at u = mu equals V (the advantage is zero at the greedy action).
     const one = Float32Array.from(heads.subarray(0, H));
     const mu = Float32Array.from({ length: n }, (_, i) => Math.tanh(one[1 + i]));
-    const r = quadraticHead(one, n, 1, mu, Float32Array.of(0), undefined, new Float32Array(H));
-    expect(r.qMean).toBeCloseTo(one[0], 6);
+    const r = nafLoss(one, n, 1, mu, Float32Array.of(0), null, new Float32Array(H));
+    expect(r.q[0]).toBeCloseTo(one[0], 6);
   });
 
   it('NAF network: torso and heads through the quadratic head', () => {
@@ -254,9 +272,9 @@ describe('hand-written gradients match finite differences', () => {
     const u = data(rng, B * ACT);
     const y = data(rng, B);
     const chain = new Chain(ar, L, 'naf');
-    const loss = () => quadraticHead(new Chain(ar, L, 'fd').forward(p, x, B), ACT, B, u, y, undefined, new Float32Array(B * H)).loss;
+    const loss = () => nafLoss(new Chain(ar, L, 'fd').forward(p, x, B), ACT, B, u, y, null, new Float32Array(B * H)).loss;
     const dHeads = ar.get('dHeads', B * H);
-    quadraticHead(chain.forward(p, x, B), ACT, B, u, y, undefined, dHeads);
+    nafLoss(chain.forward(p, x, B), ACT, B, u, y, null, dHeads);
     const g = ar.get('g', p.size);
     chain.backward(p, g, x, dHeads, B, false);
     checkFd(p.values, paramRanges(p), loss, g, rng);

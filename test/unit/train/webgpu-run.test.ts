@@ -65,8 +65,8 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function newRun(): RunFiles {
-  const { config, env } = resolveRunConfig(CONFIG);
+function newRun(input: RunConfigInput = CONFIG): RunFiles {
+  const { config, env } = resolveRunConfig(input);
   return new RunStore(dir).create(config, { source: env, origin: env.origin, dir: env.dir }, { versions: versions() });
 }
 
@@ -172,5 +172,38 @@ describe('a DDPG run with RL_STUDIO_BACKEND=webgpu (Dawn on SwiftShader, CPU-emu
     console.log(
       `webgpu run (SwiftShader): wasm + webgpu to ${STEPS} steps ${((trained - t0) / 1000).toFixed(1)} s, resume to ${RESUMED_STEPS} ${((resumedAt - trained) / 1000).toFixed(1)} s, export ${((performance.now() - resumedAt) / 1000).toFixed(1)} s; eval ${ge.evalReturn.toFixed(3)} (wasm ${we.evalReturn.toFixed(3)})`,
     );
+  }, 300_000);
+});
+
+describe('a NAF run with RL_STUDIO_BACKEND=webgpu (Dawn on SwiftShader, CPU-emulated)', () => {
+  it('trains, checkpoints and exports on webgpu, matching the same run on wasm', async () => {
+    // No evaluation (each eval episode is 200 GPU round trips here); NAF's importance-weighted loss through prioritized replay.
+    const config: RunConfigInput = {
+      ...CONFIG,
+      algo: 'naf',
+      evalEpisodes: 0,
+      hyperparams: { hidden: [16, 16], batchSize: 16, prioritizedReplay: true, updatesPerStep: 5 },
+    };
+    const onWasm = newRun(config);
+    const onGpu = newRun(config);
+    await train(onWasm, 'wasm');
+    await train(onGpu, 'webgpu');
+    const backend = onGpu.readConfig().backend!;
+    expect(backend.networks).toMatch(/^webgpu: NAF networks as TF.js ops on webgpu/);
+    const gpuCk = checkpointAt(onGpu, STEPS);
+    const wasmCk = checkpointAt(onWasm, STEPS);
+    expect(gpuCk.agent.meta.updates).toBe((STEPS - CONFIG.warmupSteps! + 1) * 5);
+    expect(gpuCk.agent.meta.adamT).toBe(gpuCk.agent.meta.updates);
+    expect(gpuCk.agent.tensors['netAdam.v'].data.some((v) => v > 0)).toBe(true);
+    for (const name of ['net', 'target', 'netAdam.m', 'netAdam.v']) {
+      expect(maxRelDiff(gpuCk.agent.tensors[name].data, wasmCk.agent.tensors[name].data), name).toBeLessThan(1e-3);
+    }
+    const gpuPolicy = await loadRunPolicy(onGpu.dir, 'latest');
+    const wasmPolicy = await loadRunPolicy(onWasm.dir, 'latest');
+    const dense = (layers: typeof gpuPolicy.graph.layers) => layers.filter((l): l is DenseLayer => l.kind === 'dense');
+    expect(dense(gpuPolicy.graph.layers).length).toBe(3);
+    dense(gpuPolicy.graph.layers).forEach((l, i) => {
+      expect(maxRelDiff(l.weight, dense(wasmPolicy.graph.layers)[i].weight), `dense ${i}`).toBeLessThan(1e-3);
+    });
   }, 300_000);
 });

@@ -1,9 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NafHyperparams } from './spec.ts';
 import type { Agent, AgentHooks, AgentState, Batch, UpdateStats } from '../../types.ts';
-import { Adam, FlatParams, softUpdate, type ParamSpec } from '../../nets/params.ts';
-import { Arena } from '../../nets/simd.ts';
-import { Chain, mlpLayers, mlpSpecs, type Layer } from '../../nets/mlp.ts';
+import { FlatParams, type ParamSpec } from '../../nets/params.ts';
+import { mlpLayers, mlpSpecs, type Layer } from '../../nets/mlp.ts';
+import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from '../../exec/executor.ts';
+import { ExecChain } from '../../exec/nets.ts';
+import { HostParams } from '../../exec/host-params.ts';
+import { nafHeadSize } from '../../exec/naf-head.ts';
+import {
+  readNetworkParams,
+  readNetworkState,
+  readNetworkStateAsync,
+  writeNetworkState,
+  type StateNetwork,
+} from '../../exec/network-state.ts';
+import { networkExecutor } from '../../exec/select.ts';
 import { Rng, type RngState } from '../../../util/rng.ts';
 import { makeActionNoise, type ActionNoise, type NoiseState } from '../noise.ts';
 import { RunningObsNorm, type ObsNormState } from '../../nets/obs-norm.ts';
@@ -16,8 +27,11 @@ import { lqgBackward, QuadraticRewardModel, type LinearGaussianController } from
  * NAF (Gu et al. 2016): Q(x, u) = V(x) + A(x, u), A = -1/2 (u - mu)^T P (u - mu), P = L L^T with L
  * lower triangular, its diagonal exponentiated (section 4). One torso (2 x 200 ReLU) feeds a single
  * linear output layer holding the V, mu and L heads side by side (one matMul instead of three); the
- * quadratic head and its gradient are computed in JS on the small head outputs (B x (1 + n +
- * n(n+1)/2)), then backpropagated through the torso by the hand-written dense backward.
+ * quadratic head and its gradient (the executor's nafQuadratic, exec/naf-head.ts) work on the small
+ * head outputs (B x (1 + n + n(n+1)/2)), then backpropagate through the torso by the dense backward.
+ * Written over the network executor (exec/executor.ts) as DDPG is: the wasm arena, or TF.js ops on
+ * the active backend; act/update/getState have awaited twins for webgpu. The model-based part acts
+ * through synchronous hooks, so a model-based run keeps the networks where reads are synchronous.
  *
  * Model-based acceleration (Algorithm 2): the trainer hands finished episodes to onEpisodeEnd();
  * after every `modelEpisodes` episodes the time-varying linear-Gaussian model is refitted on them;
@@ -41,87 +55,17 @@ export interface NafOptions {
   encoder?: EncoderFactory;
   /** True reward for imagined transitions; absent: a per-step linear reward model. */
   reward?: RewardFn;
-}
-
-/** V, mu and L come from one linear layer after the torso: 1 + n + n(n+1)/2 outputs. */
-function nafHeads(act: number): number {
-  return 1 + act + (act * (act + 1)) / 2;
+  /** Where the networks run; default: chosen from the active backend (exec/select.ts). */
+  executor?: Executor;
 }
 
 function nafSpecs(obs: number, hidden: number[], act: number, finalInit: number | null): ParamSpec[] {
-  return mlpSpecs(obs, hidden, 'heads', nafHeads(act), finalInit);
+  return mlpSpecs(obs, hidden, 'heads', nafHeadSize(act), finalInit);
 }
 
 /** The NAF network as dense layers: torso (ReLU) and one linear layer holding all heads. */
 export function nafLayers(obs: number, hidden: number[], act: number): Layer[] {
-  return mlpLayers(obs, hidden, 'heads', nafHeads(act), 'linear');
-}
-
-export interface QuadraticHeadResult {
-  /** Weighted mean squared TD error. */
-  loss: number;
-  qMean: number;
-  tdErrors: Float32Array;
-}
-
-/**
- * NAF's quadratic head on raw head outputs [rows x H] (V, pre-tanh mu, packed lower triangle of
- * L with the diagonal pre-exp): Q = V - 1/2 |L^T (u - mu)|^2, loss = mean w (Q - y)^2. Writes
- * dLoss/dHeads into dHeads [rows x H].
- */
-export function quadraticHead(
-  heads: Float32Array,
-  n: number,
-  rows: number,
-  actions: Float32Array,
-  y: Float32Array,
-  weights: Float32Array | undefined,
-  dHeads: Float32Array,
-): QuadraticHeadResult {
-  const H = 1 + n + (n * (n + 1)) / 2;
-  const tdErrors = new Float32Array(rows);
-  const L = new Float64Array(n * n);
-  const d = new Float64Array(n);
-  const w = new Float64Array(n);
-  let loss = 0;
-  let qMean = 0;
-  for (let r = 0; r < rows; r++) {
-    const o = r * H;
-    // Unpack L (row-major packed lower triangle; diagonal exponentiated) and d = u - mu.
-    let k = o + 1 + n;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j <= i; j++, k++) L[i * n + j] = i === j ? Math.exp(heads[k]) : heads[k];
-      d[i] = actions[r * n + i] - Math.tanh(heads[o + 1 + i]);
-    }
-    // w = L^T d, A = -1/2 |w|^2.
-    let A = 0;
-    for (let j = 0; j < n; j++) {
-      let s2 = 0;
-      for (let i = j; i < n; i++) s2 += L[i * n + j] * d[i];
-      w[j] = s2;
-      A -= 0.5 * s2 * s2;
-    }
-    const q = heads[o] + A;
-    const wt = weights ? weights[r] : 1;
-    const delta = q - y[r];
-    loss += (wt * delta * delta) / rows;
-    qMean += q / rows;
-    tdErrors[r] = Math.abs(delta);
-    const g = (2 * wt * delta) / rows;
-    dHeads[o] = g;
-    // dA/dmu_i = (L w)_i, through tanh; dA/dL_ij = -w_j d_i (i >= j), through exp on the diagonal.
-    for (let i = 0; i < n; i++) {
-      let lw = 0;
-      for (let j = 0; j <= i; j++) lw += L[i * n + j] * w[j];
-      const mu = Math.tanh(heads[o + 1 + i]);
-      dHeads[o + 1 + i] = g * lw * (1 - mu * mu);
-    }
-    k = o + 1 + n;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j <= i; j++, k++) dHeads[k] = g * -w[j] * d[i] * (i === j ? L[i * n + i] : 1);
-    }
-  }
-  return { loss, qMean, tdErrors };
+  return mlpLayers(obs, hidden, 'heads', nafHeadSize(act), 'linear');
 }
 
 export class NafAgent implements Agent {
@@ -129,9 +73,14 @@ export class NafAgent implements Agent {
   readonly hp: NafHyperparams;
   readonly obsSize: number;
   readonly actionSize: number;
-  readonly net: FlatParams;
-  readonly target: FlatParams;
-  private readonly opt: Adam;
+  /** Where the networks run (exec/executor.ts): the wasm arena, or TF.js on the active backend. */
+  readonly exec: Executor;
+  /** One line: which executor and why (the run config and `bench updates` show it). */
+  readonly executorNote: string;
+  /** False on webgpu: callers await actAsync/updateAsync/getStateAsync (learn/agent-reads.ts). */
+  readonly syncRead: boolean;
+  private readonly params: { net: Params; target: Params; grad: Params };
+  private readonly opt: AdamOptimizer;
   private readonly heads: number;
   private readonly enc: ObsEncoder;
   private readonly encTarget: ObsEncoder;
@@ -155,20 +104,21 @@ export class NafAgent implements Agent {
   /** The current training episode is driven by the controller. */
   private ilqgEpisode = false;
   private readonly ilqgAction: Float32Array;
-  private readonly ar: Arena;
   private readonly netL: Layer[];
-  private readonly chain: Chain;
-  private readonly targetChain: Chain;
-  private readonly policyChain: Chain;
+  private readonly chain: ExecChain;
+  private readonly targetChain: ExecChain;
+  private readonly policyChain: ExecChain;
   private rowsCap = 0;
   private policyCap = 0;
+  /** Host views of the networks (exec/host-params.ts). */
+  private readonly host: HostParams;
 
   constructor(opts: NafOptions) {
     const { hp, obsSize, actionSize } = opts;
     this.hp = hp;
     this.obsSize = obsSize;
     this.actionSize = actionSize;
-    this.heads = 1 + actionSize + (actionSize * (actionSize + 1)) / 2;
+    this.heads = nafHeadSize(actionSize);
     const encoder = opts.encoder ?? identityEncoder;
     this.enc = encoder(obsSize);
     this.encTarget = encoder(obsSize);
@@ -179,16 +129,36 @@ export class NafAgent implements Agent {
     const noiseRng = root.fork();
     const specs = nafSpecs(this.enc.outSize, hp.hidden, actionSize, hp.finalLayerInit);
     const size = specs.reduce((n, sp) => n + sp.shape.reduce((x, y) => x * y, 1), 0);
-    this.ar = new Arena(4 * 8 * size + (4 << 20));
+    const chosen = opts.executor
+      ? { exec: opts.executor, note: `${opts.executor.name}: given by the caller` }
+      : networkExecutor({
+          what: 'NAF',
+          batchNorm: false,
+          encoder: !(this.enc instanceof IdentityEncoder),
+          ...(hp.modelBased
+            ? { needsSyncReads: 'the model-based part (imagination rollouts, iLQG exploration) reads the policy synchronously' }
+            : {}),
+          arenaBytes: 4 * 8 * size + (4 << 20),
+        });
+    this.exec = chosen.exec;
+    this.executorNote = chosen.note;
+    this.syncRead = this.exec.syncRead;
+    this.host = new HostParams(this.exec);
+    const exec = this.exec;
     this.netL = nafLayers(this.enc.outSize, hp.hidden, actionSize);
-    this.chain = new Chain(this.ar, this.netL, 'net');
-    this.targetChain = new Chain(this.ar, this.netL, 'target');
-    this.policyChain = new Chain(this.ar, this.netL, 'policy');
-    this.net = new FlatParams(specs, this.ar);
-    this.net.init(initRng);
-    this.target = new FlatParams(specs, this.ar);
-    this.target.copyFrom(this.net);
-    this.opt = new Adam(this.net, hp.lr);
+    this.chain = new ExecChain(exec, this.netL, 'net');
+    this.targetChain = new ExecChain(exec, this.netL, 'target');
+    this.policyChain = new ExecChain(exec, this.netL, 'policy');
+    // Initial values drawn on the host (the same numbers on every executor).
+    const initial = new FlatParams(specs);
+    initial.init(initRng);
+    const net = exec.params(specs);
+    exec.writeParams(net, initial.values);
+    initial.dispose();
+    const target = exec.params(specs);
+    exec.copyParams(target, net);
+    this.params = { net, target, grad: exec.params(specs) };
+    this.opt = exec.adam(net, hp.lr);
     this.noise = makeActionNoise(hp.exploration === 'param' ? 'gaussian' : hp.exploration, actionSize, hp, noiseRng);
     this.obsNorm = hp.obsNormalization ? new RunningObsNorm(obsSize) : null;
     this.model = hp.modelBased ? new LinearGaussianDynamics(obsSize, actionSize) : null;
@@ -207,59 +177,86 @@ export class NafAgent implements Agent {
     this.reserve(hp.batchSize);
   }
 
-  /** Lays out the arena regions of an update on `rows` rows before any view is taken (see DDPG). */
+  /** The network's parameters on the host (the exporter's policy; see exec/host-params.ts). */
+  get net(): FlatParams {
+    return this.host.of(this.params.net);
+  }
+  get target(): FlatParams {
+    return this.host.of(this.params.target);
+  }
+
+  /** Lays out the buffers of an update on `rows` rows before any view is taken (see DDPG). */
   private reserve(rows: number): void {
     if (rows <= this.rowsCap) return;
     this.rowsCap = rows;
-    const ar = this.ar;
+    const { exec, params: p } = this;
     const F = this.enc.outSize;
-    for (const name of ['s', 's2']) ar.get(name, rows * F);
-    ar.get('dHeads', rows * this.heads);
-    ar.get('grad', this.net.size);
-    for (const c of [this.chain, this.targetChain]) c.forward(this.net, ar.get('s', rows * F), rows);
-    this.chain.backward(
-      this.net,
-      ar.get('grad', this.net.size),
-      ar.get('s', rows * F),
-      ar.get('dHeads', rows * this.heads),
-      rows,
-      this.enc.trainable,
-    );
-    ar.get('grad', this.net.size).fill(0);
+    for (const name of ['s', 's2']) exec.buffer(name, rows * F);
+    for (const name of ['y', 'r', 'discount', 'w', 'q', 'v2']) exec.buffer(name, rows);
+    exec.buffer('a', rows * this.actionSize);
+    const dHeads = exec.buffer('dHeads', rows * this.heads);
+    const x = exec.buffer('s', rows * F);
+    this.targetChain.forward(p.target, x, rows);
+    this.chain.forward(p.net, x, rows);
+    this.chain.backward(p.net, p.grad, x, dHeads, rows, this.enc.trainable);
   }
 
   private reservePolicy(rows: number): void {
     if (rows <= this.policyCap) return;
     this.policyCap = rows;
-    this.ar.get('policy.x', rows * this.enc.outSize);
+    this.exec.buffer('policy.x', rows * this.enc.outSize);
     this.netL.forEach((_, i) => this.policyChain.output(i, rows));
   }
 
-  /** Encoder features of rows of observations, copied into the arena region `name`. */
-  private features(enc: ObsEncoder, obs: Float32Array, rows: number, name: string): Float32Array {
-    const out = this.ar.get(name, rows * enc.outSize);
-    if (enc instanceof IdentityEncoder) out.set(obs.subarray(0, rows * this.obsSize));
+  /** Encoder features of rows of observations, written into the executor's buffer `name`. */
+  private features(enc: ObsEncoder, obs: Float32Array, rows: number, name: string): Buf {
+    const out = this.exec.buffer(name, rows * enc.outSize);
+    if (enc instanceof IdentityEncoder) this.exec.write(out, obs.subarray(0, rows * this.obsSize));
     else
       tf.tidy(() =>
-        out.set(enc.encode(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize])).dataSync() as Float32Array),
+        this.exec.write(
+          out,
+          enc.encode(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize])).dataSync() as Float32Array,
+        ),
       );
     return out;
   }
 
-  /** mu(x) for rows of observations (already normalised). */
-  private policy(obs: Float32Array, rows: number): Float32Array {
+  /** mu(x) = tanh of the mu columns of the heads, for rows of observations (already normalised). */
+  private policyStep(obs: Float32Array, rows: number): Pending<Float32Array> {
     this.reservePolicy(rows);
-    const heads = this.policyChain.forward(this.net, this.features(this.enc, obs, rows, 'policy.x'), rows);
+    const heads = this.policyChain.forward(this.params.net, this.features(this.enc, obs, rows, 'policy.x'), rows);
     const n = this.actionSize;
-    const mu = new Float32Array(rows * n);
-    for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) mu[r * n + i] = Math.tanh(heads[r * this.heads + 1 + i]);
-    return mu;
+    const H = this.heads;
+    return {
+      reads: [heads],
+      finish: ([h]) => {
+        const mu = new Float32Array(rows * n);
+        for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) mu[r * n + i] = Math.tanh(h[r * H + 1 + i]);
+        return mu;
+      },
+    };
+  }
+
+  private policy(obs: Float32Array, rows: number): Float32Array {
+    return resolve(this.exec, this.policyStep(obs, rows));
   }
 
   act(obs: Float32Array, explore: boolean): Float32Array {
+    return this.explored(resolve(this.exec, this.actStep(obs, explore)), explore);
+  }
+
+  /** act() on an executor that reads only asynchronously (webgpu). */
+  async actAsync(obs: Float32Array, explore: boolean): Promise<Float32Array> {
+    return this.explored(await resolveAsync(this.exec, this.actStep(obs, explore)), explore);
+  }
+
+  private actStep(obs: Float32Array, explore: boolean): Pending<Float32Array> {
     if (explore && this.obsNorm) this.obsNorm.observe(obs);
-    const x = this.obsNorm ? this.obsNorm.apply(obs) : obs;
-    const a = this.policy(x, 1);
+    return this.policyStep(this.obsNorm ? this.obsNorm.apply(obs) : obs, 1);
+  }
+
+  private explored(a: Float32Array, explore: boolean): Float32Array {
     if (explore) {
       const n = this.noise.sample();
       for (let i = 0; i < a.length; i++) a[i] = Math.max(-1, Math.min(1, a[i] + n[i]));
@@ -291,39 +288,80 @@ export class NafAgent implements Agent {
   }
 
   update(batch: Batch): UpdateStats {
+    return resolve(this.exec, this.updateStep(batch));
+  }
+
+  /** update() on an executor that reads only asynchronously (webgpu). */
+  updateAsync(batch: Batch): Promise<UpdateStats> {
+    return resolveAsync(this.exec, this.updateStep(batch));
+  }
+
+  /** One update (Algorithm 1), every op issued; the loss and Q are read back at the end. */
+  private updateStep(batch: Batch): Pending<UpdateStats> {
     const B = batch.size;
     this.reserve(B);
+    const { hp, exec, params: p } = this;
     const H = this.heads;
-    const hp = this.hp;
-    const ar = this.ar;
+    const n = this.actionSize;
     const obsArr = this.obsNorm ? this.obsNorm.apply(batch.obs) : batch.obs;
     const nextArr = this.obsNorm ? this.obsNorm.apply(batch.nextObs) : batch.nextObs;
     // y = r + gamma V'(x') (Algorithm 1).
-    const tOut = this.targetChain.forward(this.target, this.features(this.encTarget, nextArr, B, 's2'), B);
-    const y = new Float32Array(B);
-    for (let r = 0; r < B; r++)
-      y[r] = batch.rewards[r] + (batch.discounts ? batch.discounts[r] : hp.gamma * (1 - batch.dones[r])) * tOut[r * H];
+    const tOut = this.targetChain.forward(p.target, this.features(this.encTarget, nextArr, B, 's2'), B);
+    const v2 = exec.buffer('v2', B);
+    exec.column(tOut, B, H, 0, v2);
+    const discount = new Float32Array(B);
+    for (let i = 0; i < B; i++) discount[i] = batch.discounts ? batch.discounts[i] : hp.gamma * (1 - batch.dones[i]);
+    const rewards = exec.buffer('r', B);
+    exec.write(rewards, batch.rewards.subarray(0, B));
+    const discounts = exec.buffer('discount', B);
+    exec.write(discounts, discount);
+    const y = exec.buffer('y', B);
+    exec.tdTarget(y, rewards, discounts, v2, null, B);
+    let weights: Buf | null = null;
+    if (batch.weights) {
+      weights = exec.buffer('w', B);
+      exec.write(weights, batch.weights.subarray(0, B));
+    }
+    const a = exec.buffer('a', B * n);
+    exec.write(a, batch.actions.subarray(0, B * n));
     const x = this.features(this.enc, obsArr, B, 's');
-    const heads = this.chain.forward(this.net, x, B);
-    const dHeads = ar.get('dHeads', B * H);
-    const stats = quadraticHead(heads, this.actionSize, B, batch.actions, y, batch.weights, dHeads);
+    const heads = this.chain.forward(p.net, x, B);
+    const dHeads = exec.buffer('dHeads', B * H);
+    const q = exec.buffer('q', B);
+    exec.nafQuadratic(heads, a, y, weights, B, n, dHeads, q);
     // Backward through heads and torso.
-    const grad = ar.get('grad', this.net.size);
-    const dIn = this.chain.backward(this.net, grad, x, dHeads, B, this.enc.trainable);
+    const dIn = this.chain.backward(p.net, p.grad, x, dHeads, B, this.enc.trainable);
     if (dIn) {
       const enc = this.enc;
+      const d = exec.read(dIn);
       tf.tidy(() =>
         enc.applyGradient(
           tf.tensor2d(obsArr.subarray(0, B * this.obsSize), [B, this.obsSize]),
-          tf.tensor2d(dIn.slice(0, B * enc.outSize), [B, enc.outSize]),
+          tf.tensor2d(d.slice(0, B * enc.outSize), [B, enc.outSize]),
         ),
       );
     }
-    this.opt.step(ar.get('grad', this.net.size));
-    softUpdate(this.target, this.net, hp.tau);
+    exec.adamStep(this.opt, p.grad);
+    exec.softUpdate(p.target, p.net, hp.tau);
     this.encTarget.softUpdateFrom(this.enc, hp.tau);
     this.updates++;
-    return { metrics: { critic_loss: stats.loss, q: stats.qMean }, tdErrors: stats.tdErrors };
+    const w = batch.weights;
+    return {
+      reads: [q, y],
+      finish: ([qv, yv]) => {
+        let loss = 0;
+        let qMean = 0;
+        const tdErrors = new Float32Array(B);
+        for (let i = 0; i < B; i++) {
+          const delta = qv[i] - yv[i];
+          loss += ((w ? w[i] : 1) * delta * delta) / B;
+          qMean += qv[i] / B;
+          tdErrors[i] = Math.abs(delta);
+        }
+        // Metric names as declared in learn/algos/naf/spec.ts.
+        return { metrics: { critic_loss: loss, q: qMean }, tdErrors };
+      },
+    };
   }
 
   /**
@@ -398,13 +436,24 @@ export class NafAgent implements Agent {
     return this.imagination.sample(this.rng, this.imaginedBatch);
   }
 
+  /** The network as checkpoints store it (exec/network-state.ts): `net` with its Adam moments, `target`. */
+  private stateNetworks(): StateNetwork[] {
+    return [
+      { name: 'net', params: this.params.net, adam: this.opt },
+      { name: 'target', params: this.params.target },
+    ];
+  }
+
   getState(): AgentState {
-    const tensors: AgentState['tensors'] = {
-      net: { shape: [this.net.size], data: this.net.values.slice() },
-      target: { shape: [this.target.size], data: this.target.values.slice() },
-      'adam.m': { shape: [this.net.size], data: this.opt.m.slice() },
-      'adam.v': { shape: [this.net.size], data: this.opt.v.slice() },
-    };
+    return this.stateOf(readNetworkState(this.exec, this.stateNetworks()));
+  }
+
+  /** getState() on an executor that reads only asynchronously (webgpu). */
+  async getStateAsync(): Promise<AgentState> {
+    return this.stateOf(await readNetworkStateAsync(this.exec, this.stateNetworks()));
+  }
+
+  private stateOf(tensors: AgentState['tensors']): AgentState {
     for (const [tn, t] of Object.entries(this.enc.getState())) tensors[`encoder.net.${tn}`] = t;
     for (const [tn, t] of Object.entries(this.encTarget.getState())) tensors[`encoder.target.${tn}`] = t;
     return {
@@ -421,16 +470,23 @@ export class NafAgent implements Agent {
     };
   }
 
+  /** The network's parameters read back, on any executor. */
+  readNetworks(): Promise<Record<string, Float32Array>> {
+    return readNetworkParams(this.exec, this.stateNetworks());
+  }
+
+  /** Reads the networks into the host views (net, target) on an executor that reads only asynchronously. */
+  async refreshHostViews(): Promise<void> {
+    await this.host.refresh([this.params.net, this.params.target]);
+  }
+
   setState(state: AgentState): void {
     if (state.algo !== 'naf') throw new Error(`state is for ${state.algo}, not naf`);
-    const get = (name: string) => {
-      const t = state.tensors[name];
-      if (!t || t.data.length !== this.net.size) throw new Error(`agent state '${name}' is missing or has the wrong size`);
-      return t.data;
-    };
-    this.net.values.set(get('net'));
-    this.target.values.set(get('target'));
-    this.opt.setState({ m: get('adam.m'), v: get('adam.v'), t: state.meta.adamT as number });
+    // Checkpoints before the executor port named the moments `adam.m` / `adam.v`.
+    const tensors = { ...state.tensors };
+    for (const k of ['m', 'v'] as const)
+      if (!tensors[`netAdam.${k}`] && tensors[`adam.${k}`]) tensors[`netAdam.${k}`] = tensors[`adam.${k}`];
+    writeNetworkState(this.exec, this.stateNetworks(), tensors, { net: state.meta.adamT as number });
     const part = (prefix: string) =>
       Object.fromEntries(
         Object.entries(state.tensors)
@@ -447,10 +503,9 @@ export class NafAgent implements Agent {
   }
 
   dispose(): void {
-    this.net.dispose();
-    this.target.dispose();
     this.enc.dispose();
     this.encTarget.dispose();
-    this.ar.dispose();
+    this.host.dispose();
+    this.exec.dispose();
   }
 }
