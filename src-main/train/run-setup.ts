@@ -30,20 +30,12 @@ export function pixelEnvOptions(p: PixelSettings, specCamera: string | undefined
 }
 
 /**
- * Selects the backend for a run (learn/exec/backend.ts). A pixel run's conv torso reads its
- * features synchronously on the active TF.js backend, which webgpu in Node cannot: pixel runs pass
- * webgpu over with that reason and run on the next backend (wasm), as NAF's networks stay on the
- * arena under any backend (exec/select.ts).
+ * Selects the backend for a run (learn/exec/backend.ts). Every run, pixel runs included (their conv
+ * torso runs as TF.js tensors beside the dense networks, nets/pixel-nets.ts TensorConvEncoder),
+ * may take webgpu; what its agent cannot run there stays on the arena with its reason (exec/select.ts).
  */
-export function selectRunBackend(config: RunConfig): Promise<BackendChoice> {
-  return selectBackend(
-    config.obs === 'pixels'
-      ? {
-          needsSyncReads:
-            'pixel runs: the conv torso reads its features synchronously, and Dawn in Node returns GPU results only asynchronously',
-        }
-      : {},
-  );
+export function selectRunBackend(): Promise<BackendChoice> {
+  return selectBackend({});
 }
 
 /**

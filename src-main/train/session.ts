@@ -88,7 +88,7 @@ export async function runSession(
   try {
     const stored = run.readConfig();
     const config = stored.config;
-    const backend = await selectRunBackend(config);
+    const backend = await selectRunBackend();
     try {
       run.writeConfig({ ...stored, backend: { name: backend.name, reason: backend.reason } });
     } catch (e) {
@@ -99,11 +99,7 @@ export async function runSession(
     const setup = await setUpRun(config, runEnvSource(run), 2);
     closeSetup = setup.close;
     // Where the networks run can differ from the backend (learn/exec/select.ts): recorded with it.
-    const networks =
-      setup.agent.executorNote ??
-      (backend.name !== 'wasm'
-        ? `wasm: ${config.algo.toUpperCase()} networks on the WebAssembly SIMD arena (${backend.name} not used: not ported to the executor yet)`
-        : null);
+    const networks = setup.agent.executorNote ?? null;
     if (networks) {
       try {
         run.writeConfig({ ...run.readConfig(), backend: { name: backend.name, reason: backend.reason, networks } });

@@ -5,7 +5,7 @@ import { selectBackend } from '../../learn/exec/backend.ts';
 import { moments, rSquared } from '../../learn/nets/linear-probe.ts';
 import { Adam, FlatParams, fanInBound } from '../../learn/nets/params.ts';
 import { framesToObservation } from '../../learn/replay/pixel-replay.ts';
-import { PIXEL_CONV_DEFAULTS, pixelEncoderFactory, type PixelEncoder } from '../../learn/nets/pixel-nets.ts';
+import { PIXEL_CONV_DEFAULTS, pixelEncoderFactory, type ConvEncoder } from '../../learn/nets/pixel-nets.ts';
 import { PixelEnv } from '../../render/pixel-env.ts';
 import { SyncRenderHost } from '../../render/sync-host.ts';
 import { createEnv } from '../../sim/env.ts';
@@ -125,7 +125,7 @@ class SupervisedProbe {
   private readonly inSize: number;
 
   constructor(
-    private readonly torso: PixelEncoder,
+    private readonly torso: ConvEncoder,
     private readonly stack: number,
     private readonly outSize: number,
     rng: Rng,

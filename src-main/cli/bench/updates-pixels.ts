@@ -1,4 +1,6 @@
-import { selectBackend } from '../../learn/exec/backend.ts';
+import type { BackendName } from '../../learn/exec/backend.ts';
+import { readsAsync, updateAwaited } from '../../learn/agent-reads.ts';
+import type { Batch } from '../../learn/types.ts';
 import { PIXEL_CONV_DEFAULTS, type ConvLayerSpec } from '../../learn/nets/pixel-nets.ts';
 import { createPixelAgent } from '../../learn/algos/pixel-agent.ts';
 import { PixelReplay, type PixelObservation } from '../../learn/replay/pixel-replay.ts';
@@ -9,9 +11,13 @@ import { Rng } from '../../util/rng.ts';
  * networks (3 conv x 32, 2 FC x 200) on 9 x 64 x 64 observations (3 stacked RGB frames), sampled
  * from a PixelReplay of random frames, so the uint8 -> float conversion is part of the figure.
  * One update = critic (its conv torso forward and backward, its target's forward) + actor (reading
- * the critic's torso, detached) + soft target updates.
+ * the critic's torso, detached) + soft target updates. On the backend selected before (updates.ts):
+ * on tensorflow and webgpu the torso runs as TF.js tensors with the dense networks on the TF.js
+ * executor; elsewhere both run on the wasm arena.
  */
 export interface PixelUpdatesOptions {
+  /** The backend selectBackend chose (reported in each line). */
+  backend: BackendName;
   quick: boolean;
   log: (text: string) => void;
   /** Minibatch sizes, one case each (default 16, the paper's, and 64). */
@@ -21,8 +27,6 @@ export interface PixelUpdatesOptions {
 }
 
 export async function* runPixelUpdates(opts: PixelUpdatesOptions): AsyncIterable<Record<string, unknown>> {
-  // The pixel torso reads its features synchronously: webgpu is passed over, as for a pixel run (train/run-setup.ts).
-  const backend = await selectBackend({ needsSyncReads: 'the pixel torso reads its features synchronously' });
   const size = opts.size ?? 64;
   const stack = 3;
   const actionSize = 1;
@@ -53,17 +57,25 @@ export async function* runPixelUpdates(opts: PixelUpdatesOptions): AsyncIterable
     });
     try {
       const batch = replay.makeBatch(batchSize);
-      for (let i = 0; i < 3; i++) agent.update(replay.sample(rng, batch));
+      const update = readsAsync(agent) ? (b: Batch) => updateAwaited(agent, b) : (b: Batch) => agent.update(b);
+      for (let i = 0; i < 3; i++) await update(replay.sample(rng, batch));
       const seconds = opts.quick ? 3 : 10;
       let n = 0;
       const t0 = performance.now();
       while (performance.now() - t0 < seconds * 1000 || n < 3) {
-        agent.update(replay.sample(rng, batch));
+        await update(replay.sample(rng, batch));
         n++;
       }
       const dt = (performance.now() - t0) / 1000;
-      opts.log(`ddpg pixels b${batchSize}: ${n} updates in ${dt.toFixed(1)} s`);
-      yield { case: `ddpg-pixels-b${batchSize}`, backend: backend.name, batch: batchSize, updates_per_s: +(n / dt).toFixed(2) };
+      const executor = (agent as { exec?: { name: string } }).exec?.name ?? 'wasm';
+      opts.log(`ddpg pixels b${batchSize}: ${n} updates in ${dt.toFixed(1)} s (${agent.executorNote ?? executor})`);
+      yield {
+        case: `ddpg-pixels-b${batchSize}`,
+        backend: opts.backend,
+        executor,
+        batch: batchSize,
+        updates_per_s: +(n / dt).toFixed(n / dt < 10 ? 3 : 2),
+      };
     } finally {
       agent.dispose();
     }

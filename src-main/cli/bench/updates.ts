@@ -1,8 +1,6 @@
 import type { BenchSuite } from './suite.ts';
 import { BACKEND_NAMES, selectBackend, type BackendName } from '../../learn/exec/backend.ts';
 import { createAgent, resolveHyperparams } from '../../learn/algos/factory.ts';
-import { ActorCriticAgent } from '../../learn/algos/ddpg/agent.ts';
-import { SacAgent } from '../../learn/algos/sac/agent.ts';
 import { ReplayBuffer } from '../../learn/replay/replay.ts';
 import { Rng } from '../../util/rng.ts';
 import { algorithmIds, allPresets } from '../../learn/algos/specs.ts';
@@ -22,10 +20,10 @@ import { loadavg } from 'node:os';
  *
  * Backends: the selected one (RL_STUDIO_BACKEND or the default order), or each of
  * RL_STUDIO_BENCH_BACKENDS (comma-separated, e.g. `wasm,cpu,webgpu`) in turn. Each line names the
- * backend and the executor the networks ran on (exec/select.ts; an algorithm not ported to the
- * TF.js executor stays on `wasm` and says why), the GEMM threads (RL_STUDIO_THREADS) and the load
- * average, since both move it. On webgpu the updates are awaited (Dawn reads asynchronously).
- * The pixel cases follow when no list is given.
+ * backend and the executor the networks ran on (exec/select.ts; what the TF.js executor cannot run
+ * stays on `wasm` and says why), the GEMM threads (RL_STUDIO_THREADS) and the load average, since
+ * both move it. On webgpu the updates are awaited (Dawn reads asynchronously). The pixel cases
+ * (updates-pixels.ts) follow on each backend.
  */
 export const run: BenchSuite = async function* ({ quick, log }) {
   const listed = process.env.RL_STUDIO_BENCH_BACKENDS?.split(',')
@@ -42,9 +40,8 @@ export const run: BenchSuite = async function* ({ quick, log }) {
       continue;
     }
     yield* lowdimCases(backend.name, quick, log);
+    yield* runPixelUpdates({ backend: backend.name, quick, log });
   }
-  // The pixel networks (not ported to the executor yet) on the default backend, as before.
-  if (!listed) yield* runPixelUpdates({ quick, log });
 };
 
 async function* lowdimCases(backend: BackendName, quick: boolean, log: (text: string) => void): AsyncIterable<Record<string, unknown>> {
@@ -59,8 +56,7 @@ async function* lowdimCases(backend: BackendName, quick: boolean, log: (text: st
   for (const { name, algo, hp } of cases) {
     // The agent as a run on this backend gets it (exec/select.ts chooses its executor).
     const agent = createAgent(algo, obsSize, actionSize, hp, 1);
-    const ported = agent instanceof ActorCriticAgent || agent instanceof SacAgent ? agent : null;
-    const exec = ported?.exec ?? null;
+    const exec = (agent as { exec?: { name: string } }).exec ?? null;
     const update: (b: Batch) => Promise<UpdateStats> | UpdateStats = readsAsync(agent)
       ? (b) => updateAwaited(agent, b)
       : (b) => agent.update(b);
@@ -91,8 +87,7 @@ async function* lowdimCases(backend: BackendName, quick: boolean, log: (text: st
     }
     const dt = (performance.now() - t0) / 1000;
     const executor = exec?.name ?? 'wasm';
-    const note = ported ? ported.executorNote : `wasm: ${algo.toUpperCase()} is not ported to the executor yet`;
-    if (executor !== backend) log(`${name}: ${note}`);
+    if (executor !== backend) log(`${name}: ${agent.executorNote ?? executor}`);
     agent.dispose();
     yield {
       case: name,

@@ -43,7 +43,7 @@ export function registerEval(program: Command): void {
       const { checkpoint, problems } = run.latestCheckpoint();
       for (const p of problems) out.info(`warning: ${p.file}: ${p.message}`);
       if (!checkpoint) throw new UserError({ file: run.dir, message: 'the run has no intact checkpoint to evaluate' });
-      await selectRunBackend(config);
+      await selectRunBackend();
       const setup = await setUpRun(config, runEnvSource(run), 1);
       const [env] = setup.envs;
       const agent = setup.agent;

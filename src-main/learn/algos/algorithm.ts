@@ -6,8 +6,9 @@
  */
 import type { EncoderFactory } from '../nets/encoder.ts';
 import type { FlatParams } from '../nets/params.ts';
-import type { EncoderRole, PixelEncoder } from '../nets/pixel-nets.ts';
+import type { ConvEncoder, EncoderRole } from '../nets/pixel-nets.ts';
 import type { Agent } from '../types.ts';
+import type { Executor } from '../exec/executor.ts';
 import type { AlgorithmSpec } from './spec.ts';
 
 export interface CreateAgentOptions<H> {
@@ -18,6 +19,8 @@ export interface CreateAgentOptions<H> {
   seed: number;
   /** Torso of every network (pixel runs); absent: the identity on state observations. */
   encoder?: EncoderFactory;
+  /** Where the networks run; absent: the executor the active backend selects (learn/exec/select.ts). */
+  executor?: Executor;
 }
 
 /**
@@ -37,7 +40,7 @@ export interface PolicyNetwork {
 }
 
 /** Makes one conv torso for pixel runs (learn/nets/pixel-nets.ts pixelEncoderFactory). */
-export type TorsoMaker = (obsSize: number, role: EncoderRole) => PixelEncoder;
+export type TorsoMaker = (obsSize: number, role: EncoderRole) => ConvEncoder;
 
 /** How the user wired the torsos of a pixel run (learn/algos/pixel-agent.ts PixelAgentOptions). */
 export interface PixelTorsoOptions {

@@ -7,6 +7,7 @@ import { UserError } from '../../util/errors.ts';
 import { resolveHyperparams } from './factory.ts';
 import { PIXEL_CONV_DEFAULTS, pixelEncoderFactory, type ConvLayerSpec, type PixelShape } from '../nets/pixel-nets.ts';
 import type { Agent } from '../types.ts';
+import type { Executor } from '../exec/executor.ts';
 import { getAlgorithm } from './index.ts';
 import { pixelAlgos } from './specs.ts';
 
@@ -22,8 +23,10 @@ export interface PixelAgentOptions {
   trunk?: number;
   /** LayerNorm in the trunk (dense -> LN -> tanh, DrQ-v2 / SAC-AE). */
   trunkNorm?: boolean;
-  /** Conv kernels (PixelEncoderConfig.kernels); default native on the tensorflow backend. */
+  /** Conv kernels (PixelEncoderConfig.kernels); default native on the tensorflow and webgpu backends. */
   kernels?: 'native' | 'arena';
+  /** Where the dense networks run; absent: the executor the active backend selects (learn/exec/select.ts). */
+  executor?: Executor;
   /** One learning rate for every conv torso; default: the rate of the network each one feeds. */
   encoderLr?: number;
   /**
@@ -71,5 +74,12 @@ export function createPixelAgent(opts: PixelAgentOptions): Agent {
     ...(opts.actorEncoderLr !== undefined ? { actorEncoderLr: opts.actorEncoderLr } : {}),
   };
   const encoder = algorithm.pixelEncoders(hp, make, torso);
-  return algorithm.create({ obsSize, actionSize: opts.actionSize, hp, seed: opts.seed, encoder });
+  return algorithm.create({
+    obsSize,
+    actionSize: opts.actionSize,
+    hp,
+    seed: opts.seed,
+    encoder,
+    ...(opts.executor ? { executor: opts.executor } : {}),
+  });
 }

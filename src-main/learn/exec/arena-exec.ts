@@ -15,6 +15,8 @@ import {
 } from '../nets/mlp.ts';
 import { squashedGaussian, squashedGaussianBackward } from './squashed-gaussian.ts';
 import { nafQuadratic } from './naf-head.ts';
+import { tensorValues } from './tensor-values.ts';
+import * as tf from '@tensorflow/tfjs';
 import type { AdamOptimizer, AdamState, Buf, DenseGrads, Executor, Params } from './executor.ts';
 
 /**
@@ -348,6 +350,14 @@ export class ArenaExecutor implements Executor {
     const yv = this.view(y);
     const xv = this.view(x);
     for (let i = 0; i < n; i++) yv[i] += alpha * xv[i];
+  }
+
+  fromTensor(dst: Buf, t: tf.Tensor): void {
+    this.write(dst, tensorValues(t));
+  }
+
+  toTensor(src: Buf, rows: number, cols: number): tf.Tensor2D {
+    return tf.tensor2d(this.read(src).slice(0, rows * cols), [rows, cols]);
   }
 
   dispose(): void {

@@ -6,8 +6,7 @@ import { dirname, sep } from 'node:path';
 /**
  * Backend selection at start: native TensorFlow (tfjs-node-gpu, then tfjs-node) where those
  * optional packages load, then WebGPU (Dawn through the `webgpu` package; only when asked, with
- * RL_STUDIO_BACKEND=webgpu or the option, and not for callers that read synchronously, such as
- * pixel runs), then WebAssembly, then plain JS. The chosen backend and the reason for every
+ * RL_STUDIO_BACKEND=webgpu or the option), then WebAssembly, then plain JS. The chosen backend and the reason for every
  * fallback are returned so the UI, the CLI and a run's config can show them.
  *
  * The name decides where the agents' dense networks run (exec/select.ts): `wasm` is the
@@ -48,11 +47,6 @@ export interface BackendOptions {
   backend?: BackendName;
   /** Environment to read RL_STUDIO_BACKEND from (default process.env). */
   env?: Record<string, string | undefined>;
-  /**
-   * Why the caller reads TF.js results synchronously (a pixel run's conv torso), if it does: then
-   * webgpu, whose results Dawn in Node returns only asynchronously, is passed over with this reason.
-   */
-  needsSyncReads?: string;
 }
 
 let pending: Promise<BackendChoice> | null = null;
@@ -71,23 +65,19 @@ export function selectBackend(opts: BackendOptions = {}): Promise<BackendChoice>
   }
   const forced: BackendName | undefined = opts.backend ?? (fromEnv as BackendName | undefined) ?? undefined;
   const source = opts.backend ? 'option' : fromEnv ? 'env' : 'default';
-  const key = `${forced ?? ''}|${opts.needsSyncReads ?? ''}`;
+  const key = forced ?? '';
   if (!pending || key !== pendingKey) {
     pendingKey = key;
-    pending = choose(forced, source, opts.needsSyncReads ?? null);
+    pending = choose(forced, source);
   }
   return pending;
 }
 
-async function choose(
-  forced: BackendName | undefined,
-  source: BackendChoice['source'],
-  needsSyncReads: string | null,
-): Promise<BackendChoice> {
+async function choose(forced: BackendName | undefined, source: BackendChoice['source']): Promise<BackendChoice> {
   const tried: BackendAttempt[] = [];
   const order: BackendName[] = forced ? [forced, ...BACKEND_NAMES.filter((b) => b !== forced)] : [...BACKEND_NAMES];
   for (const name of order) {
-    const error = await tryBackend(name, tried, forced === name, needsSyncReads);
+    const error = await tryBackend(name, tried, forced === name);
     if (error === null) {
       const failed = tried.filter((t) => !t.ok);
       const why = failed.length ? `; fell back from ${failed.map((t) => `${t.name} (${t.error})`).join(', ')}` : '';
@@ -103,12 +93,7 @@ async function choose(
 }
 
 /** Returns null when the backend is active, else the error text (also recorded in `tried`). */
-async function tryBackend(
-  name: BackendName,
-  tried: BackendAttempt[],
-  asked: boolean,
-  needsSyncReads: string | null,
-): Promise<string | null> {
+async function tryBackend(name: BackendName, tried: BackendAttempt[], asked: boolean): Promise<string | null> {
   if (name === 'tensorflow') {
     // Native TensorFlow ships only through tfjs-node(-gpu), optional packages whose install
     // downloads libtensorflow; importing them registers the 'tensorflow' backend on our tfjs-core.
@@ -128,12 +113,10 @@ async function tryBackend(
     return 'not installed';
   }
   if (name === 'webgpu') {
-    // Runs of DDPG, TD3 and SAC train on webgpu (their agents' reads are awaited, learn/agent-reads.ts),
-    // but only when asked: its speed against the wasm arena on a real GPU is not measured yet, and
-    // the only adapter on a machine without one is CPU-emulated and far slower.
-    const why =
-      needsSyncReads ??
-      (asked ? null : 'chosen only when asked (RL_STUDIO_BACKEND=webgpu): not yet measured faster than the wasm arena on a GPU');
+    // Runs train on webgpu (their agents' reads are awaited, learn/agent-reads.ts), but only when
+    // asked: its speed against the wasm arena on a real GPU is not measured yet, and the only
+    // adapter on a machine without one is CPU-emulated and far slower.
+    const why = asked ? null : 'chosen only when asked (RL_STUDIO_BACKEND=webgpu): not yet measured faster than the wasm arena on a GPU';
     if (why) {
       tried.push({ name: 'webgpu', ok: false, error: why });
       return why;

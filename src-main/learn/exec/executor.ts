@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs';
 import type { ParamSpec } from '../nets/params.ts';
 import type { Activation, Layer, NormCtx } from '../nets/mlp.ts';
 
@@ -147,6 +148,14 @@ export interface Executor {
   addClamped(a: Buf, noise: Buf, n: number, lo: number, hi: number): void;
   /** y <- y + alpha x over n floats. */
   axpy(y: Buf, x: Buf, alpha: number, n: number): void;
+
+  /**
+   * dst <- a TF.js tensor's values (a pixel torso's features). The TF.js executor takes the tensor
+   * itself, on the device; the arena copies its values in. Call inside tf.tidy.
+   */
+  fromTensor(dst: Buf, t: tf.Tensor): void;
+  /** The first rows x cols values of src (row-major) as a TF.js tensor, e.g. the feature gradient a torso trains on. Call inside tf.tidy. */
+  toTensor(src: Buf, rows: number, cols: number): tf.Tensor2D;
 
   /** Releases everything this executor holds. */
   dispose(): void;

@@ -73,6 +73,16 @@ class TfAdam implements AdamOptimizer {
   }
 }
 
+/** The tensor of one slot of a TF.js executor's parameter set (the pixel torso computes on it directly). */
+export function tfParamTensor(p: Params, name: string): tf.Tensor {
+  return (p as TfParams).get(name);
+}
+
+/** Replaces one slot's tensor (kept; the old one disposed). */
+export function setTfParamTensor(p: Params, name: string, t: tf.Tensor): void {
+  (p as TfParams).set(name, t);
+}
+
 export class TfExecutor implements Executor {
   readonly name: ExecutorName;
   readonly syncRead: boolean;
@@ -510,6 +520,14 @@ export class TfExecutor implements Executor {
       y,
       tf.tidy(() => tf.add(this.vec(y, n), tf.mul(this.vec(x, n), alpha))),
     );
+  }
+
+  fromTensor(dst: Buf, t: tf.Tensor): void {
+    this.put(dst, t.reshape([t.size]));
+  }
+
+  toTensor(src: Buf, rows: number, cols: number): tf.Tensor2D {
+    return this.mat(src, rows, cols);
   }
 
   dispose(): void {

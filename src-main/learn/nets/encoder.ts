@@ -2,11 +2,14 @@ import type * as tf from '@tensorflow/tfjs';
 
 /**
  * The replaceable torso of every network: observations -> features. Low-dimensional runs use the
- * identity; pixel runs plug in a conv net (the DDPG supplement's 3 x 32 conv layers) that trains
- * through TensorFlow.js autodiff, fed the feature gradient the hand-written dense head computes.
+ * identity; pixel runs plug in a conv net (the DDPG supplement's 3 x 32 conv layers; nets/pixel-nets.ts)
+ * that trains by its own optimizer, fed the feature gradient the agent's dense head computes on its
+ * executor (exec/torso-link.ts carries features and gradients between the two).
  */
 export interface ObsEncoder {
   readonly outSize: number;
+  /** Why it reads TF.js results synchronously (e.g. the arena conv torso reads its input tensors), if it does: then not on webgpu. */
+  readonly syncReads?: string;
   /** False for the identity: the head then skips computing the gradient w.r.t. its input. */
   readonly trainable: boolean;
   /** Features for a batch (called inside tf.tidy). */
@@ -20,6 +23,8 @@ export interface ObsEncoder {
   softUpdateFrom(source: ObsEncoder, tau: number): void;
   copyFrom(source: ObsEncoder): void;
   getState(): Record<string, { shape: number[]; data: Float32Array }>;
+  /** getState() where the weights live on a device that reads only asynchronously (webgpu); absent: getState() serves. */
+  getStateAsync?(): Promise<Record<string, { shape: number[]; data: Float32Array }>>;
   setState(state: Record<string, { shape: number[]; data: Float32Array }>): void;
   dispose(): void;
 }

@@ -4,6 +4,9 @@ import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './para
 import { Rng } from '../../util/rng.ts';
 import { col2im, convBackwardGemm, convDims, convForwardGemm, transposeMatrix, type ConvDims } from './conv.ts';
 import { Arena } from './simd.ts';
+import { TfExecutor, setTfParamTensor, tfParamTensor } from '../exec/tf-exec.ts';
+import { tensorValues } from '../exec/tensor-values.ts';
+import type { AdamOptimizer, AdamState, Params } from '../exec/executor.ts';
 
 /**
  * The DDPG paper's pixel networks (Lillicrap et al. 2015, supplement 7): 3 convolutional layers of
@@ -58,8 +61,8 @@ export interface PixelEncoderConfig extends PixelShape {
   /** LayerNorm in the trunk (dense -> LN -> tanh). */
   trunkNorm?: boolean;
   /**
-   * Which conv kernels: 'native' (TensorFlow.js's, NativeConvEncoder) or 'arena' (the GEMMs of
-   * PixelEncoder). Default: native on the tensorflow backend (tfjs-node, -gpu), arena elsewhere.
+   * Which conv kernels: 'native' (TensorFlow.js's, TensorConvEncoder) or 'arena' (the GEMMs of
+   * PixelEncoder). Default: native on the tensorflow (tfjs-node, -gpu) and webgpu backends, arena elsewhere.
    */
   kernels?: 'native' | 'arena';
 }
@@ -98,25 +101,71 @@ export function pixelConvDims(shape: PixelShape, layers: readonly ConvLayerSpec[
 /** Variance epsilon of the trunk's LayerNorm (PyTorch's default); the exported graphs use the same. */
 export const LAYER_NORM_EPS = 1e-5;
 
-/** What tensorValues() reads of the wasm backend (TensorFlow.js internals, checked before use). */
-interface WasmBackendInternals {
-  wasm?: { HEAPU8?: Uint8Array };
-  dataIdMap?: { get(id: unknown): { memoryOffset?: number | null } | undefined };
+/** A conv torso's geometry and parameter slots (the same layout on every executor and in checkpoints). */
+export interface ConvTorsoLayout {
+  dims: ConvDims[];
+  /** Flattened size of the last conv layer's output. */
+  convOut: number;
+  outSize: number;
+  inSize: number;
+  specs: ParamSpec[];
+}
+
+export function convTorsoLayout(shape: PixelShape, layers: readonly ConvLayerSpec[], trunk: number, trunkNorm: boolean): ConvTorsoLayout {
+  const dims = pixelConvDims(shape, layers);
+  const last = dims[dims.length - 1];
+  const convOut = last.outH * last.outW * last.outC;
+  const specs: ParamSpec[] = [];
+  dims.forEach((d, i) => {
+    // DDPG supplement 7: U(-1/sqrt(fan_in), +) for hidden layers; stored [K, cout] (the filter's memory order).
+    specs.push({ name: `c${i}.W`, shape: [d.K, d.outC], bound: fanInBound(d.K), decay: true });
+    specs.push({ name: `c${i}.b`, shape: [d.outC], bound: fanInBound(d.K), decay: false });
+  });
+  if (trunk > 0) {
+    specs.push({ name: 't.W', shape: [convOut, trunk], bound: fanInBound(convOut), decay: true });
+    specs.push({ name: 't.b', shape: [trunk], bound: fanInBound(convOut), decay: false });
+    if (trunkNorm) {
+      specs.push({ name: 'ln.g', shape: [trunk], bound: 0, decay: false, fill: 1 });
+      specs.push({ name: 'ln.b', shape: [trunk], bound: 0, decay: false, fill: 0 });
+    }
+  }
+  return { dims, convOut, outSize: trunk > 0 ? trunk : convOut, inSize: shape.height * shape.width * shape.channels, specs };
+}
+
+/** A torso's checkpoint state checked against its parameter count. */
+function checkTorsoState(
+  state: Record<string, { shape: number[]; data: Float32Array }>,
+  n: number,
+): { params: Float32Array; adam: AdamState } {
+  const get = (k: string, len: number) => {
+    const t = state[k];
+    if (!t || t.data.length !== len)
+      throw new Error(`pixel encoder state '${k}' is missing or has the wrong size (the conv layers differ?)`);
+    return t.data;
+  };
+  return { params: get('params', n), adam: { m: get('adam.m', n), v: get('adam.v', n), t: get('adam.t', 1)[0] } };
 }
 
 /**
- * A float32 tensor's values, without the copy dataSync() makes where the wasm backend allows it: a
- * view of the backend's heap, valid only until the next TensorFlow.js call (use it at once). At a
- * batch of 64 pixel observations dataSync() allocates and copies 9.4 MB each time, several times
- * per update.
+ * A conv torso: PixelEncoder (arena GEMMs) or TensorConvEncoder (TF.js tensors on the device); the
+ * same network, parameter layout and checkpoint state.
  */
-export function tensorValues(t: tf.Tensor): Float32Array {
-  const b = tf.engine().backend as unknown as WasmBackendInternals;
-  const heap = b.wasm?.HEAPU8;
-  const offset = b.dataIdMap?.get(t.dataId)?.memoryOffset;
-  if (t.dtype === 'float32' && heap && typeof offset === 'number' && offset % 4 === 0)
-    return new Float32Array(heap.buffer, heap.byteOffset + offset, t.size);
-  return t.dataSync() as Float32Array;
+export interface ConvEncoder extends ObsEncoder {
+  readonly shape: PixelShape;
+  readonly inSize: number;
+  readonly dims: ConvDims[];
+  readonly convOut: number;
+  readonly params: { readonly size: number };
+  /**
+   * Features for a reader that does not train this torso (DetachedEncoder): when the torso's last
+   * fresh forward was of these observations it is returned even if one optimizer step of the
+   * torso came after it (DrQ-v2: the actor reads the features the critic step was computed from).
+   */
+  encodeDetached(obs: tf.Tensor2D): tf.Tensor2D;
+  /** The weights, flat in the parameter layout (a copy, read synchronously). */
+  readParams(): Float32Array;
+  /** dL/dW for the batch given dL/d(features), flat in the parameter layout (read synchronously). */
+  gradient(obs: tf.Tensor2D, dFeatures: tf.Tensor2D, out?: Float32Array): Float32Array;
 }
 
 /**
@@ -126,7 +175,8 @@ export function tensorValues(t: tf.Tensor): Float32Array {
  * outputs): applyGradient() on the same observations reuses it, and so does a
  * DetachedEncoder reading this torso (see there).
  */
-export class PixelEncoder implements ObsEncoder {
+export class PixelEncoder implements ConvEncoder {
+  readonly syncReads = 'the arena conv torso reads its input tensors synchronously (kernels: native runs it on the device)';
   /** False at learning rate 0 (a frozen torso): the agent then skips its input gradient. */
   readonly trainable: boolean;
   readonly outSize: number;
@@ -154,25 +204,9 @@ export class PixelEncoder implements ObsEncoder {
     /** LayerNorm between the trunk's dense layer and its tanh (DrQ-v2, SAC-AE): dense -> LN -> tanh. */
     readonly trunkNorm = false,
   ) {
-    this.dims = pixelConvDims(shape, layers);
-    const last = this.dims[this.dims.length - 1];
-    this.convOut = last.outH * last.outW * last.outC;
-    this.outSize = trunk > 0 ? trunk : this.convOut;
-    this.inSize = shape.height * shape.width * shape.channels;
-    const specs: ParamSpec[] = [];
-    this.dims.forEach((d, i) => {
-      // DDPG supplement 7: U(-1/sqrt(fan_in), +) for hidden layers; stored [K, cout] (the filter's memory order).
-      specs.push({ name: `c${i}.W`, shape: [d.K, d.outC], bound: fanInBound(d.K), decay: true });
-      specs.push({ name: `c${i}.b`, shape: [d.outC], bound: fanInBound(d.K), decay: false });
-    });
-    if (trunk > 0) {
-      specs.push({ name: 't.W', shape: [this.convOut, trunk], bound: fanInBound(this.convOut), decay: true });
-      specs.push({ name: 't.b', shape: [trunk], bound: fanInBound(this.convOut), decay: false });
-      if (trunkNorm) {
-        specs.push({ name: 'ln.g', shape: [trunk], bound: 0, decay: false, fill: 1 });
-        specs.push({ name: 'ln.b', shape: [trunk], bound: 0, decay: false, fill: 0 });
-      }
-    }
+    const layout = convTorsoLayout(shape, layers, trunk, trunkNorm);
+    ({ dims: this.dims, convOut: this.convOut, outSize: this.outSize, inSize: this.inSize } = layout);
+    const specs = layout.specs;
     const size = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
     this.ar = new Arena(4 * 6 * size + (1 << 20));
     this.params = new FlatParams(specs, this.ar);
@@ -288,11 +322,11 @@ export class PixelEncoder implements ObsEncoder {
     return this.heldFeatures(rows);
   }
 
-  /**
-   * Features for a reader that does not train this torso (DetachedEncoder): when the held forward
-   * is of these observations it is returned even if one optimizer step of this torso came after it
-   * (DrQ-v2: the actor reads the features the critic step was computed from), else a fresh forward.
-   */
+  readParams(): Float32Array {
+    return this.params.values.slice();
+  }
+
+  /** ConvEncoder.encodeDetached: the held forward when it is of these observations, else a fresh one. */
   encodeDetached(obs: tf.Tensor2D): tf.Tensor2D {
     const rows = this.rowsOf(obs);
     this.ensureForward(tensorValues(obs), rows, false);
@@ -422,15 +456,9 @@ export class PixelEncoder implements ObsEncoder {
   }
 
   setState(state: Record<string, { shape: number[]; data: Float32Array }>): void {
-    const n = this.params.size;
-    const get = (k: string, len: number) => {
-      const t = state[k];
-      if (!t || t.data.length !== len)
-        throw new Error(`pixel encoder state '${k}' is missing or has the wrong size (the conv layers differ?)`);
-      return t.data;
-    };
-    this.params.values.set(get('params', n));
-    this.opt.setState({ m: get('adam.m', n), v: get('adam.v', n), t: get('adam.t', 1)[0] });
+    const st = checkTorsoState(state, this.params.size);
+    this.params.values.set(st.params);
+    this.opt.setState(st.adam);
     this.changed();
   }
 
@@ -441,16 +469,55 @@ export class PixelEncoder implements ObsEncoder {
 }
 
 /**
- * The same torso computed by TensorFlow.js's own conv kernels (tf.conv2d and its gradients), for
- * backends that have them natively: tfjs-node / tfjs-node-gpu (the 'tensorflow' backend: CPU
- * kernels of libtensorflow, or CUDA on a GPU) and the cpu backend. The wasm backend lacks the
- * conv gradients, hence the arena GEMMs of PixelEncoder there. Weights, Adam, soft updates,
- * checkpoints and export are PixelEncoder's (one flat parameter vector in the same layout); only
- * the forward and the weight gradient run as tensors, so both paths train the same network
- * (checked against each other in test/unit/learn/conv.test.ts).
+ * The same torso as TF.js tensors on the active backend, for backends with native conv kernels and
+ * their gradients: tfjs-node / tfjs-node-gpu (the 'tensorflow' backend: libtensorflow's CPU
+ * kernels, or CUDA) and webgpu. The wasm backend lacks the conv gradients, hence the arena GEMMs of
+ * PixelEncoder there. Weights, Adam and soft updates live on the device as a TF.js executor's
+ * parameter set (exec/tf-exec.ts: the same Adam as every network), the weight gradient comes from
+ * TF.js's autodiff (tf.grads) of the forward, and nothing is read back during training, so the
+ * torso runs on webgpu, whose results Dawn in Node returns only asynchronously. Its parameter layout
+ * and checkpoint state are PixelEncoder's, so both train the same network (checked against each
+ * other in test/unit/learn/conv.test.ts) and a checkpoint moves between them.
  */
-export class NativeConvEncoder extends PixelEncoder {
-  /** The torso on tensors: x is [rows, H, W, C]; w holds the weights in params' slot order. */
+export class TensorConvEncoder implements ConvEncoder {
+  readonly trainable: boolean;
+  readonly outSize: number;
+  readonly inSize: number;
+  readonly dims: ConvDims[];
+  readonly convOut: number;
+  readonly specs: ParamSpec[];
+  private readonly exec = new TfExecutor();
+  readonly params: Params;
+  private readonly grads: Params;
+  private readonly opt: AdamOptimizer;
+  /**
+   * The last fresh forward: its input tensor (compared by identity) and features. A detached reader
+   * of the same input gets these features even after this torso's optimizer step (as PixelEncoder).
+   */
+  private held: { input: tf.Tensor2D; features: tf.Tensor2D; fresh: boolean } | null = null;
+
+  constructor(
+    readonly shape: PixelShape,
+    readonly layers: readonly ConvLayerSpec[],
+    rng: Rng,
+    lr: number,
+    l2 = 0,
+    readonly trunk = 0,
+    readonly trunkNorm = false,
+  ) {
+    const layout = convTorsoLayout(shape, layers, trunk, trunkNorm);
+    ({ dims: this.dims, convOut: this.convOut, outSize: this.outSize, inSize: this.inSize, specs: this.specs } = layout);
+    const host = new FlatParams(this.specs);
+    host.init(rng);
+    this.params = this.exec.params(this.specs);
+    this.exec.writeParams(this.params, host.values);
+    host.dispose();
+    this.grads = this.exec.params(this.specs);
+    this.opt = this.exec.adam(this.params, lr, l2);
+    this.trainable = lr > 0;
+  }
+
+  /** The torso on tensors: x is [rows, H, W, C]; w holds the weights in slot order. */
   private forwardTensors(x: tf.Tensor4D, w: tf.Tensor[]): tf.Tensor2D {
     let h: tf.Tensor4D = x;
     this.dims.forEach((d, i) => {
@@ -460,7 +527,7 @@ export class NativeConvEncoder extends PixelEncoder {
     let f = h.reshape([x.shape[0], this.convOut]) as tf.Tensor2D;
     if (this.trunk > 0) {
       const L = 2 * this.dims.length;
-      let z = tf.add(tf.matMul(f, w[L].reshape([this.convOut, this.trunk]) as tf.Tensor2D), w[L + 1]) as tf.Tensor2D;
+      let z = tf.add(tf.matMul(f, w[L]), w[L + 1]) as tf.Tensor2D;
       if (this.trunkNorm) {
         const { mean, variance } = tf.moments(z, -1, true);
         z = tf.add(tf.mul(tf.div(tf.sub(z, mean), tf.sqrt(tf.add(variance, LAYER_NORM_EPS))), w[L + 2]), w[L + 3]) as tf.Tensor2D;
@@ -470,8 +537,8 @@ export class NativeConvEncoder extends PixelEncoder {
     return f;
   }
 
-  private weightTensors(): tf.Tensor[] {
-    return this.params.slots.map((s) => tf.tensor(this.params.view(s.name), [s.size]));
+  private weights(): tf.Tensor[] {
+    return this.specs.map((s) => tfParamTensor(this.params, s.name));
   }
 
   private input(obs: tf.Tensor2D): tf.Tensor4D {
@@ -482,22 +549,93 @@ export class NativeConvEncoder extends PixelEncoder {
     return obs.reshape([obs.shape[0], this.shape.height, this.shape.width, this.shape.channels]);
   }
 
-  override encode(obs: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => this.forwardTensors(this.input(obs), this.weightTensors()));
+  encode(obs: tf.Tensor2D): tf.Tensor2D {
+    const features = tf.tidy(() => this.forwardTensors(this.input(obs), this.weights()));
+    this.forget();
+    this.held = { input: obs, features: tf.keep(features), fresh: true };
+    return tf.clone(features);
   }
 
-  override encodeDetached(obs: tf.Tensor2D): tf.Tensor2D {
+  /** Features for a reader that does not train this torso (DetachedEncoder; see PixelEncoder.encodeDetached). */
+  encodeDetached(obs: tf.Tensor2D): tf.Tensor2D {
+    if (this.held && this.held.input === obs && !obs.isDisposed) return tf.clone(this.held.features);
     return this.encode(obs);
   }
 
-  override gradient(obs: tf.Tensor2D, dFeatures: tf.Tensor2D, out = new Float32Array(this.params.size)): Float32Array {
-    tf.tidy(() => {
+  readParams(): Float32Array {
+    return this.exec.readParams(this.params);
+  }
+
+  /** dL/dW per slot, as tensors of the slots' shapes (the caller disposes them). */
+  private gradientTensors(obs: tf.Tensor2D, dFeatures: tf.Tensor2D): tf.Tensor[] {
+    return tf.tidy(() => {
       const x = this.input(obs);
-      const w = this.weightTensors();
-      const grads = tf.grads((...ws: tf.Tensor[]) => tf.sum(tf.mul(this.forwardTensors(x, ws), dFeatures)))(w);
-      this.params.slots.forEach((s, i) => out.set(grads[i].dataSync() as Float32Array, s.offset));
+      return tf.grads((...ws: tf.Tensor[]) => tf.sum(tf.mul(this.forwardTensors(x, ws), dFeatures)))(this.weights());
     });
+  }
+
+  /** dL/dW for the batch given dL/d(features), read back flat in the parameter layout (synchronous: not on webgpu). */
+  gradient(obs: tf.Tensor2D, dFeatures: tf.Tensor2D, out = new Float32Array(this.params.size)): Float32Array {
+    let off = 0;
+    for (const g of this.gradientTensors(obs, dFeatures)) {
+      out.set(g.dataSync() as Float32Array, off);
+      off += g.size;
+      g.dispose();
+    }
     return out;
+  }
+
+  applyGradient(obs: tf.Tensor2D, dFeatures: tf.Tensor2D): void {
+    const grads = this.gradientTensors(obs, dFeatures);
+    this.specs.forEach((s, i) => setTfParamTensor(this.grads, s.name, grads[i]));
+    this.exec.adamStep(this.opt, this.grads);
+    if (this.held) this.held.fresh = false;
+  }
+
+  private forget(): void {
+    this.held?.features.dispose();
+    this.held = null;
+  }
+
+  softUpdateFrom(source: ObsEncoder, tau: number): void {
+    this.exec.softUpdate(this.params, (source as TensorConvEncoder).params, tau);
+    this.forget();
+  }
+
+  copyFrom(source: ObsEncoder): void {
+    if (source instanceof TensorConvEncoder) this.exec.copyParams(this.params, source.params);
+    else this.exec.writeParams(this.params, (source as PixelEncoder).params.values);
+    this.forget();
+  }
+
+  private stateOf(values: Float32Array, adam: AdamState): Record<string, { shape: number[]; data: Float32Array }> {
+    const n = this.params.size;
+    return {
+      params: { shape: [n], data: values },
+      'adam.m': { shape: [n], data: adam.m },
+      'adam.v': { shape: [n], data: adam.v },
+      'adam.t': { shape: [1], data: Float32Array.of(adam.t) },
+    };
+  }
+
+  getState(): Record<string, { shape: number[]; data: Float32Array }> {
+    return this.stateOf(this.exec.readParams(this.params), this.exec.readAdam(this.opt));
+  }
+
+  async getStateAsync(): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
+    return this.stateOf(await this.exec.readParamsAsync(this.params), await this.exec.readAdamAsync(this.opt));
+  }
+
+  setState(state: Record<string, { shape: number[]; data: Float32Array }>): void {
+    const s = checkTorsoState(state, this.params.size);
+    this.exec.writeParams(this.params, s.params);
+    this.exec.writeAdam(this.opt, s.adam);
+    this.forget();
+  }
+
+  dispose(): void {
+    this.forget();
+    this.exec.dispose();
   }
 }
 
@@ -509,7 +647,10 @@ export class NativeConvEncoder extends PixelEncoder {
  */
 export class DetachedEncoder implements ObsEncoder {
   readonly trainable = false;
-  constructor(readonly source: PixelEncoder) {}
+  constructor(readonly source: ConvEncoder) {}
+  get syncReads(): string | undefined {
+    return this.source.syncReads;
+  }
   get outSize(): number {
     return this.source.outSize;
   }
@@ -522,23 +663,31 @@ export class DetachedEncoder implements ObsEncoder {
   getState(): Record<string, { shape: number[]; data: Float32Array }> {
     return this.source.getState();
   }
+  getStateAsync(): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
+    return this.source.getStateAsync ? this.source.getStateAsync() : Promise.resolve(this.source.getState());
+  }
   setState(): void {}
   dispose(): void {}
+}
+
+/** TF.js backends whose conv kernels and gradients run natively (TensorConvEncoder's default there). */
+export function nativeConvBackend(backend: string): boolean {
+  return backend === 'tensorflow' || backend === 'webgpu';
 }
 
 /**
  * An EncoderFactory making one conv torso per network. Agents that pass the network's role get its
  * learning rate (actor 1e-4, critic 1e-3 in DDPG); otherwise config.lr applies to all.
  */
-export function pixelEncoderFactory(config: PixelEncoderConfig): EncoderFactory & ((obsSize: number, role?: EncoderRole) => PixelEncoder) {
+export function pixelEncoderFactory(config: PixelEncoderConfig): EncoderFactory & ((obsSize: number, role?: EncoderRole) => ConvEncoder) {
   const root = new Rng(config.seed);
   const shape = { height: config.height, width: config.width, channels: config.channels };
   return (obsSize: number, role?: EncoderRole) => {
     const expected = shape.height * shape.width * shape.channels;
     if (obsSize !== expected)
       throw new Error(`observation size ${obsSize} does not match ${shape.height}x${shape.width}x${shape.channels} pixels (${expected})`);
-    const native = (config.kernels ?? (tf.getBackend() === 'tensorflow' ? 'native' : 'arena')) === 'native';
-    return new (native ? NativeConvEncoder : PixelEncoder)(
+    const native = (config.kernels ?? (nativeConvBackend(tf.getBackend()) ? 'native' : 'arena')) === 'native';
+    return new (native ? TensorConvEncoder : PixelEncoder)(
       shape,
       config.layers,
       root.fork(),

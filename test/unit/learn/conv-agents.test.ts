@@ -4,7 +4,8 @@ import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
 import { createPixelAgent } from '../../../src-main/learn/algos/pixel-agent.ts';
 import {
   DetachedEncoder,
-  NativeConvEncoder,
+  TensorConvEncoder,
+  type ConvEncoder,
   PixelEncoder,
   pixelConvDims,
   PIXEL_CONV_DEFAULTS,
@@ -43,7 +44,7 @@ function filledReplay(rng: Rng, actionSize: number): PixelReplay {
   return buf;
 }
 
-type AnyEncoder = PixelEncoder | DetachedEncoder;
+type AnyEncoder = ConvEncoder | DetachedEncoder;
 
 /** The agent's encoders: NAF [net, target]; DDPG/TD3 [actor, actor target, critics..., critic targets...]. */
 function encoders(agent: Agent): AnyEncoder[] {
@@ -158,15 +159,19 @@ describe('pixel networks', () => {
         kernels: 'arena',
       });
       try {
-        expect(torsos(agent)[0]).toBeInstanceOf(NativeConvEncoder);
+        expect(torsos(agent)[0]).toBeInstanceOf(TensorConvEncoder);
         const buf = filledReplay(rng, 2);
         const batch = buf.makeBatch(8);
         agent.update(buf.sample(rng, batch));
         const before = tf.memory().numTensors;
-        const w0 = torsos(agent)[0].params.values.slice();
+        const w0 = torsos(agent)[0].readParams();
         for (let i = 0; i < 3; i++) expect(Number.isFinite(agent.update(buf.sample(rng, batch)).metrics.critic_loss)).toBe(true);
         expect(tf.memory().numTensors).toBe(before);
-        expect(torsos(agent)[0].params.values.some((v, i) => v !== w0[i])).toBe(true);
+        expect(
+          torsos(agent)[0]
+            .readParams()
+            .some((v, i) => v !== w0[i]),
+        ).toBe(true);
         arena.setState(agent.getState());
         const obs = buf.sample(rng, buf.makeBatch(1)).obs;
         const a = agent.act(obs, false);

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
 import { col2im, convBackwardGemm, convDims, convForwardGemm, transposeMatrix, type ConvDims } from '../../../src-main/learn/nets/conv.ts';
 import { Arena } from '../../../src-main/learn/nets/simd.ts';
-import { LAYER_NORM_EPS, NativeConvEncoder, PixelEncoder } from '../../../src-main/learn/nets/pixel-nets.ts';
+import { LAYER_NORM_EPS, TensorConvEncoder, PixelEncoder, type ConvEncoder } from '../../../src-main/learn/nets/pixel-nets.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 
 // The wasm backend is the one the agents run on; the plain cpu backend's native conv gradients are
@@ -277,7 +277,7 @@ describe('PixelEncoder', () => {
   );
 });
 
-describe('NativeConvEncoder (TensorFlow.js conv kernels, for the tensorflow backend)', () => {
+describe('TensorConvEncoder (TensorFlow.js conv kernels on the device, for the tensorflow and webgpu backends)', () => {
   it.each([
     [0, false],
     [6, true],
@@ -292,7 +292,7 @@ describe('NativeConvEncoder (TensorFlow.js conv kernels, for the tensorflow back
         { kernel: 2, stride: 1, filters: 3 },
       ];
       const arena = new PixelEncoder(shape, layers, new Rng(3), 1e-3, 0, trunk, norm);
-      const native = new NativeConvEncoder(shape, layers, new Rng(99), 1e-3, 0, trunk, norm);
+      const native = new TensorConvEncoder(shape, layers, new Rng(99), 1e-3, 0, trunk, norm);
       // The same weights (LayerNorm scale and shift off their initial values).
       arena.params.values.set(Float32Array.from({ length: arena.params.size }, () => rng.range(-0.4, 0.4)));
       if (norm) arena.params.view('ln.g').set(Float32Array.from({ length: trunk }, () => rng.range(0.5, 1.5)));
@@ -300,7 +300,7 @@ describe('NativeConvEncoder (TensorFlow.js conv kernels, for the tensorflow back
       const B = 3;
       const obs = Float32Array.from({ length: B * 16 * 16 * 6 }, () => rng.uniform());
       const dF = Float32Array.from({ length: B * arena.outSize }, () => rng.range(-1, 1));
-      const run = (enc: PixelEncoder) =>
+      const run = (enc: ConvEncoder) =>
         tf.tidy(() => {
           const o = tf.tensor2d(obs, [B, obs.length / B]);
           const f = Float32Array.from(enc.encode(o).dataSync());
@@ -323,7 +323,7 @@ describe('NativeConvEncoder (TensorFlow.js conv kernels, for the tensorflow back
       o.dispose();
       d.dispose();
       const pa = arena.params.values;
-      const pn = native.params.values;
+      const pn = native.readParams();
       for (let i = 0; i < pa.length; i++) expect(Math.abs(pn[i] - pa[i]), `weight ${i} after a step`).toBeLessThan(1e-5);
       arena.dispose();
       native.dispose();

@@ -14,7 +14,8 @@ import { TfExecutor } from '../../../src-main/learn/exec/tf-exec.ts';
 import { ReplayBuffer } from '../../../src-main/learn/replay/replay.ts';
 import { resolveHyperparams } from '../../../src-main/learn/algos/factory.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
-import type { Batch, UpdateStats } from '../../../src-main/learn/types.ts';
+import type { Agent, Batch, UpdateStats } from '../../../src-main/learn/types.ts';
+import { createPixelAgent } from '../../../src-main/learn/algos/pixel-agent.ts';
 
 /**
  * The TF.js executor against the wasm arena: the same agent (same seed, so the same initial
@@ -130,23 +131,109 @@ async function compareWithArena(algo: PortedAlgo): Promise<void> {
   onTf.dispose();
 }
 
-/** Tensors (and GPU bytes) live after `n` more updates, once every buffer exists. */
-async function flatOver(n: number): Promise<void> {
+/** Pixel agents: a conv torso (2 conv layers, an 8-unit trunk with LayerNorm) on 12 x 12 x 6 observations. */
+const PIXELS = { shape: { height: 12, width: 12, channels: 6 }, batch: 8 };
+const PIXEL_SIZE = 12 * 12 * 6;
+
+function pixelAgent(algo: 'ddpg' | 'naf', executor: Executor, kernels: 'arena' | 'native'): Agent {
+  return createPixelAgent({
+    algo,
+    shape: PIXELS.shape,
+    actionSize: ACT,
+    seed: 5,
+    layers: [
+      { kernel: 4, stride: 2, filters: 4 },
+      { kernel: 3, stride: 1, filters: 4 },
+    ],
+    trunk: 8,
+    trunkNorm: true,
+    kernels,
+    executor,
+    hyperparams:
+      algo === 'naf'
+        ? { hidden: [16, 16], batchSize: PIXELS.batch }
+        : { actorHidden: [16, 16], criticHidden: [16, 16], batchSize: PIXELS.batch, criticL2: 0.01 },
+  });
+}
+
+function pixelBatches(n: number): Batch[] {
+  const rng = new Rng(21);
+  const B = PIXELS.batch;
+  return Array.from({ length: n }, () => ({
+    size: B,
+    obs: Float32Array.from({ length: B * PIXEL_SIZE }, () => rng.uniform()),
+    actions: Float32Array.from({ length: B * ACT }, () => rng.range(-1, 1)),
+    rewards: Float32Array.from({ length: B }, () => rng.normal()),
+    nextObs: Float32Array.from({ length: B * PIXEL_SIZE }, () => rng.uniform()),
+    dones: new Float32Array(B),
+  }));
+}
+
+/**
+ * A pixel agent with its conv torso as TF.js tensors on the TF.js executor (TensorConvEncoder)
+ * against the same agent with the arena's GEMM torso on the arena. The arena torso reads its input
+ * synchronously, which webgpu cannot, so the reference runs on the cpu backend first.
+ */
+async function compareTorsoWithArena(algo: 'ddpg' | 'naf'): Promise<void> {
+  const device = tf.getBackend();
+  const bs = pixelBatches(UPDATES);
+  const obs = bs[0].obs.subarray(0, PIXEL_SIZE);
+  await tf.setBackend('cpu');
+  const arena = pixelAgent(algo, ArenaExecutor.create(1 << 20), 'arena');
+  const ref = { before: arena.getState(), stats: bs.map((b) => arena.update(b)), after: arena.getState(), act: arena.act(obs, false) };
+  arena.dispose();
+  await tf.setBackend(device);
+  const onTf = pixelAgent(algo, new TfExecutor(), 'native');
+  try {
+    const before = await onTf.getStateAsync!();
+    expect(Object.keys(before.tensors).sort()).toEqual(Object.keys(ref.before.tensors).sort());
+    for (const [name, t] of Object.entries(ref.before.tensors)) expect(before.tensors[name].data, name).toEqual(t.data);
+    const stats: UpdateStats[] = [];
+    for (const b of bs) stats.push(await onTf.updateAsync!(b));
+    const after = (await onTf.getStateAsync!()).tensors;
+    const torso = algo === 'naf' ? 'encoder.net.params' : 'encoder.critic0.params';
+    expect(maxRelDiff(ref.after.tensors[torso].data, ref.before.tensors[torso].data), 'the torso trained').toBeGreaterThan(1e-5);
+    for (const [name, t] of Object.entries(ref.after.tensors))
+      if (!name.includes('dam.')) expect(maxRelDiff(t.data, after[name].data), `${name} on ${device}`).toBeLessThan(2e-4);
+    stats.forEach((t, i) => {
+      expect(t.metrics.critic_loss).toBeCloseTo(ref.stats[i].metrics.critic_loss, 4);
+      expect(t.metrics.q).toBeCloseTo(ref.stats[i].metrics.q, 4);
+    });
+    const a = await onTf.actAsync!(obs, false);
+    for (let i = 0; i < ACT; i++) expect(a[i]).toBeCloseTo(ref.act[i], 4);
+  } finally {
+    onTf.dispose();
+  }
+}
+
+/** Tensors (and GPU bytes) live after `n` more updates, once every buffer exists: TD3 on state, or pixel DDPG with its conv torso on tensors. */
+async function flatOver(n: number, kind: 'state' | 'pixels' = 'state'): Promise<void> {
   const t0 = performance.now();
-  const hp = resolveHyperparams('td3', HP);
-  const agent = new ActorCriticAgent({ algo: 'td3', obsSize: OBS, actionSize: ACT, hp: hp as never, seed: 4, executor: new TfExecutor() });
-  const bs = batches(8, HP.batchSize);
-  for (const b of bs) await agent.updateAsync(b);
-  await agent.actAsync(bs[0].obs.subarray(0, OBS), true);
+  const pixels = kind === 'pixels';
+  const agent: Agent = pixels
+    ? pixelAgent('ddpg', new TfExecutor(), 'native')
+    : new ActorCriticAgent({
+        algo: 'td3',
+        obsSize: OBS,
+        actionSize: ACT,
+        hp: resolveHyperparams('td3', HP) as never,
+        seed: 4,
+        executor: new TfExecutor(),
+      });
+  const bs = pixels ? pixelBatches(8) : batches(8, HP.batchSize);
+  const obs = bs[0].obs.subarray(0, pixels ? PIXEL_SIZE : OBS);
+  for (const b of bs) await agent.updateAsync!(b);
+  await agent.actAsync!(obs, true);
   const start = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
-  for (let i = 0; i < n; i++) await agent.updateAsync(bs[i % bs.length]);
-  await agent.actAsync(bs[0].obs.subarray(0, OBS), true);
+  for (let i = 0; i < n; i++) await agent.updateAsync!(bs[i % bs.length]);
+  await agent.actAsync!(obs, true);
+  await agent.getStateAsync!();
   const end = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
   expect(end.numTensors).toBe(start.numTensors);
   expect(end.numBytes).toBe(start.numBytes);
   if (start.numBytesInGPU !== undefined) expect(end.numBytesInGPU).toBe(start.numBytesInGPU);
   console.log(
-    `${tf.getBackend()}: ${n} TD3 updates (${HP.actorHidden.join('-')}, batch ${HP.batchSize}) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${end.numTensors} tensors throughout`,
+    `${tf.getBackend()}: ${n} ${pixels ? 'pixel DDPG' : 'TD3'} updates in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${end.numTensors} tensors throughout`,
   );
   const live = tf.memory().numTensors;
   agent.dispose();
@@ -158,7 +245,10 @@ describe('TF.js executor on cpu', () => {
     expect((await selectBackend({ backend: 'cpu' })).name).toBe('cpu');
   });
   for (const algo of PORTED) it(`${algo}: updates equal the wasm arena's`, () => compareWithArena(algo));
+  for (const algo of ['ddpg', 'naf'] as const)
+    it(`${algo} on pixels: the conv torso on tensors trains as the arena's`, () => compareTorsoWithArena(algo));
   it('tensor count and bytes stay flat over 10^3 updates', () => flatOver(1000));
+  it('tensor count and bytes stay flat over 10^3 pixel updates (the conv torso on tensors)', () => flatOver(1000, 'pixels'));
 });
 
 describe('TF.js executor on webgpu (Dawn on SwiftShader, CPU-emulated)', () => {
@@ -175,8 +265,11 @@ describe('TF.js executor on webgpu (Dawn on SwiftShader, CPU-emulated)', () => {
     delete process.env.VK_ICD_FILENAMES;
   });
   for (const algo of PORTED) it(`${algo}: updates equal the wasm arena's`, () => compareWithArena(algo));
+  for (const algo of ['ddpg', 'naf'] as const)
+    it(`${algo} on pixels: the conv torso on webgpu trains as the arena's`, () => compareTorsoWithArena(algo));
   // 10 updates here (after 8 that lay out every buffer): SwiftShader runs each of an update's few
   // hundred dispatches on the CPU (0.5-2 s an update on this loaded 2-core machine); the 10^3 on
   // cpu above run the same code.
   it('tensors and GPU bytes stay flat over 10 updates', () => flatOver(10));
+  it('tensors and GPU bytes stay flat over 10 pixel updates (the conv torso on webgpu)', () => flatOver(10, 'pixels'));
 });

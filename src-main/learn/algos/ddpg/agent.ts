@@ -1,10 +1,10 @@
-import * as tf from '@tensorflow/tfjs';
 import type { ActorCriticHyperparams } from './spec.ts';
 import type { Agent, AgentState, Batch, UpdateStats } from '../../types.ts';
 import { FlatParams, fanInBound, type ParamSpec } from '../../nets/params.ts';
 import { mlpLayers, mlpSpecs, type Layer } from '../../nets/mlp.ts';
 import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from '../../exec/executor.ts';
 import { HostParams } from '../../exec/host-params.ts';
+import { setTorsoStates, TorsoLink, torsoStates, torsoStatesAsync } from '../../exec/torso-link.ts';
 import {
   adamStepsFromMeta,
   adamStepsMeta,
@@ -15,12 +15,12 @@ import {
   type StateNetwork,
 } from '../../exec/network-state.ts';
 import { criticActionGrad, criticBackward, criticForward, ExecChain } from '../../exec/nets.ts';
-import { networkExecutor } from '../../exec/select.ts';
+import { networkExecutor, syncReadsOf } from '../../exec/select.ts';
 import { bnSpecs } from '../../nets/batch-norm.ts';
 import { Rng } from '../../../util/rng.ts';
 import { makeActionNoise, ParameterNoise, type ActionNoise, type NoiseState } from '../noise.ts';
 import { RunningObsNorm, type ObsNormState } from '../../nets/obs-norm.ts';
-import { IdentityEncoder, identityEncoder, type EncoderFactory, type ObsEncoder } from '../../nets/encoder.ts';
+import { identityEncoder, type EncoderFactory, type ObsEncoder } from '../../nets/encoder.ts';
 import { DIAGNOSTICS_EVERY, l2norm, meanAbs, saturation, type UpdateDiagnostic } from '../diagnostics.ts';
 
 /**
@@ -156,6 +156,7 @@ export class ActorCriticAgent implements Agent {
   private rowsCap = 0;
   /** Host views of the networks (exec/host-params.ts). */
   private readonly host: HostParams;
+  private readonly torso: TorsoLink;
 
   constructor(opts: ActorCriticOptions) {
     const { hp, obsSize, actionSize } = opts;
@@ -187,18 +188,17 @@ export class ActorCriticAgent implements Agent {
       : networkExecutor({
           what: this.algo.toUpperCase(),
           batchNorm: bn,
-          encoder: !(this.enc.actor instanceof IdentityEncoder),
-          ...(hp.exploration === 'param'
-            ? {
-                needsSyncReads:
-                  "parameter-space noise perturbs the actor's weights on the host, and webgpu returns them only asynchronously",
-              }
-            : {}),
+          ...syncReadsOf(
+            hp.exploration === 'param'
+              ? "parameter-space noise perturbs the actor's weights on the host, and webgpu returns them only asynchronously"
+              : (this.enc.critics[0].syncReads ?? this.enc.actor.syncReads),
+          ),
           arenaBytes: 4 * 6 * (2 * size(aSpecs) + 2 * nCritics * size(cSpecs)) + (8 << 20),
         });
     this.exec = chosen.exec;
     this.syncRead = this.exec.syncRead;
     this.host = new HostParams(this.exec);
+    this.torso = new TorsoLink(this.exec, obsSize);
     this.executorNote = chosen.note;
     const exec = this.exec;
     this.actorNet = new ExecChain(exec, this.actorL, 'actor');
@@ -307,20 +307,6 @@ export class ActorCriticAgent implements Agent {
     this.actNet.forward(net.actor, exec.buffer('act.x', O), 1);
   }
 
-  /** Encoder features of rows of observations, written into the executor's buffer `name`. */
-  private features(enc: ObsEncoder, obs: Float32Array, rows: number, name: string): Buf {
-    const out = this.exec.buffer(name, rows * enc.outSize);
-    if (enc instanceof IdentityEncoder) this.exec.write(out, obs.subarray(0, rows * this.obsSize));
-    else
-      tf.tidy(() =>
-        this.exec.write(
-          out,
-          enc.encode(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize])).dataSync() as Float32Array,
-        ),
-      );
-    return out;
-  }
-
   act(obs: Float32Array, explore: boolean): Float32Array {
     return resolve(this.exec, this.actStep(obs, explore));
   }
@@ -331,10 +317,11 @@ export class ActorCriticAgent implements Agent {
   }
 
   private actStep(obs: Float32Array, explore: boolean): Pending<Float32Array> {
+    this.torso.release();
     if (explore && this.obsNorm) this.obsNorm.observe(obs);
     const x = this.obsNorm ? this.obsNorm.apply(obs) : obs;
     const params = explore && this.paramNoise ? this.perturbedActor() : this.net.actor;
-    const feats = this.features(this.enc.actor, x, 1, 'act.x');
+    const feats = this.torso.features(this.enc.actor, x, 1, 'act.x');
     const out = this.actNet.forward(params, feats, 1);
     return {
       reads: [out],
@@ -383,8 +370,9 @@ export class ActorCriticAgent implements Agent {
    * perturbation of the current actor; sigma shrinks when d exceeds the target and grows otherwise.
    */
   private adaptParamNoise(obs: Float32Array, rows: number): Pending<void> {
+    this.torso.release();
     this.resamplePerturbation();
-    const x = this.features(this.enc.actor, obs, rows, 's.a');
+    const x = this.torso.features(this.enc.actor, obs, rows, 's.a');
     const clean = this.actorNet.forward(this.net.actor, x, rows);
     const noisy = this.noisyNet.forward(this.net.perturbed!, x, rows);
     return {
@@ -417,6 +405,7 @@ export class ActorCriticAgent implements Agent {
   private updateStep(batch: Batch): Pending<UpdateStats> {
     const B = batch.size;
     this.reserve(B);
+    this.torso.release();
     const { hp, exec, criticL, net } = this;
     const A = this.actionSize;
     const obsArr = this.obsNorm ? this.obsNorm.apply(batch.obs) : batch.obs;
@@ -431,7 +420,7 @@ export class ActorCriticAgent implements Agent {
 
     // Target y = r + gamma (1 - done) Q'(s', mu'(s')) (DDPG eq. 5); TD3 adds clipped noise to
     // mu'(s') (section 5.3) and takes the smaller of the two target critics (section 4.2).
-    const a2 = this.targetNet.forward(net.actorTarget, this.features(this.enc.actorTarget, nextArr, B, 's2.a'), B);
+    const a2 = this.targetNet.forward(net.actorTarget, this.torso.features(this.enc.actorTarget, nextArr, B, 's2.a'), B);
     if (hp.targetNoise > 0) {
       const noise = new Float32Array(B * A);
       for (let i = 0; i < noise.length; i++)
@@ -441,7 +430,7 @@ export class ActorCriticAgent implements Agent {
       exec.addClamped(a2, nb, B * A, -1, 1);
     }
     const qT = net.criticTargets.map((c, j) =>
-      criticForward(exec, c, criticL, this.features(this.enc.criticTargets[j], nextArr, B, `s2.c${j}`), a2, B, `ct${j}`),
+      criticForward(exec, c, criticL, this.torso.features(this.enc.criticTargets[j], nextArr, B, `s2.c${j}`), a2, B, `ct${j}`),
     );
     const discount = new Float32Array(B);
     for (let i = 0; i < B; i++) discount[i] = batch.discounts ? batch.discounts[i] : hp.gamma * (1 - batch.dones[i]);
@@ -462,19 +451,19 @@ export class ActorCriticAgent implements Agent {
     const qs: Buf[] = [];
     for (let j = 0; j < net.critics.length; j++) {
       const enc = this.enc.critics[j];
-      const x = this.features(enc, obsArr, B, `s.c${j}`);
+      const x = this.torso.features(enc, obsArr, B, `s.c${j}`);
       const q = criticForward(exec, net.critics[j], criticL, x, a, B, `c${j}`, 'update');
       qs.push(q);
       exec.squaredErrorGrad(dq, q, y, weights, B);
       const dInput = criticBackward(exec, net.critics[j], net.criticGrads[j], criticL, x, a, dq, B, enc.trainable, `c${j}`);
-      if (dInput) this.encoderStep(enc, obsArr, dInput, B);
+      if (dInput) this.torso.step(enc, obsArr, dInput, B);
     }
 
     // Actor: ascend Q(s, mu(s)) through dQ/da (DDPG eq. 6), with the first critic.
     const reads: (Buf | Params)[] = [y, ...qs];
     let actorReads: { q: number; mu: number; dAction: number; grad: number } | null = null;
     if (actorStep) {
-      const x = this.features(this.enc.actor, obsArr, B, 's.a');
+      const x = this.torso.features(this.enc.actor, obsArr, B, 's.a');
       const mu = this.actorNet.forward(net.actor, x, B, 'update');
       const { dAction, q } = criticActionGrad(exec, net.critics[0], criticL, mu, B, 'c0');
       // The action penalty lambda mean(mu^2) adds 2 lambda mu / (B A) to d(loss)/d(mu); dAction
@@ -487,7 +476,7 @@ export class ActorCriticAgent implements Agent {
         exec.axpy(dLoss, mu, (2 * hp.actionL2) / (B * A), B * A);
       }
       const dInput = this.actorNet.backward(net.actor, net.actorGrad, x, dLoss, B, this.enc.actor.trainable);
-      if (dInput) this.encoderStep(this.enc.actor, obsArr, dInput, B);
+      if (dInput) this.torso.step(this.enc.actor, obsArr, dInput, B);
       actorReads = {
         q: reads.push(q) - 1,
         mu: diagnose ? reads.push(mu) - 1 : -1,
@@ -584,17 +573,6 @@ export class ActorCriticAgent implements Agent {
     return diag as Record<string, number>;
   }
 
-  /** Hands dL/d(features) to a trainable encoder (it runs its own optimizer step; wasm executor only). */
-  private encoderStep(enc: ObsEncoder, obs: Float32Array, dFeatures: Buf, rows: number): void {
-    const d = this.exec.read(dFeatures);
-    tf.tidy(() =>
-      enc.applyGradient(
-        tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize]),
-        tf.tensor2d(d.slice(0, rows * enc.outSize), [rows, enc.outSize]),
-      ),
-    );
-  }
-
   /** The networks as checkpoints store them (exec/network-state.ts). */
   private stateNetworks(): StateNetwork[] {
     const { net } = this;
@@ -610,18 +588,17 @@ export class ActorCriticAgent implements Agent {
 
   getState(): AgentState {
     const perturbed = this.net.perturbed && this.perturbedReady ? this.exec.readParams(this.net.perturbed) : null;
-    return this.stateOf(readNetworkState(this.exec, this.stateNetworks()), perturbed);
+    return this.stateOf({ ...readNetworkState(this.exec, this.stateNetworks()), ...torsoStates(this.encoders()) }, perturbed);
   }
 
   /** getState() on an executor that reads only asynchronously (webgpu). */
   async getStateAsync(): Promise<AgentState> {
     const perturbed = this.net.perturbed && this.perturbedReady ? await this.exec.readParamsAsync(this.net.perturbed) : null;
-    return this.stateOf(await readNetworkStateAsync(this.exec, this.stateNetworks()), perturbed);
+    const tensors = { ...(await readNetworkStateAsync(this.exec, this.stateNetworks())), ...(await torsoStatesAsync(this.encoders())) };
+    return this.stateOf(tensors, perturbed);
   }
 
   private stateOf(tensors: AgentState['tensors'], perturbed: Float32Array | null): AgentState {
-    for (const [n, e] of Object.entries(this.encoders()))
-      for (const [tn, t] of Object.entries(e.getState())) tensors[`encoder.${n}.${tn}`] = t;
     return {
       algo: this.algo,
       tensors,
@@ -659,12 +636,7 @@ export class ActorCriticAgent implements Agent {
     const { exec, net } = this;
     const m = state.meta;
     writeNetworkState(exec, this.stateNetworks(), state.tensors, adamStepsFromMeta(m));
-    for (const [n, e] of Object.entries(this.encoders())) {
-      const prefix = `encoder.${n}.`;
-      const part: Record<string, { shape: number[]; data: Float32Array }> = {};
-      for (const [tn, t] of Object.entries(state.tensors)) if (tn.startsWith(prefix)) part[tn.slice(prefix.length)] = t;
-      e.setState(part);
-    }
+    setTorsoStates(this.encoders(), state.tensors);
     this.updates = m.updates as number;
     this.rng.setState(m.rng as ReturnType<Rng['getState']>);
     this.noise.setState(m.noise as NoiseState);
@@ -677,6 +649,7 @@ export class ActorCriticAgent implements Agent {
   }
 
   dispose(): void {
+    this.torso.release();
     for (const e of Object.values(this.encoders())) e.dispose();
     this.host.dispose();
     this.exec.dispose();

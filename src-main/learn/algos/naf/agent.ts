@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import type { NafHyperparams } from './spec.ts';
 import type { Agent, AgentHooks, AgentState, Batch, UpdateStats } from '../../types.ts';
 import { FlatParams, type ParamSpec } from '../../nets/params.ts';
@@ -6,6 +5,7 @@ import { mlpLayers, mlpSpecs, type Layer } from '../../nets/mlp.ts';
 import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from '../../exec/executor.ts';
 import { ExecChain } from '../../exec/nets.ts';
 import { HostParams } from '../../exec/host-params.ts';
+import { setTorsoStates, TorsoLink, torsoStates, torsoStatesAsync } from '../../exec/torso-link.ts';
 import { nafHeadSize } from '../../exec/naf-head.ts';
 import {
   readNetworkParams,
@@ -14,11 +14,11 @@ import {
   writeNetworkState,
   type StateNetwork,
 } from '../../exec/network-state.ts';
-import { networkExecutor } from '../../exec/select.ts';
+import { networkExecutor, syncReadsOf } from '../../exec/select.ts';
 import { Rng, type RngState } from '../../../util/rng.ts';
 import { makeActionNoise, type ActionNoise, type NoiseState } from '../noise.ts';
 import { RunningObsNorm, type ObsNormState } from '../../nets/obs-norm.ts';
-import { IdentityEncoder, identityEncoder, type EncoderFactory, type ObsEncoder } from '../../nets/encoder.ts';
+import { identityEncoder, type EncoderFactory, type ObsEncoder } from '../../nets/encoder.ts';
 import { ReplayBuffer } from '../../replay/replay.ts';
 import { LinearGaussianDynamics, type RewardFn, type Trajectory } from '../../model/dynamics.ts';
 import { lqgBackward, QuadraticRewardModel, type LinearGaussianController } from '../../model/ilqg.ts';
@@ -112,6 +112,7 @@ export class NafAgent implements Agent {
   private policyCap = 0;
   /** Host views of the networks (exec/host-params.ts). */
   private readonly host: HostParams;
+  private readonly torso: TorsoLink;
 
   constructor(opts: NafOptions) {
     const { hp, obsSize, actionSize } = opts;
@@ -134,15 +135,17 @@ export class NafAgent implements Agent {
       : networkExecutor({
           what: 'NAF',
           batchNorm: false,
-          encoder: !(this.enc instanceof IdentityEncoder),
-          ...(hp.modelBased
-            ? { needsSyncReads: 'the model-based part (imagination rollouts, iLQG exploration) reads the policy synchronously' }
-            : {}),
+          ...syncReadsOf(
+            hp.modelBased
+              ? 'the model-based part (imagination rollouts, iLQG exploration) reads the policy synchronously'
+              : this.enc.syncReads,
+          ),
           arenaBytes: 4 * 8 * size + (4 << 20),
         });
     this.exec = chosen.exec;
     this.executorNote = chosen.note;
     this.syncRead = this.exec.syncRead;
+    this.torso = new TorsoLink(this.exec, obsSize);
     this.host = new HostParams(this.exec);
     const exec = this.exec;
     this.netL = nafLayers(this.enc.outSize, hp.hidden, actionSize);
@@ -208,24 +211,11 @@ export class NafAgent implements Agent {
     this.netL.forEach((_, i) => this.policyChain.output(i, rows));
   }
 
-  /** Encoder features of rows of observations, written into the executor's buffer `name`. */
-  private features(enc: ObsEncoder, obs: Float32Array, rows: number, name: string): Buf {
-    const out = this.exec.buffer(name, rows * enc.outSize);
-    if (enc instanceof IdentityEncoder) this.exec.write(out, obs.subarray(0, rows * this.obsSize));
-    else
-      tf.tidy(() =>
-        this.exec.write(
-          out,
-          enc.encode(tf.tensor2d(obs.subarray(0, rows * this.obsSize), [rows, this.obsSize])).dataSync() as Float32Array,
-        ),
-      );
-    return out;
-  }
-
   /** mu(x) = tanh of the mu columns of the heads, for rows of observations (already normalised). */
   private policyStep(obs: Float32Array, rows: number): Pending<Float32Array> {
     this.reservePolicy(rows);
-    const heads = this.policyChain.forward(this.params.net, this.features(this.enc, obs, rows, 'policy.x'), rows);
+    this.torso.release();
+    const heads = this.policyChain.forward(this.params.net, this.torso.features(this.enc, obs, rows, 'policy.x'), rows);
     const n = this.actionSize;
     const H = this.heads;
     return {
@@ -300,13 +290,14 @@ export class NafAgent implements Agent {
   private updateStep(batch: Batch): Pending<UpdateStats> {
     const B = batch.size;
     this.reserve(B);
+    this.torso.release();
     const { hp, exec, params: p } = this;
     const H = this.heads;
     const n = this.actionSize;
     const obsArr = this.obsNorm ? this.obsNorm.apply(batch.obs) : batch.obs;
     const nextArr = this.obsNorm ? this.obsNorm.apply(batch.nextObs) : batch.nextObs;
     // y = r + gamma V'(x') (Algorithm 1).
-    const tOut = this.targetChain.forward(p.target, this.features(this.encTarget, nextArr, B, 's2'), B);
+    const tOut = this.targetChain.forward(p.target, this.torso.features(this.encTarget, nextArr, B, 's2'), B);
     const v2 = exec.buffer('v2', B);
     exec.column(tOut, B, H, 0, v2);
     const discount = new Float32Array(B);
@@ -324,23 +315,14 @@ export class NafAgent implements Agent {
     }
     const a = exec.buffer('a', B * n);
     exec.write(a, batch.actions.subarray(0, B * n));
-    const x = this.features(this.enc, obsArr, B, 's');
+    const x = this.torso.features(this.enc, obsArr, B, 's');
     const heads = this.chain.forward(p.net, x, B);
     const dHeads = exec.buffer('dHeads', B * H);
     const q = exec.buffer('q', B);
     exec.nafQuadratic(heads, a, y, weights, B, n, dHeads, q);
     // Backward through heads and torso.
     const dIn = this.chain.backward(p.net, p.grad, x, dHeads, B, this.enc.trainable);
-    if (dIn) {
-      const enc = this.enc;
-      const d = exec.read(dIn);
-      tf.tidy(() =>
-        enc.applyGradient(
-          tf.tensor2d(obsArr.subarray(0, B * this.obsSize), [B, this.obsSize]),
-          tf.tensor2d(d.slice(0, B * enc.outSize), [B, enc.outSize]),
-        ),
-      );
-    }
+    if (dIn) this.torso.step(this.enc, obsArr, dIn, B);
     exec.adamStep(this.opt, p.grad);
     exec.softUpdate(p.target, p.net, hp.tau);
     this.encTarget.softUpdateFrom(this.enc, hp.tau);
@@ -445,17 +427,23 @@ export class NafAgent implements Agent {
   }
 
   getState(): AgentState {
-    return this.stateOf(readNetworkState(this.exec, this.stateNetworks()));
+    return this.stateOf({ ...readNetworkState(this.exec, this.stateNetworks()), ...torsoStates(this.encoders()) });
   }
 
   /** getState() on an executor that reads only asynchronously (webgpu). */
   async getStateAsync(): Promise<AgentState> {
-    return this.stateOf(await readNetworkStateAsync(this.exec, this.stateNetworks()));
+    return this.stateOf({
+      ...(await readNetworkStateAsync(this.exec, this.stateNetworks())),
+      ...(await torsoStatesAsync(this.encoders())),
+    });
+  }
+
+  /** The torsos as checkpoints name them (`encoder.net.*`, `encoder.target.*`). */
+  private encoders(): Record<string, ObsEncoder> {
+    return { net: this.enc, target: this.encTarget };
   }
 
   private stateOf(tensors: AgentState['tensors']): AgentState {
-    for (const [tn, t] of Object.entries(this.enc.getState())) tensors[`encoder.net.${tn}`] = t;
-    for (const [tn, t] of Object.entries(this.encTarget.getState())) tensors[`encoder.target.${tn}`] = t;
     return {
       algo: this.algo,
       tensors,
@@ -487,14 +475,7 @@ export class NafAgent implements Agent {
     for (const k of ['m', 'v'] as const)
       if (!tensors[`netAdam.${k}`] && tensors[`adam.${k}`]) tensors[`netAdam.${k}`] = tensors[`adam.${k}`];
     writeNetworkState(this.exec, this.stateNetworks(), tensors, { net: state.meta.adamT as number });
-    const part = (prefix: string) =>
-      Object.fromEntries(
-        Object.entries(state.tensors)
-          .filter(([k]) => k.startsWith(prefix))
-          .map(([k, v]) => [k.slice(prefix.length), v]),
-      );
-    this.enc.setState(part('encoder.net.'));
-    this.encTarget.setState(part('encoder.target.'));
+    setTorsoStates(this.encoders(), state.tensors);
     this.updates = state.meta.updates as number;
     this.envSteps = (state.meta.envSteps as number) ?? 0;
     this.rng.setState(state.meta.rng as RngState);
@@ -503,6 +484,7 @@ export class NafAgent implements Agent {
   }
 
   dispose(): void {
+    this.torso.release();
     this.enc.dispose();
     this.encTarget.dispose();
     this.host.dispose();

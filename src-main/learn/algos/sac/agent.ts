@@ -113,7 +113,6 @@ export class SacAgent implements Agent {
       : networkExecutor({
           what: 'SAC',
           batchNorm: false,
-          encoder: false,
           arenaBytes: 4 * 6 * (size(aSpecs) + 4 * size(cSpecs)) + (8 << 20),
         });
     this.exec = chosen.exec;
