@@ -76,7 +76,6 @@ const NO_GRADS = new Float32Array(0);
 export class ArenaExecutor implements Executor {
   readonly name = 'wasm' as const;
   readonly syncRead = true;
-  readonly batchNorm = true;
   private readonly bufs = new Map<string, ArenaBuf>();
 
   constructor(readonly ar: Arena) {}

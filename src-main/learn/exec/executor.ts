@@ -63,8 +63,6 @@ export interface Executor {
   readonly name: ExecutorName;
   /** Whether read() can answer synchronously (Dawn in Node reads GPU memory only asynchronously). */
   readonly syncRead: boolean;
-  /** Whether the layers may carry batch normalisation (bn, bnIn); only the arena has it yet. */
-  readonly batchNorm: boolean;
 
   /** The named buffer of n floats (zeros when new; the same buffer for the same name). */
   buffer(name: string, n: number): Buf;
@@ -95,7 +93,7 @@ export interface Executor {
   denseForward(p: Params, L: Layer, x: Buf, rows: number, y: Buf, extra?: Buf, pre?: Buf, norm?: NormCtx): void;
   /** y = act(pre + e A): the second half of denseForward from a saved `pre`. */
   denseFromPre(p: Params, L: Layer, pre: Buf, e: Buf, rows: number, y: Buf): void;
-  /** The batch-normalised input of a first layer with `bnIn` (arena only). */
+  /** The batch-normalised input of a first layer with `bnIn`. */
   normalizeInput(p: Params, L: Layer, x: Buf, rows: number, norm: NormCtx): Buf;
   /**
    * dpre = dy * act'(y), y [rows x cols]; dy row-major or as a backward pass left it. `forInput`:

@@ -8,14 +8,13 @@ import { TfExecutor } from './tf-exec.ts';
  * `wasm` (or no selection yet, as in unit tests) -> the WebAssembly SIMD arena; `tensorflow`,
  * `webgpu` and `cpu` -> TF.js ops on that backend (on webgpu the trainer, evaluation and checkpoints
  * await the agents' reads, learn/agent-reads.ts). What the TF.js executor does not have yet keeps
- * the arena, and the note says why in one line: batch normalisation, and agents (or torsos) that read
- * synchronously where webgpu reads only asynchronously. A pixel conv torso runs beside the dense
+ * the arena, and the note says why in one line: agents (or torsos) that read synchronously where
+ * webgpu reads only asynchronously. A pixel conv torso runs beside the dense
  * networks on the same TF.js backend (nets/pixel-nets.ts TensorConvEncoder; exec/torso-link.ts).
  */
 export interface ExecutorRequest {
   /** The algorithm, for the note (`DDPG`). */
   what: string;
-  batchNorm: boolean;
   /** Initial arena size (it grows). */
   arenaBytes: number;
   /** Why the agent reads synchronously (DDPG's parameter-space noise, NAF's model, an arena conv torso), if it does: then not on webgpu. */
@@ -42,7 +41,6 @@ export function networkExecutor(req: ExecutorRequest): ExecutorChoice {
 
 /** Why the TF.js executor on `backend` cannot run this agent, or null. */
 function unsupported(req: Omit<ExecutorRequest, 'arenaBytes'>, backend: string): string | null {
-  if (req.batchNorm) return 'batch normalisation runs on the wasm arena only';
   // Dawn in Node reads GPU memory only asynchronously (tf-exec.ts syncRead).
   if (req.needsSyncReads && backend === 'webgpu') return req.needsSyncReads;
   return null;

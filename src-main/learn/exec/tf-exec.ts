@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParamSpec } from '../nets/params.ts';
 import type { Activation, Layer, NormCtx } from '../nets/mlp.ts';
+import { BN_EPS, BN_MOMENTUM, type NormMode } from '../nets/batch-norm.ts';
 import { HALF_LOG_2PI, LOG_STD_MAX, LOG_STD_MIN } from './squashed-gaussian.ts';
 import { triangleMaps } from './naf-head.ts';
 import {
@@ -86,7 +87,6 @@ export function setTfParamTensor(p: Params, name: string, t: tf.Tensor): void {
 export class TfExecutor implements Executor {
   readonly name: ExecutorName;
   readonly syncRead: boolean;
-  readonly batchNorm = false;
   private readonly bufs = new Map<string, TfBuf>();
   private readonly owned: { dispose(): void }[] = [];
 
@@ -268,14 +268,81 @@ export class TfExecutor implements Executor {
     o.t = state.t;
   }
 
-  private noNorm(L: Layer): void {
-    if (L.bn || L.bnIn) throw new Error(`batch normalisation runs on the wasm executor only, not ${this.name}`);
+  /** Batch-norm scratch of the last 'train'/'update' forward under each name: xhat and 1/sqrt(var + eps). */
+  private readonly bnScratch = new Map<string, { xhat: tf.Tensor2D; istd: tf.Tensor1D }>();
+
+  /**
+   * v [rows x n] normalised as nets/batch-norm.ts bnForward: the batch's statistics in 'train' and
+   * 'update' (which also moves the running ones), the running statistics in 'infer' or for one row.
+   * Returns a new tensor (call outside tf.tidy: the scratch and running statistics are kept).
+   */
+  private bnForward(p: TfParams, prefix: string, v: tf.Tensor2D, rows: number, mode: NormMode, scratch: string): tf.Tensor2D {
+    const gamma = p.get(`${prefix}.gamma`);
+    const beta = p.get(`${prefix}.beta`);
+    const rMean = p.get(`${prefix}.mean`);
+    const rVar = p.get(`${prefix}.var`);
+    if (mode === 'infer' || rows < 2)
+      return tf.tidy(() => {
+        const scale = tf.div(gamma, tf.sqrt(tf.add(rVar, BN_EPS)));
+        return tf.add(tf.mul(v, scale), tf.sub(beta, tf.mul(rMean, scale))) as tf.Tensor2D;
+      });
+    const [out, xhat, istd, newMean, newVar] = tf.tidy(() => {
+      const mean = tf.mean(v, 0);
+      const d = tf.sub(v, mean);
+      const sq = tf.sum(tf.square(d), 0);
+      const istd = tf.rsqrt(tf.add(tf.div(sq, rows), BN_EPS)) as tf.Tensor1D;
+      const xhat = tf.mul(d, istd) as tf.Tensor2D;
+      const out = tf.add(tf.mul(xhat, gamma), beta) as tf.Tensor2D;
+      if (mode !== 'update') return [out, xhat, istd];
+      // The running variance estimates the population's: the unbiased batch variance.
+      return [
+        out,
+        xhat,
+        istd,
+        tf.add(tf.mul(rMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)),
+        tf.add(tf.mul(rVar, BN_MOMENTUM), tf.mul(tf.div(sq, rows - 1), 1 - BN_MOMENTUM)),
+      ];
+    });
+    if (newMean) p.set(`${prefix}.mean`, newMean);
+    if (newVar) p.set(`${prefix}.var`, newVar);
+    const old = this.bnScratch.get(scratch);
+    this.bnScratch.set(scratch, { xhat: tf.keep(xhat as tf.Tensor2D), istd: tf.keep(istd as tf.Tensor1D) });
+    old?.xhat.dispose();
+    old?.istd.dispose();
+    return out as tf.Tensor2D;
+  }
+
+  /** Backward through the last 'train'/'update' bnForward under `scratch`: gamma/beta gradients into g, returns dL/d(input). */
+  private bnBackward(p: TfParams, g: TfParams, prefix: string, d: tf.Tensor2D, rows: number, scratch: string): tf.Tensor2D {
+    const sc = this.bnScratch.get(scratch);
+    if (!sc) throw new Error(`batch norm '${prefix}': no training forward under '${scratch}' to go back through`);
+    const [dx, sdy, sdyx] = tf.tidy(() => {
+      const sdy = tf.sum(d, 0);
+      const sdyx = tf.sum(tf.mul(d, sc.xhat), 0);
+      // dx = gamma istd / N (N dy - sum dy - xhat sum(dy xhat)).
+      const k = tf.div(tf.mul(p.get(`${prefix}.gamma`), sc.istd), rows);
+      return [tf.mul(k, tf.sub(tf.sub(tf.mul(d, rows), sdy), tf.mul(sc.xhat, sdyx))) as tf.Tensor2D, sdy, sdyx];
+    });
+    g.set(`${prefix}.gamma`, sdyx);
+    g.set(`${prefix}.beta`, sdy);
+    return dx;
   }
 
   denseForward(p: Params, L: Layer, x: Buf, rows: number, y: Buf, extra?: Buf, pre?: Buf, norm?: NormCtx): void {
-    void norm;
-    this.noNorm(L);
     const tp = p as TfParams;
+    if (L.bn) {
+      // act(BN(x W + b)); batch-normalised layers take no extra input (mlp.ts Layer).
+      const z = tf.tidy(() => tf.add(tf.matMul(this.mat(x, rows, L.in), tp.get(L.W) as tf.Tensor2D), tp.get(L.b)) as tf.Tensor2D);
+      if (pre) this.put(pre, tf.clone(z));
+      const zn = this.bnForward(tp, L.bn, z, rows, norm?.mode ?? 'infer', norm?.scratch ?? '');
+      z.dispose();
+      this.put(
+        y,
+        tf.tidy(() => activate(zn, L.act)),
+      );
+      if (!zn.isDisposed && L.act !== 'linear') zn.dispose();
+      return;
+    }
     if (!pre && !(extra && L.A)) {
       // One fused kernel for x W + b (and a ReLU): on a GPU each op is a dispatch, and dispatches,
       // not flops, bound these small layers.
@@ -315,8 +382,13 @@ export class TfExecutor implements Executor {
     );
   }
 
-  normalizeInput(): Buf {
-    throw new Error(`batch normalisation runs on the wasm executor only, not ${this.name}`);
+  normalizeInput(p: Params, L: Layer, x: Buf, rows: number, norm: NormCtx): Buf {
+    const xn = this.buffer(`${norm.scratch}.x`, rows * L.in);
+    const v = tf.tidy(() => this.mat(x, rows, L.in).clone());
+    const out = this.bnForward(p as TfParams, L.bnIn!, v, rows, norm.mode, norm.scratch);
+    v.dispose();
+    this.put(xn, out);
+    return xn;
   }
 
   activationBackward(dy: Buf, y: Buf, rows: number, cols: number, act: Activation, dpre: Buf): void {
@@ -332,13 +404,18 @@ export class TfExecutor implements Executor {
     );
   }
 
-  backToPre(p: Params, g: Params, L: Layer, dy: Buf, y: Buf, rows: number, dpre: Buf): void {
-    this.noNorm(L);
+  backToPre(p: Params, g: Params, L: Layer, dy: Buf, y: Buf, rows: number, dpre: Buf, _forInput: boolean, scratch: string): void {
     this.activationBackward(dy, y, rows, L.out, L.act, dpre);
+    if (L.bn) this.put(dpre, this.bnBackward(p as TfParams, g as TfParams, L.bn, this.mat(dpre, rows, L.out), rows, scratch));
   }
 
-  backToInput(p: Params, g: Params, L: Layer, dIn: Buf, rows: number, dx: Buf | null): Buf | null {
-    this.noNorm(L);
+  backToInput(p: Params, g: Params, L: Layer, dIn: Buf, rows: number, dx: Buf | null, scratch: string): Buf | null {
+    if (L.bnIn) {
+      const d = this.bnBackward(p as TfParams, g as TfParams, L.bnIn, this.mat(dIn, rows, L.in), rows, scratch);
+      if (dx) this.put(dx, d);
+      else d.dispose();
+      return dx;
+    }
     if (dx)
       this.put(
         dx,
@@ -536,6 +613,11 @@ export class TfExecutor implements Executor {
     for (const o of this.owned) o.dispose();
     this.owned.length = 0;
     this.triangles.clear();
+    for (const sc of this.bnScratch.values()) {
+      sc.xhat.dispose();
+      sc.istd.dispose();
+    }
+    this.bnScratch.clear();
   }
 }
 

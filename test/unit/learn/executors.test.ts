@@ -76,8 +76,9 @@ function maxRelDiff(a: Float32Array, b: Float32Array): number {
 }
 
 type Ported = ActorCriticAgent | SacAgent | NafAgent;
-type PortedAlgo = 'ddpg' | 'td3' | 'sac' | 'naf';
-const PORTED: PortedAlgo[] = ['ddpg', 'td3', 'sac', 'naf'];
+/** `ddpg-bn`: DDPG with the paper's batch normalisation (state input, every actor layer, the critic below the action). */
+type PortedAlgo = 'ddpg' | 'ddpg-bn' | 'td3' | 'sac' | 'naf';
+const PORTED: PortedAlgo[] = ['ddpg', 'ddpg-bn', 'td3', 'sac', 'naf'];
 
 function agentOn(algo: PortedAlgo, executor: Executor): Ported {
   const { criticL2, ...common } = HP;
@@ -86,12 +87,14 @@ function agentOn(algo: PortedAlgo, executor: Executor): Ported {
     const hp = resolveHyperparams('naf', { hidden: HP.actorHidden, batchSize: HP.batchSize, prioritizedReplay: true });
     return new NafAgent({ obsSize: OBS, actionSize: ACT, hp: hp as NafHyperparams, seed: 11, executor });
   }
-  const hp = resolveHyperparams(
-    algo,
-    algo === 'sac' ? common : { ...common, criticL2, ...(algo === 'td3' ? { policyDelay: 2, actionL2: 0.5 } : {}) },
-  );
-  if (algo === 'sac') return new SacAgent({ obsSize: OBS, actionSize: ACT, hp: hp as SacHyperparams, seed: 11, executor });
-  return new ActorCriticAgent({ algo, obsSize: OBS, actionSize: ACT, hp: hp as ActorCriticHyperparams, seed: 11, executor });
+  if (algo === 'sac') {
+    const hp = resolveHyperparams('sac', common);
+    return new SacAgent({ obsSize: OBS, actionSize: ACT, hp: hp as SacHyperparams, seed: 11, executor });
+  }
+  const id = algo === 'td3' ? 'td3' : 'ddpg';
+  const extra = algo === 'td3' ? { policyDelay: 2, actionL2: 0.5 } : algo === 'ddpg-bn' ? { batchNorm: true } : {};
+  const hp = resolveHyperparams(id, { ...common, criticL2, ...extra });
+  return new ActorCriticAgent({ algo: id, obsSize: OBS, actionSize: ACT, hp: hp as ActorCriticHyperparams, seed: 11, executor });
 }
 
 async function compareWithArena(algo: PortedAlgo): Promise<void> {
@@ -206,7 +209,10 @@ async function compareTorsoWithArena(algo: 'ddpg' | 'naf'): Promise<void> {
   }
 }
 
-/** Tensors (and GPU bytes) live after `n` more updates, once every buffer exists: TD3 on state, or pixel DDPG with its conv torso on tensors. */
+/**
+ * Tensors (and GPU bytes) live after `n` more updates, once every buffer exists: TD3 with batch
+ * normalisation on state, or pixel DDPG with its conv torso on tensors.
+ */
 async function flatOver(n: number, kind: 'state' | 'pixels' = 'state'): Promise<void> {
   const t0 = performance.now();
   const pixels = kind === 'pixels';
@@ -216,7 +222,7 @@ async function flatOver(n: number, kind: 'state' | 'pixels' = 'state'): Promise<
         algo: 'td3',
         obsSize: OBS,
         actionSize: ACT,
-        hp: resolveHyperparams('td3', HP) as never,
+        hp: resolveHyperparams('td3', { ...HP, batchNorm: true }) as never,
         seed: 4,
         executor: new TfExecutor(),
       });
@@ -233,7 +239,7 @@ async function flatOver(n: number, kind: 'state' | 'pixels' = 'state'): Promise<
   expect(end.numBytes).toBe(start.numBytes);
   if (start.numBytesInGPU !== undefined) expect(end.numBytesInGPU).toBe(start.numBytesInGPU);
   console.log(
-    `${tf.getBackend()}: ${n} ${pixels ? 'pixel DDPG' : 'TD3'} updates in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${end.numTensors} tensors throughout`,
+    `${tf.getBackend()}: ${n} ${pixels ? 'pixel DDPG' : 'TD3 (batch norm)'} updates in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${end.numTensors} tensors throughout`,
   );
   const live = tf.memory().numTensors;
   agent.dispose();

@@ -187,7 +187,6 @@ export class ActorCriticAgent implements Agent {
       ? { exec: opts.executor, note: `${opts.executor.name}: given by the caller` }
       : networkExecutor({
           what: this.algo.toUpperCase(),
-          batchNorm: bn,
           ...syncReadsOf(
             hp.exploration === 'param'
               ? "parameter-space noise perturbs the actor's weights on the host, and webgpu returns them only asynchronously"

@@ -134,7 +134,6 @@ export class NafAgent implements Agent {
       ? { exec: opts.executor, note: `${opts.executor.name}: given by the caller` }
       : networkExecutor({
           what: 'NAF',
-          batchNorm: false,
           ...syncReadsOf(
             hp.modelBased
               ? 'the model-based part (imagination rollouts, iLQG exploration) reads the policy synchronously'

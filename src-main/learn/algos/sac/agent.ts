@@ -112,7 +112,6 @@ export class SacAgent implements Agent {
       ? { exec: opts.executor, note: `${opts.executor.name}: given by the caller` }
       : networkExecutor({
           what: 'SAC',
-          batchNorm: false,
           arenaBytes: 4 * 6 * (size(aSpecs) + 4 * size(cSpecs)) + (8 << 20),
         });
     this.exec = chosen.exec;
