@@ -96,6 +96,15 @@ function maxRelDiff(a: Float32Array, b: Float32Array): number {
   return diff / Math.max(scale, 1e-12);
 }
 
+/** The exported policies of two runs (3 dense layers) hold the same weights. */
+async function expectSamePolicies(a: RunFiles, b: RunFiles): Promise<void> {
+  const dense = async (run: RunFiles) =>
+    (await loadRunPolicy(run.dir, 'latest')).graph.layers.filter((l): l is DenseLayer => l.kind === 'dense');
+  const [la, lb] = [await dense(a), await dense(b)];
+  expect(la.length).toBe(3);
+  la.forEach((l, i) => expect(maxRelDiff(l.weight, lb[i].weight), `dense ${i}`).toBeLessThan(1e-3));
+}
+
 describe('when webgpu is chosen', () => {
   it('only when asked, saying why', async () => {
     const auto = await selectBackend({ env: {} });
@@ -159,13 +168,7 @@ describe('a DDPG run with RL_STUDIO_BACKEND=webgpu (Dawn on SwiftShader, CPU-emu
     const resumedAt = performance.now();
 
     // Export of the finished run, its agent rebuilt on webgpu (the backend is still webgpu here).
-    const gpuPolicy = await loadRunPolicy(onGpu.dir, 'latest');
-    const wasmPolicy = await loadRunPolicy(onWasm.dir, 'latest');
-    const dense = (layers: typeof gpuPolicy.graph.layers) => layers.filter((l): l is DenseLayer => l.kind === 'dense');
-    expect(dense(gpuPolicy.graph.layers).length).toBe(3);
-    dense(gpuPolicy.graph.layers).forEach((l, i) => {
-      expect(maxRelDiff(l.weight, dense(wasmPolicy.graph.layers)[i].weight), `dense ${i}`).toBeLessThan(1e-3);
-    });
+    await expectSamePolicies(onGpu, onWasm);
     console.log(
       `webgpu run (SwiftShader): wasm + webgpu to ${STEPS} steps ${((trained - t0) / 1000).toFixed(1)} s, resume to ${RESUMED_STEPS} ${((resumedAt - trained) / 1000).toFixed(1)} s, export ${((performance.now() - resumedAt) / 1000).toFixed(1)} s; eval ${ge.evalReturn.toFixed(3)} (wasm ${we.evalReturn.toFixed(3)})`,
     );
@@ -195,12 +198,6 @@ describe('a NAF run with RL_STUDIO_BACKEND=webgpu (Dawn on SwiftShader, CPU-emul
     for (const name of ['net', 'target', 'netAdam.m', 'netAdam.v']) {
       expect(maxRelDiff(gpuCk.agent.tensors[name].data, wasmCk.agent.tensors[name].data), name).toBeLessThan(1e-3);
     }
-    const gpuPolicy = await loadRunPolicy(onGpu.dir, 'latest');
-    const wasmPolicy = await loadRunPolicy(onWasm.dir, 'latest');
-    const dense = (layers: typeof gpuPolicy.graph.layers) => layers.filter((l): l is DenseLayer => l.kind === 'dense');
-    expect(dense(gpuPolicy.graph.layers).length).toBe(3);
-    dense(gpuPolicy.graph.layers).forEach((l, i) => {
-      expect(maxRelDiff(l.weight, dense(wasmPolicy.graph.layers)[i].weight), `dense ${i}`).toBeLessThan(1e-3);
-    });
+    await expectSamePolicies(onGpu, onWasm);
   }, 300_000);
 });

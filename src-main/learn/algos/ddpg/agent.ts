@@ -15,6 +15,7 @@ import {
   type StateNetwork,
 } from '../../exec/network-state.ts';
 import { criticActionGrad, criticBackward, criticForward, ExecChain } from '../../exec/nets.ts';
+import { batchTdTarget } from '../../exec/td-target.ts';
 import { networkExecutor, syncReadsOf } from '../../exec/select.ts';
 import { bnSpecs } from '../../nets/batch-norm.ts';
 import { Rng } from '../../../util/rng.ts';
@@ -431,19 +432,7 @@ export class ActorCriticAgent implements Agent {
     const qT = net.criticTargets.map((c, j) =>
       criticForward(exec, c, criticL, this.torso.features(this.enc.criticTargets[j], nextArr, B, `s2.c${j}`), a2, B, `ct${j}`),
     );
-    const discount = new Float32Array(B);
-    for (let i = 0; i < B; i++) discount[i] = batch.discounts ? batch.discounts[i] : hp.gamma * (1 - batch.dones[i]);
-    const rewards = exec.buffer('r', B);
-    exec.write(rewards, batch.rewards.subarray(0, B));
-    const discounts = exec.buffer('discount', B);
-    exec.write(discounts, discount);
-    const y = exec.buffer('y', B);
-    exec.tdTarget(y, rewards, discounts, qT[0], twin ? qT[1] : null, B);
-    let weights: Buf | null = null;
-    if (batch.weights) {
-      weights = exec.buffer('w', B);
-      exec.write(weights, batch.weights.subarray(0, B));
-    }
+    const { y, weights } = batchTdTarget(exec, batch, hp.gamma, qT[0], twin ? qT[1] : null);
 
     // Critic: minimise mean w_i (Q(s_i, a_i) - y_i)^2 (w = importance weights, else 1).
     const dq = exec.buffer('dq', B);

@@ -2,7 +2,7 @@ import type { NafHyperparams } from './spec.ts';
 import type { Agent, AgentHooks, AgentState, Batch, UpdateStats } from '../../types.ts';
 import { FlatParams, type ParamSpec } from '../../nets/params.ts';
 import { mlpLayers, mlpSpecs, type Layer } from '../../nets/mlp.ts';
-import { resolve, resolveAsync, type AdamOptimizer, type Buf, type Executor, type Params, type Pending } from '../../exec/executor.ts';
+import { resolve, resolveAsync, type AdamOptimizer, type Executor, type Params, type Pending } from '../../exec/executor.ts';
 import { ExecChain } from '../../exec/nets.ts';
 import { HostParams } from '../../exec/host-params.ts';
 import { setTorsoStates, TorsoLink, torsoStates, torsoStatesAsync } from '../../exec/torso-link.ts';
@@ -14,6 +14,7 @@ import {
   writeNetworkState,
   type StateNetwork,
 } from '../../exec/network-state.ts';
+import { batchTdTarget } from '../../exec/td-target.ts';
 import { networkExecutor, syncReadsOf } from '../../exec/select.ts';
 import { Rng, type RngState } from '../../../util/rng.ts';
 import { makeActionNoise, type ActionNoise, type NoiseState } from '../noise.ts';
@@ -299,19 +300,7 @@ export class NafAgent implements Agent {
     const tOut = this.targetChain.forward(p.target, this.torso.features(this.encTarget, nextArr, B, 's2'), B);
     const v2 = exec.buffer('v2', B);
     exec.column(tOut, B, H, 0, v2);
-    const discount = new Float32Array(B);
-    for (let i = 0; i < B; i++) discount[i] = batch.discounts ? batch.discounts[i] : hp.gamma * (1 - batch.dones[i]);
-    const rewards = exec.buffer('r', B);
-    exec.write(rewards, batch.rewards.subarray(0, B));
-    const discounts = exec.buffer('discount', B);
-    exec.write(discounts, discount);
-    const y = exec.buffer('y', B);
-    exec.tdTarget(y, rewards, discounts, v2, null, B);
-    let weights: Buf | null = null;
-    if (batch.weights) {
-      weights = exec.buffer('w', B);
-      exec.write(weights, batch.weights.subarray(0, B));
-    }
+    const { y, weights } = batchTdTarget(exec, batch, hp.gamma, v2, null);
     const a = exec.buffer('a', B * n);
     exec.write(a, batch.actions.subarray(0, B * n));
     const x = this.torso.features(this.enc, obsArr, B, 's');

@@ -18,6 +18,7 @@ import {
   type StateNetwork,
 } from '../../exec/network-state.ts';
 import { criticActionGrad, criticBackward, criticForward, ExecChain } from '../../exec/nets.ts';
+import { batchTdTarget } from '../../exec/td-target.ts';
 import { networkExecutor } from '../../exec/select.ts';
 import { squashedGaussian } from '../../exec/squashed-gaussian.ts';
 
@@ -271,19 +272,7 @@ export class SacAgent implements Agent {
     const logp2 = exec.buffer('logp2', B);
     exec.squashedGaussian(this.nextNet.forward(net.actor, s2, B), eps2, B, A, a2, logp2, exec.buffer('sigma2', B * A));
     const qT = net.criticTargets.map((c, j) => criticForward(exec, c, criticL, s2, a2, B, `ct${j}`));
-    const discount = new Float32Array(B);
-    for (let i = 0; i < B; i++) discount[i] = batch.discounts ? batch.discounts[i] : hp.gamma * (1 - batch.dones[i]);
-    const rewards = exec.buffer('r', B);
-    exec.write(rewards, batch.rewards.subarray(0, B));
-    const discounts = exec.buffer('discount', B);
-    exec.write(discounts, discount);
-    const y = exec.buffer('y', B);
-    exec.tdTarget(y, rewards, discounts, qT[0], qT[1], B, { logp: logp2, alpha });
-    let weights: Buf | null = null;
-    if (batch.weights) {
-      weights = exec.buffer('w', B);
-      exec.write(weights, batch.weights.subarray(0, B));
-    }
+    const { y, weights } = batchTdTarget(exec, batch, hp.gamma, qT[0], qT[1], { logp: logp2, alpha });
 
     // Critics: mean w (Q_j(s, a) - y)^2 each.
     const a = exec.buffer('a', B * A);
