@@ -254,7 +254,8 @@ describe('TF.js executor on cpu', () => {
   for (const algo of ['ddpg', 'naf'] as const)
     it(`${algo} on pixels: the conv torso on tensors trains as the arena's`, () => compareTorsoWithArena(algo));
   it('tensor count and bytes stay flat over 10^3 updates', () => flatOver(1000));
-  it('tensor count and bytes stay flat over 10^3 pixel updates (the conv torso on tensors)', () => flatOver(1000, 'pixels'));
+  // 200 pixel updates (27 s for 10^3 on the CI machine): a tensor leaked per update shows in any count.
+  it('tensor count and bytes stay flat over 200 pixel updates (the conv torso on tensors)', () => flatOver(200, 'pixels'));
 });
 
 describe('TF.js executor on webgpu (Dawn on SwiftShader, CPU-emulated)', () => {
@@ -277,5 +278,6 @@ describe('TF.js executor on webgpu (Dawn on SwiftShader, CPU-emulated)', () => {
   // hundred dispatches on the CPU (0.5-2 s an update on this loaded 2-core machine); the 10^3 on
   // cpu above run the same code.
   it('tensors and GPU bytes stay flat over 10 updates', () => flatOver(10));
-  it('tensors and GPU bytes stay flat over 10 pixel updates (the conv torso on webgpu)', () => flatOver(10, 'pixels'));
+  it('tensors and GPU bytes stay flat over 4 pixel updates (the conv torso on webgpu; ~4 s each on SwiftShader)', () =>
+    flatOver(4, 'pixels'));
 });
