@@ -6,8 +6,8 @@ import { dirname, sep } from 'node:path';
 /**
  * Backend selection at start: native TensorFlow (tfjs-node-gpu, then tfjs-node) where those
  * optional packages load, then WebGPU (Dawn through the `webgpu` package; only when asked, with
- * RL_STUDIO_BACKEND=webgpu or the option), then WebAssembly, then plain JS. The chosen backend and the reason for every
- * fallback are returned so the UI, the CLI and a run's config can show them.
+ * RL_STUDIO_BACKEND=webgpu or the option), then WebAssembly, then plain JS. The chosen backend and
+ * the reason for every fallback are returned so the UI, the CLI and a run's config can show them.
  *
  * The name decides where the agents' dense networks run (exec/select.ts): `wasm` is the
  * hand-written WebAssembly SIMD arena (with TF.js's wasm backend for the TF.js-only parts: export,

@@ -7,10 +7,10 @@ import { TfExecutor } from './tf-exec.ts';
  * Which executor an agent's networks run on, from the backend selectBackend chose (learn/exec/backend.ts):
  * `wasm` (or no selection yet, as in unit tests) -> the WebAssembly SIMD arena; `tensorflow`,
  * `webgpu` and `cpu` -> TF.js ops on that backend (on webgpu the trainer, evaluation and checkpoints
- * await the agents' reads, learn/agent-reads.ts). What the TF.js executor does not have yet keeps
- * the arena, and the note says why in one line: agents (or torsos) that read synchronously where
- * webgpu reads only asynchronously. A pixel conv torso runs beside the dense
- * networks on the same TF.js backend (nets/pixel-nets.ts TensorConvEncoder; exec/torso-link.ts).
+ * await the agents' reads, learn/agent-reads.ts). Agents (or torsos) that read synchronously keep
+ * the arena under webgpu, which reads only asynchronously, and the note says why in one line. A
+ * pixel conv torso runs beside the dense networks on the same TF.js backend (nets/pixel-nets.ts
+ * TensorConvEncoder; exec/torso-link.ts).
  */
 export interface ExecutorRequest {
   /** The algorithm, for the note (`DDPG`). */

@@ -333,14 +333,12 @@ export class TfExecutor implements Executor {
     if (L.bn) {
       // act(BN(x W + b)); batch-normalised layers take no extra input (mlp.ts Layer).
       const z = tf.tidy(() => tf.add(tf.matMul(this.mat(x, rows, L.in), tp.get(L.W) as tf.Tensor2D), tp.get(L.b)) as tf.Tensor2D);
-      if (pre) this.put(pre, tf.clone(z));
       const zn = this.bnForward(tp, L.bn, z, rows, norm?.mode ?? 'infer', norm?.scratch ?? '');
-      z.dispose();
-      this.put(
-        y,
-        tf.tidy(() => activate(zn, L.act)),
-      );
-      if (!zn.isDisposed && L.act !== 'linear') zn.dispose();
+      if (pre) this.put(pre, z);
+      else z.dispose();
+      const out = tf.tidy(() => activate(zn, L.act));
+      if (out !== zn) zn.dispose();
+      this.put(y, out);
       return;
     }
     if (!pre && !(extra && L.A)) {

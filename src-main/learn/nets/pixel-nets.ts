@@ -132,6 +132,17 @@ export function convTorsoLayout(shape: PixelShape, layers: readonly ConvLayerSpe
   return { dims, convOut, outSize: trunk > 0 ? trunk : convOut, inSize: shape.height * shape.width * shape.channels, specs };
 }
 
+/** A torso's checkpoint state: its weights and Adam moments, flat in the parameter layout. */
+function torsoState(params: Float32Array, adam: AdamState): Record<string, { shape: number[]; data: Float32Array }> {
+  const n = params.length;
+  return {
+    params: { shape: [n], data: params },
+    'adam.m': { shape: [n], data: adam.m },
+    'adam.v': { shape: [n], data: adam.v },
+    'adam.t': { shape: [1], data: Float32Array.of(adam.t) },
+  };
+}
+
 /** A torso's checkpoint state checked against its parameter count. */
 function checkTorsoState(
   state: Record<string, { shape: number[]; data: Float32Array }>,
@@ -446,13 +457,7 @@ export class PixelEncoder implements ConvEncoder {
   }
 
   getState(): Record<string, { shape: number[]; data: Float32Array }> {
-    const n = this.params.size;
-    return {
-      params: { shape: [n], data: this.params.values.slice() },
-      'adam.m': { shape: [n], data: this.opt.m.slice() },
-      'adam.v': { shape: [n], data: this.opt.v.slice() },
-      'adam.t': { shape: [1], data: Float32Array.of(this.opt.t) },
-    };
+    return torsoState(this.params.values.slice(), this.opt.getState());
   }
 
   setState(state: Record<string, { shape: number[]; data: Float32Array }>): void {
@@ -494,7 +499,7 @@ export class TensorConvEncoder implements ConvEncoder {
    * The last fresh forward: its input tensor (compared by identity) and features. A detached reader
    * of the same input gets these features even after this torso's optimizer step (as PixelEncoder).
    */
-  private held: { input: tf.Tensor2D; features: tf.Tensor2D; fresh: boolean } | null = null;
+  private held: { input: tf.Tensor2D; features: tf.Tensor2D } | null = null;
 
   constructor(
     readonly shape: PixelShape,
@@ -552,7 +557,7 @@ export class TensorConvEncoder implements ConvEncoder {
   encode(obs: tf.Tensor2D): tf.Tensor2D {
     const features = tf.tidy(() => this.forwardTensors(this.input(obs), this.weights()));
     this.forget();
-    this.held = { input: obs, features: tf.keep(features), fresh: true };
+    this.held = { input: obs, features: tf.keep(features) };
     return tf.clone(features);
   }
 
@@ -589,7 +594,6 @@ export class TensorConvEncoder implements ConvEncoder {
     const grads = this.gradientTensors(obs, dFeatures);
     this.specs.forEach((s, i) => setTfParamTensor(this.grads, s.name, grads[i]));
     this.exec.adamStep(this.opt, this.grads);
-    if (this.held) this.held.fresh = false;
   }
 
   private forget(): void {
@@ -608,22 +612,12 @@ export class TensorConvEncoder implements ConvEncoder {
     this.forget();
   }
 
-  private stateOf(values: Float32Array, adam: AdamState): Record<string, { shape: number[]; data: Float32Array }> {
-    const n = this.params.size;
-    return {
-      params: { shape: [n], data: values },
-      'adam.m': { shape: [n], data: adam.m },
-      'adam.v': { shape: [n], data: adam.v },
-      'adam.t': { shape: [1], data: Float32Array.of(adam.t) },
-    };
-  }
-
   getState(): Record<string, { shape: number[]; data: Float32Array }> {
-    return this.stateOf(this.exec.readParams(this.params), this.exec.readAdam(this.opt));
+    return torsoState(this.exec.readParams(this.params), this.exec.readAdam(this.opt));
   }
 
   async getStateAsync(): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
-    return this.stateOf(await this.exec.readParamsAsync(this.params), await this.exec.readAdamAsync(this.opt));
+    return torsoState(await this.exec.readParamsAsync(this.params), await this.exec.readAdamAsync(this.opt));
   }
 
   setState(state: Record<string, { shape: number[]; data: Float32Array }>): void {
@@ -671,7 +665,7 @@ export class DetachedEncoder implements ObsEncoder {
 }
 
 /** TF.js backends whose conv kernels and gradients run natively (TensorConvEncoder's default there). */
-export function nativeConvBackend(backend: string): boolean {
+function nativeConvBackend(backend: string): boolean {
   return backend === 'tensorflow' || backend === 'webgpu';
 }
 
