@@ -345,10 +345,18 @@ export class ArenaExecutor implements Executor {
     for (let i = 0; i < n; i++) av[i] = Math.max(lo, Math.min(hi, av[i] + nv[i]));
   }
 
-  axpy(y: Buf, x: Buf, alpha: number, n: number): void {
+  axpy(y: Buf, x: Buf, alpha: number, n: number, margin = 0): void {
     const yv = this.view(y);
     const xv = this.view(x);
-    for (let i = 0; i < n; i++) yv[i] += alpha * xv[i];
+    if (margin === 0) {
+      for (let i = 0; i < n; i++) yv[i] += alpha * xv[i];
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = xv[i];
+      if (v > margin) yv[i] += alpha * (v - margin);
+      else if (v < -margin) yv[i] += alpha * (v + margin);
+    }
   }
 
   fromTensor(dst: Buf, t: tf.Tensor): void {

@@ -144,8 +144,11 @@ export interface Executor {
   column(src: Buf, rows: number, cols: number, c: number, dst: Buf): void;
   /** a <- clamp(a + noise, lo, hi) over n floats. */
   addClamped(a: Buf, noise: Buf, n: number, lo: number, hi: number): void;
-  /** y <- y + alpha x over n floats. */
-  axpy(y: Buf, x: Buf, alpha: number, n: number): void;
+  /**
+   * y <- y + alpha shrink(x) over n floats, shrink(x) = sign(x) max(|x| - margin, 0) (the soft
+   * threshold; margin 0: y + alpha x).
+   */
+  axpy(y: Buf, x: Buf, alpha: number, n: number, margin?: number): void;
 
   /**
    * dst <- a TF.js tensor's values (a pixel torso's features). The TF.js executor takes the tensor

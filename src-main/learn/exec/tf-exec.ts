@@ -590,10 +590,14 @@ export class TfExecutor implements Executor {
     );
   }
 
-  axpy(y: Buf, x: Buf, alpha: number, n: number): void {
+  axpy(y: Buf, x: Buf, alpha: number, n: number, margin = 0): void {
     this.put(
       y,
-      tf.tidy(() => tf.add(this.vec(y, n), tf.mul(this.vec(x, n), alpha))),
+      tf.tidy(() => {
+        const xv = this.vec(x, n);
+        const shrunk = margin === 0 ? xv : tf.mul(tf.sign(xv), tf.relu(tf.sub(tf.abs(xv), margin)));
+        return tf.add(this.vec(y, n), tf.mul(shrunk, alpha));
+      }),
     );
   }
 

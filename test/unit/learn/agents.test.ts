@@ -104,10 +104,16 @@ describe('agents', () => {
 
   it('the action penalty keeps the actor out of saturation while the reward carries no signal', () => {
     // A replay with no reward anywhere (a sparse task before its first success): dQ/da is noise,
-    // which Adam scales to full-size steps. Mean |a| of the deterministic actor over the replay's
-    // states after 600 updates, without and with actionL2.
-    const meanAbsAction = (actionL2: number) => {
-      const agent = createAgent('ddpg', 5, 2, { actorHidden: [32, 32], criticHidden: [32, 32], batchSize: 32, actorLr: 1e-3, actionL2 }, 7);
+    // which Adam scales to full-size steps. Mean and largest |a| of the deterministic actor over the
+    // replay's states after 600 updates, without and with actionL2 (and its margin).
+    const actions = (actionL2: number, actionL2Margin = 0) => {
+      const agent = createAgent(
+        'ddpg',
+        5,
+        2,
+        { actorHidden: [32, 32], criticHidden: [32, 32], batchSize: 32, actorLr: 1e-3, actionL2, actionL2Margin },
+        7,
+      );
       const rng = new Rng(5);
       const buf = new ReplayBuffer({ capacity: 500, obsSize: 5, actionSize: 2 });
       for (let i = 0; i < 500; i++) {
@@ -124,14 +130,25 @@ describe('agents', () => {
       for (let i = 0; i < 600; i++) agent.update(buf.sample(rng, batch));
       const probe = buf.sample(new Rng(9), buf.makeBatch(64));
       let sum = 0;
-      for (let i = 0; i < 64; i++) for (const a of agent.act(probe.obs.slice(i * 5, i * 5 + 5), false)) sum += Math.abs(a);
+      let max = 0;
+      for (let i = 0; i < 64; i++)
+        for (const a of agent.act(probe.obs.slice(i * 5, i * 5 + 5), false)) {
+          sum += Math.abs(a);
+          max = Math.max(max, Math.abs(a));
+        }
       agent.dispose();
-      return sum / 128;
+      return { mean: sum / 128, max };
     };
-    const free = meanAbsAction(0);
-    const penalised = meanAbsAction(1);
-    expect(penalised).toBeLessThan(0.05);
-    expect(penalised).toBeLessThan(free / 3);
+    const free = actions(0);
+    expect(free.max).toBeGreaterThan(0.99);
+    const penalised = actions(1);
+    expect(penalised.mean).toBeLessThan(0.05);
+    expect(penalised.mean).toBeLessThan(free.mean / 3);
+    // With a margin of 0.8 the actor may use [-0.8, 0.8] freely but is held out of the saturated
+    // tanh, where no gradient passes back.
+    const margined = actions(1, 0.8);
+    expect(margined.max).toBeLessThan(0.9);
+    expect(margined.mean).toBeGreaterThan(penalised.mean * 3);
   });
 
   it('does not leak tensors over 10^4 updates', () => {

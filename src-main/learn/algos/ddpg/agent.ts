@@ -454,14 +454,14 @@ export class ActorCriticAgent implements Agent {
       const x = this.torso.features(this.enc.actor, obsArr, B, 's.a');
       const mu = this.actorNet.forward(net.actor, x, B, 'update');
       const { dAction, q } = criticActionGrad(exec, net.critics[0], criticL, mu, B, 'c0');
-      // The action penalty lambda mean(mu^2) adds 2 lambda mu / (B A) to d(loss)/d(mu); dAction
-      // itself stays -dQ/da for the diagnostics.
+      // The action penalty lambda mean(max(|mu| - m, 0)^2) adds 2 lambda shrink(mu) / (B A) to
+      // d(loss)/d(mu) (m = actionL2Margin); dAction itself stays -dQ/da for the diagnostics.
       let dLoss = dAction;
       if (hp.actionL2 > 0) {
         dLoss = exec.buffer('a.dloss', B * A);
         exec.fill(dLoss, 0);
         exec.axpy(dLoss, dAction, 1, B * A);
-        exec.axpy(dLoss, mu, (2 * hp.actionL2) / (B * A), B * A);
+        exec.axpy(dLoss, mu, (2 * hp.actionL2) / (B * A), B * A, hp.actionL2Margin);
       }
       const dInput = this.actorNet.backward(net.actor, net.actorGrad, x, dLoss, B, this.enc.actor.trainable);
       if (dInput) this.torso.step(this.enc.actor, obsArr, dInput, B);

@@ -43,6 +43,11 @@ export const ActorCriticFields = z.strictObject({
     100,
     "penalty lambda x mean(a^2) on the actor's actions in its loss (HER, Andrychowicz et al. 2017: 1.0): keeps the tanh actor out of saturation while dQ/da carries no signal",
   ),
+  actionL2Margin: num(
+    0,
+    0.99,
+    'actions with |a| up to this margin are free of the action penalty, which becomes lambda x mean(max(|a| - margin, 0)^2); 0: the plain penalty',
+  ),
   updatesPerStep: common.updatesPerStep,
   learningStarts: common.learningStarts,
   randomSteps: common.randomSteps,
@@ -92,6 +97,7 @@ export const DDPG_PAPER_DEFAULTS: Readonly<DdpgHyperparams> = Object.freeze({
   targetNoiseClip: 0.5,
   /** Not in DDPG or TD3: no action penalty. */
   actionL2: 0,
+  actionL2Margin: 0,
   /** Both papers: one update per environment step. */
   updatesPerStep: 1,
   /** Not stated by DDPG: one minibatch. */
