@@ -77,7 +77,7 @@ export const CURL_STATE_SAC_100K: Partial<Record<(typeof SUITE_TASKS)[number], n
 };
 
 const SUITE_STEPS = 100_000;
-const NAF_SMALL = { hidden: [64, 64], tau: 0.005, batchSize: 128, updatesPerStep: 1, learningStarts: 1000, randomSteps: 1000 };
+const NAF_SMALL = { hidden: [64, 64], lr: 1e-3, tau: 0.005, batchSize: 128, updatesPerStep: 1, learningStarts: 1000, randomSteps: 1000 };
 const SPECS = algorithmSpecs();
 
 /** The pixel settings of the 'ddpg-pixels-cartpole-balance' case (also a case of `bench probe`). */

@@ -92,8 +92,16 @@ export const NAF_PAPER_DEFAULTS: Readonly<NafHyperparams> = Object.freeze({
   ilqgNoise: 1,
 });
 
-/** What a new NAF run gets: the paper's values with running observation normalisation (see learn/algos/ddpg DDPG_DEFAULTS). */
-export const NAF_DEFAULTS: Readonly<NafHyperparams> = Object.freeze({ ...NAF_PAPER_DEFAULTS, obsNormalization: true });
+/**
+ * What a new NAF run gets: the paper's values with running observation normalisation (see
+ * learn/algos/ddpg DDPG_DEFAULTS) and Adam 3e-4 instead of 1e-3. At the paper's 1e-3, 5 updates per
+ * step drove the dense pendulum's policy into spinning on most seeds (eval return at 10k steps,
+ * seeds 0-7: -80, -495, -275, -397, -877, -1227, -216, -20795; random -1250); at 3e-4 seven of eight
+ * balance (-77, -129, -249, -156, -149, -147, -166, and -12042), at 1e-4 five (-77, -138, -1092,
+ * -198, -1332, -151, -178, -903). `rl-studio train --env pendulum --algo naf --steps 10000 --seed S
+ * --eval-every 2500 --eval-episodes 10 --set lr=L`; curves in docs/benchmarks/pendulum-seeds-2026-12-04.jsonl (cases naf-pendulum lr=L).
+ */
+export const NAF_DEFAULTS: Readonly<NafHyperparams> = Object.freeze({ ...NAF_PAPER_DEFAULTS, obsNormalization: true, lr: 3e-4 });
 
 /** Pixel runs: the DDPG supplement's pixel setting (Gu et al. 2016 reuse it); see learn/algos/ddpg DDPG_PIXEL_DEFAULTS. */
 export const NAF_PIXEL_DEFAULTS: Readonly<Partial<NafHyperparams>> = Object.freeze({
