@@ -114,9 +114,12 @@ async function tryBackend(name: BackendName, tried: BackendAttempt[], asked: boo
   }
   if (name === 'webgpu') {
     // Runs train on webgpu (their agents' reads are awaited, learn/agent-reads.ts), but only when
-    // asked: its speed against the wasm arena on a real GPU is not measured yet, and the only
-    // adapter on a machine without one is CPU-emulated and far slower.
-    const why = asked ? null : 'chosen only when asked (RL_STUDIO_BACKEND=webgpu): not yet measured faster than the wasm arena on a GPU';
+    // asked: on an NVIDIA H200 the updates ran 1.1x to 13x slower than the wasm arena on the same
+    // host's CPU (each op's dispatch costs ~0.2 ms; README, WebGPU), and the only adapter on a
+    // machine without a GPU is CPU-emulated and far slower still.
+    const why = asked
+      ? null
+      : 'chosen only when asked (RL_STUDIO_BACKEND=webgpu): slower than the wasm arena for these networks, also on a GPU';
     if (why) {
       tried.push({ name: 'webgpu', ok: false, error: why });
       return why;
