@@ -1,5 +1,6 @@
 import type { Rng } from '../../util/rng.ts';
-import { solveSpd, type Trajectory } from './dynamics.ts';
+import type { Trajectory } from './dynamics.ts';
+import { cholesky, cholSolve, solveSpd } from './linalg.ts';
 
 /**
  * iLQG exploration from the fitted model (Gu et al. 2016, sections 5.1-5.2): a linear-Gaussian
@@ -165,38 +166,6 @@ export function projectNegativeSemidefinite(S: Float64Array, n: number): void {
       let v = 0;
       for (let k = 0; k < n; k++) v += V[i * n + k] * Math.min(a[k * n + k], 0) * V[j * n + k];
       S[i * n + j] = v;
-    }
-  }
-}
-
-/** In-place lower Cholesky factor of the SPD m x m matrix M (row-major); false when not positive definite. */
-function cholesky(M: Float64Array, m: number): boolean {
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = M[i * m + j];
-      for (let k = 0; k < j; k++) s -= M[i * m + k] * M[j * m + k];
-      if (i === j) {
-        if (!(s > 0)) return false;
-        M[i * m + i] = Math.sqrt(s);
-      } else M[i * m + j] = s / M[j * m + j];
-    }
-    for (let j = i + 1; j < m; j++) M[i * m + j] = 0;
-  }
-  return true;
-}
-
-/** Solves L L^T X = B in place (B is m x c, row-major). */
-function cholSolve(L: Float64Array, m: number, B: Float64Array, c: number): void {
-  for (let col = 0; col < c; col++) {
-    for (let i = 0; i < m; i++) {
-      let s = B[i * c + col];
-      for (let k = 0; k < i; k++) s -= L[i * m + k] * B[k * c + col];
-      B[i * c + col] = s / L[i * m + i];
-    }
-    for (let i = m - 1; i >= 0; i--) {
-      let s = B[i * c + col];
-      for (let k = i + 1; k < m; k++) s -= L[k * m + i] * B[k * c + col];
-      B[i * c + col] = s / L[i * m + i];
     }
   }
 }
