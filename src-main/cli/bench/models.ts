@@ -16,8 +16,10 @@ import { Rng } from '../../util/rng.ts';
  * - rollout_rel_error: the same after an open-loop rollout of `ROLLOUT` steps (NAF's rollout length)
  *   on the recorded actions, relative to |x_{t+10} - x_t|.
  * The 'global' rows fit one time-invariant linear model on all steps of the same episodes (window
- * = horizon): the limit a prior that pools every time step gives. The paper's GMM prior
- * (Levine & Abbeel 2014) lies between the two: it pools transitions from similar states.
+ * = horizon): the limit a prior that pools every time step gives. The 'gmm' rows are the paper's
+ * fit: the per-step fit (same window) under a GMM prior fitted on the same episodes' transitions
+ * (Levine & Abbeel 2014; learn/model/gmm-prior.ts), which pools transitions from similar states;
+ * 'gmm-w0' pools no neighbouring steps, as GPS's fit.
  */
 const ROLLOUT = NAF_PAPER_DEFAULTS.rolloutLength;
 const TASKS = ['cartpole-balance', 'cartpole-swingup', 'pendulum-swingup'];
@@ -96,11 +98,16 @@ export const run: BenchSuite = async function* ({ quick }) {
       const horizon = fit[0].actions.length;
       for (const [kind, window] of [
         ['per-step', NAF_PAPER_DEFAULTS.modelWindow],
+        ['gmm', NAF_PAPER_DEFAULTS.modelWindow],
+        ['gmm-w0', 0],
         ['global', horizon],
       ] as const) {
         const t0 = performance.now();
         const model = new LinearGaussianDynamics(obsSize, actionSize);
-        model.fit(fit, NAF_PAPER_DEFAULTS.modelRidge, window);
+        const prior = kind.startsWith('gmm')
+          ? { maxClusters: NAF_PAPER_DEFAULTS.modelPriorClusters, strength: NAF_PAPER_DEFAULTS.modelPriorStrength, rng: new Rng(1) }
+          : null;
+        model.fit(fit, NAF_PAPER_DEFAULTS.modelRidge, window, prior);
         const fitS = (performance.now() - t0) / 1000;
         const e = errors(model, heldOut);
         yield {
@@ -113,6 +120,7 @@ export const run: BenchSuite = async function* ({ quick }) {
           rollout_rel_error: +e.rollout.toFixed(4),
           rollout_steps: ROLLOUT,
           fit_s: +fitS.toFixed(2),
+          ...(model.prior ? { prior_clusters: model.prior.mixture.components, em_iterations: model.prior.iterations } : {}),
         };
       }
     }

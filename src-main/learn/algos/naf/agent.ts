@@ -35,7 +35,8 @@ import { lqgBackward, QuadraticRewardModel, type LinearGaussianController } from
  * through synchronous hooks, so a model-based run keeps the networks where reads are synchronous.
  *
  * Model-based acceleration (Algorithm 2): the trainer hands finished episodes to onEpisodeEnd();
- * after every `modelEpisodes` episodes the time-varying linear-Gaussian model is refitted on them;
+ * after every `modelEpisodes` episodes the time-varying linear-Gaussian model is refitted on them
+ * (with `modelPrior` gmm under a GMM prior, section 5.3; its EM start draws from the agent's rng);
  * afterEnvStep() runs an imagination round every `imagineEvery` steps (m starts from the fitted
  * episodes, l-step rollouts of mu + exploration noise through the model) into a separate buffer;
  * sampleImagined() gives minibatches from it for the I*l extra updates per step.
@@ -344,7 +345,11 @@ export class NafAgent implements Agent {
     if (trajectory.actions.length < 2) return;
     this.pending.push(trajectory);
     if (this.pending.length >= this.hp.modelEpisodes) {
-      this.model.fit(this.pending, this.hp.modelRidge, this.hp.modelWindow);
+      const prior =
+        this.hp.modelPrior === 'gmm'
+          ? { maxClusters: this.hp.modelPriorClusters, strength: this.hp.modelPriorStrength, rng: this.rng }
+          : null;
+      this.model.fit(this.pending, this.hp.modelRidge, this.hp.modelWindow, prior);
       if (this.rewardModel) {
         this.rewardModel.fit(this.pending, this.hp.modelRidge, this.hp.modelWindow, true);
         this.controller = lqgBackward(this.model.steps, this.rewardModel.steps, this.obsSize, this.actionSize, this.hp.gamma);

@@ -30,6 +30,9 @@ export const NafFields = z.strictObject({
   imaginationCapacity: int(100, 10_000_000, 'imagined-transition buffer capacity'),
   modelRidge: num(0, 1e3, 'ridge regulariser of the dynamics fit'),
   modelWindow: int(0, 50, 'neighbouring time steps pooled per side in the fit'),
+  modelPrior: z.enum(['none', 'gmm']).describe('prior of the dynamics fit: none (ridge only) | gmm (Gaussian mixture, Gu et al. 5.3)'),
+  modelPriorClusters: int(2, 200, 'most GMM prior components (fewer when under 20 transitions each)'),
+  modelPriorStrength: num(1e-3, 1e6, 'pseudo-samples the GMM prior counts as in each step fit'),
   ilqgExploration: num(
     0,
     1,
@@ -86,6 +89,13 @@ export const NAF_PAPER_DEFAULTS: Readonly<NafHyperparams> = Object.freeze({
   modelRidge: 1e-3,
   /** Not stated: neighbouring time steps pooled on each side when fitting step t. */
   modelWindow: 2,
+  /**
+   * Section 5.3: the models are "fitted using a Gaussian mixture model prior" (Levine & Abbeel 2014);
+   * its size and strength are GPS's defaults (max_clusters 50, strength 1).
+   */
+  modelPrior: 'gmm',
+  modelPriorClusters: 50,
+  modelPriorStrength: 1,
   /** Section 5.2: iLQG exploration from the fitted model, here a fraction of training episodes (off). */
   ilqgExploration: 0,
   /** Linear-Gaussian controllers (Levine & Abbeel 2014): covariance ilqgNoise^2 (-Quu)^-1. */
@@ -101,7 +111,13 @@ export const NAF_PAPER_DEFAULTS: Readonly<NafHyperparams> = Object.freeze({
  * -198, -1332, -151, -178, -903). `rl-studio train --env pendulum --algo naf --steps 10000 --seed S
  * --eval-every 2500 --eval-episodes 10 --set lr=L`; curves in docs/benchmarks/pendulum-seeds-2026-12-04.jsonl (cases naf-pendulum lr=L).
  */
-export const NAF_DEFAULTS: Readonly<NafHyperparams> = Object.freeze({ ...NAF_PAPER_DEFAULTS, obsNormalization: true, lr: 3e-4 });
+export const NAF_DEFAULTS: Readonly<NafHyperparams> = Object.freeze({
+  ...NAF_PAPER_DEFAULTS,
+  obsNormalization: true,
+  lr: 3e-4,
+  /** Ridge-only fits until a measurement shows the GMM prior helps NAF here (see cli/bench/models.ts). */
+  modelPrior: 'none',
+});
 
 /** Pixel runs: the DDPG supplement's pixel setting (Gu et al. 2016 reuse it); see learn/algos/ddpg DDPG_PIXEL_DEFAULTS. */
 export const NAF_PIXEL_DEFAULTS: Readonly<Partial<NafHyperparams>> = Object.freeze({
