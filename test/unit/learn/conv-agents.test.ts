@@ -96,7 +96,9 @@ describe('pixel networks', () => {
           expect((actorTarget as DetachedEncoder).source).toBe(criticTarget);
           expect(actor.trainable).toBe(false);
         }
-        expect(torsos(agent).map((e) => e.opt.lr)).toEqual([1e-3, 1e-3]);
+        // DDPG's critic rate 1e-3; NAF's one rate, 3e-4 by default.
+        const lr = algo === 'naf' ? 3e-4 : 1e-3;
+        expect(torsos(agent).map((e) => e.opt.lr)).toEqual([lr, lr]);
         const buf = filledReplay(rng, A);
         const batch = buf.makeBatch(8);
         const [trained, target] = torsos(agent);

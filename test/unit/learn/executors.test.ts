@@ -84,7 +84,7 @@ function agentOn(algo: PortedAlgo, executor: Executor): Ported {
   const { criticL2, ...common } = HP;
   if (algo === 'naf') {
     // Importance weights exercise the weighted loss of NAF's head.
-    const hp = resolveHyperparams('naf', { hidden: HP.actorHidden, batchSize: HP.batchSize, prioritizedReplay: true });
+    const hp = resolveHyperparams('naf', { hidden: HP.actorHidden, batchSize: HP.batchSize, prioritizedReplay: true, lr: 1e-3 });
     return new NafAgent({ obsSize: OBS, actionSize: ACT, hp: hp as NafHyperparams, seed: 11, executor });
   }
   if (algo === 'sac') {
