@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { algorithmIds, findAlgorithmSpec, pixelAlgos, type BuiltInAlgo } from '../learn/algos/specs.ts';
 import type { CommonHyperparams } from '../learn/algos/spec.ts';
+import { CONV_TORSO_NAMES, type ConvTorso } from '../learn/nets/conv-torsos.ts';
 export const OBS_KINDS = ['lowdim', 'pixels'] as const;
 export type ObsKind = (typeof OBS_KINDS)[number];
 
@@ -45,6 +46,7 @@ export const PIXEL_SETTINGS_DEFAULTS = Object.freeze({
   trunkNorm: false,
   nStep: 1,
   antialias: false,
+  conv: 'fast' as ConvTorso,
 });
 
 export const PixelSettingsSchema = z.strictObject({
@@ -98,6 +100,12 @@ export const PixelSettingsSchema = z.strictObject({
     .boolean()
     .default(PIXEL_SETTINGS_DEFAULTS.antialias)
     .describe('multisample anti-aliased frames, as MuJoCo renders: a thin pole shows sub-pixel motion'),
+  conv: z
+    .enum(CONV_TORSO_NAMES)
+    .default(PIXEL_SETTINGS_DEFAULTS.conv)
+    .describe(
+      "conv torso: 'fast' (4x4/4, 3x3/2, 3x3/1; 3 layers x 32 as the paper, strides ours) or 'drq' (DrQ-v2: 3x3/2 then three 3x3/1; ~20x the multiply-adds)",
+    ),
 });
 export type PixelSettings = z.output<typeof PixelSettingsSchema>;
 

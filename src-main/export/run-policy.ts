@@ -8,7 +8,7 @@ import { decodeCheckpoint } from '../train/checkpoint.ts';
 import { runEnvSource, versions } from '../train/config.ts';
 import { setUpRun } from '../train/run-setup.ts';
 import { refreshHostViews } from '../learn/agent-reads.ts';
-import { PIXEL_CONV_DEFAULTS } from '../learn/nets/pixel-nets.ts';
+import { CONV_TORSOS } from '../learn/nets/conv-torsos.ts';
 import { PixelEnv } from '../render/pixel-env.ts';
 import { UserError } from '../util/errors.ts';
 import { policyGraphFromAgent } from './from-agent.ts';
@@ -51,10 +51,10 @@ export async function loadRunPolicy(runDir: string, checkpoint = 'best'): Promis
     setup.agent.setState(decoded.agent);
     // On an executor that reads only asynchronously (webgpu) the policy's host views are read now.
     await refreshHostViews(setup.agent);
-    // Pixel runs train the default conv layers (run-setup: createPixelAgent without layers) and the run's trunk.
+    // Pixel runs train the run's conv torso and trunk (run-setup: createPixelAgent).
     const env = setup.envs[0];
-    const { trunk, trunkNorm } = pixelSettings(config);
-    const torso = env instanceof PixelEnv ? { shape: env.shape, layers: PIXEL_CONV_DEFAULTS, trunk, trunkNorm } : undefined;
+    const { conv, trunk, trunkNorm } = pixelSettings(config);
+    const torso = env instanceof PixelEnv ? { shape: env.shape, layers: CONV_TORSOS[conv], trunk, trunkNorm } : undefined;
     graph = policyGraphFromAgent(setup.agent, info.action, torso, decoded.agent);
   } finally {
     await setup.close();

@@ -2,6 +2,7 @@ import { pixelSettings, type PixelSettings, type RunConfig } from '../api/run-co
 import { createAgent } from '../learn/algos/factory.ts';
 import { selectBackend, type BackendChoice } from '../learn/exec/backend.ts';
 import { createPixelAgent } from '../learn/algos/pixel-agent.ts';
+import { CONV_TORSOS } from '../learn/nets/conv-torsos.ts';
 import type { Agent } from '../learn/types.ts';
 import { PixelEnv, type PixelEnvOptions } from '../render/pixel-env.ts';
 import { SyncRenderHost } from '../render/sync-host.ts';
@@ -65,6 +66,7 @@ export async function setUpRun(config: RunConfig, source: EnvSource, envCount: n
         actionSize: envs[0].info.action.size,
         seed: config.seed,
         hyperparams: { ...config.hyperparams },
+        layers: CONV_TORSOS[p.conv],
         trunk: p.trunk,
         trunkNorm: p.trunkNorm,
       });

@@ -121,7 +121,7 @@ describe('train --obs pixels', () => {
     expect(resumed.lines.some((l) => l.event === 'checkpoint' && l.step === 240)).toBe(true);
   });
 
-  it('trains with its own pixel settings (size, action repeats, sliding stack, shift, LayerNorm trunk, n-step returns, anti-aliasing), records them, and its exported policy sees the same frames', () => {
+  it('trains with its own pixel settings (size, action repeats, sliding stack, shift, LayerNorm trunk, n-step returns, anti-aliasing, conv torso), records them, and its exported policy sees the same frames', () => {
     const runs = mkdtempSync(join(tmpdir(), 'rls-pixels-'));
     const pixels = {
       size: 48,
@@ -133,6 +133,8 @@ describe('train --obs pixels', () => {
       trunkNorm: true,
       nStep: 2,
       antialias: true,
+      // DrQ-v2's torso (4 conv layers, 17 x 17 x 32 features at 48): the export must rebuild it, not the default one.
+      conv: 'drq',
     };
     const first = cli([
       'train',

@@ -5,7 +5,8 @@ import { selectBackend } from '../../learn/exec/backend.ts';
 import { moments, rSquared } from '../../learn/nets/linear-probe.ts';
 import { Adam, FlatParams, fanInBound } from '../../learn/nets/params.ts';
 import { framesToObservation } from '../../learn/replay/pixel-replay.ts';
-import { PIXEL_CONV_DEFAULTS, pixelEncoderFactory, type ConvEncoder } from '../../learn/nets/pixel-nets.ts';
+import { CONV_TORSOS } from '../../learn/nets/conv-torsos.ts';
+import { pixelEncoderFactory, type ConvEncoder } from '../../learn/nets/pixel-nets.ts';
 import { PixelEnv } from '../../render/pixel-env.ts';
 import { SyncRenderHost } from '../../render/sync-host.ts';
 import { createEnv } from '../../sim/env.ts';
@@ -26,8 +27,8 @@ import { matchesCase, PIXEL_CASE_SETTINGS } from './learning.ts';
  * (angle within +-0.25 rad; the states a balancing policy must tell apart). Episodes are cut so
  * each source has at least 4; one episode in 4 is held out.
  *
- * The torso is the one a pixel run's critic trains (pixel-nets.ts pixelEncoderFactory with
- * PIXEL_CONV_DEFAULTS and the case's trunk), here with a linear head, both trained by Adam to
+ * The torso is the one a pixel run's critic trains (pixel-nets.ts pixelEncoderFactory with the
+ * case's conv torso and trunk), here with a linear head, both trained by Adam to
  * regress the env's low-dimensional observation, standardised (mean squared error; batch 32,
  * learning rate 1e-3, the critic's in the DDPG paper). No random shift: the question is what the
  * frames show, not what augmentation does. Reported: held-out R^2 per observation dimension after
@@ -37,8 +38,8 @@ import { matchesCase, PIXEL_CASE_SETTINGS } from './learning.ts';
  *
  * Cases: the DDPG paper's pixels (64x64, 3 action repeats rendered and stacked, aliased), the
  * settings of the `ddpg-pixels-cartpole-balance` learning case (8 repeats, sliding stack of 3,
- * anti-aliased, LayerNorm trunk of 50), both at 84x84 (DrQ-v2's size), and the latter without its
- * trunk. Pick with $RL_STUDIO_BENCH_CASES (comma-separated, `*` wildcards); updates per case with
+ * anti-aliased, LayerNorm trunk of 50), both at 84x84 (DrQ-v2's size), the latter without its
+ * trunk, and with DrQ-v2's conv torso. Pick with $RL_STUDIO_BENCH_CASES (comma-separated, `*` wildcards); updates per case with
  * $RL_STUDIO_PROBE_UPDATES (default 1000, --quick 300).
  */
 const ENV = 'cartpole-balance';
@@ -75,6 +76,8 @@ export const PROBE_CASES: ProbeCase[] = [
   { name: 'bench-case-84', pixels: PixelSettingsSchema.parse({ ...PIXEL_CASE_SETTINGS, size: 84 }) },
   // Without the 50-unit trunk: the linear head reads the 2048 conv features, as in the paper's torso.
   { name: 'bench-case-84-no-trunk', pixels: PixelSettingsSchema.parse({ ...PIXEL_CASE_SETTINGS, size: 84, trunk: 0, trunkNorm: false }) },
+  // DrQ-v2's torso (3x3 stride 2, then three 3x3 stride 1) in place of the fast one's 4x4 stride 4 first layer.
+  { name: 'bench-case-84-drq', pixels: PixelSettingsSchema.parse({ ...PIXEL_CASE_SETTINGS, size: 84, conv: 'drq' }) },
 ];
 
 interface Sample {
@@ -255,7 +258,7 @@ export const run: BenchSuite = async function* ({ quick, log }) {
           .map((r) => r.i);
         const torso = pixelEncoderFactory({
           ...env.shape,
-          layers: PIXEL_CONV_DEFAULTS,
+          layers: CONV_TORSOS[p.conv],
           lr: LR,
           seed: 0x5eed,
           trunk: p.trunk,

@@ -4,6 +4,7 @@ import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './para
 import { Rng } from '../../util/rng.ts';
 import { col2im, convBackwardGemm, convDims, convForwardGemm, transposeMatrix, type ConvDims } from './conv.ts';
 import { Arena } from './simd.ts';
+import { CONV_TORSOS, type ConvLayerSpec } from './conv-torsos.ts';
 import { TfExecutor, setTfParamTensor, tfParamTensor } from '../exec/tf-exec.ts';
 import { tensorValues } from '../exec/tensor-values.ts';
 import type { AdamOptimizer, AdamState, Params } from '../exec/executor.ts';
@@ -15,11 +16,12 @@ import type { AdamOptimizer, AdamState, Params } from '../exec/executor.ts';
  * pluggable torso (ObsEncoder) of the learn engine's DDPG/TD3/NAF; the fully connected layers are
  * the agents' own dense heads with the sizes of their pixel defaults (learn/algos/<id>/spec.ts).
  *
- * Kernel sizes and strides are not given by the paper. The defaults (PIXEL_CONV_DEFAULTS: 4x4
- * stride 4, 3x3 stride 2, 3x3 stride 1; on 64x64: 16x16 -> 7x7 -> 5x5 x 32 = 800 features) were
- * picked for speed on the wasm backend (then four conv forwards and two backwards per DDPG
- * update): measured on this machine under load, 3x3/2, 3x3/2, 3x3/1 (5408 features) made an update
- * ~3.5x slower. They are a configuration, not the paper's.
+ * Kernel sizes and strides are not given by the paper. The defaults (PIXEL_CONV_DEFAULTS, the 'fast'
+ * torso of conv-torsos.ts: 4x4 stride 4, 3x3 stride 2, 3x3 stride 1; on 64x64: 16x16 -> 7x7 -> 5x5
+ * x 32 = 800 features) were picked for speed on the wasm backend (then four conv forwards and two
+ * backwards per DDPG update): measured on this machine under load, 3x3/2, 3x3/2, 3x3/1 (5408
+ * features) made an update ~3.5x slower. They are a configuration, not the paper's; a run picks
+ * its torso with `pixels.conv`.
  *
  * Deviation, written down: by default DDPG's actor has no conv torso of its own but reads the
  * critic's, detached (DetachedEncoder, as DrQ-v2 and SAC-AE), where the paper trains a separate
@@ -37,11 +39,7 @@ import type { AdamOptimizer, AdamState, Params } from '../exec/executor.ts';
  * Observations are rows of height x width x channels values in [0, 1] (NHWC; channels = 3 RGB x
  * the number of stacked frames).
  */
-export interface ConvLayerSpec {
-  kernel: number;
-  stride: number;
-  filters: number;
-}
+export type { ConvLayerSpec } from './conv-torsos.ts';
 
 export interface PixelShape {
   height: number;
@@ -76,11 +74,7 @@ export interface EncoderRole {
 }
 
 /** Paper: 3 conv layers x 32 filters, no pooling. Kernels/strides: our choice (see file comment). */
-export const PIXEL_CONV_DEFAULTS: readonly ConvLayerSpec[] = Object.freeze([
-  { kernel: 4, stride: 4, filters: 32 },
-  { kernel: 3, stride: 2, filters: 32 },
-  { kernel: 3, stride: 1, filters: 32 },
-]);
+export const PIXEL_CONV_DEFAULTS: readonly ConvLayerSpec[] = CONV_TORSOS.fast;
 
 /** The conv stack's per-layer geometry for an input shape; throws when the input is too small. */
 export function pixelConvDims(shape: PixelShape, layers: readonly ConvLayerSpec[]): ConvDims[] {

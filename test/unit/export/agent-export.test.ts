@@ -6,7 +6,8 @@ import { selectBackend } from '../../../src-main/learn/exec/backend.ts';
 import { createAgent } from '../../../src-main/learn/algos/factory.ts';
 import type { Agent } from '../../../src-main/learn/types.ts';
 import { createPixelAgent } from '../../../src-main/learn/algos/pixel-agent.ts';
-import { PixelEncoder, PIXEL_CONV_DEFAULTS } from '../../../src-main/learn/nets/pixel-nets.ts';
+import { PixelEncoder } from '../../../src-main/learn/nets/pixel-nets.ts';
+import { CONV_TORSOS } from '../../../src-main/learn/nets/conv-torsos.ts';
 import { Rng } from '../../../src-main/util/rng.ts';
 import { policyGraphFromAgent } from '../../../src-main/export/from-agent.ts';
 import { renderExport, EXPORT_FORMATS } from '../../../src-main/export/files.ts';
@@ -99,19 +100,22 @@ describe.each(cases)('$algo policy export', ({ algo, hp }) => {
 });
 
 describe.each([
-  { algo: 'ddpg' as const, trunk: 0, trunkNorm: false },
-  { algo: 'naf' as const, trunk: 0, trunkNorm: false },
-  { algo: 'ddpg' as const, trunk: 12, trunkNorm: false },
-  { algo: 'ddpg' as const, trunk: 12, trunkNorm: true },
-])('$algo pixel policy export (conv torso, trunk $trunk, LayerNorm $trunkNorm)', ({ algo, trunk, trunkNorm }) => {
+  { algo: 'ddpg' as const, trunk: 0, trunkNorm: false, conv: 'fast' as const },
+  { algo: 'naf' as const, trunk: 0, trunkNorm: false, conv: 'fast' as const },
+  { algo: 'ddpg' as const, trunk: 12, trunkNorm: false, conv: 'fast' as const },
+  { algo: 'ddpg' as const, trunk: 12, trunkNorm: true, conv: 'fast' as const },
+  { algo: 'ddpg' as const, trunk: 12, trunkNorm: true, conv: 'drq' as const },
+])('$algo pixel policy export ($conv conv torso, trunk $trunk, LayerNorm $trunkNorm)', ({ algo, trunk, trunkNorm, conv }) => {
   it('matches agent.act on 200 images in every format', async () => {
-    // The paper's torso (3 x 32 filters, the learn engine's kernels/strides) on 32x32 RGB x 2 frames.
+    // A named torso (conv-torsos.ts: 'fast' 3 layers to 1x1x32 at 32x32, 'drq' 4 layers to 9x9x32) on 32x32 RGB x 2 frames.
     const shape = { height: 32, width: 32, channels: 6 };
-    const agent = createPixelAgent({ algo, shape, actionSize: 2, hyperparams: { finalLayerInit: 0.5 }, seed: 8, trunk, trunkNorm });
+    const layers = CONV_TORSOS[conv];
+    const features = conv === 'fast' ? 32 : 9 * 9 * 32;
+    const agent = createPixelAgent({ algo, shape, actionSize: 2, hyperparams: { finalLayerInit: 0.5 }, seed: 8, layers, trunk, trunkNorm });
     if (trunkNorm) {
       // LayerNorm scales and shifts away from their initial 1 and 0, so the export must carry them.
       const state = agent.getState();
-      const layout = new PixelEncoder(shape, PIXEL_CONV_DEFAULTS, new Rng(0), 0, 0, trunk, true);
+      const layout = new PixelEncoder(shape, layers, new Rng(0), 0, 0, trunk, true);
       const rng = new Rng(4);
       for (const [name, t] of Object.entries(state.tensors)) {
         if (!name.startsWith('encoder.') || !name.endsWith('.params')) continue;
@@ -128,10 +132,10 @@ describe.each([
     }
     const low = [-1, -3];
     const high = [1, 2];
-    const graph = policyGraphFromAgent(agent, { low, high }, { shape, layers: PIXEL_CONV_DEFAULTS, trunk, trunkNorm });
+    const graph = policyGraphFromAgent(agent, { low, high }, { shape, layers, trunk, trunkNorm });
     expect(graph.layers.filter((l) => l.kind === 'layernorm')).toHaveLength(trunkNorm ? 1 : 0);
-    expect(graph.layers.filter((l) => l.kind === 'conv2d')).toHaveLength(3);
-    expect(graph.layers.filter((l) => l.kind === 'dense' && l.inSize === 32 && l.outSize === trunk)).toHaveLength(trunk > 0 ? 1 : 0);
+    expect(graph.layers.filter((l) => l.kind === 'conv2d')).toHaveLength(layers.length);
+    expect(graph.layers.filter((l) => l.kind === 'dense' && l.inSize === features && l.outSize === trunk)).toHaveLength(trunk > 0 ? 1 : 0);
     const meta = fakeMeta(graph, 2);
     const rng = new Rng(21);
     // Noise at a random brightness per image, so the features (and actions) vary between images.

@@ -87,9 +87,9 @@ describe('run config', () => {
   });
 
   it("pixel settings added later read as their defaults in older runs' configs", () => {
-    // A config written before trunkNorm, nStep and antialias existed (and one before any pixel settings).
+    // A config written before trunkNorm, nStep, antialias and conv existed (and one before any pixel settings).
     const old = { pixels: { size: 48, actionRepeat: 4, stacking: 'sliding' as const, stack: 2, shift: 2, trunk: 16 } };
-    expect(pixelSettings(old as never)).toEqual({ ...old.pixels, trunkNorm: false, nStep: 1, antialias: false });
+    expect(pixelSettings(old as never)).toEqual({ ...old.pixels, trunkNorm: false, nStep: 1, antialias: false, conv: 'fast' });
     expect(pixelSettings({} as never)).toEqual(PIXEL_SETTINGS_DEFAULTS);
     const { config } = resolveRunConfig({
       obs: 'pixels',
@@ -100,6 +100,12 @@ describe('run config', () => {
     const bad = parseRunConfig({ obs: 'pixels', pixels: { nStep: 0 } });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.issues[0].field).toBe('pixels.nStep');
+    const badTorso = parseRunConfig({ obs: 'pixels', pixels: { conv: 'resnet' } });
+    expect(badTorso.ok).toBe(false);
+    if (!badTorso.ok) {
+      expect(badTorso.issues[0].field).toBe('pixels.conv');
+      expect(badTorso.issues[0].message).toMatch(/fast.*drq/);
+    }
   });
 
   it('pixels are refused only when the render host cannot start: no built page or no Chromium', () => {
