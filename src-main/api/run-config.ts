@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { algorithmIds, findAlgorithmSpec, pixelAlgos, type BuiltInAlgo } from '../learn/algos/specs.ts';
 import type { CommonHyperparams } from '../learn/algos/spec.ts';
-import { CONV_TORSO_NAMES, type ConvTorso } from '../learn/nets/conv-torsos.ts';
+import { CONV_TORSO_NAMES, DEFAULT_CONV_TORSO, type ConvTorso } from '../learn/nets/conv-torsos.ts';
 export const OBS_KINDS = ['lowdim', 'pixels'] as const;
 export type ObsKind = (typeof OBS_KINDS)[number];
 
@@ -46,7 +46,7 @@ export const PIXEL_SETTINGS_DEFAULTS = Object.freeze({
   trunkNorm: false,
   nStep: 1,
   antialias: false,
-  conv: 'fast' as ConvTorso,
+  conv: DEFAULT_CONV_TORSO as ConvTorso,
 });
 
 export const PixelSettingsSchema = z.strictObject({

@@ -33,3 +33,5 @@ export const CONV_TORSOS = Object.freeze({
 
 export type ConvTorso = keyof typeof CONV_TORSOS;
 export const CONV_TORSO_NAMES = Object.keys(CONV_TORSOS) as [ConvTorso, ...ConvTorso[]];
+/** The torso a pixel run trains unless its settings name another. */
+export const DEFAULT_CONV_TORSO: ConvTorso = 'fast';

@@ -4,7 +4,7 @@ import { Adam, FlatParams, fanInBound, softUpdate, type ParamSpec } from './para
 import { Rng } from '../../util/rng.ts';
 import { col2im, convBackwardGemm, convDims, convForwardGemm, transposeMatrix, type ConvDims } from './conv.ts';
 import { Arena } from './simd.ts';
-import { CONV_TORSOS, type ConvLayerSpec } from './conv-torsos.ts';
+import { CONV_TORSOS, DEFAULT_CONV_TORSO, type ConvLayerSpec } from './conv-torsos.ts';
 import { TfExecutor, setTfParamTensor, tfParamTensor } from '../exec/tf-exec.ts';
 import { tensorValues } from '../exec/tensor-values.ts';
 import type { AdamOptimizer, AdamState, Params } from '../exec/executor.ts';
@@ -74,7 +74,7 @@ export interface EncoderRole {
 }
 
 /** Paper: 3 conv layers x 32 filters, no pooling. Kernels/strides: our choice (see file comment). */
-export const PIXEL_CONV_DEFAULTS: readonly ConvLayerSpec[] = CONV_TORSOS.fast;
+export const PIXEL_CONV_DEFAULTS: readonly ConvLayerSpec[] = CONV_TORSOS[DEFAULT_CONV_TORSO];
 
 /** The conv stack's per-layer geometry for an input shape; throws when the input is too small. */
 export function pixelConvDims(shape: PixelShape, layers: readonly ConvLayerSpec[]): ConvDims[] {
