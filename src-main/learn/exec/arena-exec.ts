@@ -346,6 +346,9 @@ export class ArenaExecutor implements Executor {
   }
 
   axpy(y: Buf, x: Buf, alpha: number, n: number, margin = 0): void {
+    if ((y as ArenaBuf).transposed || (x as ArenaBuf).transposed) throw new Error('axpy: a backward pass output is not row-major');
+    // y's transposed copy (an activation backward's dpre^T) no longer matches it.
+    (y as ArenaBuf).hasT = false;
     const yv = this.view(y);
     const xv = this.view(x);
     if (margin === 0) {

@@ -41,16 +41,22 @@ export class ExecChain {
 
   /**
    * Gradients into g given dL/d(output) (row-major), after forward() on the same x; returns
-   * dL/dx [rows x in] when wantInput, else null.
+   * dL/dx [rows x in] when wantInput, else null. `logCosh` (a tanh output layer only) adds
+   * logCosh * sum log cosh(u) over the output's pre-activations u to the loss: its gradient
+   * logCosh * tanh(u) is the output itself, and unlike any penalty on the output it does not vanish
+   * where the tanh saturates.
    */
-  backward(p: Params, g: Params, x: Buf, dOut: Buf, rows: number, wantInput: boolean): Buf | null {
+  backward(p: Params, g: Params, x: Buf, dOut: Buf, rows: number, wantInput: boolean, logCosh = 0): Buf | null {
     const { exec, layers: ls } = this;
     const top = ls.length - 1;
     if (ls[top].bn) throw new Error('the output layer of a chain is not batch-normalised');
+    if (logCosh !== 0 && ls[top].act !== 'tanh') throw new Error('the log-cosh penalty is for a tanh output layer');
     // Layer i needs dL/d(its input) when a layer or a normalisation lies below it.
     const needIn = (i: number) => i > 0 || wantInput || !!ls[i].bnIn;
     let dpre = this.buf('dpre', top, rows * ls[top].out);
-    exec.activationBackward(dOut, this.output(top, rows), rows, ls[top].out, ls[top].act, dpre, needIn(top));
+    const y = this.output(top, rows);
+    exec.activationBackward(dOut, y, rows, ls[top].out, ls[top].act, dpre, needIn(top) && logCosh === 0);
+    if (logCosh !== 0) exec.axpy(dpre, y, logCosh, rows * ls[top].out);
     for (let i = top; i >= 0; i--) {
       const L = ls[i];
       const input = i > 0 ? this.output(i - 1, rows) : L.bnIn ? exec.buffer(`${this.name}.in.x`, rows * L.in) : x;

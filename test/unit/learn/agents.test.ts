@@ -102,42 +102,48 @@ describe('agents', () => {
     });
   }
 
-  it('the action penalty keeps the actor out of saturation while the reward carries no signal', () => {
-    // A replay with no reward anywhere (a sparse task before its first success): dQ/da is noise,
-    // which Adam scales to full-size steps. Mean and largest |a| of the deterministic actor over the
-    // replay's states after 600 updates, without and with actionL2 (and its margin).
-    const actions = (actionL2: number, actionL2Margin = 0) => {
-      const agent = createAgent(
-        'ddpg',
-        5,
-        2,
-        { actorHidden: [32, 32], criticHidden: [32, 32], batchSize: 32, actorLr: 1e-3, actionL2, actionL2Margin },
-        7,
+  // A replay with no reward anywhere (a sparse task before its first success): dQ/da is noise,
+  // which Adam scales to full-size steps.
+  const rewardFreeReplay = (rng: Rng) => {
+    const buf = new ReplayBuffer({ capacity: 500, obsSize: 5, actionSize: 2 });
+    for (let i = 0; i < 500; i++) {
+      const o = Float32Array.from({ length: 5 }, () => rng.normal());
+      buf.add(
+        o,
+        Float32Array.from({ length: 2 }, () => rng.range(-1, 1)),
+        0,
+        o.map((v) => v + 0.1 * rng.normal()),
+        false,
       );
-      const rng = new Rng(5);
-      const buf = new ReplayBuffer({ capacity: 500, obsSize: 5, actionSize: 2 });
-      for (let i = 0; i < 500; i++) {
-        const o = Float32Array.from({ length: 5 }, () => rng.normal());
-        buf.add(
-          o,
-          Float32Array.from({ length: 2 }, () => rng.range(-1, 1)),
-          0,
-          o.map((v) => v + 0.1 * rng.normal()),
-          false,
-        );
+    }
+    return buf;
+  };
+  const penaltyAgent = (hp: Record<string, unknown>) =>
+    createAgent('ddpg', 5, 2, { actorHidden: [32, 32], criticHidden: [32, 32], batchSize: 32, actorLr: 1e-3, ...hp }, 7);
+  /** Mean and largest |a| of the deterministic actor over 64 of the replay's states. */
+  const actionSizes = (agent: ReturnType<typeof createAgent>, buf: ReplayBuffer) => {
+    const probe = buf.sample(new Rng(9), buf.makeBatch(64));
+    let sum = 0;
+    let max = 0;
+    for (let i = 0; i < 64; i++)
+      for (const a of agent.act(probe.obs.slice(i * 5, i * 5 + 5), false)) {
+        sum += Math.abs(a);
+        max = Math.max(max, Math.abs(a));
       }
+    return { mean: sum / 128, max };
+  };
+
+  it('the action penalty keeps the actor out of saturation while the reward carries no signal', () => {
+    // |a| after 600 updates, without and with actionL2 (and its margin).
+    const actions = (actionL2: number, actionL2Margin = 0) => {
+      const agent = penaltyAgent({ actionL2, actionL2Margin });
+      const rng = new Rng(5);
+      const buf = rewardFreeReplay(rng);
       const batch = buf.makeBatch(32);
       for (let i = 0; i < 600; i++) agent.update(buf.sample(rng, batch));
-      const probe = buf.sample(new Rng(9), buf.makeBatch(64));
-      let sum = 0;
-      let max = 0;
-      for (let i = 0; i < 64; i++)
-        for (const a of agent.act(probe.obs.slice(i * 5, i * 5 + 5), false)) {
-          sum += Math.abs(a);
-          max = Math.max(max, Math.abs(a));
-        }
+      const sizes = actionSizes(agent, buf);
       agent.dispose();
-      return { mean: sum / 128, max };
+      return sizes;
     };
     const free = actions(0);
     expect(free.max).toBeGreaterThan(0.99);
@@ -149,6 +155,35 @@ describe('agents', () => {
     const margined = actions(1, 0.8);
     expect(margined.max).toBeLessThan(0.9);
     expect(margined.mean).toBeGreaterThan(penalised.mean * 3);
+  });
+
+  it('the pre-tanh penalty brings a saturated actor back; the action penalty cannot', () => {
+    // An actor whose output biases sit at +-12 (u = 12: tanh(u) is 1 in float32) trained on the
+    // reward-free replay with each penalty: a saturated tanh passes back neither dQ/da nor
+    // d(lambda a^2)/da, while the pull lambda tanh(u) on the pre-activation u stays.
+    const rng = new Rng(5);
+    const buf = rewardFreeReplay(rng);
+    const batch = buf.makeBatch(32);
+    const fresh = penaltyAgent({});
+    const saturated = fresh.getState();
+    fresh.dispose();
+    for (const name of ['actor', 'actorTarget']) {
+      const w = saturated.tensors[name].data;
+      w[w.length - 2] = 12;
+      w[w.length - 1] = -12;
+    }
+    const after = (hp: Record<string, unknown>) => {
+      const agent = penaltyAgent(hp);
+      agent.setState(saturated);
+      expect(actionSizes(agent, buf).mean).toBe(1);
+      const r = new Rng(6);
+      for (let i = 0; i < 800; i++) agent.update(buf.sample(r, batch));
+      const sizes = actionSizes(agent, buf);
+      agent.dispose();
+      return sizes;
+    };
+    expect(after({ actionL2: 1 }).mean).toBe(1);
+    expect(after({ preTanhPenalty: 1 }).mean).toBeLessThan(0.3);
   });
 
   it('does not leak tensors over 10^4 updates', () => {

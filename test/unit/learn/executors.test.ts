@@ -92,7 +92,12 @@ function agentOn(algo: PortedAlgo, executor: Executor): Ported {
     return new SacAgent({ obsSize: OBS, actionSize: ACT, hp: hp as SacHyperparams, seed: 11, executor });
   }
   const id = algo === 'td3' ? 'td3' : 'ddpg';
-  const extra = algo === 'td3' ? { policyDelay: 2, actionL2: 0.5, actionL2Margin: 0.02 } : algo === 'ddpg-bn' ? { batchNorm: true } : {};
+  const extra =
+    algo === 'td3'
+      ? { policyDelay: 2, actionL2: 0.5, actionL2Margin: 0.02, preTanhPenalty: 0.3 }
+      : algo === 'ddpg-bn'
+        ? { batchNorm: true }
+        : {};
   const hp = resolveHyperparams(id, { ...common, criticL2, ...extra });
   return new ActorCriticAgent({ algo: id, obsSize: OBS, actionSize: ACT, hp: hp as ActorCriticHyperparams, seed: 11, executor });
 }

@@ -229,6 +229,36 @@ describe('hand-written gradients match finite differences', () => {
     });
   }
 
+  it("the actor's pre-tanh penalty, c sum log cosh(u) with a = tanh(u), on top of a loss linear in a", () => {
+    const rng = new Rng(4);
+    const exec = new ArenaExecutor(new Arena());
+    const aSpecs = actorSpecs(OBS, [6, 5], ACT, null, false);
+    const actorP = exec.params(aSpecs);
+    const actor = exec.flat(actorP);
+    actor.init(rng);
+    const AL = actorLayers(OBS, [6, 5], ACT, false);
+    const xb = exec.buffer('x', B * OBS);
+    const x = exec.view(xb);
+    x.set(data(rng, B * OBS));
+    const dOutB = exec.buffer('dOut', B * ACT);
+    const dOut = Float32Array.from(data(rng, B * ACT));
+    exec.view(dOutB).set(dOut);
+    const c = 0.7;
+    const step = 3e-3;
+    const loss = () => {
+      const out = exec.read(new ExecChain(exec, AL, 'fd').forward(actorP, xb, B, 'train'));
+      let l = 0;
+      for (let i = 0; i < B * ACT; i++) l += out[i] * dOut[i] + c * Math.log(Math.cosh(Math.atanh(out[i])));
+      return l;
+    };
+    const chain = new ExecChain(exec, AL, 'actor');
+    chain.forward(actorP, xb, B, 'train');
+    const G = exec.params(aSpecs);
+    const dx = Float32Array.from(exec.read(chain.backward(actorP, G, xb, dOutB, B, true, c)!));
+    checkFd(actor.values, paramRanges(actor), loss, exec.flat(G).values, rng, step);
+    checkFd(x, [{ name: 'input', start: 0, end: B * OBS }], loss, dx, rng, step);
+  });
+
   it("NAF's quadratic advantage head: dLoss/dHeads", () => {
     const rng = new Rng(5);
     const n = 3;

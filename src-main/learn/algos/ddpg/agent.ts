@@ -463,7 +463,9 @@ export class ActorCriticAgent implements Agent {
         exec.axpy(dLoss, dAction, 1, B * A);
         exec.axpy(dLoss, mu, (2 * hp.actionL2) / (B * A), B * A, hp.actionL2Margin);
       }
-      const dInput = this.actorNet.backward(net.actor, net.actorGrad, x, dLoss, B, this.enc.actor.trainable);
+      // The pre-tanh penalty lambda mean(log cosh(u)) adds lambda tanh(u) / (B A) at the pre-activations.
+      const logCosh = hp.preTanhPenalty / (B * A);
+      const dInput = this.actorNet.backward(net.actor, net.actorGrad, x, dLoss, B, this.enc.actor.trainable, logCosh);
       if (dInput) this.torso.step(this.enc.actor, obsArr, dInput, B);
       actorReads = {
         q: reads.push(q) - 1,

@@ -48,6 +48,11 @@ export const ActorCriticFields = z.strictObject({
     0.99,
     'actions with |a| up to this margin are free of the action penalty, which becomes lambda x mean(max(|a| - margin, 0)^2); 0: the plain penalty',
   ),
+  preTanhPenalty: num(
+    0,
+    100,
+    "penalty lambda x mean(log cosh(u)) on the actor's pre-tanh outputs u (a = tanh u): its pull lambda tanh(u) holds where the tanh saturates and passes neither dQ/da nor the action penalty back, so a saturated actor can leave saturation",
+  ),
   updatesPerStep: common.updatesPerStep,
   learningStarts: common.learningStarts,
   randomSteps: common.randomSteps,
@@ -98,6 +103,7 @@ export const DDPG_PAPER_DEFAULTS: Readonly<DdpgHyperparams> = Object.freeze({
   /** Not in DDPG or TD3: no action penalty. */
   actionL2: 0,
   actionL2Margin: 0,
+  preTanhPenalty: 0,
   /** Both papers: one update per environment step. */
   updatesPerStep: 1,
   /** Not stated by DDPG: one minibatch. */
