@@ -9,7 +9,9 @@
 import { z } from 'zod';
 import { algorithmIds, findAlgorithmSpec, pixelAlgos, type BuiltInAlgo } from '../learn/algos/specs.ts';
 import type { CommonHyperparams } from '../learn/algos/spec.ts';
-import { CONV_TORSO_NAMES, DEFAULT_CONV_TORSO, type ConvTorso } from '../learn/nets/conv-torsos.ts';
+import { CONV_TORSO_NAMES } from '../learn/nets/conv-torsos.ts';
+import { PIXEL_SETTINGS_DEFAULTS, PIXEL_SETTINGS_PAPER } from './pixel-settings.ts';
+export { PIXEL_SETTINGS_DEFAULTS, PIXEL_SETTINGS_PAPER };
 export const OBS_KINDS = ['lowdim', 'pixels'] as const;
 export type ObsKind = (typeof OBS_KINDS)[number];
 
@@ -35,20 +37,7 @@ export const RUN_DEFAULTS = Object.freeze({
  */
 export const QUICK_RUN = Object.freeze({ env: 'pendulum', preset: 'ddpg-quick' });
 
-/** Pixel observation settings (used when obs is 'pixels'); the defaults are the DDPG paper's setting. */
-export const PIXEL_SETTINGS_DEFAULTS = Object.freeze({
-  size: 64,
-  actionRepeat: 3,
-  stacking: 'repeats' as 'repeats' | 'sliding',
-  stack: 3,
-  shift: 0,
-  trunk: 0,
-  trunkNorm: false,
-  nStep: 1,
-  antialias: false,
-  conv: DEFAULT_CONV_TORSO as ConvTorso,
-});
-
+/** Pixel observation settings (used when obs is 'pixels'); api/pixel-settings.ts has the paper's and the defaults. */
 export const PixelSettingsSchema = z.strictObject({
   size: z.number().int().min(32).max(256).default(PIXEL_SETTINGS_DEFAULTS.size).describe('frames are size x size pixels (paper: 64)'),
   actionRepeat: z
@@ -109,10 +98,11 @@ export const PixelSettingsSchema = z.strictObject({
 });
 export type PixelSettings = z.output<typeof PixelSettingsSchema>;
 
-/** A run's pixel settings; runs created before the settings existed trained with the defaults. */
+/** A run's pixel settings; a setting its config.json lacks (added later) is the paper's, which runs trained with before. */
 export function pixelSettings(config: Pick<RunConfig, 'pixels'>): PixelSettings {
-  // Settings added later are absent from older runs' configs: they trained with the defaults.
-  return { ...PIXEL_SETTINGS_DEFAULTS, ...(config.pixels as Partial<PixelSettings> | undefined) };
+  // Settings added later are absent from older runs' configs: they trained with the paper's value,
+  // the default of every version before the defaults moved (api/pixel-settings.ts).
+  return { ...PIXEL_SETTINGS_PAPER, ...(config.pixels as Partial<PixelSettings> | undefined) };
 }
 
 const count = (d: number, min: number, what: string) => z.number().int().min(min).max(1_000_000_000).default(d).describe(what);

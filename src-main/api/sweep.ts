@@ -7,7 +7,7 @@
  * No Node imports here: the renderer imports this file (the New-run form builds sweeps too).
  */
 import { z } from 'zod';
-import { allPresets } from '../learn/algos/specs.ts';
+import { withPreset } from './preset.ts';
 import { parseRunConfig, RunConfigInputSchema, type ConfigIssue, type RunConfigInput } from './run-config.ts';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -152,21 +152,7 @@ export function sample(d: Distribution, random: () => number): unknown {
 
 function baseConfig(base: Record<string, unknown>): { config: Record<string, unknown>; issues: ConfigIssue[] } {
   const { preset, ...rest } = base;
-  if (preset === undefined) return { config: rest, issues: [] };
-  const presets = allPresets();
-  const p = typeof preset === 'string' ? presets[preset] : undefined;
-  if (!p)
-    return {
-      config: rest,
-      issues: [{ field: 'base.preset', message: `unknown preset ${JSON.stringify(preset)}; presets: ${Object.keys(presets).join(', ')}` }],
-    };
-  if (rest.algo !== undefined && rest.algo !== p.algo)
-    return {
-      config: rest,
-      issues: [{ field: 'base.preset', message: `preset '${String(preset)}' is for ${p.algo}, not ${String(rest.algo)}` }],
-    };
-  const given = typeof rest.hyperparams === 'object' && rest.hyperparams !== null ? (rest.hyperparams as Record<string, unknown>) : {};
-  return { config: { ...rest, algo: p.algo, hyperparams: { ...structuredClone(p.hyperparams), ...given } }, issues: [] };
+  return preset === undefined ? { config: rest, issues: [] } : withPreset(rest, preset, 'base.preset');
 }
 
 function fieldOf(path: ReadonlyArray<PropertyKey>): string {

@@ -2,7 +2,7 @@ import { createEnv } from '../sim/env.ts';
 import { resolveEnv } from '../sim/registry.ts';
 import type { Env } from '../sim/types.ts';
 import { PixelEnv } from '../render/pixel-env.ts';
-import { PixelSettingsSchema } from '../api/run-config.ts';
+import { PIXEL_SETTINGS_PAPER, PixelSettingsSchema } from '../api/run-config.ts';
 import { SyncRenderHost } from '../render/sync-host.ts';
 import { evalSeed } from '../train/evaluate.ts';
 import { UserError } from '../util/errors.ts';
@@ -115,7 +115,8 @@ function pixelSettingsOf(
   frames: number,
 ): { actionRepeat: number; stacking: 'repeats' | 'sliding'; stack: number; antialias: boolean } {
   const given = (trainingConfig as { config?: { pixels?: unknown } } | null)?.config?.pixels;
-  const parsed = given === undefined ? null : PixelSettingsSchema.safeParse(given);
+  // A setting an older config lacks is the paper's, as it trained (api/run-config.ts pixelSettings).
+  const parsed = typeof given === 'object' && given !== null ? PixelSettingsSchema.safeParse({ ...PIXEL_SETTINGS_PAPER, ...given }) : null;
   if (parsed?.success) {
     const { actionRepeat, stacking, stack, antialias } = parsed.data;
     // Only settings that give the policy's input (frames per observation) are taken.

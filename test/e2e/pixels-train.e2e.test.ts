@@ -27,14 +27,14 @@ function cli(args: string[]): { code: number | null; lines: Line[]; stderr: stri
 }
 
 describe('train --obs pixels', () => {
-  it('trains, evaluates and checkpoints from pixels, and resumes from the checkpoint', () => {
+  it("trains, evaluates and checkpoints from pixels with the paper's pixel preset, and resumes from the checkpoint", () => {
     const runs = mkdtempSync(join(tmpdir(), 'rls-pixels-'));
     const first = cli([
       'train',
       '--env',
       'cartpole-balance',
-      '--obs',
-      'pixels',
+      '--preset',
+      'ddpg-pixels-paper',
       '--steps',
       '200',
       '--eval-every',
@@ -59,10 +59,10 @@ describe('train --obs pixels', () => {
     expect(checkpoints.map((c) => c.step)).toEqual([100, 200]);
     for (const c of checkpoints) expect(existsSync(c.path as string)).toBe(true);
 
-    // The run records the pixel hyperparameters it trained with (user overrides over the pixel defaults).
+    // The run records the pixel hyperparameters and frames it trained with (user overrides over the preset's).
     const runDir = done!.run_dir as string;
     const stored = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as {
-      config: { obs: string; hyperparams: Record<string, unknown> };
+      config: { obs: string; hyperparams: Record<string, unknown>; pixels: Record<string, unknown> };
     };
     expect(stored.config.obs).toBe('pixels');
     expect(stored.config.hyperparams).toMatchObject({
@@ -71,7 +71,9 @@ describe('train --obs pixels', () => {
       actorHidden: [200, 200],
       criticHidden: [200, 200],
       finalLayerInit: 3e-4,
+      tau: 0.001,
     });
+    expect(stored.config.pixels).toMatchObject({ size: 64, actionRepeat: 3, stacking: 'repeats', trunk: 0, nStep: 1 });
 
     // The recorded episode keeps the state under the pixels (for replay's observation traces) and
     // the reward's terms, summed over the action repeats as the reward is.

@@ -150,13 +150,23 @@ describe('the studio in browser mode with real runs', () => {
     // Pixel observations bring their frame settings into the table, checked like the rest.
     await page.selectOption('#obs', 'pixels');
     const size = page.locator('[id="hp-pixels.size"]');
-    expect(await size.inputValue()).toBe('64');
-    expect(await page.locator('[id="hp-pixels.stacking"]').inputValue()).toBe('repeats');
+    expect(await size.inputValue()).toBe('84');
+    expect(await page.locator('[id="hp-pixels.stacking"]').inputValue()).toBe('sliding');
     await fillField(page, '[id="hp-pixels.size"]', '8');
     await expect(page.locator('[role=alert]').count()).resolves.toBe(4);
     await screenshot(page, 'new-run-pixels');
-    await fillField(page, '[id="hp-pixels.size"]', '64');
+    await fillField(page, '[id="hp-pixels.size"]', '84');
+    // The paper's pixel preset (listed for pixel runs only) brings its frames and networks into the table.
+    const presetSelect = page.getByLabel('Hyperparameter preset');
+    await presetSelect.selectOption('ddpg-pixels-paper');
+    expect(await size.inputValue()).toBe('64');
+    expect(await page.locator('[id="hp-pixels.stacking"]').inputValue()).toBe('repeats');
+    expect(await page.locator('#hp-batchSize').inputValue()).toBe('16');
+    await page.getByRole('button', { name: 'Reset to defaults' }).click();
+    expect(await size.inputValue()).toBe('84');
     await page.selectOption('#obs', 'lowdim');
+    expect(await presetSelect.locator('option').allTextContents()).not.toContain('ddpg-pixels-paper preset');
+    await presetSelect.selectOption('ddpg-quick');
     await expect(page.locator('[id="hp-pixels.size"]').count()).resolves.toBe(0);
 
     await fillField(page, '#name', 'e2e pendulum');

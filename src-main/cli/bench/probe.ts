@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BenchSuite } from './suite.ts';
-import { PIXEL_SETTINGS_DEFAULTS, PixelSettingsSchema, type PixelSettings } from '../../api/run-config.ts';
+import { PIXEL_SETTINGS_PAPER, PixelSettingsSchema, type PixelSettings } from '../../api/run-config.ts';
 import { selectBackend } from '../../learn/exec/backend.ts';
 import { moments, rSquared } from '../../learn/nets/linear-probe.ts';
 import { Adam, FlatParams, fanInBound } from '../../learn/nets/params.ts';
@@ -50,19 +50,8 @@ const UPRIGHT_RAD = 0.2;
 const BATCH = 32;
 const LR = 1e-3;
 
-/** The DDPG paper's pixel setting (Lillicrap et al. 2015, section 7), spelled out so it stays the paper's if the defaults move. */
-const PAPER: PixelSettings = {
-  ...PIXEL_SETTINGS_DEFAULTS,
-  size: 64,
-  actionRepeat: 3,
-  stacking: 'repeats',
-  stack: 3,
-  shift: 0,
-  trunk: 0,
-  trunkNorm: false,
-  nStep: 1,
-  antialias: false,
-};
+/** The DDPG paper's pixel setting (Lillicrap et al. 2015, section 7). */
+const PAPER: PixelSettings = PIXEL_SETTINGS_PAPER;
 
 interface ProbeCase {
   name: string;
@@ -71,7 +60,7 @@ interface ProbeCase {
 
 export const PROBE_CASES: ProbeCase[] = [
   { name: 'paper-64', pixels: PAPER },
-  { name: 'bench-case-64', pixels: PixelSettingsSchema.parse(PIXEL_CASE_SETTINGS) },
+  { name: 'bench-case-64', pixels: PixelSettingsSchema.parse({ ...PIXEL_CASE_SETTINGS, size: 64 }) },
   { name: 'paper-84', pixels: { ...PAPER, size: 84 } },
   { name: 'bench-case-84', pixels: PixelSettingsSchema.parse({ ...PIXEL_CASE_SETTINGS, size: 84 }) },
   // Without the 50-unit trunk: the linear head reads the 2048 conv features, as in the paper's torso.

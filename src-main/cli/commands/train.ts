@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { basename, dirname, resolve } from 'node:path';
 import type { TrainEvent } from '../../api/events.ts';
 import { QUICK_RUN, RUN_DEFAULTS, RunConfigInputSchema, type RunConfigInput } from '../../api/run-config.ts';
+import { withPreset } from '../../api/preset.ts';
 import { algorithmIds, allPresets } from '../../learn/algos/specs.ts';
 import { UserError } from '../../util/errors.ts';
 import { defaultRunsDir } from '../../util/paths.ts';
@@ -81,26 +82,14 @@ function configFromFlags(o: TrainOpts): RunConfigInput {
     const v = wholeNumber(flag, o[opt] as string | undefined, min);
     if (v !== undefined) c[field] = v;
   }
-  if (o.preset !== undefined) applyPreset(c, o.preset);
   if (o.name !== undefined) c.name = o.name;
   if (o.tag.length) c.tags = o.tag;
-  const preset = c.hyperparams as Record<string, unknown> | undefined;
-  delete c.hyperparams;
   applySets(c, o.set);
-  // --set values override the preset's.
-  if (preset) c.hyperparams = { ...preset, ...(c.hyperparams as Record<string, unknown> | undefined) };
-  return c as RunConfigInput;
-}
-
-/** `--preset <name>`: a named hyperparameter set (an algorithm spec's presets, learn/algos/<id>/spec.ts) and its algorithm. */
-function applyPreset(c: Record<string, unknown>, name: string): void {
-  const presets = allPresets();
-  const preset = presets[name];
-  if (!preset) throw new UserError({ field: '--preset', message: `unknown preset '${name}'; presets: ${Object.keys(presets).join(', ')}` });
-  if (c.algo !== undefined && c.algo !== preset.algo)
-    throw new UserError({ field: '--preset', message: `preset '${name}' is for ${preset.algo}, not ${String(c.algo)}` });
-  c.algo = preset.algo;
-  c.hyperparams = structuredClone(preset.hyperparams) as Record<string, unknown>;
+  if (o.preset === undefined) return c as RunConfigInput;
+  // `--preset <name>`: its algorithm, hyperparameters and (a pixel preset) frames, under --set values.
+  const preset = withPreset(c, o.preset, '--preset');
+  if (preset.issues.length) throw new UserError(preset.issues);
+  return preset.config as RunConfigInput;
 }
 
 /** Environment steps of the no-argument run (about a minute on one core; see QUICK below). */

@@ -25,6 +25,10 @@ export interface MetricSpec {
 /** A named hyperparameter set of one algorithm. */
 export interface PresetSpec {
   hyperparams: Readonly<Record<string, unknown>>;
+  /** 'pixels': a preset of pixel runs, which sets the run's frames too (`pixels`); absent: either kind. */
+  obs?: 'pixels';
+  /** The pixel settings (run config `pixels`) of a pixel preset, under the user's. */
+  pixels?: Readonly<Record<string, unknown>>;
   description: string;
 }
 
@@ -45,6 +49,8 @@ export interface AlgorithmSpec<H extends object = Record<string, unknown>> {
   readonly presets: Readonly<Record<string, PresetSpec>>;
   /** Defaults of pixel-observation runs under the user's values; null: state observations only. */
   readonly pixelDefaults: Readonly<Partial<H>> | null;
+  /** The paper's pixel values (over paperDefaults) where pixelDefaults depart from them; absent: pixelDefaults are the paper's. */
+  readonly pixelPaper?: Readonly<Partial<H>>;
   /**
    * Metric names the agent's update reports (metrics.jsonl 'update' records), each with a one-line
    * description, in the order the studio charts them.

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { findAlgorithmSpec } from '../../../src-main/learn/algos/specs.ts';
-import { PIXEL_SETTINGS_DEFAULTS, PixelSettingsSchema } from '../../../src-main/api/run-config.ts';
+import { PIXEL_SETTINGS_DEFAULTS, PIXEL_SETTINGS_PAPER, PixelSettingsSchema } from '../../../src-main/api/run-config.ts';
 
 export type FieldKind = 'number' | 'int' | 'layers' | 'bool' | 'enum';
 
@@ -28,7 +28,8 @@ export interface HpField {
 
 /**
  * The algorithm's hyperparameters with the defaults a run of this observation type gets (pixel runs:
- * the paper's pixel networks), and for pixel runs the frame settings after them.
+ * its pixel defaults), and for pixel runs the frame settings after them; each with the paper's value
+ * where it differs.
  */
 export function hpFields(algo: string, obs: 'lowdim' | 'pixels' = 'lowdim'): HpField[] {
   const spec = findAlgorithmSpec(algo);
@@ -36,15 +37,19 @@ export function hpFields(algo: string, obs: 'lowdim' | 'pixels' = 'lowdim'): HpF
   const pixels = obs === 'pixels';
   const pixelDefaults = pixels ? (spec.pixelDefaults ?? {}) : {};
   const defaults = { ...spec.defaults, ...pixelDefaults } as Record<string, unknown>;
-  const paper = { ...spec.paperDefaults, ...pixelDefaults } as Record<string, unknown>;
+  const paper = { ...spec.paperDefaults, ...(pixels ? (spec.pixelPaper ?? pixelDefaults) : {}) } as Record<string, unknown>;
   const fields = schemaFields(spec.schema.shape, defaults, 'hyperparams.', '');
   for (const f of fields) {
     const text = toText(paper[f.key]);
     if (text !== f.defaultText) f.paperText = text;
   }
-  return pixels
-    ? [...fields, ...schemaFields(PixelSettingsSchema.shape as Record<string, z.ZodType>, PIXEL_SETTINGS_DEFAULTS, 'pixels.', 'pixels.')]
-    : fields;
+  if (!pixels) return fields;
+  const frames = schemaFields(PixelSettingsSchema.shape as Record<string, z.ZodType>, PIXEL_SETTINGS_DEFAULTS, 'pixels.', 'pixels.');
+  for (const f of frames) {
+    const text = toText(PIXEL_SETTINGS_PAPER[f.key.slice('pixels.'.length) as keyof typeof PIXEL_SETTINGS_PAPER]);
+    if (text !== f.defaultText) f.paperText = text;
+  }
+  return [...fields, ...frames];
 }
 
 function schemaFields(

@@ -58,12 +58,15 @@ export class NewRunForm {
   /** Where unedited hyperparameters come from: a preset of this algorithm or its defaults. */
   readonly base = $derived.by<HpBase>(() => {
     const b = this.baseChoice ?? suggestedBase(this.env, this.algo, this.obs);
-    return b !== 'defaults' && PRESETS[b]?.algo !== this.algo ? 'defaults' : b;
+    const p = PRESETS[b];
+    return b !== 'defaults' && (p?.algo !== this.algo || (p.obs !== undefined && p.obs !== this.obs)) ? 'defaults' : b;
   });
   /** Whether `base` is the suggestion rather than the user's pick. */
   readonly baseSuggested = $derived(this.baseChoice === null || this.baseChoice === suggestedBase(this.env, this.algo, this.obs));
   /** Presets of the chosen algorithm. */
-  readonly presets = $derived(Object.keys(PRESETS).filter((k) => PRESETS[k]!.algo === this.algo));
+  readonly presets = $derived(
+    Object.keys(PRESETS).filter((k) => PRESETS[k]!.algo === this.algo && (PRESETS[k]!.obs === undefined || PRESETS[k]!.obs === this.obs)),
+  );
   readonly config = $derived.by(() => this.build());
   readonly issues = $derived.by<ConfigIssue[]>(() => {
     const r = parseRunConfig(this.config);
@@ -161,11 +164,13 @@ export class NewRunForm {
     return this.hp[`${this.algo}.${f.key}`] ?? this.baseText(f);
   }
 
-  /** The field's value in the current base (preset or defaults; pixel runs: the paper's pixel setting). */
+  /** The field's value in the current base (a preset, its frame settings for a pixel preset, or the defaults). */
   baseText(f: HpField): string {
-    if (this.base === 'defaults' || f.field.startsWith('pixels.')) return f.defaultText;
-    const values = PRESETS[this.base]!.hyperparams as Record<string, unknown>;
-    return toText(values[f.key]);
+    if (this.base === 'defaults') return f.defaultText;
+    const preset = PRESETS[this.base]!;
+    if (!f.field.startsWith('pixels.')) return toText((preset.hyperparams as Record<string, unknown>)[f.key]);
+    const setting = f.field.slice('pixels.'.length);
+    return preset.pixels && setting in preset.pixels ? toText(preset.pixels[setting]) : f.defaultText;
   }
 
   /** Starts the algorithm's hyperparameters over from a preset or the algorithm's defaults. */

@@ -96,5 +96,8 @@ describe('rl-studio CLI contract', () => {
     const mismatch = cli(['train', '--preset', 'ddpg-quick', '--algo', 'naf']);
     expect(mismatch.code).toBe(2);
     expect(mismatch.stderr).toContain("preset 'ddpg-quick' is for ddpg, not naf");
+    const stateRun = cli(['train', '--preset', 'ddpg-pixels-paper', '--obs', 'lowdim']);
+    expect(stateRun.code).toBe(2);
+    expect(stateRun.stderr).toContain("preset 'ddpg-pixels-paper' is for pixels observations, not lowdim");
   });
 });

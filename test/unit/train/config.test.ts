@@ -3,9 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseRunConfig, pixelSettings, PIXEL_SETTINGS_DEFAULTS } from '../../../src-main/api/run-config.ts';
+import { parseRunConfig, pixelSettings, PIXEL_SETTINGS_DEFAULTS, PIXEL_SETTINGS_PAPER } from '../../../src-main/api/run-config.ts';
 import { allPresets } from '../../../src-main/learn/algos/specs.ts';
-import { DDPG_PIXEL_DEFAULTS } from '../../../src-main/learn/algos/ddpg/spec.ts';
+import { DDPG_PAPER_DEFAULTS, DDPG_PIXEL_DEFAULTS, DDPG_PIXEL_PAPER } from '../../../src-main/learn/algos/ddpg/spec.ts';
+import { withPreset } from '../../../src-main/api/preset.ts';
 import { NAF_PIXEL_DEFAULTS } from '../../../src-main/learn/algos/naf/spec.ts';
 
 const PRESETS = allPresets();
@@ -86,17 +87,19 @@ describe('run config', () => {
     expect(pixelHyperparamDefaults('sac')).toBeNull();
   });
 
-  it("pixel settings added later read as their defaults in older runs' configs", () => {
+  it("pixel settings added later read as the paper's in older runs' configs; a new run gets the defaults", () => {
     // A config written before trunkNorm, nStep, antialias and conv existed (and one before any pixel settings).
     const old = { pixels: { size: 48, actionRepeat: 4, stacking: 'sliding' as const, stack: 2, shift: 2, trunk: 16 } };
     expect(pixelSettings(old as never)).toEqual({ ...old.pixels, trunkNorm: false, nStep: 1, antialias: false, conv: 'fast' });
-    expect(pixelSettings({} as never)).toEqual(PIXEL_SETTINGS_DEFAULTS);
+    expect(pixelSettings({} as never)).toEqual(PIXEL_SETTINGS_PAPER);
+    expect(resolveRunConfig({ obs: 'pixels', env: 'cartpole-balance' }).config.pixels).toEqual(PIXEL_SETTINGS_DEFAULTS);
+    expect(PIXEL_SETTINGS_DEFAULTS).toMatchObject({ size: 84, actionRepeat: 8, stacking: 'sliding', shift: 4, trunk: 50, nStep: 3 });
     const { config } = resolveRunConfig({
       obs: 'pixels',
       env: 'cartpole-balance',
       pixels: { trunk: 50, trunkNorm: true, nStep: 3, antialias: true },
     });
-    expect(pixelSettings(config)).toMatchObject({ trunk: 50, trunkNorm: true, nStep: 3, antialias: true, size: 64 });
+    expect(pixelSettings(config)).toMatchObject({ trunk: 50, trunkNorm: true, nStep: 3, antialias: true, size: 84 });
     const bad = parseRunConfig({ obs: 'pixels', pixels: { nStep: 0 } });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.issues[0].field).toBe('pixels.nStep');
@@ -106,6 +109,29 @@ describe('run config', () => {
       expect(badTorso.issues[0].field).toBe('pixels.conv');
       expect(badTorso.issues[0].message).toMatch(/fast.*drq/);
     }
+  });
+
+  it("a pixel preset brings pixel observations, the paper's frames and networks, each under the user's values", () => {
+    const given = { env: 'cartpole-balance', hyperparams: { batchSize: 8 }, pixels: { size: 48 } };
+    const { config, issues } = withPreset(given, 'ddpg-pixels-paper', '--preset');
+    expect(issues).toEqual([]);
+    const resolved = resolveRunConfig(config).config;
+    expect(resolved.obs).toBe('pixels');
+    expect(resolved.pixels).toEqual({ ...PIXEL_SETTINGS_PAPER, size: 48 });
+    expect(resolved.hyperparams).toMatchObject({ ...DDPG_PAPER_DEFAULTS, ...DDPG_PIXEL_PAPER, batchSize: 8 });
+    expect(resolved.hyperparams).toMatchObject({ tau: 0.001, criticL2: 0.01, preTanhPenalty: 0, actorHidden: [200, 200] });
+    // The pixel defaults depart from it (learn/algos/ddpg/spec.ts DDPG_PIXEL_DEFAULTS).
+    expect(resolveRunConfig({ env: 'cartpole-balance', obs: 'pixels' }).config.hyperparams).toMatchObject({
+      batchSize: 64,
+      twinCritics: true,
+      preTanhPenalty: 0.01,
+    });
+    expect(withPreset({ obs: 'lowdim' }, 'ddpg-pixels-paper', 'base.preset').issues).toEqual([
+      { field: 'base.preset', message: "preset 'ddpg-pixels-paper' is for pixels observations, not lowdim" },
+    ]);
+    expect(withPreset({}, 7, '--preset').issues[0]!.message).toMatch(/^unknown preset '7'; presets: ddpg-quick/);
+    // A value that is not an object stays for the schema to name.
+    expect(withPreset({ pixels: 'big' }, 'ddpg-pixels-paper', '--preset').config.pixels).toBe('big');
   });
 
   it('pixels are refused only when the render host cannot start: no built page or no Chromium', () => {

@@ -9,6 +9,7 @@ import {
   checkActorCritic,
   DDPG_PAPER_DEFAULTS,
   DDPG_PIXEL_DEFAULTS,
+  DDPG_PIXEL_PAPER,
   type ActorCriticHyperparams,
 } from '../ddpg/spec.ts';
 import { withDefaults, type AlgorithmSpec } from '../spec.ts';
@@ -66,8 +67,9 @@ export const td3Spec: AlgorithmSpec<Td3Hyperparams> = {
   presets: {
     'td3-paper': { hyperparams: TD3_PAPER_DEFAULTS, description: 'TD3 with the exact values of Fujimoto et al. 2018, section 6.1' },
   },
-  // The DDPG paper's pixel networks (TD3 reports no pixel experiments).
+  // DDPG's pixel defaults, themselves close to TD3 (TD3 reports no pixel experiments).
   pixelDefaults: DDPG_PIXEL_DEFAULTS,
+  pixelPaper: DDPG_PIXEL_PAPER,
   metrics: ACTOR_CRITIC_METRICS,
   check: checkActorCritic,
 };
