@@ -7,6 +7,8 @@
 import { allPresets } from '../learn/algos/specs.ts';
 import type { ConfigIssue } from './run-config.ts';
 
+const OBS_WORDS = { lowdim: 'state observations (lowdim)', pixels: 'pixel observations' } as const;
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -23,13 +25,13 @@ export function withPreset(
   if (!p) return { config, issues: [{ field, message: `unknown preset '${label}'; presets: ${Object.keys(presets).join(', ')}` }] };
   if (config.algo !== undefined && config.algo !== p.algo)
     return { config, issues: [{ field, message: `preset '${label}' is for ${p.algo}, not ${String(config.algo)}` }] };
-  if (p.obs !== undefined && config.obs !== undefined && config.obs !== p.obs)
-    return { config, issues: [{ field, message: `preset '${label}' is for ${p.obs} observations, not ${String(config.obs)}` }] };
+  if (config.obs !== undefined && config.obs !== p.obs)
+    return { config, issues: [{ field, message: `preset '${label}' is for ${OBS_WORDS[p.obs]}, not ${String(config.obs)}` }] };
   // The user's values over the preset's; a value that is not an object stays for the schema to name.
   const under = (preset: Readonly<Record<string, unknown>>, given: unknown): unknown =>
     given === undefined ? structuredClone(preset) : isObject(given) ? { ...structuredClone(preset), ...given } : given;
   const out: Record<string, unknown> = { ...config, algo: p.algo, hyperparams: under(p.hyperparams, config.hyperparams) };
-  if (p.obs !== undefined) out.obs = p.obs;
+  if (p.obs === 'pixels') out.obs = p.obs;
   if (p.pixels !== undefined) out.pixels = under(p.pixels, config.pixels);
   return { config: out, issues: [] };
 }

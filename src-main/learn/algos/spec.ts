@@ -25,8 +25,11 @@ export interface MetricSpec {
 /** A named hyperparameter set of one algorithm. */
 export interface PresetSpec {
   hyperparams: Readonly<Record<string, unknown>>;
-  /** 'pixels': a preset of pixel runs, which sets the run's frames too (`pixels`); absent: either kind. */
-  obs?: 'pixels';
+  /**
+   * The observations it is for: 'lowdim' (values for state runs: a pixel run is refused them, it
+   * has its own networks) or 'pixels' (it makes the run a pixel run and sets its frames, `pixels`).
+   */
+  obs: 'lowdim' | 'pixels';
   /** The pixel settings (run config `pixels`) of a pixel preset, under the user's. */
   pixels?: Readonly<Record<string, unknown>>;
   description: string;

@@ -59,14 +59,12 @@ export class NewRunForm {
   readonly base = $derived.by<HpBase>(() => {
     const b = this.baseChoice ?? suggestedBase(this.env, this.algo, this.obs);
     const p = PRESETS[b];
-    return b !== 'defaults' && (p?.algo !== this.algo || (p.obs !== undefined && p.obs !== this.obs)) ? 'defaults' : b;
+    return b !== 'defaults' && (p?.algo !== this.algo || p.obs !== this.obs) ? 'defaults' : b;
   });
   /** Whether `base` is the suggestion rather than the user's pick. */
   readonly baseSuggested = $derived(this.baseChoice === null || this.baseChoice === suggestedBase(this.env, this.algo, this.obs));
   /** Presets of the chosen algorithm. */
-  readonly presets = $derived(
-    Object.keys(PRESETS).filter((k) => PRESETS[k]!.algo === this.algo && (PRESETS[k]!.obs === undefined || PRESETS[k]!.obs === this.obs)),
-  );
+  readonly presets = $derived(Object.keys(PRESETS).filter((k) => PRESETS[k]!.algo === this.algo && PRESETS[k]!.obs === this.obs));
   readonly config = $derived.by(() => this.build());
   readonly issues = $derived.by<ConfigIssue[]>(() => {
     const r = parseRunConfig(this.config);

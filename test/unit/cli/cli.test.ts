@@ -98,6 +98,6 @@ describe('rl-studio CLI contract', () => {
     expect(mismatch.stderr).toContain("preset 'ddpg-quick' is for ddpg, not naf");
     const stateRun = cli(['train', '--preset', 'ddpg-pixels-paper', '--obs', 'lowdim']);
     expect(stateRun.code).toBe(2);
-    expect(stateRun.stderr).toContain("preset 'ddpg-pixels-paper' is for pixels observations, not lowdim");
+    expect(stateRun.stderr).toContain("preset 'ddpg-pixels-paper' is for pixel observations, not lowdim");
   });
 });

@@ -127,7 +127,7 @@ describe('run config', () => {
       preTanhPenalty: 0.01,
     });
     expect(withPreset({ obs: 'lowdim' }, 'ddpg-pixels-paper', 'base.preset').issues).toEqual([
-      { field: 'base.preset', message: "preset 'ddpg-pixels-paper' is for pixels observations, not lowdim" },
+      { field: 'base.preset', message: "preset 'ddpg-pixels-paper' is for pixel observations, not lowdim" },
     ]);
     expect(withPreset({}, 7, '--preset').issues[0]!.message).toMatch(/^unknown preset '7'; presets: ddpg-quick/);
     // A value that is not an object stays for the schema to name.

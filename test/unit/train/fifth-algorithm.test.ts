@@ -137,7 +137,7 @@ const linearSpec: AlgorithmSpec<LinearHyperparams> = {
   schema: withDefaults(LinearFields, LINEAR_DEFAULTS),
   paperDefaults: LINEAR_DEFAULTS,
   defaults: LINEAR_DEFAULTS,
-  presets: { 'linear-rwr-paper': { hyperparams: LINEAR_DEFAULTS, description: 'the test values' } },
+  presets: { 'linear-rwr-paper': { hyperparams: LINEAR_DEFAULTS, obs: 'lowdim', description: 'the test values' } },
   pixelDefaults: null,
   metrics: { rwr_loss: { label: 'RWR loss', description: RWR_LOSS } },
 };

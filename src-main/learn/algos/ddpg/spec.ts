@@ -280,18 +280,23 @@ export const ddpgSpec: AlgorithmSpec<DdpgHyperparams> = {
   presets: {
     'ddpg-quick': {
       hyperparams: DDPG_QUICK_PRESET,
+      obs: 'lowdim',
       description: 'DDPG with small networks and fast targets for a result in about a minute (see DDPG_QUICK_PRESET)',
     },
-    'ddpg-paper': { hyperparams: DDPG_PAPER_DEFAULTS, description: 'DDPG with the exact values of Lillicrap et al. 2015, supplement 7' },
+    'ddpg-paper': {
+      hyperparams: DDPG_PAPER_DEFAULTS,
+      obs: 'lowdim',
+      description: 'DDPG with the exact values of Lillicrap et al. 2015, supplement 7 (state runs; pixel runs: ddpg-pixels-paper)',
+    },
     'ddpg-pixels-paper': {
       hyperparams: { ...DDPG_PAPER_DEFAULTS, ...DDPG_PIXEL_PAPER },
       obs: 'pixels',
       pixels: PIXEL_SETTINGS_PAPER,
-      description:
-        "pixel DDPG with the paper's values and frames (supplement 7: 64x64, 3 repeats stacked, 200-200, batch 16): cartpole-balance 136-690 in 20k steps, below doing nothing (734); the pixel defaults: 926",
+      description: "pixel DDPG with the paper's values and frames (supplement 7: 64x64, 3 repeats stacked, 200-200, batch 16, tau 0.001)",
     },
     'ddpg-action-penalty': {
       hyperparams: DDPG_ACTION_PENALTY_PRESET,
+      obs: 'lowdim',
       description:
         'the defaults with an action penalty of 0.1 in the actor loss, for sparse rewards: finger-spin 746 at 100k (defaults 0); hurts swing-ups (pendulum-swingup 14, defaults 906)',
     },

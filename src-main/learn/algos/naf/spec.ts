@@ -150,6 +150,7 @@ export const nafSpec: AlgorithmSpec<NafHyperparams> = {
   presets: {
     'naf-paper': {
       hyperparams: NAF_PAPER_DEFAULTS,
+      obs: 'lowdim',
       description: 'NAF with the values of Gu et al. 2016 (200-200, 5 updates per step, tau 0.001)',
     },
   },

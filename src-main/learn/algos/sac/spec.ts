@@ -87,7 +87,11 @@ export const sacSpec: AlgorithmSpec<SacHyperparams> = {
   paperDefaults: SAC_PAPER_DEFAULTS,
   defaults: SAC_DEFAULTS,
   presets: {
-    'sac-paper': { hyperparams: SAC_PAPER_DEFAULTS, description: 'SAC with the values of Haarnoja et al. 2018 (Applications), Table 1' },
+    'sac-paper': {
+      hyperparams: SAC_PAPER_DEFAULTS,
+      obs: 'lowdim',
+      description: 'SAC with the values of Haarnoja et al. 2018 (Applications), Table 1',
+    },
   },
   pixelDefaults: null,
   metrics: {

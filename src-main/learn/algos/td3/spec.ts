@@ -65,7 +65,11 @@ export const td3Spec: AlgorithmSpec<Td3Hyperparams> = {
   paperDefaults: TD3_PAPER_DEFAULTS,
   defaults: TD3_DEFAULTS,
   presets: {
-    'td3-paper': { hyperparams: TD3_PAPER_DEFAULTS, description: 'TD3 with the exact values of Fujimoto et al. 2018, section 6.1' },
+    'td3-paper': {
+      hyperparams: TD3_PAPER_DEFAULTS,
+      obs: 'lowdim',
+      description: 'TD3 with the exact values of Fujimoto et al. 2018, section 6.1',
+    },
   },
   // DDPG's pixel defaults, themselves close to TD3 (TD3 reports no pixel experiments).
   pixelDefaults: DDPG_PIXEL_DEFAULTS,
