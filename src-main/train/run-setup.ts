@@ -1,5 +1,5 @@
 import { pixelSettings, type PixelSettings, type RunConfig } from '../api/run-config.ts';
-import { createAgent } from '../learn/algos/factory.ts';
+import { createAgent, resolveHyperparams } from '../learn/algos/factory.ts';
 import { selectBackend, type BackendChoice } from '../learn/exec/backend.ts';
 import { createPixelAgent } from '../learn/algos/pixel-agent.ts';
 import { CONV_TORSOS } from '../learn/nets/conv-torsos.ts';
@@ -40,6 +40,15 @@ export function selectRunBackend(): Promise<BackendChoice> {
 }
 
 /**
+ * The hyperparameters a run trains with: its config's, which hold every value at the run's creation
+ * (pixel defaults included); one added to the algorithm later takes its schema default, the value
+ * older versions trained with (0 for the action penalties), not the pixel defaults of today.
+ */
+export function runHyperparams(config: Pick<RunConfig, 'algo' | 'hyperparams'>): Record<string, unknown> {
+  return resolveHyperparams(config.algo, { ...config.hyperparams });
+}
+
+/**
  * Builds `envCount` envs of the run's task and its agent. Pixel runs share one render host
  * (headless Chromium in a worker thread) between their envs. Used by training, resume and eval,
  * so all three see the same observations and networks.
@@ -65,7 +74,7 @@ export async function setUpRun(config: RunConfig, source: EnvSource, envCount: n
         shape,
         actionSize: envs[0].info.action.size,
         seed: config.seed,
-        hyperparams: { ...config.hyperparams },
+        hyperparams: runHyperparams(config),
         layers: CONV_TORSOS[p.conv],
         trunk: p.trunk,
         trunkNorm: p.trunkNorm,

@@ -7,6 +7,7 @@ import { parseRunConfig, pixelSettings, PIXEL_SETTINGS_DEFAULTS, PIXEL_SETTINGS_
 import { allPresets } from '../../../src-main/learn/algos/specs.ts';
 import { DDPG_PAPER_DEFAULTS, DDPG_PIXEL_DEFAULTS, DDPG_PIXEL_PAPER } from '../../../src-main/learn/algos/ddpg/spec.ts';
 import { withPreset } from '../../../src-main/api/preset.ts';
+import { runHyperparams } from '../../../src-main/train/run-setup.ts';
 import { NAF_PIXEL_DEFAULTS } from '../../../src-main/learn/algos/naf/spec.ts';
 
 const PRESETS = allPresets();
@@ -132,6 +133,14 @@ describe('run config', () => {
     expect(withPreset({}, 7, '--preset').issues[0]!.message).toMatch(/^unknown preset '7'; presets: ddpg-quick/);
     // A value that is not an object stays for the schema to name.
     expect(withPreset({ pixels: 'big' }, 'ddpg-pixels-paper', '--preset').config.pixels).toBe('big');
+  });
+
+  it("a pixel run trains with its config's values; one added later is the algorithm's old default, not today's pixel default", () => {
+    const { config } = resolveRunConfig({ obs: 'pixels', env: 'cartpole-balance' });
+    expect(runHyperparams(config)).toEqual(config.hyperparams);
+    // A pixel run created before the pre-tanh penalty existed trained without it.
+    const { preTanhPenalty: _added, ...older } = config.hyperparams as Record<string, unknown>;
+    expect(runHyperparams({ algo: 'ddpg', hyperparams: older as never })).toMatchObject({ preTanhPenalty: 0, batchSize: 64 });
   });
 
   it('pixels are refused only when the render host cannot start: no built page or no Chromium', () => {
