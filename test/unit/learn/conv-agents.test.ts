@@ -79,8 +79,10 @@ describe('pixel networks', () => {
     it(`${algo}: updates train the conv torsos on wasm, leak no tensors, and the state round-trips`, () => {
       const rng = new Rng(3);
       const A = 2;
-      const agent = createPixelAgent({ algo, shape: SHAPE, actionSize: A, seed: 4, layers: LAYERS, hyperparams: { batchSize: 8 } });
-      const again = createPixelAgent({ algo, shape: SHAPE, actionSize: A, seed: 4, layers: LAYERS, hyperparams: { batchSize: 8 } });
+      // DDPG with the paper's one critic and critic rate (the pixel defaults train twin critics at 3e-4).
+      const hyperparams = { batchSize: 8, ...(algo === 'ddpg' ? { twinCritics: false, criticLr: 1e-3 } : {}) };
+      const agent = createPixelAgent({ algo, shape: SHAPE, actionSize: A, seed: 4, layers: LAYERS, hyperparams });
+      const again = createPixelAgent({ algo, shape: SHAPE, actionSize: A, seed: 4, layers: LAYERS, hyperparams });
       try {
         // The paper's heads: 2 x 200 fully connected after the convs, final layer init 3e-4.
         const hp = (agent as unknown as { hp: Record<string, unknown> }).hp;
