@@ -292,7 +292,8 @@ export const ddpgSpec: AlgorithmSpec<DdpgHyperparams> = {
       hyperparams: { ...DDPG_PAPER_DEFAULTS, ...DDPG_PIXEL_PAPER },
       obs: 'pixels',
       pixels: PIXEL_SETTINGS_PAPER,
-      description: "pixel DDPG with the paper's values and frames (supplement 7: 64x64, 3 repeats stacked, 200-200, batch 16, tau 0.001)",
+      description:
+        "pixel DDPG with the paper's values and frames (supplement 7: 64x64, 3 repeats stacked, 200-200, batch 16, tau 0.001): cartpole-balance 199 at 20k steps (best 258; pixel defaults 926 and 984)",
     },
     'ddpg-action-penalty': {
       hyperparams: DDPG_ACTION_PENALTY_PRESET,
