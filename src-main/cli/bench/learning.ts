@@ -80,39 +80,6 @@ const SUITE_STEPS = 100_000;
 const NAF_SMALL = { hidden: [64, 64], lr: 1e-3, tau: 0.005, batchSize: 128, updatesPerStep: 1, learningStarts: 1000, randomSteps: 1000 };
 const SPECS = algorithmSpecs();
 
-/**
- * The frame settings of the earlier pixel cases (also cases of `bench probe`), which became the pixel
- * defaults at 84 x 84; spelled out so the cases stay as measured if the defaults move.
- */
-export const PIXEL_CASE_SETTINGS: Partial<PixelSettings> = Object.freeze({
-  actionRepeat: 8,
-  stacking: 'sliding',
-  stack: 3,
-  shift: 4,
-  trunk: 50,
-  trunkNorm: true,
-  nStep: 3,
-  antialias: true,
-});
-
-/**
- * The hyperparameters of the earlier pixel cases, on top of the pixel defaults (each case sets its
- * batch; without the pre-tanh penalty unless it says).
- */
-const PIXEL_CASE_HYPERPARAMS = Object.freeze({
-  preTanhPenalty: 0,
-  tau: 0.01,
-  criticL2: 0,
-  criticLr: 3e-4,
-  twinCritics: true,
-  targetNoise: 0.2,
-  targetNoiseClip: 0.3,
-  exploration: 'gaussian',
-  gaussianSigma: 0.2,
-  randomSteps: 1000,
-  learningStarts: 1000,
-});
-
 export const CASES: Case[] = [
   {
     name: 'ddpg-quick-pendulum',
@@ -195,19 +162,16 @@ export const CASES: Case[] = [
     pixels: structuredClone(allPresets()['ddpg-pixels-paper']!.pixels) as Partial<PixelSettings>,
     byDefault: true,
   },
-  // The paper's networks and batch 16 with the frame settings that learned best here before the
-  // pre-tanh penalty (see the README): 64 x 64, 8 action repeats, a sliding stack of 3, anti-aliased
-  // frames, random shift 4 (DrQ), a 50-unit LayerNorm trunk and 3-step returns (DrQ-v2), twin
-  // critics with target-policy smoothing and Gaussian exploration (TD3's, as DrQ-v2), critic
-  // learning rate 3e-4.
+  // The earlier pixel cases (README rows): the pixel defaults before batch 64 and the pre-tanh
+  // penalty joined them, at 64 x 64 with batch 16 first.
   {
     name: 'ddpg-pixels-64-cartpole-balance',
     env: 'cartpole-balance',
     algo: 'ddpg',
     steps: 20_000,
-    hyperparams: { ...PIXEL_CASE_HYPERPARAMS, batchSize: 16 },
+    hyperparams: { batchSize: 16, preTanhPenalty: 0 },
     evalEpisodes: 5,
-    pixels: { ...PIXEL_CASE_SETTINGS, size: 64 },
+    pixels: { size: 64 },
     byDefault: false,
   },
   // The same at 84 x 84 (DrQ-v2's frame size), 20k steps (160k physics steps): `bench probe` reads the
@@ -219,9 +183,9 @@ export const CASES: Case[] = [
     env: 'cartpole-balance',
     algo: 'ddpg',
     steps: 20_000,
-    hyperparams: { ...PIXEL_CASE_HYPERPARAMS, batchSize: 16, preTanhPenalty: 0.01 },
+    hyperparams: { batchSize: 16 },
     evalEpisodes: 5,
-    pixels: { ...PIXEL_CASE_SETTINGS, size: 84 },
+    pixels: {},
     byDefault: false,
   },
   // And with batch 32 (DrQ-v2 trains on larger batches: 256), 6k steps: an update costs twice as much.
@@ -230,9 +194,9 @@ export const CASES: Case[] = [
     env: 'cartpole-balance',
     algo: 'ddpg',
     steps: 6_000,
-    hyperparams: { ...PIXEL_CASE_HYPERPARAMS, batchSize: 32 },
+    hyperparams: { batchSize: 32, preTanhPenalty: 0 },
     evalEpisodes: 5,
-    pixels: { ...PIXEL_CASE_SETTINGS, size: 84 },
+    pixels: {},
     byDefault: false,
   },
 ];

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BenchSuite } from './suite.ts';
-import { PIXEL_SETTINGS_PAPER, PixelSettingsSchema, type PixelSettings } from '../../api/run-config.ts';
+import { PIXEL_SETTINGS_DEFAULTS, PIXEL_SETTINGS_PAPER, type PixelSettings } from '../../api/run-config.ts';
 import { selectBackend } from '../../learn/exec/backend.ts';
 import { moments, rSquared } from '../../learn/nets/linear-probe.ts';
 import { Adam, FlatParams, fanInBound } from '../../learn/nets/params.ts';
@@ -14,7 +14,7 @@ import { resolveEnv } from '../../sim/registry.ts';
 import { pixelEnvOptions } from '../../train/run-setup.ts';
 import { UserError } from '../../util/errors.ts';
 import { Rng } from '../../util/rng.ts';
-import { matchesCase, PIXEL_CASE_SETTINGS } from './learning.ts';
+import { matchesCase } from './learning.ts';
 
 /**
  * Can the pixel torso read the state at all? A supervised probe that separates "the torso cannot
@@ -60,13 +60,14 @@ interface ProbeCase {
 
 export const PROBE_CASES: ProbeCase[] = [
   { name: 'paper-64', pixels: PAPER },
-  { name: 'bench-case-64', pixels: PixelSettingsSchema.parse({ ...PIXEL_CASE_SETTINGS, size: 64 }) },
+  // The pixel defaults (api/pixel-settings.ts), the earlier learning case's frames, at 64 and 84.
+  { name: 'bench-case-64', pixels: { ...PIXEL_SETTINGS_DEFAULTS, size: 64 } },
   { name: 'paper-84', pixels: { ...PAPER, size: 84 } },
-  { name: 'bench-case-84', pixels: PixelSettingsSchema.parse({ ...PIXEL_CASE_SETTINGS, size: 84 }) },
+  { name: 'bench-case-84', pixels: PIXEL_SETTINGS_DEFAULTS },
   // Without the 50-unit trunk: the linear head reads the 2048 conv features, as in the paper's torso.
-  { name: 'bench-case-84-no-trunk', pixels: PixelSettingsSchema.parse({ ...PIXEL_CASE_SETTINGS, size: 84, trunk: 0, trunkNorm: false }) },
+  { name: 'bench-case-84-no-trunk', pixels: { ...PIXEL_SETTINGS_DEFAULTS, trunk: 0, trunkNorm: false } },
   // DrQ-v2's torso (3x3 stride 2, then three 3x3 stride 1) in place of the fast one's 4x4 stride 4 first layer.
-  { name: 'bench-case-84-drq', pixels: PixelSettingsSchema.parse({ ...PIXEL_CASE_SETTINGS, size: 84, conv: 'drq' }) },
+  { name: 'bench-case-84-drq', pixels: { ...PIXEL_SETTINGS_DEFAULTS, conv: 'drq' } },
 ];
 
 interface Sample {

@@ -38,23 +38,22 @@ export function hpFields(algo: string, obs: 'lowdim' | 'pixels' = 'lowdim'): HpF
   const pixelDefaults = pixels ? (spec.pixelDefaults ?? {}) : {};
   const defaults = { ...spec.defaults, ...pixelDefaults } as Record<string, unknown>;
   const paper = { ...spec.paperDefaults, ...(pixels ? (spec.pixelPaper ?? pixelDefaults) : {}) } as Record<string, unknown>;
-  const fields = schemaFields(spec.schema.shape, defaults, 'hyperparams.', '');
-  for (const f of fields) {
-    const text = toText(paper[f.key]);
-    if (text !== f.defaultText) f.paperText = text;
-  }
+  const fields = schemaFields(spec.schema.shape, defaults, paper, 'hyperparams.', '');
   if (!pixels) return fields;
-  const frames = schemaFields(PixelSettingsSchema.shape as Record<string, z.ZodType>, PIXEL_SETTINGS_DEFAULTS, 'pixels.', 'pixels.');
-  for (const f of frames) {
-    const text = toText(PIXEL_SETTINGS_PAPER[f.key.slice('pixels.'.length) as keyof typeof PIXEL_SETTINGS_PAPER]);
-    if (text !== f.defaultText) f.paperText = text;
-  }
+  const frames = schemaFields(
+    PixelSettingsSchema.shape as Record<string, z.ZodType>,
+    PIXEL_SETTINGS_DEFAULTS,
+    PIXEL_SETTINGS_PAPER,
+    'pixels.',
+    'pixels.',
+  );
   return [...fields, ...frames];
 }
 
 function schemaFields(
   shape: Record<string, z.ZodType>,
-  defaults: Record<string, unknown>,
+  defaults: Readonly<Record<string, unknown>>,
+  paper: Readonly<Record<string, unknown>>,
   fieldPrefix: string,
   keyPrefix: string,
 ): HpField[] {
@@ -71,6 +70,8 @@ function schemaFields(
       nullable,
       defaultText: toText(defaults[name]),
     };
+    const paperText = toText(paper[name]);
+    if (paperText !== f.defaultText) f.paperText = paperText;
     if (inner instanceof z.ZodNumber) {
       f.kind = inner.isInt ? 'int' : 'number';
       if (inner.minValue !== null && Number.isFinite(inner.minValue)) f.min = inner.minValue;
